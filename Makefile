@@ -1,0 +1,70 @@
+# mig: make builds every binary into bin/; make check runs every test;
+# make asan runs them again under AddressSanitizer and UBSan.
+PREFIX ?= /usr/local
+BINDIR = $(PREFIX)/bin
+MANDIR = $(PREFIX)/share/man
+VERSION = 0.1.0
+
+PKGS = sqlite3 libgit2 zlib
+CFLAGS ?= -O2 -g
+ALL_CFLAGS = $(CFLAGS) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -MMD -MP \
+	-Ilibcommon -Ibuild -DMIG_VERSION='"$(VERSION)"' $(shell pkg-config --cflags $(PKGS))
+LDLIBS = $(shell pkg-config --libs $(PKGS))
+ifdef SANITIZE
+ALL_CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDFLAGS += -fsanitize=$(SANITIZE)
+endif
+
+CMDS = mig mig-status mig-new mig-merge
+LIB_SRC = $(wildcard libcommon/*.c)
+LIB_OBJ = $(LIB_SRC:libcommon/%.c=build/%.o) build/bookkeeping.o
+BINS = $(CMDS:%=bin/%)
+UNIT_SRC = $(wildcard tests/unit/test-*.c)
+UNIT_BINS = $(UNIT_SRC:tests/unit/%.c=build/tests/%)
+
+all: $(BINS)
+
+build/%.o: libcommon/%.c | build
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+build/bookkeeping.c: tools/embed.sh $(wildcard migrations/*.sql) | build
+	sh tools/embed.sh $(sort $(wildcard migrations/*.sql)) > $@.tmp && mv $@.tmp $@
+
+build/bookkeeping.o: build/bookkeeping.c
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+build/libcommon.a: $(LIB_OBJ)
+	$(AR) rcs $@ $^
+
+build/cmd-%.o: cmd/%.c | build
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+bin/%: build/cmd-%.o build/libcommon.a | bin
+	$(CC) $(LDFLAGS) -o $@ $< build/libcommon.a $(LDLIBS)
+
+build/tests/%: tests/unit/%.c build/libcommon.a | build
+	@mkdir -p build/tests
+	$(CC) $(ALL_CFLAGS) $(shell pkg-config --cflags cmocka) $(LDFLAGS) -o $@ $< \
+		build/libcommon.a $(LDLIBS) $(shell pkg-config --libs cmocka)
+
+build bin:
+	mkdir -p $@
+
+check: all $(UNIT_BINS)
+	prove -j2 --exec tests/run-one $(UNIT_BINS) tests/cli/*.bats
+
+asan:
+	$(MAKE) clean
+	$(MAKE) SANITIZE=address,undefined CFLAGS='-O1 -g' check
+	$(MAKE) clean
+
+install: all
+	mkdir -p $(DESTDIR)$(BINDIR)
+	cp $(BINS) $(DESTDIR)$(BINDIR)/
+
+clean:
+	rm -rf build bin
+
+.PHONY: all check asan install clean
+.SECONDARY:
+-include $(wildcard build/*.d build/tests/*.d)

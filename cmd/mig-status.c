@@ -1,0 +1,48 @@
+#include "cli.h"
+#include "ctx.h"
+#include "status.h"
+
+static const char *const usage[] = {
+	"mig status [--check] [--porcelain | --json] [-v]",
+	NULL,
+};
+
+int main(int argc, char **argv)
+{
+	struct mig_err err = MIG_ERR_INIT;
+	struct mig_buf out = MIG_BUF_INIT;
+	struct mig_ctx *ctx = NULL;
+	int check = 0, porcelain = 0, json = 0, verbose = 0, rc = 0;
+	enum mig_format fmt = MIG_FMT_HUMAN;
+	size_t findings;
+	const struct mig_opt opts[] = {
+		MIG_OPT_BOOL(0, "check", &check, "exit 1 when anything is pending or wrong"),
+		MIG_OPT_BOOL(0, "porcelain", &porcelain, "tab-separated output for scripts"),
+		MIG_OPT_BOOL(0, "json", &json, "one JSON document"),
+		MIG_OPT_COUNT('v', "verbose", &verbose, "show ids and file paths"),
+		MIG_OPT_END(),
+	};
+
+	mig_init();
+	if (mig_cli_parse(argc, argv, opts, usage) > 0)
+		mig_usage_error("unexpected argument '%s'", argv[0]);
+	if (porcelain && json)
+		mig_usage_error("--porcelain and --json cannot be used together");
+	if (porcelain)
+		fmt = MIG_FMT_PORCELAIN;
+	else if (json)
+		fmt = MIG_FMT_JSON;
+	if (mig_ctx_open(&ctx, MIG_CTX_READ, &err) < 0) {
+		rc = mig_report(&err);
+		goto out;
+	}
+	findings = mig_status(&out, ctx, fmt, verbose, fmt == MIG_FMT_HUMAN && mig_want_color(stdout));
+	fwrite(out.buf, 1, out.len, stdout);
+	if (check && findings)
+		rc = 1;
+out:
+	mig_buf_release(&out);
+	mig_ctx_close(ctx);
+	mig_shutdown();
+	return mig_close_stdout(rc);
+}

@@ -1,0 +1,254 @@
+/*
+ * The front end: global options, then "mig foo ARGS" runs mig-foo from the
+ * exec path (--exec-path, MIG_EXEC_PATH, or the directory this binary is
+ * in), then from PATH, with the global options passed on in the
+ * environment. An unknown command exits 2 and names the nearest one.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "util.h"
+
+#ifndef MIG_VERSION
+#define MIG_VERSION "unknown"
+#endif
+
+static const char usage_text[] =
+	"usage: mig [-C DIR] [-d PATH] [-m DIR] [--store DIR] [--version] [--help]\n"
+	"           [--exec-path[=DIR]] COMMAND [ARGS]\n"
+	"\n"
+	"commands:\n"
+	"   status    show what is applied, what is pending, and what is wrong\n"
+	"   up        apply pending revisions\n"
+	"   down      revert applied revisions\n"
+	"   new       write a new revision file\n"
+	"   merge     write a revision that merges several heads\n"
+	"   fake      record revisions as applied or unapplied without running them\n"
+	"   sqlshow   print the SQL that up or down would run\n"
+	"   log       show the journal of operations\n"
+	"   backup    take, list, verify and prune snapshots\n"
+	"   restore   restore a snapshot\n"
+	"\n"
+	"'mig help COMMAND' or 'mig COMMAND --help' tells more about a command.\n";
+
+static char *exec_dir(void)
+{
+	const char *env = getenv("MIG_EXEC_PATH");
+	char self[PATH_MAX];
+	ssize_t n;
+	char *slash;
+
+	if (env && *env)
+		return mig_xstrdup(env);
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n <= 0)
+		return mig_xstrdup(".");
+	self[n] = '\0';
+	slash = strrchr(self, '/');
+	*slash = '\0';
+	return mig_xstrdup(self[0] ? self : "/");
+}
+
+/* Collect "foo" for every executable mig-foo in dir into names. */
+static void scan(const char *dir, char ***names, size_t *nr, size_t *alloc)
+{
+	struct dirent *de;
+	DIR *d = opendir(dir);
+
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		char *path;
+		size_t i;
+
+		if (strncmp(de->d_name, "mig-", 4) || !de->d_name[4])
+			continue;
+		path = mig_path_join(dir, de->d_name);
+		if (access(path, X_OK) == 0) {
+			for (i = 0; i < *nr; i++)
+				if (!strcmp((*names)[i], de->d_name + 4))
+					break;
+			if (i == *nr) {
+				MIG_GROW(*names, *nr + 1, *alloc);
+				(*names)[(*nr)++] = mig_xstrdup(de->d_name + 4);
+			}
+		}
+		free(path);
+	}
+	closedir(d);
+}
+
+/* Every command: mig-* on the exec path and on PATH, and help. */
+static size_t commands(char ***names, const char *execdir)
+{
+	char *pathvar = getenv("PATH") ? mig_xstrdup(getenv("PATH")) : NULL;
+	char *dir, *save = NULL;
+	size_t nr = 0, alloc = 0;
+
+	*names = NULL;
+	scan(execdir, names, &nr, &alloc);
+	for (dir = pathvar ? strtok_r(pathvar, ":", &save) : NULL; dir; dir = strtok_r(NULL, ":", &save))
+		scan(*dir ? dir : ".", names, &nr, &alloc);
+	MIG_GROW(*names, nr + 1, alloc);
+	(*names)[nr++] = mig_xstrdup("help");
+	free(pathvar);
+	return nr;
+}
+
+static void free_names(char **names, size_t nr)
+{
+	while (nr)
+		free(names[--nr]);
+	free(names);
+}
+
+static int unknown_command(const char *cmd, const char *execdir)
+{
+	char **names;
+	size_t nr = commands(&names, execdir), i, best = (size_t)-1, nbest = 0;
+
+	for (i = 0; i < nr; i++) {
+		size_t d = mig_edit_distance(cmd, names[i]);
+
+		if (d < best)
+			best = d, nbest = 0;
+		if (d == best)
+			nbest++;
+	}
+	fprintf(stderr, "mig: '%s' is not a mig command. See 'mig --help'.\n", cmd);
+	if (best <= (strlen(cmd) + 2) / 2) {
+		fprintf(stderr, "\nThe most similar command%s\n", nbest > 1 ? "s are" : " is");
+		for (i = 0; i < nr; i++)
+			if (mig_edit_distance(cmd, names[i]) == best)
+				fprintf(stderr, "\t%s\n", names[i]);
+	}
+	free_names(names, nr);
+	return 2;
+}
+
+static int run(const char *execdir, const char *cmd, char **argv)
+{
+	char *name = mig_xasprintf("mig-%s", cmd);
+	char *path = mig_path_join(execdir, name);
+	int saved;
+
+	argv[0] = name;
+	fflush(stdout);
+	execv(path, argv);
+	if (errno == ENOENT || errno == ENOTDIR)
+		execvp(name, argv);
+	saved = errno;
+	free(path);
+	free(name);
+	if (saved == ENOENT)
+		return -1;
+	fprintf(stderr, "mig: cannot run 'mig-%s': %s\n", cmd, strerror(saved));
+	return 6;
+}
+
+static void need_value(int argc, char **argv, int i)
+{
+	if (i + 1 >= argc) {
+		fprintf(stderr, "mig: error: option '%s' requires a value\n\n%s", argv[i], usage_text);
+		exit(2);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	char *execdir = NULL;
+	const char *cmd;
+	int i, rc;
+
+	mig_prog = "mig";
+	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+		const char *a = argv[i];
+
+		if (!strcmp(a, "--")) {
+			i++;
+			break;
+		} else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			fputs(usage_text, stdout);
+			return mig_close_stdout(0);
+		} else if (!strcmp(a, "--version")) {
+			printf("mig version %s\n", MIG_VERSION);
+			return mig_close_stdout(0);
+		} else if (!strcmp(a, "--exec-path")) {
+			char *d = exec_dir();
+
+			printf("%s\n", d);
+			free(d);
+			return mig_close_stdout(0);
+		} else if (!strncmp(a, "--exec-path=", 12)) {
+			setenv("MIG_EXEC_PATH", a + 12, 1);
+		} else if (!strcmp(a, "-C")) {
+			need_value(argc, argv, i);
+			if (chdir(argv[++i]) < 0) {
+				fprintf(stderr, "mig: error: cannot change to '%s': %s\n", argv[i], strerror(errno));
+				return 2;
+			}
+		} else if (!strcmp(a, "-d") || !strcmp(a, "--database")) {
+			need_value(argc, argv, i);
+			setenv("MIG_DATABASE", argv[++i], 1);
+		} else if (!strncmp(a, "--database=", 11)) {
+			setenv("MIG_DATABASE", a + 11, 1);
+		} else if (!strcmp(a, "-m") || !strcmp(a, "--migrations")) {
+			need_value(argc, argv, i);
+			setenv("MIG_MIGRATIONS", argv[++i], 1);
+		} else if (!strncmp(a, "--migrations=", 13)) {
+			setenv("MIG_MIGRATIONS", a + 13, 1);
+		} else if (!strcmp(a, "--store")) {
+			need_value(argc, argv, i);
+			setenv("MIG_STORE", argv[++i], 1);
+		} else if (!strncmp(a, "--store=", 8)) {
+			setenv("MIG_STORE", a + 8, 1);
+		} else if (!strcmp(a, "--list-commands")) {
+			/* for completion: every mig-* we can find */
+			char *d = exec_dir(), **names;
+			size_t nr = commands(&names, d), k;
+
+			for (k = 0; k < nr; k++)
+				printf("%s\n", names[k]);
+			free_names(names, nr);
+			free(d);
+			return mig_close_stdout(0);
+		} else {
+			fprintf(stderr, "mig: error: unknown option '%s'\n\n%s", a, usage_text);
+			return 2;
+		}
+	}
+	if (i >= argc) {
+		fputs(usage_text, stderr);
+		return 2;
+	}
+	cmd = argv[i];
+	argv += i;
+	argc -= i;
+	execdir = exec_dir();
+	if (!strcmp(cmd, "help")) {
+		if (argc < 2) {
+			fputs(usage_text, stdout);
+			free(execdir);
+			return mig_close_stdout(0);
+		}
+		cmd = argv[1];
+		argv[1] = "--help";
+		argv++;
+	}
+	if (!*cmd || strchr(cmd, '/') || cmd[0] == '-') {
+		fprintf(stderr, "mig: error: '%s' is not a command name\n", cmd);
+		free(execdir);
+		return 2;
+	}
+	rc = run(execdir, cmd, argv);
+	if (rc < 0)
+		rc = unknown_command(cmd, execdir);
+	free(execdir);
+	return rc;
+}

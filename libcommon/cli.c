@@ -1,0 +1,272 @@
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <git2.h>
+
+#include "cli.h"
+
+struct mig_globals mig_globals;
+const char *mig_prog = "mig";
+
+static const char *chdir_to;
+
+static const struct mig_opt global_opts[] = {
+	MIG_OPT_STRING('C', NULL, &chdir_to, "dir", "run as if started in DIR"),
+	MIG_OPT_STRING('d', "database", &mig_globals.database, "path", "the database file"),
+	MIG_OPT_STRING('m', "migrations", &mig_globals.migrations, "dir", "the migrations directory"),
+	MIG_OPT_STRING(0, "store", &mig_globals.store, "dir", "the store (default DATABASE.mig)"),
+	MIG_OPT_END(),
+};
+
+static void print_usage(FILE *f, const struct mig_opt *opts, const char *const *usage)
+{
+	const struct mig_opt *tables[2] = { opts, global_opts };
+	int i, t;
+
+	for (i = 0; usage[i]; i++)
+		fprintf(f, "%s %s\n", i ? "   or:" : "usage:", usage[i]);
+	for (t = 0; t < 2; t++) {
+		const struct mig_opt *o;
+
+		if (tables[t][0].type != MIG_OPT_END_)
+			fputc('\n', f);
+		for (o = tables[t]; o->type != MIG_OPT_END_; o++) {
+			char left[64];
+			int n = 0;
+
+			if (o->short_name && o->long_name)
+				n = snprintf(left, sizeof(left), "-%c, --%s", o->short_name, o->long_name);
+			else if (o->short_name)
+				n = snprintf(left, sizeof(left), "-%c", o->short_name);
+			else
+				n = snprintf(left, sizeof(left), "--%s", o->long_name);
+			if (o->argname && n < (int)sizeof(left))
+				snprintf(left + n, sizeof(left) - n, " %s", o->argname);
+			fprintf(f, "    %-24s %s\n", left, o->help);
+		}
+	}
+}
+
+static const struct mig_opt *const *cur_tables;
+static const char *const *cur_usage;
+
+void mig_usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: error: ", mig_prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	if (cur_usage) {
+		fputc('\n', stderr);
+		print_usage(stderr, cur_tables[0], cur_usage);
+	}
+	mig_shutdown();
+	exit(2);
+}
+
+static const struct mig_opt *find_long(const char *name, size_t len)
+{
+	int t;
+
+	for (t = 0; t < 2; t++) {
+		const struct mig_opt *o;
+
+		for (o = cur_tables[t]; o->type != MIG_OPT_END_; o++)
+			if (o->long_name && strlen(o->long_name) == len && !strncmp(o->long_name, name, len))
+				return o;
+	}
+	return NULL;
+}
+
+static const struct mig_opt *find_short(char c)
+{
+	int t;
+
+	for (t = 0; t < 2; t++) {
+		const struct mig_opt *o;
+
+		for (o = cur_tables[t]; o->type != MIG_OPT_END_; o++)
+			if (o->short_name == c)
+				return o;
+	}
+	return NULL;
+}
+
+static void list_options(void)
+{
+	int t;
+
+	for (t = 0; t < 2; t++) {
+		const struct mig_opt *o;
+
+		for (o = cur_tables[t]; o->type != MIG_OPT_END_; o++) {
+			if (o->long_name)
+				printf("--%s%s\n", o->long_name, o->argname ? "=" : "");
+			else
+				printf("-%c\n", o->short_name);
+		}
+	}
+	printf("--help\n");
+}
+
+static void set_value(const struct mig_opt *o, const char *arg, const char *spelled)
+{
+	char *end;
+	long v;
+
+	switch (o->type) {
+	case MIG_OPT_BOOL_:
+		*(int *)o->value = 1;
+		break;
+	case MIG_OPT_COUNT_:
+		(*(int *)o->value)++;
+		break;
+	case MIG_OPT_STRING_:
+		*(const char **)o->value = arg;
+		break;
+	case MIG_OPT_INT_:
+		errno = 0;
+		v = strtol(arg, &end, 10);
+		if (!*arg || *end || errno || v < 0 || v > 0x7fffffff)
+			mig_usage_error("option '%s' expects a non-negative number, not '%s'", spelled, arg);
+		*(int *)o->value = (int)v;
+		break;
+	case MIG_OPT_END_:
+		break;
+	}
+}
+
+int mig_cli_parse(int argc, char **argv, const struct mig_opt *opts,
+		  const char *const *usage)
+{
+	static const struct mig_opt *tables[2];
+	const char *slash = strrchr(argv[0], '/');
+	int i, nops = 0, only_operands = 0;
+
+	mig_prog = slash ? slash + 1 : argv[0];
+	tables[0] = opts;
+	tables[1] = global_opts;
+	cur_tables = tables;
+	cur_usage = usage;
+
+	for (i = 1; i < argc; i++) {
+		char *a = argv[i];
+		const struct mig_opt *o;
+
+		/* "-1" is a revision spec, not an option */
+		if (only_operands || a[0] != '-' || !a[1] || (a[1] >= '0' && a[1] <= '9')) {
+			argv[nops++] = a;
+			continue;
+		}
+		if (!strcmp(a, "--")) {
+			only_operands = 1;
+			continue;
+		}
+		if (a[1] == '-') {
+			char *name = a + 2, *eq = strchr(name, '=');
+			size_t len = eq ? (size_t)(eq - name) : strlen(name);
+
+			if (!strcmp(name, "help")) {
+				print_usage(stdout, opts, usage);
+				exit(mig_close_stdout(0));
+			}
+			if (!strcmp(name, "list-options")) {
+				list_options();
+				exit(mig_close_stdout(0));
+			}
+			if (!(o = find_long(name, len)))
+				mig_usage_error("unknown option '--%.*s'", (int)len, name);
+			if (o->argname) {
+				if (eq)
+					set_value(o, eq + 1, a);
+				else if (i + 1 < argc)
+					set_value(o, argv[++i], a);
+				else
+					mig_usage_error("option '--%s' requires a value", o->long_name);
+			} else {
+				if (eq)
+					mig_usage_error("option '--%s' takes no value", o->long_name);
+				set_value(o, NULL, a);
+			}
+			continue;
+		}
+		/* a bundle of short options; one taking a value ends it */
+		for (a++; *a; a++) {
+			char spelled[3] = { '-', *a, 0 };
+
+			if (*a == 'h') {
+				print_usage(stdout, opts, usage);
+				exit(mig_close_stdout(0));
+			}
+			if (!(o = find_short(*a)))
+				mig_usage_error("unknown option '-%c'", *a);
+			if (!o->argname) {
+				set_value(o, NULL, spelled);
+				continue;
+			}
+			if (a[1])
+				set_value(o, a + 1, spelled);
+			else if (i + 1 < argc)
+				set_value(o, argv[++i], spelled);
+			else
+				mig_usage_error("option '-%c' requires a value", *a);
+			if (o->value == (void *)&chdir_to && chdir(chdir_to) < 0)
+				mig_usage_error("cannot change to '%s': %s", chdir_to, strerror(errno));
+			break;
+		}
+	}
+	argv[nops] = NULL;
+	return nops;
+}
+
+int mig_report(const struct mig_err *err)
+{
+	fprintf(stderr, "%s: error: %s\n", mig_prog, err->msg[0] ? err->msg : "unknown error");
+	if (err->hint[0]) {
+		const char *p = err->hint, *nl;
+
+		/* every line of a hint gets its own prefix, as in git */
+		while ((nl = strchr(p, '\n'))) {
+			fprintf(stderr, "hint: %.*s\n", (int)(nl - p), p);
+			p = nl + 1;
+		}
+		if (*p)
+			fprintf(stderr, "hint: %s\n", p);
+	}
+	return err->code < 0 ? -err->code : 6;
+}
+
+int mig_close_stdout(int rc)
+{
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		if (errno == EPIPE)
+			return rc;
+		fprintf(stderr, "%s: error: write failure on standard output: %s\n",
+			mig_prog, strerror(errno));
+		return 6;
+	}
+	return rc;
+}
+
+int mig_want_color(FILE *f)
+{
+	const char *nc = getenv("NO_COLOR");
+
+	return isatty(fileno(f)) && !(nc && *nc);
+}
+
+void mig_init(void)
+{
+	git_libgit2_init();
+}
+
+void mig_shutdown(void)
+{
+	git_libgit2_shutdown();
+}

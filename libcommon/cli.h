@@ -1,0 +1,67 @@
+#ifndef MIG_CLI_H
+#define MIG_CLI_H
+
+#include <stdio.h>
+#include "err.h"
+
+/*
+ * One option parser for every binary: a table of options, --x=v and --x v,
+ * bundled short options (-qv), "--" to end options, options and operands
+ * in any order. -h/--help prints usage to stdout and exits 0; misuse
+ * prints the error and usage to stderr and exits 2. --list-options (not
+ * shown) prints the long options, for shell completion.
+ *
+ * The global options (-C, -d/--database, -m/--migrations, --store) are
+ * accepted by every binary after its own, so an option of the command
+ * wins a clash (mig-merge -m NAME).
+ */
+enum mig_opt_type { MIG_OPT_END_, MIG_OPT_BOOL_, MIG_OPT_COUNT_, MIG_OPT_STRING_, MIG_OPT_INT_ };
+
+struct mig_opt {
+	enum mig_opt_type type;
+	char short_name;
+	const char *long_name;
+	void *value;
+	const char *argname;
+	const char *help;
+};
+
+#define MIG_OPT_BOOL(s, l, v, h)	{ MIG_OPT_BOOL_, (s), (l), (v), NULL, (h) }
+#define MIG_OPT_COUNT(s, l, v, h)	{ MIG_OPT_COUNT_, (s), (l), (v), NULL, (h) }
+#define MIG_OPT_STRING(s, l, v, a, h)	{ MIG_OPT_STRING_, (s), (l), (v), (a), (h) }
+#define MIG_OPT_INT(s, l, v, a, h)	{ MIG_OPT_INT_, (s), (l), (v), (a), (h) }
+#define MIG_OPT_END()			{ MIG_OPT_END_, 0, NULL, NULL, NULL, NULL }
+
+/* What the global options said; NULL when not given. */
+struct mig_globals {
+	const char *database, *migrations, *store;
+};
+
+extern struct mig_globals mig_globals;
+extern const char *mig_prog;	/* "mig-status", for messages */
+
+/*
+ * Parse argv against opts; usage is the synopsis lines ("mig status [-v]"),
+ * NULL-terminated. Returns the number of operands, moved to argv[0..n-1].
+ * Handles -C by changing directory at once. Calls exit() on -h and misuse.
+ */
+int mig_cli_parse(int argc, char **argv, const struct mig_opt *opts,
+		  const char *const *usage);
+
+/* Print "PROG: error: MSG" and any hint to stderr; return the exit code. */
+int mig_report(const struct mig_err *err);
+
+/* Print a usage error ("PROG: error: ...") and exit 2. */
+void mig_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+/* Flush stdout; a failed write turns rc into exit code 6. */
+int mig_close_stdout(int rc);
+
+/* Should output to f use colour (a terminal, and NO_COLOR unset)? */
+int mig_want_color(FILE *f);
+
+/* libgit2's global state, around main. */
+void mig_init(void);
+void mig_shutdown(void);
+
+#endif

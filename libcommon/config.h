@@ -1,0 +1,29 @@
+#ifndef MIG_CONFIG_H
+#define MIG_CONFIG_H
+
+#include "cli.h"
+#include "err.h"
+
+/*
+ * Where mig's settings come from, highest first: the global options, the
+ * environment (MIG_DATABASE, MIG_MIGRATIONS, MIG_STORE), the nearest
+ * mig.conf from the working directory upward (git-config syntax; relative
+ * paths in it are relative to its directory), the defaults.
+ */
+struct mig_settings {
+	char *database;		/* NULL when nothing names one */
+	char *migrations;	/* default: migrations/ beside mig.conf, or ./migrations */
+	char *store;		/* default: DATABASE.mig */
+	char *conf;		/* the mig.conf that was read, or NULL */
+	int lock_timeout;	/* milliseconds, default 5000 */
+	int backup;		/* snapshot before changes, default 1 */
+};
+
+int mig_settings_load(struct mig_settings *s, const struct mig_globals *g, struct mig_err *err);
+
+/* The database, or MIG_EUSAGE saying how to name one. */
+int mig_settings_database(const struct mig_settings *s, const char **out, struct mig_err *err);
+
+void mig_settings_release(struct mig_settings *s);
+
+#endif

@@ -1,0 +1,29 @@
+#ifndef MIG_CTX_H
+#define MIG_CTX_H
+
+#include "config.h"
+#include "db.h"
+#include "err.h"
+#include "state.h"
+
+/*
+ * What a command works on: its settings, the revision files and, when it
+ * asks for it, the database and what is applied there.
+ */
+struct mig_ctx {
+	struct mig_settings settings;
+	struct mig_db *db;	/* NULL for MIG_CTX_FILES, or a database not yet created */
+	struct mig_state st;
+};
+
+enum {
+	MIG_CTX_FILES = 0,	/* the revision files only */
+	MIG_CTX_READ = 1,	/* and the database read-only, if it exists */
+	MIG_CTX_WRITE = 2,	/* and the database, created and its bookkeeping upgraded */
+	MIG_CTX_MKDIR = 4,	/* or'ed in: create a missing migrations directory */
+};
+
+int mig_ctx_open(struct mig_ctx **out, int mode, struct mig_err *err);
+void mig_ctx_close(struct mig_ctx *ctx);
+
+#endif

@@ -1,0 +1,275 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sqlite3.h>
+
+#include "db.h"
+#include "graph.h"
+#include "util.h"
+
+extern const struct mig_memfile mig_bookkeeping_files[];
+extern const unsigned long mig_bookkeeping_nr;
+
+struct mig_db {
+	sqlite3 *h;
+	char *path;
+	int readonly;
+};
+
+static int db_error(struct mig_db *db, int code, const char *what, struct mig_err *err)
+{
+	return mig_err_set(err, code, "%s '%s': %s", what, db->path, sqlite3_errmsg(db->h));
+}
+
+int mig_db_open(struct mig_db **out, const char *path, int flags, int busy_ms,
+		struct mig_err *err)
+{
+	struct mig_db *db = mig_xcalloc(1, sizeof(*db));
+	int oflags = SQLITE_OPEN_NOMUTEX;
+	int rc = 0;
+
+	db->path = mig_xstrdup(path);
+	db->readonly = !!(flags & MIG_DB_READONLY);
+	if (db->readonly)
+		oflags |= SQLITE_OPEN_READONLY;
+	else
+		oflags |= SQLITE_OPEN_READWRITE | ((flags & MIG_DB_CREATE) ? SQLITE_OPEN_CREATE : 0);
+	if (sqlite3_open_v2(path, &db->h, oflags, NULL) != SQLITE_OK) {
+		rc = db_error(db, MIG_EENV, "cannot open database", err);
+		goto out;
+	}
+	sqlite3_extended_result_codes(db->h, 1);
+	sqlite3_busy_timeout(db->h, busy_ms);
+	/* touch the file now, so "not a database" is reported as such */
+	if (sqlite3_exec(db->h, "SELECT count(*) FROM sqlite_schema", NULL, NULL, NULL) != SQLITE_OK) {
+		rc = db_error(db, MIG_EENV, "cannot read database", err);
+		goto out;
+	}
+out:
+	if (rc < 0) {
+		mig_db_close(db);
+		db = NULL;
+	}
+	*out = db;
+	return rc;
+}
+
+void mig_db_close(struct mig_db *db)
+{
+	if (!db)
+		return;
+	sqlite3_close(db->h);
+	free(db->path);
+	free(db);
+}
+
+static int has_bookkeeping(struct mig_db *db, int *out, struct mig_err *err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (sqlite3_prepare_v2(db->h, "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'mig_revisions'",
+			       -1, &st, NULL) != SQLITE_OK)
+		return db_error(db, MIG_EENV, "cannot read database", err);
+	rc = sqlite3_step(st);
+	*out = rc == SQLITE_ROW;
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_error(db, MIG_EENV, "cannot read database", err);
+	return 0;
+}
+
+static int read_applied(struct mig_db *db, const char *scope, struct mig_applied_list *out,
+			struct mig_err *err)
+{
+	sqlite3_stmt *st = NULL;
+	size_t alloc = 0;
+	int present = 0, rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = has_bookkeeping(db, &present, err)) < 0 || !present)
+		return rc;
+	if (sqlite3_prepare_v2(db->h,
+			       "SELECT name, id, applied_at, duration_ms, schema_hash, dirty, seq"
+			       " FROM mig_revisions WHERE scope = ? ORDER BY seq", -1, &st, NULL) != SQLITE_OK)
+		return db_error(db, MIG_EENV, "cannot read bookkeeping of", err);
+	sqlite3_bind_text(st, 1, scope, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct mig_applied *a;
+		const char *hash = (const char *)sqlite3_column_text(st, 4);
+
+		MIG_GROW(out->v, out->nr + 1, alloc);
+		a = &out->v[out->nr++];
+		memset(a, 0, sizeof(*a));
+		a->name = mig_xstrdup((const char *)sqlite3_column_text(st, 0));
+		snprintf(a->id, sizeof(a->id), "%s", (const char *)sqlite3_column_text(st, 1));
+		a->applied_at = mig_xstrdup((const char *)sqlite3_column_text(st, 2));
+		a->duration_ms = sqlite3_column_int64(st, 3);
+		a->schema_hash = hash ? mig_xstrdup(hash) : NULL;
+		a->dirty = sqlite3_column_int(st, 5);
+		a->seq = sqlite3_column_int64(st, 6);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		mig_applied_list_release(out);
+		return db_error(db, MIG_EENV, "cannot read bookkeeping of", err);
+	}
+	return 0;
+}
+
+int mig_db_applied(struct mig_db *db, struct mig_applied_list *out, struct mig_err *err)
+{
+	return read_applied(db, "app", out, err);
+}
+
+void mig_applied_list_release(struct mig_applied_list *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->nr; i++) {
+		free(l->v[i].name);
+		free(l->v[i].applied_at);
+		free(l->v[i].schema_hash);
+	}
+	free(l->v);
+	l->v = NULL;
+	l->nr = 0;
+}
+
+static int apply_bookkeeping(struct mig_db *db, struct mig_rev *rev, struct mig_err *err)
+{
+	int rc;
+
+	if ((rc = mig_db_begin(db, err)) < 0)
+		return rc;
+	if ((rc = mig_db_exec(db, rev->path, rev->up.sql, rev->up.len, rev->up.line, NULL, err)) < 0 ||
+	    (rc = mig_db_record(db, "mig", rev->name, rev->id, 0, 0, err)) < 0 ||
+	    (rc = mig_db_commit(db, err)) < 0) {
+		mig_db_rollback(db);
+		return rc == MIG_ESQL ? MIG_EENV : rc;
+	}
+	return 0;
+}
+
+int mig_db_bookkeeping(struct mig_db *db, struct mig_err *err)
+{
+	struct mig_applied_list done = { NULL, 0 };
+	struct mig_graph *g = NULL;
+	unsigned char *applied = NULL;
+	size_t i;
+	int rc;
+
+	if ((rc = mig_graph_load_mem(&g, mig_bookkeeping_files, mig_bookkeeping_nr, err)) < 0 ||
+	    (rc = read_applied(db, "mig", &done, err)) < 0)
+		goto out;
+	applied = mig_xcalloc(g->nr + 1, 1);
+	for (i = 0; i < done.nr; i++) {
+		long k = mig_graph_find(g, done.v[i].name);
+
+		if (k < 0) {
+			rc = mig_err_set(err, MIG_EENV,
+					 "database '%s' has bookkeeping from a newer mig (revision '%s')",
+					 db->path, done.v[i].name);
+			mig_err_hint(err, "upgrade mig to work with this database");
+			goto out;
+		}
+		applied[k] = 1;
+	}
+	if (db->readonly)
+		goto out;
+	for (i = 0; i < g->nr; i++) {
+		struct mig_rev *rev = g->revs[g->topo[i]];
+
+		if (!applied[g->topo[i]] && (rc = apply_bookkeeping(db, rev, err)) < 0)
+			goto out;
+	}
+out:
+	free(applied);
+	mig_applied_list_release(&done);
+	mig_graph_free(g);
+	return rc;
+}
+
+int mig_db_exec(struct mig_db *db, const char *where, const char *sql, size_t len,
+		int first_line, int *fail_line, struct mig_err *err)
+{
+	const char *p = sql, *end = sql + len;
+	int line = first_line;
+
+	while (p < end) {
+		const char *start = mig_sql_skip_space(p, end), *tail = NULL;
+		sqlite3_stmt *st = NULL;
+		int rc;
+
+		line += mig_count_lines(p, start);
+		if (start == end)
+			break;
+		rc = sqlite3_prepare_v2(db->h, start, (int)(end - start), &st, &tail);
+		if (rc == SQLITE_OK && st) {
+			while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+				;
+			if (rc == SQLITE_DONE)
+				rc = SQLITE_OK;
+		}
+		if (rc != SQLITE_OK) {
+			mig_err_set(err, MIG_ESQL, "%s:%d: %s", where, line, sqlite3_errmsg(db->h));
+			sqlite3_finalize(st);
+			if (fail_line)
+				*fail_line = line;
+			return MIG_ESQL;
+		}
+		sqlite3_finalize(st);
+		if (!tail || tail <= start)
+			break;
+		line += mig_count_lines(start, tail);
+		p = tail;
+	}
+	return 0;
+}
+
+static int simple(struct mig_db *db, const char *sql, struct mig_err *err)
+{
+	if (sqlite3_exec(db->h, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return mig_err_set(err, MIG_EENV, "%s on '%s': %s", sql, db->path,
+				   sqlite3_errmsg(db->h));
+	return 0;
+}
+
+int mig_db_begin(struct mig_db *db, struct mig_err *err)
+{
+	return simple(db, "BEGIN IMMEDIATE", err);
+}
+
+int mig_db_commit(struct mig_db *db, struct mig_err *err)
+{
+	return simple(db, "COMMIT", err);
+}
+
+void mig_db_rollback(struct mig_db *db)
+{
+	if (!sqlite3_get_autocommit(db->h))
+		sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+}
+
+int mig_db_record(struct mig_db *db, const char *scope, const char *name,
+		  const char *id, long long duration_ms, int dirty, struct mig_err *err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (sqlite3_prepare_v2(db->h,
+			       "INSERT OR REPLACE INTO mig_revisions (scope, name, id, applied_at, duration_ms, dirty)"
+			       " VALUES (?, ?, ?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), ?, ?)",
+			       -1, &st, NULL) != SQLITE_OK)
+		return db_error(db, MIG_EENV, "cannot record in", err);
+	sqlite3_bind_text(st, 1, scope, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, duration_ms);
+	sqlite3_bind_int(st, 5, dirty);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return db_error(db, MIG_EENV, "cannot record in", err);
+	return 0;
+}

@@ -1,0 +1,66 @@
+#ifndef MIG_DB_H
+#define MIG_DB_H
+
+#include <stddef.h>
+#include "err.h"
+
+/*
+ * The only module that speaks SQLite. Everything above it sees a database
+ * that can run scripts statement by statement, hold transactions, keep
+ * mig's bookkeeping and fingerprint its schema.
+ */
+struct mig_db;
+
+enum {
+	MIG_DB_READONLY = 1,	/* never write, never create */
+	MIG_DB_CREATE = 2,	/* create the file when missing */
+};
+
+/* A row of bookkeeping: one applied revision. */
+struct mig_applied {
+	char *name;
+	char id[41];
+	char *applied_at;
+	long long duration_ms;
+	char *schema_hash;	/* NULL when not recorded */
+	int dirty;
+	long long seq;
+};
+
+struct mig_applied_list {
+	struct mig_applied *v;
+	size_t nr;
+};
+
+int mig_db_open(struct mig_db **out, const char *path, int flags, int busy_ms,
+		struct mig_err *err);
+void mig_db_close(struct mig_db *db);
+
+/*
+ * Check mig's own bookkeeping: a database written by a newer mig (it has
+ * bookkeeping revisions this mig does not know) is MIG_EENV. Unless the
+ * database was opened read-only, apply the bookkeeping revisions it lacks.
+ */
+int mig_db_bookkeeping(struct mig_db *db, struct mig_err *err);
+
+/* The project's applied revisions in apply order; empty without bookkeeping. */
+int mig_db_applied(struct mig_db *db, struct mig_applied_list *out, struct mig_err *err);
+void mig_applied_list_release(struct mig_applied_list *l);
+
+/*
+ * Run the statements of sql one by one. On failure the message is
+ * "WHERE:LINE: sqlite's message", LINE counted from first_line, and the
+ * code MIG_ESQL; *fail_line (when not NULL) gets LINE.
+ */
+int mig_db_exec(struct mig_db *db, const char *where, const char *sql, size_t len,
+		int first_line, int *fail_line, struct mig_err *err);
+
+int mig_db_begin(struct mig_db *db, struct mig_err *err);
+int mig_db_commit(struct mig_db *db, struct mig_err *err);
+void mig_db_rollback(struct mig_db *db);
+
+/* Insert (or replace) the bookkeeping row of scope ("app" or "mig"). */
+int mig_db_record(struct mig_db *db, const char *scope, const char *name,
+		  const char *id, long long duration_ms, int dirty, struct mig_err *err);
+
+#endif

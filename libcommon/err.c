@@ -1,0 +1,65 @@
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <git2.h>
+
+#include "err.h"
+
+int mig_err_set(struct mig_err *err, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err)
+		return code;
+	err->code = code;
+	err->hint[0] = '\0';
+	va_start(ap, fmt);
+	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+void mig_err_hint(struct mig_err *err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err->hint, sizeof(err->hint), fmt, ap);
+	va_end(ap);
+}
+
+int mig_err_errno(struct mig_err *err, int code, const char *fmt, ...)
+{
+	int saved = errno;
+	size_t len;
+	va_list ap;
+
+	if (!err)
+		return code;
+	err->code = code;
+	err->hint[0] = '\0';
+	va_start(ap, fmt);
+	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	va_end(ap);
+	len = strlen(err->msg);
+	snprintf(err->msg + len, sizeof(err->msg) - len, ": %s", strerror(saved));
+	return code;
+}
+
+int mig_err_git(struct mig_err *err, int code, const char *what)
+{
+	const git_error *e = git_error_last();
+
+	return mig_err_set(err, code, "%s: %s", what,
+			   e && e->message ? e->message : "unknown libgit2 error");
+}
+
+void mig_err_clear(struct mig_err *err)
+{
+	err->code = 0;
+	err->msg[0] = '\0';
+	err->hint[0] = '\0';
+}

@@ -1,0 +1,50 @@
+#ifndef MIG_GRAPH_H
+#define MIG_GRAPH_H
+
+#include <stddef.h>
+#include "err.h"
+#include "revfile.h"
+
+/*
+ * The revisions of a migrations directory as a directed acyclic graph.
+ * revs[] is sorted by name (byte order); topo[] lists indexes into revs
+ * with parents before children, ties broken by name.
+ */
+struct mig_graph {
+	char *dir;
+	struct mig_rev **revs;
+	size_t nr;
+	size_t *topo;
+	size_t *heads;		/* in name order */
+	size_t nheads;
+};
+
+/* An in-memory revision file, for the bookkeeping schema built into mig. */
+struct mig_memfile {
+	const char *name;
+	const char *data;
+};
+
+/*
+ * Read every NAME.sql in dir and build the graph. A missing directory,
+ * an unreadable file, a parse error, an unknown parent or a cycle is
+ * MIG_EINVALID naming the file (and line). The caller frees *out.
+ */
+int mig_graph_load(struct mig_graph **out, const char *dir, struct mig_err *err);
+
+/* The same from memory; files need not be sorted. */
+int mig_graph_load_mem(struct mig_graph **out, const struct mig_memfile *files,
+		       size_t n, struct mig_err *err);
+
+/* Index of the revision with this exact name, or -1. O(log n). */
+long mig_graph_find(const struct mig_graph *g, const char *name);
+
+/*
+ * Mark in mark[] (nr bytes, set to 1) idx and every ancestor of it.
+ * mark[] entries already 1 are not walked again.
+ */
+void mig_graph_ancestors(const struct mig_graph *g, size_t idx, unsigned char *mark);
+
+void mig_graph_free(struct mig_graph *g);
+
+#endif

@@ -1,0 +1,16 @@
+#ifndef MIG_NEWREV_H
+#define MIG_NEWREV_H
+
+#include "err.h"
+#include "graph.h"
+
+/*
+ * Write a new revision file NNNN_NAME.sql into the graph's directory, NNNN
+ * being one more than the largest number any name starts with, with the
+ * given parents and empty up and down sections. Never overwrites.
+ * *path gets the new file's path (caller frees).
+ */
+int mig_newrev_write(char **path, const struct mig_graph *g, const char *name,
+		     const char *const *parents, size_t nparents, struct mig_err *err);
+
+#endif

@@ -1,0 +1,227 @@
+#include <stdlib.h>
+#include <string.h>
+#include <git2.h>
+
+#include "revfile.h"
+#include "util.h"
+
+#define DIRECTIVE "-- mig:"
+
+void mig_blob_id(char out[41], const void *data, size_t len)
+{
+	git_oid oid;
+
+	git_odb_hash(&oid, data, len, GIT_OBJECT_BLOB);
+	git_oid_tostr(out, 41, &oid);
+}
+
+/* Where the first SQL (not blanks, not comments) in [p, end) is, or NULL. */
+static const char *first_sql(const char *p, const char *end)
+{
+	p = mig_sql_skip_space(p, end);
+	return p < end ? p : NULL;
+}
+
+static int line_of(const char *data, const char *p)
+{
+	return 1 + mig_count_lines(data, p);
+}
+
+static int add_parents(struct mig_rev *rev, const char *p, const char *end,
+		       int line, struct mig_err *err)
+{
+	size_t alloc = 0, i;
+
+	if (rev->parents_line)
+		return mig_err_set(err, MIG_EINVALID,
+				   "%s:%d: second '-- mig:parents' (the first is on line %d)",
+				   rev->path, line, rev->parents_line);
+	rev->parents_line = line;
+	for (;;) {
+		const char *s;
+		char *name;
+
+		while (p < end && (*p == ' ' || *p == '\t'))
+			p++;
+		if (p == end)
+			break;
+		s = p;
+		while (p < end && *p != ' ' && *p != '\t')
+			p++;
+		name = mig_xstrndup(s, p - s);
+		for (i = 0; i < rev->nparents; i++)
+			if (!strcmp(rev->parents[i], name)) {
+				mig_err_set(err, MIG_EINVALID,
+					    "%s:%d: parent '%s' is named twice",
+					    rev->path, line, name);
+				free(name);
+				return MIG_EINVALID;
+			}
+		MIG_GROW(rev->parents, rev->nparents + 1, alloc);
+		rev->parents[rev->nparents++] = name;
+	}
+	return 0;
+}
+
+/* Close the section that was open, ending at 'end'. */
+static void close_section(struct mig_section *s, const char *end)
+{
+	if (s)
+		s->len = end - s->sql;
+}
+
+int mig_rev_parse(struct mig_rev **out, const char *name, const char *path,
+		  const char *data, size_t len, struct mig_err *err)
+{
+	struct mig_rev *rev = mig_xcalloc(1, sizeof(*rev));
+	struct mig_section *open = NULL;
+	const char *p, *end, *nul, *sql;
+	int line = 1, rc = 0;
+
+	rev->name = mig_xstrdup(name);
+	rev->path = mig_xstrdup(path);
+	rev->data = mig_xstrndup(data, len);
+	rev->len = len;
+	mig_blob_id(rev->id, data, len);
+
+	if ((nul = memchr(rev->data, '\0', len))) {
+		rc = mig_err_set(err, MIG_EINVALID, "%s:%d: NUL byte in a revision file",
+				 path, line_of(rev->data, nul));
+		goto out;
+	}
+
+	/* text before any section marker is up */
+	rev->up.sql = rev->data;
+	rev->up.line = 1;
+	open = &rev->up;
+
+	for (p = rev->data, end = rev->data + len; p < end; line++) {
+		const char *eol = memchr(p, '\n', end - p), *d, *dend;
+		const char *next = eol ? eol + 1 : end;
+
+		if (!eol)
+			eol = end;
+		if (eol - p < (long)strlen(DIRECTIVE) || memcmp(p, DIRECTIVE, strlen(DIRECTIVE))) {
+			p = next;
+			continue;
+		}
+		d = p + strlen(DIRECTIVE);
+		dend = eol;
+		if (dend > d && dend[-1] == '\r')
+			dend--;
+		while (dend > d && (dend[-1] == ' ' || dend[-1] == '\t'))
+			dend--;
+
+#define IS(word) ((size_t)(dend - d) >= strlen(word) && !memcmp(d, word, strlen(word)) && \
+		  (d + strlen(word) == dend || d[strlen(word)] == ' ' || d[strlen(word)] == '\t'))
+		if (IS("up") || IS("down")) {
+			int up = IS("up");
+			struct mig_section *s = up ? &rev->up : &rev->down;
+			const char *rest = d + (up ? 2 : 4);
+
+			if (rest != dend) {
+				rc = mig_err_set(err, MIG_EINVALID,
+						 "%s:%d: unexpected text after '-- mig:%s'",
+						 path, line, up ? "up" : "down");
+				goto out;
+			}
+			if (s->present) {
+				rc = mig_err_set(err, MIG_EINVALID,
+						 "%s:%d: second '-- mig:%s' (the first is on line %d)",
+						 path, line, up ? "up" : "down", s->line - 1);
+				goto out;
+			}
+			close_section(open, p);
+			if (up && rev->up.len && (sql = first_sql(rev->up.sql, rev->up.sql + rev->up.len))) {
+				rc = mig_err_set(err, MIG_EINVALID,
+						 "%s:%d: SQL before '-- mig:up' on line %d",
+						 path, line_of(rev->data, sql), line);
+				goto out;
+			}
+			s->present = 1;
+			s->sql = next;
+			s->line = line + 1;
+			open = s;
+		} else if (IS("parents")) {
+			if ((rc = add_parents(rev, d + 7, dend, line, err)) < 0)
+				goto out;
+		} else if (IS("no-transaction")) {
+			if (d + strlen("no-transaction") != dend) {
+				rc = mig_err_set(err, MIG_EINVALID,
+						 "%s:%d: unexpected text after '-- mig:no-transaction'",
+						 path, line);
+				goto out;
+			}
+			rev->no_transaction = 1;
+		} else {
+			const char *w = d;
+
+			while (w < dend && *w != ' ' && *w != '\t')
+				w++;
+			rc = mig_err_set(err, MIG_EINVALID,
+					 "%s:%d: unknown directive '-- mig:%.*s'",
+					 path, line, (int)(w - d), d);
+			mig_err_hint(err, "the directives are up, down, parents and no-transaction");
+			goto out;
+		}
+#undef IS
+		p = next;
+	}
+	close_section(open, rev->data + len);
+	/* a file of nothing but a down section has an empty up */
+	if (!rev->up.present && rev->down.present && rev->up.sql == rev->data) {
+		sql = first_sql(rev->up.sql, rev->up.sql + rev->up.len);
+		if (!sql)
+			rev->up.len = 0;
+	}
+	rev->up.present = 1;
+out:
+	if (rc < 0) {
+		mig_rev_free(rev);
+		rev = NULL;
+	}
+	*out = rev;
+	return rc;
+}
+
+int mig_rev_load(struct mig_rev **out, const char *name, const char *path,
+		 struct mig_err *err)
+{
+	struct mig_buf b = MIG_BUF_INIT;
+	int rc;
+
+	*out = NULL;
+	if ((rc = mig_read_file(&b, path, err)) == 0)
+		rc = mig_rev_parse(out, name, path, b.buf ? b.buf : "", b.len, err);
+	mig_buf_release(&b);
+	return rc;
+}
+
+int mig_rev_name_ok(const char *name)
+{
+	const char *p;
+
+	if (!*name || *name == '-' || *name == '.')
+		return 0;
+	for (p = name; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || *p == '_' || *p == '-' || *p == '.'))
+			return 0;
+	return 1;
+}
+
+void mig_rev_free(struct mig_rev *rev)
+{
+	size_t i;
+
+	if (!rev)
+		return;
+	for (i = 0; i < rev->nparents; i++)
+		free(rev->parents[i]);
+	free(rev->parents);
+	free(rev->pidx);
+	free(rev->name);
+	free(rev->path);
+	free(rev->data);
+	free(rev);
+}

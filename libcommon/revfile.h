@@ -1,0 +1,58 @@
+#ifndef MIG_REVFILE_H
+#define MIG_REVFILE_H
+
+#include <stddef.h>
+#include "err.h"
+
+/*
+ * One revision file, parsed. The file's bytes are kept whole in data (the
+ * store keeps exactly these bytes and the id is their git blob id); the
+ * sections point into them.
+ */
+struct mig_section {
+	const char *sql;	/* into rev->data; not NUL-terminated */
+	size_t len;
+	int line;		/* file line on which sql begins, 1-based */
+	int present;		/* the file has this section */
+};
+
+struct mig_rev {
+	char *name;		/* file name without .sql */
+	char *path;		/* as opened, for messages */
+	char *data;		/* the file's bytes, NUL-terminated */
+	size_t len;
+	char id[41];		/* hex git blob id of data */
+
+	char **parents;		/* names from -- mig:parents, in order */
+	size_t nparents;
+	int parents_line;	/* line of the directive, 0 when absent */
+	int no_transaction;
+	struct mig_section up, down;
+
+	/* filled by the graph */
+	size_t *pidx;		/* parent indexes into the graph */
+	size_t npidx;
+	size_t nchildren;
+};
+
+/*
+ * Parse the bytes of a revision file named name (path is for messages).
+ * On success *out owns a copy of data; free it with mig_rev_free().
+ * Errors are MIG_EINVALID with "PATH:LINE: ..." messages.
+ */
+int mig_rev_parse(struct mig_rev **out, const char *name, const char *path,
+		  const char *data, size_t len, struct mig_err *err);
+
+/* Read and parse a file; name is derived by the caller. */
+int mig_rev_load(struct mig_rev **out, const char *name, const char *path,
+		 struct mig_err *err);
+
+/* Compute the git blob id (40 hex digits and a NUL) of the bytes. */
+void mig_blob_id(char out[41], const void *data, size_t len);
+
+/* Does name make a good revision name for a new file? */
+int mig_rev_name_ok(const char *name);
+
+void mig_rev_free(struct mig_rev *rev);
+
+#endif

@@ -1,0 +1,182 @@
+#include <stdlib.h>
+#include <string.h>
+
+#include "status.h"
+
+enum rstate { R_APPLIED, R_PENDING, R_MODIFIED };
+static const char *const rstate_name[] = { "applied", "pending", "modified" };
+
+static enum rstate state_of(const struct mig_state *st, size_t i)
+{
+	long k = st->rec[i];
+
+	if (k < 0)
+		return R_PENDING;
+	return strcmp(st->applied.v[k].id, st->g->revs[i]->id) ? R_MODIFIED : R_APPLIED;
+}
+
+static void porcelain(struct mig_buf *o, const struct mig_ctx *ctx, const size_t *cur, size_t ncur,
+		      const struct mig_problems *pr)
+{
+	const struct mig_state *st = &ctx->st;
+	const struct mig_graph *g = st->g;
+	size_t i;
+
+	mig_buf_addf(o, "database\t%s\t%s\n", ctx->settings.database, st->db_exists ? "exists" : "missing");
+	mig_buf_addf(o, "migrations\t%s\n", g->dir);
+	for (i = 0; i < ncur; i++)
+		mig_buf_addf(o, "current\t%s\n", g->revs[cur[i]]->name);
+	for (i = 0; i < g->nr; i++) {
+		const struct mig_rev *r = g->revs[g->topo[i]];
+
+		mig_buf_addf(o, "revision\t%s\t%s\t%s\t%s\n", rstate_name[state_of(st, g->topo[i])],
+			     r->name, r->id, r->path);
+	}
+	for (i = 0; i < st->applied.nr; i++)
+		if (st->rev[i] < 0)
+			mig_buf_addf(o, "revision\tmissing\t%s\t%s\t-\n", st->applied.v[i].name,
+				     st->applied.v[i].id);
+	for (i = 0; i < g->nheads; i++)
+		mig_buf_addf(o, "head\t%s\n", g->revs[g->heads[i]]->name);
+	for (i = 0; i < pr->nr; i++)
+		mig_buf_addf(o, "problem\t%s\t%s\t%s\n", mig_problem_name(pr->v[i].kind),
+			     pr->v[i].subject, pr->v[i].detail);
+}
+
+static void json(struct mig_buf *o, const struct mig_ctx *ctx, const size_t *cur, size_t ncur,
+		 const struct mig_problems *pr, size_t npending)
+{
+	const struct mig_state *st = &ctx->st;
+	const struct mig_graph *g = st->g;
+	size_t i, j;
+
+	mig_buf_adds(o, "{\"database\":");
+	mig_buf_add_json(o, ctx->settings.database);
+	mig_buf_addf(o, ",\"exists\":%s,\"migrations\":", st->db_exists ? "true" : "false");
+	mig_buf_add_json(o, g->dir);
+	mig_buf_adds(o, ",\"current\":[");
+	for (i = 0; i < ncur; i++) {
+		if (i)
+			mig_buf_addc(o, ',');
+		mig_buf_add_json(o, g->revs[cur[i]]->name);
+	}
+	mig_buf_addf(o, "],\"applied\":%zu,\"pending\":%zu,\"total\":%zu,\"revisions\":[",
+		     st->applied.nr, npending, g->nr);
+	for (i = 0; i < g->nr; i++) {
+		const struct mig_rev *r = g->revs[g->topo[i]];
+
+		mig_buf_adds(o, i ? ",{\"name\":" : "{\"name\":");
+		mig_buf_add_json(o, r->name);
+		mig_buf_addf(o, ",\"id\":\"%s\",\"state\":\"%s\",\"path\":", r->id,
+			     rstate_name[state_of(st, g->topo[i])]);
+		mig_buf_add_json(o, r->path);
+		mig_buf_adds(o, ",\"parents\":[");
+		for (j = 0; j < r->npidx; j++) {
+			if (j)
+				mig_buf_addc(o, ',');
+			mig_buf_add_json(o, g->revs[r->pidx[j]]->name);
+		}
+		mig_buf_addf(o, "],\"transaction\":%s}", r->no_transaction ? "false" : "true");
+	}
+	for (i = 0; i < st->applied.nr; i++)
+		if (st->rev[i] < 0) {
+			mig_buf_adds(o, (g->nr || i) ? ",{\"name\":" : "{\"name\":");
+			mig_buf_add_json(o, st->applied.v[i].name);
+			mig_buf_addf(o, ",\"id\":\"%s\",\"state\":\"missing\",\"path\":null,\"parents\":[]}",
+				     st->applied.v[i].id);
+		}
+	mig_buf_adds(o, "],\"heads\":[");
+	for (i = 0; i < g->nheads; i++) {
+		if (i)
+			mig_buf_addc(o, ',');
+		mig_buf_add_json(o, g->revs[g->heads[i]]->name);
+	}
+	mig_buf_adds(o, "],\"problems\":[");
+	for (i = 0; i < pr->nr; i++) {
+		mig_buf_addf(o, "%s{\"kind\":\"%s\",\"subject\":", i ? "," : "",
+			     mig_problem_name(pr->v[i].kind));
+		mig_buf_add_json(o, pr->v[i].subject);
+		mig_buf_adds(o, ",\"detail\":");
+		mig_buf_add_json(o, pr->v[i].detail);
+		mig_buf_addc(o, '}');
+	}
+	mig_buf_adds(o, "]}\n");
+}
+
+static void human(struct mig_buf *o, const struct mig_ctx *ctx, const size_t *cur, size_t ncur,
+		  const struct mig_problems *pr, size_t npending, int verbose, int color)
+{
+	const struct mig_state *st = &ctx->st;
+	const struct mig_graph *g = st->g;
+	const char *red = color ? "\033[31m" : "", *yellow = color ? "\033[33m" : "";
+	const char *green = color ? "\033[32m" : "", *reset = color ? "\033[m" : "";
+	size_t i;
+
+	mig_buf_addf(o, "database: %s%s\n", ctx->settings.database,
+		     st->db_exists ? "" : " (does not exist yet)");
+	mig_buf_addf(o, "migrations: %s (%zu revision%s)\n", g->dir, g->nr, g->nr == 1 ? "" : "s");
+	mig_buf_adds(o, "current: ");
+	if (!ncur)
+		mig_buf_adds(o, "base (nothing applied)");
+	for (i = 0; i < ncur; i++)
+		mig_buf_addf(o, "%s%s", i ? ", " : "", g->revs[cur[i]]->name);
+	mig_buf_addf(o, "\napplied: %zu of %zu\n", g->nr - npending, g->nr);
+	if (verbose)
+		for (i = 0; i < g->nr; i++) {
+			const struct mig_rev *r = g->revs[g->topo[i]];
+			enum rstate s = state_of(st, g->topo[i]);
+
+			if (s == R_PENDING)
+				continue;
+			mig_buf_addf(o, "  %s%s%s  %.12s  %s\n", s == R_APPLIED ? green : red,
+				     r->name, reset, r->id, r->path);
+		}
+	if (npending) {
+		mig_buf_addf(o, "pending: %zu\n", npending);
+		for (i = 0; i < g->nr; i++) {
+			const struct mig_rev *r = g->revs[g->topo[i]];
+
+			if (state_of(st, g->topo[i]) != R_PENDING)
+				continue;
+			mig_buf_addf(o, "  %s%s%s", yellow, r->name, reset);
+			if (verbose)
+				mig_buf_addf(o, "  %.12s  %s", r->id, r->path);
+			mig_buf_addc(o, '\n');
+		}
+	}
+	mig_buf_adds(o, g->nheads == 1 ? "head: " : "heads: ");
+	if (!g->nheads)
+		mig_buf_adds(o, "none (no revisions yet)");
+	for (i = 0; i < g->nheads; i++)
+		mig_buf_addf(o, "%s%s", i ? ", " : "", g->revs[g->heads[i]]->name);
+	mig_buf_addc(o, '\n');
+	if (pr->nr) {
+		mig_buf_addf(o, "%sproblems:%s\n", red, reset);
+		for (i = 0; i < pr->nr; i++)
+			mig_buf_addf(o, "  %s\n", pr->v[i].detail);
+	}
+}
+
+size_t mig_status(struct mig_buf *out, const struct mig_ctx *ctx, enum mig_format fmt,
+		  int verbose, int color)
+{
+	const struct mig_state *st = &ctx->st;
+	struct mig_problems pr;
+	size_t *cur = NULL, ncur, npending = 0, i;
+
+	ncur = mig_state_current(st, &cur);
+	mig_state_problems(st, &pr);
+	for (i = 0; i < st->g->nr; i++)
+		if (!mig_state_applied(st, i))
+			npending++;
+	if (fmt == MIG_FMT_PORCELAIN)
+		porcelain(out, ctx, cur, ncur, &pr);
+	else if (fmt == MIG_FMT_JSON)
+		json(out, ctx, cur, ncur, &pr, npending);
+	else
+		human(out, ctx, cur, ncur, &pr, npending, verbose, color);
+	i = npending + pr.nr;
+	mig_problems_release(&pr);
+	free(cur);
+	return i;
+}

@@ -1,0 +1,293 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util.h"
+
+static void oom(void)
+{
+	fputs("mig: fatal: out of memory\n", stderr);
+	abort();
+}
+
+void *mig_xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+
+	if (!p)
+		oom();
+	return p;
+}
+
+void *mig_xcalloc(size_t nmemb, size_t size)
+{
+	void *p = calloc(nmemb ? nmemb : 1, size ? size : 1);
+
+	if (!p)
+		oom();
+	return p;
+}
+
+void *mig_xrealloc(void *p, size_t n)
+{
+	p = realloc(p, n ? n : 1);
+	if (!p)
+		oom();
+	return p;
+}
+
+char *mig_xstrdup(const char *s)
+{
+	return mig_xstrndup(s, strlen(s));
+}
+
+char *mig_xstrndup(const char *s, size_t n)
+{
+	char *p = mig_xmalloc(n + 1);
+
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
+char *mig_xasprintf(const char *fmt, ...)
+{
+	struct mig_buf b = MIG_BUF_INIT;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	b.buf = mig_xmalloc(n + 1);
+	va_start(ap, fmt);
+	vsnprintf(b.buf, n + 1, fmt, ap);
+	va_end(ap);
+	return b.buf;
+}
+
+static void grow(struct mig_buf *b, size_t extra)
+{
+	if (b->len + extra + 1 <= b->alloc)
+		return;
+	b->alloc = b->alloc ? b->alloc * 2 : 64;
+	while (b->alloc < b->len + extra + 1)
+		b->alloc *= 2;
+	b->buf = mig_xrealloc(b->buf, b->alloc);
+}
+
+void mig_buf_add(struct mig_buf *b, const void *data, size_t len)
+{
+	grow(b, len);
+	memcpy(b->buf + b->len, data, len);
+	b->len += len;
+	b->buf[b->len] = '\0';
+}
+
+void mig_buf_adds(struct mig_buf *b, const char *s)
+{
+	mig_buf_add(b, s, strlen(s));
+}
+
+void mig_buf_addc(struct mig_buf *b, char c)
+{
+	mig_buf_add(b, &c, 1);
+}
+
+void mig_buf_addf(struct mig_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	grow(b, n);
+	va_start(ap, fmt);
+	vsnprintf(b->buf + b->len, n + 1, fmt, ap);
+	va_end(ap);
+	b->len += n;
+}
+
+/* Length of the valid UTF-8 sequence at s, or 0 when it is not one. */
+static size_t utf8_len(const unsigned char *s)
+{
+	size_t n, i;
+
+	if (s[0] < 0x80)
+		return 1;
+	else if ((s[0] & 0xe0) == 0xc0 && s[0] >= 0xc2)
+		n = 2;
+	else if ((s[0] & 0xf0) == 0xe0)
+		n = 3;
+	else if ((s[0] & 0xf8) == 0xf0 && s[0] <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	for (i = 1; i < n; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	return n;
+}
+
+void mig_buf_add_json(struct mig_buf *b, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	mig_buf_addc(b, '"');
+	while (*p) {
+		size_t n;
+
+		if (*p == '"' || *p == '\\') {
+			mig_buf_addc(b, '\\');
+			mig_buf_addc(b, *p++);
+		} else if (*p == '\n') {
+			mig_buf_adds(b, "\\n"), p++;
+		} else if (*p == '\t') {
+			mig_buf_adds(b, "\\t"), p++;
+		} else if (*p < 0x20) {
+			mig_buf_addf(b, "\\u%04x", *p++);
+		} else if ((n = utf8_len(p))) {
+			mig_buf_add(b, p, n);
+			p += n;
+		} else {
+			/* not UTF-8: keep the byte's value as a Latin-1 code point */
+			mig_buf_addf(b, "\\u%04x", *p++);
+		}
+	}
+	mig_buf_addc(b, '"');
+}
+
+void mig_buf_reset(struct mig_buf *b)
+{
+	b->len = 0;
+	if (b->buf)
+		b->buf[0] = '\0';
+}
+
+char *mig_buf_detach(struct mig_buf *b)
+{
+	char *p = b->buf ? b->buf : mig_xstrdup("");
+
+	b->buf = NULL;
+	b->len = b->alloc = 0;
+	return p;
+}
+
+void mig_buf_release(struct mig_buf *b)
+{
+	free(b->buf);
+	b->buf = NULL;
+	b->len = b->alloc = 0;
+}
+
+int mig_read_file(struct mig_buf *b, const char *path, struct mig_err *err)
+{
+	struct stat st;
+	ssize_t n;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return mig_err_errno(err, MIG_EINVALID, "cannot read '%s'", path);
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+		grow(b, st.st_size);
+	for (;;) {
+		grow(b, 8192);
+		n = read(fd, b->buf + b->len, b->alloc - b->len - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			mig_err_errno(err, MIG_EINVALID, "cannot read '%s'", path);
+			close(fd);
+			return MIG_EINVALID;
+		}
+		if (n == 0)
+			break;
+		b->len += n;
+	}
+	b->buf[b->len] = '\0';
+	close(fd);
+	return 0;
+}
+
+char *mig_path_join(const char *dir, const char *name)
+{
+	size_t n = strlen(dir);
+
+	if (!n || !strcmp(dir, "."))
+		return mig_xstrdup(name);
+	if (dir[n - 1] == '/')
+		return mig_xasprintf("%s%s", dir, name);
+	return mig_xasprintf("%s/%s", dir, name);
+}
+
+int mig_path_exists(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) == 0;
+}
+
+const char *mig_sql_skip_space(const char *p, const char *end)
+{
+	while (p < end) {
+		if (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n' || *p == '\f') {
+			p++;
+		} else if (p + 1 < end && p[0] == '-' && p[1] == '-') {
+			while (p < end && *p != '\n')
+				p++;
+		} else if (p + 1 < end && p[0] == '/' && p[1] == '*') {
+			p += 2;
+			while (p + 1 < end && !(p[0] == '*' && p[1] == '/'))
+				p++;
+			p = p + 2 < end ? p + 2 : end;
+		} else {
+			break;
+		}
+	}
+	return p;
+}
+
+int mig_count_lines(const char *p, const char *end)
+{
+	int n = 0;
+
+	while (p < end && (p = memchr(p, '\n', end - p))) {
+		n++;
+		p++;
+	}
+	return n;
+}
+
+size_t mig_edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), i, j, d;
+	size_t *row = mig_xmalloc((lb + 1) * sizeof(size_t));
+
+	for (j = 0; j <= lb; j++)
+		row[j] = j;
+	for (i = 1; i <= la; i++) {
+		size_t diag = row[0];
+
+		row[0] = i;
+		for (j = 1; j <= lb; j++) {
+			size_t up = row[j];
+
+			d = diag + (a[i - 1] != b[j - 1]);
+			if (up + 1 < d)
+				d = up + 1;
+			if (row[j - 1] + 1 < d)
+				d = row[j - 1] + 1;
+			row[j] = d;
+			diag = up;
+		}
+	}
+	d = row[lb];
+	free(row);
+	return d;
+}

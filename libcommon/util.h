@@ -1,0 +1,69 @@
+#ifndef MIG_UTIL_H
+#define MIG_UTIL_H
+
+#include <stddef.h>
+#include "err.h"
+
+/*
+ * Allocation that cannot fail: like git's xmalloc, running out of memory
+ * aborts, so every other function keeps one error path for real errors.
+ */
+void *mig_xmalloc(size_t n);
+void *mig_xcalloc(size_t nmemb, size_t size);
+void *mig_xrealloc(void *p, size_t n);
+char *mig_xstrdup(const char *s);
+char *mig_xstrndup(const char *s, size_t n);
+char *mig_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Grow the array *p of *alloc elements of size sz so it holds need. */
+#define MIG_GROW(p, need, alloc) \
+	do { \
+		if ((need) > (alloc)) { \
+			(alloc) = (alloc) ? (alloc) * 2 : 16; \
+			if ((alloc) < (need)) \
+				(alloc) = (need); \
+			(p) = mig_xrealloc((p), (alloc) * sizeof(*(p))); \
+		} \
+	} while (0)
+
+/* A growable, always NUL-terminated byte buffer (git's strbuf, smaller). */
+struct mig_buf {
+	char *buf;
+	size_t len, alloc;
+};
+
+#define MIG_BUF_INIT { NULL, 0, 0 }
+
+void mig_buf_add(struct mig_buf *b, const void *data, size_t len);
+void mig_buf_adds(struct mig_buf *b, const char *s);
+void mig_buf_addc(struct mig_buf *b, char c);
+void mig_buf_addf(struct mig_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Append s as a JSON string literal, quotes included. */
+void mig_buf_add_json(struct mig_buf *b, const char *s);
+void mig_buf_reset(struct mig_buf *b);
+/* Give up ownership of the bytes; the buffer is empty afterwards. */
+char *mig_buf_detach(struct mig_buf *b);
+void mig_buf_release(struct mig_buf *b);
+
+/* Read a whole file into b (appending). MIG_EINVALID names the file. */
+int mig_read_file(struct mig_buf *b, const char *path, struct mig_err *err);
+
+/* Join a directory and a name with one slash. Caller frees. */
+char *mig_path_join(const char *dir, const char *name);
+
+/*
+ * Skip blanks and SQL comments (-- to the end of the line, slash-star
+ * blocks) in [p, end); returns where SQL starts, or end.
+ */
+const char *mig_sql_skip_space(const char *p, const char *end);
+
+/* Count the newlines in [p, end). */
+int mig_count_lines(const char *p, const char *end);
+
+/* Levenshtein distance between a and b, for did-you-mean hints. */
+size_t mig_edit_distance(const char *a, const char *b);
+
+/* Does the file exist (any type)? */
+int mig_path_exists(const char *path);
+
+#endif
