@@ -53,6 +53,11 @@ build bin:
 check: all $(UNIT_BINS)
 	prove -j2 --exec tests/run-one $(UNIT_BINS) tests/cli/*.bats
 
+# the README's first command ends here: mig on the demo project
+demo: all
+	rm -rf contrib/demo/demo.db contrib/demo/demo.db.mig
+	bin/mig -C contrib/demo status
+
 asan:
 	$(MAKE) clean
 	$(MAKE) SANITIZE=address,undefined CFLAGS='-O1 -g' check
@@ -65,6 +70,6 @@ install: all
 clean:
 	rm -rf build bin
 
-.PHONY: all check asan install clean
+.PHONY: all check demo asan install clean
 .SECONDARY:
 -include $(wildcard build/*.d build/tests/*.d)

@@ -237,9 +237,10 @@ int main(int argc, char **argv)
 			free(execdir);
 			return mig_close_stdout(0);
 		}
+		static char *help_argv[] = { NULL, "--help", NULL };
+
 		cmd = argv[1];
-		argv[1] = "--help";
-		argv++;
+		argv = help_argv;
 	}
 	if (!*cmd || strchr(cmd, '/') || cmd[0] == '-') {
 		fprintf(stderr, "mig: error: '%s' is not a command name\n", cmd);

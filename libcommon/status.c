@@ -144,7 +144,7 @@ static void human(struct mig_buf *o, const struct mig_ctx *ctx, const size_t *cu
 			mig_buf_addc(o, '\n');
 		}
 	}
-	mig_buf_adds(o, g->nheads == 1 ? "head: " : "heads: ");
+	mig_buf_adds(o, g->nheads <= 1 ? "head: " : "heads: ");
 	if (!g->nheads)
 		mig_buf_adds(o, "none (no revisions yet)");
 	for (i = 0; i < g->nheads; i++)

@@ -1,0 +1,4 @@
+-- Two branches added 0002 and 0003 from 0001; this joins them.
+-- mig:parents 0002_posts 0003_email
+-- mig:up
+-- mig:down

@@ -1,0 +1,53 @@
+#!/usr/bin/env bats
+# Where settings come from: options > environment > mig.conf > defaults.
+load helper
+
+@test "mig.conf is found from a subdirectory and its paths are relative to it" {
+	printf '[mig]\n\tdatabase = app.db\n\tmigrations = db/migrations\n' >mig.conf
+	mkdir -p db/migrations sub/deeper
+	printf 'SELECT 1;\n' >db/migrations/0001_a.sql
+	cd sub/deeper
+	run -0 mig status --porcelain
+	has "database	../../app.db	missing"
+	has "migrations	../../db/migrations"
+	has "revision	pending	0001_a	$(git hash-object ../../db/migrations/0001_a.sql)	../../db/migrations/0001_a.sql"
+}
+
+@test "the environment overrides mig.conf, options override the environment" {
+	printf '[mig]\n\tdatabase = conf.db\n' >mig.conf
+	run -0 mig status --porcelain
+	has "database	conf.db	missing"
+	MIG_DATABASE=env.db run -0 mig status --porcelain
+	has "database	env.db	missing"
+	MIG_DATABASE=env.db run -0 mig -d opt.db status --porcelain
+	has "database	opt.db	missing"
+	MIG_DATABASE=env.db run -0 mig-status -d opt.db --porcelain
+	has "database	opt.db	missing"
+}
+
+@test "MIG_MIGRATIONS and -m name the migrations directory" {
+	mkdir other
+	printf 'SELECT 1;\n' >other/0001_o.sql
+	MIG_MIGRATIONS=other run -0 mig -d a.db status --porcelain
+	has "migrations	other"
+	run -0 mig -d a.db -m other status --porcelain
+	has "migrations	other"
+}
+
+@test "no database anywhere is a usage error naming the ways to give one" {
+	run -2 mig status
+	[ "${lines[0]}" = "mig-status: error: no database given" ]
+	[ "${lines[1]}" = "hint: name one with -d PATH, MIG_DATABASE, or 'database = PATH' under [mig] in mig.conf" ]
+}
+
+@test "a malformed mig.conf exits 6 naming the file" {
+	printf '[mig\n\tdatabase = x\n' >mig.conf
+	run -6 mig status
+	[[ "${lines[0]}" == "mig-status: error: cannot read configuration: "*"mig.conf"* ]]
+}
+
+@test "a negative mig.lockTimeout is refused" {
+	printf '[mig]\n\tdatabase = a.db\n\tlockTimeout = -5\n' >mig.conf
+	run -6 mig status
+	[[ "${lines[0]}" == *"mig.conf: mig.lockTimeout must not be negative" ]]
+}

@@ -1,0 +1,121 @@
+#!/usr/bin/env bats
+# The mig front end: dispatch, global options, help, typos.
+load helper
+
+@test "mig with no command prints usage and exits 2" {
+	run -2 mig
+	[[ "$output" == usage:* ]]
+}
+
+@test "mig --help and mig help print usage and exit 0" {
+	run -0 mig --help
+	[[ "$output" == usage:* ]]
+	run -0 mig help
+	[[ "$output" == usage:* ]]
+}
+
+@test "mig help CMD shows the command's usage" {
+	run -0 mig help status
+	[[ "${lines[0]}" == "usage: mig status"* ]]
+	run -0 mig status --help
+	[[ "${lines[0]}" == "usage: mig status"* ]]
+}
+
+@test "mig --version names the version" {
+	run -0 mig --version
+	[[ "$output" == "mig version "* ]]
+}
+
+@test "mig --exec-path prints the directory of the binaries" {
+	run -0 mig --exec-path
+	[ "$output" = "$TOP/bin" ]
+}
+
+@test "a typo'd command exits 2 and suggests the nearest" {
+	run -2 mig stauts
+	[ "${lines[0]}" = "mig: 'stauts' is not a mig command. See 'mig --help'." ]
+	has "The most similar command is"
+	[ "${lines[2]}" = "	status" ]
+}
+
+@test "a command nothing resembles gets no suggestion" {
+	run -2 mig xyzzyplugh
+	[ "$output" = "mig: 'xyzzyplugh' is not a mig command. See 'mig --help'." ]
+}
+
+@test "an unknown global option exits 2" {
+	run -2 mig --frobnicate status
+	[ "${lines[0]}" = "mig: error: unknown option '--frobnicate'" ]
+}
+
+@test "a global option without its value exits 2" {
+	run -2 mig -d
+	[ "${lines[0]}" = "mig: error: option '-d' requires a value" ]
+}
+
+@test "a third-party mig-foo on PATH runs as mig foo with its arguments and exit status" {
+	mkdir plug
+	printf '#!/bin/sh\necho "hello $*"\necho "db=$MIG_DATABASE"\nexit 7\n' >plug/mig-hello
+	chmod +x plug/mig-hello
+	PATH="$PWD/plug:$PATH" run -7 mig -d x.db hello a b
+	[ "${lines[0]}" = "hello a b" ]
+	[ "${lines[1]}" = "db=x.db" ]
+}
+
+@test "--list-commands includes third-party commands" {
+	mkdir plug
+	printf '#!/bin/sh\n' >plug/mig-hello
+	chmod +x plug/mig-hello
+	PATH="$PWD/plug:$PATH" run -0 mig --list-commands
+	has status
+	has hello
+}
+
+@test "--exec-path=DIR takes commands from DIR first" {
+	mkdir alt
+	printf '#!/bin/sh\necho alt status\n' >alt/mig-status
+	chmod +x alt/mig-status
+	run -0 mig --exec-path="$PWD/alt" status
+	[ "$output" = "alt status" ]
+}
+
+@test "-C DIR runs as if started there" {
+	mkdir -p proj/migrations
+	printf 'CREATE TABLE t(x);\n' >proj/migrations/0001_t.sql
+	run -0 mig -C proj -d app.db status --porcelain
+	has "revision	pending	0001_t	$(git hash-object proj/migrations/0001_t.sql)	migrations/0001_t.sql"
+	run -2 mig -C nosuch status
+	[ "${lines[0]}" = "mig: error: cannot change to 'nosuch': No such file or directory" ]
+}
+
+@test "each binary takes the global options by itself" {
+	rev 0001_a 'SELECT 1;'
+	run -0 mig-status -d standalone.db --porcelain
+	has "database	standalone.db	missing"
+	run -0 mig-status --database=other.db --porcelain
+	has "database	other.db	missing"
+}
+
+@test "an unknown option of a command exits 2 with usage" {
+	run -2 mig status --frob
+	[ "${lines[0]}" = "mig-status: error: unknown option '--frob'" ]
+	has "usage: mig status [--check] [--porcelain | --json] [-v]"
+}
+
+@test "options take values as --x=v, --x v and bundled short options" {
+	rev 0001_a 'SELECT 1;'
+	run -0 mig-status --porcelain -vd a.db
+	has "database	a.db	missing"
+	run -0 mig-status --porcelain --database b.db
+	has "database	b.db	missing"
+	run -2 mig-status --porcelain=yes
+	[ "${lines[0]}" = "mig-status: error: option '--porcelain' takes no value" ]
+	run -2 mig-status --database
+	[ "${lines[0]}" = "mig-status: error: option '--database' requires a value" ]
+}
+
+@test "--list-options prints a command's options for completion" {
+	run -0 mig-status --list-options
+	has "--porcelain"
+	has "--database="
+}

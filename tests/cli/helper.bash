@@ -1,0 +1,27 @@
+# Shared set-up for the command-line tests: a scratch project per test,
+# mig's binaries first on PATH, no settings leaking in from outside.
+bats_require_minimum_version 1.5.0
+
+setup() {
+	TOP=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
+	PATH="$TOP/bin:$PATH"
+	unset MIG_DATABASE MIG_MIGRATIONS MIG_STORE MIG_EXEC_PATH NO_COLOR
+	cd "$BATS_TEST_TMPDIR"
+	mkdir -p migrations
+}
+
+# rev NAME [TEXT]: write migrations/NAME.sql
+rev() {
+	printf '%s' "${2-}" >"migrations/$1.sql"
+}
+
+# has LINE: the output contains this exact line
+has() {
+	local l
+	for l in "${lines[@]}"; do
+		[ "$l" = "$1" ] && return 0
+	done
+	echo "no line '$1' in output:" >&2
+	printf '%s\n' "$output" >&2
+	return 1
+}
