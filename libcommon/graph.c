@@ -113,7 +113,8 @@ static int build(struct mig_graph *g, struct mig_err *err)
 	unsigned char *done = NULL;
 	int rc = 0;
 
-	qsort(g->revs, g->nr, sizeof(*g->revs), cmp_rev);
+	if (g->nr)
+		qsort(g->revs, g->nr, sizeof(*g->revs), cmp_rev);
 	for (i = 1; i < g->nr; i++)
 		if (!strcmp(g->revs[i]->name, g->revs[i - 1]->name))
 			return mig_err_set(err, MIG_EINVALID, "duplicate revision name '%s': %s and %s",
