@@ -15,7 +15,7 @@ ALL_CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recov
 LDFLAGS += -fsanitize=$(SANITIZE)
 endif
 
-CMDS = mig mig-status mig-new mig-merge
+CMDS = mig mig-status mig-new mig-merge mig-up mig-down
 LIB_SRC = $(wildcard libcommon/*.c)
 LIB_OBJ = $(LIB_SRC:libcommon/%.c=build/%.o) build/bookkeeping.o
 BINS = $(CMDS:%=bin/%)
@@ -56,6 +56,7 @@ check: all $(UNIT_BINS)
 # the README's first command ends here: mig on the demo project
 demo: all
 	rm -rf contrib/demo/demo.db contrib/demo/demo.db.mig
+	bin/mig -C contrib/demo up
 	bin/mig -C contrib/demo status
 
 asan:

@@ -16,6 +16,8 @@ struct mig_db {
 	int readonly;
 };
 
+static int simple(struct mig_db *db, const char *sql, struct mig_err *err);
+
 static int db_error(struct mig_db *db, int code, const char *what, struct mig_err *err)
 {
 	return mig_err_set(err, code, "%s '%s': %s", what, db->path, sqlite3_errmsg(db->h));
@@ -267,6 +269,67 @@ int mig_db_record(struct mig_db *db, const char *scope, const char *name,
 	sqlite3_bind_text(st, 3, id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 4, duration_ms);
 	sqlite3_bind_int(st, 5, dirty);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return db_error(db, MIG_EENV, "cannot record in", err);
+	return 0;
+}
+
+int mig_db_fk_check(struct mig_db *db, const char *where, struct mig_err *err)
+{
+	struct mig_buf sample = MIG_BUF_INIT;
+	sqlite3_stmt *st = NULL;
+	char *first_table = NULL, *first_parent = NULL;
+	long long count = 0;
+	int rc;
+
+	if (sqlite3_prepare_v2(db->h, "PRAGMA foreign_key_check", -1, &st, NULL) != SQLITE_OK)
+		return db_error(db, MIG_EENV, "cannot check foreign keys in", err);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *table = (const char *)sqlite3_column_text(st, 0);
+		const char *parent = (const char *)sqlite3_column_text(st, 2);
+
+		if (!count) {
+			first_table = mig_xstrdup(table);
+			first_parent = mig_xstrdup(parent);
+		}
+		if (count < 5 && !strcmp(table, first_table))
+			mig_buf_addf(&sample, "%s%lld", sample.len ? ", " : "", sqlite3_column_int64(st, 1));
+		count++;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		rc = db_error(db, MIG_EENV, "cannot check foreign keys in", err);
+	} else if (count) {
+		rc = mig_err_set(err, MIG_ESQL, "%s: FOREIGN KEY constraint failed: %lld row%s violate%s it",
+				 where, count, count == 1 ? "" : "s", count == 1 ? "s" : "");
+		mig_err_hint(err, "rows in %s point at missing rows of %s (rowid %s%s)", first_table,
+			     first_parent, sample.buf, count > 5 ? ", ..." : "");
+	} else {
+		rc = 0;
+	}
+	free(first_table);
+	free(first_parent);
+	mig_buf_release(&sample);
+	return rc;
+}
+
+int mig_db_defer_fks(struct mig_db *db, struct mig_err *err)
+{
+	return simple(db, "PRAGMA defer_foreign_keys = ON", err);
+}
+
+int mig_db_unrecord(struct mig_db *db, const char *scope, const char *name, struct mig_err *err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (sqlite3_prepare_v2(db->h, "DELETE FROM mig_revisions WHERE scope = ? AND name = ?",
+			       -1, &st, NULL) != SQLITE_OK)
+		return db_error(db, MIG_EENV, "cannot record in", err);
+	sqlite3_bind_text(st, 1, scope, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)

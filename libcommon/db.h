@@ -55,6 +55,18 @@ void mig_applied_list_release(struct mig_applied_list *l);
 int mig_db_exec(struct mig_db *db, const char *where, const char *sql, size_t len,
 		int first_line, int *fail_line, struct mig_err *err);
 
+/*
+ * PRAGMA foreign_key_check: violations are MIG_ESQL listing the child
+ * rows (table, rowid) and the parent table they miss, a sample and a count.
+ */
+int mig_db_fk_check(struct mig_db *db, const char *where, struct mig_err *err);
+
+/* Defer foreign key checks to commit, so a table rebuild can run. */
+int mig_db_defer_fks(struct mig_db *db, struct mig_err *err);
+
+/* Delete the bookkeeping row of scope/name. */
+int mig_db_unrecord(struct mig_db *db, const char *scope, const char *name, struct mig_err *err);
+
 int mig_db_begin(struct mig_db *db, struct mig_err *err);
 int mig_db_commit(struct mig_db *db, struct mig_err *err);
 void mig_db_rollback(struct mig_db *db);

@@ -1,0 +1,31 @@
+#include "apply.h"
+#include "cli.h"
+
+static const char *const usage[] = {
+	"mig down [TARGET] [-q] [--lock-timeout MS] [--from-files]",
+	NULL,
+};
+
+int main(int argc, char **argv)
+{
+	struct mig_err err = MIG_ERR_INIT;
+	struct mig_run_opts o = { 0, 0, -1, stderr };
+	int quiet = 0, rc = 0;
+	const struct mig_opt opts[] = {
+		MIG_OPT_BOOL('q', "quiet", &quiet, "say nothing but errors"),
+		MIG_OPT_INT(0, "lock-timeout", &o.lock_timeout, "ms", "wait this long for another run (default 5000)"),
+		MIG_OPT_BOOL(0, "from-files", &o.from_files, "use the down sections of the files, not the store"),
+		MIG_OPT_END(),
+	};
+
+	mig_init();
+	argc = mig_cli_parse(argc, argv, opts, usage);
+	if (argc > 1)
+		mig_usage_error("too many arguments");
+	if (quiet)
+		o.progress = NULL;
+	if (mig_down(argc ? argv[0] : NULL, &o, &err) < 0)
+		rc = mig_report(&err);
+	mig_shutdown();
+	return mig_close_stdout(rc);
+}

@@ -1,0 +1,366 @@
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "apply.h"
+#include "revspec.h"
+#include "store.h"
+#include "util.h"
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Refuse to move a database that is dirty or whose history was edited. */
+static int check_safe(const struct mig_state *st, struct mig_err *err)
+{
+	size_t i;
+
+	for (i = 0; i < st->applied.nr; i++) {
+		const struct mig_applied *a = &st->applied.v[i];
+
+		if (a->dirty) {
+			mig_err_set(err, MIG_EUNSAFE, "%s did not finish: the database is dirty", a->name);
+			mig_err_hint(err, "check the database, then record what happened with "
+				     "'mig fake --resolve applied' or 'mig fake --resolve rolled-back'");
+			return MIG_EUNSAFE;
+		}
+		if (st->rev[i] >= 0 && strcmp(a->id, st->g->revs[st->rev[i]]->id)) {
+			mig_err_set(err, MIG_EUNSAFE, "%s was modified after it was applied (applied %.12s, file %.12s)",
+				    a->name, a->id, st->g->revs[st->rev[i]]->id);
+			mig_err_hint(err, "put the file back as it was, or accept the edit with 'mig fake --rehash %s'",
+				     a->name);
+			return MIG_EUNSAFE;
+		}
+	}
+	return 0;
+}
+
+/* The pending revisions spec needs, in topological order, into *plan. */
+static int plan_up(const struct mig_state *st, const char *spec, int out_of_order,
+		   size_t **plan, size_t *n, struct mig_err *err)
+{
+	const struct mig_graph *g = st->g;
+	unsigned char *want = mig_xcalloc(g->nr + 1, 1), *below = NULL;
+	struct mig_target t;
+	size_t i, j;
+	int rc;
+
+	*plan = mig_xmalloc((g->nr + 1) * sizeof(size_t));
+	*n = 0;
+	if ((rc = check_safe(st, err)) < 0)
+		goto out;
+	if (!spec && g->nheads > 1) {
+		struct mig_buf b = MIG_BUF_INIT;
+
+		for (i = 0; i < g->nheads; i++)
+			mig_buf_addf(&b, "%s%s", i ? ", " : "", g->revs[g->heads[i]]->name);
+		rc = mig_err_set(err, MIG_EUNSAFE, "%zu heads: %s", g->nheads, b.buf);
+		mig_err_hint(err, "name a target ('mig up heads' applies all), or merge them with 'mig merge'");
+		mig_buf_release(&b);
+		goto out;
+	}
+	if (!spec && !g->nheads)
+		goto out;
+	if ((rc = mig_revspec(&t, st, spec ? spec : "head", err)) < 0)
+		goto out;
+	if (t.kind == MIG_TARGET_HEADS) {
+		for (i = 0; i < g->nheads; i++)
+			mig_graph_ancestors(g, g->heads[i], want);
+	} else if (t.kind == MIG_TARGET_REV) {
+		if (t.rev < 0) {
+			rc = mig_err_set(err, MIG_EUSAGE, "cannot apply '%s': its file is missing", t.name);
+			goto out;
+		}
+		mig_graph_ancestors(g, (size_t)t.rev, want);
+	}
+	/* below[x]: some descendant of x is applied */
+	below = mig_xcalloc(g->nr + 1, 1);
+	for (i = g->nr; i-- > 0;) {
+		size_t x = g->topo[i];
+
+		if (mig_state_applied(st, x) || below[x])
+			for (j = 0; j < g->revs[x]->npidx; j++)
+				below[g->revs[x]->pidx[j]] = 1;
+	}
+	for (i = 0; i < g->nr; i++) {
+		size_t x = g->topo[i];
+
+		if (!want[x] || mig_state_applied(st, x))
+			continue;
+		if (below[x] && !out_of_order) {
+			rc = mig_err_set(err, MIG_EUNSAFE, "%s is pending but revisions after it are applied",
+					 g->revs[x]->name);
+			mig_err_hint(err, "apply it anyway with 'mig up --out-of-order'");
+			goto out;
+		}
+		(*plan)[(*n)++] = x;
+	}
+out:
+	free(want);
+	free(below);
+	return rc;
+}
+
+static int journal(struct mig_store *store, const char *op, const char *const *names,
+		   const char *const *ids, const long long *ms, size_t n, const char *result,
+		   struct mig_err *err)
+{
+	struct mig_buf m = MIG_BUF_INIT;
+	size_t i;
+	int rc;
+
+	if (n == 1)
+		mig_buf_addf(&m, "%s %s\n\n", op, names[0]);
+	else
+		mig_buf_addf(&m, "%s %s..%s (%zu revisions)\n\n", op, names[0], names[n - 1], n);
+	for (i = 0; i < n; i++)
+		mig_buf_addf(&m, "revision %s %s %lldms\n", ids[i], names[i], ms[i]);
+	mig_buf_addf(&m, "result %s\n", result);
+	rc = mig_store_journal(store, m.buf, names, ids, n, err);
+	mig_buf_release(&m);
+	return rc;
+}
+
+/* Run one section in its own transaction together with its bookkeeping. */
+static int run_section(struct mig_db *db, const struct mig_rev *r, const struct mig_section *sec,
+		       int up, long long *ms, struct mig_err *err)
+{
+	long long t0 = now_ms();
+	char *where = mig_xasprintf("%s: %s", r->name, r->path);
+	int rc;
+
+	if (r->no_transaction) {
+		/* dirty first, so a failure or a kill leaves a trace */
+		if ((rc = mig_db_record(db, "app", r->name, r->id, 0, 1, err)) < 0)
+			goto out;
+		if ((rc = mig_db_exec(db, where, sec->sql, sec->len, sec->line, NULL, err)) < 0) {
+			mig_err_hint(err, "%s runs outside a transaction: it is recorded as dirty; check the "
+				     "database, then 'mig fake --resolve applied|rolled-back'", r->name);
+			goto out;
+		}
+		*ms = now_ms() - t0;
+		rc = up ? mig_db_record(db, "app", r->name, r->id, *ms, 0, err) :
+			  mig_db_unrecord(db, "app", r->name, err);
+		goto out;
+	}
+	if ((rc = mig_db_begin(db, err)) < 0)
+		goto out;
+	if ((rc = mig_db_defer_fks(db, err)) < 0 ||
+	    (rc = mig_db_exec(db, where, sec->sql, sec->len, sec->line, NULL, err)) < 0 ||
+	    (rc = mig_db_fk_check(db, where, err)) < 0)
+		goto fail;
+	*ms = now_ms() - t0;
+	if ((rc = up ? mig_db_record(db, "app", r->name, r->id, *ms, 0, err) :
+		       mig_db_unrecord(db, "app", r->name, err)) < 0 ||
+	    (rc = mig_db_commit(db, err)) < 0)
+		goto fail;
+	goto out;
+fail:
+	mig_db_rollback(db);
+out:
+	free(where);
+	return rc;
+}
+
+/* Open the store and take the lock, then the database for writing. */
+static int open_for_change(struct mig_ctx **ctx, struct mig_store **store, const struct mig_run_opts *o,
+			   struct mig_err *err)
+{
+	int timeout = o->lock_timeout >= 0 ? o->lock_timeout : (*ctx)->settings.lock_timeout;
+	char *storepath = mig_xstrdup((*ctx)->settings.store);
+	int rc;
+
+	mig_ctx_close(*ctx);
+	*ctx = NULL;
+	if ((rc = mig_store_open(store, storepath, 1, err)) == 0 &&
+	    (rc = mig_store_lock(*store, timeout, err)) == 0)
+		rc = mig_ctx_open(ctx, MIG_CTX_WRITE, err);
+	free(storepath);
+	return rc;
+}
+
+int mig_up(const char *spec, const struct mig_run_opts *o, struct mig_err *err)
+{
+	struct mig_ctx *ctx = NULL;
+	struct mig_store *store = NULL;
+	const char **names = NULL, **ids = NULL;
+	long long *ms = NULL;
+	size_t *plan = NULL, n = 0, i, done = 0;
+	int rc;
+
+	/* plan on a read-only look first: a bad request must not create anything */
+	if ((rc = mig_ctx_open(&ctx, MIG_CTX_READ, err)) < 0 ||
+	    (rc = plan_up(&ctx->st, spec, o->out_of_order, &plan, &n, err)) < 0 || !n)
+		goto out;
+	free(plan);
+	plan = NULL;
+	if ((rc = open_for_change(&ctx, &store, o, err)) < 0 ||
+	    (rc = plan_up(&ctx->st, spec, o->out_of_order, &plan, &n, err)) < 0 || !n)
+		goto out;
+
+	names = mig_xcalloc(n + 1, sizeof(*names));
+	ids = mig_xcalloc(n + 1, sizeof(*ids));
+	ms = mig_xcalloc(n + 1, sizeof(*ms));
+	for (i = 0; i < n; i++) {
+		const struct mig_rev *r = ctx->st.g->revs[plan[i]];
+		char id[41];
+
+		names[i] = r->name;
+		ids[i] = r->id;
+		if ((rc = mig_store_put(store, r->data, r->len, id, err)) < 0)
+			break;
+		if (o->progress)
+			fprintf(o->progress, "applying %s\n", r->name);
+		if ((rc = run_section(ctx->db, r, &r->up, 1, &ms[i], err)) < 0)
+			break;
+		done++;
+	}
+	if (done || rc < 0) {
+		struct mig_err jerr = MIG_ERR_INIT;
+
+		/* the failed revision is journaled too, as the last one */
+		if (journal(store, "up", names, ids, ms, done + (rc < 0 && rc != MIG_EENV), rc < 0 ? "failed" : "ok",
+			    &jerr) < 0 && rc == 0) {
+			*err = jerr;
+			rc = jerr.code;
+		}
+	}
+out:
+	free(names);
+	free(ids);
+	free(ms);
+	free(plan);
+	mig_ctx_close(ctx);
+	mig_store_close(store);
+	return rc;
+}
+
+/* The applied records to revert for spec, newest first, into *recs. */
+static int plan_down(const struct mig_state *st, const char *spec, long **recs, size_t *n,
+		     struct mig_err *err)
+{
+	struct mig_target t;
+	long from, i;
+	int rc;
+
+	*recs = mig_xmalloc((st->applied.nr + 1) * sizeof(long));
+	*n = 0;
+	for (i = 0; i < (long)st->applied.nr; i++)
+		if (st->applied.v[i].dirty) {
+			mig_err_set(err, MIG_EUNSAFE, "%s did not finish: the database is dirty",
+				    st->applied.v[i].name);
+			mig_err_hint(err, "check the database, then record what happened with "
+				     "'mig fake --resolve applied' or 'mig fake --resolve rolled-back'");
+			return MIG_EUNSAFE;
+		}
+	if ((rc = mig_revspec(&t, st, spec ? spec : "-1", err)) < 0)
+		return rc;
+	if (t.kind == MIG_TARGET_HEADS)
+		return mig_err_set(err, MIG_EUSAGE, "'heads' is no target for down");
+	if (t.kind == MIG_TARGET_BASE)
+		from = 0;
+	else if (t.rec < 0)
+		return mig_err_set(err, MIG_EUSAGE, "%s is not applied", t.name);
+	else
+		from = t.rec + 1;
+	for (i = (long)st->applied.nr - 1; i >= from; i--)
+		(*recs)[(*n)++] = i;
+	return 0;
+}
+
+/* The revision as it was applied: from the store, or from its file. */
+static int body_of(struct mig_rev **out, const struct mig_state *st, long rec, struct mig_store *store,
+		   int from_files, struct mig_err *err)
+{
+	const struct mig_applied *a = &st->applied.v[rec];
+	struct mig_buf b = MIG_BUF_INIT;
+	char *path;
+	int rc;
+
+	if (from_files) {
+		if (st->rev[rec] < 0)
+			return mig_err_set(err, MIG_EUNSAFE, "%s: its file is missing and --from-files was given",
+					   a->name);
+		return mig_rev_parse(out, a->name, st->g->revs[st->rev[rec]]->path,
+				     st->g->revs[st->rev[rec]]->data, st->g->revs[st->rev[rec]]->len, err);
+	}
+	if ((rc = mig_store_get(store, a->id, &b, err)) < 0)
+		return rc;
+	path = st->rev[rec] >= 0 && !strcmp(st->g->revs[st->rev[rec]]->id, a->id) ?
+		mig_xstrdup(st->g->revs[st->rev[rec]]->path) :
+		mig_xasprintf("%s.sql (%.12s, from the store)", a->name, a->id);
+	rc = mig_rev_parse(out, a->name, path, b.buf ? b.buf : "", b.len, err);
+	free(path);
+	mig_buf_release(&b);
+	return rc;
+}
+
+int mig_down(const char *spec, const struct mig_run_opts *o, struct mig_err *err)
+{
+	struct mig_ctx *ctx = NULL;
+	struct mig_store *store = NULL;
+	struct mig_rev **bodies = NULL;
+	const char **names = NULL, **ids = NULL;
+	long long *ms = NULL;
+	long *recs = NULL;
+	size_t n = 0, i, done = 0;
+	int rc;
+
+	if ((rc = mig_ctx_open(&ctx, MIG_CTX_READ, err)) < 0 ||
+	    (rc = plan_down(&ctx->st, spec, &recs, &n, err)) < 0 || !n)
+		goto out;
+	free(recs);
+	recs = NULL;
+	if ((rc = open_for_change(&ctx, &store, o, err)) < 0 ||
+	    (rc = plan_down(&ctx->st, spec, &recs, &n, err)) < 0 || !n)
+		goto out;
+	bodies = mig_xcalloc(n + 1, sizeof(*bodies));
+	names = mig_xcalloc(n + 1, sizeof(*names));
+	ids = mig_xcalloc(n + 1, sizeof(*ids));
+	ms = mig_xcalloc(n + 1, sizeof(*ms));
+	/* every body and down section first: refuse before reverting anything */
+	for (i = 0; i < n; i++) {
+		if ((rc = body_of(&bodies[i], &ctx->st, recs[i], store, o->from_files, err)) < 0)
+			goto out;
+		if (!bodies[i]->down.present) {
+			rc = mig_err_set(err, MIG_EUNSAFE, "%s is irreversible: it has no '-- mig:down' section",
+					 bodies[i]->name);
+			mig_err_hint(err, "record it as reverted without running SQL with 'mig fake --unapply'");
+			goto out;
+		}
+		names[i] = bodies[i]->name;
+		ids[i] = ctx->st.applied.v[recs[i]].id;
+	}
+	for (i = 0; i < n; i++) {
+		if (o->progress)
+			fprintf(o->progress, "reverting %s\n", bodies[i]->name);
+		if ((rc = run_section(ctx->db, bodies[i], &bodies[i]->down, 0, &ms[i], err)) < 0)
+			break;
+		done++;
+	}
+	if (done || rc < 0) {
+		struct mig_err jerr = MIG_ERR_INIT;
+
+		if (journal(store, "down", names, ids, ms, done + (rc < 0), rc < 0 ? "failed" : "ok", &jerr) < 0 &&
+		    rc == 0) {
+			*err = jerr;
+			rc = jerr.code;
+		}
+	}
+out:
+	for (i = 0; bodies && i < n; i++)
+		mig_rev_free(bodies[i]);
+	free(bodies);
+	free(names);
+	free(ids);
+	free(ms);
+	free(recs);
+	mig_ctx_close(ctx);
+	mig_store_close(store);
+	return rc;
+}

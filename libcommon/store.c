@@ -1,0 +1,187 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <git2.h>
+
+#include "store.h"
+
+#define JOURNAL_REF "refs/mig/journal"
+
+struct mig_store {
+	git_repository *repo;
+	char *path;
+	int lock_fd;
+};
+
+int mig_store_open(struct mig_store **out, const char *path, int create, struct mig_err *err)
+{
+	struct mig_store *s = mig_xcalloc(1, sizeof(*s));
+	int rc = 0;
+
+	s->path = mig_xstrdup(path);
+	s->lock_fd = -1;
+	if (git_repository_open_bare(&s->repo, path) == 0)
+		goto out;
+	if (!create || mig_path_exists(path)) {
+		rc = mig_err_git(err, MIG_EENV, "cannot open store");
+		goto out;
+	} else {
+		mode_t old = umask(077);
+		int r = git_repository_init(&s->repo, path, 1);
+
+		git_reference *head = NULL;
+
+		/* HEAD names the journal, so plain 'git log' shows it */
+		if (r == 0)
+			r = git_reference_symbolic_create(&head, s->repo, "HEAD", JOURNAL_REF, 1, NULL);
+		git_reference_free(head);
+		umask(old);
+		if (r < 0)
+			rc = mig_err_git(err, MIG_EENV, "cannot create store");
+	}
+out:
+	if (rc < 0) {
+		mig_store_close(s);
+		s = NULL;
+	}
+	*out = s;
+	return rc;
+}
+
+void mig_store_close(struct mig_store *s)
+{
+	if (!s)
+		return;
+	if (s->lock_fd >= 0)
+		close(s->lock_fd);
+	git_repository_free(s->repo);
+	free(s->path);
+	free(s);
+}
+
+int mig_store_put(struct mig_store *s, const void *data, size_t len, char id[41], struct mig_err *err)
+{
+	mode_t old = umask(077);
+	git_oid oid;
+	int r = git_blob_create_from_buffer(&oid, s->repo, data, len);
+
+	umask(old);
+	if (r < 0)
+		return mig_err_git(err, MIG_EENV, "cannot write to the store");
+	git_oid_tostr(id, 41, &oid);
+	return 0;
+}
+
+int mig_store_get(struct mig_store *s, const char *id, struct mig_buf *b, struct mig_err *err)
+{
+	git_blob *blob = NULL;
+	git_oid oid;
+
+	if (git_oid_fromstr(&oid, id) < 0 || git_blob_lookup(&blob, s->repo, &oid) < 0)
+		return mig_err_set(err, MIG_EENV, "revision body %.12s is not in the store '%s'", id, s->path);
+	mig_buf_add(b, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob));
+	git_blob_free(blob);
+	return 0;
+}
+
+int mig_store_journal(struct mig_store *s, const char *message, const char *const *names,
+		      const char *const *ids, size_t n, struct mig_err *err)
+{
+	git_treebuilder *tb = NULL;
+	git_signature *sig = NULL;
+	git_commit *parent = NULL;
+	git_tree *tree = NULL;
+	git_oid tree_id, commit_id, parent_id;
+	mode_t old = umask(077);
+	const char *user = getenv("USER");
+	char host[256] = "localhost", *email;
+	size_t i;
+	int rc = 0;
+
+	gethostname(host, sizeof(host) - 1);
+	host[sizeof(host) - 1] = '\0';
+	email = mig_xasprintf("%s@%s", user ? user : "mig", host);
+	if (git_treebuilder_new(&tb, s->repo, NULL) < 0)
+		goto fail;
+	for (i = 0; i < n; i++) {
+		git_oid oid;
+		char *entry = mig_xasprintf("%s.sql", names[i]);
+		int r;
+
+		/* tree entries cannot hold '/'; names never do */
+		r = git_oid_fromstr(&oid, ids[i]) < 0 ? -1 :
+		    git_treebuilder_insert(NULL, tb, entry, &oid, GIT_FILEMODE_BLOB);
+		free(entry);
+		if (r < 0)
+			goto fail;
+	}
+	if (git_treebuilder_write(&tree_id, tb) < 0 || git_tree_lookup(&tree, s->repo, &tree_id) < 0)
+		goto fail;
+	if (git_signature_now(&sig, user ? user : "mig", email) < 0)
+		goto fail;
+	if (git_reference_name_to_id(&parent_id, s->repo, JOURNAL_REF) == 0 &&
+	    git_commit_lookup(&parent, s->repo, &parent_id) < 0)
+		goto fail;
+	if (git_commit_create_v(&commit_id, s->repo, JOURNAL_REF, sig, sig, NULL, message, tree,
+				parent ? 1 : 0, parent) < 0)
+		goto fail;
+	goto out;
+fail:
+	rc = mig_err_git(err, MIG_EENV, "cannot write the journal");
+out:
+	umask(old);
+	free(email);
+	git_commit_free(parent);
+	git_signature_free(sig);
+	git_tree_free(tree);
+	git_treebuilder_free(tb);
+	return rc;
+}
+
+int mig_store_lock(struct mig_store *s, int timeout_ms, struct mig_err *err)
+{
+	char *path = mig_path_join(s->path, "mig.lock");
+	struct timespec nap = { 0, 10 * 1000 * 1000 };
+	char holder[256] = "";
+	int waited = 0, rc = 0;
+	ssize_t n;
+
+	if ((s->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0) {
+		rc = mig_err_errno(err, MIG_EENV, "cannot open lock '%s'", path);
+		goto out;
+	}
+	while (flock(s->lock_fd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno != EWOULDBLOCK) {
+			rc = mig_err_errno(err, MIG_EENV, "cannot lock '%s'", path);
+			goto out;
+		}
+		if (waited >= timeout_ms) {
+			n = pread(s->lock_fd, holder, sizeof(holder) - 1, 0);
+			holder[n > 0 ? n : 0] = '\0';
+			holder[strcspn(holder, "\n")] = '\0';
+			rc = mig_err_set(err, MIG_EENV, "database is locked by another mig run (%s) after %d ms",
+					 holder[0] ? holder : "unknown holder", timeout_ms);
+			mig_err_hint(err, "wait for it, or raise --lock-timeout or mig.lockTimeout");
+			goto out;
+		}
+		nanosleep(&nap, NULL);
+		waited += 10;
+	}
+	gethostname(holder, sizeof(holder) - 1);
+	holder[sizeof(holder) - 1] = '\0';
+	if (ftruncate(s->lock_fd, 0) == 0)
+		dprintf(s->lock_fd, "pid %ld on %s\n", (long)getpid(), holder);
+out:
+	if (rc < 0 && s->lock_fd >= 0) {
+		close(s->lock_fd);
+		s->lock_fd = -1;
+	}
+	free(path);
+	return rc;
+}

@@ -1,0 +1,40 @@
+#ifndef MIG_STORE_H
+#define MIG_STORE_H
+
+#include <stddef.h>
+#include "err.h"
+#include "util.h"
+
+/*
+ * The store: a bare git repository beside the database (DATABASE.mig/)
+ * holding every revision body ever applied, as blobs whose ids are the
+ * revisions' ids, and the journal: one commit per operation on
+ * refs/mig/journal. Created 0700, its files 0600.
+ */
+struct mig_store;
+
+/* Open the store at path; create it when create is set and it is missing. */
+int mig_store_open(struct mig_store **out, const char *path, int create, struct mig_err *err);
+void mig_store_close(struct mig_store *s);
+
+/* Write bytes as a blob; id (41 bytes) gets its hex id. */
+int mig_store_put(struct mig_store *s, const void *data, size_t len, char id[41], struct mig_err *err);
+
+/* Read the blob with this hex id into b. MIG_EENV when it is not there. */
+int mig_store_get(struct mig_store *s, const char *id, struct mig_buf *b, struct mig_err *err);
+
+/*
+ * Append a commit to the journal: message, and a tree holding the bodies
+ * (by hex id) of the revisions the operation touched, under their names.
+ */
+int mig_store_journal(struct mig_store *s, const char *message, const char *const *names,
+		      const char *const *ids, size_t n, struct mig_err *err);
+
+/*
+ * Take the run lock (a lock file in the store, flock(2), so a killed run
+ * leaves none behind), waiting up to timeout_ms. On timeout MIG_EENV names
+ * the holder. Released by mig_store_close.
+ */
+int mig_store_lock(struct mig_store *s, int timeout_ms, struct mig_err *err);
+
+#endif
