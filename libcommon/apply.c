@@ -173,8 +173,21 @@ static int open_for_change(struct mig_ctx **ctx, struct mig_store **store, const
 {
 	int timeout = o->lock_timeout >= 0 ? o->lock_timeout : (*ctx)->settings.lock_timeout;
 	char *storepath = mig_xstrdup((*ctx)->settings.store);
-	int rc;
+	char *dir = mig_xstrdup((*ctx)->settings.database), *slash = strrchr(dir, '/');
+	int rc = 0;
 
+	/* neither the store nor the database may create missing directories */
+	if (slash && slash != dir) {
+		*slash = '\0';
+		if (!mig_path_exists(dir))
+			rc = mig_err_set(err, MIG_EENV, "cannot create database '%s': directory '%s' does not exist",
+					 (*ctx)->settings.database, dir);
+	}
+	free(dir);
+	if (rc < 0) {
+		free(storepath);
+		return rc;
+	}
 	mig_ctx_close(*ctx);
 	*ctx = NULL;
 	if ((rc = mig_store_open(store, storepath, 1, err)) == 0 &&

@@ -1,0 +1,214 @@
+#!/usr/bin/env bats
+# mig up and mig down: applying, reverting, the store, and refusals.
+load helper
+
+users() {
+	rev 0001_users $'-- mig:up\nCREATE TABLE users(id INTEGER PRIMARY KEY, name TEXT);\n-- mig:down\nDROP TABLE users;\n'
+	rev 0002_email $'-- mig:up\nALTER TABLE users ADD COLUMN email TEXT;\n-- mig:down\nALTER TABLE users DROP COLUMN email;\n'
+}
+
+@test "up applies everything pending, status then shows it applied" {
+	users
+	run -0 mig -d app.db up
+	[ -z "$(mig -d app.db up 2>/dev/null)" ]
+	[ "$(sqlite3 app.db 'SELECT name FROM mig_revisions WHERE scope = "app" ORDER BY seq' | tr '\n' ' ')" = "0001_users 0002_email " ]
+	run -0 mig -d app.db status --check
+	has "current: 0002_email"
+	has "applied: 2 of 2"
+	run -0 mig -d app.db status --porcelain
+	has "revision	applied	0001_users	$(git hash-object migrations/0001_users.sql)	migrations/0001_users.sql"
+}
+
+@test "a second up has nothing to do: exit 0, nothing on stdout" {
+	users
+	mig -d app.db up -q
+	run -0 --separate-stderr mig -d app.db up
+	[ -z "$output" ]
+	[ -z "$stderr" ]
+}
+
+@test "up TARGET stops there; down TARGET reverts what came after" {
+	users
+	run -0 mig -d app.db up 0001
+	[ "$(sqlite3 app.db "SELECT count(*) FROM mig_revisions WHERE scope = 'app'")" = 1 ]
+	mig -d app.db up -q
+	run -0 mig -d app.db down 0001_users
+	[ "$output" = "reverting 0002_email" ]
+	run -0 mig -d app.db down base
+	[ "$(sqlite3 app.db "SELECT count(*) FROM sqlite_schema WHERE name = 'users'")" = 0 ]
+}
+
+@test "down defaults to -1" {
+	users
+	mig -d app.db up -q
+	run -0 mig -d app.db down
+	[ "$output" = "reverting 0002_email" ]
+	has "reverting 0002_email"
+	run -0 mig -d app.db status --porcelain
+	has "current	0001_users"
+}
+
+@test "the store holds every applied body under its id, checkable with git" {
+	users
+	mig -d app.db up -q
+	[ "$(git --git-dir=app.db.mig cat-file -p "$(git hash-object migrations/0002_email.sql)")" = "$(cat migrations/0002_email.sql)" ]
+	run -0 git --git-dir=app.db.mig log --format=%s
+	[ "$output" = "up 0001_users..0002_email (2 revisions)" ]
+	[ "$(stat -c %a app.db.mig)" = 700 ]
+	[ "$(stat -c %a app.db.mig/HEAD)" = 600 ]
+}
+
+@test "down after a branch switch reverts from the store, not the file" {
+	users
+	mig -d app.db up -q
+	rm migrations/0002_email.sql
+	run -0 mig -d app.db status --porcelain
+	has "problem	missing	0002_email	0002_email is applied but its file is missing (applied id $(git --git-dir=app.db.mig rev-parse HEAD:0002_email.sql | cut -c1-12))"
+	run -0 mig -d app.db down
+	[ "$(sqlite3 app.db "SELECT count(*) FROM pragma_table_info('users') WHERE name = 'email'")" = 0 ]
+}
+
+@test "down --from-files on a missing file is refused with exit 5" {
+	users
+	mig -d app.db up -q
+	rm migrations/0002_email.sql
+	run -5 mig -d app.db down --from-files
+	[ "$output" = "mig-down: error: 0002_email: its file is missing and --from-files was given" ]
+}
+
+@test "an irreversible revision is refused with exit 5 and a hint" {
+	rev 0001_t $'CREATE TABLE t(x);\n'
+	mig -d app.db up -q
+	run -5 mig -d app.db down
+	[ "${lines[0]}" = "mig-down: error: 0001_t is irreversible: it has no '-- mig:down' section" ]
+	[ "${lines[1]}" = "hint: record it as reverted without running SQL with 'mig fake --unapply'" ]
+	[ "$(sqlite3 app.db "SELECT count(*) FROM mig_revisions WHERE scope = 'app'")" = 1 ]
+}
+
+@test "a failing statement exits 4 naming revision, file and line; nothing of it stays" {
+	users
+	rev 0003_bad $'-- mig:up\nCREATE TABLE a(x);\n\nINSERT INTO nosuch VALUES (1);\n'
+	run -4 mig -d app.db up
+	has "mig-up: error: 0003_bad: migrations/0003_bad.sql:4: no such table: nosuch"
+	[ "$(sqlite3 app.db "SELECT count(*) FROM sqlite_schema WHERE name = 'a'")" = 0 ]
+	[ "$(sqlite3 app.db "SELECT group_concat(name) FROM mig_revisions WHERE scope = 'app'")" = "0001_users,0002_email" ]
+	run -0 git --git-dir=app.db.mig log -1 --format=%B
+	has "result failed"
+}
+
+@test "a foreign key violation fails the revision, naming the rows" {
+	rev 0001_t $'-- mig:up\nCREATE TABLE p(id INTEGER PRIMARY KEY);\nCREATE TABLE c(id INTEGER PRIMARY KEY, p INTEGER REFERENCES p(id));\n-- mig:down\nDROP TABLE c; DROP TABLE p;\n'
+	rev 0002_orphans $'-- mig:up\nINSERT INTO c VALUES (7, 70), (8, 80);\n-- mig:down\nDELETE FROM c;\n'
+	run -4 mig -d app.db up
+	has "mig-up: error: 0002_orphans: migrations/0002_orphans.sql: FOREIGN KEY constraint failed: 2 rows violate it"
+	has "hint: rows in c point at missing rows of p (rowid 7, 8)"
+	[ "$(sqlite3 app.db 'SELECT count(*) FROM c')" = 0 ]
+}
+
+@test "a modified applied revision blocks up with exit 5" {
+	users
+	mig -d app.db up -q
+	echo "-- edited" >>migrations/0001_users.sql
+	rev 0003_more $'CREATE TABLE more(x);\n'
+	run -5 mig -d app.db up
+	[[ "${lines[0]}" == "mig-up: error: 0001_users was modified after it was applied (applied "*", file "*")" ]]
+	run -1 mig -d app.db status --check
+	has "problem	modified	0001_users	"* || true
+	[[ "$output" == *"0001_users was modified after it was applied"* ]]
+}
+
+@test "several heads without a target are refused with exit 5; heads applies all" {
+	rev 0001_root '-- mig:parents'
+	rev 0002_a $'-- mig:parents 0001_root\nCREATE TABLE a(x);\n'
+	rev 0003_b $'-- mig:parents 0001_root\nCREATE TABLE b(x);\n'
+	run -5 mig -d app.db up
+	[ "${lines[0]}" = "mig-up: error: 2 heads: 0002_a, 0003_b" ]
+	[ ! -e app.db ]
+	run -0 mig -d app.db up heads
+	[ "$(sqlite3 app.db "SELECT count(*) FROM mig_revisions WHERE scope = 'app'")" = 3 ]
+}
+
+@test "a pending revision older than applied ones needs --out-of-order" {
+	# a plain numbered directory: 0002 arrives from another branch after 0003 ran
+	rev 0001_a $'CREATE TABLE a(x);\n'
+	rev 0003_c $'CREATE TABLE c(x);\n'
+	mig -d app.db up -q
+	rev 0002_b $'CREATE TABLE b(x);\n'
+	run -5 mig -d app.db up
+	[ "${lines[0]}" = "mig-up: error: 0002_b is pending but revisions after it are applied" ]
+	[ "${lines[1]}" = "hint: apply it anyway with 'mig up --out-of-order'" ]
+	run -1 mig -d app.db status --check
+	has "  0003_c is applied but an ancestor of it is pending"
+	run -0 mig -d app.db up --out-of-order
+	[ "$(sqlite3 app.db "SELECT group_concat(name, ' ') FROM (SELECT name FROM mig_revisions WHERE scope = 'app' ORDER BY seq)")" = "0001_a 0003_c 0002_b" ]
+}
+
+@test "a no-transaction revision that fails is left dirty; up and down refuse" {
+	rev 0001_a $'-- mig:no-transaction\n-- mig:up\nCREATE TABLE a(x);\nINSERT INTO nosuch VALUES (1);\n-- mig:down\nDROP TABLE a;\n'
+	run -4 mig -d app.db up
+	has "mig-up: error: 0001_a: migrations/0001_a.sql:4: no such table: nosuch"
+	run -5 mig -d app.db up
+	[ "${lines[0]}" = "mig-up: error: 0001_a did not finish: the database is dirty" ]
+	run -5 mig -d app.db down
+	[ "${lines[0]}" = "mig-down: error: 0001_a did not finish: the database is dirty" ]
+	run -1 mig -d app.db status --check
+	has "  0001_a did not finish: the database is dirty"
+}
+
+@test "bad specs exit 2 and create nothing" {
+	users
+	run -2 mig -d app.db up nosuch
+	[ "${lines[0]}" = "mig-up: error: unknown revision 'nosuch'" ]
+	[ ! -e app.db ]
+	[ ! -e app.db.mig ]
+	run -2 mig -d app.db down -5
+	[ "$output" = "mig-down: error: revision '-5' goes back past base: 0 applied" ]
+	run -2 mig -d app.db up a b
+	[ "${lines[0]}" = "mig-up: error: too many arguments" ]
+}
+
+@test "a database in a missing directory exits 6" {
+	users
+	run -6 mig -d nosuch/app.db up
+	[ "$output" = "mig-up: error: cannot create database 'nosuch/app.db': directory 'nosuch' does not exist" ]
+	[ ! -e nosuch ]
+}
+
+@test "a read-only database exits 6 and stays as it was" {
+	[ "$(id -u)" = 0 ] && skip "root writes read-only files"
+	users
+	mig -d app.db up 0001 -q
+	chmod 444 app.db
+	run -6 mig -d app.db up
+}
+
+@test "a held lock makes a second run wait, then exit 6 naming the holder" {
+	users
+	mig -d app.db up 0001 -q
+	flock app.db.mig/mig.lock sleep 3 &
+	sleep 0.3
+	run -6 mig -d app.db up --lock-timeout 100
+	[[ "${lines[0]}" == "mig-up: error: database is locked by another mig run ("*") after 100 ms" ]]
+	wait
+	run -0 mig -d app.db up
+}
+
+@test "four concurrent ups apply every revision once" {
+	for i in $(seq 1 40); do
+		rev "$(printf '%04d' "$i")_t" "CREATE TABLE t$i(x);"
+	done
+	for i in 1 2 3 4; do
+		mig -d app.db up -q --lock-timeout 60000 &
+	done
+	wait
+	[ "$(sqlite3 app.db "SELECT count(*) FROM mig_revisions WHERE scope = 'app'")" = 40 ]
+	run -0 mig -d app.db status --check
+}
+
+@test "mig never touches user_version or application_id" {
+	users
+	sqlite3 app.db "PRAGMA user_version = 7; PRAGMA application_id = 99;"
+	mig -d app.db up -q
+	mig -d app.db down base -q
+	[ "$(sqlite3 app.db 'PRAGMA user_version; PRAGMA application_id' | tr '\n' ' ')" = "7 99 " ]
+}
