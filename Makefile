@@ -40,7 +40,7 @@ build/cmd-%.o: cmd/%.c | build
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 bin/%: build/cmd-%.o build/libcommon.a | bin
-	$(CC) $(LDFLAGS) -o $@ $< build/libcommon.a $(LDLIBS)
+	$(CC) $(LDFLAGS) -Wl,--as-needed -o $@ $< build/libcommon.a $(LDLIBS)
 
 build/tests/%: tests/unit/%.c build/libcommon.a | build
 	@mkdir -p build/tests

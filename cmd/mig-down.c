@@ -2,7 +2,7 @@
 #include "cli.h"
 
 static const char *const usage[] = {
-	"mig down [TARGET] [-q] [--lock-timeout MS] [--from-files]",
+	"mig down [TARGET] [-q] [--no-backup] [--lock-timeout MS] [--from-files]",
 	NULL,
 };
 
@@ -10,15 +10,15 @@ int main(int argc, char **argv)
 {
 	struct mig_err err = MIG_ERR_INIT;
 	struct mig_run_opts o = { 0, 0, -1, stderr };
-	int quiet = 0, rc = 0;
+	int quiet = 0, no_backup = 0, rc = 0;
 	const struct mig_opt opts[] = {
 		MIG_OPT_BOOL('q', "quiet", &quiet, "say nothing but errors"),
+		MIG_OPT_BOOL(0, "no-backup", &no_backup, "take no snapshot first (snapshots are not built yet)"),
 		MIG_OPT_INT(0, "lock-timeout", &o.lock_timeout, "ms", "wait this long for another run (default 5000)"),
 		MIG_OPT_BOOL(0, "from-files", &o.from_files, "use the down sections of the files, not the store"),
 		MIG_OPT_END(),
 	};
 
-	mig_init();
 	argc = mig_cli_parse(argc, argv, opts, usage);
 	if (argc > 1)
 		mig_usage_error("too many arguments");

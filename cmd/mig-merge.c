@@ -26,7 +26,6 @@ int main(int argc, char **argv)
 		MIG_OPT_END(),
 	};
 
-	mig_init();
 	argc = mig_cli_parse(argc, argv, opts, usage);
 	if (mig_ctx_open(&ctx, MIG_CTX_FILES, &err) < 0)
 		goto fail;

@@ -23,7 +23,6 @@ int main(int argc, char **argv)
 		MIG_OPT_END(),
 	};
 
-	mig_init();
 	argc = mig_cli_parse(argc, argv, opts, usage);
 	if (argc != 1)
 		mig_usage_error(argc ? "too many arguments" : "a name is required");

@@ -23,7 +23,6 @@ int main(int argc, char **argv)
 		MIG_OPT_END(),
 	};
 
-	mig_init();
 	if (mig_cli_parse(argc, argv, opts, usage) > 0)
 		mig_usage_error("unexpected argument '%s'", argv[0]);
 	if (porcelain && json)

@@ -4,7 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <git2.h>
 
 #include "cli.h"
 
@@ -66,7 +65,6 @@ void mig_usage_error(const char *fmt, ...)
 		fputc('\n', stderr);
 		print_usage(stderr, cur_tables[0], cur_usage);
 	}
-	mig_shutdown();
 	exit(2);
 }
 
@@ -259,14 +257,4 @@ int mig_want_color(FILE *f)
 	const char *nc = getenv("NO_COLOR");
 
 	return isatty(fileno(f)) && !(nc && *nc);
-}
-
-void mig_init(void)
-{
-	git_libgit2_init();
-}
-
-void mig_shutdown(void)
-{
-	git_libgit2_shutdown();
 }

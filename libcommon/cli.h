@@ -60,8 +60,13 @@ int mig_close_stdout(int rc);
 /* Should output to f use colour (a terminal, and NO_COLOR unset)? */
 int mig_want_color(FILE *f);
 
-/* libgit2's global state, around main. */
-void mig_init(void);
+/*
+ * libgit2's global state. Its set-up costs milliseconds (it loads TLS
+ * certificates), more than a whole 'mig status', so it is made only when
+ * something first needs libgit2 (mig.conf, the store); mig_shutdown()
+ * undoes it if it was made.
+ */
+void mig_git_need(void);
 void mig_shutdown(void);
 
 #endif

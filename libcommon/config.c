@@ -69,6 +69,7 @@ static int read_conf(struct mig_settings *s, const char *prefix, struct mig_err 
 	int32_t v;
 	int rc, b;
 
+	mig_git_need();
 	if (git_config_open_ondisk(&cfg, s->conf) < 0)
 		return mig_err_git(err, MIG_EENV, "cannot read configuration");
 	if ((rc = conf_path(cfg, "mig.database", prefix, &s->database, s->conf, err)) < 0 ||

@@ -2,7 +2,6 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <git2.h>
 
 #include "err.h"
 
@@ -47,14 +46,6 @@ int mig_err_errno(struct mig_err *err, int code, const char *fmt, ...)
 	len = strlen(err->msg);
 	snprintf(err->msg + len, sizeof(err->msg) - len, ": %s", strerror(saved));
 	return code;
-}
-
-int mig_err_git(struct mig_err *err, int code, const char *what)
-{
-	const git_error *e = git_error_last();
-
-	return mig_err_set(err, code, "%s: %s", what,
-			   e && e->message ? e->message : "unknown libgit2 error");
 }
 
 void mig_err_clear(struct mig_err *err)

@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <git2.h>
 
+#include "cli.h"
 #include "store.h"
 
 #define JOURNAL_REF "refs/mig/journal"
@@ -26,6 +27,7 @@ int mig_store_open(struct mig_store **out, const char *path, int create, struct 
 
 	s->path = mig_xstrdup(path);
 	s->lock_fd = -1;
+	mig_git_need();
 	if (git_repository_open_bare(&s->repo, path) == 0)
 		goto out;
 	if (!create || mig_path_exists(path)) {
