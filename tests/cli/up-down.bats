@@ -113,7 +113,6 @@ users() {
 	run -5 mig -d app.db up
 	[[ "${lines[0]}" == "mig-up: error: 0001_users was modified after it was applied (applied "*", file "*")" ]]
 	run -1 mig -d app.db status --check
-	has "problem	modified	0001_users	"* || true
 	[[ "$output" == *"0001_users was modified after it was applied"* ]]
 }
 
