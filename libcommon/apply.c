@@ -15,20 +15,33 @@ static long long now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Refuse to move a database that is dirty or whose history was edited. */
-static int check_safe(const struct mig_state *st, struct mig_err *err)
+/* Refuse to move a database a no-transaction revision left half done. */
+static int refuse_dirty(const struct mig_state *st, struct mig_err *err)
 {
 	size_t i;
 
-	for (i = 0; i < st->applied.nr; i++) {
-		const struct mig_applied *a = &st->applied.v[i];
-
-		if (a->dirty) {
-			mig_err_set(err, MIG_EUNSAFE, "%s did not finish: the database is dirty", a->name);
+	for (i = 0; i < st->applied.nr; i++)
+		if (st->applied.v[i].dirty) {
+			mig_err_set(err, MIG_EUNSAFE, "%s did not finish: the database is dirty",
+				    st->applied.v[i].name);
 			mig_err_hint(err, "check the database, then record what happened with "
 				     "'mig fake --resolve applied' or 'mig fake --resolve rolled-back'");
 			return MIG_EUNSAFE;
 		}
+	return 0;
+}
+
+/* Refuse also when an applied revision's file was edited since. */
+static int check_safe(const struct mig_state *st, struct mig_err *err)
+{
+	size_t i;
+	int rc;
+
+	if ((rc = refuse_dirty(st, err)) < 0)
+		return rc;
+	for (i = 0; i < st->applied.nr; i++) {
+		const struct mig_applied *a = &st->applied.v[i];
+
 		if (st->rev[i] >= 0 && strcmp(a->id, st->g->revs[st->rev[i]]->id)) {
 			mig_err_set(err, MIG_EUNSAFE, "%s was modified after it was applied (applied %.12s, file %.12s)",
 				    a->name, a->id, st->g->revs[st->rev[i]]->id);
@@ -263,14 +276,8 @@ static int plan_down(const struct mig_state *st, const char *spec, long **recs, 
 
 	*recs = mig_xmalloc((st->applied.nr + 1) * sizeof(long));
 	*n = 0;
-	for (i = 0; i < (long)st->applied.nr; i++)
-		if (st->applied.v[i].dirty) {
-			mig_err_set(err, MIG_EUNSAFE, "%s did not finish: the database is dirty",
-				    st->applied.v[i].name);
-			mig_err_hint(err, "check the database, then record what happened with "
-				     "'mig fake --resolve applied' or 'mig fake --resolve rolled-back'");
-			return MIG_EUNSAFE;
-		}
+	if ((rc = refuse_dirty(st, err)) < 0)
+		return rc;
 	if ((rc = mig_revspec(&t, st, spec ? spec : "-1", err)) < 0)
 		return rc;
 	if (t.kind == MIG_TARGET_HEADS)

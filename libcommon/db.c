@@ -47,6 +47,11 @@ int mig_db_open(struct mig_db **out, const char *path, int flags, int busy_ms,
 		rc = db_error(db, MIG_EENV, "cannot read database", err);
 		goto out;
 	}
+	/* SQLite quietly opens a file it cannot write read-only: say so now, not as a failing revision */
+	if (!db->readonly && sqlite3_db_readonly(db->h, "main") == 1) {
+		rc = mig_err_set(err, MIG_EENV, "database '%s' is read-only", path);
+		goto out;
+	}
 out:
 	if (rc < 0) {
 		mig_db_close(db);

@@ -173,12 +173,25 @@ users() {
 	[ ! -e nosuch ]
 }
 
-@test "a read-only database exits 6 and stays as it was" {
-	[ "$(id -u)" = 0 ] && skip "root writes read-only files"
+@test "a read-only database exits 6 before running anything" {
+	as_user=()
+	if [ "$(id -u)" = 0 ]; then
+		# root writes read-only files: run as nobody, in a directory nobody can reach
+		command -v setpriv >/dev/null || skip "no setpriv to drop root"
+		as_user=(setpriv --reuid=nobody --regid=nogroup --clear-groups)
+		RO=$(mktemp -d /tmp/mig-ro.XXXXXX)
+		chmod 777 "$RO"
+		mkdir "$RO/migrations"
+		cd "$RO"
+	fi
 	users
 	mig -d app.db up 0001 -q
 	chmod 444 app.db
-	run -6 mig -d app.db up
+	[ "$(id -u)" = 0 ] && chown -R nobody app.db.mig
+	run -6 "${as_user[@]}" "$TOP/bin/mig" -d app.db up
+	[ "$output" = "mig-up: error: database 'app.db' is read-only" ]
+	[ "$(sqlite3 app.db "SELECT count(*) FROM mig_revisions WHERE scope = 'app'")" = 1 ]
+	[ -z "${RO-}" ] || rm -rf "$RO"
 }
 
 @test "a held lock makes a second run wait, then exit 6 naming the holder" {
