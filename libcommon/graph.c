@@ -231,12 +231,13 @@ int mig_graph_load(struct mig_graph **out, const char *dir, struct mig_err *err)
 		if (!is_revision_file(dir, de->d_name))
 			continue;
 		path = mig_path_join(dir, de->d_name);
-		if (de->d_type != DT_REG && stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+		if (de->d_type != DT_REG && fstatat(dirfd(d), de->d_name, &st, 0) == 0 &&
+		    S_ISDIR(st.st_mode)) {
 			free(path);
 			continue;
 		}
 		name = mig_xstrndup(de->d_name, strlen(de->d_name) - 4);
-		rc = mig_rev_load(&rev, name, path, err);
+		rc = mig_rev_loadat(&rev, dirfd(d), de->d_name, name, path, err);
 		free(name);
 		free(path);
 		if (rc < 0)

@@ -1,3 +1,4 @@
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <git2.h>
@@ -187,11 +188,17 @@ out:
 int mig_rev_load(struct mig_rev **out, const char *name, const char *path,
 		 struct mig_err *err)
 {
+	return mig_rev_loadat(out, AT_FDCWD, name, path, path, err);
+}
+
+int mig_rev_loadat(struct mig_rev **out, int dirfd, const char *file, const char *name,
+		   const char *path, struct mig_err *err)
+{
 	struct mig_buf b = MIG_BUF_INIT;
 	int rc;
 
 	*out = NULL;
-	if ((rc = mig_read_file(&b, path, err)) == 0)
+	if ((rc = mig_read_fileat(&b, dirfd, file, path, err)) == 0)
 		rc = mig_rev_parse(out, name, path, b.buf ? b.buf : "", b.len, err);
 	mig_buf_release(&b);
 	return rc;

@@ -46,6 +46,9 @@ int mig_rev_parse(struct mig_rev **out, const char *name, const char *path,
 /* Read and parse a file; name is derived by the caller. */
 int mig_rev_load(struct mig_rev **out, const char *name, const char *path,
 		 struct mig_err *err);
+/* The same for file under the directory dirfd. */
+int mig_rev_loadat(struct mig_rev **out, int dirfd, const char *file, const char *name,
+		   const char *path, struct mig_err *err);
 
 /* Compute the git blob id (40 hex digits and a NUL) of the bytes. */
 void mig_blob_id(char out[41], const void *data, size_t len);

@@ -186,18 +186,18 @@ void mig_buf_release(struct mig_buf *b)
 	b->len = b->alloc = 0;
 }
 
-int mig_read_file(struct mig_buf *b, const char *path, struct mig_err *err)
+int mig_read_fileat(struct mig_buf *b, int dirfd, const char *name, const char *path,
+		    struct mig_err *err)
 {
-	struct stat st;
 	ssize_t n;
 	int fd;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+	/* no fstat: a revision is small, and a read loop sizes it as well */
+	if ((fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC)) < 0)
 		return mig_err_errno(err, MIG_EINVALID, "cannot read '%s'", path);
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
-		grow(b, st.st_size);
 	for (;;) {
-		grow(b, 8192);
+		if (b->alloc - b->len < 4096 + 1)
+			grow(b, b->len > 16384 ? b->len : 16384);
 		n = read(fd, b->buf + b->len, b->alloc - b->len - 1);
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -213,6 +213,11 @@ int mig_read_file(struct mig_buf *b, const char *path, struct mig_err *err)
 	b->buf[b->len] = '\0';
 	close(fd);
 	return 0;
+}
+
+int mig_read_file(struct mig_buf *b, const char *path, struct mig_err *err)
+{
+	return mig_read_fileat(b, AT_FDCWD, path, path, err);
 }
 
 char *mig_path_join(const char *dir, const char *name)

@@ -47,6 +47,9 @@ void mig_buf_release(struct mig_buf *b);
 
 /* Read a whole file into b (appending). MIG_EINVALID names the file. */
 int mig_read_file(struct mig_buf *b, const char *path, struct mig_err *err);
+/* The same for name under the directory dirfd; path names it in messages. */
+int mig_read_fileat(struct mig_buf *b, int dirfd, const char *name, const char *path,
+		    struct mig_err *err);
 
 /* Join a directory and a name with one slash. Caller frees. */
 char *mig_path_join(const char *dir, const char *name);
