@@ -3,6 +3,8 @@
 #include <time.h>
 
 #include "apply.h"
+#include "cli.h"
+#include "revfile.h"
 #include "revspec.h"
 #include "store.h"
 #include "util.h"
@@ -119,9 +121,13 @@ out:
 	return rc;
 }
 
+/*
+ * The journal commit of one operation: a subject line for 'git log
+ * --oneline', then one line per fact, which mig log reads back.
+ */
 static int journal(struct mig_store *store, const char *op, const char *const *names,
 		   const char *const *ids, const long long *ms, size_t n, const char *result,
-		   struct mig_err *err)
+		   const char *schema, struct mig_err *err)
 {
 	struct mig_buf m = MIG_BUF_INIT;
 	size_t i;
@@ -131,17 +137,47 @@ static int journal(struct mig_store *store, const char *op, const char *const *n
 		mig_buf_addf(&m, "%s %s\n\n", op, names[0]);
 	else
 		mig_buf_addf(&m, "%s %s..%s (%zu revisions)\n\n", op, names[0], names[n - 1], n);
+	mig_buf_addf(&m, "operation %s\n", op);
 	for (i = 0; i < n; i++)
-		mig_buf_addf(&m, "revision %s %s %lldms\n", ids[i], names[i], ms[i]);
+		mig_buf_addf(&m, "revision %s %s %lldms\n", ids[i], names[i], ms ? ms[i] : 0);
 	mig_buf_addf(&m, "result %s\n", result);
+	if (schema && *schema)
+		mig_buf_addf(&m, "schema %s\n", schema);
 	rc = mig_store_journal(store, m.buf, names, ids, n, err);
 	mig_buf_release(&m);
 	return rc;
 }
 
-/* Run one section in its own transaction together with its bookkeeping. */
-static int run_section(struct mig_db *db, const struct mig_rev *r, const struct mig_section *sec,
-		       int up, long long *ms, struct mig_err *err)
+/*
+ * Record the live schema's hash on the last applied revision, and the
+ * schema itself in the store (so 'mig status -v' can show drift). Once
+ * per run, so its cost does not grow with the number of revisions.
+ */
+static int record_schema(struct mig_db *db, struct mig_store *store, char hash[41], struct mig_err *err)
+{
+	struct mig_buf b = MIG_BUF_INIT;
+	int rc;
+
+	if ((rc = mig_db_schema(db, &b, err)) < 0)
+		goto out;
+	if (store)
+		rc = mig_store_put(store, b.buf ? b.buf : "", b.len, hash, err);
+	else
+		mig_blob_id(hash, b.buf ? b.buf : "", b.len);
+	if (rc == 0)
+		rc = mig_db_set_schema_hash(db, hash, err);
+out:
+	mig_buf_release(&b);
+	return rc;
+}
+
+/*
+ * Run one section in its own transaction together with its bookkeeping;
+ * the last of a run also records the schema, in the same transaction.
+ */
+static int run_section(struct mig_db *db, struct mig_store *store, const struct mig_rev *r,
+		       const struct mig_section *sec, int up, int last, char schema[41], long long *ms,
+		       struct mig_err *err)
 {
 	long long t0 = now_ms();
 	char *where = mig_xasprintf("%s: %s", r->name, r->path);
@@ -149,7 +185,8 @@ static int run_section(struct mig_db *db, const struct mig_rev *r, const struct 
 
 	if (r->no_transaction) {
 		/* dirty first, so a failure or a kill leaves a trace */
-		if ((rc = mig_db_record(db, "app", r->name, r->id, 0, 1, err)) < 0)
+		if ((rc = up ? mig_db_record(db, "app", r->name, r->id, 0, 1, err) :
+			       mig_db_update(db, "app", r->name, NULL, 1, err)) < 0)
 			goto out;
 		if ((rc = mig_db_exec(db, where, sec->sql, sec->len, sec->line, NULL, err)) < 0) {
 			mig_err_hint(err, "%s runs outside a transaction: it is recorded as dirty; check the "
@@ -157,8 +194,9 @@ static int run_section(struct mig_db *db, const struct mig_rev *r, const struct 
 			goto out;
 		}
 		*ms = now_ms() - t0;
-		rc = up ? mig_db_record(db, "app", r->name, r->id, *ms, 0, err) :
-			  mig_db_unrecord(db, "app", r->name, err);
+		if ((rc = up ? mig_db_update(db, "app", r->name, NULL, 0, err) :
+			       mig_db_unrecord(db, "app", r->name, err)) == 0 && last)
+			rc = record_schema(db, store, schema, err);
 		goto out;
 	}
 	if ((rc = mig_db_begin(db, err)) < 0)
@@ -170,6 +208,7 @@ static int run_section(struct mig_db *db, const struct mig_rev *r, const struct 
 	*ms = now_ms() - t0;
 	if ((rc = up ? mig_db_record(db, "app", r->name, r->id, *ms, 0, err) :
 		       mig_db_unrecord(db, "app", r->name, err)) < 0 ||
+	    (last && (rc = record_schema(db, store, schema, err)) < 0) ||
 	    (rc = mig_db_commit(db, err)) < 0)
 		goto fail;
 	goto out;
@@ -180,17 +219,34 @@ out:
 	return rc;
 }
 
-/* Open the store and take the lock, then the database for writing. */
-static int open_for_change(struct mig_ctx **ctx, struct mig_store **store, const struct mig_run_opts *o,
-			   struct mig_err *err)
+/*
+ * After a failure, what did commit still needs its schema recorded, so
+ * drift is not reported for it.
+ */
+static void record_schema_after_failure(struct mig_db *db, struct mig_store *store, size_t done,
+					char schema[41])
 {
-	int timeout = o->lock_timeout >= 0 ? o->lock_timeout : (*ctx)->settings.lock_timeout;
+	struct mig_err ignored = MIG_ERR_INIT;
+
+	if (done && record_schema(db, store, schema, &ignored) < 0)
+		schema[0] = '\0';
+}
+
+/*
+ * Open the store and take the lock, then the database for writing. A dry
+ * run takes neither store nor lock (its one transaction keeps others out)
+ * and only opens an existing store, to read revision bodies.
+ */
+static int open_for_change(struct mig_ctx **ctx, struct mig_store **store, int dry_run,
+			   int lock_timeout, struct mig_err *err)
+{
+	int timeout = lock_timeout >= 0 ? lock_timeout : (*ctx)->settings.lock_timeout;
 	char *storepath = mig_xstrdup((*ctx)->settings.store);
 	char *dir = mig_xstrdup((*ctx)->settings.database), *slash = strrchr(dir, '/');
 	int rc = 0;
 
 	/* neither the store nor the database may create missing directories */
-	if (slash && slash != dir) {
+	if (slash && slash != dir && !dry_run) {
 		*slash = '\0';
 		if (!mig_path_exists(dir))
 			rc = mig_err_set(err, MIG_EENV, "cannot create database '%s': directory '%s' does not exist",
@@ -203,11 +259,32 @@ static int open_for_change(struct mig_ctx **ctx, struct mig_store **store, const
 	}
 	mig_ctx_close(*ctx);
 	*ctx = NULL;
-	if ((rc = mig_store_open(store, storepath, 1, err)) == 0 &&
-	    (rc = mig_store_lock(*store, timeout, err)) == 0)
+	if (dry_run) {
+		if (mig_path_exists(storepath) && (rc = mig_store_open(store, storepath, 0, err)) < 0)
+			goto out;
+		rc = mig_ctx_open(ctx, MIG_CTX_WRITE | MIG_CTX_DRYRUN, err);
+	} else if ((rc = mig_store_open(store, storepath, 1, err)) == 0 &&
+		   (rc = mig_store_lock(*store, timeout, err)) == 0) {
 		rc = mig_ctx_open(ctx, MIG_CTX_WRITE, err);
+	}
+out:
 	free(storepath);
 	return rc;
+}
+
+static void say(const struct mig_run_opts *o, const char *verb, const char *name)
+{
+	if (o->progress)
+		fprintf(o->progress, "%s %s%s\n", verb, name, o->dry_run ? " (dry run)" : "");
+}
+
+/* A dry run cannot undo what runs outside a transaction: it skips it. */
+static int skip_in_dry_run(const struct mig_run_opts *o, const struct mig_rev *r)
+{
+	if (!o->dry_run || !r->no_transaction)
+		return 0;
+	fprintf(stderr, "%s: skipping %s in a dry run: it runs outside a transaction\n", mig_prog, r->name);
+	return 1;
 }
 
 int mig_up(const char *spec, const struct mig_run_opts *o, struct mig_err *err)
@@ -217,6 +294,7 @@ int mig_up(const char *spec, const struct mig_run_opts *o, struct mig_err *err)
 	const char **names = NULL, **ids = NULL;
 	long long *ms = NULL;
 	size_t *plan = NULL, n = 0, i, done = 0;
+	char schema[41] = "";
 	int rc;
 
 	/* plan on a read-only look first: a bad request must not create anything */
@@ -225,7 +303,7 @@ int mig_up(const char *spec, const struct mig_run_opts *o, struct mig_err *err)
 		goto out;
 	free(plan);
 	plan = NULL;
-	if ((rc = open_for_change(&ctx, &store, o, err)) < 0 ||
+	if ((rc = open_for_change(&ctx, &store, o->dry_run, o->lock_timeout, err)) < 0 ||
 	    (rc = plan_up(&ctx->st, spec, o->out_of_order, &plan, &n, err)) < 0 || !n)
 		goto out;
 
@@ -238,20 +316,23 @@ int mig_up(const char *spec, const struct mig_run_opts *o, struct mig_err *err)
 
 		names[i] = r->name;
 		ids[i] = r->id;
-		if ((rc = mig_store_put(store, r->data, r->len, id, err)) < 0)
+		if (skip_in_dry_run(o, r))
+			continue;
+		if (!o->dry_run && (rc = mig_store_put(store, r->data, r->len, id, err)) < 0)
 			break;
-		if (o->progress)
-			fprintf(o->progress, "applying %s\n", r->name);
-		if ((rc = run_section(ctx->db, r, &r->up, 1, &ms[i], err)) < 0)
+		say(o, "applying", r->name);
+		if ((rc = run_section(ctx->db, store, r, &r->up, 1, i == n - 1, schema, &ms[i], err)) < 0)
 			break;
 		done++;
 	}
-	if (done || rc < 0) {
+	if (rc < 0 && !o->dry_run)
+		record_schema_after_failure(ctx->db, store, done, schema);
+	if ((done || rc < 0) && !o->dry_run) {
 		struct mig_err jerr = MIG_ERR_INIT;
 
 		/* the failed revision is journaled too, as the last one */
-		if (journal(store, "up", names, ids, ms, done + (rc < 0 && rc != MIG_EENV), rc < 0 ? "failed" : "ok",
-			    &jerr) < 0 && rc == 0) {
+		if (journal(store, "up", names, ids, ms, done + (rc < 0 && rc != MIG_EENV),
+			    rc < 0 ? "failed" : "ok", schema, &jerr) < 0 && rc == 0) {
 			*err = jerr;
 			rc = jerr.code;
 		}
@@ -309,6 +390,8 @@ static int body_of(struct mig_rev **out, const struct mig_state *st, long rec, s
 		return mig_rev_parse(out, a->name, st->g->revs[st->rev[rec]]->path,
 				     st->g->revs[st->rev[rec]]->data, st->g->revs[st->rev[rec]]->len, err);
 	}
+	if (!store)
+		return mig_err_set(err, MIG_EENV, "revision body %.12s of %s: there is no store", a->id, a->name);
 	if ((rc = mig_store_get(store, a->id, &b, err)) < 0)
 		return rc;
 	path = st->rev[rec] >= 0 && !strcmp(st->g->revs[st->rev[rec]]->id, a->id) ?
@@ -329,6 +412,7 @@ int mig_down(const char *spec, const struct mig_run_opts *o, struct mig_err *err
 	long long *ms = NULL;
 	long *recs = NULL;
 	size_t n = 0, i, done = 0;
+	char schema[41] = "";
 	int rc;
 
 	if ((rc = mig_ctx_open(&ctx, MIG_CTX_READ, err)) < 0 ||
@@ -336,7 +420,7 @@ int mig_down(const char *spec, const struct mig_run_opts *o, struct mig_err *err
 		goto out;
 	free(recs);
 	recs = NULL;
-	if ((rc = open_for_change(&ctx, &store, o, err)) < 0 ||
+	if ((rc = open_for_change(&ctx, &store, o->dry_run, o->lock_timeout, err)) < 0 ||
 	    (rc = plan_down(&ctx->st, spec, &recs, &n, err)) < 0 || !n)
 		goto out;
 	bodies = mig_xcalloc(n + 1, sizeof(*bodies));
@@ -357,17 +441,21 @@ int mig_down(const char *spec, const struct mig_run_opts *o, struct mig_err *err
 		ids[i] = ctx->st.applied.v[recs[i]].id;
 	}
 	for (i = 0; i < n; i++) {
-		if (o->progress)
-			fprintf(o->progress, "reverting %s\n", bodies[i]->name);
-		if ((rc = run_section(ctx->db, bodies[i], &bodies[i]->down, 0, &ms[i], err)) < 0)
+		if (skip_in_dry_run(o, bodies[i]))
+			continue;
+		say(o, "reverting", bodies[i]->name);
+		if ((rc = run_section(ctx->db, store, bodies[i], &bodies[i]->down, 0, i == n - 1, schema,
+				      &ms[i], err)) < 0)
 			break;
 		done++;
 	}
-	if (done || rc < 0) {
+	if (rc < 0 && !o->dry_run)
+		record_schema_after_failure(ctx->db, store, done, schema);
+	if ((done || rc < 0) && !o->dry_run) {
 		struct mig_err jerr = MIG_ERR_INIT;
 
-		if (journal(store, "down", names, ids, ms, done + (rc < 0), rc < 0 ? "failed" : "ok", &jerr) < 0 &&
-		    rc == 0) {
+		if (journal(store, "down", names, ids, ms, done + (rc < 0), rc < 0 ? "failed" : "ok", schema,
+			    &jerr) < 0 && rc == 0) {
 			*err = jerr;
 			rc = jerr.code;
 		}

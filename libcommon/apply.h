@@ -9,6 +9,7 @@ struct mig_run_opts {
 	int out_of_order;	/* up: allow a revision whose descendants are applied */
 	int from_files;		/* down: take down sections from the files, not the store */
 	int lock_timeout;	/* ms, or -1 for the setting */
+	int dry_run;		/* run it all in one transaction and roll it back */
 	FILE *progress;		/* one line per revision, or NULL */
 };
 

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "ctx.h"
+#include "revfile.h"
 #include "util.h"
 
 int mig_ctx_open(struct mig_ctx **out, int mode, struct mig_err *err)
@@ -14,9 +15,9 @@ int mig_ctx_open(struct mig_ctx **out, int mode, struct mig_err *err)
 	const char *dbpath = NULL;
 	int rc, exists = 0;
 
-	int mkdir_ok = mode & MIG_CTX_MKDIR;
+	int mkdir_ok = mode & MIG_CTX_MKDIR, dry = mode & MIG_CTX_DRYRUN;
 
-	mode &= ~MIG_CTX_MKDIR;
+	mode &= ~(MIG_CTX_MKDIR | MIG_CTX_DRYRUN);
 	if ((rc = mig_settings_load(&ctx->settings, &mig_globals, err)) < 0)
 		goto out;
 	if (mkdir_ok && mkdir(ctx->settings.migrations, 0777) < 0 && errno != EEXIST) {
@@ -32,13 +33,19 @@ int mig_ctx_open(struct mig_ctx **out, int mode, struct mig_err *err)
 		if (mode == MIG_CTX_WRITE || exists) {
 			int flags = mode == MIG_CTX_WRITE ? MIG_DB_CREATE : MIG_DB_READONLY;
 
-			if ((rc = mig_db_open(&ctx->db, dbpath, flags, ctx->settings.lock_timeout, err)) < 0 ||
+			if (dry)
+				flags |= MIG_DB_DRYRUN;
+			if ((rc = mig_db_open(&ctx->db, dry && !exists ? ":memory:" : dbpath, flags,
+					      ctx->settings.lock_timeout, err)) < 0 ||
 			    (rc = mig_db_bookkeeping(ctx->db, err)) < 0 ||
-			    (rc = mig_db_applied(ctx->db, &applied, err)) < 0)
+			    (rc = mig_db_applied(ctx->db, &applied, err)) < 0 ||
+			    (rc = mig_db_schema(ctx->db, &ctx->schema, err)) < 0)
 				goto out;
 		}
 	}
 	mig_state_init(&ctx->st, g, &applied, exists);
+	if (ctx->db)
+		mig_blob_id(ctx->st.live_hash, ctx->schema.buf ? ctx->schema.buf : "", ctx->schema.len);
 	g = NULL;
 out:
 	mig_graph_free(g);
@@ -58,6 +65,7 @@ void mig_ctx_close(struct mig_ctx *ctx)
 	if (ctx->st.g)
 		mig_state_release(&ctx->st);
 	mig_db_close(ctx->db);
+	mig_buf_release(&ctx->schema);
 	mig_settings_release(&ctx->settings);
 	free(ctx);
 }

@@ -14,6 +14,7 @@ struct mig_ctx {
 	struct mig_settings settings;
 	struct mig_db *db;	/* NULL for MIG_CTX_FILES, or a database not yet created */
 	struct mig_state st;
+	struct mig_buf schema;	/* the live schema (mig_db_schema), when the database exists */
 };
 
 enum {
@@ -21,6 +22,8 @@ enum {
 	MIG_CTX_READ = 1,	/* and the database read-only, if it exists */
 	MIG_CTX_WRITE = 2,	/* and the database, created and its bookkeeping upgraded */
 	MIG_CTX_MKDIR = 4,	/* or'ed in: create a missing migrations directory */
+	MIG_CTX_DRYRUN = 8,	/* or'ed in with WRITE: roll everything back at close; a missing
+				   database is an empty one in memory */
 };
 
 int mig_ctx_open(struct mig_ctx **out, int mode, struct mig_err *err);

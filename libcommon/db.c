@@ -14,6 +14,7 @@ struct mig_db {
 	sqlite3 *h;
 	char *path;
 	int readonly;
+	int dry;	/* everything in one transaction that is rolled back */
 };
 
 static int simple(struct mig_db *db, const char *sql, struct mig_err *err);
@@ -32,6 +33,7 @@ int mig_db_open(struct mig_db **out, const char *path, int flags, int busy_ms,
 
 	db->path = mig_xstrdup(path);
 	db->readonly = !!(flags & MIG_DB_READONLY);
+	db->dry = !!(flags & MIG_DB_DRYRUN);
 	if (db->readonly)
 		oflags |= SQLITE_OPEN_READONLY;
 	else
@@ -52,6 +54,8 @@ int mig_db_open(struct mig_db **out, const char *path, int flags, int busy_ms,
 		rc = mig_err_set(err, MIG_EENV, "database '%s' is read-only", path);
 		goto out;
 	}
+	if (db->dry)
+		rc = simple(db, "BEGIN IMMEDIATE", err);
 out:
 	if (rc < 0) {
 		mig_db_close(db);
@@ -65,6 +69,8 @@ void mig_db_close(struct mig_db *db)
 {
 	if (!db)
 		return;
+	if (db->dry && !sqlite3_get_autocommit(db->h))
+		sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
 	sqlite3_close(db->h);
 	free(db->path);
 	free(db);
@@ -242,20 +248,109 @@ static int simple(struct mig_db *db, const char *sql, struct mig_err *err)
 	return 0;
 }
 
+/* In a dry run, the transactions of revisions are savepoints in the one that is rolled back. */
 int mig_db_begin(struct mig_db *db, struct mig_err *err)
 {
-	return simple(db, "BEGIN IMMEDIATE", err);
+	return simple(db, db->dry ? "SAVEPOINT mig_revision" : "BEGIN IMMEDIATE", err);
 }
 
 int mig_db_commit(struct mig_db *db, struct mig_err *err)
 {
-	return simple(db, "COMMIT", err);
+	return simple(db, db->dry ? "RELEASE mig_revision" : "COMMIT", err);
 }
 
 void mig_db_rollback(struct mig_db *db)
 {
-	if (!sqlite3_get_autocommit(db->h))
+	if (db->dry)
+		sqlite3_exec(db->h, "ROLLBACK TO mig_revision; RELEASE mig_revision", NULL, NULL, NULL);
+	else if (!sqlite3_get_autocommit(db->h))
 		sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+}
+
+int mig_db_update(struct mig_db *db, const char *scope, const char *name, const char *id,
+		  int dirty, struct mig_err *err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (sqlite3_prepare_v2(db->h, "UPDATE mig_revisions SET id = coalesce(?, id), dirty = ?"
+			       " WHERE scope = ? AND name = ?", -1, &st, NULL) != SQLITE_OK)
+		return db_error(db, MIG_EENV, "cannot record in", err);
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, dirty);
+	sqlite3_bind_text(st, 3, scope, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, name, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return db_error(db, MIG_EENV, "cannot record in", err);
+	return 0;
+}
+
+/*
+ * Append sql with every run of white space outside quotes made one space,
+ * so re-indenting a CREATE statement is not drift but any real change is.
+ */
+static void add_normalized(struct mig_buf *b, const char *sql)
+{
+	char quote = 0;
+	int space = 0;
+
+	for (; *sql; sql++) {
+		char c = *sql;
+
+		if (!quote && (c == ' ' || c == '\t' || c == '\n' || c == '\r')) {
+			space = 1;
+			continue;
+		}
+		if (space && b->len && b->buf[b->len - 1] != ' ')
+			mig_buf_addc(b, ' ');
+		space = 0;
+		if (quote && c == quote)
+			quote = 0;
+		else if (!quote && (c == '\'' || c == '"' || c == '`' || c == '['))
+			quote = c == '[' ? ']' : c;
+		mig_buf_addc(b, c);
+	}
+}
+
+int mig_db_schema(struct mig_db *db, struct mig_buf *out, struct mig_err *err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	/* mig's own tables and SQLite's internal ones are not the project's schema */
+	if (sqlite3_prepare_v2(db->h, "SELECT type, name, sql FROM sqlite_schema"
+			       " WHERE sql IS NOT NULL AND name NOT LIKE 'mig\\_%' ESCAPE '\\'"
+			       " AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY type, name",
+			       -1, &st, NULL) != SQLITE_OK)
+		return db_error(db, MIG_EENV, "cannot read the schema of", err);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		mig_buf_addf(out, "%s %s: ", sqlite3_column_text(st, 0), sqlite3_column_text(st, 1));
+		add_normalized(out, (const char *)sqlite3_column_text(st, 2));
+		mig_buf_addc(out, '\n');
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return db_error(db, MIG_EENV, "cannot read the schema of", err);
+	return 0;
+}
+
+int mig_db_set_schema_hash(struct mig_db *db, const char *hash, struct mig_err *err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (sqlite3_prepare_v2(db->h, "UPDATE mig_revisions SET schema_hash = ? WHERE seq ="
+			       " (SELECT max(seq) FROM mig_revisions WHERE scope = 'app')",
+			       -1, &st, NULL) != SQLITE_OK)
+		return db_error(db, MIG_EENV, "cannot record in", err);
+	sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return db_error(db, MIG_EENV, "cannot record in", err);
+	return 0;
 }
 
 int mig_db_record(struct mig_db *db, const char *scope, const char *name,

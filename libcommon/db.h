@@ -3,6 +3,7 @@
 
 #include <stddef.h>
 #include "err.h"
+#include "util.h"
 
 /*
  * The only module that speaks SQLite. Everything above it sees a database
@@ -14,6 +15,7 @@ struct mig_db;
 enum {
 	MIG_DB_READONLY = 1,	/* never write, never create */
 	MIG_DB_CREATE = 2,	/* create the file when missing */
+	MIG_DB_DRYRUN = 4,	/* one transaction around everything, rolled back at close */
 };
 
 /* A row of bookkeeping: one applied revision. */
@@ -74,5 +76,19 @@ void mig_db_rollback(struct mig_db *db);
 /* Insert (or replace) the bookkeeping row of scope ("app" or "mig"). */
 int mig_db_record(struct mig_db *db, const char *scope, const char *name,
 		  const char *id, long long duration_ms, int dirty, struct mig_err *err);
+
+/* Set the id (unless NULL) and the dirty flag of scope/name, keeping its place. */
+int mig_db_update(struct mig_db *db, const char *scope, const char *name, const char *id,
+		  int dirty, struct mig_err *err);
+
+/*
+ * The project's schema, normalized: one line per object ("TYPE NAME: SQL",
+ * white space collapsed outside quotes) in type and name order, without
+ * mig's and SQLite's own objects. Its blob id is the schema hash.
+ */
+int mig_db_schema(struct mig_db *db, struct mig_buf *out, struct mig_err *err);
+
+/* Record hash as the schema after the last applied revision. */
+int mig_db_set_schema_hash(struct mig_db *db, const char *hash, struct mig_err *err);
 
 #endif

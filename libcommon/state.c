@@ -112,7 +112,20 @@ void mig_state_problems(const struct mig_state *st, struct mig_problems *out)
 		add(out, &alloc, MIG_PROBLEM_HEADS, mig_buf_detach(&b),
 		    mig_xasprintf("%zu heads: merge them with 'mig merge'", g->nheads));
 	}
+	if (st->live_hash[0] && mig_state_recorded_hash(st) &&
+	    strcmp(st->live_hash, mig_state_recorded_hash(st))) {
+		const struct mig_applied *a = &st->applied.v[st->applied.nr - 1];
+
+		add(out, &alloc, MIG_PROBLEM_DRIFT, mig_xstrdup(a->name),
+		    mig_xasprintf("the schema differs from the one recorded after %s (schema %.12s, recorded %.12s)",
+				  a->name, st->live_hash, a->schema_hash));
+	}
 	free(pending_below);
+}
+
+const char *mig_state_recorded_hash(const struct mig_state *st)
+{
+	return st->applied.nr ? st->applied.v[st->applied.nr - 1].schema_hash : NULL;
 }
 
 void mig_problems_release(struct mig_problems *p)
@@ -136,6 +149,7 @@ const char *mig_problem_name(enum mig_problem_kind k)
 		[MIG_PROBLEM_MISSING] = "missing",
 		[MIG_PROBLEM_OUT_OF_ORDER] = "out-of-order",
 		[MIG_PROBLEM_HEADS] = "multiple-heads",
+		[MIG_PROBLEM_DRIFT] = "drift",
 	};
 	return names[k];
 }

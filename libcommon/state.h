@@ -17,6 +17,7 @@ struct mig_state {
 	long *rec;		/* per revision: index into applied, or -1 */
 	long *rev;		/* per applied record: index into g->revs, or -1 */
 	int db_exists;
+	char live_hash[41];	/* the live schema's hash, or "" when not known */
 };
 
 enum mig_problem_kind {
@@ -25,6 +26,7 @@ enum mig_problem_kind {
 	MIG_PROBLEM_MISSING,
 	MIG_PROBLEM_OUT_OF_ORDER,
 	MIG_PROBLEM_HEADS,
+	MIG_PROBLEM_DRIFT,
 };
 
 struct mig_problem {
@@ -42,6 +44,9 @@ struct mig_problems {
 void mig_state_init(struct mig_state *st, struct mig_graph *g, struct mig_applied_list *applied,
 		    int db_exists);
 void mig_state_release(struct mig_state *st);
+
+/* The schema hash recorded after the last run, or NULL. */
+const char *mig_state_recorded_hash(const struct mig_state *st);
 
 /* Is revision idx applied (its record exists, whatever its id)? */
 int mig_state_applied(const struct mig_state *st, size_t idx);

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "status.h"
+#include "store.h"
 
 enum rstate { R_APPLIED, R_PENDING, R_MODIFIED };
 static const char *const rstate_name[] = { "applied", "pending", "modified" };
@@ -103,6 +104,66 @@ static void json(struct mig_buf *o, const struct mig_ctx *ctx, const size_t *cur
 	mig_buf_adds(o, "]}\n");
 }
 
+/*
+ * How the live schema differs from the one recorded after the last run,
+ * read back from the store: "+ " lines only live, "- " lines only
+ * recorded. Both are sorted the same way, so one merge pass does it.
+ */
+static void drift_lines(struct mig_buf *o, const struct mig_ctx *ctx, const char *indent)
+{
+	const char *recorded = mig_state_recorded_hash(&ctx->st);
+	struct mig_store *store = NULL;
+	struct mig_buf old = MIG_BUF_INIT;
+	struct mig_err err = MIG_ERR_INIT;
+	const char *a, *b, *aend, *bend;
+
+	if (!recorded || !mig_path_exists(ctx->settings.store) ||
+	    mig_store_open(&store, ctx->settings.store, 0, &err) < 0 ||
+	    mig_store_get(store, recorded, &old, &err) < 0) {
+		mig_buf_addf(o, "%s(the recorded schema is not in the store: %s)\n", indent,
+			     err.msg[0] ? err.msg : "no store");
+		goto out;
+	}
+	a = old.buf ? old.buf : "";
+	aend = a + old.len;
+	b = ctx->schema.buf ? ctx->schema.buf : "";
+	bend = b + ctx->schema.len;
+	while (a < aend || b < bend) {
+		const char *ae = a < aend ? memchr(a, '\n', aend - a) : NULL;
+		const char *be = b < bend ? memchr(b, '\n', bend - b) : NULL;
+		int c;
+
+		if (a < aend && !ae)
+			ae = aend;
+		if (b < bend && !be)
+			be = bend;
+		if (a >= aend)
+			c = 1;
+		else if (b >= bend)
+			c = -1;
+		else {
+			size_t la = ae - a, lb = be - b;
+
+			c = memcmp(a, b, la < lb ? la : lb);
+			if (!c)
+				c = la < lb ? -1 : la > lb;
+		}
+		if (c < 0) {
+			mig_buf_addf(o, "%s- %.*s\n", indent, (int)(ae - a), a);
+			a = ae + 1;
+		} else if (c > 0) {
+			mig_buf_addf(o, "%s+ %.*s\n", indent, (int)(be - b), b);
+			b = be + 1;
+		} else {
+			a = ae + 1;
+			b = be + 1;
+		}
+	}
+out:
+	mig_buf_release(&old);
+	mig_store_close(store);
+}
+
 static void human(struct mig_buf *o, const struct mig_ctx *ctx, const size_t *cur, size_t ncur,
 		  const struct mig_problems *pr, size_t npending, int verbose, int color)
 {
@@ -152,8 +213,11 @@ static void human(struct mig_buf *o, const struct mig_ctx *ctx, const size_t *cu
 	mig_buf_addc(o, '\n');
 	if (pr->nr) {
 		mig_buf_addf(o, "%sproblems:%s\n", red, reset);
-		for (i = 0; i < pr->nr; i++)
+		for (i = 0; i < pr->nr; i++) {
 			mig_buf_addf(o, "  %s\n", pr->v[i].detail);
+			if (verbose && pr->v[i].kind == MIG_PROBLEM_DRIFT)
+				drift_lines(o, ctx, "    ");
+		}
 	}
 }
 
