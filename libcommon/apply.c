@@ -56,7 +56,7 @@ static int check_safe(const struct mig_state *st, struct mig_err *err)
 }
 
 /* The pending revisions spec needs, in topological order, into *plan. */
-static int plan_up(const struct mig_state *st, const char *spec, int out_of_order,
+int mig_plan_up(const struct mig_state *st, const char *spec, int out_of_order,
 		   size_t **plan, size_t *n, struct mig_err *err)
 {
 	const struct mig_graph *g = st->g;
@@ -299,12 +299,12 @@ int mig_up(const char *spec, const struct mig_run_opts *o, struct mig_err *err)
 
 	/* plan on a read-only look first: a bad request must not create anything */
 	if ((rc = mig_ctx_open(&ctx, MIG_CTX_READ, err)) < 0 ||
-	    (rc = plan_up(&ctx->st, spec, o->out_of_order, &plan, &n, err)) < 0 || !n)
+	    (rc = mig_plan_up(&ctx->st, spec, o->out_of_order, &plan, &n, err)) < 0 || !n)
 		goto out;
 	free(plan);
 	plan = NULL;
 	if ((rc = open_for_change(&ctx, &store, o->dry_run, o->lock_timeout, err)) < 0 ||
-	    (rc = plan_up(&ctx->st, spec, o->out_of_order, &plan, &n, err)) < 0 || !n)
+	    (rc = mig_plan_up(&ctx->st, spec, o->out_of_order, &plan, &n, err)) < 0 || !n)
 		goto out;
 
 	names = mig_xcalloc(n + 1, sizeof(*names));
@@ -348,7 +348,7 @@ out:
 }
 
 /* The applied records to revert for spec, newest first, into *recs. */
-static int plan_down(const struct mig_state *st, const char *spec, long **recs, size_t *n,
+int mig_plan_down(const struct mig_state *st, const char *spec, long **recs, size_t *n,
 		     struct mig_err *err)
 {
 	struct mig_target t;
@@ -375,7 +375,7 @@ static int plan_down(const struct mig_state *st, const char *spec, long **recs, 
 }
 
 /* The revision as it was applied: from the store, or from its file. */
-static int body_of(struct mig_rev **out, const struct mig_state *st, long rec, struct mig_store *store,
+int mig_body_of(struct mig_rev **out, const struct mig_state *st, long rec, struct mig_store *store,
 		   int from_files, struct mig_err *err)
 {
 	const struct mig_applied *a = &st->applied.v[rec];
@@ -416,12 +416,12 @@ int mig_down(const char *spec, const struct mig_run_opts *o, struct mig_err *err
 	int rc;
 
 	if ((rc = mig_ctx_open(&ctx, MIG_CTX_READ, err)) < 0 ||
-	    (rc = plan_down(&ctx->st, spec, &recs, &n, err)) < 0 || !n)
+	    (rc = mig_plan_down(&ctx->st, spec, &recs, &n, err)) < 0 || !n)
 		goto out;
 	free(recs);
 	recs = NULL;
 	if ((rc = open_for_change(&ctx, &store, o->dry_run, o->lock_timeout, err)) < 0 ||
-	    (rc = plan_down(&ctx->st, spec, &recs, &n, err)) < 0 || !n)
+	    (rc = mig_plan_down(&ctx->st, spec, &recs, &n, err)) < 0 || !n)
 		goto out;
 	bodies = mig_xcalloc(n + 1, sizeof(*bodies));
 	names = mig_xcalloc(n + 1, sizeof(*names));
@@ -429,7 +429,7 @@ int mig_down(const char *spec, const struct mig_run_opts *o, struct mig_err *err
 	ms = mig_xcalloc(n + 1, sizeof(*ms));
 	/* every body and down section first: refuse before reverting anything */
 	for (i = 0; i < n; i++) {
-		if ((rc = body_of(&bodies[i], &ctx->st, recs[i], store, o->from_files, err)) < 0)
+		if ((rc = mig_body_of(&bodies[i], &ctx->st, recs[i], store, o->from_files, err)) < 0)
 			goto out;
 		if (!bodies[i]->down.present) {
 			rc = mig_err_set(err, MIG_EUNSAFE, "%s is irreversible: it has no '-- mig:down' section",
@@ -468,6 +468,157 @@ out:
 	free(ids);
 	free(ms);
 	free(recs);
+	mig_ctx_close(ctx);
+	mig_store_close(store);
+	return rc;
+}
+
+/* What one fake operation records: revision, its id, and how. */
+struct fake_item {
+	const char *name;
+	const char *id;
+	const struct mig_rev *body;	/* to put in the store, or NULL */
+	enum { F_RECORD, F_UNRECORD, F_CLEAN, F_REHASH } how;
+};
+
+static int plan_fake(const struct mig_state *st, enum mig_fake_kind kind, const char *arg, int out_of_order,
+		     struct fake_item **items, size_t *n, struct mig_err *err)
+{
+	size_t *plan = NULL, i;
+	long *recs = NULL;
+	struct mig_target t;
+	int rc = 0;
+
+	*items = mig_xcalloc(st->applied.nr + st->g->nr + 1, sizeof(**items));
+	*n = 0;
+	switch (kind) {
+	case MIG_FAKE_APPLY:
+		if ((rc = mig_plan_up(st, arg, out_of_order, &plan, n, err)) < 0)
+			break;
+		for (i = 0; i < *n; i++) {
+			const struct mig_rev *r = st->g->revs[plan[i]];
+
+			(*items)[i] = (struct fake_item){ r->name, r->id, r, F_RECORD };
+		}
+		break;
+	case MIG_FAKE_UNAPPLY:
+		if ((rc = mig_plan_down(st, arg, &recs, n, err)) < 0)
+			break;
+		for (i = 0; i < *n; i++) {
+			const struct mig_applied *a = &st->applied.v[recs[i]];
+
+			(*items)[i] = (struct fake_item){ a->name, a->id, NULL, F_UNRECORD };
+		}
+		break;
+	case MIG_FAKE_RESOLVE_APPLIED:
+	case MIG_FAKE_RESOLVE_ROLLED_BACK:
+		for (i = 0; i < st->applied.nr; i++) {
+			const struct mig_applied *a = &st->applied.v[i];
+
+			if (a->dirty)
+				(*items)[(*n)++] = (struct fake_item){ a->name, a->id, NULL,
+					kind == MIG_FAKE_RESOLVE_APPLIED ? F_CLEAN : F_UNRECORD };
+		}
+		if (!*n)
+			fprintf(stderr, "%s: nothing is dirty\n", mig_prog);
+		break;
+	case MIG_FAKE_REHASH:
+		if ((rc = refuse_dirty(st, err)) < 0 || (rc = mig_revspec(&t, st, arg, err)) < 0)
+			break;
+		if (t.kind != MIG_TARGET_REV) {
+			rc = mig_err_set(err, MIG_EUSAGE, "'%s' names no single revision", arg);
+		} else if (t.rec < 0) {
+			rc = mig_err_set(err, MIG_EUSAGE, "%s is not applied: there is nothing to rehash", t.name);
+		} else if (t.rev < 0) {
+			rc = mig_err_set(err, MIG_EUSAGE, "%s: its file is missing", t.name);
+		} else if (!strcmp(st->applied.v[t.rec].id, st->g->revs[t.rev]->id)) {
+			fprintf(stderr, "%s: %s is unchanged since it was applied\n", mig_prog, t.name);
+		} else {
+			const struct mig_rev *r = st->g->revs[t.rev];
+
+			(*items)[(*n)++] = (struct fake_item){ r->name, r->id, r, F_REHASH };
+		}
+		break;
+	}
+	free(plan);
+	free(recs);
+	return rc;
+}
+
+int mig_fake(enum mig_fake_kind kind, const char *arg, const struct mig_run_opts *o, struct mig_err *err)
+{
+	static const char *const op[] = {
+		[MIG_FAKE_APPLY] = "fake",
+		[MIG_FAKE_UNAPPLY] = "unapply",
+		[MIG_FAKE_RESOLVE_APPLIED] = "resolve-applied",
+		[MIG_FAKE_RESOLVE_ROLLED_BACK] = "resolve-rolled-back",
+		[MIG_FAKE_REHASH] = "rehash",
+	};
+	static const char *const verb[] = {
+		[F_RECORD] = "recording as applied:",
+		[F_UNRECORD] = "recording as not applied:",
+		[F_CLEAN] = "recording as applied:",
+		[F_REHASH] = "recording the new id of",
+	};
+	struct mig_ctx *ctx = NULL;
+	struct mig_store *store = NULL;
+	struct fake_item *items = NULL;
+	const char **names = NULL, **ids = NULL;
+	char schema[41] = "";
+	size_t n = 0, i;
+	int rc;
+
+	if ((rc = mig_ctx_open(&ctx, MIG_CTX_READ, err)) < 0 ||
+	    (rc = plan_fake(&ctx->st, kind, arg, o->out_of_order, &items, &n, err)) < 0 || !n)
+		goto out;
+	free(items);
+	items = NULL;
+	if ((rc = open_for_change(&ctx, &store, 0, o->lock_timeout, err)) < 0 ||
+	    (rc = plan_fake(&ctx->st, kind, arg, o->out_of_order, &items, &n, err)) < 0 || !n)
+		goto out;
+	names = mig_xcalloc(n + 1, sizeof(*names));
+	ids = mig_xcalloc(n + 1, sizeof(*ids));
+	for (i = 0; i < n; i++) {
+		char id[41];
+
+		names[i] = items[i].name;
+		ids[i] = items[i].id;
+		if (items[i].body && (rc = mig_store_put(store, items[i].body->data, items[i].body->len, id, err)) < 0)
+			goto out;
+	}
+	/* everything a fake records, it records at once */
+	if ((rc = mig_db_begin(ctx->db, err)) < 0)
+		goto out;
+	for (i = 0; i < n && rc == 0; i++) {
+		const struct fake_item *it = &items[i];
+
+		if (o->progress)
+			fprintf(o->progress, "%s %s\n", verb[it->how], it->name);
+		switch (it->how) {
+		case F_RECORD:
+			rc = mig_db_record(ctx->db, "app", it->name, it->id, 0, 0, err);
+			break;
+		case F_UNRECORD:
+			rc = mig_db_unrecord(ctx->db, "app", it->name, err);
+			break;
+		case F_CLEAN:
+			rc = mig_db_update(ctx->db, "app", it->name, NULL, 0, err);
+			break;
+		case F_REHASH:
+			rc = mig_db_update(ctx->db, "app", it->name, it->id, 0, err);
+			break;
+		}
+	}
+	if (rc < 0 || (rc = record_schema(ctx->db, store, schema, err)) < 0 ||
+	    (rc = mig_db_commit(ctx->db, err)) < 0) {
+		mig_db_rollback(ctx->db);
+		goto out;
+	}
+	rc = journal(store, op[kind], names, ids, NULL, n, "ok", schema, err);
+out:
+	free(names);
+	free(ids);
+	free(items);
 	mig_ctx_close(ctx);
 	mig_store_close(store);
 	return rc;

@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include "ctx.h"
 #include "err.h"
+#include "revfile.h"
+#include "store.h"
 
 struct mig_run_opts {
 	int out_of_order;	/* up: allow a revision whose descendants are applied */
@@ -27,5 +29,37 @@ int mig_up(const char *spec, const struct mig_run_opts *o, struct mig_err *err);
  * down sections as they were applied (from the store).
  */
 int mig_down(const char *spec, const struct mig_run_opts *o, struct mig_err *err);
+
+/*
+ * The pending revisions spec (NULL: the single head) needs, as graph
+ * indexes in the order up applies them, with up's refusals.
+ */
+int mig_plan_up(const struct mig_state *st, const char *spec, int out_of_order,
+		size_t **plan, size_t *n, struct mig_err *err);
+
+/* The applied records down to spec (NULL: "-1") reverts, newest first. */
+int mig_plan_down(const struct mig_state *st, const char *spec, long **recs, size_t *n,
+		  struct mig_err *err);
+
+/*
+ * Applied record rec as it was applied (from the store), or as its file
+ * is now (from_files). store may be NULL when from_files is set.
+ */
+int mig_body_of(struct mig_rev **out, const struct mig_state *st, long rec, struct mig_store *store,
+		int from_files, struct mig_err *err);
+
+enum mig_fake_kind {
+	MIG_FAKE_APPLY,			/* record pending revisions up to arg as applied */
+	MIG_FAKE_UNAPPLY,		/* record those applied after arg as not applied */
+	MIG_FAKE_RESOLVE_APPLIED,	/* a dirty revision did take effect */
+	MIG_FAKE_RESOLVE_ROLLED_BACK,	/* a dirty revision did not take effect */
+	MIG_FAKE_REHASH,		/* accept the edited file of applied revision arg */
+};
+
+/*
+ * Change what the database records without running any SQL, in one
+ * transaction, journaled. Nothing to do is no error.
+ */
+int mig_fake(enum mig_fake_kind kind, const char *arg, const struct mig_run_opts *o, struct mig_err *err);
 
 #endif

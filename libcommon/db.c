@@ -436,3 +436,107 @@ int mig_db_unrecord(struct mig_db *db, const char *scope, const char *name, stru
 		return db_error(db, MIG_EENV, "cannot record in", err);
 	return 0;
 }
+
+int mig_db_open_replay(struct mig_db **out, struct mig_db *src, struct mig_err *err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if ((rc = mig_db_open(out, ":memory:", MIG_DB_CREATE, 0, err)) < 0 || !src)
+		return rc;
+	/* creation order, so tables come before their indexes and triggers */
+	if (sqlite3_prepare_v2(src->h, "SELECT sql FROM sqlite_schema WHERE sql IS NOT NULL"
+			       " AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY rowid",
+			       -1, &st, NULL) != SQLITE_OK) {
+		rc = db_error(src, MIG_EENV, "cannot read the schema of", err);
+		goto out;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (sqlite3_exec((*out)->h, (const char *)sqlite3_column_text(st, 0), NULL, NULL, NULL) != SQLITE_OK)
+			break;
+	rc = rc == SQLITE_DONE ? 0 : db_error(src, MIG_EENV, "cannot copy the schema of", err);
+out:
+	sqlite3_finalize(st);
+	if (rc < 0) {
+		mig_db_close(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
+int mig_db_dump_schema(struct mig_db *db, struct mig_buf *out, struct mig_err *err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (sqlite3_prepare_v2(db->h, "SELECT sql FROM sqlite_schema WHERE sql IS NOT NULL"
+			       " AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY rowid",
+			       -1, &st, NULL) != SQLITE_OK)
+		return db_error(db, MIG_EENV, "cannot read the schema of", err);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		mig_buf_addf(out, "%s;\n", sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return db_error(db, MIG_EENV, "cannot read the schema of", err);
+	return 0;
+}
+
+int mig_sql_complete(const char *sql, size_t len)
+{
+	char *z = mig_xstrndup(sql, len);
+	int r = sqlite3_complete(z);
+
+	free(z);
+	return r;
+}
+
+void mig_sql_quote(struct mig_buf *b, const char *s)
+{
+	mig_buf_addc(b, '\'');
+	for (; *s; s++) {
+		if (*s == '\'')
+			mig_buf_addc(b, '\'');
+		mig_buf_addc(b, *s);
+	}
+	mig_buf_addc(b, '\'');
+}
+
+void mig_db_record_sql(struct mig_buf *b, const char *scope, const char *name, const char *id, int dirty)
+{
+	mig_buf_adds(b, "INSERT OR REPLACE INTO mig_revisions (scope, name, id, applied_at, duration_ms, dirty)"
+		     " VALUES (");
+	mig_sql_quote(b, scope);
+	mig_buf_adds(b, ", ");
+	mig_sql_quote(b, name);
+	mig_buf_adds(b, ", ");
+	mig_sql_quote(b, id);
+	mig_buf_addf(b, ", strftime('%%Y-%%m-%%dT%%H:%%M:%%fZ', 'now'), 0, %d);\n", dirty);
+}
+
+int mig_db_bookkeeping_sql(struct mig_db *db, struct mig_buf *out, struct mig_err *err)
+{
+	struct mig_applied_list done = { NULL, 0 };
+	struct mig_graph *g = NULL;
+	size_t i, j;
+	int rc;
+
+	if ((rc = mig_graph_load_mem(&g, mig_bookkeeping_files, mig_bookkeeping_nr, err)) < 0 ||
+	    (db && (rc = read_applied(db, "mig", &done, err)) < 0))
+		goto out;
+	for (i = 0; i < g->nr; i++) {
+		struct mig_rev *rev = g->revs[g->topo[i]];
+
+		for (j = 0; j < done.nr && strcmp(done.v[j].name, rev->name); j++)
+			;
+		if (j < done.nr)
+			continue;
+		mig_buf_addf(out, "-- mig's bookkeeping: %s\nBEGIN IMMEDIATE;\n", rev->name);
+		mig_buf_add(out, rev->up.sql, rev->up.len);
+		mig_db_record_sql(out, "mig", rev->name, rev->id, 0);
+		mig_buf_adds(out, "COMMIT;\n\n");
+	}
+out:
+	mig_applied_list_release(&done);
+	mig_graph_free(g);
+	return rc;
+}

@@ -91,4 +91,28 @@ int mig_db_schema(struct mig_db *db, struct mig_buf *out, struct mig_err *err);
 /* Record hash as the schema after the last applied revision. */
 int mig_db_set_schema_hash(struct mig_db *db, const char *hash, struct mig_err *err);
 
+/*
+ * A scratch database in memory to replay revisions on: empty, or with
+ * src's schema (no rows) when src is given.
+ */
+int mig_db_open_replay(struct mig_db **out, struct mig_db *src, struct mig_err *err);
+
+/* The schema as SQL, "STATEMENT;" per line, in creation order. */
+int mig_db_dump_schema(struct mig_db *db, struct mig_buf *out, struct mig_err *err);
+
+/* Does sql end with a complete statement (sqlite3_complete)? */
+int mig_sql_complete(const char *sql, size_t len);
+
+/* Append s as an SQL string literal. */
+void mig_sql_quote(struct mig_buf *b, const char *s);
+
+/* The statement mig_db_record runs, as SQL text (duration 0). */
+void mig_db_record_sql(struct mig_buf *b, const char *scope, const char *name, const char *id, int dirty);
+
+/*
+ * The script that creates or upgrades mig's bookkeeping in db (NULL: a
+ * database that does not exist yet), each revision in a transaction.
+ */
+int mig_db_bookkeeping_sql(struct mig_db *db, struct mig_buf *out, struct mig_err *err);
+
 #endif

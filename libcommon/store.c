@@ -146,6 +146,48 @@ out:
 	return rc;
 }
 
+int mig_store_log(struct mig_store *s, size_t max,
+		  int (*fn)(const struct mig_journal_entry *e, void *data), void *data,
+		  struct mig_err *err)
+{
+	git_revwalk *walk = NULL;
+	git_oid oid;
+	size_t n = 0;
+	int rc = 0, r;
+
+	if (git_revwalk_new(&walk, s->repo) < 0)
+		return mig_err_git(err, MIG_EENV, "cannot read the journal");
+	git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL);
+	if ((r = git_revwalk_push_ref(walk, JOURNAL_REF)) < 0) {
+		git_revwalk_free(walk);
+		if (r == GIT_ENOTFOUND)
+			return 0;	/* nothing journaled yet */
+		return mig_err_git(err, MIG_EENV, "cannot read the journal");
+	}
+	while ((!max || n < max) && (r = git_revwalk_next(&oid, walk)) == 0) {
+		struct mig_journal_entry e;
+		git_commit *c = NULL;
+
+		if (git_commit_lookup(&c, s->repo, &oid) < 0) {
+			rc = mig_err_git(err, MIG_EENV, "cannot read the journal");
+			break;
+		}
+		git_oid_tostr(e.commit, sizeof(e.commit), &oid);
+		e.time = git_commit_time(c);
+		e.email = git_commit_author(c)->email;
+		e.message = git_commit_message(c);
+		rc = fn(&e, data);
+		git_commit_free(c);
+		if (rc < 0)
+			break;
+		n++;
+	}
+	if (rc == 0 && r < 0 && r != GIT_ITEROVER)
+		rc = mig_err_git(err, MIG_EENV, "cannot read the journal");
+	git_revwalk_free(walk);
+	return rc;
+}
+
 int mig_store_lock(struct mig_store *s, int timeout_ms, struct mig_err *err)
 {
 	char *path = mig_path_join(s->path, "mig.lock");

@@ -30,6 +30,22 @@ int mig_store_get(struct mig_store *s, const char *id, struct mig_buf *b, struct
 int mig_store_journal(struct mig_store *s, const char *message, const char *const *names,
 		      const char *const *ids, size_t n, struct mig_err *err);
 
+/* One journal commit, as mig_store_log hands it over. */
+struct mig_journal_entry {
+	char commit[41];
+	long long time;		/* seconds since the epoch */
+	const char *email;	/* user@host */
+	const char *message;
+};
+
+/*
+ * Call fn on the journal's commits, newest first, at most max of them
+ * (0: all). A store without a journal has none. fn returning < 0 stops.
+ */
+int mig_store_log(struct mig_store *s, size_t max,
+		  int (*fn)(const struct mig_journal_entry *e, void *data), void *data,
+		  struct mig_err *err);
+
 /*
  * Take the run lock (a lock file in the store, flock(2), so a killed run
  * leaves none behind), waiting up to timeout_ms. On timeout MIG_EENV names

@@ -1,0 +1,58 @@
+#include <string.h>
+
+#include "apply.h"
+#include "cli.h"
+
+static const char *const usage[] = {
+	"mig fake [-q] [--out-of-order] TARGET",
+	"mig fake [-q] --unapply TARGET",
+	"mig fake [-q] --resolve applied|rolled-back",
+	"mig fake [-q] --rehash REV",
+	NULL,
+};
+
+int main(int argc, char **argv)
+{
+	struct mig_err err = MIG_ERR_INIT;
+	struct mig_run_opts o = { .lock_timeout = -1, .progress = stderr };
+	const char *resolve = NULL, *rehash = NULL, *unapply = NULL, *arg;
+	int quiet = 0, rc = 0;
+	enum mig_fake_kind kind = MIG_FAKE_APPLY;
+	const struct mig_opt opts[] = {
+		MIG_OPT_BOOL('q', "quiet", &quiet, "say nothing but errors"),
+		MIG_OPT_STRING(0, "unapply", &unapply, "TARGET", "record revisions after TARGET as not applied"),
+		MIG_OPT_STRING(0, "resolve", &resolve, "applied|rolled-back",
+			       "say how a dirty revision ended, and clear the dirty state"),
+		MIG_OPT_STRING(0, "rehash", &rehash, "REV", "accept the edited file of an applied revision"),
+		MIG_OPT_BOOL(0, "out-of-order", &o.out_of_order, "record revisions older than applied ones"),
+		MIG_OPT_INT(0, "lock-timeout", &o.lock_timeout, "ms", "wait this long for another run (default 5000)"),
+		MIG_OPT_END(),
+	};
+
+	argc = mig_cli_parse(argc, argv, opts, usage);
+	if (!!unapply + !!resolve + !!rehash > 1)
+		mig_usage_error("--unapply, --resolve and --rehash cannot be used together");
+	if ((unapply || resolve || rehash) ? argc > 0 : argc != 1)
+		mig_usage_error(argc ? "too many arguments" : "no target given");
+	arg = argc ? argv[0] : NULL;
+	if (unapply) {
+		kind = MIG_FAKE_UNAPPLY;
+		arg = unapply;
+	} else if (rehash) {
+		kind = MIG_FAKE_REHASH;
+		arg = rehash;
+	} else if (resolve) {
+		if (!strcmp(resolve, "applied"))
+			kind = MIG_FAKE_RESOLVE_APPLIED;
+		else if (!strcmp(resolve, "rolled-back"))
+			kind = MIG_FAKE_RESOLVE_ROLLED_BACK;
+		else
+			mig_usage_error("--resolve takes 'applied' or 'rolled-back', not '%s'", resolve);
+	}
+	if (quiet)
+		o.progress = NULL;
+	if (mig_fake(kind, arg, &o, &err) < 0)
+		rc = mig_report(&err);
+	mig_shutdown();
+	return mig_close_stdout(rc);
+}

@@ -1,0 +1,224 @@
+#include <stdlib.h>
+#include <string.h>
+
+#include "apply.h"
+#include "revspec.h"
+#include "sqlshow.h"
+
+/* A section as a script, ending with a complete statement. */
+static void add_section(struct mig_buf *out, const struct mig_section *s)
+{
+	mig_buf_add(out, s->sql, s->len);
+	if (s->len && s->sql[s->len - 1] != '\n')
+		mig_buf_addc(out, '\n');
+	if (!mig_sql_complete(s->sql, s->len) && mig_sql_skip_space(s->sql, s->sql + s->len) < s->sql + s->len)
+		mig_buf_adds(out, ";\n");
+}
+
+static void add_revision(struct mig_buf *out, const struct mig_rev *r, int up)
+{
+	const struct mig_section *s = up ? &r->up : &r->down;
+
+	mig_buf_addf(out, "-- %s %s (%s)\n", up ? "up" : "down", r->name, r->path);
+	if (r->no_transaction) {
+		if (up)
+			mig_db_record_sql(out, "app", r->name, r->id, 1);
+		else {
+			mig_buf_adds(out, "UPDATE mig_revisions SET dirty = 1 WHERE scope = 'app' AND name = ");
+			mig_sql_quote(out, r->name);
+			mig_buf_adds(out, ";\n");
+		}
+		add_section(out, s);
+		if (up) {
+			mig_buf_adds(out, "UPDATE mig_revisions SET dirty = 0 WHERE scope = 'app' AND name = ");
+		} else {
+			mig_buf_adds(out, "DELETE FROM mig_revisions WHERE scope = 'app' AND name = ");
+		}
+		mig_sql_quote(out, r->name);
+		mig_buf_adds(out, ";\n");
+		return;
+	}
+	mig_buf_adds(out, "BEGIN IMMEDIATE;\nPRAGMA defer_foreign_keys = ON;\n");
+	add_section(out, s);
+	mig_buf_adds(out, "PRAGMA foreign_key_check;\n");
+	if (up) {
+		mig_db_record_sql(out, "app", r->name, r->id, 0);
+	} else {
+		mig_buf_adds(out, "DELETE FROM mig_revisions WHERE scope = 'app' AND name = ");
+		mig_sql_quote(out, r->name);
+		mig_buf_adds(out, ";\n");
+	}
+}
+
+/* End the script: the schema hash on the last record, and the last commit. */
+static void add_schema_hash(struct mig_buf *out, struct mig_db *replay, int no_transaction)
+{
+	struct mig_buf schema = MIG_BUF_INIT;
+	struct mig_err err = MIG_ERR_INIT;
+	char hash[41];
+
+	if (replay && mig_db_schema(replay, &schema, &err) == 0) {
+		mig_blob_id(hash, schema.buf ? schema.buf : "", schema.len);
+		mig_buf_addf(out, "UPDATE mig_revisions SET schema_hash = '%s' WHERE seq ="
+			     " (SELECT max(seq) FROM mig_revisions WHERE scope = 'app');\n", hash);
+	} else {
+		mig_buf_addf(out, "-- no schema hash: replaying the revisions failed: %s\n", err.msg);
+	}
+	if (!no_transaction)
+		mig_buf_adds(out, "COMMIT;\n");
+	mig_buf_release(&schema);
+}
+
+int mig_sqlshow_run(struct mig_buf *out, const char *spec, int down, int from_files, struct mig_err *err)
+{
+	struct mig_ctx *ctx = NULL;
+	struct mig_store *store = NULL;
+	struct mig_db *replay = NULL;
+	struct mig_rev **bodies = NULL;
+	size_t *plan = NULL, n = 0, i;
+	long *recs = NULL;
+	int rc;
+
+	if ((rc = mig_ctx_open(&ctx, MIG_CTX_READ, err)) < 0)
+		goto out;
+	if (!down) {
+		if ((rc = mig_plan_up(&ctx->st, spec, 0, &plan, &n, err)) < 0 || !n)
+			goto out;
+		bodies = mig_xcalloc(n + 1, sizeof(*bodies));
+		for (i = 0; i < n; i++)
+			bodies[i] = ctx->st.g->revs[plan[i]];
+	} else {
+		if ((rc = mig_plan_down(&ctx->st, spec, &recs, &n, err)) < 0 || !n)
+			goto out;
+		if (!from_files && (rc = mig_store_open(&store, ctx->settings.store, 0, err)) < 0)
+			goto out;
+		bodies = mig_xcalloc(n + 1, sizeof(*bodies));
+		for (i = 0; i < n; i++) {
+			if ((rc = mig_body_of(&bodies[i], &ctx->st, recs[i], store, from_files, err)) < 0)
+				goto out;
+			if (!bodies[i]->down.present) {
+				rc = mig_err_set(err, MIG_EUNSAFE, "%s is irreversible: it has no '-- mig:down' section",
+						 bodies[i]->name);
+				goto out;
+			}
+		}
+	}
+	mig_buf_addf(out, "-- mig %s on %s\n", down ? "down" : "up", ctx->settings.database);
+	if (!down && (rc = mig_db_bookkeeping_sql(ctx->db, out, err)) < 0)
+		goto out;
+	/* the schema hash to record is found by replaying on the schema alone */
+	if (mig_db_open_replay(&replay, ctx->db, err) < 0) {
+		mig_err_clear(err);
+		replay = NULL;
+	}
+	for (i = 0; i < n; i++) {
+		const struct mig_section *s = down ? &bodies[i]->down : &bodies[i]->up;
+
+		add_revision(out, bodies[i], !down);
+		if (replay && mig_db_exec(replay, bodies[i]->name, s->sql, s->len, s->line, NULL, err) < 0) {
+			mig_db_close(replay);
+			replay = NULL;
+		}
+		if (i + 1 < n && !bodies[i]->no_transaction)
+			mig_buf_adds(out, "COMMIT;\n");
+		if (i + 1 < n)
+			mig_buf_addc(out, '\n');
+	}
+	add_schema_hash(out, replay, bodies[n - 1]->no_transaction);
+	mig_err_clear(err);
+	rc = 0;
+out:
+	if (down)
+		for (i = 0; bodies && i < n; i++)
+			mig_rev_free(bodies[i]);
+	free(bodies);
+	free(plan);
+	free(recs);
+	mig_db_close(replay);
+	mig_store_close(store);
+	mig_ctx_close(ctx);
+	return rc;
+}
+
+int mig_sqlshow_revision(struct mig_buf *out, const char *spec, int down, struct mig_err *err)
+{
+	struct mig_ctx *ctx = NULL;
+	struct mig_store *store = NULL;
+	struct mig_rev *body = NULL;
+	const struct mig_rev *r;
+	struct mig_target t;
+	int rc;
+
+	if ((rc = mig_ctx_open(&ctx, MIG_CTX_READ, err)) < 0 || (rc = mig_revspec(&t, &ctx->st, spec, err)) < 0)
+		goto out;
+	if (t.kind != MIG_TARGET_REV) {
+		rc = mig_err_set(err, MIG_EUSAGE, "'%s' names no single revision", spec);
+		goto out;
+	}
+	if (t.rev < 0) {
+		/* applied, file gone: as it was applied */
+		if ((rc = mig_store_open(&store, ctx->settings.store, 0, err)) < 0 ||
+		    (rc = mig_body_of(&body, &ctx->st, t.rec, store, 0, err)) < 0)
+			goto out;
+		r = body;
+	} else {
+		r = ctx->st.g->revs[t.rev];
+	}
+	if (down && !r->down.present) {
+		rc = mig_err_set(err, MIG_EUNSAFE, "%s is irreversible: it has no '-- mig:down' section", r->name);
+		goto out;
+	}
+	add_section(out, down ? &r->down : &r->up);
+out:
+	mig_rev_free(body);
+	mig_store_close(store);
+	mig_ctx_close(ctx);
+	return rc;
+}
+
+int mig_sqlshow_schema(struct mig_buf *out, const char *spec, struct mig_err *err)
+{
+	struct mig_ctx *ctx = NULL;
+	struct mig_db *replay = NULL;
+	unsigned char *want = NULL;
+	struct mig_target t;
+	size_t i;
+	int rc;
+
+	if ((rc = mig_ctx_open(&ctx, MIG_CTX_FILES, err)) < 0)
+		goto out;
+	want = mig_xcalloc(ctx->st.g->nr + 1, 1);
+	if (!spec && ctx->st.g->nheads > 1) {
+		rc = mig_err_set(err, MIG_EUNSAFE, "%zu heads: name a target, or 'heads'", ctx->st.g->nheads);
+		goto out;
+	}
+	if (spec || ctx->st.g->nheads) {
+		if ((rc = mig_revspec(&t, &ctx->st, spec ? spec : "head", err)) < 0)
+			goto out;
+		if (t.kind == MIG_TARGET_HEADS)
+			for (i = 0; i < ctx->st.g->nheads; i++)
+				mig_graph_ancestors(ctx->st.g, ctx->st.g->heads[i], want);
+		else if (t.kind == MIG_TARGET_REV && t.rev >= 0)
+			mig_graph_ancestors(ctx->st.g, (size_t)t.rev, want);
+	}
+	if ((rc = mig_db_open_replay(&replay, NULL, err)) < 0)
+		goto out;
+	for (i = 0; i < ctx->st.g->nr; i++) {
+		const struct mig_rev *r = ctx->st.g->revs[ctx->st.g->topo[i]];
+		char *where;
+
+		if (!want[ctx->st.g->topo[i]])
+			continue;
+		where = mig_xasprintf("%s: %s", r->name, r->path);
+		rc = mig_db_exec(replay, where, r->up.sql, r->up.len, r->up.line, NULL, err);
+		free(where);
+		if (rc < 0)
+			goto out;
+	}
+	rc = mig_db_dump_schema(replay, out, err);
+out:
+	free(want);
+	mig_db_close(replay);
+	mig_ctx_close(ctx);
+	return rc;
+}
