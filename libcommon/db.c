@@ -4,6 +4,7 @@
 #include <sqlite3.h>
 
 #include "db.h"
+#include "diagnose.h"
 #include "graph.h"
 #include "util.h"
 
@@ -226,6 +227,9 @@ int mig_db_exec(struct mig_db *db, const char *where, const char *sql, size_t le
 		}
 		if (rc != SQLITE_OK) {
 			mig_err_set(err, MIG_ESQL, "%s:%d: %s", where, line, sqlite3_errmsg(db->h));
+			if ((rc & 0xff) == SQLITE_CONSTRAINT)
+				mig_diagnose(db->h, start, tail && tail > start ? (size_t)(tail - start) :
+					     (size_t)(end - start), err);
 			sqlite3_finalize(st);
 			if (fail_line)
 				*fail_line = line;
