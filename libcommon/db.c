@@ -291,9 +291,17 @@ int mig_db_update(struct mig_db *db, const char *scope, const char *name, const 
 	return 0;
 }
 
+static int wordish(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '_' || c == '$' || c == '\'' || c == '"' || c == '`' || c == '[' || c == ']' ||
+	       (unsigned char)c >= 0x80;
+}
+
 /*
- * Append sql with every run of white space outside quotes made one space,
- * so re-indenting a CREATE statement is not drift but any real change is.
+ * Append sql with white space outside quotes reduced to what separates
+ * two words, so re-indenting a CREATE statement is not drift but any
+ * real change is.
  */
 static void add_normalized(struct mig_buf *b, const char *sql)
 {
@@ -303,11 +311,11 @@ static void add_normalized(struct mig_buf *b, const char *sql)
 	for (; *sql; sql++) {
 		char c = *sql;
 
-		if (!quote && (c == ' ' || c == '\t' || c == '\n' || c == '\r')) {
+		if (!quote && (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f')) {
 			space = 1;
 			continue;
 		}
-		if (space && b->len && b->buf[b->len - 1] != ' ')
+		if (space && b->len && wordish(b->buf[b->len - 1]) && wordish(c))
 			mig_buf_addc(b, ' ');
 		space = 0;
 		if (quote && c == quote)

@@ -1,0 +1,215 @@
+#!/usr/bin/env bats
+# mig fake, mig log, mig sqlshow, --dry-run and drift.
+load helper
+
+users() {
+	rev 0001_users $'-- mig:up\nCREATE TABLE users(id INTEGER PRIMARY KEY, name TEXT);\n-- mig:down\nDROP TABLE users;\n'
+	rev 0002_email $'-- mig:up\nALTER TABLE users ADD COLUMN email TEXT;\n-- mig:down\nALTER TABLE users DROP COLUMN email;\n'
+}
+
+applied() {
+	sqlite3 app.db "SELECT group_concat(name, ' ') FROM (SELECT name FROM mig_revisions WHERE scope = 'app' ORDER BY seq)"
+}
+
+@test "up --dry-run runs everything, then leaves the database and the store as they were" {
+	users
+	run -0 mig -d app.db up --dry-run
+	has "applying 0001_users (dry run)"
+	has "applying 0002_email (dry run)"
+	[ ! -e app.db ]
+	[ ! -e app.db.mig ]
+	mig -d app.db up -q 0001
+	before=$(sqlite3 app.db .dump)
+	run -0 mig -d app.db up -n
+	has "applying 0002_email (dry run)"
+	[ "$(sqlite3 app.db .dump)" = "$before" ]
+	[ "$(git --git-dir=app.db.mig rev-list --count HEAD)" = 1 ]
+}
+
+@test "up --dry-run reports the failure a real run would meet, and changes nothing" {
+	users
+	rev 0003_bad $'-- mig:up\nCREATE TABLE t(x);\nINSERT INTO nope VALUES (1);\n'
+	mig -d app.db up -q 0002
+	before=$(sqlite3 app.db .dump)
+	run -4 mig -d app.db up -n
+	has "mig-up: error: 0003_bad: migrations/0003_bad.sql:3: no such table: nope"
+	[ "$(sqlite3 app.db .dump)" = "$before" ]
+}
+
+@test "down --dry-run reverts nothing" {
+	users
+	mig -d app.db up -q
+	run -0 mig -d app.db down -n base
+	has "reverting 0002_email (dry run)"
+	has "reverting 0001_users (dry run)"
+	[ "$(applied)" = "0001_users 0002_email" ]
+}
+
+@test "a dry run skips a no-transaction revision and says so" {
+	users
+	rev 0003_vacuum $'-- mig:no-transaction\n-- mig:up\nVACUUM;\n'
+	run -0 mig -d app.db up -n
+	has "mig-up: skipping 0003_vacuum in a dry run: it runs outside a transaction"
+}
+
+@test "status reports drift when the schema changed behind mig's back; -v shows how" {
+	users
+	mig -d app.db up -q
+	run -0 mig -d app.db status --check
+	sqlite3 app.db 'CREATE INDEX users_name ON users(name)'
+	run -1 mig -d app.db status --check
+	has "problems:"
+	[[ "$output" == *"the schema differs from the one recorded after 0002_email"* ]]
+	run -0 mig -d app.db status -v
+	has "    + index users_name: CREATE INDEX users_name ON users(name)"
+	run -0 mig -d app.db status --porcelain
+	[[ "$output" == *$'problem\tdrift\t0002_email\t'* ]]
+	# putting it back is no drift
+	sqlite3 app.db 'DROP INDEX users_name'
+	run -0 mig -d app.db status --check
+}
+
+@test "re-indenting a CREATE statement is no drift" {
+	rev 0001_t $'-- mig:up\nCREATE TABLE t (\n  x INTEGER,\n  y TEXT\n);\n'
+	mig -d app.db up -q
+	sqlite3 app.db "PRAGMA writable_schema = ON; UPDATE sqlite_schema SET sql = 'CREATE TABLE t (x INTEGER, y TEXT)' WHERE name = 't'"
+	run -0 mig -d app.db status --check
+}
+
+@test "fake TARGET records revisions as applied without running them, and journals it" {
+	users
+	run -0 mig -d app.db fake 0001
+	has "recording as applied: 0001_users"
+	[ "$(applied)" = "0001_users" ]
+	[ "$(sqlite3 app.db "SELECT count(*) FROM sqlite_schema WHERE name = 'users'")" = 0 ]
+	run -0 mig -d app.db log --porcelain
+	[[ "${lines[0]}" == entry*$'\tfake\tok\t'* ]]
+	[ "$(git --git-dir=app.db.mig cat-file -p "$(git hash-object migrations/0001_users.sql)")" = "$(cat migrations/0001_users.sql)" ]
+}
+
+@test "fake --unapply TARGET records later revisions as not applied, running nothing" {
+	users
+	mig -d app.db up -q
+	run -0 mig -d app.db fake --unapply base
+	[ -z "$(applied)" ]
+	[ "$(sqlite3 app.db "SELECT count(*) FROM sqlite_schema WHERE name = 'users'")" = 1 ]
+	run -2 mig -d app.db fake --unapply 0002_email
+	has "mig-fake: error: 0002_email is not applied"
+}
+
+@test "fake --resolve clears a dirty state either way" {
+	users
+	mig -d app.db up -q
+	rev 0003_half $'-- mig:no-transaction\n-- mig:up\nCREATE TABLE half(x);\nINSERT INTO nope VALUES (1);\n'
+	run -4 mig -d app.db up
+	run -5 mig -d app.db up
+	has "mig-up: error: 0003_half did not finish: the database is dirty"
+	run -5 mig -d app.db down
+	run -0 mig -d app.db fake --resolve rolled-back
+	[ "$(applied)" = "0001_users 0002_email" ]
+	run -4 mig -d app.db up
+	run -0 mig -d app.db fake --resolve applied
+	[ "$(applied)" = "0001_users 0002_email 0003_half" ]
+	run -0 mig -d app.db status --check
+	run -0 mig -d app.db fake --resolve applied
+	has "mig-fake: nothing is dirty"
+	run -2 mig -d app.db fake --resolve maybe
+	has "mig-fake: error: --resolve takes 'applied' or 'rolled-back', not 'maybe'"
+}
+
+@test "fake --rehash accepts a deliberate edit of an applied revision" {
+	users
+	mig -d app.db up -q
+	seq=$(sqlite3 app.db "SELECT seq FROM mig_revisions WHERE name = '0001_users'")
+	printf -- '-- the users\n' >>migrations/0001_users.sql
+	run -5 mig -d app.db up
+	has "hint: put the file back as it was, or accept the edit with 'mig fake --rehash 0001_users'"
+	run -0 mig -d app.db fake --rehash 0001_users
+	[ "$(sqlite3 app.db "SELECT id FROM mig_revisions WHERE name = '0001_users'")" = "$(git hash-object migrations/0001_users.sql)" ]
+	[ "$(sqlite3 app.db "SELECT seq FROM mig_revisions WHERE name = '0001_users'")" = "$seq" ]
+	run -0 mig -d app.db status --check
+	run -0 mig -d app.db fake --rehash 0001_users
+	has "mig-fake: 0001_users is unchanged since it was applied"
+}
+
+@test "fake usage errors exit 2 and name the fault" {
+	users
+	run -2 mig -d app.db fake
+	has "mig-fake: error: no target given"
+	run -2 mig -d app.db fake --unapply base --rehash 0001
+	has "mig-fake: error: --unapply, --resolve and --rehash cannot be used together"
+	run -2 mig -d app.db fake --rehash 0001
+	has "mig-fake: error: 0001_users is not applied: there is nothing to rehash"
+	run -2 mig -d app.db fake nope
+	has "mig-fake: error: unknown revision 'nope'"
+	[ ! -e app.db ]
+}
+
+@test "log shows the journal newest first, in three formats" {
+	users
+	run -0 --separate-stderr mig -d app.db log
+	[ -z "$output" ]
+	mig -d app.db up -q 0001
+	mig -d app.db up -q
+	mig -d app.db down -q
+	run -0 mig -d app.db log
+	[ "${#lines[@]}" = 3 ]
+	[[ "${lines[0]}" == *" ok: down 0002_email ("* ]]
+	[[ "${lines[2]}" == *" ok: up 0001_users ("* ]]
+	run -0 mig -d app.db log -n 1 -v
+	[ "${#lines[@]}" = 3 ]
+	[[ "${lines[1]}" == "    0002_email  $(git hash-object migrations/0002_email.sql | cut -c1-12)  "*ms ]]
+	run -0 mig -d app.db log --porcelain
+	[ "$(printf '%s\n' "$output" | grep -c '^entry')" = 3 ]
+	[[ "${lines[1]}" == "revision	$(git --git-dir=app.db.mig rev-parse HEAD)	0002_email	$(git hash-object migrations/0002_email.sql)	"[0-9]* ]]
+	run -0 mig -d app.db log --json
+	python3 -c 'import json,sys; d = json.load(sys.stdin); assert [e["operation"] for e in d] == ["down", "up", "up"], d' <<<"$output"
+	run -2 mig -d app.db log --json --porcelain
+	has "mig-log: error: --porcelain and --json cannot be used together"
+}
+
+@test "sqlshow | sqlite3 records what mig up records, schema hash included" {
+	users
+	run -0 mig -d a.db sqlshow
+	has "BEGIN IMMEDIATE;"
+	has "PRAGMA foreign_key_check;"
+	mig -d a.db sqlshow | sqlite3 b.db
+	mig -d a.db up -q
+	q="SELECT scope, name, id, schema_hash, dirty FROM mig_revisions ORDER BY seq"
+	[ "$(sqlite3 a.db "$q")" = "$(sqlite3 b.db "$q")" ]
+	[ "$(sqlite3 a.db .schema)" = "$(sqlite3 b.db .schema)" ]
+	run -0 mig -d b.db status --check
+	# and down
+	mig -d a.db sqlshow --down base | sqlite3 a.db
+	run -0 mig -d a.db status --porcelain
+	[[ "$output" != *current* ]]
+	has "revision	pending	0002_email	$(git hash-object migrations/0002_email.sql)	migrations/0002_email.sql"
+	[ "$(sqlite3 a.db "SELECT count(*) FROM mig_revisions WHERE scope = 'app'")" = 0 ]
+}
+
+@test "sqlshow --revision prints one section; --schema replays up to a target" {
+	users
+	run -0 mig -d app.db sqlshow --revision 0002 --down
+	[ "$output" = "ALTER TABLE users DROP COLUMN email;" ]
+	run -0 mig -d app.db sqlshow --schema 0001
+	[ "$output" = "CREATE TABLE users(id INTEGER PRIMARY KEY, name TEXT);" ]
+	run -0 mig -d app.db sqlshow --schema
+	[ "${#lines[@]}" = 1 ]
+	[[ "$output" == *email* ]]
+	[ ! -e app.db ]
+	rev 0003_once $'-- mig:up\nCREATE TABLE once(x);\n'
+	run -5 mig -d app.db sqlshow --revision 0003 --down
+	has "mig-sqlshow: error: 0003_once is irreversible: it has no '-- mig:down' section"
+	run -2 mig -d app.db sqlshow --revision nope
+	has "mig-sqlshow: error: unknown revision 'nope'"
+	run -2 mig -d app.db sqlshow --schema --down
+	has "mig-sqlshow: error: --schema and --down cannot be used together"
+}
+
+@test "sqlshow --revision of an applied revision whose file is gone reads the store" {
+	users
+	mig -d app.db up -q
+	rm migrations/0002_email.sql
+	run -0 mig -d app.db sqlshow --revision 0002_email --down
+	[ "$output" = "ALTER TABLE users DROP COLUMN email;" ]
+}
