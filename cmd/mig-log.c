@@ -45,7 +45,8 @@ int main(int argc, char **argv)
 		rc = mig_report(&err);
 		goto out;
 	}
-	fwrite(out.buf, 1, out.len, stdout);
+	if (out.len)
+		fwrite(out.buf, 1, out.len, stdout);
 out:
 	mig_buf_release(&out);
 	mig_store_close(store);

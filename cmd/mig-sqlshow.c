@@ -39,7 +39,8 @@ int main(int argc, char **argv)
 	if (r < 0)
 		rc = mig_report(&err);
 	else
-		fwrite(out.buf, 1, out.len, stdout);
+		if (out.len)
+			fwrite(out.buf, 1, out.len, stdout);
 	mig_buf_release(&out);
 	mig_shutdown();
 	return mig_close_stdout(rc);
