@@ -303,27 +303,33 @@ static int wordish(char c)
  * two words, so re-indenting a CREATE statement is not drift but any
  * real change is.
  */
-static void add_normalized(struct mig_buf *b, const char *sql)
+static void add_normalized(struct mig_buf *b, const char *sql, size_t len)
 {
-	char quote = 0;
+	char quote = 0, *o;
 	int space = 0;
+	size_t i;
 
-	for (; *sql; sql++) {
-		char c = *sql;
+	/* at most len bytes come out: write them straight into the buffer */
+	mig_buf_grow(b, len);
+	o = b->buf + b->len;
+	for (i = 0; i < len; i++) {
+		char c = sql[i];
 
 		if (!quote && (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f')) {
 			space = 1;
 			continue;
 		}
-		if (space && b->len && wordish(b->buf[b->len - 1]) && wordish(c))
-			mig_buf_addc(b, ' ');
+		if (space && o > b->buf && wordish(o[-1]) && wordish(c))
+			*o++ = ' ';
 		space = 0;
 		if (quote && c == quote)
 			quote = 0;
 		else if (!quote && (c == '\'' || c == '"' || c == '`' || c == '['))
 			quote = c == '[' ? ']' : c;
-		mig_buf_addc(b, c);
+		*o++ = c;
 	}
+	b->len = o - b->buf;
+	b->buf[b->len] = '\0';
 }
 
 int mig_db_schema(struct mig_db *db, struct mig_buf *out, struct mig_err *err)
@@ -339,7 +345,7 @@ int mig_db_schema(struct mig_db *db, struct mig_buf *out, struct mig_err *err)
 		return db_error(db, MIG_EENV, "cannot read the schema of", err);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		mig_buf_addf(out, "%s %s: ", sqlite3_column_text(st, 0), sqlite3_column_text(st, 1));
-		add_normalized(out, (const char *)sqlite3_column_text(st, 2));
+		add_normalized(out, (const char *)sqlite3_column_text(st, 2), (size_t)sqlite3_column_bytes(st, 2));
 		mig_buf_addc(out, '\n');
 	}
 	sqlite3_finalize(st);

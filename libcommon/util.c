@@ -81,6 +81,11 @@ static void grow(struct mig_buf *b, size_t extra)
 	b->buf = mig_xrealloc(b->buf, b->alloc);
 }
 
+void mig_buf_grow(struct mig_buf *b, size_t extra)
+{
+	grow(b, extra);
+}
+
 void mig_buf_add(struct mig_buf *b, const void *data, size_t len)
 {
 	grow(b, len);

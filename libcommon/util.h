@@ -34,6 +34,8 @@ struct mig_buf {
 
 #define MIG_BUF_INIT { NULL, 0, 0 }
 
+/* Make room for extra more bytes (and a NUL) without adding any. */
+void mig_buf_grow(struct mig_buf *b, size_t extra);
 void mig_buf_add(struct mig_buf *b, const void *data, size_t len);
 void mig_buf_adds(struct mig_buf *b, const char *s);
 void mig_buf_addc(struct mig_buf *b, char c);
