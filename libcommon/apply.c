@@ -287,6 +287,29 @@ static int skip_in_dry_run(const struct mig_run_opts *o, const struct mig_rev *r
 	return 1;
 }
 
+/*
+ * The end of an up or down run that got under way: after a failure, the
+ * schema of what did commit; then the journal commit, the failed
+ * revision journaled too, as the last one. A dry run leaves no trace.
+ */
+static int finish_run(struct mig_db *db, struct mig_store *store, const struct mig_run_opts *o,
+		      const char *op, const char **names, const char **ids, const long long *ms,
+		      size_t done, int rc, char schema[41], struct mig_err *err)
+{
+	struct mig_err jerr = MIG_ERR_INIT;
+
+	if (o->dry_run || (!done && rc == 0))
+		return rc;
+	if (rc < 0)
+		record_schema_after_failure(db, store, done, schema);
+	if (journal(store, op, names, ids, ms, done + (rc < 0 && rc != MIG_EENV), rc < 0 ? "failed" : "ok",
+		    schema, &jerr) < 0 && rc == 0) {
+		*err = jerr;
+		rc = jerr.code;
+	}
+	return rc;
+}
+
 int mig_up(const char *spec, const struct mig_run_opts *o, struct mig_err *err)
 {
 	struct mig_ctx *ctx = NULL;
@@ -325,18 +348,7 @@ int mig_up(const char *spec, const struct mig_run_opts *o, struct mig_err *err)
 			break;
 		done++;
 	}
-	if (rc < 0 && !o->dry_run)
-		record_schema_after_failure(ctx->db, store, done, schema);
-	if ((done || rc < 0) && !o->dry_run) {
-		struct mig_err jerr = MIG_ERR_INIT;
-
-		/* the failed revision is journaled too, as the last one */
-		if (journal(store, "up", names, ids, ms, done + (rc < 0 && rc != MIG_EENV),
-			    rc < 0 ? "failed" : "ok", schema, &jerr) < 0 && rc == 0) {
-			*err = jerr;
-			rc = jerr.code;
-		}
-	}
+	rc = finish_run(ctx->db, store, o, "up", names, ids, ms, done, rc, schema, err);
 out:
 	free(names);
 	free(ids);
@@ -449,17 +461,7 @@ int mig_down(const char *spec, const struct mig_run_opts *o, struct mig_err *err
 			break;
 		done++;
 	}
-	if (rc < 0 && !o->dry_run)
-		record_schema_after_failure(ctx->db, store, done, schema);
-	if ((done || rc < 0) && !o->dry_run) {
-		struct mig_err jerr = MIG_ERR_INIT;
-
-		if (journal(store, "down", names, ids, ms, done + (rc < 0), rc < 0 ? "failed" : "ok", schema,
-			    &jerr) < 0 && rc == 0) {
-			*err = jerr;
-			rc = jerr.code;
-		}
-	}
+	rc = finish_run(ctx->db, store, o, "down", names, ids, ms, done, rc, schema, err);
 out:
 	for (i = 0; bodies && i < n; i++)
 		mig_rev_free(bodies[i]);
