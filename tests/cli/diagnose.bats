@@ -65,7 +65,7 @@ ALTER TABLE users_new RENAME TO users;
 @test "a run killed with SIGKILL leaves no half-recorded revision and no stale lock" {
 	rev 0001_t $'-- mig:up\nCREATE TABLE t(x);\n'
 	# a revision slow enough to be killed in the middle of
-	rev 0002_slow $'-- mig:up\nWITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c WHERE n < 30000000) INSERT INTO t SELECT n FROM c;\n'
+	rev 0002_slow $'-- mig:up\nWITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c WHERE n < 1000000000) INSERT INTO t SELECT n FROM c;\n'
 	mig -d app.db up -q 0001
 	mig-up -d app.db &
 	pid=$!
