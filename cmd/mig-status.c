@@ -31,7 +31,7 @@ int main(int argc, char **argv)
 		fmt = MIG_FMT_PORCELAIN;
 	else if (json)
 		fmt = MIG_FMT_JSON;
-	if (mig_ctx_open(&ctx, MIG_CTX_READ, &err) < 0) {
+	if (mig_ctx_open(&ctx, MIG_CTX_READ | MIG_CTX_SCHEMA, &err) < 0) {
 		rc = mig_report(&err);
 		goto out;
 	}

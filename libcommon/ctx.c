@@ -15,9 +15,9 @@ int mig_ctx_open(struct mig_ctx **out, int mode, struct mig_err *err)
 	const char *dbpath = NULL;
 	int rc, exists = 0;
 
-	int mkdir_ok = mode & MIG_CTX_MKDIR, dry = mode & MIG_CTX_DRYRUN;
+	int mkdir_ok = mode & MIG_CTX_MKDIR, dry = mode & MIG_CTX_DRYRUN, schema = mode & MIG_CTX_SCHEMA;
 
-	mode &= ~(MIG_CTX_MKDIR | MIG_CTX_DRYRUN);
+	mode &= ~(MIG_CTX_MKDIR | MIG_CTX_DRYRUN | MIG_CTX_SCHEMA);
 	if ((rc = mig_settings_load(&ctx->settings, &mig_globals, err)) < 0)
 		goto out;
 	if (mkdir_ok && mkdir(ctx->settings.migrations, 0777) < 0 && errno != EEXIST) {
@@ -38,15 +38,18 @@ int mig_ctx_open(struct mig_ctx **out, int mode, struct mig_err *err)
 			if ((rc = mig_db_open(&ctx->db, dry && !exists ? ":memory:" : dbpath, flags,
 					      ctx->settings.lock_timeout, err)) < 0 ||
 			    (rc = mig_db_bookkeeping(ctx->db, err)) < 0 ||
-			    (rc = mig_db_applied(ctx->db, &applied, err)) < 0 ||
-			    (rc = mig_db_schema(ctx->db, &ctx->schema, err)) < 0)
+			    (rc = mig_db_applied(ctx->db, &applied, err)) < 0)
 				goto out;
 		}
 	}
 	mig_state_init(&ctx->st, g, &applied, exists);
-	if (ctx->db)
-		mig_blob_id(ctx->st.live_hash, ctx->schema.buf ? ctx->schema.buf : "", ctx->schema.len);
 	g = NULL;
+	/* the live schema only where a recorded one waits to be compared with it */
+	if (schema && ctx->db && mig_state_recorded_hash(&ctx->st)) {
+		if ((rc = mig_db_schema(ctx->db, &ctx->schema, err)) < 0)
+			goto out;
+		mig_blob_id(ctx->st.live_hash, ctx->schema.buf ? ctx->schema.buf : "", ctx->schema.len);
+	}
 out:
 	mig_graph_free(g);
 	mig_applied_list_release(&applied);

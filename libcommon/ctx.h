@@ -14,7 +14,7 @@ struct mig_ctx {
 	struct mig_settings settings;
 	struct mig_db *db;	/* NULL for MIG_CTX_FILES, or a database not yet created */
 	struct mig_state st;
-	struct mig_buf schema;	/* the live schema (mig_db_schema), when the database exists */
+	struct mig_buf schema;	/* the live schema, with MIG_CTX_SCHEMA and a recorded one */
 };
 
 enum {
@@ -24,6 +24,8 @@ enum {
 	MIG_CTX_MKDIR = 4,	/* or'ed in: create a missing migrations directory */
 	MIG_CTX_DRYRUN = 8,	/* or'ed in with WRITE: roll everything back at close; a missing
 				   database is an empty one in memory */
+	MIG_CTX_SCHEMA = 16,	/* or'ed in: read the live schema to compare it with the
+				   one recorded after the last run (st.live_hash) */
 };
 
 int mig_ctx_open(struct mig_ctx **out, int mode, struct mig_err *err);
