@@ -28,8 +28,6 @@ int main(int argc, char **argv)
 		mig_usage_error("unexpected argument '%s'", argv[0]);
 	if (porcelain && json)
 		mig_usage_error("--porcelain and --json cannot be used together");
-	if (max < 0)
-		mig_usage_error("-n takes a count, not %d", max);
 	fmt = porcelain ? MIG_FMT_PORCELAIN : json ? MIG_FMT_JSON : MIG_FMT_HUMAN;
 	if (mig_settings_load(&set, &mig_globals, &err) < 0 ||
 	    mig_settings_database(&set, &dbpath, &err) < 0) {

@@ -32,8 +32,6 @@ static const char usage_text[] =
 	"   fake      record revisions as applied or unapplied without running them\n"
 	"   sqlshow   print the SQL that up or down would run\n"
 	"   log       show the journal of operations\n"
-	"   backup    take, list, verify and prune snapshots\n"
-	"   restore   restore a snapshot\n"
 	"\n"
 	"'mig help COMMAND' or 'mig COMMAND --help' tells more about a command.\n";
 

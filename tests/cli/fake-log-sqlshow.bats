@@ -213,3 +213,37 @@ applied() {
 	run -0 mig -d app.db sqlshow --revision 0002_email --down
 	[ "$output" = "ALTER TABLE users DROP COLUMN email;" ]
 }
+
+@test "sqlshow with nothing to do prints nothing and exits 0" {
+	users
+	mig -d app.db up -q
+	run -0 --separate-stderr mig -d app.db sqlshow
+	[ -z "$output" ]
+	[ -z "$stderr" ]
+}
+
+@test "sqlshow usage errors and a missing store name the fault" {
+	users
+	run -2 mig -d app.db sqlshow --revision 0001 0002
+	has "mig-sqlshow: error: --revision takes no other revision"
+	run -2 mig -d app.db sqlshow 0001 0002
+	has "mig-sqlshow: error: too many arguments"
+	mig -d app.db up -q
+	rm -rf app.db.mig
+	run -6 mig -d app.db sqlshow --down
+	[[ "${lines[0]}" == "mig-sqlshow: error: cannot open store"* ]]
+	run -0 mig -d app.db sqlshow --down --from-files
+	has "ALTER TABLE users DROP COLUMN email;"
+}
+
+@test "log -n takes a count; fake --rehash needs the file" {
+	users
+	run -2 mig -d app.db log -n -1
+	has "mig-log: error: option '-n' expects a non-negative number, not '-1'"
+	mig -d app.db up -q
+	rm migrations/0002_email.sql
+	run -2 mig -d app.db fake --rehash 0002_email
+	has "mig-fake: error: 0002_email: its file is missing"
+	run -2 mig -d app.db fake --rehash heads
+	has "mig-fake: error: 'heads' names no single revision"
+}
