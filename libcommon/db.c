@@ -455,6 +455,11 @@ int mig_db_unrecord(struct mig_db *db, const char *scope, const char *name, stru
 	return 0;
 }
 
+/* creation order, so tables come before their indexes and triggers */
+static const char schema_in_creation_order[] =
+	"SELECT sql FROM sqlite_schema WHERE sql IS NOT NULL"
+	" AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY rowid";
+
 int mig_db_open_replay(struct mig_db **out, struct mig_db *src, struct mig_err *err)
 {
 	sqlite3_stmt *st = NULL;
@@ -462,9 +467,7 @@ int mig_db_open_replay(struct mig_db **out, struct mig_db *src, struct mig_err *
 
 	if ((rc = mig_db_open(out, ":memory:", MIG_DB_CREATE, 0, err)) < 0 || !src)
 		return rc;
-	/* creation order, so tables come before their indexes and triggers */
-	if (sqlite3_prepare_v2(src->h, "SELECT sql FROM sqlite_schema WHERE sql IS NOT NULL"
-			       " AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY rowid",
+	if (sqlite3_prepare_v2(src->h, schema_in_creation_order,
 			       -1, &st, NULL) != SQLITE_OK) {
 		rc = db_error(src, MIG_EENV, "cannot read the schema of", err);
 		goto out;
@@ -487,8 +490,7 @@ int mig_db_dump_schema(struct mig_db *db, struct mig_buf *out, struct mig_err *e
 	sqlite3_stmt *st = NULL;
 	int rc;
 
-	if (sqlite3_prepare_v2(db->h, "SELECT sql FROM sqlite_schema WHERE sql IS NOT NULL"
-			       " AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY rowid",
+	if (sqlite3_prepare_v2(db->h, schema_in_creation_order,
 			       -1, &st, NULL) != SQLITE_OK)
 		return db_error(db, MIG_EENV, "cannot read the schema of", err);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
