@@ -473,9 +473,13 @@ int mig_db_open_replay(struct mig_db **out, struct mig_db *src, struct mig_err *
 		goto out;
 	}
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		if (sqlite3_exec((*out)->h, (const char *)sqlite3_column_text(st, 0), NULL, NULL, NULL) != SQLITE_OK)
-			break;
-	rc = rc == SQLITE_DONE ? 0 : db_error(src, MIG_EENV, "cannot copy the schema of", err);
+		if (sqlite3_exec((*out)->h, (const char *)sqlite3_column_text(st, 0), NULL, NULL, NULL) != SQLITE_OK) {
+			/* the copy failed, not the source: say what the copy said */
+			rc = mig_err_set(err, MIG_EENV, "cannot copy the schema of '%s': %s", src->path,
+					 sqlite3_errmsg((*out)->h));
+			goto out;
+		}
+	rc = rc == SQLITE_DONE ? 0 : db_error(src, MIG_EENV, "cannot read the schema of", err);
 out:
 	sqlite3_finalize(st);
 	if (rc < 0) {
