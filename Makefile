@@ -5,17 +5,17 @@ BINDIR = $(PREFIX)/bin
 MANDIR = $(PREFIX)/share/man
 VERSION = 0.1.0
 
-PKGS = sqlite3 libgit2 zlib
+PKGS = sqlite3 libgit2 zlib libdeflate libxxhash
 CFLAGS ?= -O2 -g
 ALL_CFLAGS = $(CFLAGS) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -MMD -MP \
 	-Ilibcommon -Ibuild -DMIG_VERSION='"$(VERSION)"' $(shell pkg-config --cflags $(PKGS))
-LDLIBS = $(shell pkg-config --libs $(PKGS))
+LDLIBS = $(shell pkg-config --libs $(PKGS)) -pthread
 ifdef SANITIZE
 ALL_CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDFLAGS += -fsanitize=$(SANITIZE)
 endif
 
-CMDS = mig mig-status mig-new mig-merge mig-up mig-down mig-fake mig-log mig-sqlshow
+CMDS = mig mig-status mig-new mig-merge mig-up mig-down mig-fake mig-log mig-sqlshow mig-backup mig-restore
 LIB_SRC = $(wildcard libcommon/*.c)
 LIB_OBJ = $(LIB_SRC:libcommon/%.c=build/%.o) build/bookkeeping.o
 BINS = $(CMDS:%=bin/%)

@@ -30,6 +30,21 @@ void mig_err_hint(struct mig_err *err, const char *fmt, ...)
 	va_end(ap);
 }
 
+void mig_err_hint_add(struct mig_err *err, const char *fmt, ...)
+{
+	size_t len;
+	va_list ap;
+
+	if (!err)
+		return;
+	len = strlen(err->hint);
+	if (len && len + 1 < sizeof(err->hint))
+		err->hint[len++] = '\n', err->hint[len] = '\0';
+	va_start(ap, fmt);
+	vsnprintf(err->hint + len, sizeof(err->hint) - len, fmt, ap);
+	va_end(ap);
+}
+
 int mig_err_errno(struct mig_err *err, int code, const char *fmt, ...)
 {
 	int saved = errno;

@@ -37,6 +37,10 @@ int mig_err_set(struct mig_err *err, int code, const char *fmt, ...)
 void mig_err_hint(struct mig_err *err, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* Add a line to the hint. */
+void mig_err_hint_add(struct mig_err *err, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
 /* Record an error whose message ends with strerror(errno). */
 int mig_err_errno(struct mig_err *err, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

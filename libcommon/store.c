@@ -92,6 +92,30 @@ int mig_store_get(struct mig_store *s, const char *id, struct mig_buf *b, struct
 	return 0;
 }
 
+struct git_repository *mig_store_repo(struct mig_store *s)
+{
+	return s->repo;
+}
+
+const char *mig_store_path(const struct mig_store *s)
+{
+	return s->path;
+}
+
+int mig_store_signature(git_signature **out, struct mig_err *err)
+{
+	const char *user = getenv("USER");
+	char host[256] = "localhost", *email;
+	int r;
+
+	gethostname(host, sizeof(host) - 1);
+	host[sizeof(host) - 1] = '\0';
+	email = mig_xasprintf("%s@%s", user && *user ? user : "mig", host);
+	r = git_signature_now(out, user && *user ? user : "mig", email);
+	free(email);
+	return r < 0 ? mig_err_git(err, MIG_EENV, "cannot sign a commit") : 0;
+}
+
 int mig_store_journal(struct mig_store *s, const char *message, const char *const *names,
 		      const char *const *ids, size_t n, struct mig_err *err)
 {
@@ -101,14 +125,9 @@ int mig_store_journal(struct mig_store *s, const char *message, const char *cons
 	git_tree *tree = NULL;
 	git_oid tree_id, commit_id, parent_id;
 	mode_t old = umask(077);
-	const char *user = getenv("USER");
-	char host[256] = "localhost", *email;
 	size_t i;
 	int rc = 0;
 
-	gethostname(host, sizeof(host) - 1);
-	host[sizeof(host) - 1] = '\0';
-	email = mig_xasprintf("%s@%s", user ? user : "mig", host);
 	if (git_treebuilder_new(&tb, s->repo, NULL) < 0)
 		goto fail;
 	for (i = 0; i < n; i++) {
@@ -125,8 +144,10 @@ int mig_store_journal(struct mig_store *s, const char *message, const char *cons
 	}
 	if (git_treebuilder_write(&tree_id, tb) < 0 || git_tree_lookup(&tree, s->repo, &tree_id) < 0)
 		goto fail;
-	if (git_signature_now(&sig, user ? user : "mig", email) < 0)
-		goto fail;
+	if (mig_store_signature(&sig, err) < 0) {
+		rc = err->code;
+		goto out;
+	}
 	if (git_reference_name_to_id(&parent_id, s->repo, JOURNAL_REF) == 0 &&
 	    git_commit_lookup(&parent, s->repo, &parent_id) < 0)
 		goto fail;
@@ -138,7 +159,6 @@ fail:
 	rc = mig_err_git(err, MIG_EENV, "cannot write the journal");
 out:
 	umask(old);
-	free(email);
 	git_commit_free(parent);
 	git_signature_free(sig);
 	git_tree_free(tree);

@@ -12,6 +12,8 @@
  * refs/mig/journal. Created 0700, its files 0600.
  */
 struct mig_store;
+struct git_repository;
+struct git_signature;
 
 /* Open the store at path; create it when create is set and it is missing. */
 int mig_store_open(struct mig_store **out, const char *path, int create, struct mig_err *err);
@@ -52,5 +54,12 @@ int mig_store_log(struct mig_store *s, size_t max,
  * the holder. Released by mig_store_close.
  */
 int mig_store_lock(struct mig_store *s, int timeout_ms, struct mig_err *err);
+
+/* The libgit2 repository and the path of the store, for the snapshot module. */
+struct git_repository *mig_store_repo(struct mig_store *s);
+const char *mig_store_path(const struct mig_store *s);
+
+/* Who commits: $USER (or "mig") at this host, now. */
+int mig_store_signature(struct git_signature **out, struct mig_err *err);
 
 #endif

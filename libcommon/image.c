@@ -1,0 +1,513 @@
+/*
+ * Database images in and out through SQLite's backup API and two small
+ * VFSes of our own: a sink that takes the pages SQLite writes into a
+ * fresh database and hands them on in chunks, and a source that serves
+ * an image's pages from a callback. SQLite's pager does the rest: a
+ * consistent read transaction on the way out, one atomic write
+ * transaction on the way in.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sqlite3.h>
+
+#include "image.h"
+#include "util.h"
+
+#define SECTOR 512	/* the smallest page SQLite writes */
+
+/* The calls a VFS of ours hands to the default one. */
+static int base_randomness(sqlite3_vfs *v, int n, char *out)
+{
+	(void)v;
+	return sqlite3_vfs_find(NULL)->xRandomness(sqlite3_vfs_find(NULL), n, out);
+}
+
+static int base_sleep(sqlite3_vfs *v, int us)
+{
+	(void)v;
+	return sqlite3_vfs_find(NULL)->xSleep(sqlite3_vfs_find(NULL), us);
+}
+
+static int base_time(sqlite3_vfs *v, double *out)
+{
+	(void)v;
+	return sqlite3_vfs_find(NULL)->xCurrentTime(sqlite3_vfs_find(NULL), out);
+}
+
+static int base_last_error(sqlite3_vfs *v, int n, char *out)
+{
+	(void)v;
+	if (n > 0)
+		out[0] = '\0';
+	return 0;
+}
+
+static int no_delete(sqlite3_vfs *v, const char *name, int sync)
+{
+	(void)v, (void)name, (void)sync;
+	return SQLITE_OK;
+}
+
+/* There is never a journal or a WAL beside an image. */
+static int no_access(sqlite3_vfs *v, const char *name, int flags, int *out)
+{
+	(void)v, (void)name, (void)flags;
+	*out = 0;
+	return SQLITE_OK;
+}
+
+static int same_pathname(sqlite3_vfs *v, const char *name, int n, char *out)
+{
+	(void)v;
+	snprintf(out, (size_t)n, "%s", name);
+	return SQLITE_OK;
+}
+
+static int file_ok(sqlite3_file *f)
+{
+	(void)f;
+	return SQLITE_OK;
+}
+
+static int file_sync(sqlite3_file *f, int flags)
+{
+	(void)f, (void)flags;
+	return SQLITE_OK;
+}
+
+static int file_lock(sqlite3_file *f, int level)
+{
+	(void)f, (void)level;
+	return SQLITE_OK;
+}
+
+static int file_reserved(sqlite3_file *f, int *out)
+{
+	(void)f;
+	*out = 0;
+	return SQLITE_OK;
+}
+
+static int file_control(sqlite3_file *f, int op, void *arg)
+{
+	(void)f, (void)op, (void)arg;
+	return SQLITE_NOTFOUND;
+}
+
+static int file_sector(sqlite3_file *f)
+{
+	(void)f;
+	return SECTOR;
+}
+
+static int file_caps(sqlite3_file *f)
+{
+	(void)f;
+	return 0;
+}
+
+static void vfs_init(sqlite3_vfs *v, char *name, size_t namesz, const char *kind, void *app, int szfile,
+		     int (*open)(sqlite3_vfs *, const char *, sqlite3_file *, int, int *))
+{
+	snprintf(name, namesz, "mig-%s-%p", kind, app);
+	memset(v, 0, sizeof(*v));
+	v->iVersion = 1;
+	v->szOsFile = szfile;
+	v->mxPathname = 512;
+	v->zName = name;
+	v->pAppData = app;
+	v->xOpen = open;
+	v->xDelete = no_delete;
+	v->xAccess = no_access;
+	v->xFullPathname = same_pathname;
+	v->xRandomness = base_randomness;
+	v->xSleep = base_sleep;
+	v->xCurrentTime = base_time;
+	v->xGetLastError = base_last_error;
+}
+
+/*
+ * The sink. Pages arrive as SQLite's pager flushes them: ascending, but
+ * page 1 is written again at commit, so chunk 0 stays open to the end.
+ * A chunk is handed on once every sector of it was written; a write into
+ * a chunk already handed on is an error, never a silent loss.
+ */
+struct open_chunk {
+	uint64_t index;
+	unsigned char *buf;
+	unsigned char seen[256 * 1024 / SECTOR / 8 * 16];	/* up to 4 MiB chunks */
+	size_t nseen;
+};
+
+struct sink {
+	sqlite3_vfs vfs;
+	char name[64];
+	const struct mig_image_sink *out;
+	struct open_chunk *open;
+	size_t nopen, alloc;
+	unsigned char *gone;	/* gone[i]: chunk i was handed on */
+	size_t ngone;
+	uint64_t size, total;
+	int failed;
+};
+
+struct sink_file {
+	sqlite3_file base;
+	struct sink *s;
+};
+
+static struct sink *sink_of(sqlite3_file *f)
+{
+	return ((struct sink_file *)f)->s;
+}
+
+static int hand_on(struct sink *s, size_t slot, size_t len)
+{
+	struct open_chunk *c = &s->open[slot];
+	int rc = 0;
+
+	if (len && s->out->chunk(s->out->data, c->index, c->buf, len) < 0)
+		rc = -1;
+	if (c->index >= s->ngone) {
+		size_t n = (size_t)c->index + 1024;
+
+		s->gone = mig_xrealloc(s->gone, n);
+		memset(s->gone + s->ngone, 0, n - s->ngone);
+		s->ngone = n;
+	}
+	s->gone[c->index] = 1;
+	free(c->buf);
+	s->open[slot] = s->open[--s->nopen];
+	if (rc < 0)
+		s->failed = 1;
+	return rc;
+}
+
+static struct open_chunk *chunk_for(struct sink *s, uint64_t index)
+{
+	size_t i;
+
+	for (i = 0; i < s->nopen; i++)
+		if (s->open[i].index == index)
+			return &s->open[i];
+	MIG_GROW(s->open, s->nopen + 1, s->alloc);
+	memset(&s->open[s->nopen], 0, sizeof(s->open[0]));
+	s->open[s->nopen].index = index;
+	s->open[s->nopen].buf = mig_xcalloc(1, s->out->chunk_size);
+	return &s->open[s->nopen++];
+}
+
+static int sink_write(sqlite3_file *f, const void *buf, int amt, sqlite3_int64 off)
+{
+	struct sink *s = sink_of(f);
+	const size_t cs = s->out->chunk_size, sectors = cs / SECTOR;
+	const unsigned char *p = buf;
+	uint64_t o = (uint64_t)off, end = o + (uint64_t)amt;
+
+	if (s->failed || o % SECTOR || amt % SECTOR)
+		return SQLITE_IOERR_WRITE;
+	while (o < end) {
+		uint64_t index = o / cs;
+		size_t at = (size_t)(o % cs), n = (size_t)(end - o) < cs - at ? (size_t)(end - o) : cs - at, k;
+		struct open_chunk *c;
+
+		if (index < s->ngone && s->gone[index])
+			return SQLITE_IOERR_WRITE;
+		c = chunk_for(s, index);
+		memcpy(c->buf + at, p, n);
+		for (k = at / SECTOR; k < (at + n) / SECTOR; k++)
+			if (!(c->seen[k / 8] & (1u << (k % 8)))) {
+				c->seen[k / 8] |= (unsigned char)(1u << (k % 8));
+				c->nseen++;
+			}
+		if (c->nseen == sectors && index != 0 && hand_on(s, (size_t)(c - s->open), cs) < 0)
+			return SQLITE_IOERR_WRITE;
+		p += n;
+		o += n;
+	}
+	if (end > s->size)
+		s->size = end;
+	if (s->out->progress)
+		s->out->progress(s->out->data, s->size, s->total);
+	return SQLITE_OK;
+}
+
+static int sink_read(sqlite3_file *f, void *buf, int amt, sqlite3_int64 off)
+{
+	struct sink *s = sink_of(f);
+	const size_t cs = s->out->chunk_size;
+	uint64_t o = (uint64_t)off;
+	size_t i;
+
+	memset(buf, 0, (size_t)amt);
+	if (o >= s->size)
+		return SQLITE_IOERR_SHORT_READ;
+	/* only page 1 is read back, from chunk 0, which stays open */
+	for (i = 0; i < s->nopen; i++)
+		if (s->open[i].index == o / cs && o % cs + (size_t)amt <= cs) {
+			memcpy(buf, s->open[i].buf + o % cs, (size_t)amt);
+			return o + (uint64_t)amt > s->size ? SQLITE_IOERR_SHORT_READ : SQLITE_OK;
+		}
+	return SQLITE_IOERR_READ;
+}
+
+static int sink_truncate(sqlite3_file *f, sqlite3_int64 size)
+{
+	struct sink *s = sink_of(f);
+
+	if ((uint64_t)size < s->size)
+		s->size = (uint64_t)size;
+	return SQLITE_OK;
+}
+
+static int sink_size(sqlite3_file *f, sqlite3_int64 *out)
+{
+	*out = (sqlite3_int64)sink_of(f)->size;
+	return SQLITE_OK;
+}
+
+static const sqlite3_io_methods sink_methods = {
+	1, file_ok, sink_read, sink_write, sink_truncate, file_sync, sink_size,
+	file_lock, file_lock, file_reserved, file_control, file_sector, file_caps,
+	NULL, NULL, NULL, NULL, NULL, NULL,
+};
+
+static int sink_open(sqlite3_vfs *v, const char *name, sqlite3_file *f, int flags, int *outflags)
+{
+	(void)name;
+	f->pMethods = NULL;
+	if (!(flags & SQLITE_OPEN_MAIN_DB))
+		return SQLITE_CANTOPEN;
+	((struct sink_file *)f)->s = v->pAppData;
+	f->pMethods = &sink_methods;
+	if (outflags)
+		*outflags = flags;
+	return SQLITE_OK;
+}
+
+/* Hand on what is still open, in order: chunk 0, the tail, any hole. */
+static int sink_finish(struct sink *s)
+{
+	const size_t cs = s->out->chunk_size;
+	uint64_t n = (s->size + cs - 1) / cs, i;
+
+	for (i = 0; i < n && !s->failed; i++) {
+		size_t len = i == n - 1 ? (size_t)(s->size - i * cs) : cs, j;
+
+		if (i < s->ngone && s->gone[i])
+			continue;
+		for (j = 0; j < s->nopen && s->open[j].index != i; j++)
+			;
+		if (j == s->nopen)
+			chunk_for(s, i);	/* never written: zeros */
+		if (hand_on(s, j, len) < 0)
+			return -1;
+	}
+	return s->failed ? -1 : 0;
+}
+
+static int sqlite_fail(struct mig_err *err, sqlite3 *db, const char *what, const char *path)
+{
+	return mig_err_set(err, MIG_EENV, "%s '%s': %s", what, path, db ? sqlite3_errmsg(db) : "out of memory");
+}
+
+int mig_image_read(const char *path, int timeout_ms, const struct mig_image_sink *out,
+		   uint32_t *page_size, uint64_t *size, struct mig_err *err)
+{
+	struct sink s;
+	sqlite3 *src = NULL, *dst = NULL;
+	sqlite3_backup *b = NULL;
+	sqlite3_stmt *st = NULL;
+	struct stat sb;
+	int rc = 0, r;
+	size_t i;
+
+	memset(&s, 0, sizeof(s));
+	s.out = out;
+	if (out->chunk_size % (64 * 1024) || out->chunk_size > 8 * sizeof(s.open[0].seen) * SECTOR)
+		return mig_err_set(err, MIG_EUSAGE, "chunk size %zu is not a multiple of 64 KiB up to 4 MiB",
+				   out->chunk_size);
+	if (stat(path, &sb) < 0)
+		return mig_err_errno(err, MIG_EENV, "cannot read database '%s'", path);
+	s.total = (uint64_t)sb.st_size;
+	vfs_init(&s.vfs, s.name, sizeof(s.name), "sink", &s, (int)sizeof(struct sink_file), sink_open);
+	if (sqlite3_vfs_register(&s.vfs, 0) != SQLITE_OK)
+		return mig_err_set(err, MIG_EENV, "cannot register the snapshot sink");
+	if (sqlite3_open_v2(path, &src, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+		rc = sqlite_fail(err, src, "cannot open database", path);
+		goto out;
+	}
+	sqlite3_busy_timeout(src, timeout_ms);
+	if (sqlite3_open_v2("image", &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, s.name) != SQLITE_OK ||
+	    sqlite3_exec(dst, "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; "
+			 "PRAGMA locking_mode=EXCLUSIVE; PRAGMA cache_size=-1024", NULL, NULL, NULL) != SQLITE_OK) {
+		rc = sqlite_fail(err, dst, "cannot snapshot", path);
+		goto out;
+	}
+	if (!(b = sqlite3_backup_init(dst, "main", src, "main"))) {
+		rc = sqlite_fail(err, dst, "cannot snapshot", path);
+		goto out;
+	}
+	r = sqlite3_backup_step(b, -1);
+	sqlite3_backup_finish(b);
+	if (r != SQLITE_DONE) {
+		if (s.failed)
+			rc = mig_err_set(err, MIG_EENV, "consumer failed");
+		else if (r == SQLITE_BUSY || r == SQLITE_LOCKED)
+			rc = mig_err_set(err, MIG_EENV, "cannot snapshot '%s': the database stayed locked for %d ms",
+					 path, timeout_ms);
+		else
+			rc = mig_err_set(err, MIG_EENV, "cannot snapshot '%s': %s", path, sqlite3_errstr(r));
+		goto out;
+	}
+	if (sqlite3_prepare_v2(dst, "PRAGMA page_size", -1, &st, NULL) != SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_ROW) {
+		rc = sqlite_fail(err, dst, "cannot snapshot", path);
+		goto out;
+	}
+	*page_size = (uint32_t)sqlite3_column_int(st, 0);
+	*size = s.size;
+	if (sink_finish(&s) < 0)
+		rc = mig_err_set(err, MIG_EENV, "consumer failed");
+out:
+	sqlite3_finalize(st);
+	sqlite3_close(dst);
+	sqlite3_close(src);
+	sqlite3_vfs_unregister(&s.vfs);
+	for (i = 0; i < s.nopen; i++)
+		free(s.open[i].buf);
+	free(s.open);
+	free(s.gone);
+	return rc;
+}
+
+/* The source: an image served by the caller's read callback. */
+struct source {
+	sqlite3_vfs vfs;
+	char name[64];
+	const struct mig_image_source *in;
+	struct mig_err err;
+	int failed;
+};
+
+struct source_file {
+	sqlite3_file base;
+	struct source *s;
+};
+
+static struct source *source_of(sqlite3_file *f)
+{
+	return ((struct source_file *)f)->s;
+}
+
+static int source_read(sqlite3_file *f, void *buf, int amt, sqlite3_int64 off)
+{
+	struct source *s = source_of(f);
+	uint64_t o = (uint64_t)off, n = (uint64_t)amt;
+
+	if (s->failed)
+		return SQLITE_IOERR_READ;
+	if (o >= s->in->size) {
+		memset(buf, 0, (size_t)amt);
+		return SQLITE_IOERR_SHORT_READ;
+	}
+	if (o + n > s->in->size) {
+		memset(buf, 0, (size_t)amt);
+		n = s->in->size - o;
+	}
+	if (s->in->read(s->in->data, o, buf, (size_t)n, &s->err) < 0) {
+		s->failed = 1;
+		return SQLITE_IOERR_READ;
+	}
+	return n < (uint64_t)amt ? SQLITE_IOERR_SHORT_READ : SQLITE_OK;
+}
+
+static int source_write(sqlite3_file *f, const void *buf, int amt, sqlite3_int64 off)
+{
+	(void)f, (void)buf, (void)amt, (void)off;
+	return SQLITE_READONLY;
+}
+
+static int source_truncate(sqlite3_file *f, sqlite3_int64 size)
+{
+	(void)f, (void)size;
+	return SQLITE_READONLY;
+}
+
+static int source_size(sqlite3_file *f, sqlite3_int64 *out)
+{
+	*out = (sqlite3_int64)source_of(f)->in->size;
+	return SQLITE_OK;
+}
+
+static const sqlite3_io_methods source_methods = {
+	1, file_ok, source_read, source_write, source_truncate, file_sync, source_size,
+	file_lock, file_lock, file_reserved, file_control, file_sector, file_caps,
+	NULL, NULL, NULL, NULL, NULL, NULL,
+};
+
+static int source_open(sqlite3_vfs *v, const char *name, sqlite3_file *f, int flags, int *outflags)
+{
+	(void)name;
+	f->pMethods = NULL;
+	if (!(flags & SQLITE_OPEN_MAIN_DB))
+		return SQLITE_CANTOPEN;
+	((struct source_file *)f)->s = v->pAppData;
+	f->pMethods = &source_methods;
+	if (outflags)
+		*outflags = SQLITE_OPEN_READONLY;
+	return SQLITE_OK;
+}
+
+int mig_image_write(const char *path, int timeout_ms, const struct mig_image_source *in,
+		    struct mig_err *err)
+{
+	struct source s;
+	sqlite3 *src = NULL, *dst = NULL;
+	sqlite3_backup *b = NULL;
+	int rc = 0, r;
+
+	memset(&s, 0, sizeof(s));
+	s.in = in;
+	vfs_init(&s.vfs, s.name, sizeof(s.name), "source", &s, (int)sizeof(struct source_file), source_open);
+	if (sqlite3_vfs_register(&s.vfs, 0) != SQLITE_OK)
+		return mig_err_set(err, MIG_EENV, "cannot register the snapshot source");
+	if (sqlite3_open_v2("file:image?immutable=1", &src, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI,
+			    s.name) != SQLITE_OK) {
+		rc = sqlite_fail(err, src, "cannot read the image for", path);
+		goto out;
+	}
+	if (sqlite3_open_v2(path, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
+		rc = sqlite_fail(err, dst, "cannot open database", path);
+		goto out;
+	}
+	sqlite3_busy_timeout(dst, timeout_ms);
+	if (!(b = sqlite3_backup_init(dst, "main", src, "main"))) {
+		rc = sqlite_fail(err, dst, "cannot restore", path);
+		goto out;
+	}
+	/* one step: one write transaction, rolled back by finish on failure */
+	r = sqlite3_backup_step(b, -1);
+	sqlite3_backup_finish(b);
+	if (r == SQLITE_DONE)
+		goto out;
+	if (s.failed) {
+		*err = s.err;
+		rc = err->code;
+	} else if (r == SQLITE_BUSY || r == SQLITE_LOCKED) {
+		rc = mig_err_set(err, MIG_EENV, "cannot restore '%s': the database stayed locked for %d ms",
+				 path, timeout_ms);
+	} else if (r == SQLITE_READONLY) {
+		rc = mig_err_set(err, MIG_EENV, "cannot restore '%s': it is read-only, or in WAL mode with "
+				 "another page size than the snapshot's", path);
+	} else {
+		rc = mig_err_set(err, MIG_EENV, "cannot restore '%s': %s", path, sqlite3_errstr(r));
+	}
+out:
+	sqlite3_close(dst);
+	sqlite3_close(src);
+	sqlite3_vfs_unregister(&s.vfs);
+	return rc;
+}

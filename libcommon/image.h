@@ -1,0 +1,58 @@
+#ifndef MIG_IMAGE_H
+#define MIG_IMAGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "err.h"
+
+/*
+ * A database image, streamed out of and into a live database with
+ * SQLite's backup API, so it is consistent whatever other connections do
+ * (rollback journal or WAL), and never sits whole in memory or on disk.
+ * Part of the database layer: the snapshot module above it sees chunks.
+ */
+
+/*
+ * Where mig_image_read sends the image: chunks of chunk_size bytes (a
+ * multiple of 64 KiB), the last one shorter, each once. They come in
+ * ascending order but for chunk 0, which SQLite finishes last. chunk
+ * returning < 0 stops the read; the error is the consumer's own.
+ */
+struct mig_image_sink {
+	size_t chunk_size;
+	int (*chunk)(void *data, uint64_t index, const unsigned char *buf, size_t len);
+	void (*progress)(void *data, uint64_t done, uint64_t total);
+	void *data;
+};
+
+/*
+ * Stream a consistent image of the database at path into sink, in one
+ * read transaction (waiting up to timeout_ms for a writer). *page_size
+ * and *size get the image's page size and length in bytes. A consumer's
+ * failure is MIG_EENV with the message "consumer failed": the caller
+ * knows the real one.
+ */
+int mig_image_read(const char *path, int timeout_ms, const struct mig_image_sink *sink,
+		   uint32_t *page_size, uint64_t *size, struct mig_err *err);
+
+/*
+ * Where mig_image_write reads the image from: size bytes, read at any
+ * offset (mostly ascending). read returning < 0 with err set stops the
+ * write, and nothing of it is committed.
+ */
+struct mig_image_source {
+	uint64_t size;
+	int (*read)(void *data, uint64_t off, unsigned char *buf, size_t len, struct mig_err *err);
+	void *data;
+};
+
+/*
+ * Replace the content of the database at path (created when missing)
+ * with the image, in one write transaction: other connections see the
+ * old database or the new one, never a mix. On any failure nothing
+ * changes.
+ */
+int mig_image_write(const char *path, int timeout_ms, const struct mig_image_source *src,
+		    struct mig_err *err);
+
+#endif
