@@ -10,11 +10,11 @@ int main(int argc, char **argv)
 {
 	struct mig_err err = MIG_ERR_INIT;
 	struct mig_run_opts o = { .lock_timeout = -1, .progress = stderr };
-	int quiet = 0, no_backup = 0, rc = 0;
+	int quiet = 0, rc = 0;
 	const struct mig_opt opts[] = {
 		MIG_OPT_BOOL('q', "quiet", &quiet, "say nothing but errors"),
 		MIG_OPT_BOOL('n', "dry-run", &o.dry_run, "run it all in one transaction, then roll it back"),
-		MIG_OPT_BOOL(0, "no-backup", &no_backup, "take no snapshot first (snapshots are not built yet)"),
+		MIG_OPT_BOOL(0, "no-backup", &o.no_backup, "take no snapshot of the database first"),
 		MIG_OPT_INT(0, "lock-timeout", &o.lock_timeout, "ms", "wait this long for another run (default 5000)"),
 		MIG_OPT_BOOL(0, "from-files", &o.from_files, "use the down sections of the files, not the store"),
 		MIG_OPT_END(),

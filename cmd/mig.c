@@ -32,6 +32,8 @@ static const char usage_text[] =
 	"   fake      record revisions as applied or unapplied without running them\n"
 	"   sqlshow   print the SQL that up or down would run\n"
 	"   log       show the journal of operations\n"
+	"   backup    take, list, verify or prune snapshots of the database\n"
+	"   restore   put a snapshot back\n"
 	"\n"
 	"'mig help COMMAND' or 'mig COMMAND --help' tells more about a command.\n";
 

@@ -2,7 +2,11 @@
 #include <string.h>
 #include <time.h>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "apply.h"
+#include "backup.h"
 #include "cli.h"
 #include "revfile.h"
 #include "revspec.h"
@@ -127,7 +131,7 @@ out:
  */
 static int journal(struct mig_store *store, const char *op, const char *const *names,
 		   const char *const *ids, const long long *ms, size_t n, const char *result,
-		   const char *schema, struct mig_err *err)
+		   const char *schema, const char *snapshot, struct mig_err *err)
 {
 	struct mig_buf m = MIG_BUF_INIT;
 	size_t i;
@@ -143,6 +147,8 @@ static int journal(struct mig_store *store, const char *op, const char *const *n
 	mig_buf_addf(&m, "result %s\n", result);
 	if (schema && *schema)
 		mig_buf_addf(&m, "schema %s\n", schema);
+	if (snapshot && *snapshot)
+		mig_buf_addf(&m, "snapshot %s\n", snapshot);
 	rc = mig_store_journal(store, m.buf, names, ids, n, err);
 	mig_buf_release(&m);
 	return rc;
@@ -237,8 +243,8 @@ static void record_schema_after_failure(struct mig_db *db, struct mig_store *sto
  * run takes neither store nor lock (its one transaction keeps others out)
  * and only opens an existing store, to read revision bodies.
  */
-static int open_for_change(struct mig_ctx **ctx, struct mig_store **store, int dry_run,
-			   int lock_timeout, struct mig_err *err)
+static int open_for_change(struct mig_ctx **ctx, struct mig_store **store, int dry_run, int lock_timeout,
+			   struct mig_err *err)
 {
 	int timeout = lock_timeout >= 0 ? lock_timeout : (*ctx)->settings.lock_timeout;
 	char *storepath = mig_xstrdup((*ctx)->settings.store);
@@ -272,6 +278,35 @@ out:
 	return rc;
 }
 
+/* Is there a database with something in it, before the run creates one? */
+static int has_content(const struct mig_ctx *ctx)
+{
+	struct stat st;
+
+	return ctx->settings.database && stat(ctx->settings.database, &st) == 0 && st.st_size > 0;
+}
+
+/*
+ * Snapshot a database that had content before the run, once nothing can
+ * be refused any more; not in a dry run, nor with --no-backup or
+ * mig.backup = off.
+ */
+static int snapshot_before(const struct mig_ctx *ctx, struct mig_store *store, const char *op, int had_content,
+			   const struct mig_run_opts *o, char snapshot[41], struct mig_err *err)
+{
+	int timeout = o->lock_timeout >= 0 ? o->lock_timeout : ctx->settings.lock_timeout;
+	char subject[32];
+	int rc;
+
+	if (!had_content || o->dry_run || o->no_backup || !ctx->settings.backup)
+		return 0;
+	snprintf(subject, sizeof(subject), "before %s", op);
+	if ((rc = mig_backup_take(store, ctx->settings.database, subject, timeout, o->progress && isatty(2),
+				  snapshot, err)) == 0 && *snapshot && o->progress)
+		fprintf(o->progress, "snapshot %.12s\n", snapshot);
+	return rc;
+}
+
 static void say(const struct mig_run_opts *o, const char *verb, const char *name)
 {
 	if (o->progress)
@@ -294,7 +329,7 @@ static int skip_in_dry_run(const struct mig_run_opts *o, const struct mig_rev *r
  */
 static int finish_run(struct mig_db *db, struct mig_store *store, const struct mig_run_opts *o,
 		      const char *op, const char **names, const char **ids, const long long *ms,
-		      size_t done, int rc, char schema[41], struct mig_err *err)
+		      size_t done, int rc, char schema[41], const char *snapshot, struct mig_err *err)
 {
 	struct mig_err jerr = MIG_ERR_INIT;
 
@@ -302,8 +337,10 @@ static int finish_run(struct mig_db *db, struct mig_store *store, const struct m
 		return rc;
 	if (rc < 0)
 		record_schema_after_failure(db, store, done, schema);
+	if (rc < 0 && *snapshot)
+		mig_err_hint_add(err, "to go back to where this run started: mig restore %.12s", snapshot);
 	if (journal(store, op, names, ids, ms, done + (rc < 0 && rc != MIG_EENV), rc < 0 ? "failed" : "ok",
-		    schema, &jerr) < 0 && rc == 0) {
+		    schema, snapshot, &jerr) < 0 && rc == 0) {
 		*err = jerr;
 		rc = jerr.code;
 	}
@@ -317,17 +354,19 @@ int mig_up(const char *spec, const struct mig_run_opts *o, struct mig_err *err)
 	const char **names = NULL, **ids = NULL;
 	long long *ms = NULL;
 	size_t *plan = NULL, n = 0, i, done = 0;
-	char schema[41] = "";
-	int rc;
+	char schema[41] = "", snapshot[41] = "";
+	int rc, had_content;
 
 	/* plan on a read-only look first: a bad request must not create anything */
 	if ((rc = mig_ctx_open(&ctx, MIG_CTX_READ, err)) < 0 ||
 	    (rc = mig_plan_up(&ctx->st, spec, o->out_of_order, &plan, &n, err)) < 0 || !n)
 		goto out;
+	had_content = has_content(ctx);
 	free(plan);
 	plan = NULL;
 	if ((rc = open_for_change(&ctx, &store, o->dry_run, o->lock_timeout, err)) < 0 ||
-	    (rc = mig_plan_up(&ctx->st, spec, o->out_of_order, &plan, &n, err)) < 0 || !n)
+	    (rc = mig_plan_up(&ctx->st, spec, o->out_of_order, &plan, &n, err)) < 0 || !n ||
+	    (rc = snapshot_before(ctx, store, "up", had_content, o, snapshot, err)) < 0)
 		goto out;
 
 	names = mig_xcalloc(n + 1, sizeof(*names));
@@ -348,7 +387,7 @@ int mig_up(const char *spec, const struct mig_run_opts *o, struct mig_err *err)
 			break;
 		done++;
 	}
-	rc = finish_run(ctx->db, store, o, "up", names, ids, ms, done, rc, schema, err);
+	rc = finish_run(ctx->db, store, o, "up", names, ids, ms, done, rc, schema, snapshot, err);
 out:
 	free(names);
 	free(ids);
@@ -424,12 +463,13 @@ int mig_down(const char *spec, const struct mig_run_opts *o, struct mig_err *err
 	long long *ms = NULL;
 	long *recs = NULL;
 	size_t n = 0, i, done = 0;
-	char schema[41] = "";
-	int rc;
+	char schema[41] = "", snapshot[41] = "";
+	int rc, had_content;
 
 	if ((rc = mig_ctx_open(&ctx, MIG_CTX_READ, err)) < 0 ||
 	    (rc = mig_plan_down(&ctx->st, spec, &recs, &n, err)) < 0 || !n)
 		goto out;
+	had_content = has_content(ctx);
 	free(recs);
 	recs = NULL;
 	if ((rc = open_for_change(&ctx, &store, o->dry_run, o->lock_timeout, err)) < 0 ||
@@ -452,6 +492,8 @@ int mig_down(const char *spec, const struct mig_run_opts *o, struct mig_err *err
 		names[i] = bodies[i]->name;
 		ids[i] = ctx->st.applied.v[recs[i]].id;
 	}
+	if ((rc = snapshot_before(ctx, store, "down", had_content, o, snapshot, err)) < 0)
+		goto out;
 	for (i = 0; i < n; i++) {
 		if (skip_in_dry_run(o, bodies[i]))
 			continue;
@@ -461,7 +503,7 @@ int mig_down(const char *spec, const struct mig_run_opts *o, struct mig_err *err
 			break;
 		done++;
 	}
-	rc = finish_run(ctx->db, store, o, "down", names, ids, ms, done, rc, schema, err);
+	rc = finish_run(ctx->db, store, o, "down", names, ids, ms, done, rc, schema, snapshot, err);
 out:
 	for (i = 0; bodies && i < n; i++)
 		mig_rev_free(bodies[i]);
@@ -616,7 +658,7 @@ int mig_fake(enum mig_fake_kind kind, const char *arg, const struct mig_run_opts
 		mig_db_rollback(ctx->db);
 		goto out;
 	}
-	rc = journal(store, op[kind], names, ids, NULL, n, "ok", schema, err);
+	rc = journal(store, op[kind], names, ids, NULL, n, "ok", schema, NULL, err);
 out:
 	free(names);
 	free(ids);

@@ -12,6 +12,7 @@ struct mig_run_opts {
 	int from_files;		/* down: take down sections from the files, not the store */
 	int lock_timeout;	/* ms, or -1 for the setting */
 	int dry_run;		/* run it all in one transaction and roll it back */
+	int no_backup;		/* take no snapshot first (mig.backup = off does the same) */
 	FILE *progress;		/* one line per revision, or NULL */
 };
 

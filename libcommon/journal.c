@@ -33,6 +33,10 @@ void mig_journal_parse(struct mig_journal_op *op, const char *message)
 			op->result = mig_xstrndup(v, len);
 		else if ((v = fact(p, eol, "schema", &len)))
 			op->schema = mig_xstrndup(v, len);
+		else if ((v = fact(p, eol, "snapshot", &len)))
+			op->snapshot = mig_xstrndup(v, len);
+		else if ((v = fact(p, eol, "before", &len)))
+			op->before = mig_xstrndup(v, len);
 		else if ((v = fact(p, eol, "revision", &len))) {
 			const char *sp1 = memchr(v, ' ', len), *sp2;
 			struct mig_journal_rev *r;
@@ -65,6 +69,8 @@ void mig_journal_op_release(struct mig_journal_op *op)
 	free(op->operation);
 	free(op->result);
 	free(op->schema);
+	free(op->snapshot);
+	free(op->before);
 	memset(op, 0, sizeof(*op));
 }
 
@@ -95,6 +101,10 @@ static int show_one(const struct mig_journal_entry *e, void *data)
 					     op.revs[i].ms);
 			if (op.schema)
 				mig_buf_addf(o, "    schema %.12s\n", op.schema);
+			if (op.snapshot)
+				mig_buf_addf(o, "    snapshot %.12s\n", op.snapshot);
+			if (op.before)
+				mig_buf_addf(o, "    before %.12s\n", op.before);
 		}
 		goto out;
 	}
@@ -105,6 +115,8 @@ static int show_one(const struct mig_journal_entry *e, void *data)
 		for (i = 0; i < op.nrevs; i++)
 			mig_buf_addf(o, "revision\t%s\t%s\t%s\t%lld\n", e->commit, op.revs[i].name,
 				     op.revs[i].id, op.revs[i].ms);
+		if (op.snapshot)
+			mig_buf_addf(o, "snapshot\t%s\t%s\t%s\n", e->commit, op.snapshot, op.before ? op.before : "");
 		goto out;
 	}
 	mig_buf_addf(o, "%s{\"commit\":\"%s\",\"time\":\"%s\",\"operation\":", sh->n ? "," : "", e->commit, when);
@@ -116,6 +128,16 @@ static int show_one(const struct mig_journal_entry *e, void *data)
 	mig_buf_adds(o, ",\"schema\":");
 	if (op.schema)
 		mig_buf_add_json(o, op.schema);
+	else
+		mig_buf_adds(o, "null");
+	mig_buf_adds(o, ",\"snapshot\":");
+	if (op.snapshot)
+		mig_buf_add_json(o, op.snapshot);
+	else
+		mig_buf_adds(o, "null");
+	mig_buf_adds(o, ",\"before\":");
+	if (op.before)
+		mig_buf_add_json(o, op.before);
 	else
 		mig_buf_adds(o, "null");
 	mig_buf_adds(o, ",\"revisions\":[");

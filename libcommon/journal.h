@@ -17,6 +17,8 @@ struct mig_journal_rev {
 
 struct mig_journal_op {
 	char *subject, *operation, *result, *schema;
+	char *snapshot;		/* taken before the operation, or made by it */
+	char *before;		/* restore: the snapshot of what was replaced */
 	struct mig_journal_rev *revs;
 	size_t nrevs;
 };

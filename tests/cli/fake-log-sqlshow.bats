@@ -157,7 +157,8 @@ applied() {
 	[[ "${lines[0]}" == *" ok: down 0002_email ("* ]]
 	[[ "${lines[2]}" == *" ok: up 0001_users ("* ]]
 	run -0 mig -d app.db log -n 1 -v
-	[ "${#lines[@]}" = 3 ]
+	[ "${#lines[@]}" = 4 ]
+	[ "${lines[3]}" = "    snapshot $(mig -d app.db backup --list --porcelain | head -1 | cut -c10-21)" ]
 	[[ "${lines[1]}" == "    0002_email  $(git hash-object migrations/0002_email.sql | cut -c1-12)  "*ms ]]
 	run -0 mig -d app.db log --porcelain
 	[ "$(printf '%s\n' "$output" | grep -c '^entry')" = 3 ]

@@ -33,7 +33,9 @@ users() {
 	[ "$(sqlite3 app.db "SELECT count(*) FROM mig_revisions WHERE scope = 'app'")" = 1 ]
 	mig -d app.db up -q
 	run -0 mig -d app.db down 0001_users
-	[ "$output" = "reverting 0002_email" ]
+	[[ "${lines[0]}" =~ ^snapshot\ [0-9a-f]{12}$ ]]
+	[ "${lines[1]}" = "reverting 0002_email" ]
+	[ "${#lines[@]}" = 2 ]
 	run -0 mig -d app.db down base
 	[ "$(sqlite3 app.db "SELECT count(*) FROM sqlite_schema WHERE name = 'users'")" = 0 ]
 }
@@ -41,9 +43,8 @@ users() {
 @test "down defaults to -1" {
 	users
 	mig -d app.db up -q
-	run -0 mig -d app.db down
+	run -0 mig -d app.db down --no-backup
 	[ "$output" = "reverting 0002_email" ]
-	has "reverting 0002_email"
 	run -0 mig -d app.db status --porcelain
 	has "current	0001_users"
 }
