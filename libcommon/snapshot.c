@@ -654,7 +654,7 @@ int mig_snapshot_list(struct mig_store *s, struct mig_snapshot_list *l, struct m
 		in->revisions = (size_t)fact_num(msg, "revisions");
 		git_commit_free(c);
 	}
-	if (rc == 0)
+	if (rc == 0 && l->nr)
 		qsort(l->v, l->nr, sizeof(*l->v), newest_first);
 	else
 		mig_snapshot_list_release(l);
@@ -1397,7 +1397,7 @@ static int oid_cmp(const void *a, const void *b)
 
 static int oidset_has(struct oidset *s, const git_oid *o)
 {
-	if (!s->sorted) {
+	if (!s->sorted && s->nr) {
 		qsort(s->v, s->nr, sizeof(*s->v), oid_cmp);
 		s->sorted = 1;
 	}
@@ -1495,7 +1495,8 @@ int mig_snapshot_prune(struct mig_store *s, size_t keep, size_t *pruned, size_t 
 		}
 		(*pruned)++;
 	}
-	qsort(gone.v, gone.nr, sizeof(*gone.v), oid_cmp);
+	if (gone.nr)
+		qsort(gone.v, gone.nr, sizeof(*gone.v), oid_cmp);
 	for (i = 0; i < gone.nr; i++) {
 		char *p;
 		struct stat st;

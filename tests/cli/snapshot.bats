@@ -1,0 +1,397 @@
+#!/usr/bin/env bats
+# mig backup and mig restore: snapshots, their checks, gzip images, and the
+# snapshots up and down take by themselves.
+load helper
+
+# a database with a few hundred KiB in it
+data() {
+	sqlite3 "${1:-app.db}" "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT);
+		INSERT INTO t(v) SELECT printf('row %d %s', value, hex(randomblob(40))) FROM generate_series(1, 5000);
+		CREATE INDEX t_v ON t(v);"
+}
+
+# a database big enough that backup and restore take a while
+big() {
+	sqlite3 "${1:-app.db}" "CREATE TABLE big(id INTEGER PRIMARY KEY, v BLOB);
+		INSERT INTO big(v) SELECT randomblob(1000) FROM generate_series(1, 80000);"
+}
+
+dump() {
+	sqlite3 "${1:-app.db}" .dump
+}
+
+# the newest snapshot's id
+newest() {
+	mig -d app.db backup --list --porcelain | head -1 | cut -f2
+}
+
+# the loose object file of chunk N of snapshot ID
+chunk_file() {
+	local oid
+	oid=$(git --git-dir=app.db.mig rev-parse "$1:chunks/$(printf %08d "$2")")
+	echo "app.db.mig/objects/${oid:0:2}/${oid:2}"
+}
+
+@test "backup prints the id; restore brings the data back exactly" {
+	data
+	before=$(dump)
+	run -0 --separate-stderr mig -d app.db backup -m "first one"
+	[[ "$output" =~ ^[0-9a-f]{40}$ ]]
+	id=$output
+	[ -z "$stderr" ]
+	sqlite3 app.db "DELETE FROM t WHERE id % 3 = 0; CREATE TABLE extra(x)"
+	[ "$(dump)" != "$before" ]
+	run -0 mig -d app.db restore "${id:0:7}"
+	[[ "$output" == "mig-restore: restored snapshot ${id:0:12} into 'app.db'; what was there is snapshot "* ]]
+	[ "$(dump)" = "$before" ]
+	[ "$(sqlite3 app.db 'PRAGMA integrity_check')" = ok ]
+	# the snapshot of what was replaced can be restored too
+	after=$(newest)
+	[ "$after" != "$id" ]
+	run -0 mig -d app.db restore -q "$after"
+	[ -z "$output" ]
+	[ "$(sqlite3 app.db 'SELECT count(*) FROM extra')" = 0 ]
+}
+
+@test "the list shows id, time, revisions, size and new bytes; an unchanged database stores nothing new" {
+	rev 0001_a $'-- mig:up\nCREATE TABLE a(x);\n-- mig:down\nDROP TABLE a;\n'
+	mig -d app.db up -q
+	data
+	mig -d app.db backup >/dev/null
+	mig -d app.db backup -m again >/dev/null
+	run -0 mig -d app.db backup --list --porcelain
+	[ "${#lines[@]}" = 2 ]
+	IFS=$'\t' read -r kind id when revs size stored msg <<<"${lines[0]}"
+	[ "$kind" = snapshot ] && [ "$msg" = again ] && [ "$revs" = 1 ]
+	[ "$size" = "$(stat -c %s app.db)" ]
+	[ "$stored" = 0 ]
+	[[ "$when" =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z$ ]]
+	IFS=$'\t' read -r kind id when revs size stored msg <<<"${lines[1]}"
+	[ "$msg" = backup ] && [ "$stored" -gt 0 ]
+	run -0 mig -d app.db backup --list
+	[[ "${lines[0]}" == "${id:0:12}"* ]] || [[ "${lines[1]}" == "${id:0:12}"* ]]
+	[[ "${lines[0]}" == *"1 revision "*" again" ]]
+	run -0 mig -d app.db backup --list --json
+	python3 -c 'import json,sys; d = json.load(sys.stdin)["snapshots"]; assert [s["message"] for s in d] == ["again", "backup"], d' <<<"$output"
+	# the snapshot is a commit git can read: its message names the applied revision
+	git --git-dir=app.db.mig cat-file -p "$id" | grep -q "^revision $(git hash-object migrations/0001_a.sql) 0001_a$"
+}
+
+@test "a second snapshot after a small change stores only what changed" {
+	big
+	mig -d app.db backup >/dev/null
+	sqlite3 app.db "UPDATE big SET v = zeroblob(1000) WHERE id < 100"
+	mig -d app.db backup >/dev/null
+	first=$(mig -d app.db backup --list --porcelain | sed -n 2p | cut -f6)
+	second=$(mig -d app.db backup --list --porcelain | sed -n 1p | cut -f6)
+	size=$(stat -c %s app.db)
+	[ "$first" -gt $((size / 2)) ]
+	[ "$second" -lt $((size / 20)) ]
+}
+
+@test "-o writes a gzip image gunzip and sqlite3 read; -o - sends it to stdout and the id to stderr" {
+	data
+	run -0 mig -d app.db backup -o image.gz
+	gunzip -c image.gz >copy.db
+	[ "$(dump copy.db)" = "$(dump)" ]
+	[ "$(stat -c %a image.gz)" = 600 ]
+	mig -d app.db backup -o - 2>id.txt | gunzip -c >copy2.db
+	[ "$(dump copy2.db)" = "$(dump)" ]
+	grep -Eq '^[0-9a-f]{40}$' id.txt
+	run -2 mig -d app.db backup --list -o x.gz
+	has "mig-backup: error: -m and -o go with taking a snapshot"
+}
+
+@test "restore -i reads a gzip image from a file or stdin, and it becomes a snapshot" {
+	data
+	mig -d app.db backup -q -o image.gz >/dev/null
+	before=$(dump)
+	sqlite3 app.db "DROP TABLE t"
+	run -0 mig -d app.db restore -q -i image.gz
+	[ "$(dump)" = "$before" ]
+	sqlite3 app.db "DROP TABLE t"
+	mig -d app.db restore -q -i - <image.gz
+	[ "$(dump)" = "$before" ]
+	run -0 mig -d app.db backup --list --porcelain
+	[[ "$output" == *"	import image.gz"* ]]
+	[[ "$output" == *"import from standard input"* ]]
+}
+
+@test "restore -i refuses what is not a gzip database image, and touches nothing" {
+	data
+	sum=$(sha1sum <app.db)
+	echo "not gzip" >bad.gz
+	run -6 mig -d app.db restore -i bad.gz
+	has "mig-restore: error: 'bad.gz' is not a gzip stream: incorrect header check"
+	echo "plain text, no database" | gzip >text.gz
+	run -6 mig -d app.db restore -i text.gz
+	has "mig-restore: error: 'text.gz' does not hold an SQLite database"
+	mig -d app.db backup -q -o image.gz >/dev/null
+	head -c 20000 image.gz >short.gz
+	run -6 mig -d app.db restore -i short.gz
+	has "mig-restore: error: 'short.gz' ends in the middle of its gzip stream"
+	run -6 mig -d app.db restore -i missing.gz
+	has "mig-restore: error: cannot open 'missing.gz': No such file or directory"
+	[ "$(sha1sum <app.db)" = "$sum" ]
+}
+
+@test "verify re-reads every chunk; a damaged chunk is named, and restore refuses it, touching nothing" {
+	data
+	id=$(mig -d app.db backup)
+	run -0 mig -d app.db backup --verify
+	[ "$output" = "$id ok" ]
+	f=$(chunk_file "$id" 1)
+	chmod u+w "$f"
+	printf 'garbage' | dd of="$f" bs=1 seek=30 conv=notrunc 2>/dev/null
+	oid=$(git --git-dir=app.db.mig rev-parse "$id:chunks/00000001")
+	run -6 mig -d app.db backup --verify "${id:0:8}"
+	has "mig-backup: error: snapshot ${id:0:12} is damaged: chunk 1 (object $oid) does not inflate to a blob of the right size"
+	sqlite3 app.db "DELETE FROM t"
+	sum=$(sha1sum <app.db)
+	n=$(mig -d app.db backup --list --porcelain | wc -l)
+	run -6 mig -d app.db restore "$id"
+	has "mig-restore: error: snapshot ${id:0:12} is damaged: chunk 1 (object $oid) does not inflate to a blob of the right size"
+	[ "$(sha1sum <app.db)" = "$sum" ]
+	[ "$(sqlite3 app.db 'PRAGMA integrity_check')" = ok ]
+	# a missing chunk is found before the current state is snapshot
+	rm "$f"
+	run -6 mig -d app.db restore "$id"
+	has "mig-restore: error: snapshot ${id:0:12} is damaged: chunk 1 (object $oid) is missing"
+	[ "$(sha1sum <app.db)" = "$sum" ]
+	[ "$(mig -d app.db backup --list --porcelain | wc -l)" = $((n + 1)) ]
+}
+
+@test "a chunk whose bytes inflate but hash wrong is caught too" {
+	data
+	id=$(mig -d app.db backup)
+	f=$(chunk_file "$id" 0)
+	other=$(chunk_file "$id" 1)
+	chmod u+w "$f"
+	cp "$other" "$f"
+	run -6 mig -d app.db backup --verify
+	[[ "$output" == *"chunk 0 (object "*") does not inflate to a blob of the right size"* ||
+	   "$output" == *"chunk 0 (object "*") does not match its id"* ]]
+}
+
+@test "prune keeps the newest, removes what only the others used, never revision bodies" {
+	rev 0001_a $'-- mig:up\nCREATE TABLE a(x);\n-- mig:down\nDROP TABLE a;\n'
+	data
+	mig -d app.db up -q
+	old=$(newest)
+	sqlite3 app.db "DELETE FROM t WHERE id < 2500; VACUUM"
+	mig -d app.db backup >/dev/null
+	sqlite3 app.db "INSERT INTO t(v) VALUES ('x')"
+	keep=$(mig -d app.db backup)
+	[ "$(mig -d app.db backup --list --porcelain | wc -l)" = 3 ]
+	run -0 mig -d app.db backup --prune 1
+	[[ "$output" =~ ^mig-backup:\ pruned\ 2\ snapshots\;\ removed\ [0-9]+\ objects ]]
+	[ "$(mig -d app.db backup --list --porcelain | cut -f2)" = "$keep" ]
+	run -0 mig -d app.db backup --verify
+	[ "$output" = "$keep ok" ]
+	! git --git-dir=app.db.mig cat-file -e "$old:manifest" 2>/dev/null
+	git --git-dir=app.db.mig cat-file -e "$(git hash-object migrations/0001_a.sql)"
+	run -0 mig -d app.db log -n 1
+	[[ "$output" == *" ok: prune: keep 1 ("* ]]
+	run -0 mig -d app.db backup --prune 0
+	[ -z "$(mig -d app.db backup --list)" ]
+	git --git-dir=app.db.mig cat-file -e "$(git hash-object migrations/0001_a.sql)"
+}
+
+@test "the store and its snapshots are private: directories 0700, files 0600" {
+	data
+	mig -d app.db backup >/dev/null
+	[ "$(stat -c %a app.db.mig)" = 700 ]
+	[ -z "$(find app.db.mig -type d ! -perm 700)" ]
+	[ -z "$(find app.db.mig -type f -perm /077)" ]
+}
+
+@test "a WAL database is snapshot with what is still in its WAL" {
+	data
+	python3 - <<'EOF'
+import sqlite3, subprocess
+c = sqlite3.connect("app.db", isolation_level=None)
+c.execute("PRAGMA journal_mode=WAL")
+c.execute("PRAGMA wal_autocheckpoint=0")
+c.execute("INSERT INTO t(v) VALUES ('only in the wal')")
+subprocess.run(["mig", "-d", "app.db", "backup", "-q", "-o", "wal.gz"], check=True, stdout=subprocess.DEVNULL)
+c.execute("INSERT INTO t(v) VALUES ('after the snapshot')")
+c.close()
+EOF
+	gunzip -c wal.gz >copy.db
+	[ "$(sqlite3 copy.db "SELECT count(*) FROM t WHERE v = 'only in the wal'")" = 1 ]
+	[ "$(sqlite3 copy.db "SELECT count(*) FROM t WHERE v = 'after the snapshot'")" = 0 ]
+	mig -d app.db restore -q
+	[ "$(sqlite3 app.db "SELECT count(*) FROM t WHERE v = 'after the snapshot'")" = 0 ]
+	[ "$(sqlite3 app.db 'PRAGMA integrity_check')" = ok ]
+}
+
+@test "a snapshot taken while another process writes is consistent" {
+	data
+	python3 - <<'EOF' &
+import sqlite3, time
+c = sqlite3.connect("app.db", timeout=30, isolation_level=None)
+end = time.time() + 3
+while time.time() < end:
+    c.execute("BEGIN IMMEDIATE")
+    c.execute("INSERT INTO t(v) VALUES ('a')")
+    c.execute("INSERT INTO t(v) VALUES ('b')")
+    c.execute("COMMIT")
+EOF
+	writer=$!
+	sleep 0.3
+	for i in 1 2 3; do
+		mig -d app.db backup -q -o "c$i.gz" >/dev/null
+		gunzip -c "c$i.gz" >"c$i.db"
+		[ "$(sqlite3 "c$i.db" 'PRAGMA integrity_check')" = ok ]
+		# the two rows of a transaction are both there or both not
+		[ "$(sqlite3 "c$i.db" "SELECT (SELECT count(*) FROM t WHERE v = 'a') - (SELECT count(*) FROM t WHERE v = 'b')")" = 0 ]
+	done
+	wait "$writer"
+	run -0 mig -d app.db backup --verify
+}
+
+@test "kill -9 during backup leaves no half snapshot; the next backup works" {
+	big
+	mig -d app.db backup >/dev/null
+	sqlite3 app.db "UPDATE big SET v = randomblob(1000)"
+	n=$(mig -d app.db backup --list --porcelain | wc -l)
+	mig -d app.db backup -q >/dev/null &
+	pid=$!
+	sleep 0.2
+	kill -9 "$pid" 2>/dev/null || true
+	wait "$pid" || true
+	m=$(mig -d app.db backup --list --porcelain | wc -l)
+	[ "$m" = "$n" ] || [ "$m" = $((n + 1)) ]
+	run -0 mig -d app.db backup --verify
+	id=$(mig -d app.db backup)
+	run -0 mig -d app.db backup --verify "$id"
+}
+
+@test "kill -9 during restore leaves the old database or the new, whole" {
+	big
+	id=$(mig -d app.db backup)
+	sqlite3 app.db "DELETE FROM big WHERE id % 2 = 0; INSERT INTO big(v) VALUES ('marker')"
+	mig -d app.db restore -q --no-backup "$id" &
+	pid=$!
+	sleep 0.3
+	kill -9 "$pid" 2>/dev/null || true
+	wait "$pid" || true
+	[ "$(sqlite3 app.db 'PRAGMA integrity_check')" = ok ]
+	count=$(sqlite3 app.db "SELECT count(*) FROM big")
+	[ "$count" = 80000 ] || [ "$count" = 40001 ]
+	# the lock died with the process
+	mig -d app.db restore -q --no-backup --lock-timeout 0 "$id"
+	[ "$(sqlite3 app.db 'SELECT count(*) FROM big')" = 80000 ]
+}
+
+@test "restore waits for a writer, then exits 6 and changes nothing" {
+	data
+	id=$(mig -d app.db backup)
+	sqlite3 app.db "DELETE FROM t"
+	sum=$(sha1sum <app.db)
+	python3 - "$id" <<'EOF'
+import sqlite3, subprocess, sys
+c = sqlite3.connect("app.db", isolation_level=None)
+c.execute("BEGIN EXCLUSIVE")
+r = subprocess.run(["mig", "-d", "app.db", "restore", "--no-backup", "--lock-timeout", "200", sys.argv[1]],
+                   capture_output=True, text=True)
+assert r.returncode == 6, r
+assert r.stderr == "mig-restore: error: cannot restore 'app.db': the database stayed locked for 200 ms\n", r.stderr
+c.execute("ROLLBACK")
+EOF
+	[ "$(sha1sum <app.db)" = "$sum" ]
+}
+
+@test "up snapshots a database with content first; --no-backup and mig.backup = off do not" {
+	rev 0001_a $'-- mig:up\nCREATE TABLE a(x);\n-- mig:down\nDROP TABLE a;\n'
+	rev 0002_b $'-- mig:up\nCREATE TABLE b(x);\n-- mig:down\nDROP TABLE b;\n'
+	rev 0003_c $'-- mig:up\nCREATE TABLE c(x);\n-- mig:down\nDROP TABLE c;\n'
+	# a database that did not exist has nothing to keep
+	mig -d app.db up -q 0001
+	[ -z "$(mig -d app.db backup --list)" ]
+	run -0 mig -d app.db up 0002
+	[[ "${lines[0]}" =~ ^snapshot\ [0-9a-f]{12}$ ]]
+	id=$(newest)
+	[ "${lines[0]}" = "snapshot ${id:0:12}" ]
+	run -0 mig -d app.db backup --list --porcelain
+	[[ "${lines[0]}" == *"	1	"*"	before up" ]]
+	run -0 mig -d app.db log -v -n 1
+	has "    snapshot ${id:0:12}"
+	run -0 mig -d app.db down --no-backup
+	[ "$(newest)" = "$id" ]
+	printf '[mig]\n\tdatabase = app.db\n\tbackup = off\n' >mig.conf
+	run -0 mig up
+	[ "$(newest)" = "$id" ]
+}
+
+@test "a failed up names the snapshot that undoes the whole run" {
+	rev 0001_a $'-- mig:up\nCREATE TABLE a(x);\nINSERT INTO a VALUES (1), (NULL);\n-- mig:down\nDROP TABLE a;\n'
+	rev 0002_b $'-- mig:up\nCREATE TABLE b(x);\n-- mig:down\nDROP TABLE b;\n'
+	rev 0003_c $'-- mig:up\nCREATE TABLE c(x NOT NULL);\nINSERT INTO c SELECT x FROM a;\n-- mig:down\nDROP TABLE c;\n'
+	mig -d app.db up -q 0001
+	before=$(dump)
+	run -4 mig -d app.db up
+	id=$(newest)
+	has "hint: to go back to where this run started: mig restore ${id:0:12}"
+	# 0002 did commit; the snapshot is from before it
+	[ "$(sqlite3 app.db "SELECT count(*) FROM sqlite_schema WHERE name = 'b'")" = 1 ]
+	mig -d app.db restore -q "${id:0:12}"
+	[ "$(dump)" = "$before" ]
+}
+
+@test "snapshot ids: unknown, ambiguous and malformed exit 2; no store, no snapshots" {
+	data
+	run -2 mig -d app.db restore
+	has "mig-restore: error: there are no snapshots: store 'app.db.mig' does not exist"
+	run -0 --separate-stderr mig -d app.db backup --list
+	[ -z "$output" ]
+	run -0 --separate-stderr mig -d app.db backup --verify
+	[ "$stderr" = "mig-backup: there are no snapshots to verify" ]
+	mig -d app.db backup >/dev/null
+	run -2 mig -d app.db restore zz12
+	has "mig-restore: error: 'zz12' is no snapshot id: give 4 to 40 hex digits"
+	run -2 mig -d app.db restore abc
+	has "mig-restore: error: 'abc' is no snapshot id: give 4 to 40 hex digits"
+	run -2 mig -d app.db restore 0000000
+	has "mig-restore: error: no snapshot '0000000'"
+	has "hint: 'mig backup --list' shows them"
+	run -6 mig -d missing.db backup
+	has "mig-backup: error: database 'missing.db' does not exist"
+	: >empty.db
+	run -6 mig -d empty.db backup
+	has "mig-backup: error: database 'empty.db' is empty: there is nothing to snapshot"
+	run -2 mig -d app.db backup --list --verify
+	has "mig-backup: error: --list, --verify and --prune cannot be used together"
+	run -2 mig -d app.db backup --porcelain
+	has "mig-backup: error: --porcelain and --json go with --list"
+	run -2 mig -d app.db backup extra
+	has "mig-backup: error: unexpected argument 'extra'"
+	run -2 mig -d app.db restore -i x.gz 1234
+	has "mig-restore: error: unexpected argument '1234'"
+}
+
+@test "an ambiguous snapshot prefix lists the candidates" {
+	data
+	id=$(mig -d app.db backup)
+	# two more snapshot commits whose ids share their first 4 hex digits
+	python3 - "$id" <<'EOF'
+import hashlib, subprocess, sys
+body = subprocess.run(["git", "--git-dir=app.db.mig", "cat-file", "commit", sys.argv[1]],
+                      capture_output=True, check=True).stdout
+seen = {}
+for n in range(100000):
+    b = body.replace(b"\n\ntaken ", b"\n\nnote %d\ntaken " % n, 1)
+    oid = hashlib.sha1(b"commit %d\0" % len(b) + b).hexdigest()
+    if oid[:4] in seen:
+        break
+    seen[oid[:4]] = b
+for b in (seen[oid[:4]], b):
+    w = subprocess.run(["git", "--git-dir=app.db.mig", "hash-object", "-w", "-t", "commit", "--stdin"],
+                       input=b, capture_output=True, check=True).stdout.decode().strip()
+    subprocess.run(["git", "--git-dir=app.db.mig", "update-ref", "refs/mig/snapshots/" + w, w], check=True)
+open("prefix", "w").write(oid[:4])
+EOF
+	p=$(cat prefix)
+	run -2 mig -d app.db restore "$p"
+	[[ "$output" =~ ^mig-restore:\ error:\ snapshot\ \'$p\'\ is\ ambiguous:\ $p[0-9a-f]{8},\ $p[0-9a-f]{8}$ ]]
+}
