@@ -31,6 +31,9 @@
 #define LEVEL 5			/* libdeflate: within 3% of gzip -6's size, at 3x its speed */
 #define EXPORT_LEVEL 6
 #define MAX_THREADS 8
+#define DELTA_MAGIC "mig-delta 1\n"
+#define DELTA_UNIT 512		/* a delta's grain: the smallest page */
+#define DELTA_MAX 4		/* a delta is kept when under 1/4 of its chunk */
 
 /* ---- small things ---- */
 
@@ -99,6 +102,19 @@ static int loose_exists(const char *objdir, const git_oid *oid)
 	return r;
 }
 
+static uint32_t get_be32(const unsigned char *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static void put_be32(unsigned char *p, uint32_t v)
+{
+	p[0] = (unsigned char)(v >> 24);
+	p[1] = (unsigned char)(v >> 16);
+	p[2] = (unsigned char)(v >> 8);
+	p[3] = (unsigned char)v;
+}
+
 /* What libgit2 said last. */
 static const char *git_why(void)
 {
@@ -133,9 +149,16 @@ static void progress_show(struct progress *p, uint64_t done, uint64_t total)
 
 /* ---- the manifest ---- */
 
+/*
+ * One chunk of an image: the XXH3-128 of its bytes, and the blob that
+ * holds them, or (delta) a blob of the sectors in which they differ
+ * from the base blob, the chunk a previous snapshot stored whole.
+ */
 struct chunk_ref {
 	XXH128_hash_t h;
 	git_oid oid;
+	git_oid base;
+	int delta;
 };
 
 struct manifest {
@@ -185,7 +208,14 @@ static void manifest_format(struct mig_buf *b, const struct manifest *m)
 
 		hash_hex(hex, m->c[i].h);
 		git_oid_tostr(oid, sizeof(oid), &m->c[i].oid);
-		mig_buf_addf(b, "chunk %s %s\n", hex, oid);
+		if (m->c[i].delta) {
+			char base[GIT_OID_HEXSZ + 1];
+
+			git_oid_tostr(base, sizeof(base), &m->c[i].base);
+			mig_buf_addf(b, "delta %s %s %s\n", hex, oid, base);
+		} else {
+			mig_buf_addf(b, "chunk %s %s\n", hex, oid);
+		}
 	}
 }
 
@@ -217,12 +247,21 @@ static int manifest_parse(struct manifest *m, const char *text, size_t len, stru
 			header |= 8;
 		else if (!strncmp(line, "checksum ", 9) && n - 9 < sizeof(m->checksum))
 			strcpy(m->checksum, line + 9), header |= 16;
-		else if (!strncmp(line, "chunk ", 6) && n == 6 + 32 + 1 + GIT_OID_HEXSZ && line[38] == ' ') {
+		else if ((!strncmp(line, "chunk ", 6) && n == 6 + 32 + 1 + GIT_OID_HEXSZ && line[38] == ' ') ||
+			 (!strncmp(line, "delta ", 6) && n == 6 + 32 + 2 + 2 * GIT_OID_HEXSZ && line[38] == ' ' &&
+			  line[79] == ' ')) {
+			struct chunk_ref *c;
+
 			MIG_GROW(m->c, m->n + 1, alloc);
+			c = &m->c[m->n++];
+			memset(c, 0, sizeof(*c));
+			c->delta = line[0] == 'd';
 			line[38] = '\0';
-			if (hash_parse(&m->c[m->n].h, line + 6) < 0 || git_oid_fromstr(&m->c[m->n].oid, line + 39) < 0)
+			if (c->delta)
+				line[79] = '\0';
+			if (hash_parse(&c->h, line + 6) < 0 || git_oid_fromstr(&c->oid, line + 39) < 0 ||
+			    (c->delta && git_oid_fromstr(&c->base, line + 80) < 0))
 				goto bad;
-			m->n++;
 		} else {
 			goto bad;
 		}
@@ -250,7 +289,7 @@ static int manifest_load(struct manifest *m, struct mig_store *s, const char *id
 	git_blob *blob = NULL;
 	const git_tree_entry *e;
 	git_oid oid;
-	size_t i;
+	size_t i, n;
 	int rc = 0;
 
 	memset(m, 0, sizeof(*m));
@@ -264,18 +303,30 @@ static int manifest_load(struct manifest *m, struct mig_store *s, const char *id
 	}
 	if ((rc = manifest_parse(m, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob), err)) < 0)
 		goto out;
+	for (i = 0, n = m->n; i < m->n; i++)
+		n += m->c[i].delta;
 	if (!(e = git_tree_entry_byname(tree, "chunks")) || git_tree_lookup(&chunks, repo, git_tree_entry_id(e)) < 0 ||
-	    git_tree_entrycount(chunks) != m->n) {
+	    git_tree_entrycount(chunks) != n) {
 		rc = mig_err_set(err, MIG_EENV, "snapshot %.12s is damaged: its chunk list does not match its manifest",
 				 id);
 		goto out;
 	}
-	for (i = 0; i < m->n; i++)
-		if (git_oid_cmp(git_tree_entry_id(git_tree_entry_byindex(chunks, i)), &m->c[i].oid)) {
+	for (i = 0; i < m->n; i++) {
+		char name[32];
+		const git_tree_entry *base = NULL;
+
+		snprintf(name, sizeof(name), "%08zu-base", i);
+		if (m->c[i].delta)
+			base = git_tree_entry_byname(chunks, name);
+		name[8] = '\0';
+		e = git_tree_entry_byname(chunks, name);
+		if (!e || git_oid_cmp(git_tree_entry_id(e), &m->c[i].oid) ||
+		    (m->c[i].delta && (!base || git_oid_cmp(git_tree_entry_id(base), &m->c[i].base)))) {
 			rc = mig_err_set(err, MIG_EENV, "snapshot %.12s is damaged: chunk %zu differs between its tree "
 					 "and its manifest", id, i);
 			goto out;
 		}
+	}
 	{
 		char sum[80];
 
@@ -316,6 +367,9 @@ struct taker {
 	uint64_t stored, next;
 	const struct chunk_ref *known;	/* the newest snapshot's, by hash */
 	size_t nknown;
+	const struct chunk_ref *prev;	/* the newest snapshot's, in order */
+	size_t nprev;
+	uint64_t prev_size;
 	char *objdir;
 	size_t chunk_size;
 	int failed;
@@ -374,40 +428,133 @@ out:
 	return rc;
 }
 
-static int store_chunk(struct taker *t, struct libdeflate_compressor *c, unsigned char *z, size_t zcap,
-		       const struct job *j, struct chunk_ref *r, size_t *stored, struct mig_err *err)
+/* What one worker owns. */
+struct worker {
+	struct libdeflate_compressor *c;
+	unsigned char *z, *delta;	/* compressed output; a delta, after HDR_ROOM */
+	size_t zcap, dcap;
+	git_odb *odb;			/* to read base chunks */
+};
+
+/*
+ * The sectors in which data differs from base, as a delta blob into
+ * out; 0 when it would not fit in cap.
+ */
+static size_t make_delta(const unsigned char *base, const unsigned char *data, size_t len, unsigned char *out,
+			 size_t cap)
 {
-	unsigned char *data = j->buf + HDR_ROOM, *start;
-	const struct chunk_ref *k;
+	size_t n = sizeof(DELTA_MAGIC) - 1, off = 0;
+
+	memcpy(out, DELTA_MAGIC, n);
+	while (off < len) {
+		size_t start, unit = len - off < DELTA_UNIT ? len - off : DELTA_UNIT;
+
+		if (!memcmp(base + off, data + off, unit)) {
+			off += unit;
+			continue;
+		}
+		for (start = off; off < len; off += unit) {
+			unit = len - off < DELTA_UNIT ? len - off : DELTA_UNIT;
+			if (!memcmp(base + off, data + off, unit))
+				break;
+		}
+		if (n + 8 + (off - start) > cap)
+			return 0;
+		put_be32(out + n, (uint32_t)start);
+		put_be32(out + n + 4, (uint32_t)(off - start));
+		memcpy(out + n + 8, data + start, off - start);
+		n += 8 + (off - start);
+	}
+	return n;
+}
+
+/* Compress len bytes at data (HDR_ROOM free before them) as a loose blob with id oid. */
+static int put_blob(struct taker *t, struct worker *w, const git_oid *oid, unsigned char *data, size_t len,
+		    size_t *stored, struct mig_err *err)
+{
 	char hdr[HDR_ROOM];
-	size_t hlen, zn;
+	size_t hlen = (size_t)snprintf(hdr, sizeof(hdr), "blob %zu", len) + 1, zn;
+
+	memcpy(data - hlen, hdr, hlen);
+	if (!(zn = libdeflate_zlib_compress(w->c, data - hlen, hlen + len, w->z, w->zcap)))
+		return mig_err_set(err, MIG_EENV, "cannot compress a chunk");
+	*stored += zn;
+	return write_loose(t->objdir, oid, w->z, zn, err);
+}
+
+/*
+ * Try chunk j as a delta against the base of the previous snapshot's
+ * chunk at its place; 1 when it made one.
+ */
+static int try_delta(struct taker *t, struct worker *w, const struct job *j, struct chunk_ref *r, size_t *stored,
+		     struct mig_err *err)
+{
+	const struct chunk_ref *p;
+	const git_oid *base;
+	git_odb_object *o = NULL;
+	size_t n = 0;
+	int rc = 0;
+
+	if (j->index >= t->nprev || j->len != (j->index + 1 < t->nprev ? t->chunk_size :
+			(size_t)(t->prev_size - j->index * t->chunk_size)))
+		return 0;
+	p = &t->prev[j->index];
+	base = p->delta ? &p->base : &p->oid;
+	/* a base that cannot be read just means no delta */
+	if ((w->odb || git_odb_open(&w->odb, t->objdir) == 0) && git_odb_read(&o, w->odb, base) == 0 &&
+	    git_odb_object_type(o) == GIT_OBJECT_BLOB && git_odb_object_size(o) == j->len)
+		n = make_delta(git_odb_object_data(o), j->buf + HDR_ROOM, j->len, w->delta + HDR_ROOM,
+			       j->len / DELTA_MAX);
+	git_odb_object_free(o);
+	if (!n)
+		return 0;
+	r->delta = 1;
+	r->base = *base;
+	if (git_odb_hash(&r->oid, w->delta + HDR_ROOM, n, GIT_OBJECT_BLOB) < 0)
+		return mig_err_git(err, MIG_EENV, "cannot hash a chunk");
+	if (!loose_exists(t->objdir, &r->oid))
+		rc = put_blob(t, w, &r->oid, w->delta + HDR_ROOM, n, stored, err);
+	return rc < 0 ? rc : 1;
+}
+
+/*
+ * Store chunk j: known by its hash from the newest snapshot, already
+ * there by its id, a delta against the newest snapshot's chunk at the
+ * same place, or else whole.
+ */
+static int store_chunk(struct taker *t, struct worker *w, const struct job *j, struct chunk_ref *r,
+		       size_t *stored, struct mig_err *err)
+{
+	unsigned char *data = j->buf + HDR_ROOM;
+	const struct chunk_ref *k;
+	int rc;
 
 	*stored = 0;
+	memset(r, 0, sizeof(*r));
 	r->h = XXH3_128bits(data, j->len);
 	k = t->nknown ? bsearch(r, t->known, t->nknown, sizeof(*r), by_hash) : NULL;
-	if (k && loose_exists(t->objdir, &k->oid)) {
-		r->oid = k->oid;
+	if (k && loose_exists(t->objdir, &k->oid) && (!k->delta || loose_exists(t->objdir, &k->base))) {
+		*r = *k;
 		return 0;
 	}
 	if (git_odb_hash(&r->oid, data, j->len, GIT_OBJECT_BLOB) < 0)
 		return mig_err_git(err, MIG_EENV, "cannot hash a chunk");
 	if (loose_exists(t->objdir, &r->oid))
 		return 0;
-	hlen = (size_t)snprintf(hdr, sizeof(hdr), "blob %zu", j->len) + 1;
-	start = data - hlen;
-	memcpy(start, hdr, hlen);
-	if (!(zn = libdeflate_zlib_compress(c, start, hlen + j->len, z, zcap)))
-		return mig_err_set(err, MIG_EENV, "cannot compress a chunk");
-	*stored = zn;
-	return write_loose(t->objdir, &r->oid, z, zn, err);
+	if ((rc = try_delta(t, w, j, r, stored, err)) != 0)
+		return rc < 0 ? rc : 0;
+	return put_blob(t, w, &r->oid, data, j->len, stored, err);
 }
 
 static void *take_worker(void *arg)
 {
 	struct taker *t = arg;
-	struct libdeflate_compressor *c = libdeflate_alloc_compressor(LEVEL);
-	size_t zcap = c ? libdeflate_zlib_compress_bound(c, t->chunk_size + HDR_ROOM) : 0;
-	unsigned char *z = mig_xmalloc(zcap + 1);
+	struct worker w = { 0 };
+
+	w.c = libdeflate_alloc_compressor(LEVEL);
+	w.zcap = w.c ? libdeflate_zlib_compress_bound(w.c, t->chunk_size + HDR_ROOM) : 0;
+	w.z = mig_xmalloc(w.zcap + 1);
+	w.delta = mig_xmalloc(HDR_ROOM + t->chunk_size / DELTA_MAX + 1);
 
 	for (;;) {
 		struct mig_err e = MIG_ERR_INIT;
@@ -428,8 +575,8 @@ static void *take_worker(void *arg)
 		t->qn--;
 		pthread_mutex_unlock(&t->mu);
 
-		rc = c ? store_chunk(t, c, z, zcap, &j, &r, &stored, &e) :
-			 mig_err_set(&e, MIG_EENV, "out of memory for a compressor");
+		rc = w.c ? store_chunk(t, &w, &j, &r, &stored, &e) :
+			   mig_err_set(&e, MIG_EENV, "out of memory for a compressor");
 
 		pthread_mutex_lock(&t->mu);
 		if (rc < 0 && !t->failed) {
@@ -453,8 +600,10 @@ static void *take_worker(void *arg)
 		pthread_cond_signal(&t->room);
 		pthread_mutex_unlock(&t->mu);
 	}
-	free(z);
-	libdeflate_free_compressor(c);
+	free(w.z);
+	free(w.delta);
+	git_odb_free(w.odb);
+	libdeflate_free_compressor(w.c);
 	return NULL;
 }
 
@@ -476,6 +625,11 @@ static void taker_start(struct taker *t, struct mig_store *s, const struct manif
 		qsort(k, prev->n, sizeof(*k), by_hash);
 		t->known = k;
 		t->nknown = prev->n;
+		k = mig_xmalloc(prev->n * sizeof(*k));
+		memcpy(k, prev->c, prev->n * sizeof(*k));
+		t->prev = k;
+		t->nprev = prev->n;
+		t->prev_size = prev->size;
 	}
 	t->nth = nthreads();
 	t->nbufs = t->nth * 2 + 2;
@@ -561,6 +715,7 @@ static int taker_finish(struct taker *t, struct manifest *m, struct mig_err *err
 	free(t->res);
 	free(t->set);
 	free((void *)t->known);
+	free((void *)t->prev);
 	free(t->objdir);
 	pthread_cond_destroy(&t->work);
 	pthread_cond_destroy(&t->room);
@@ -799,10 +954,13 @@ static int commit_snapshot(struct mig_store *s, struct manifest *m, const char *
 	if (git_blob_create_from_buffer(&blob, repo, b.buf, b.len) < 0 || git_treebuilder_new(&ctb, repo, NULL) < 0)
 		goto fail;
 	for (i = 0; i < m->n; i++) {
-		char name[24];
+		char name[32];
 
 		snprintf(name, sizeof(name), "%08zu", i);
 		if (git_treebuilder_insert(NULL, ctb, name, &m->c[i].oid, GIT_FILEMODE_BLOB) < 0)
+			goto fail;
+		snprintf(name, sizeof(name), "%08zu-base", i);
+		if (m->c[i].delta && git_treebuilder_insert(NULL, ctb, name, &m->c[i].base, GIT_FILEMODE_BLOB) < 0)
 			goto fail;
 	}
 	if (git_treebuilder_write(&chunks, ctb) < 0 || git_treebuilder_new(&tb, repo, NULL) < 0 ||
@@ -917,22 +1075,26 @@ static size_t chunk_len(const struct manifest *m, size_t i)
 	return i + 1 < m->n ? m->chunk_size : (size_t)(m->size - (uint64_t)i * m->chunk_size);
 }
 
-static int damaged(struct mig_err *err, const struct manifest *m, size_t i, const char *why)
+static int damaged_object(struct mig_err *err, const struct manifest *m, size_t i, const git_oid *oid,
+			  const char *what, const char *why)
 {
 	char hex[GIT_OID_HEXSZ + 1];
 
-	git_oid_tostr(hex, sizeof(hex), &m->c[i].oid);
-	return mig_err_set(err, MIG_EENV, "snapshot %.12s is damaged: chunk %zu (object %s) %s", m->id, i, hex,
+	git_oid_tostr(hex, sizeof(hex), oid);
+	return mig_err_set(err, MIG_EENV, "snapshot %.12s is damaged: chunk %zu (%s %s) %s", m->id, i, what, hex,
 			   why);
 }
 
-/* Read chunk i into buf + HDR_ROOM, checking it against its id and hash. */
-static int decode(struct decoder *dc, const char *objdir, const struct manifest *m, size_t i,
-		  unsigned char *buf, struct mig_err *err)
+static int damaged(struct mig_err *err, const struct manifest *m, size_t i, const char *why)
 {
-	const size_t len = chunk_len(m, i);
-	unsigned char *data = buf + HDR_ROOM;
-	char *path = loose_path(objdir, &m->c[i].oid);
+	return damaged_object(err, m, i, &m->c[i].oid, "object", why);
+}
+
+/* Read blob oid, len bytes, into data, checked against its id. */
+static int decode_blob(struct decoder *dc, const char *objdir, const struct manifest *m, size_t i,
+		       const git_oid *id, const char *what, unsigned char *data, size_t len, struct mig_err *err)
+{
+	char *path = loose_path(objdir, id);
 	git_oid oid;
 	int rc = 0;
 
@@ -945,16 +1107,14 @@ static int decode(struct decoder *dc, const char *objdir, const struct manifest 
 		/* the header lands in the room before the chunk */
 		r = libdeflate_zlib_decompress(dc->d, dc->in.buf, dc->in.len, data - hlen, hlen + len, &got);
 		if (r != LIBDEFLATE_SUCCESS || got != hlen + len || memcmp(data - hlen, hdr, hlen))
-			rc = damaged(err, m, i, "does not inflate to a blob of the right size");
+			rc = damaged_object(err, m, i, id, what, "does not inflate to a blob of the right size");
 	} else if (errno == ENOENT) {
 		git_odb_object *o = NULL;
 
-		if (!dc->odb && git_odb_open(&dc->odb, objdir) < 0)
-			rc = damaged(err, m, i, "is missing");
-		else if (git_odb_read(&o, dc->odb, &m->c[i].oid) < 0)
-			rc = damaged(err, m, i, "is missing");
+		if ((!dc->odb && git_odb_open(&dc->odb, objdir) < 0) || git_odb_read(&o, dc->odb, id) < 0)
+			rc = damaged_object(err, m, i, id, what, "is missing");
 		else if (git_odb_object_type(o) != GIT_OBJECT_BLOB || git_odb_object_size(o) != len)
-			rc = damaged(err, m, i, "is not a blob of the right size");
+			rc = damaged_object(err, m, i, id, what, "is not a blob of the right size");
 		else
 			memcpy(data, git_odb_object_data(o), len);
 		git_odb_object_free(o);
@@ -962,13 +1122,61 @@ static int decode(struct decoder *dc, const char *objdir, const struct manifest 
 		rc = mig_err_errno(err, MIG_EENV, "cannot read '%s'", path);
 	}
 	free(path);
-	if (rc < 0)
-		return rc;
-	if (git_odb_hash(&oid, data, len, GIT_OBJECT_BLOB) < 0 || git_oid_cmp(&oid, &m->c[i].oid))
-		return damaged(err, m, i, "does not match its id");
-	if (hash_cmp(XXH3_128bits(data, len), m->c[i].h))
-		return damaged(err, m, i, "does not match the manifest");
+	if (rc == 0 && (git_odb_hash(&oid, data, len, GIT_OBJECT_BLOB) < 0 || git_oid_cmp(&oid, id)))
+		rc = damaged_object(err, m, i, id, what, "does not match its id");
+	return rc;
+}
+
+/* Apply a delta blob (DELTA_MAGIC, then offset, length, bytes, ...) to data. */
+static int apply_delta(unsigned char *data, size_t len, const unsigned char *d, size_t n)
+{
+	size_t at = sizeof(DELTA_MAGIC) - 1;
+
+	if (n < at || memcmp(d, DELTA_MAGIC, at))
+		return -1;
+	while (at < n) {
+		uint32_t off, cnt;
+
+		if (n - at < 8)
+			return -1;
+		off = get_be32(d + at);
+		cnt = get_be32(d + at + 4);
+		at += 8;
+		if (off > len || cnt > len - off || cnt > n - at)
+			return -1;
+		memcpy(data + off, d + at, cnt);
+		at += cnt;
+	}
 	return 0;
+}
+
+/*
+ * Read chunk i into buf + HDR_ROOM: its blob, or its base with its delta
+ * applied, checked against their ids and the manifest's hash.
+ */
+static int decode(struct decoder *dc, const char *objdir, const struct manifest *m, size_t i,
+		  unsigned char *buf, struct mig_err *err)
+{
+	const struct chunk_ref *c = &m->c[i];
+	const size_t len = chunk_len(m, i);
+	unsigned char *data = buf + HDR_ROOM;
+	int rc;
+
+	if (!c->delta) {
+		rc = decode_blob(dc, objdir, m, i, &c->oid, "object", data, len, err);
+	} else if ((rc = decode_blob(dc, objdir, m, i, &c->base, "base", data, len, err)) == 0) {
+		git_odb_object *o = NULL;
+
+		if ((!dc->odb && git_odb_open(&dc->odb, objdir) < 0) || git_odb_read(&o, dc->odb, &c->oid) < 0)
+			rc = damaged(err, m, i, "is missing or does not match its id");
+		else if (git_odb_object_type(o) != GIT_OBJECT_BLOB ||
+			 apply_delta(data, len, git_odb_object_data(o), git_odb_object_size(o)) < 0)
+			rc = damaged(err, m, i, "is no delta");
+		git_odb_object_free(o);
+	}
+	if (rc == 0 && hash_cmp(XXH3_128bits(data, len), c->h))
+		rc = damaged(err, m, i, "does not match the manifest");
+	return rc;
 }
 
 static int decoder_init(struct decoder *dc)
