@@ -421,3 +421,12 @@ EOF
 	run -6 mig -d app.db backup --verify
 	has "mig-backup: error: snapshot ${second:0:12} is damaged: chunk $dchunk (base $dbase) does not inflate to a blob of the right size"
 }
+
+@test "backup -o - refuses to write to a terminal, before taking anything" {
+	command -v script >/dev/null || skip "no script(1) for a terminal"
+	data
+	run script -qec "mig -d app.db backup -o -" /dev/null
+	[ "$status" = 2 ]
+	[[ "$output" == *"mig-backup: error: refusing to write a compressed image to a terminal"* ]]
+	[ ! -e app.db.mig ]
+}
