@@ -1,6 +1,31 @@
+#include <string.h>
+
 #include "cli.h"
 #include "ctx.h"
 #include "status.h"
+
+/*
+ * For completion: the revision names, from the files, and those applied
+ * whose files are gone when there is a database to ask.
+ */
+static int list_revisions(struct mig_err *err)
+{
+	struct mig_ctx *ctx = NULL;
+	size_t i;
+	int rc;
+
+	if ((rc = mig_ctx_open(&ctx, MIG_CTX_READ, err)) == MIG_EUSAGE)
+		rc = mig_ctx_open(&ctx, MIG_CTX_FILES, err);
+	if (rc < 0)
+		return rc;
+	for (i = 0; i < ctx->st.g->nr; i++)
+		printf("%s\n", ctx->st.g->revs[i]->name);
+	for (i = 0; i < ctx->st.applied.nr; i++)
+		if (ctx->st.rev[i] < 0)
+			printf("%s\n", ctx->st.applied.v[i].name);
+	mig_ctx_close(ctx);
+	return 0;
+}
 
 static const char *const usage[] = {
 	"mig status [--check] [--porcelain | --json] [-v]",
@@ -12,7 +37,7 @@ int main(int argc, char **argv)
 	struct mig_err err = MIG_ERR_INIT;
 	struct mig_buf out = MIG_BUF_INIT;
 	struct mig_ctx *ctx = NULL;
-	int check = 0, porcelain = 0, json = 0, verbose = 0, rc = 0;
+	int check = 0, porcelain = 0, json = 0, verbose = 0, revisions = 0, rc = 0;
 	enum mig_format fmt = MIG_FMT_HUMAN;
 	size_t findings;
 	const struct mig_opt opts[] = {
@@ -20,6 +45,7 @@ int main(int argc, char **argv)
 		MIG_OPT_BOOL(0, "porcelain", &porcelain, "tab-separated output for scripts"),
 		MIG_OPT_BOOL(0, "json", &json, "one JSON document"),
 		MIG_OPT_COUNT('v', "verbose", &verbose, "show ids and file paths"),
+		MIG_OPT_BOOL(0, "list-revisions", &revisions, NULL),
 		MIG_OPT_END(),
 	};
 
@@ -27,6 +53,11 @@ int main(int argc, char **argv)
 		mig_usage_error("unexpected argument '%s'", argv[0]);
 	if (porcelain && json)
 		mig_usage_error("--porcelain and --json cannot be used together");
+	if (revisions) {
+		if (list_revisions(&err) < 0)
+			rc = mig_report(&err);
+		goto out;
+	}
 	if (porcelain)
 		fmt = MIG_FMT_PORCELAIN;
 	else if (json)

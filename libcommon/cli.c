@@ -36,6 +36,8 @@ static void print_usage(FILE *f, const struct mig_opt *opts, const char *const *
 			char left[64];
 			int n = 0;
 
+			if (!o->help)
+				continue;	/* hidden: for completion */
 			if (o->short_name && o->long_name)
 				n = snprintf(left, sizeof(left), "-%c, --%s", o->short_name, o->long_name);
 			else if (o->short_name)
@@ -104,6 +106,8 @@ static void list_options(void)
 		const struct mig_opt *o;
 
 		for (o = cur_tables[t]; o->type != MIG_OPT_END_; o++) {
+			if (!o->help)
+				continue;
 			if (o->long_name)
 				printf("--%s%s\n", o->long_name, o->argname ? "=" : "");
 			else

@@ -32,6 +32,8 @@ struct mig_opt {
 #define MIG_OPT_INT(s, l, v, a, h)	{ MIG_OPT_INT_, (s), (l), (v), (a), (h) }
 #define MIG_OPT_END()			{ MIG_OPT_END_, 0, NULL, NULL, NULL, NULL }
 
+/* An option whose help is NULL is hidden from usage and --list-options. */
+
 /* What the global options said; NULL when not given. */
 struct mig_globals {
 	const char *database, *migrations, *store;

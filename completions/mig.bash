@@ -1,0 +1,94 @@
+# bash completion for mig. Commands and options come from the binaries
+# themselves (mig --list-commands, mig CMD --list-options), so completion
+# never drifts from the code; revisions from 'mig status --list-revisions' (hidden, like
+# --list-options),
+# snapshots from 'mig backup --list --porcelain'.
+
+# the global options before the command, to ask mig about the same project
+_mig_globals=()
+
+_mig_revisions()
+{
+	mig "${_mig_globals[@]}" status --list-revisions 2>/dev/null
+	printf '%s\n' head heads base current -1 +1
+}
+
+_mig_snapshots()
+{
+	mig "${_mig_globals[@]}" backup --list --porcelain 2>/dev/null |
+		while IFS=$'\t' read -r _ id _; do
+			printf '%s\n' "${id:0:12}"
+		done
+}
+
+_mig()
+{
+	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}
+	local i cmd= IFS=$'\n'
+
+	_mig_globals=()
+	for ((i = 1; i < COMP_CWORD; i++)); do
+		case ${COMP_WORDS[i]} in
+		-C | -d | --database | -m | --migrations | --store)
+			_mig_globals+=("${COMP_WORDS[i]}" "${COMP_WORDS[i+1]}")
+			((i++))
+			;;
+		-*) _mig_globals+=("${COMP_WORDS[i]}") ;;
+		*)
+			cmd=${COMP_WORDS[i]}
+			break
+			;;
+		esac
+	done
+
+	if [[ -z $cmd ]]; then
+		case $prev in
+		-C | -m | --migrations | --store)
+			COMPREPLY=($(compgen -d -- "$cur"))
+			return
+			;;
+		-d | --database)
+			COMPREPLY=($(compgen -f -- "$cur"))
+			return
+			;;
+		esac
+		if [[ $cur == -* ]]; then
+			COMPREPLY=($(compgen -W $'-C\n-d\n--database=\n-m\n--migrations=\n--store=\n--version\n--help\n--exec-path' -- "$cur"))
+		else
+			COMPREPLY=($(compgen -W "$(mig --list-commands 2>/dev/null | sort -u)" -- "$cur"))
+		fi
+		[[ ${COMPREPLY[0]-} == *= ]] && compopt -o nospace 2>/dev/null
+		return
+	fi
+
+	# values of options that take a file or a snapshot
+	case $cmd:$prev in
+	backup:-o | backup:--output | restore:-i | restore:--input)
+		COMPREPLY=($(compgen -f -- "$cur"))
+		return
+		;;
+	backup:--verify | restore:*)
+		[[ $cur != -* ]] && COMPREPLY=($(compgen -W "$(_mig_snapshots)" -- "$cur"))
+		[[ $cur != -* ]] && return
+		;;
+	*:--lock-timeout | *:--prune | *:-n | *:--max-count | *:-m | *:--message)
+		return
+		;;
+	esac
+
+	if [[ $cur == -* ]]; then
+		COMPREPLY=($(compgen -W "$(mig "$cmd" --list-options 2>/dev/null)" -- "$cur"))
+		[[ ${COMPREPLY[0]-} == *= ]] && compopt -o nospace 2>/dev/null
+		return
+	fi
+	case $cmd in
+	up | down | sqlshow | fake | merge)
+		COMPREPLY=($(compgen -W "$(_mig_revisions)" -- "$cur"))
+		;;
+	help)
+		COMPREPLY=($(compgen -W "$(mig --list-commands 2>/dev/null | sort -u)" -- "$cur"))
+		;;
+	esac
+}
+
+complete -F _mig mig

@@ -1,0 +1,70 @@
+# fish completion for mig: commands and options asked from the binaries
+# (mig --list-commands, mig CMD --list-options), revisions from
+# 'mig status --list-revisions', snapshots from 'mig backup --list --porcelain'.
+
+# the global options given before the command
+function __mig_globals
+    set -l words (commandline -opc)
+    set -e words[1]
+    while set -q words[1]
+        switch $words[1]
+            case -C -d --database -m --migrations --store
+                printf '%s\n' $words[1..2]
+                set -e words[1..2]
+            case '-*'
+                echo $words[1]
+                set -e words[1]
+            case '*'
+                return 0
+        end
+    end
+end
+
+# the command, if one was given
+function __mig_command
+    set -l words (commandline -opc)
+    set -e words[1]
+    while set -q words[1]
+        switch $words[1]
+            case -C -d --database -m --migrations --store
+                set -e words[1..2]
+            case '-*'
+                set -e words[1]
+            case '*'
+                echo $words[1]
+                return 0
+        end
+    end
+    return 1
+end
+
+function __mig_complete
+    set -l cmd (__mig_command)
+    or begin
+        mig --list-commands 2>/dev/null
+        return
+    end
+    set -l cur (commandline -ct)
+    set -l prev (commandline -opc)[-1]
+    switch "$cmd:$prev"
+        case 'backup:-o' 'backup:--output' 'restore:-i' 'restore:--input'
+            __fish_complete_path $cur
+            return
+    end
+    if string match -q -- '-*' $cur
+        mig $cmd --list-options 2>/dev/null | string replace -r '=$' ''
+        return
+    end
+    set -l g (__mig_globals)
+    switch $cmd
+        case up down sqlshow fake merge
+            mig $g status --list-revisions 2>/dev/null
+            printf '%s\n' head heads base current -1 +1
+        case restore backup
+            mig $g backup --list --porcelain 2>/dev/null | cut -f2 | cut -c1-12
+        case help
+            mig --list-commands 2>/dev/null
+    end
+end
+
+complete -c mig -f -a '(__mig_complete)'

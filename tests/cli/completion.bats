@@ -1,0 +1,92 @@
+#!/usr/bin/env bats
+# Shell completion: bash driven through its completion function, fish
+# through 'complete -C', zsh checked for syntax.
+load helper
+
+# comp WORD...: what bash completes for the last word
+comp() {
+	source "$TOP/completions/mig.bash"
+	COMP_WORDS=("$@")
+	COMP_CWORD=$(($# - 1))
+	COMPREPLY=()
+	_mig
+	printf '%s\n' "${COMPREPLY[@]}"
+}
+
+project() {
+	rev 0001_users $'-- mig:up\nCREATE TABLE users(id);\n-- mig:down\nDROP TABLE users;\n'
+	rev 0002_email $'-- mig:up\nCREATE TABLE email(id);\n-- mig:down\nDROP TABLE email;\n'
+}
+
+@test "bash: commands, third-party ones on PATH included" {
+	run -0 comp mig st
+	[ "$output" = status ]
+	run -0 comp mig ""
+	has up
+	has backup
+	has restore
+	mkdir -p ext
+	printf '#!/bin/sh\necho frob\n' >ext/mig-frobnicate
+	chmod +x ext/mig-frobnicate
+	PATH="$PWD/ext:$PATH" run -0 comp mig fr
+	[ "$output" = frobnicate ]
+	run -0 comp mig help re
+	[ "$output" = restore ]
+}
+
+@test "bash: a command's options come from the binary" {
+	run -0 comp mig up --dr
+	[ "$output" = "--dry-run" ]
+	run -0 comp mig backup --
+	has "--verify"
+	has "--prune="
+	has "--list"
+	run -0 comp mig --data
+	[ "$output" = "--database=" ]
+	[ "$(mig up --list-options | sort)" = "$(comp mig up - | sort)" ]
+}
+
+@test "bash: revisions and specs where a revision is taken, from the project named" {
+	project
+	run -0 comp mig down 00
+	[ "$output" = $'0001_users\n0002_email' ]
+	run -0 comp mig up he
+	[ "$output" = $'head\nheads' ]
+	mkdir sub
+	mv migrations sub/
+	run -0 comp mig up 0
+	[ -z "$output" ]
+	run -0 comp mig -C sub up 0002
+	[ "$output" = 0002_email ]
+}
+
+@test "bash: snapshot ids for restore and backup --verify; files for -o and -i" {
+	project
+	mig -d app.db up -q
+	id=$(mig -d app.db backup)
+	run -0 comp mig -d app.db restore ""
+	[ "$output" = "${id:0:12}" ]
+	run -0 comp mig -d app.db backup --verify "${id:0:3}"
+	[ "$output" = "${id:0:12}" ]
+	: >image.gz
+	run -0 comp mig -d app.db restore -i ima
+	[ "$output" = image.gz ]
+	run -0 comp mig backup -o ima
+	[ "$output" = image.gz ]
+}
+
+@test "fish: commands, options and revisions" {
+	command -v fish >/dev/null || skip "fish is not installed"
+	project
+	run -0 fish -c "source '$TOP/completions/mig.fish'; complete -C'mig sta'"
+	[ "$output" = status ]
+	run -0 fish -c "source '$TOP/completions/mig.fish'; complete -C'mig up --dr'"
+	[ "$output" = "--dry-run" ]
+	run -0 fish -c "source '$TOP/completions/mig.fish'; complete -C'mig down 0001'"
+	[ "$output" = 0001_users ]
+}
+
+@test "zsh: the completion function parses" {
+	command -v zsh >/dev/null || skip "zsh is not installed"
+	run -0 zsh -n "$TOP/completions/_mig"
+}
