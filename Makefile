@@ -50,8 +50,12 @@ build/tests/%: tests/unit/%.c build/libcommon.a | build
 build bin:
 	mkdir -p $@
 
-check: all $(UNIT_BINS)
+check: all $(UNIT_BINS) lint-man
 	prove -j2 --exec tests/run-one $(UNIT_BINS) tests/cli/*.bats
+
+# every manual page, checked by mandoc: warnings fail
+lint-man:
+	mandoc -Tlint -Wwarning man/*.1 man/*.7
 
 # the README's first command ends here: mig on the demo project
 demo: all
@@ -64,13 +68,23 @@ asan:
 	$(MAKE) SANITIZE=address,undefined CFLAGS='-O1 -g' check
 	$(MAKE) clean
 
+BASHCOMPDIR = $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR = $(PREFIX)/share/zsh/site-functions
+FISHCOMPDIR = $(PREFIX)/share/fish/vendor_completions.d
+
 install: all
-	mkdir -p $(DESTDIR)$(BINDIR)
-	cp $(BINS) $(DESTDIR)$(BINDIR)/
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7 \
+		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR)
+	install -m 755 $(BINS) $(DESTDIR)$(BINDIR)/
+	install -m 644 man/*.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 644 man/*.7 $(DESTDIR)$(MANDIR)/man7/
+	install -m 644 completions/mig.bash $(DESTDIR)$(BASHCOMPDIR)/mig
+	install -m 644 completions/_mig $(DESTDIR)$(ZSHCOMPDIR)/_mig
+	install -m 644 completions/mig.fish $(DESTDIR)$(FISHCOMPDIR)/mig.fish
 
 clean:
 	rm -rf build bin
 
-.PHONY: all check demo asan install clean
+.PHONY: all check demo asan install clean lint-man
 .SECONDARY:
 -include $(wildcard build/*.d build/tests/*.d)

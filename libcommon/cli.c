@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -6,6 +7,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "util.h"
 
 struct mig_globals mig_globals;
 const char *mig_prog = "mig";
@@ -68,6 +70,36 @@ void mig_usage_error(const char *fmt, ...)
 		print_usage(stderr, cur_tables[0], cur_usage);
 	}
 	exit(2);
+}
+
+/*
+ * --help shows the manual, as in git: the page beside the binaries (the
+ * build tree's bin/../man, or an install's bin/../share/man), else
+ * whatever man(1) finds. Returns
+ * only when there is none, or no man(1), for the usage to stand in.
+ */
+static void show_manual(void)
+{
+	char self[PATH_MAX], page[PATH_MAX + 64], *cmd;
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	char *slash;
+
+	fflush(stdout);
+	if (n > 0) {
+		self[n] = '\0';
+		if ((slash = strrchr(self, '/'))) {
+			*slash = '\0';
+			snprintf(page, sizeof(page), "%s/../man/%s.1", self, mig_prog);
+			if (access(page, R_OK) < 0)
+				snprintf(page, sizeof(page), "%s/../share/man/man1/%s.1", self, mig_prog);
+			if (access(page, R_OK) == 0 && system("command -v man >/dev/null 2>&1") == 0)
+				execlp("man", "man", "-l", page, (char *)NULL);
+		}
+	}
+	cmd = mig_xasprintf("man -w %s >/dev/null 2>&1", mig_prog);
+	if (system(cmd) == 0)
+		execlp("man", "man", mig_prog, (char *)NULL);
+	free(cmd);
 }
 
 static const struct mig_opt *find_long(const char *name, size_t len)
@@ -175,6 +207,7 @@ int mig_cli_parse(int argc, char **argv, const struct mig_opt *opts,
 			size_t len = eq ? (size_t)(eq - name) : strlen(name);
 
 			if (!strcmp(name, "help")) {
+				show_manual();
 				print_usage(stdout, opts, usage);
 				exit(mig_close_stdout(0));
 			}

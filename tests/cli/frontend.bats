@@ -14,11 +14,42 @@ load helper
 	[[ "$output" == usage:* ]]
 }
 
-@test "mig help CMD shows the command's usage" {
+@test "mig help CMD and CMD --help show the manual; -h the usage" {
 	run -0 mig help status
-	[[ "${lines[0]}" == "usage: mig status"* ]]
+	[[ "${lines[0]}" == "MIG-STATUS(1)"* ]]
+	has "NAME"
 	run -0 mig status --help
+	[[ "${lines[0]}" == "MIG-STATUS(1)"* ]]
+	run -0 mig-backup --help
+	[[ "${lines[0]}" == "MIG-BACKUP(1)"* ]]
+	run -0 mig status -h
 	[[ "${lines[0]}" == "usage: mig status"* ]]
+}
+
+@test "every command has a manual page with the sections a user looks for" {
+	for c in $(mig --list-commands | grep -v '^help$'); do
+		f="$TOP/man/mig-$c.1"
+		[ -f "$f" ] || { echo "no page for $c" >&2; return 1; }
+		for s in NAME SYNOPSIS DESCRIPTION OPTIONS "EXIT STATUS" ENVIRONMENT FILES EXAMPLES "SEE ALSO"; do
+			grep -qx ".Sh $s" "$f" || { echo "$f has no $s" >&2; return 1; }
+		done
+	done
+	run -0 man -l "$TOP/man/mig.7"
+	has "     Wherever a command takes a revision:"
+}
+
+@test "make install puts binaries, pages and completions under DESTDIR, and they work from there" {
+	make -s -C "$TOP" install DESTDIR="$PWD/root" PREFIX=/usr >/dev/null
+	[ -x root/usr/bin/mig ] && [ -x root/usr/bin/mig-restore ]
+	[ -f root/usr/share/man/man1/mig-up.1 ] && [ -f root/usr/share/man/man7/mig.7 ]
+	[ -f root/usr/share/bash-completion/completions/mig ]
+	[ -f root/usr/share/zsh/site-functions/_mig ]
+	[ -f root/usr/share/fish/vendor_completions.d/mig.fish ]
+	[ "$(root/usr/bin/mig --exec-path)" = "$PWD/root/usr/bin" ]
+	rev 0001_a $'-- mig:up\nCREATE TABLE a(x);\n'
+	run -0 root/usr/bin/mig -d app.db up
+	run -0 root/usr/bin/mig up --help
+	[[ "${lines[0]}" == "MIG-UP(1)"* ]]
 }
 
 @test "mig --version names the version" {
