@@ -1,0 +1,33 @@
+# mig.mk: database targets for a project's Makefile.
+#
+#   include path/to/mig.mk
+#
+# gives db-up, db-down, db-status, db-check (fails when anything is
+# pending or wrong: the target to put before tests or a deploy),
+# db-backup and db-schema. Set MIG to the mig command and MIG_FLAGS to
+# its global options (say -d app.db) when mig.conf does not name them.
+
+MIG ?= mig
+MIG_FLAGS ?=
+MIG_SCHEMA ?= schema.sql
+
+db-up:
+	$(MIG) $(MIG_FLAGS) up
+
+db-down:
+	$(MIG) $(MIG_FLAGS) down
+
+db-status:
+	$(MIG) $(MIG_FLAGS) status
+
+db-check:
+	$(MIG) $(MIG_FLAGS) status --check
+
+db-backup:
+	$(MIG) $(MIG_FLAGS) backup
+
+# the schema the migrations give, for review or a diff in version control
+db-schema:
+	$(MIG) $(MIG_FLAGS) sqlshow --schema > $(MIG_SCHEMA).tmp && mv $(MIG_SCHEMA).tmp $(MIG_SCHEMA)
+
+.PHONY: db-up db-down db-status db-check db-backup db-schema
