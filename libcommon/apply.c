@@ -186,7 +186,7 @@ static int run_section(struct mig_db *db, struct mig_store *store, const struct 
 		       struct mig_err *err)
 {
 	long long t0 = now_ms();
-	char *where = mig_xasprintf("%s: %s", r->name, r->path);
+	char *where = mig_xasprintf("%s: %s", r->name, !up && r->down_path ? r->down_path : r->path);
 	int rc;
 
 	if (r->no_transaction) {
@@ -438,8 +438,17 @@ int mig_body_of(struct mig_rev **out, const struct mig_state *st, long rec, stru
 		if (st->rev[rec] < 0)
 			return mig_err_set(err, MIG_EUNSAFE, "%s: its file is missing and --from-files was given",
 					   a->name);
-		return mig_rev_parse(out, a->name, st->g->revs[st->rev[rec]]->path,
-				     st->g->revs[st->rev[rec]]->data, st->g->revs[st->rev[rec]]->len, err);
+		const struct mig_rev *f = st->g->revs[st->rev[rec]];
+
+		if ((rc = mig_rev_parse(out, a->name, f->path, f->data, f->len, err)) < 0)
+			return rc;
+		/* a two-file layout's body says where its lines really are */
+		(*out)->style = f->style;
+		(*out)->up.line = f->up.line;
+		(*out)->down.line = f->down.line;
+		if (f->down_path)
+			(*out)->down_path = mig_xstrdup(f->down_path);
+		return 0;
 	}
 	if (!store)
 		return mig_err_set(err, MIG_EENV, "revision body %.12s of %s: there is no store", a->id, a->name);

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include "graph.h"
+#include "layout.h"
 #include "util.h"
 
 static int cmp_rev(const void *a, const void *b)
@@ -211,6 +212,7 @@ static int is_revision_file(const char *dir, const char *name)
 int mig_graph_load(struct mig_graph **out, const char *dir, struct mig_err *err)
 {
 	struct mig_graph *g = mig_xcalloc(1, sizeof(*g));
+	struct mig_layout_scan sc = { 0 };
 	size_t alloc = 0;
 	struct dirent *de;
 	DIR *d = NULL;
@@ -225,17 +227,13 @@ int mig_graph_load(struct mig_graph **out, const char *dir, struct mig_err *err)
 	}
 	while ((de = readdir(d))) {
 		struct mig_rev *rev;
-		struct stat st;
 		char *path, *name;
 
-		if (!is_revision_file(dir, de->d_name))
+		if (de->d_name[0] == '.' ||
+		    mig_layout_offer(&sc, dirfd(d), de->d_name, de->d_type != DT_REG) ||
+		    !is_revision_file(dir, de->d_name))
 			continue;
 		path = mig_path_join(dir, de->d_name);
-		if (de->d_type != DT_REG && fstatat(dirfd(d), de->d_name, &st, 0) == 0 &&
-		    S_ISDIR(st.st_mode)) {
-			free(path);
-			continue;
-		}
 		name = mig_xstrndup(de->d_name, strlen(de->d_name) - 4);
 		rc = mig_rev_loadat(&rev, dirfd(d), de->d_name, name, path, err);
 		free(name);
@@ -245,8 +243,12 @@ int mig_graph_load(struct mig_graph **out, const char *dir, struct mig_err *err)
 		MIG_GROW(g->revs, g->nr + 1, alloc);
 		g->revs[g->nr++] = rev;
 	}
+	if ((rc = mig_layout_load(&sc, dirfd(d), dir, &g->revs, &g->nr, &alloc, err)) < 0)
+		goto out;
+	g->style = mig_layout_chain(g->revs, g->nr);
 	rc = build(g, err);
 out:
+	mig_layout_scan_release(&sc);
 	if (d)
 		closedir(d);
 	if (rc < 0) {

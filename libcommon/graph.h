@@ -17,6 +17,7 @@ struct mig_graph {
 	size_t *topo;
 	size_t *heads;		/* in name order */
 	size_t nheads;
+	enum mig_style style;	/* another tool's, when all revisions are in its layout */
 };
 
 /* An in-memory revision file, for the bookkeeping schema built into mig. */
@@ -26,7 +27,8 @@ struct mig_memfile {
 };
 
 /*
- * Read every NAME.sql in dir and build the graph. A missing directory,
+ * Read every NAME.sql in dir, and other tools' layouts (layout.h), and
+ * build the graph. A missing directory,
  * an unreadable file, a parse error, an unknown parent or a cycle is
  * MIG_EINVALID naming the file (and line). The caller frees *out.
  */

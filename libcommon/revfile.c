@@ -1,4 +1,5 @@
 #include <fcntl.h>
+#include <strings.h>
 #include <stdlib.h>
 #include <string.h>
 #include <git2.h>
@@ -71,6 +72,90 @@ static void close_section(struct mig_section *s, const char *end)
 		s->len = end - s->sql;
 }
 
+/* Does a line of [p, end) start with prefix? */
+static int has_line(const char *p, const char *end, const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	while (p < end) {
+		const char *eol = memchr(p, '\n', end - p);
+
+		if ((size_t)((eol ? eol : end) - p) >= n && !strncasecmp(p, prefix, n))
+			return 1;
+		p = eol ? eol + 1 : end;
+	}
+	return 0;
+}
+
+/*
+ * dbmate's and goose's files: a marker line opens each section; options
+ * on it say whether to run in a transaction. Their other markers
+ * (goose's StatementBegin/End, ENVSUB) are comments to SQLite.
+ */
+static int parse_markers(struct mig_rev *rev, struct mig_err *err)
+{
+	const int goose = rev->style == MIG_STYLE_GOOSE;
+	const char *prefix = goose ? "-- +goose " : "-- migrate:";
+	const size_t plen = strlen(prefix);
+	struct mig_section *open = &rev->up;
+	const char *p, *end = rev->data + rev->len, *sql;
+	int line = 1;
+
+	rev->up.sql = rev->data;
+	rev->up.line = 1;
+	for (p = rev->data; p < end; line++) {
+		const char *eol = memchr(p, '\n', end - p), *next, *w, *wend;
+		struct mig_section *s;
+
+		next = eol ? eol + 1 : end;
+		if (!eol)
+			eol = end;
+		if ((size_t)(eol - p) < plen || strncasecmp(p, prefix, plen)) {
+			p = next;
+			continue;
+		}
+		w = p + plen;
+		wend = w + strcspn(w, " \t\r\n");
+		if (goose && (size_t)(eol - w) >= 14 && !strncasecmp(w, "NO TRANSACTION", 14)) {
+			rev->no_transaction = 1;
+			p = next;
+			continue;
+		}
+		if (wend - w == 2 && !strncasecmp(w, "up", 2))
+			s = &rev->up;
+		else if (wend - w == 4 && !strncasecmp(w, "down", 4))
+			s = &rev->down;
+		else if (goose) {
+			p = next;
+			continue;
+		} else {
+			return mig_err_set(err, MIG_EINVALID, "%s:%d: unknown marker '%.*s'", rev->path, line,
+					   (int)(wend - p), p);
+		}
+		if (s->present)
+			return mig_err_set(err, MIG_EINVALID, "%s:%d: second '%.*s' (the first is on line %d)",
+					   rev->path, line, (int)(wend - p), p, s->line - 1);
+		if (!goose && memmem(wend, eol - wend, "transaction:false", 17))
+			rev->no_transaction = 1;
+		if (open)
+			open->len = p - open->sql;
+		if (s == &rev->up && rev->up.len && (sql = first_sql(rev->up.sql, rev->up.sql + rev->up.len)))
+			return mig_err_set(err, MIG_EINVALID, "%s:%d: SQL before '%.*s' on line %d", rev->path,
+					   line_of(rev->data, sql), (int)(wend - p), p, line);
+		s->present = 1;
+		s->sql = next;
+		s->line = line + 1;
+		open = s;
+		p = next;
+	}
+	open->len = end - open->sql;
+	if (!rev->up.present && rev->down.present && rev->up.sql == rev->data &&
+	    !first_sql(rev->up.sql, rev->up.sql + rev->up.len))
+		rev->up.len = 0;
+	rev->up.present = 1;
+	return 0;
+}
+
 int mig_rev_parse(struct mig_rev **out, const char *name, const char *path,
 		  const char *data, size_t len, struct mig_err *err)
 {
@@ -89,6 +174,16 @@ int mig_rev_parse(struct mig_rev **out, const char *name, const char *path,
 		rc = mig_err_set(err, MIG_EINVALID, "%s:%d: NUL byte in a revision file",
 				 path, line_of(rev->data, nul));
 		goto out;
+	}
+	if (!has_line(rev->data, rev->data + len, DIRECTIVE)) {
+		if (has_line(rev->data, rev->data + len, "-- migrate:up"))
+			rev->style = MIG_STYLE_DBMATE;
+		else if (has_line(rev->data, rev->data + len, "-- +goose up"))
+			rev->style = MIG_STYLE_GOOSE;
+		if (rev->style != MIG_STYLE_MIG) {
+			rc = parse_markers(rev, err);
+			goto out;
+		}
 	}
 
 	/* text before any section marker is up */
@@ -229,6 +324,7 @@ void mig_rev_free(struct mig_rev *rev)
 	free(rev->pidx);
 	free(rev->name);
 	free(rev->path);
+	free(rev->down_path);
 	free(rev->data);
 	free(rev);
 }

@@ -16,9 +16,23 @@ struct mig_section {
 	int present;		/* the file has this section */
 };
 
+/*
+ * The layout a revision was written in: mig's own, or another tool's,
+ * read in place (see layout.c).
+ */
+enum mig_style {
+	MIG_STYLE_MIG,
+	MIG_STYLE_DBMATE,	/* -- migrate:up / -- migrate:down */
+	MIG_STYLE_GOOSE,	/* -- +goose Up / -- +goose Down */
+	MIG_STYLE_GOLANG,	/* golang-migrate: N_name.up.sql + N_name.down.sql */
+	MIG_STYLE_DIESEL,	/* NAME/up.sql + NAME/down.sql */
+};
+
 struct mig_rev {
 	char *name;		/* file name without .sql */
 	char *path;		/* as opened, for messages */
+	char *down_path;	/* where the down section is, when not in path */
+	enum mig_style style;
 	char *data;		/* the file's bytes, NUL-terminated */
 	size_t len;
 	char id[41];		/* hex git blob id of data */
@@ -37,6 +51,9 @@ struct mig_rev {
 
 /*
  * Parse the bytes of a revision file named name (path is for messages).
+ * mig's directives, or dbmate's or goose's markers when the file has
+ * them (and no '-- mig:' directive): a body read back from the store is
+ * understood whatever tool wrote it.
  * On success *out owns a copy of data; free it with mig_rev_free().
  * Errors are MIG_EINVALID with "PATH:LINE: ..." messages.
  */
