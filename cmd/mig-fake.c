@@ -8,6 +8,7 @@ static const char *const usage[] = {
 	"mig fake [-q] --unapply TARGET",
 	"mig fake [-q] --resolve applied|rolled-back",
 	"mig fake [-q] --rehash REV",
+	"mig fake [-q] --adopt",
 	NULL,
 };
 
@@ -16,7 +17,7 @@ int main(int argc, char **argv)
 	struct mig_err err = MIG_ERR_INIT;
 	struct mig_run_opts o = { .lock_timeout = -1, .progress = stderr };
 	const char *resolve = NULL, *rehash = NULL, *unapply = NULL, *arg;
-	int quiet = 0, rc = 0;
+	int quiet = 0, adopt = 0, rc = 0;
 	enum mig_fake_kind kind = MIG_FAKE_APPLY;
 	const struct mig_opt opts[] = {
 		MIG_OPT_BOOL('q', "quiet", &quiet, "say nothing but errors"),
@@ -24,18 +25,21 @@ int main(int argc, char **argv)
 		MIG_OPT_STRING(0, "resolve", &resolve, "applied|rolled-back",
 			       "say how a dirty revision ended, and clear the dirty state"),
 		MIG_OPT_STRING(0, "rehash", &rehash, "REV", "accept the edited file of an applied revision"),
+		MIG_OPT_BOOL(0, "adopt", &adopt, "record what dbmate, golang-migrate, goose or diesel applied"),
 		MIG_OPT_BOOL(0, "out-of-order", &o.out_of_order, "record revisions older than applied ones"),
 		MIG_OPT_INT(0, "lock-timeout", &o.lock_timeout, "ms", "wait this long for another run (default 5000)"),
 		MIG_OPT_END(),
 	};
 
 	argc = mig_cli_parse(argc, argv, opts, usage);
-	if (!!unapply + !!resolve + !!rehash > 1)
-		mig_usage_error("--unapply, --resolve and --rehash cannot be used together");
-	if ((unapply || resolve || rehash) ? argc > 0 : argc != 1)
+	if (!!unapply + !!resolve + !!rehash + adopt > 1)
+		mig_usage_error("--unapply, --resolve, --rehash and --adopt cannot be used together");
+	if ((unapply || resolve || rehash || adopt) ? argc > 0 : argc != 1)
 		mig_usage_error(argc ? "too many arguments" : "no target given");
 	arg = argc ? argv[0] : NULL;
-	if (unapply) {
+	if (adopt) {
+		kind = MIG_FAKE_ADOPT;
+	} else if (unapply) {
 		kind = MIG_FAKE_UNAPPLY;
 		arg = unapply;
 	} else if (rehash) {

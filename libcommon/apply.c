@@ -7,6 +7,7 @@
 
 #include "apply.h"
 #include "backup.h"
+#include "layout.h"
 #include "cli.h"
 #include "revfile.h"
 #include "revspec.h"
@@ -534,8 +535,58 @@ struct fake_item {
 	enum { F_RECORD, F_UNRECORD, F_CLEAN, F_REHASH } how;
 };
 
-static int plan_fake(const struct mig_state *st, enum mig_fake_kind kind, const char *arg, int out_of_order,
-		     struct fake_item **items, size_t *n, struct mig_err *err)
+/*
+ * Adopt a database another tool migrated: its pending revisions whose
+ * versions that tool's bookkeeping records, in order.
+ */
+static int plan_adopt(const struct mig_state *st, struct mig_db *db, struct fake_item **items, size_t *n,
+		      struct mig_err *err)
+{
+	const struct mig_graph *g = st->g;
+	struct mig_foreign f;
+	unsigned char *seen;
+	size_t i, j;
+	int rc;
+
+	if (!db)
+		return mig_err_set(err, MIG_EUSAGE, "there is no database to adopt");
+	if ((rc = refuse_dirty(st, err)) < 0 || (rc = mig_db_foreign(db, g->style, &f, err)) < 0)
+		return rc;
+	if (f.dirty) {
+		rc = mig_err_set(err, MIG_EUNSAFE, "golang-migrate left version %s dirty", f.v[0]);
+		mig_err_hint(err, "check the database and fix it with golang-migrate's force, then adopt");
+		mig_foreign_release(&f);
+		return rc;
+	}
+	seen = mig_xcalloc(f.nr + 1, 1);
+	for (i = 0; i < g->nr; i++) {
+		const struct mig_rev *r = g->revs[g->topo[i]];
+		char *v = mig_layout_version(r);
+		int want = 0;
+
+		for (j = 0; j < f.nr && !want; j++)
+			if (f.upto ? mig_layout_version_cmp(v, f.v[j]) <= 0 : !mig_layout_version_cmp(v, f.v[j])) {
+				want = 1;
+				seen[j] = 1;
+			}
+		free(v);
+		if (want && !mig_state_applied(st, g->topo[i]))
+			(*items)[(*n)++] = (struct fake_item){ r->name, r->id, r, F_RECORD };
+	}
+	for (j = 0; j < f.nr; j++)
+		if (!seen[j] && !(f.upto && !mig_layout_version_cmp(f.v[j], "0")))
+			fprintf(stderr, "%s: %s records version %s, which no revision here has\n", mig_prog,
+				mig_layout_name(g->style), f.v[j]);
+	if (!*n)
+		fprintf(stderr, "%s: nothing to adopt: %s records nothing that is not applied\n", mig_prog,
+			mig_layout_name(g->style));
+	free(seen);
+	mig_foreign_release(&f);
+	return 0;
+}
+
+static int plan_fake(const struct mig_state *st, struct mig_db *db, enum mig_fake_kind kind, const char *arg,
+		     int out_of_order, struct fake_item **items, size_t *n, struct mig_err *err)
 {
 	size_t *plan = NULL, i;
 	long *recs = NULL;
@@ -575,6 +626,9 @@ static int plan_fake(const struct mig_state *st, enum mig_fake_kind kind, const 
 		if (!*n)
 			fprintf(stderr, "%s: nothing is dirty\n", mig_prog);
 		break;
+	case MIG_FAKE_ADOPT:
+		rc = plan_adopt(st, db, items, n, err);
+		break;
 	case MIG_FAKE_REHASH:
 		if ((rc = refuse_dirty(st, err)) < 0 || (rc = mig_revspec(&t, st, arg, err)) < 0)
 			break;
@@ -606,6 +660,7 @@ int mig_fake(enum mig_fake_kind kind, const char *arg, const struct mig_run_opts
 		[MIG_FAKE_RESOLVE_APPLIED] = "resolve-applied",
 		[MIG_FAKE_RESOLVE_ROLLED_BACK] = "resolve-rolled-back",
 		[MIG_FAKE_REHASH] = "rehash",
+		[MIG_FAKE_ADOPT] = "adopt",
 	};
 	static const char *const verb[] = {
 		[F_RECORD] = "recording as applied:",
@@ -622,12 +677,12 @@ int mig_fake(enum mig_fake_kind kind, const char *arg, const struct mig_run_opts
 	int rc;
 
 	if ((rc = mig_ctx_open(&ctx, MIG_CTX_READ, err)) < 0 ||
-	    (rc = plan_fake(&ctx->st, kind, arg, o->out_of_order, &items, &n, err)) < 0 || !n)
+	    (rc = plan_fake(&ctx->st, ctx->db, kind, arg, o->out_of_order, &items, &n, err)) < 0 || !n)
 		goto out;
 	free(items);
 	items = NULL;
 	if ((rc = open_for_change(&ctx, &store, 0, o->lock_timeout, err)) < 0 ||
-	    (rc = plan_fake(&ctx->st, kind, arg, o->out_of_order, &items, &n, err)) < 0 || !n)
+	    (rc = plan_fake(&ctx->st, ctx->db, kind, arg, o->out_of_order, &items, &n, err)) < 0 || !n)
 		goto out;
 	names = mig_xcalloc(n + 1, sizeof(*names));
 	ids = mig_xcalloc(n + 1, sizeof(*ids));

@@ -55,6 +55,7 @@ enum mig_fake_kind {
 	MIG_FAKE_RESOLVE_APPLIED,	/* a dirty revision did take effect */
 	MIG_FAKE_RESOLVE_ROLLED_BACK,	/* a dirty revision did not take effect */
 	MIG_FAKE_REHASH,		/* accept the edited file of applied revision arg */
+	MIG_FAKE_ADOPT,			/* record what another tool's bookkeeping says is applied */
 };
 
 /*

@@ -3,6 +3,7 @@
 
 #include <stddef.h>
 #include "err.h"
+#include "revfile.h"
 #include "util.h"
 
 /*
@@ -114,5 +115,16 @@ void mig_db_record_sql(struct mig_buf *b, const char *scope, const char *name, c
  * database that does not exist yet), each revision in a transaction.
  */
 int mig_db_bookkeeping_sql(struct mig_db *db, struct mig_buf *out, struct mig_err *err);
+
+/* Versions another tool's bookkeeping records as applied. */
+struct mig_foreign {
+	char **v;
+	size_t nr;
+	int upto;	/* golang-migrate: v[0] and every version before it */
+	int dirty;	/* golang-migrate: v[0] did not finish */
+};
+
+int mig_db_foreign(struct mig_db *db, enum mig_style style, struct mig_foreign *out, struct mig_err *err);
+void mig_foreign_release(struct mig_foreign *f);
 
 #endif

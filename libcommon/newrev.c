@@ -2,19 +2,108 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "layout.h"
 #include "newrev.h"
 #include "util.h"
+
+/* Create path with body; never overwrite. */
+static int write_new(const char *path, const char *body, struct mig_err *err)
+{
+	size_t len = strlen(body);
+	int fd, rc = 0;
+
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666)) < 0)
+		return mig_err_errno(err, MIG_EENV, "cannot create '%s'", path);
+	if (write(fd, body, len) != (ssize_t)len || fsync(fd) < 0)
+		rc = mig_err_errno(err, MIG_EENV, "cannot write '%s'", path);
+	if (close(fd) < 0 && !rc)
+		rc = mig_err_errno(err, MIG_EENV, "cannot write '%s'", path);
+	if (rc < 0)
+		unlink(path);
+	return rc;
+}
+
+/* Add one to a string of digits. */
+static char *increment(const char *v, int width)
+{
+	size_t n = strlen(v), i;
+	char *r = mig_xmalloc(n + 2);
+
+	memcpy(r + 1, v, n + 1);
+	r[0] = '0';
+	for (i = n + 1; i-- > 0;) {
+		if (r[i] < '9') {
+			r[i]++;
+			break;
+		}
+		r[i] = '0';
+	}
+	if (r[0] == '0') {
+		memmove(r, r + 1, n + 1);
+		n--;
+	} else {
+		n++;
+	}
+	if ((int)strlen(r) < width) {
+		char *p = mig_xasprintf("%0*d%s", width - (int)strlen(r), 0, r);
+
+		free(r);
+		return p;
+	}
+	return r;
+}
+
+/*
+ * The next version in the directory's manner: a timestamp where the
+ * versions are timestamps (dbmate, diesel, goose's default), else one
+ * more than the largest, in its width.
+ */
+static char *next_version(const struct mig_graph *g, int stamp)
+{
+	char *max = mig_xstrdup(""), now[32];
+	time_t t = time(NULL);
+	struct tm tm;
+	int width = g->style == MIG_STYLE_MIG ? 4 : 1;
+	size_t i;
+
+	for (i = 0; i < g->nr; i++) {
+		char *v = mig_layout_version(g->revs[i]);
+
+		if ((int)strlen(v) > width && *v)
+			width = (int)strlen(v);
+		if (*v && mig_layout_version_cmp(v, max) > 0) {
+			free(max);
+			max = v;
+		} else {
+			free(v);
+		}
+	}
+	if (stamp || strlen(max) == 14) {
+		strftime(now, sizeof(now), "%Y%m%d%H%M%S", gmtime_r(&t, &tm));
+		if (mig_layout_version_cmp(now, max) > 0) {
+			free(max);
+			return mig_xstrdup(now);
+		}
+	}
+	{
+		char *r = increment(*max ? max : "0", width);
+
+		free(max);
+		return r;
+	}
+}
 
 int mig_newrev_write(char **path, const struct mig_graph *g, const char *name,
 		     const char *const *parents, size_t nparents, struct mig_err *err)
 {
 	struct mig_buf body = MIG_BUF_INIT;
-	unsigned long long max = 0;
-	int width = 4, fd = -1, rc = 0;
-	char *file = NULL;
+	char *v = NULL, *file = NULL, *a = NULL, *b = NULL;
 	size_t i;
+	int rc = 0;
 
 	*path = NULL;
 	if (!mig_rev_name_ok(name)) {
@@ -22,44 +111,61 @@ int mig_newrev_write(char **path, const struct mig_graph *g, const char *name,
 		mig_err_hint(err, "use letters, digits, '_', '-' and '.', not starting with '-' or '.'");
 		return MIG_EUSAGE;
 	}
-	for (i = 0; i < g->nr; i++) {
-		const char *n = g->revs[i]->name;
-		size_t digits = strspn(n, "0123456789");
-		unsigned long long v;
+	v = next_version(g, g->style == MIG_STYLE_DBMATE || g->style == MIG_STYLE_DIESEL);
+	switch (g->style) {
+	case MIG_STYLE_MIG:
+		file = mig_xasprintf("%s_%s.sql", v, name);
+		*path = mig_path_join(g->dir, file);
+		mig_buf_adds(&body, "-- mig:parents");
+		for (i = 0; i < nparents; i++)
+			mig_buf_addf(&body, " %s", parents[i]);
+		mig_buf_adds(&body, "\n-- mig:up\n\n-- mig:down\n\n");
+		rc = write_new(*path, body.buf, err);
+		break;
+	case MIG_STYLE_DBMATE:
+	case MIG_STYLE_GOOSE:
+		file = mig_xasprintf("%s_%s.sql", v, name);
+		*path = mig_path_join(g->dir, file);
+		rc = write_new(*path, g->style == MIG_STYLE_DBMATE ? "-- migrate:up\n\n\n-- migrate:down\n\n" :
+				      "-- +goose Up\n\n\n-- +goose Down\n\n", err);
+		break;
+	case MIG_STYLE_GOLANG:
+		file = mig_xasprintf("%s_%s.up.sql", v, name);
+		a = mig_path_join(g->dir, file);
+		free(file);
+		file = mig_xasprintf("%s_%s.down.sql", v, name);
+		b = mig_path_join(g->dir, file);
+		if ((rc = write_new(a, "", err)) == 0 && (rc = write_new(b, "", err)) < 0)
+			unlink(a);
+		*path = mig_xasprintf("%s\n%s", a, b);
+		break;
+	case MIG_STYLE_DIESEL: {
+		char *dir;
 
-		if (!digits || digits > 18)
-			continue;
-		v = strtoull(n, NULL, 10);
-		if (v > max)
-			max = v;
-		if ((int)digits > width)
-			width = (int)digits;
+		/* diesel's own: 2024-01-31-120000_name/ */
+		file = mig_xasprintf("%.4s-%.2s-%.2s-%s_%s", v, v + 4, v + 6, v + 8, name);
+		dir = mig_path_join(g->dir, file);
+		a = mig_path_join(dir, "up.sql");
+		b = mig_path_join(dir, "down.sql");
+		if (mkdir(dir, 0777) < 0)
+			rc = mig_err_errno(err, MIG_EENV, "cannot create '%s'", dir);
+		else if ((rc = write_new(a, "-- Your SQL goes here\n", err)) < 0 ||
+			 (rc = write_new(b, "-- This file should undo anything in `up.sql`\n", err)) < 0) {
+			unlink(a);
+			rmdir(dir);
+		}
+		*path = mig_xasprintf("%s\n%s", a, b);
+		free(dir);
+		break;
 	}
-	file = mig_xasprintf("%0*llu_%s.sql", width, max + 1, name);
-	*path = mig_path_join(g->dir, file);
-
-	mig_buf_adds(&body, "-- mig:parents");
-	for (i = 0; i < nparents; i++)
-		mig_buf_addf(&body, " %s", parents[i]);
-	mig_buf_adds(&body, "\n-- mig:up\n\n-- mig:down\n\n");
-
-	if ((fd = open(*path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666)) < 0) {
-		rc = mig_err_errno(err, MIG_EENV, "cannot create '%s'", *path);
-		goto out;
 	}
-	if (write(fd, body.buf, body.len) != (ssize_t)body.len || fsync(fd) < 0) {
-		rc = mig_err_errno(err, MIG_EENV, "cannot write '%s'", *path);
-		unlink(*path);
-	}
-	if (close(fd) < 0 && !rc) {
-		rc = mig_err_errno(err, MIG_EENV, "cannot write '%s'", *path);
-		unlink(*path);
-	}
-out:
 	if (rc < 0) {
 		free(*path);
 		*path = NULL;
 	}
+	free(a);
+	free(b);
+	free(v);
 	free(file);
 	mig_buf_release(&body);
 	return rc;

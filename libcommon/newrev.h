@@ -8,7 +8,10 @@
  * Write a new revision file NNNN_NAME.sql into the graph's directory, NNNN
  * being one more than the largest number any name starts with, with the
  * given parents and empty up and down sections. Never overwrites.
- * *path gets the new file's path (caller frees).
+ * *path gets the new file's path (caller frees). In another tool's
+ * layout the revision is written that tool's way (a timestamp version
+ * where it uses them), and for golang-migrate and diesel *path is the
+ * up and the down file, one per line.
  */
 int mig_newrev_write(char **path, const struct mig_graph *g, const char *name,
 		     const char *const *parents, size_t nparents, struct mig_err *err);

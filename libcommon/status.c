@@ -1,6 +1,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "layout.h"
 #include "status.h"
 #include "store.h"
 
@@ -175,7 +176,9 @@ static void human(struct mig_buf *o, const struct mig_ctx *ctx, const size_t *cu
 
 	mig_buf_addf(o, "database: %s%s\n", ctx->settings.database,
 		     st->db_exists ? "" : " (does not exist yet)");
-	mig_buf_addf(o, "migrations: %s (%zu revision%s)\n", g->dir, g->nr, g->nr == 1 ? "" : "s");
+	mig_buf_addf(o, "migrations: %s (%s%s%zu revision%s)\n", g->dir,
+		     g->style != MIG_STYLE_MIG ? mig_layout_name(g->style) : "",
+		     g->style != MIG_STYLE_MIG ? " layout, " : "", g->nr, g->nr == 1 ? "" : "s");
 	mig_buf_adds(o, "current: ");
 	if (!ncur)
 		mig_buf_adds(o, "base (nothing applied)");

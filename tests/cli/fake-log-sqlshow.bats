@@ -137,7 +137,7 @@ applied() {
 	run -2 mig -d app.db fake
 	has "mig-fake: error: no target given"
 	run -2 mig -d app.db fake --unapply base --rehash 0001
-	has "mig-fake: error: --unapply, --resolve and --rehash cannot be used together"
+	has "mig-fake: error: --unapply, --resolve, --rehash and --adopt cannot be used together"
 	run -2 mig -d app.db fake --rehash 0001
 	has "mig-fake: error: 0001_users is not applied: there is nothing to rehash"
 	run -2 mig -d app.db fake nope

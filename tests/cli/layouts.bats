@@ -1,0 +1,176 @@
+#!/usr/bin/env bats
+# Other tools' migration directories, read in place: dbmate, golang-migrate,
+# goose, diesel. Applying, reverting, status, tamper detection, mig new,
+# and adopting a database the other tool migrated.
+load helper
+
+golang() {
+	printf 'CREATE TABLE users(id INTEGER PRIMARY KEY);\n' >migrations/1_users.up.sql
+	printf 'DROP TABLE users;\n' >migrations/1_users.down.sql
+	printf 'ALTER TABLE users ADD COLUMN email TEXT;\n' >migrations/2_email.up.sql
+	printf 'ALTER TABLE users DROP COLUMN email;\n' >migrations/2_email.down.sql
+	printf 'CREATE TABLE tags(name TEXT);\n' >migrations/10_tags.up.sql
+	printf 'DROP TABLE tags;\n' >migrations/10_tags.down.sql
+}
+
+dbmate() {
+	rev 20240101000000_users $'-- migrate:up\nCREATE TABLE users(id INTEGER PRIMARY KEY);\n\n-- migrate:down\nDROP TABLE users;\n'
+	rev 20240201000000_email $'-- migrate:up transaction:false\nALTER TABLE users ADD COLUMN email TEXT;\n-- migrate:down\nALTER TABLE users DROP COLUMN email;\n'
+}
+
+goose() {
+	rev 00001_users $'-- +goose Up\n-- +goose StatementBegin\nCREATE TABLE users(id INTEGER PRIMARY KEY);\n-- +goose StatementEnd\n\n-- +goose Down\nDROP TABLE users;\n'
+	rev 00002_email $'-- +goose NO TRANSACTION\n-- +goose Up\nALTER TABLE users ADD COLUMN email TEXT;\n-- +goose Down\nALTER TABLE users DROP COLUMN email;\n'
+}
+
+diesel() {
+	mkdir -p migrations/2024-01-01-000000_users migrations/2024-02-01-000000_email
+	printf 'CREATE TABLE users(id INTEGER PRIMARY KEY);\n' >migrations/2024-01-01-000000_users/up.sql
+	printf 'DROP TABLE users;\n' >migrations/2024-01-01-000000_users/down.sql
+	printf 'ALTER TABLE users ADD COLUMN email TEXT;\n' >migrations/2024-02-01-000000_email/up.sql
+	printf 'ALTER TABLE users DROP COLUMN email;\n' >migrations/2024-02-01-000000_email/down.sql
+	printf 'run_in_transaction = false\n' >migrations/2024-02-01-000000_email/metadata.toml
+}
+
+columns() {
+	sqlite3 app.db "SELECT group_concat(name, ' ') FROM pragma_table_info('users')"
+}
+
+@test "golang-migrate: a chain in version order (1, 2, 10), applied and reverted" {
+	golang
+	run -0 mig -d app.db status --porcelain
+	[ "$(printf '%s\n' "$output" | grep '^revision' | cut -f3 | tr '\n' ' ')" = "1_users 2_email 10_tags " ]
+	has "revision	pending	1_users	$(printf -- '-- mig:up\nCREATE TABLE users(id INTEGER PRIMARY KEY);\n-- mig:down\nDROP TABLE users;\n' | git hash-object --stdin)	migrations/1_users.up.sql"
+	run -0 mig -d app.db up
+	[ "$(columns)" = "id email" ]
+	run -0 mig -d app.db down 1_users
+	[ "$(columns)" = "id" ]
+	[ "$(sqlite3 app.db "SELECT count(*) FROM sqlite_schema WHERE name = 'tags'")" = 0 ]
+}
+
+@test "golang-migrate: an edited down file is a modified revision; errors name the real file and line" {
+	golang
+	mig -d app.db up -q
+	old=$(printf -- '-- mig:up\nCREATE TABLE tags(name TEXT);\n-- mig:down\nDROP TABLE tags;\n' | git hash-object --stdin)
+	printf 'SELECT 1;\nDROP TABLE nope;\n' >migrations/10_tags.down.sql
+	new=$(printf -- '-- mig:up\nCREATE TABLE tags(name TEXT);\n-- mig:down\nSELECT 1;\nDROP TABLE nope;\n' | git hash-object --stdin)
+	run -5 mig -d app.db up
+	has "mig-up: error: 10_tags was modified after it was applied (applied ${old:0:12}, file ${new:0:12})"
+	run -4 mig -d app.db down --from-files --no-backup
+	has "mig-down: error: 10_tags: migrations/10_tags.down.sql:2: no such table: nope"
+	# from the store, the down that was applied still works
+	run -0 mig -d app.db down --no-backup
+}
+
+@test "dbmate: markers, transaction:false, status, up and down" {
+	dbmate
+	run -0 mig -d app.db up
+	[ "$(columns)" = "id email" ]
+	run -0 mig -d app.db status
+	has "applied: 2 of 2"
+	run -0 mig -d app.db sqlshow --revision 20240201000000_email --down
+	has "ALTER TABLE users DROP COLUMN email;"
+	run -0 mig -d app.db down base
+	[ "$(sqlite3 app.db "SELECT count(*) FROM sqlite_schema WHERE name = 'users'")" = 0 ]
+	# transaction:false: recorded dirty while it runs, so a failure stays dirty
+	rev 20240301000000_bad $'-- migrate:up transaction:false\nCREATE TABLE nope(x);\nSELECT * FROM missing;\n-- migrate:down\nDROP TABLE nope;\n'
+	run -4 mig -d app.db up
+	run -1 mig -d app.db status --check
+	has "  20240301000000_bad did not finish: the database is dirty"
+}
+
+@test "goose: markers, NO TRANSACTION, StatementBegin/End, and the body from the store" {
+	goose
+	run -0 mig -d app.db up
+	[ "$(columns)" = "id email" ]
+	rm migrations/00002_email.sql
+	run -0 mig -d app.db status
+	[[ "$output" == *"00002_email"* ]]
+	run -0 mig -d app.db down
+	[ "$(columns)" = "id" ]
+}
+
+@test "diesel: directories of up.sql and down.sql, metadata.toml" {
+	diesel
+	run -0 mig -d app.db up
+	[ "$(columns)" = "id email" ]
+	[ "$(sqlite3 app.db "SELECT dirty FROM mig_revisions WHERE name = '2024-02-01-000000_email'")" = 0 ]
+	run -0 mig -d app.db status --porcelain
+	has "revision	applied	2024-02-01-000000_email	$(printf -- '-- mig:no-transaction\n-- mig:up\nALTER TABLE users ADD COLUMN email TEXT;\n-- mig:down\nALTER TABLE users DROP COLUMN email;\n' | git hash-object --stdin)	migrations/2024-02-01-000000_email/up.sql"
+	run -0 mig -d app.db down base
+	[ "$(sqlite3 app.db "SELECT count(*) FROM sqlite_schema WHERE name = 'users'")" = 0 ]
+}
+
+@test "mig new writes in the directory's own layout" {
+	golang
+	run -0 mig new tags2
+	[ "$output" = $'migrations/11_tags2.up.sql\nmigrations/11_tags2.down.sql' ]
+	[ -f migrations/11_tags2.up.sql ] && [ -f migrations/11_tags2.down.sql ]
+	rm -r migrations && mkdir migrations
+	dbmate
+	run -0 mig new more
+	[[ "$output" =~ ^migrations/[0-9]{14}_more\.sql$ ]]
+	grep -qx -- '-- migrate:up' "$output"
+	rm -r migrations && mkdir migrations
+	goose
+	run -0 mig new more
+	[ "$output" = migrations/00003_more.sql ]
+	grep -qx -- '-- +goose Up' "$output"
+	rm -r migrations && mkdir migrations
+	diesel
+	run -0 mig new more
+	[[ "${lines[0]}" =~ ^migrations/[0-9]{4}-[0-9]{2}-[0-9]{2}-[0-9]{6}_more/up\.sql$ ]]
+	[ -f "${lines[1]}" ]
+	run -0 mig -d app.db status --porcelain
+	[ "$(printf '%s\n' "$output" | grep -c '^revision')" = 3 ]
+}
+
+@test "fake --adopt reads dbmate's, golang-migrate's, goose's and diesel's bookkeeping" {
+	dbmate
+	sqlite3 app.db "CREATE TABLE users(id INTEGER PRIMARY KEY, email TEXT);
+		CREATE TABLE schema_migrations(version varchar(128) PRIMARY KEY);
+		INSERT INTO schema_migrations VALUES ('20240101000000'), ('20240201000000'), ('20231231000000');"
+	run -0 mig -d app.db fake --adopt
+	has "recording as applied: 20240101000000_users"
+	has "recording as applied: 20240201000000_email"
+	has "mig-fake: dbmate records version 20231231000000, which no revision here has"
+	run -0 mig -d app.db status --check
+	rm -rf migrations app.db* && mkdir migrations
+
+	golang
+	sqlite3 app.db "CREATE TABLE schema_migrations(version uint64, dirty bool); INSERT INTO schema_migrations VALUES (2, 0);"
+	run -0 mig -d app.db fake --adopt
+	[ "$(sqlite3 app.db "SELECT group_concat(name, ' ') FROM mig_revisions WHERE scope = 'app'")" = "1_users 2_email" ]
+	sqlite3 app.db "UPDATE schema_migrations SET version = 10, dirty = 1"
+	run -5 mig -d app.db fake --adopt
+	has "mig-fake: error: golang-migrate left version 10 dirty"
+	rm -rf migrations app.db* && mkdir migrations
+
+	goose
+	sqlite3 app.db "CREATE TABLE goose_db_version(id INTEGER PRIMARY KEY, version_id INTEGER, is_applied INTEGER);
+		INSERT INTO goose_db_version(version_id, is_applied) VALUES (0, 1), (1, 1), (2, 1), (2, 0);"
+	run -0 mig -d app.db fake --adopt
+	[ "$(sqlite3 app.db "SELECT group_concat(name, ' ') FROM mig_revisions WHERE scope = 'app'")" = "00001_users" ]
+	rm -rf migrations app.db* && mkdir migrations
+
+	diesel
+	sqlite3 app.db "CREATE TABLE __diesel_schema_migrations(version VARCHAR(50) PRIMARY KEY, run_on TIMESTAMP);
+		INSERT INTO __diesel_schema_migrations(version) VALUES ('20240101000000');"
+	run -0 mig -d app.db fake --adopt
+	[ "$(sqlite3 app.db "SELECT group_concat(name, ' ') FROM mig_revisions WHERE scope = 'app'")" = "2024-01-01-000000_users" ]
+	run -0 mig -d app.db log -n 1
+	[[ "$output" == *" ok: adopt 2024-01-01-000000_users ("* ]]
+}
+
+@test "fake --adopt: no other tool's table, mig's own layout, or used with a target, say so" {
+	dbmate
+	sqlite3 app.db "CREATE TABLE t(x)"
+	run -2 mig -d app.db fake --adopt
+	has "mig-fake: error: database 'app.db' has no dbmate bookkeeping (table schema_migrations): no such table: schema_migrations"
+	rm migrations/*
+	rev 0001_a $'-- mig:up\nCREATE TABLE a(x);\n'
+	run -2 mig -d app.db fake --adopt
+	has "mig-fake: error: the migrations are in mig's own layout: there is no other tool's bookkeeping to adopt"
+	run -2 mig -d app.db fake --adopt 0001
+	has "mig-fake: error: too many arguments"
+}
