@@ -170,7 +170,6 @@ int main(int argc, char **argv)
 	struct args a = { .prune = -1, .lock_timeout = -1 };
 	int rc = 0, modes;
 	const struct mig_opt opts[] = {
-		MIG_OPT_BOOL('q', "quiet", &a.quiet, "no progress"),
 		MIG_OPT_STRING('m', "message", &a.message, "MSG", "say what the snapshot is for"),
 		MIG_OPT_STRING('o', "output", &a.out, "FILE", "also write a gzip of the database image ('-': stdout)"),
 		MIG_OPT_BOOL(0, "list", &a.list, "list the snapshots, newest first"),
@@ -183,6 +182,7 @@ int main(int argc, char **argv)
 	};
 
 	argc = mig_cli_parse(argc, argv, opts, usage);
+	a.quiet = mig_globals.quiet;
 	modes = !!a.list + !!a.verify + (a.prune >= 0);
 	if (modes > 1)
 		mig_usage_error("--list, --verify and --prune cannot be used together");

@@ -10,9 +10,8 @@ int main(int argc, char **argv)
 {
 	struct mig_err err = MIG_ERR_INIT;
 	struct mig_run_opts o = { .lock_timeout = -1, .progress = stderr };
-	int quiet = 0, rc = 0;
+	int rc = 0;
 	const struct mig_opt opts[] = {
-		MIG_OPT_BOOL('q', "quiet", &quiet, "say nothing but errors"),
 		MIG_OPT_BOOL('n', "dry-run", &o.dry_run, "run it all in one transaction, then roll it back"),
 		MIG_OPT_BOOL(0, "no-backup", &o.no_backup, "take no snapshot of the database first"),
 		MIG_OPT_INT(0, "lock-timeout", &o.lock_timeout, "ms", "wait this long for another run (default 5000)"),
@@ -23,8 +22,9 @@ int main(int argc, char **argv)
 	argc = mig_cli_parse(argc, argv, opts, usage);
 	if (argc > 1)
 		mig_usage_error("too many arguments");
-	if (quiet)
+	if (mig_globals.quiet)
 		o.progress = NULL;
+	o.verbose = mig_globals.verbose;
 	if (mig_down(argc ? argv[0] : NULL, &o, &err) < 0)
 		rc = mig_report(&err);
 	mig_shutdown();

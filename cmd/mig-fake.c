@@ -17,10 +17,9 @@ int main(int argc, char **argv)
 	struct mig_err err = MIG_ERR_INIT;
 	struct mig_run_opts o = { .lock_timeout = -1, .progress = stderr };
 	const char *resolve = NULL, *rehash = NULL, *unapply = NULL, *arg;
-	int quiet = 0, adopt = 0, rc = 0;
+	int adopt = 0, rc = 0;
 	enum mig_fake_kind kind = MIG_FAKE_APPLY;
 	const struct mig_opt opts[] = {
-		MIG_OPT_BOOL('q', "quiet", &quiet, "say nothing but errors"),
 		MIG_OPT_STRING(0, "unapply", &unapply, "TARGET", "record revisions after TARGET as not applied"),
 		MIG_OPT_STRING(0, "resolve", &resolve, "applied|rolled-back",
 			       "say how a dirty revision ended, and clear the dirty state"),
@@ -53,8 +52,9 @@ int main(int argc, char **argv)
 		else
 			mig_usage_error("--resolve takes 'applied' or 'rolled-back', not '%s'", resolve);
 	}
-	if (quiet)
+	if (mig_globals.quiet)
 		o.progress = NULL;
+	o.verbose = mig_globals.verbose;
 	if (mig_fake(kind, arg, &o, &err) < 0)
 		rc = mig_report(&err);
 	mig_shutdown();

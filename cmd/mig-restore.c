@@ -21,9 +21,8 @@ int main(int argc, char **argv)
 	struct mig_store *store = NULL;
 	const char *in = NULL, *dbpath, *spec;
 	char id[41] = "", before[41] = "", subject[128];
-	int quiet = 0, no_backup = 0, lock_timeout = -1, timeout, fd = -1, rc = 0;
+	int quiet, no_backup = 0, lock_timeout = -1, timeout, fd = -1, rc = 0;
 	const struct mig_opt opts[] = {
-		MIG_OPT_BOOL('q', "quiet", &quiet, "say nothing but errors"),
 		MIG_OPT_STRING('i', "input", &in, "FILE", "restore a gzip of a database image ('-': stdin)"),
 		MIG_OPT_BOOL(0, "no-backup", &no_backup, "take no snapshot of the current state first"),
 		MIG_OPT_INT(0, "lock-timeout", &lock_timeout, "ms", "wait this long for another run (default 5000)"),
@@ -31,6 +30,7 @@ int main(int argc, char **argv)
 	};
 
 	argc = mig_cli_parse(argc, argv, opts, usage);
+	quiet = mig_globals.quiet;
 	if (argc > 1 || (argc && in))
 		mig_usage_error("unexpected argument '%s'", argv[in ? 0 : 1]);
 	spec = argc ? argv[0] : NULL;

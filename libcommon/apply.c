@@ -319,7 +319,8 @@ static int skip_in_dry_run(const struct mig_run_opts *o, const struct mig_rev *r
 {
 	if (!o->dry_run || !r->no_transaction)
 		return 0;
-	fprintf(stderr, "%s: skipping %s in a dry run: it runs outside a transaction\n", mig_prog, r->name);
+	if (o->progress)
+		fprintf(stderr, "%s: skipping %s in a dry run: it runs outside a transaction\n", mig_prog, r->name);
 	return 1;
 }
 
@@ -386,6 +387,8 @@ int mig_up(const char *spec, const struct mig_run_opts *o, struct mig_err *err)
 		say(o, "applying", r->name);
 		if ((rc = run_section(ctx->db, store, r, &r->up, 1, i == n - 1, schema, &ms[i], err)) < 0)
 			break;
+		if (o->verbose && o->progress)
+			fprintf(o->progress, "  %s took %lld ms\n", r->name, ms[i]);
 		done++;
 	}
 	rc = finish_run(ctx->db, store, o, "up", names, ids, ms, done, rc, schema, snapshot, err);
@@ -511,6 +514,8 @@ int mig_down(const char *spec, const struct mig_run_opts *o, struct mig_err *err
 		if ((rc = run_section(ctx->db, store, bodies[i], &bodies[i]->down, 0, i == n - 1, schema,
 				      &ms[i], err)) < 0)
 			break;
+		if (o->verbose && o->progress)
+			fprintf(o->progress, "  %s took %lld ms\n", bodies[i]->name, ms[i]);
 		done++;
 	}
 	rc = finish_run(ctx->db, store, o, "down", names, ids, ms, done, rc, schema, snapshot, err);
@@ -573,11 +578,11 @@ static int plan_adopt(const struct mig_state *st, struct mig_db *db, struct fake
 		if (want && !mig_state_applied(st, g->topo[i]))
 			(*items)[(*n)++] = (struct fake_item){ r->name, r->id, r, F_RECORD };
 	}
-	for (j = 0; j < f.nr; j++)
+	for (j = 0; j < f.nr && !mig_globals.quiet; j++)
 		if (!seen[j] && !(f.upto && !mig_layout_version_cmp(f.v[j], "0")))
 			fprintf(stderr, "%s: %s records version %s, which no revision here has\n", mig_prog,
 				mig_layout_name(g->style), f.v[j]);
-	if (!*n)
+	if (!*n && !mig_globals.quiet)
 		fprintf(stderr, "%s: nothing to adopt: %s records nothing that is not applied\n", mig_prog,
 			mig_layout_name(g->style));
 	free(seen);
@@ -623,7 +628,7 @@ static int plan_fake(const struct mig_state *st, struct mig_db *db, enum mig_fak
 				(*items)[(*n)++] = (struct fake_item){ a->name, a->id, NULL,
 					kind == MIG_FAKE_RESOLVE_APPLIED ? F_CLEAN : F_UNRECORD };
 		}
-		if (!*n)
+		if (!*n && !mig_globals.quiet)
 			fprintf(stderr, "%s: nothing is dirty\n", mig_prog);
 		break;
 	case MIG_FAKE_ADOPT:
@@ -639,7 +644,8 @@ static int plan_fake(const struct mig_state *st, struct mig_db *db, enum mig_fak
 		} else if (t.rev < 0) {
 			rc = mig_err_set(err, MIG_EUSAGE, "%s: its file is missing", t.name);
 		} else if (!strcmp(st->applied.v[t.rec].id, st->g->revs[t.rev]->id)) {
-			fprintf(stderr, "%s: %s is unchanged since it was applied\n", mig_prog, t.name);
+			if (!mig_globals.quiet)
+				fprintf(stderr, "%s: %s is unchanged since it was applied\n", mig_prog, t.name);
 		} else {
 			const struct mig_rev *r = st->g->revs[t.rev];
 

@@ -11,9 +11,9 @@
  * prints the error and usage to stderr and exits 2. --list-options (not
  * shown) prints the long options, for shell completion.
  *
- * The global options (-C, -d/--database, -m/--migrations, --store) are
- * accepted by every binary after its own, so an option of the command
- * wins a clash (mig-merge -m NAME).
+ * The global options (-C, -d/--database, -m/--migrations, --store, and
+ * -q/--quiet and -v/--verbose) are accepted by every binary after its
+ * own, so an option of the command wins a clash (mig-merge -m NAME).
  */
 enum mig_opt_type { MIG_OPT_END_, MIG_OPT_BOOL_, MIG_OPT_COUNT_, MIG_OPT_STRING_, MIG_OPT_INT_ };
 
@@ -37,6 +37,7 @@ struct mig_opt {
 /* What the global options said; NULL when not given. */
 struct mig_globals {
 	const char *database, *migrations, *store;
+	int quiet, verbose;	/* -q and -v, for commands that do not define their own */
 };
 
 extern struct mig_globals mig_globals;

@@ -150,3 +150,32 @@ load helper
 	has "--porcelain"
 	has "--database="
 }
+
+@test "-q and -v are taken by every command; -q keeps data and errors, -v says more" {
+	for c in $(mig --list-commands | grep -v '^help$'); do
+		mig "$c" --list-options | grep -qx -- --quiet || { echo "$c: no --quiet" >&2; return 1; }
+		mig "$c" --list-options | grep -qx -- --verbose || { echo "$c: no --verbose" >&2; return 1; }
+	done
+	rev 0001_a $'-- mig:up\nCREATE TABLE a(x);\n-- mig:down\nDROP TABLE a;\n'
+	run -0 --separate-stderr mig -d app.db up -v
+	[ "${stderr_lines[0]}" = "applying 0001_a" ]
+	[[ "${stderr_lines[1]}" =~ ^\ \ 0001_a\ took\ [0-9]+\ ms$ ]]
+	run -0 --separate-stderr mig -d app.db fake --resolve applied -q
+	[ -z "$stderr" ]
+	run -0 --separate-stderr mig -d app.db backup -q
+	[[ "$output" =~ ^[0-9a-f]{40}$ ]]
+	[ -z "$stderr" ]
+	run -2 --separate-stderr mig -d app.db restore -q nope
+	[ "$stderr" = "mig-restore: error: 'nope' is no snapshot id: give 4 to 40 hex digits" ]
+}
+
+@test "colour only on a terminal, and never with NO_COLOR" {
+	command -v script >/dev/null || skip "no script(1) for a terminal"
+	rev 0001_a $'-- mig:up\nCREATE TABLE a(x);\n'
+	run -0 mig -d app.db status
+	[[ "$output" != *$'\e['* ]]
+	run script -qec "mig -d app.db status" /dev/null
+	[[ "$output" == *$'\e['* ]]
+	NO_COLOR=1 run script -qec "mig -d app.db status" /dev/null
+	[[ "$output" != *$'\e['* ]]
+}
