@@ -2,44 +2,29 @@
 # (mig --list-commands, mig CMD --list-options), revisions from
 # 'mig status --list-revisions', snapshots from 'mig backup --list --porcelain'.
 
-# the global options given before the command
-function __mig_globals
+# the global options given before the command (with --globals), or the
+# command, if one was given
+function __mig_words
     set -l words (commandline -opc)
     set -e words[1]
     while set -q words[1]
         switch $words[1]
             case -C -d --database -m --migrations --store
-                printf '%s\n' $words[1..2]
+                contains -- --globals $argv; and printf '%s\n' $words[1..2]
                 set -e words[1..2]
             case '-*'
-                echo $words[1]
+                contains -- --globals $argv; and echo $words[1]
                 set -e words[1]
             case '*'
+                contains -- --globals $argv; or echo $words[1]
                 return 0
         end
     end
-end
-
-# the command, if one was given
-function __mig_command
-    set -l words (commandline -opc)
-    set -e words[1]
-    while set -q words[1]
-        switch $words[1]
-            case -C -d --database -m --migrations --store
-                set -e words[1..2]
-            case '-*'
-                set -e words[1]
-            case '*'
-                echo $words[1]
-                return 0
-        end
-    end
-    return 1
+    contains -- --globals $argv
 end
 
 function __mig_complete
-    set -l cmd (__mig_command)
+    set -l cmd (__mig_words)
     or begin
         mig --list-commands 2>/dev/null
         return
@@ -55,7 +40,7 @@ function __mig_complete
         mig $cmd --list-options 2>/dev/null | string replace -r '=$' ''
         return
     end
-    set -l g (__mig_globals)
+    set -l g (__mig_words --globals)
     switch $cmd
         case up down sqlshow fake merge
             mig $g status --list-revisions 2>/dev/null

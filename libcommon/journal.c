@@ -81,6 +81,16 @@ struct show {
 	size_t n;
 };
 
+/* ,"key":"value", or null when there is none */
+static void json_field(struct mig_buf *o, const char *key, const char *value)
+{
+	mig_buf_addf(o, ",\"%s\":", key);
+	if (value)
+		mig_buf_add_json(o, value);
+	else
+		mig_buf_adds(o, "null");
+}
+
 static int show_one(const struct mig_journal_entry *e, void *data)
 {
 	struct show *sh = data;
@@ -125,21 +135,9 @@ static int show_one(const struct mig_journal_entry *e, void *data)
 	mig_buf_add_json(o, op.result);
 	mig_buf_adds(o, ",\"user\":");
 	mig_buf_add_json(o, e->email);
-	mig_buf_adds(o, ",\"schema\":");
-	if (op.schema)
-		mig_buf_add_json(o, op.schema);
-	else
-		mig_buf_adds(o, "null");
-	mig_buf_adds(o, ",\"snapshot\":");
-	if (op.snapshot)
-		mig_buf_add_json(o, op.snapshot);
-	else
-		mig_buf_adds(o, "null");
-	mig_buf_adds(o, ",\"before\":");
-	if (op.before)
-		mig_buf_add_json(o, op.before);
-	else
-		mig_buf_adds(o, "null");
+	json_field(o, "schema", op.schema);
+	json_field(o, "snapshot", op.snapshot);
+	json_field(o, "before", op.before);
 	mig_buf_adds(o, ",\"revisions\":[");
 	for (i = 0; i < op.nrevs; i++) {
 		mig_buf_adds(o, i ? ",{\"name\":" : "{\"name\":");

@@ -364,7 +364,7 @@ struct taker {
 	struct chunk_ref *res;
 	unsigned char *set;
 	size_t nres;
-	uint64_t stored, next;
+	uint64_t stored;
 	const struct chunk_ref *known;	/* the newest snapshot's, by hash */
 	size_t nknown;
 	const struct chunk_ref *prev;	/* the newest snapshot's, in order */
@@ -377,7 +377,6 @@ struct taker {
 	pthread_t th[MAX_THREADS];
 	size_t nth;
 	struct progress prog;
-	uint64_t total;
 };
 
 static int by_hash(const void *a, const void *b)
@@ -650,7 +649,6 @@ static int taker_chunk(void *data, uint64_t index, const unsigned char *buf, siz
 {
 	struct taker *t = data;
 	unsigned char *b;
-	int rc = 0;
 
 	pthread_mutex_lock(&t->mu);
 	if (!t->nth && !t->failed) {
@@ -669,11 +667,9 @@ static int taker_chunk(void *data, uint64_t index, const unsigned char *buf, siz
 	pthread_mutex_lock(&t->mu);
 	t->q[(t->qhead + t->qn) % t->nbufs] = (struct job){ index, len, b };
 	t->qn++;
-	if (index + 1 > t->next)
-		t->next = index + 1;
 	pthread_cond_signal(&t->work);
 	pthread_mutex_unlock(&t->mu);
-	return rc;
+	return 0;
 }
 
 static void taker_progress(void *data, uint64_t done, uint64_t total)
@@ -1067,7 +1063,6 @@ struct reader {
 	unsigned char *zero, *extra;	/* chunk 0, kept; a chunk read out of order */
 	size_t extra_index;
 	struct progress prog;
-	uint64_t served;
 };
 
 static size_t chunk_len(const struct manifest *m, size_t i)
