@@ -174,3 +174,22 @@ columns() {
 	run -2 mig -d app.db fake --adopt 0001
 	has "mig-fake: error: too many arguments"
 }
+
+@test "layouts' own mistakes name the file and line" {
+	printf 'DROP TABLE users;\n' >migrations/1_users.down.sql
+	run -3 mig -d app.db status
+	has "mig-status: error: migrations/1_users.down.sql: no up file beside it"
+	rm migrations/*
+	rev 20240101000000_a $'-- migrate:up\nCREATE TABLE a(x);\n-- migrate:sideways\n'
+	run -3 mig -d app.db status
+	has "mig-status: error: migrations/20240101000000_a.sql:3: unknown marker '-- migrate:sideways'"
+	rev 20240101000000_a $'-- migrate:up\nCREATE TABLE a(x);\n-- migrate:up\n'
+	run -3 mig -d app.db status
+	has "mig-status: error: migrations/20240101000000_a.sql:3: second '-- migrate:up' (the first is on line 1)"
+	rev 20240101000000_a $'CREATE TABLE a(x);\n-- migrate:up\n'
+	run -3 mig -d app.db status
+	has "mig-status: error: migrations/20240101000000_a.sql:1: SQL before '-- migrate:up' on line 2"
+	rev 20240101000000_a $'-- migrate:up\nCREATE TABLE a(x);\n'
+	run -2 mig -d app.db fake --adopt
+	has "mig-fake: error: there is no database to adopt"
+}

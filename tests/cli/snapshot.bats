@@ -430,3 +430,42 @@ EOF
 	[[ "$output" == *"mig-backup: error: refusing to write a compressed image to a terminal"* ]]
 	[ ! -e app.db.mig ]
 }
+
+@test "backup waits for a writer, then exits 6; -o to a place it cannot write exits 6 and leaves nothing" {
+	data
+	python3 - <<'PY'
+import sqlite3, subprocess
+c = sqlite3.connect("app.db", isolation_level=None)
+c.execute("BEGIN EXCLUSIVE")
+r = subprocess.run(["mig", "-d", "app.db", "backup", "--lock-timeout", "200"], capture_output=True, text=True)
+assert r.returncode == 6, r
+assert r.stderr == "mig-backup: error: cannot snapshot 'app.db': the database stayed locked for 200 ms\n", r.stderr
+c.execute("ROLLBACK")
+PY
+	[ -z "$(mig -d app.db backup --list)" ]
+	run -6 mig -d app.db backup -o missing/dir/image.gz
+	has "mig-backup: error: cannot create 'missing/dir/image.gz': No such file or directory"
+	[ -z "$(mig -d app.db backup --list)" ]
+}
+
+@test "restore into a WAL database of another page size is refused, and changes nothing" {
+	sqlite3 small.db "PRAGMA page_size = 1024; CREATE TABLE t(x); INSERT INTO t VALUES (1);"
+	mig -d small.db backup -q -o small.gz >/dev/null
+	data
+	sqlite3 app.db "PRAGMA journal_mode = WAL" >/dev/null
+	sum=$(dump)
+	run -6 mig -d app.db restore --no-backup -i small.gz
+	has "mig-restore: error: cannot restore 'app.db': it is read-only, or in WAL mode with another page size than the snapshot's"
+	[ "$(dump)" = "$sum" ]
+}
+
+@test "a snapshot whose manifest is gone is named as damaged" {
+	data
+	id=$(mig -d app.db backup)
+	m=$(git --git-dir=app.db.mig rev-parse "$id:manifest")
+	rm -f "app.db.mig/objects/${m:0:2}/${m:2}"
+	run -6 mig -d app.db backup --verify "$id"
+	[[ "${lines[0]}" == "mig-backup: error: snapshot ${id:0:12} is damaged: cannot read its manifest: "* ]]
+	run -6 mig -d app.db restore "$id"
+	[[ "${lines[0]}" == "mig-restore: error: snapshot ${id:0:12} is damaged: cannot read its manifest: "* ]]
+}
