@@ -349,6 +349,24 @@ static int finish_run(struct mig_db *db, struct mig_store *store, const struct m
 	return rc;
 }
 
+/* Every body a run applies goes into the store before the first runs. */
+static int store_bodies(struct mig_store *store, const struct mig_graph *g, const size_t *plan, size_t n,
+			struct mig_err *err)
+{
+	const char **data = mig_xcalloc(n + 1, sizeof(*data));
+	size_t *len = mig_xcalloc(n + 1, sizeof(*len)), i;
+	int rc;
+
+	for (i = 0; i < n; i++) {
+		data[i] = g->revs[plan[i]]->data;
+		len[i] = g->revs[plan[i]]->len;
+	}
+	rc = mig_store_put_all(store, data, len, n, err);
+	free(data);
+	free(len);
+	return rc;
+}
+
 int mig_up(const char *spec, const struct mig_run_opts *o, struct mig_err *err)
 {
 	struct mig_ctx *ctx = NULL;
@@ -374,16 +392,15 @@ int mig_up(const char *spec, const struct mig_run_opts *o, struct mig_err *err)
 	names = mig_xcalloc(n + 1, sizeof(*names));
 	ids = mig_xcalloc(n + 1, sizeof(*ids));
 	ms = mig_xcalloc(n + 1, sizeof(*ms));
+	if (!o->dry_run && (rc = store_bodies(store, ctx->st.g, plan, n, err)) < 0)
+		goto out;
 	for (i = 0; i < n; i++) {
 		const struct mig_rev *r = ctx->st.g->revs[plan[i]];
-		char id[41];
 
 		names[i] = r->name;
 		ids[i] = r->id;
 		if (skip_in_dry_run(o, r))
 			continue;
-		if (!o->dry_run && (rc = mig_store_put(store, r->data, r->len, id, err)) < 0)
-			break;
 		say(o, "applying", r->name);
 		if ((rc = run_section(ctx->db, store, r, &r->up, 1, i == n - 1, schema, &ms[i], err)) < 0)
 			break;

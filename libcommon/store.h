@@ -22,6 +22,10 @@ void mig_store_close(struct mig_store *s);
 /* Write bytes as a blob; id (41 bytes) gets its hex id. */
 int mig_store_put(struct mig_store *s, const void *data, size_t len, char id[41], struct mig_err *err);
 
+/* Write many blobs: those the store lacks, as one pack. */
+int mig_store_put_all(struct mig_store *s, const char *const *data, const size_t *len, size_t n,
+		      struct mig_err *err);
+
 /* Read the blob with this hex id into b. MIG_EENV when it is not there. */
 int mig_store_get(struct mig_store *s, const char *id, struct mig_buf *b, struct mig_err *err);
 
