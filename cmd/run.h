@@ -1,0 +1,30 @@
+/*
+ * The main of mig-up and mig-down, which differ in their usage, one
+ * option and the run they make.
+ */
+#include "apply.h"
+#include "cli.h"
+
+static int run_main(int argc, char **argv, const char *const *usage, struct mig_run_opts *o,
+		    struct mig_opt own, int (*run)(const char *, const struct mig_run_opts *, struct mig_err *))
+{
+	struct mig_err err = MIG_ERR_INIT;
+	int rc = 0;
+	const struct mig_opt opts[] = {
+		MIG_OPT_BOOL('n', "dry-run", &o->dry_run, "run it all in one transaction, then roll it back"),
+		MIG_OPT_BOOL(0, "no-backup", &o->no_backup, "take no snapshot of the database first"),
+		MIG_OPT_INT(0, "lock-timeout", &o->lock_timeout, "ms", "wait this long for another run (default 5000)"),
+		own,
+		MIG_OPT_END(),
+	};
+
+	argc = mig_cli_parse(argc, argv, opts, usage);
+	if (argc > 1)
+		mig_usage_error("too many arguments");
+	o->progress = mig_globals.quiet ? NULL : stderr;
+	o->verbose = mig_globals.verbose;
+	if (run(argc ? argv[0] : NULL, o, &err) < 0)
+		rc = mig_report(&err);
+	mig_shutdown();
+	return mig_close_stdout(rc);
+}
