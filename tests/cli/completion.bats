@@ -78,11 +78,11 @@ project() {
 @test "fish: commands, options and revisions" {
 	command -v fish >/dev/null || skip "fish is not installed"
 	project
-	run -0 fish -c "source '$TOP/completions/mig.fish'; complete -C'mig sta'"
+	run -0 --separate-stderr fish -c "source '$TOP/completions/mig.fish'; complete -C'mig sta'"
 	[ "$output" = status ]
-	run -0 fish -c "source '$TOP/completions/mig.fish'; complete -C'mig up --dr'"
+	run -0 --separate-stderr fish -c "source '$TOP/completions/mig.fish'; complete -C'mig up --dr'"
 	[ "$output" = "--dry-run" ]
-	run -0 fish -c "source '$TOP/completions/mig.fish'; complete -C'mig down 0001'"
+	run -0 --separate-stderr fish -c "source '$TOP/completions/mig.fish'; complete -C'mig down 0001'"
 	[ "$output" = 0001_users ]
 }
 

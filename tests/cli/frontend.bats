@@ -15,12 +15,13 @@ load helper
 }
 
 @test "mig help CMD and CMD --help show the manual; -h the usage" {
-	run -0 mig help status
+	# (stderr apart: man may warn about the locale)
+	run -0 --separate-stderr mig help status
 	[[ "${lines[0]}" == "MIG-STATUS(1)"* ]]
 	has "NAME"
-	run -0 mig status --help
+	run -0 --separate-stderr mig status --help
 	[[ "${lines[0]}" == "MIG-STATUS(1)"* ]]
-	run -0 mig-backup --help
+	run -0 --separate-stderr mig-backup --help
 	[[ "${lines[0]}" == "MIG-BACKUP(1)"* ]]
 	run -0 mig status -h
 	[[ "${lines[0]}" == "usage: mig status"* ]]
@@ -34,7 +35,7 @@ load helper
 			grep -qx ".Sh $s" "$f" || { echo "$f has no $s" >&2; return 1; }
 		done
 	done
-	run -0 man -l "$TOP/man/mig.7"
+	run -0 --separate-stderr man -l "$TOP/man/mig.7"
 	has "     Wherever a command takes a revision:"
 }
 
@@ -48,7 +49,7 @@ load helper
 	[ "$(root/usr/bin/mig --exec-path)" = "$PWD/root/usr/bin" ]
 	rev 0001_a $'-- mig:up\nCREATE TABLE a(x);\n'
 	run -0 root/usr/bin/mig -d app.db up
-	run -0 root/usr/bin/mig up --help
+	run -0 --separate-stderr root/usr/bin/mig up --help
 	[[ "${lines[0]}" == "MIG-UP(1)"* ]]
 }
 
