@@ -108,17 +108,50 @@ static int file_caps(sqlite3_file *f)
 	return 0;
 }
 
-static void vfs_init(sqlite3_vfs *v, char *name, size_t namesz, const char *kind, void *app, int szfile,
-		     int (*open)(sqlite3_vfs *, const char *, sqlite3_file *, int, int *))
+/*
+ * What the sink and the source begin with: the VFS SQLite sees, its
+ * name, and the methods of its one file, the main database.
+ */
+struct our_vfs {
+	sqlite3_vfs vfs;
+	char name[64];
+	const sqlite3_io_methods *methods;
+};
+
+struct our_file {
+	sqlite3_file base;
+	void *owner;		/* the struct sink or struct source */
+};
+
+static int our_open(sqlite3_vfs *v, const char *name, sqlite3_file *f, int flags, int *outflags)
 {
-	snprintf(name, namesz, "mig-%s-%p", kind, app);
+	struct our_vfs *o = v->pAppData;
+
+	(void)name;
+	f->pMethods = NULL;
+	if (!(flags & SQLITE_OPEN_MAIN_DB))
+		return SQLITE_CANTOPEN;
+	((struct our_file *)f)->owner = o;
+	f->pMethods = o->methods;
+	if (outflags)
+		*outflags = flags;
+	return SQLITE_OK;
+}
+
+/* Register o (the head of a sink or source) as a VFS of its own name. */
+static int vfs_register(struct our_vfs *o, const char *kind, const sqlite3_io_methods *methods)
+{
+	sqlite3_vfs *v = &o->vfs;
+
+	snprintf(o->name, sizeof(o->name), "mig-%s-%p", kind, (void *)o);
+	o->methods = methods;
 	memset(v, 0, sizeof(*v));
 	v->iVersion = 1;
-	v->szOsFile = szfile;
+	v->szOsFile = (int)sizeof(struct our_file);
 	v->mxPathname = 512;
-	v->zName = name;
-	v->pAppData = app;
-	v->xOpen = open;
+	v->zName = o->name;
+	v->pAppData = o;
+	v->xOpen = our_open;
 	v->xDelete = no_delete;
 	v->xAccess = no_access;
 	v->xFullPathname = same_pathname;
@@ -126,6 +159,7 @@ static void vfs_init(sqlite3_vfs *v, char *name, size_t namesz, const char *kind
 	v->xSleep = base_sleep;
 	v->xCurrentTime = base_time;
 	v->xGetLastError = base_last_error;
+	return sqlite3_vfs_register(v, 0) == SQLITE_OK ? 0 : -1;
 }
 
 /*
@@ -142,8 +176,7 @@ struct open_chunk {
 };
 
 struct sink {
-	sqlite3_vfs vfs;
-	char name[64];
+	struct our_vfs head;	/* first: what the VFS's pAppData points to */
 	const struct mig_image_sink *out;
 	struct open_chunk *open;
 	size_t nopen, alloc;
@@ -153,14 +186,9 @@ struct sink {
 	int failed;
 };
 
-struct sink_file {
-	sqlite3_file base;
-	struct sink *s;
-};
-
 static struct sink *sink_of(sqlite3_file *f)
 {
-	return ((struct sink_file *)f)->s;
+	return ((struct our_file *)f)->owner;
 }
 
 static int hand_on(struct sink *s, size_t slot, size_t len)
@@ -274,19 +302,6 @@ static const sqlite3_io_methods sink_methods = {
 	NULL, NULL, NULL, NULL, NULL, NULL,
 };
 
-static int sink_open(sqlite3_vfs *v, const char *name, sqlite3_file *f, int flags, int *outflags)
-{
-	(void)name;
-	f->pMethods = NULL;
-	if (!(flags & SQLITE_OPEN_MAIN_DB))
-		return SQLITE_CANTOPEN;
-	((struct sink_file *)f)->s = v->pAppData;
-	f->pMethods = &sink_methods;
-	if (outflags)
-		*outflags = flags;
-	return SQLITE_OK;
-}
-
 /* Hand on what is still open, in order: chunk 0, the tail, any hole. */
 static int sink_finish(struct sink *s)
 {
@@ -332,15 +347,14 @@ int mig_image_read(const char *path, int timeout_ms, const struct mig_image_sink
 	if (stat(path, &sb) < 0)
 		return mig_err_errno(err, MIG_EENV, "cannot read database '%s'", path);
 	s.total = (uint64_t)sb.st_size;
-	vfs_init(&s.vfs, s.name, sizeof(s.name), "sink", &s, (int)sizeof(struct sink_file), sink_open);
-	if (sqlite3_vfs_register(&s.vfs, 0) != SQLITE_OK)
+	if (vfs_register(&s.head, "sink", &sink_methods) < 0)
 		return mig_err_set(err, MIG_EENV, "cannot register the snapshot sink");
 	if (sqlite3_open_v2(path, &src, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
 		rc = sqlite_fail(err, src, "cannot open database", path);
 		goto out;
 	}
 	sqlite3_busy_timeout(src, timeout_ms);
-	if (sqlite3_open_v2("image", &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, s.name) != SQLITE_OK ||
+	if (sqlite3_open_v2("image", &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, s.head.name) != SQLITE_OK ||
 	    sqlite3_exec(dst, "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; "
 			 "PRAGMA locking_mode=EXCLUSIVE; PRAGMA cache_size=-1024", NULL, NULL, NULL) != SQLITE_OK) {
 		rc = sqlite_fail(err, dst, "cannot snapshot", path);
@@ -375,7 +389,7 @@ out:
 	sqlite3_finalize(st);
 	sqlite3_close(dst);
 	sqlite3_close(src);
-	sqlite3_vfs_unregister(&s.vfs);
+	sqlite3_vfs_unregister(&s.head.vfs);
 	for (i = 0; i < s.nopen; i++)
 		free(s.open[i].buf);
 	free(s.open);
@@ -385,21 +399,15 @@ out:
 
 /* The source: an image served by the caller's read callback. */
 struct source {
-	sqlite3_vfs vfs;
-	char name[64];
+	struct our_vfs head;	/* first: what the VFS's pAppData points to */
 	const struct mig_image_source *in;
 	struct mig_err err;
 	int failed;
 };
 
-struct source_file {
-	sqlite3_file base;
-	struct source *s;
-};
-
 static struct source *source_of(sqlite3_file *f)
 {
-	return ((struct source_file *)f)->s;
+	return ((struct our_file *)f)->owner;
 }
 
 static int source_read(sqlite3_file *f, void *buf, int amt, sqlite3_int64 off)
@@ -448,19 +456,6 @@ static const sqlite3_io_methods source_methods = {
 	NULL, NULL, NULL, NULL, NULL, NULL,
 };
 
-static int source_open(sqlite3_vfs *v, const char *name, sqlite3_file *f, int flags, int *outflags)
-{
-	(void)name;
-	f->pMethods = NULL;
-	if (!(flags & SQLITE_OPEN_MAIN_DB))
-		return SQLITE_CANTOPEN;
-	((struct source_file *)f)->s = v->pAppData;
-	f->pMethods = &source_methods;
-	if (outflags)
-		*outflags = SQLITE_OPEN_READONLY;
-	return SQLITE_OK;
-}
-
 int mig_image_write(const char *path, int timeout_ms, const struct mig_image_source *in,
 		    struct mig_err *err)
 {
@@ -471,11 +466,10 @@ int mig_image_write(const char *path, int timeout_ms, const struct mig_image_sou
 
 	memset(&s, 0, sizeof(s));
 	s.in = in;
-	vfs_init(&s.vfs, s.name, sizeof(s.name), "source", &s, (int)sizeof(struct source_file), source_open);
-	if (sqlite3_vfs_register(&s.vfs, 0) != SQLITE_OK)
+	if (vfs_register(&s.head, "source", &source_methods) < 0)
 		return mig_err_set(err, MIG_EENV, "cannot register the snapshot source");
 	if (sqlite3_open_v2("file:image?immutable=1", &src, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI,
-			    s.name) != SQLITE_OK) {
+			    s.head.name) != SQLITE_OK) {
 		rc = sqlite_fail(err, src, "cannot read the image for", path);
 		goto out;
 	}
@@ -508,6 +502,6 @@ int mig_image_write(const char *path, int timeout_ms, const struct mig_image_sou
 out:
 	sqlite3_close(dst);
 	sqlite3_close(src);
-	sqlite3_vfs_unregister(&s.vfs);
+	sqlite3_vfs_unregister(&s.head.vfs);
 	return rc;
 }
