@@ -94,8 +94,8 @@ static void show_manual(void)
 			snprintf(page, sizeof(page), "%s/../man/%s.1", self, mig_prog);
 			if (access(page, R_OK) < 0)
 				snprintf(page, sizeof(page), "%s/../share/man/man1/%s.1", self, mig_prog);
-			if (access(page, R_OK) == 0 && system("command -v man >/dev/null 2>&1") == 0)
-				execlp("man", "man", "-l", page, (char *)NULL);
+			if (access(page, R_OK) == 0)
+				execlp("man", "man", "-l", page, (char *)NULL);	/* returns without man(1) */
 		}
 	}
 	cmd = mig_xasprintf("man -w %s >/dev/null 2>&1", mig_prog);

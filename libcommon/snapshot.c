@@ -1402,7 +1402,8 @@ int mig_snapshot_restore(struct mig_store *s, const char *id, const char *path, 
 	struct mig_image_source src;
 	int rc;
 
-	if ((rc = mig_snapshot_check(s, id, err)) < 0 || (rc = manifest_load(&m, s, id, err)) < 0)
+	/* every chunk is checked as it is read: damage rolls the write back */
+	if ((rc = manifest_load(&m, s, id, err)) < 0)
 		return rc;
 	if ((rc = reader_start(&r, &m, s, progress, "restore", err)) == 0) {
 		src = (struct mig_image_source){ m.size, reader_read, &r };

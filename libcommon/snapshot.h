@@ -78,7 +78,10 @@ int mig_snapshot_check(struct mig_store *s, const char *id, struct mig_err *err)
 
 /*
  * Replace the database at path with snapshot id, checking every chunk as
- * it is read; on damage nothing is written. The caller holds the lock.
+ * it is read; on damage nothing is written. The caller holds the lock,
+ * and calls mig_snapshot_check first to refuse a snapshot with missing
+ * chunks before it does anything else (such as a snapshot of the
+ * current state).
  */
 int mig_snapshot_restore(struct mig_store *s, const char *id, const char *path, int timeout_ms,
 			 int progress, struct mig_err *err);
