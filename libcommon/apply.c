@@ -694,9 +694,9 @@ int mig_fake(enum mig_fake_kind kind, const char *arg, const struct mig_run_opts
 	struct mig_ctx *ctx = NULL;
 	struct mig_store *store = NULL;
 	struct fake_item *items = NULL;
-	const char **names = NULL, **ids = NULL;
+	const char **names = NULL, **ids = NULL, **data = NULL;
 	char schema[41] = "";
-	size_t n = 0, i;
+	size_t n = 0, i, nbodies = 0, *len = NULL;
 	int rc;
 
 	if ((rc = mig_ctx_open(&ctx, MIG_CTX_READ, err)) < 0 ||
@@ -709,14 +709,19 @@ int mig_fake(enum mig_fake_kind kind, const char *arg, const struct mig_run_opts
 		goto out;
 	names = mig_xcalloc(n + 1, sizeof(*names));
 	ids = mig_xcalloc(n + 1, sizeof(*ids));
+	data = mig_xcalloc(n + 1, sizeof(*data));
+	len = mig_xcalloc(n + 1, sizeof(*len));
 	for (i = 0; i < n; i++) {
-		char id[41];
-
 		names[i] = items[i].name;
 		ids[i] = items[i].id;
-		if (items[i].body && (rc = mig_store_put(store, items[i].body->data, items[i].body->len, id, err)) < 0)
-			goto out;
+		if (items[i].body) {
+			data[nbodies] = items[i].body->data;
+			len[nbodies++] = items[i].body->len;
+		}
 	}
+	/* a baseline of a thousand revisions is one pack, as a run is */
+	if ((rc = mig_store_put_all(store, data, len, nbodies, err)) < 0)
+		goto out;
 	/* everything a fake records, it records at once */
 	if ((rc = mig_db_begin(ctx->db, err)) < 0)
 		goto out;
@@ -749,6 +754,8 @@ int mig_fake(enum mig_fake_kind kind, const char *arg, const struct mig_run_opts
 out:
 	free(names);
 	free(ids);
+	free(data);
+	free(len);
 	free(items);
 	mig_ctx_close(ctx);
 	mig_store_close(store);

@@ -469,3 +469,14 @@ PY
 	run -6 mig -d app.db restore "$id"
 	[[ "${lines[0]}" == "mig-restore: error: snapshot ${id:0:12} is damaged: cannot read its manifest: "* ]]
 }
+
+@test "verify of an id without a store, and an image of no whole number of pages, exit with the fault named" {
+	data
+	run -2 mig -d app.db backup --verify abcd
+	has "mig-backup: error: no snapshot 'abcd': store 'app.db.mig' does not exist"
+	head -c 5000 app.db | gzip >part.gz
+	sum=$(sha1sum <app.db)
+	run -6 mig -d app.db restore -i part.gz
+	has "mig-restore: error: 'part.gz' does not hold an SQLite database: 5000 bytes is no whole number of pages"
+	[ "$(sha1sum <app.db)" = "$sum" ]
+}
