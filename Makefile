@@ -33,7 +33,9 @@ build/bookkeeping.c: tools/embed.sh $(wildcard migrations/*.sql) | build
 build/bookkeeping.o: build/bookkeeping.c
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
+# made anew, so an object whose source is gone does not linger in it
 build/libcommon.a: $(LIB_OBJ)
+	rm -f $@
 	$(AR) rcs $@ $^
 
 build/cmd-%.o: cmd/%.c | build

@@ -14,7 +14,7 @@ static int list_revisions(struct mig_err *err)
 	size_t i;
 	int rc;
 
-	if ((rc = mig_ctx_open(&ctx, MIG_CTX_READ, err)) == MIG_EUSAGE)
+	if ((rc = mig_ctx_open(&ctx, MIG_CTX_READ | MIG_CTX_CACHE, err)) == MIG_EUSAGE)
 		rc = mig_ctx_open(&ctx, MIG_CTX_FILES, err);
 	if (rc < 0)
 		return rc;
@@ -62,7 +62,7 @@ int main(int argc, char **argv)
 		fmt = MIG_FMT_PORCELAIN;
 	else if (json)
 		fmt = MIG_FMT_JSON;
-	if (mig_ctx_open(&ctx, MIG_CTX_READ | MIG_CTX_SCHEMA, &err) < 0) {
+	if (mig_ctx_open(&ctx, MIG_CTX_READ | MIG_CTX_SCHEMA | MIG_CTX_CACHE, &err) < 0) {
 		rc = mig_report(&err);
 		goto out;
 	}

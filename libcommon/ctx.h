@@ -26,6 +26,8 @@ enum {
 				   database is an empty one in memory */
 	MIG_CTX_SCHEMA = 16,	/* or'ed in: read the live schema to compare it with the
 				   one recorded after the last run (st.live_hash) */
+	MIG_CTX_CACHE = 32,	/* or'ed in: take unchanged revision files from the store's
+				   cache (cache.h); they have no data or sections */
 };
 
 int mig_ctx_open(struct mig_ctx **out, int mode, struct mig_err *err);

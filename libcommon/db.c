@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sqlite3.h>
+#include <xxhash.h>
 
 #include "db.h"
 #include "diagnose.h"
@@ -353,6 +354,35 @@ int mig_db_schema(struct mig_db *db, struct mig_buf *out, struct mig_err *err)
 	if (rc != SQLITE_DONE)
 		return db_error(db, MIG_EENV, "cannot read the schema of", err);
 	return 0;
+}
+
+int mig_db_schema_key(struct mig_db *db, char out[33], struct mig_err *err)
+{
+	XXH3_state_t *h = XXH3_createState();
+	XXH128_canonical_t c;
+	sqlite3_stmt *st = NULL;
+	int rc, i;
+
+	if (!h)
+		abort();
+	XXH3_128bits_reset(h);
+	if (sqlite3_prepare_v2(db->h, "SELECT type, name, sql FROM sqlite_schema", -1, &st, NULL) != SQLITE_OK) {
+		XXH3_freeState(h);
+		return db_error(db, MIG_EENV, "cannot read the schema of", err);
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		for (i = 0; i < 3; i++) {
+			const unsigned char *v = sqlite3_column_text(st, i);
+
+			/* each value with its NUL, so that no two rows run together alike */
+			XXH3_128bits_update(h, v ? v : (const unsigned char *)"\1", (size_t)sqlite3_column_bytes(st, i) + 1);
+		}
+	sqlite3_finalize(st);
+	XXH128_canonicalFromHash(&c, XXH3_128bits_digest(h));
+	XXH3_freeState(h);
+	for (i = 0; i < 16; i++)
+		sprintf(out + 2 * i, "%02x", c.digest[i]);
+	return rc == SQLITE_DONE ? 0 : db_error(db, MIG_EENV, "cannot read the schema of", err);
 }
 
 int mig_db_set_schema_hash(struct mig_db *db, const char *hash, struct mig_err *err)

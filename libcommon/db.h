@@ -89,6 +89,14 @@ int mig_db_update(struct mig_db *db, const char *scope, const char *name, const 
  */
 int mig_db_schema(struct mig_db *db, struct mig_buf *out, struct mig_err *err);
 
+/*
+ * A cheap fingerprint of the whole schema as stored (32 hex digits): the
+ * XXH3-128 of every row of sqlite_schema, unnormalized, in storage order.
+ * Equal keys mean an equal schema hash; a different key may not mean a
+ * different hash.
+ */
+int mig_db_schema_key(struct mig_db *db, char out[33], struct mig_err *err);
+
 /* Record hash as the schema after the last applied revision. */
 int mig_db_set_schema_hash(struct mig_db *db, const char *hash, struct mig_err *err);
 

@@ -3,9 +3,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "graph.h"
 #include "layout.h"
+#include "cache.h"
 #include "util.h"
 
 static int cmp_rev(const void *a, const void *b)
@@ -209,10 +211,31 @@ static int is_revision_file(const char *dir, const char *name)
 	return name[0] != '.' && n > 4 && !strcmp(name + n - 4, ".sql");
 }
 
-int mig_graph_load(struct mig_graph **out, const char *dir, struct mig_err *err)
+/* Read one revision file, or take it from the cache when it has not changed. */
+static int load_one(struct mig_rev **rev, int dirfd, const char *dir, const char *file,
+		    struct mig_revcache *cache, struct mig_err *err)
+{
+	char *path = mig_path_join(dir, file);
+	char *name = mig_xstrndup(file, strlen(file) - 4);
+	struct stat st;
+	int rc, known = cache && fstatat(dirfd, file, &st, 0) == 0;
+
+	if (known && (*rev = mig_revcache_get(cache, file, &st, name, path)))
+		return 0;
+	rc = mig_rev_loadat(rev, dirfd, file, name, path, err);
+	if (rc == 0 && known)
+		mig_revcache_put(cache, file, &st, *rev);
+	free(name);
+	free(path);
+	return rc;
+}
+
+int mig_graph_load_cached(struct mig_graph **out, const char *dir, const char *cache_path,
+			  struct mig_err *err)
 {
 	struct mig_graph *g = mig_xcalloc(1, sizeof(*g));
 	struct mig_layout_scan sc = { 0 };
+	struct mig_revcache *cache = NULL;
 	size_t alloc = 0;
 	struct dirent *de;
 	DIR *d = NULL;
@@ -225,20 +248,20 @@ int mig_graph_load(struct mig_graph **out, const char *dir, struct mig_err *err)
 			mig_err_hint(err, "create it, or write the first revision with 'mig new NAME'");
 		goto out;
 	}
+	if (cache_path) {
+		struct timespec now;
+
+		clock_gettime(CLOCK_REALTIME, &now);
+		cache = mig_revcache_open(cache_path, dirfd(d), &now);
+	}
 	while ((de = readdir(d))) {
 		struct mig_rev *rev;
-		char *path, *name;
 
 		if (de->d_name[0] == '.' ||
 		    mig_layout_offer(&sc, dirfd(d), de->d_name, de->d_type != DT_REG) ||
 		    !is_revision_file(dir, de->d_name))
 			continue;
-		path = mig_path_join(dir, de->d_name);
-		name = mig_xstrndup(de->d_name, strlen(de->d_name) - 4);
-		rc = mig_rev_loadat(&rev, dirfd(d), de->d_name, name, path, err);
-		free(name);
-		free(path);
-		if (rc < 0)
+		if ((rc = load_one(&rev, dirfd(d), dir, de->d_name, cache, err)) < 0)
 			goto out;
 		MIG_GROW(g->revs, g->nr + 1, alloc);
 		g->revs[g->nr++] = rev;
@@ -248,6 +271,7 @@ int mig_graph_load(struct mig_graph **out, const char *dir, struct mig_err *err)
 	g->style = mig_layout_chain(g->revs, g->nr);
 	rc = build(g, err);
 out:
+	mig_revcache_close(cache, rc == 0);
 	mig_layout_scan_release(&sc);
 	if (d)
 		closedir(d);
@@ -257,6 +281,11 @@ out:
 	}
 	*out = g;
 	return rc;
+}
+
+int mig_graph_load(struct mig_graph **out, const char *dir, struct mig_err *err)
+{
+	return mig_graph_load_cached(out, dir, NULL, err);
 }
 
 int mig_graph_load_mem(struct mig_graph **out, const struct mig_memfile *files,

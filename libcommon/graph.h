@@ -34,6 +34,15 @@ struct mig_memfile {
  */
 int mig_graph_load(struct mig_graph **out, const char *dir, struct mig_err *err);
 
+/*
+ * The same, with the cache of revision files at cache_path (cache.h):
+ * a file not changed since it was cached is not read again, and its
+ * revision has no data and no sections. For commands that need only the
+ * graph, ids and parents, such as status.
+ */
+int mig_graph_load_cached(struct mig_graph **out, const char *dir, const char *cache_path,
+			  struct mig_err *err);
+
 /* The same from memory; files need not be sorted. */
 int mig_graph_load_mem(struct mig_graph **out, const struct mig_memfile *files,
 		       size_t n, struct mig_err *err);

@@ -403,18 +403,8 @@ static int write_loose(const char *objdir, const git_oid *oid, const void *z, si
 		rc = mig_err_errno(err, MIG_EENV, "cannot write to the store at '%s'", tmp);
 		goto out;
 	}
-	while (n) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			rc = mig_err_errno(err, MIG_EENV, "cannot write '%s'", tmp);
-			break;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
+	if (mig_write_all(fd, p, n) < 0)
+		rc = mig_err_errno(err, MIG_EENV, "cannot write '%s'", tmp);
 	if (close(fd) < 0 && rc == 0)
 		rc = mig_err_errno(err, MIG_EENV, "cannot write '%s'", tmp);
 	if (rc == 0 && rename(tmp, path) < 0)
@@ -1418,18 +1408,8 @@ int mig_snapshot_restore(struct mig_store *s, const char *id, const char *path, 
 
 static int write_all(int fd, const void *buf, size_t n, const char *name, struct mig_err *err)
 {
-	const unsigned char *p = buf;
-
-	while (n) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return mig_err_errno(err, MIG_EENV, "cannot write '%s'", name);
-		p += w;
-		n -= (size_t)w;
-	}
+	if (mig_write_all(fd, buf, n) < 0)
+		return mig_err_errno(err, MIG_EENV, "cannot write '%s'", name);
 	return 0;
 }
 

@@ -225,15 +225,40 @@ int mig_read_file(struct mig_buf *b, const char *path, struct mig_err *err)
 	return mig_read_fileat(b, AT_FDCWD, path, path, err);
 }
 
+int mig_write_all(int fd, const void *buf, size_t n)
+{
+	const char *p = buf;
+
+	while (n) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -1;
+		if (w == 0) {
+			errno = EIO;
+			return -1;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
 char *mig_path_join(const char *dir, const char *name)
 {
-	size_t n = strlen(dir);
+	size_t n = strlen(dir), m = strlen(name), slash;
+	char *p;
 
 	if (!n || !strcmp(dir, "."))
 		return mig_xstrdup(name);
-	if (dir[n - 1] == '/')
-		return mig_xasprintf("%s%s", dir, name);
-	return mig_xasprintf("%s/%s", dir, name);
+	slash = dir[n - 1] != '/';
+	p = mig_xmalloc(n + slash + m + 1);
+	memcpy(p, dir, n);
+	p[n] = '/';
+	memcpy(p + n + slash, name, m + 1);
+	return p;
 }
 
 int mig_path_exists(const char *path)

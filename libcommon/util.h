@@ -53,6 +53,9 @@ int mig_read_file(struct mig_buf *b, const char *path, struct mig_err *err);
 int mig_read_fileat(struct mig_buf *b, int dirfd, const char *name, const char *path,
 		    struct mig_err *err);
 
+/* Write all n bytes of buf to fd, again after EINTR; -1 with errno set. */
+int mig_write_all(int fd, const void *buf, size_t n);
+
 /* Join a directory and a name with one slash. Caller frees. */
 char *mig_path_join(const char *dir, const char *name);
 

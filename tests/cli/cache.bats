@@ -1,0 +1,127 @@
+#!/usr/bin/env bats
+# What status remembers in the store (revisions.cache, schema.cache), and
+# that it never hides a change. A file is remembered only once it is two
+# seconds old, so the tests that need it remembered wait that long.
+load helper
+
+# three revisions, applied; then wait until their files may be remembered
+applied_and_settled() {
+	rev 0001_users $'-- mig:up\nCREATE TABLE users(id INTEGER PRIMARY KEY);\n-- mig:down\nDROP TABLE users;\n'
+	rev 0002_email $'-- mig:no-transaction\n-- mig:up\nALTER TABLE users ADD COLUMN email TEXT;\n'
+	rev 0003_side $'-- mig:parents 0001_users\n-- mig:up\nCREATE TABLE side(x);\n'
+	rev 0004_merge $'-- mig:parents 0002_email 0003_side\n'
+	mig -d app.db up -q --no-backup
+	sleep 2.1
+}
+
+# the cache's lines for revision files, without its two header lines
+cached_files() {
+	tail -n +3 app.db.mig/revisions.cache | cut -f2
+}
+
+@test "status remembers unchanged files and prints what it printed reading them" {
+	applied_and_settled
+	run -0 mig -d app.db status --json
+	fresh=$output
+	[ "$(head -1 app.db.mig/revisions.cache)" = "mig revision cache 1 $(mig --version | cut -d' ' -f3)" ]
+	[ "$(cached_files | tr '\n' ' ')" = "0001_users.sql 0002_email.sql 0003_side.sql 0004_merge.sql " ]
+	grep -q $'\t0004_merge.sql\t0002_email 0003_side$' app.db.mig/revisions.cache
+	run -0 mig -d app.db status --json
+	[ "$output" = "$fresh" ]
+	[[ "$output" == *'"name":"0002_email","id":"'$(git hash-object migrations/0002_email.sql)'"'*'"transaction":false'* ]]
+	run -0 mig -d app.db status --porcelain
+	has "revision	applied	0004_merge	$(git hash-object migrations/0004_merge.sql)	migrations/0004_merge.sql"
+}
+
+@test "an edit that keeps the size and the mtime is still seen" {
+	applied_and_settled
+	run -0 mig -d app.db status --check
+	grep -q 0001_users.sql app.db.mig/revisions.cache
+	# in place, same length, same mtime: only the ctime tells
+	f=migrations/0001_users.sql
+	before=$(stat -c '%i %s %y' $f)
+	mtime=$(stat -c %y $f)
+	at=$(grep -bo 'users(id' $f | cut -d: -f1)
+	printf x | dd of=$f bs=1 seek=$((at + 7)) conv=notrunc status=none
+	touch -d "$mtime" $f
+	[ "$(stat -c '%i %s %y' $f)" = "$before" ]
+	grep -q 'users(ix' $f
+	run -1 mig -d app.db status --check
+	[[ "$output" == *"0001_users was modified after it was applied (applied "* ]]
+	# and the stale entry is gone: the fresh file is not remembered yet
+	run -0 cached_files
+	[ "$output" = $'0002_email.sql\n0003_side.sql\n0004_merge.sql' ]
+}
+
+@test "a removed file, a new file and a changed parent are seen" {
+	applied_and_settled
+	run -0 mig -d app.db status --check
+	rm migrations/0003_side.sql
+	printf -- '-- mig:parents 0002_email\n' >migrations/0004_merge.sql
+	rev 0005_more 'CREATE TABLE more(x);'
+	run -1 mig -d app.db status --porcelain --check
+	has "problem	missing	0003_side	0003_side is applied but its file is missing (applied id $(sqlite3 app.db "SELECT substr(id, 1, 12) FROM mig_revisions WHERE name = '0003_side'"))"
+	has "revision	pending	0005_more	$(git hash-object migrations/0005_more.sql)	migrations/0005_more.sql"
+	has "head	0005_more"
+	run -0 cached_files
+	[ "$output" = $'0001_users.sql\n0002_email.sql' ]
+}
+
+@test "a damaged or foreign cache is read as empty and written anew" {
+	rev 0001_users 'CREATE TABLE users(id INTEGER PRIMARY KEY);'
+	mig -d app.db up -q --no-backup
+	for junk in 'garbage' $'mig revision cache 1 0.0.0\ndir 1 2\n' "$(head -c 300 /dev/urandom | tr -d '\0')"; do
+		printf '%s' "$junk" >app.db.mig/revisions.cache
+		run -0 mig -d app.db status --porcelain
+		has "revision	applied	0001_users	$(git hash-object migrations/0001_users.sql)	migrations/0001_users.sql"
+		[ "$(head -c 18 app.db.mig/revisions.cache)" = "mig revision cache" ]
+	done
+	# another migrations directory gets no entries of this one's
+	mkdir other && cp migrations/0001_users.sql other/
+	run -0 mig -d app.db -m other status --check
+	[ "$(sed -n 2p app.db.mig/revisions.cache)" = "dir $(stat -c '%d %i' other)" ]
+}
+
+@test "a file too new to be remembered is read every time" {
+	rev 0001_users 'CREATE TABLE users(id INTEGER PRIMARY KEY);'
+	mig -d app.db up -q --no-backup
+	run -0 mig -d app.db status --check
+	[ "$(cached_files)" = "" ]
+	echo '-- edited' >>migrations/0001_users.sql
+	run -1 mig -d app.db status --check
+	[[ "$output" == *"0001_users was modified after it was applied"* ]]
+}
+
+@test "status writes no cache where there is no store, and needs none it cannot write" {
+	rev 0001_users 'CREATE TABLE users(id INTEGER PRIMARY KEY);'
+	run -0 mig -d app.db status
+	[ ! -e app.db ]
+	[ ! -e app.db.mig ]
+	[ "$(id -u)" = 0 ] && skip "root writes anywhere"
+	mig -d app.db up -q --no-backup
+	chmod 500 app.db.mig
+	run -0 mig -d app.db status --check
+	chmod 700 app.db.mig
+	[ ! -e app.db.mig/revisions.cache ]
+	[ -z "$(find app.db.mig -maxdepth 1 -name '*.cache.*')" ]
+}
+
+@test "the schema's hash is remembered by content: drift is seen, a wrong entry is not believed" {
+	rev 0001_users 'CREATE TABLE users(id INTEGER PRIMARY KEY, name TEXT);'
+	mig -d app.db up -q --no-backup
+	run -0 mig -d app.db status --check
+	[ "$(head -1 app.db.mig/schema.cache)" = "mig schema cache 1 $(mig --version | cut -d' ' -f3)" ]
+	recorded=$(sqlite3 app.db "SELECT schema_hash FROM mig_revisions ORDER BY seq DESC LIMIT 1")
+	[ "$(sed -n 2p app.db.mig/schema.cache | cut -d' ' -f2)" = "$recorded" ]
+	# a schema change in the same second, same file size: the content moved
+	sqlite3 app.db 'CREATE INDEX users_name ON users(name)'
+	run -1 mig -d app.db status --check
+	[[ "$output" == *"the schema differs from the one recorded after 0001_users"* ]]
+	sqlite3 app.db 'DROP INDEX users_name'
+	run -0 mig -d app.db status --check
+	# an entry naming another hash is checked against the schema, not believed
+	key=$(sed -n 2p app.db.mig/schema.cache | cut -d' ' -f1)
+	printf 'mig schema cache 1 %s\n%s %040d\n' "$(mig --version | cut -d' ' -f3)" "$key" 0 >app.db.mig/schema.cache
+	run -0 mig -d app.db status --check
+	[ "$(sed -n 2p app.db.mig/schema.cache)" = "$key $recorded" ]
+}

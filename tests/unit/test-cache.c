@@ -1,0 +1,214 @@
+/* The revision cache: what it remembers, when it must not, and bad files. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <fcntl.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "cache.h"
+#include "revfile.h"
+#include "util.h"
+
+struct fixture {
+	char dir[64];
+	char path[96];
+	int dirfd;
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = mig_xcalloc(1, sizeof(*f));
+
+	strcpy(f->dir, "/tmp/mig-test-cache-XXXXXX");
+	if (!mkdtemp(f->dir))
+		return -1;
+	snprintf(f->path, sizeof(f->path), "%s/revisions.cache", f->dir);
+	f->dirfd = open(f->dir, O_RDONLY | O_DIRECTORY);
+	*state = f;
+	return f->dirfd < 0 ? -1 : 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	unlink(f->path);
+	rmdir(f->dir);
+	close(f->dirfd);
+	free(f);
+	return 0;
+}
+
+static struct mig_rev *parsed(const char *text)
+{
+	struct mig_err err = MIG_ERR_INIT;
+	struct mig_rev *rev = NULL;
+
+	if (mig_rev_parse(&rev, "0002_b", "m/0002_b.sql", text, strlen(text), &err) < 0)
+		fail_msg("unexpected error: %s", err.msg);
+	return rev;
+}
+
+static struct stat stat_at(long sec)
+{
+	struct stat st;
+
+	memset(&st, 0, sizeof(st));
+	st.st_dev = 1;
+	st.st_ino = 42;
+	st.st_size = 100;
+	st.st_mtim.tv_sec = sec;
+	st.st_ctim.tv_sec = sec;
+	st.st_ctim.tv_nsec = 5;
+	return st;
+}
+
+static struct mig_rev *get(struct fixture *f, const struct timespec *now, const struct stat *st)
+{
+	struct mig_revcache *c = mig_revcache_open(f->path, f->dirfd, now);
+	char *name = mig_xstrdup("0002_b"), *path = mig_xstrdup("m/0002_b.sql");
+	struct mig_rev *r = mig_revcache_get(c, "0002_b.sql", st, name, path);
+
+	if (!r) {
+		free(name);
+		free(path);
+	}
+	mig_revcache_close(c, 1);
+	return r;
+}
+
+static void put(struct fixture *f, const struct timespec *now, const struct stat *st, const char *text)
+{
+	struct mig_revcache *c = mig_revcache_open(f->path, f->dirfd, now);
+	struct mig_rev *rev = parsed(text);
+
+	mig_revcache_put(c, "0002_b.sql", st, rev);
+	mig_revcache_close(c, 1);
+	mig_rev_free(rev);
+}
+
+static void test_round_trip(void **state)
+{
+	struct fixture *f = *state;
+	const char *text = "-- mig:no-transaction\n-- mig:parents 0001_a 0001_z\n-- mig:up\nSELECT 1;\n";
+	struct timespec now = { 1000, 0 };
+	struct stat st = stat_at(900);
+	struct mig_rev *want = parsed(text), *r;
+
+	put(f, &now, &st, text);
+	r = get(f, &now, &st);
+	assert_non_null(r);
+	assert_string_equal(r->id, want->id);
+	assert_string_equal(r->name, "0002_b");
+	assert_string_equal(r->path, "m/0002_b.sql");
+	assert_int_equal(r->no_transaction, 1);
+	assert_int_equal(r->parents_line, 2);
+	assert_int_equal(r->nparents, 2);
+	assert_string_equal(r->parents[0], "0001_a");
+	assert_string_equal(r->parents[1], "0001_z");
+	assert_null(r->data);
+	mig_rev_free(r);
+	mig_rev_free(want);
+}
+
+static void test_any_stat_change_misses(void **state)
+{
+	struct fixture *f = *state;
+	struct timespec now = { 1000, 0 };
+	struct stat st = stat_at(900), other;
+
+	put(f, &now, &st, "SELECT 1;\n");
+	other = st;
+	other.st_size++;
+	assert_null(get(f, &now, &other));
+	other = st;
+	other.st_ino++;
+	assert_null(get(f, &now, &other));
+	other = st;
+	other.st_ctim.tv_nsec++;
+	assert_null(get(f, &now, &other));
+	other = st;
+	other.st_mtim.tv_nsec++;
+	assert_null(get(f, &now, &other));
+}
+
+static void test_racy_files_are_not_remembered(void **state)
+{
+	struct fixture *f = *state;
+	struct timespec now = { 1000, 0 };
+	struct stat st = stat_at(998);	/* changed two seconds before now, to the tick */
+	struct mig_rev *r;
+
+	st.st_ctim.tv_nsec = 0;
+	put(f, &now, &st, "SELECT 1;\n");
+	assert_null(get(f, &now, &st));
+	st = stat_at(997);		/* 997.000000005: older than the slack */
+	st.st_mtim.tv_sec = 998;	/* but its mtime is not */
+	put(f, &now, &st, "SELECT 1;\n");
+	assert_null(get(f, &now, &st));
+	st = stat_at(997);
+	put(f, &now, &st, "SELECT 1;\n");
+	r = get(f, &now, &st);
+	assert_non_null(r);
+	mig_rev_free(r);
+	/* a future mtime (a clock set wrong) never is */
+	st = stat_at(5000);
+	put(f, &now, &st, "SELECT 1;\n");
+	assert_null(get(f, &now, &st));
+}
+
+static void test_bad_files_are_empty(void **state)
+{
+	static const char *const bad[] = {
+		"",
+		"garbage\n",
+		"mig revision cache 1 " MIG_VERSION "\ndir 1 2\n",	/* another directory */
+		"mig revision cache 0 0.0.0\n",
+		NULL,
+	};
+	struct fixture *f = *state;
+	struct timespec now = { 1000, 0 };
+	struct stat st = stat_at(900);
+	struct mig_buf b = MIG_BUF_INIT;
+	size_t i;
+	int fd;
+
+	for (i = 0; bad[i]; i++) {
+		fd = open(f->path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		assert_int_equal(mig_write_all(fd, bad[i], strlen(bad[i])), 0);
+		close(fd);
+		assert_null(get(f, &now, &st));
+	}
+	/* a good file cut short anywhere is no entry, never a wrong one */
+	put(f, &now, &st, "SELECT 1;\n");
+	assert_int_equal(mig_read_file(&b, f->path, &(struct mig_err)MIG_ERR_INIT), 0);
+	for (i = 1; i < b.len; i++) {
+		struct mig_rev *r;
+
+		if (b.buf[i - 1] == '\n')
+			continue;	/* whole lines are a good, shorter cache */
+		fd = open(f->path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		assert_int_equal(mig_write_all(fd, b.buf, i), 0);
+		close(fd);
+		r = get(f, &now, &st);
+		assert_null(r);
+	}
+	mig_buf_release(&b);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_any_stat_change_misses, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_racy_files_are_not_remembered, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_files_are_empty, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
