@@ -6,10 +6,18 @@ MANDIR = $(PREFIX)/share/man
 VERSION = 0.1.0
 
 PKGS = sqlite3 libgit2 zlib libdeflate libxxhash
+# libgit2 is loaded when first needed (libcommon/gitlib.c), by its soname
+LINK_PKGS = $(filter-out libgit2,$(PKGS))
+LIBGIT2 := $(shell readelf -d "$$(pkg-config --variable=libdir libgit2)/libgit2.so" 2>/dev/null | \
+	sed -n 's/.*Library soname: \[\(.*\)\]/\1/p')
+ifeq ($(LIBGIT2),)
+$(error cannot find libgit2's soname: is libgit2-dev installed?)
+endif
 CFLAGS ?= -O2 -g
 ALL_CFLAGS = $(CFLAGS) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -MMD -MP \
-	-Ilibcommon -Ibuild -DMIG_VERSION='"$(VERSION)"' $(shell pkg-config --cflags $(PKGS))
-LDLIBS = $(shell pkg-config --libs $(PKGS)) -pthread
+	-Ilibcommon -Ibuild -DMIG_VERSION='"$(VERSION)"' -DMIG_LIBGIT2='"$(LIBGIT2)"' \
+	$(shell pkg-config --cflags $(PKGS))
+LDLIBS = $(shell pkg-config --libs $(LINK_PKGS)) -pthread -ldl
 ifdef SANITIZE
 ALL_CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDFLAGS += -fsanitize=$(SANITIZE)

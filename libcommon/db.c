@@ -171,36 +171,36 @@ int mig_db_bookkeeping(struct mig_db *db, struct mig_err *err)
 {
 	struct mig_applied_list done = { NULL, 0 };
 	struct mig_graph *g = NULL;
-	unsigned char *applied = NULL;
-	size_t i;
+	size_t i, j;
 	int rc;
 
-	if ((rc = mig_graph_load_mem(&g, mig_bookkeeping_files, mig_bookkeeping_nr, err)) < 0 ||
-	    (rc = read_applied(db, "mig", &done, err)) < 0)
+	if ((rc = read_applied(db, "mig", &done, err)) < 0)
 		goto out;
-	applied = mig_xcalloc(g->nr + 1, 1);
+	/* names suffice to know the bookkeeping is ours: no graph, no hashing, no libgit2 */
 	for (i = 0; i < done.nr; i++) {
-		long k = mig_graph_find(g, done.v[i].name);
-
-		if (k < 0) {
+		for (j = 0; j < mig_bookkeeping_nr && strcmp(done.v[i].name, mig_bookkeeping_files[j].name); j++)
+			;
+		if (j == mig_bookkeeping_nr) {
 			rc = mig_err_set(err, MIG_EENV,
 					 "database '%s' has bookkeeping from a newer mig (revision '%s')",
 					 db->path, done.v[i].name);
 			mig_err_hint(err, "upgrade mig to work with this database");
 			goto out;
 		}
-		applied[k] = 1;
 	}
-	if (db->readonly)
+	if (db->readonly || done.nr == mig_bookkeeping_nr)
+		goto out;
+	if ((rc = mig_graph_load_mem(&g, mig_bookkeeping_files, mig_bookkeeping_nr, err)) < 0)
 		goto out;
 	for (i = 0; i < g->nr; i++) {
 		struct mig_rev *rev = g->revs[g->topo[i]];
 
-		if (!applied[g->topo[i]] && (rc = apply_bookkeeping(db, rev, err)) < 0)
+		for (j = 0; j < done.nr && strcmp(done.v[j].name, rev->name); j++)
+			;
+		if (j == done.nr && (rc = apply_bookkeeping(db, rev, err)) < 0)
 			goto out;
 	}
 out:
-	free(applied);
 	mig_applied_list_release(&done);
 	mig_graph_free(g);
 	return rc;

@@ -187,6 +187,7 @@ int mig_store_journal(struct mig_store *s, const char *message, const char *cons
 	git_treebuilder *tb = NULL;
 	git_signature *sig = NULL;
 	git_commit *parent = NULL;
+	const git_commit *parents[1];
 	git_tree *tree = NULL;
 	git_oid tree_id, commit_id, parent_id;
 	mode_t old = umask(077);
@@ -216,8 +217,9 @@ int mig_store_journal(struct mig_store *s, const char *message, const char *cons
 	if (git_reference_name_to_id(&parent_id, s->repo, JOURNAL_REF) == 0 &&
 	    git_commit_lookup(&parent, s->repo, &parent_id) < 0)
 		goto fail;
-	if (git_commit_create_v(&commit_id, s->repo, JOURNAL_REF, sig, sig, NULL, message, tree,
-				parent ? 1 : 0, parent) < 0)
+	parents[0] = parent;
+	if (git_commit_create(&commit_id, s->repo, JOURNAL_REF, sig, sig, NULL, message, tree,
+			      parent ? 1 : 0, parents) < 0)
 		goto fail;
 	goto out;
 fail:
