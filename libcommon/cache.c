@@ -143,6 +143,7 @@ struct mig_revcache {
 	char *buf;		/* the file read, cut into strings in place */
 	struct entry *old, *add;
 	size_t nold, nadd, aalloc;
+	size_t next;		/* the entry after the one found last */
 	unsigned long long dir[2];
 	struct timespec now;
 	int dirty;		/* 1: write it back; -1: neither read nor write */
@@ -229,12 +230,18 @@ static struct entry *find(struct mig_revcache *c, const char *file)
 {
 	size_t lo = 0, hi = c->nold;
 
+	/* files are looked up in name order: the next entry is the likely one */
+	if (c->next < c->nold && !strcmp(c->old[c->next].file, file))
+		return &c->old[c->next++];
+
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 		int cmp = strcmp(c->old[mid].file, file);
 
-		if (!cmp)
+		if (!cmp) {
+			c->next = mid + 1;
 			return &c->old[mid];
+		}
 		if (cmp < 0)
 			lo = mid + 1;
 		else

@@ -112,13 +112,14 @@ static int read_applied(struct mig_db *db, const char *scope, struct mig_applied
 	sqlite3_bind_text(st, 1, scope, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct mig_applied *a;
-		const char *hash = (const char *)sqlite3_column_text(st, 4);
+		const char *hash = (const char *)sqlite3_column_text(st, 4), *id;
 
 		MIG_GROW(out->v, out->nr + 1, alloc);
 		a = &out->v[out->nr++];
 		memset(a, 0, sizeof(*a));
 		a->name = mig_xstrdup((const char *)sqlite3_column_text(st, 0));
-		snprintf(a->id, sizeof(a->id), "%s", (const char *)sqlite3_column_text(st, 1));
+		if ((id = (const char *)sqlite3_column_text(st, 1)))
+			memcpy(a->id, id, strnlen(id, sizeof(a->id) - 1));
 		a->applied_at = mig_xstrdup((const char *)sqlite3_column_text(st, 2));
 		a->duration_ms = sqlite3_column_int64(st, 3);
 		a->schema_hash = hash ? mig_xstrdup(hash) : NULL;

@@ -10,6 +10,11 @@
 #include "cache.h"
 #include "util.h"
 
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 static int cmp_rev(const void *a, const void *b)
 {
 	return strcmp((*(struct mig_rev *const *)a)->name, (*(struct mig_rev *const *)b)->name);
@@ -116,7 +121,10 @@ static int build(struct mig_graph *g, struct mig_err *err)
 	unsigned char *done = NULL;
 	int rc = 0;
 
-	if (g->nr)
+	/* the files come in name order: sort only when they did not */
+	for (i = 1; i < g->nr && strcmp(g->revs[i - 1]->name, g->revs[i]->name) < 0; i++)
+		;
+	if (i < g->nr)
 		qsort(g->revs, g->nr, sizeof(*g->revs), cmp_rev);
 	for (i = 1; i < g->nr; i++)
 		if (!strcmp(g->revs[i]->name, g->revs[i - 1]->name))
@@ -236,7 +244,8 @@ int mig_graph_load_cached(struct mig_graph **out, const char *dir, const char *c
 	struct mig_graph *g = mig_xcalloc(1, sizeof(*g));
 	struct mig_layout_scan sc = { 0 };
 	struct mig_revcache *cache = NULL;
-	size_t alloc = 0;
+	size_t alloc = 0, nfiles = 0, falloc = 0, i;
+	char **files = NULL;
 	struct dirent *de;
 	DIR *d = NULL;
 	int rc = 0;
@@ -255,22 +264,31 @@ int mig_graph_load_cached(struct mig_graph **out, const char *dir, const char *c
 		cache = mig_revcache_open(cache_path, dirfd(d), &now);
 	}
 	while ((de = readdir(d))) {
-		struct mig_rev *rev;
-
 		if (de->d_name[0] == '.' ||
 		    mig_layout_offer(&sc, dirfd(d), de->d_name, de->d_type != DT_REG) ||
 		    !is_revision_file(dir, de->d_name))
 			continue;
-		if ((rc = load_one(&rev, dirfd(d), dir, de->d_name, cache, err)) < 0)
+		MIG_GROW(files, nfiles + 1, falloc);
+		files[nfiles++] = mig_xstrdup(de->d_name);
+	}
+	/* in name order, as the cache and the graph keep them */
+	if (nfiles)
+		qsort(files, nfiles, sizeof(*files), cmp_str);
+	g->revs = mig_xmalloc((nfiles + 1) * sizeof(*g->revs));
+	alloc = nfiles + 1;
+	for (i = 0; i < nfiles; i++) {
+		if ((rc = load_one(&g->revs[g->nr], dirfd(d), dir, files[i], cache, err)) < 0)
 			goto out;
-		MIG_GROW(g->revs, g->nr + 1, alloc);
-		g->revs[g->nr++] = rev;
+		g->nr++;
 	}
 	if ((rc = mig_layout_load(&sc, dirfd(d), dir, &g->revs, &g->nr, &alloc, err)) < 0)
 		goto out;
 	g->style = mig_layout_chain(g->revs, g->nr);
 	rc = build(g, err);
 out:
+	for (i = 0; i < nfiles; i++)
+		free(files[i]);
+	free(files);
 	mig_revcache_close(cache, rc == 0);
 	mig_layout_scan_release(&sc);
 	if (d)
