@@ -34,9 +34,15 @@ cd "$W/mig"
 mig_up=$(median 5 'rm -rf bench.db bench.db.mig' "$MIG" -d bench.db up -q --no-backup)
 mig_status=$(median 21 : "$MIG" -d bench.db status)
 "$MIG" -d bench.db status --check >/dev/null
+# the same with its settings in a mig.conf, which libgit2 reads
+printf '[mig]\n\tdatabase = bench.db\n' >mig.conf
+mig_status_conf=$(median 21 : "$MIG" status)
+rm mig.conf
 
 printf '%-34s %10s %10s %7s\n' "operation ($N revisions)" "sqlite3 s" "mig s" "ratio"
 printf '%-34s %10s %10s %7.2f\n' "apply all to an empty database" "$floor_up" "$mig_up" \
 	"$(echo "$mig_up / $floor_up" | bc -l)"
 printf '%-34s %10s %10s %7.2f\n' "status with all applied" "$floor_status" "$mig_status" \
 	"$(echo "$mig_status / $floor_status" | bc -l)"
+printf '%-34s %10s %10s %7.2f\n' "the same, settings in mig.conf" "$floor_status" "$mig_status_conf" \
+	"$(echo "$mig_status_conf / $floor_status" | bc -l)"

@@ -107,7 +107,7 @@ static int read_applied(struct mig_db *db, const char *scope, struct mig_applied
 		return rc;
 	if (sqlite3_prepare_v2(db->h,
 			       "SELECT name, id, applied_at, duration_ms, schema_hash, dirty, seq"
-			       " FROM mig_revisions WHERE scope = ? ORDER BY seq", -1, &st, NULL) != SQLITE_OK)
+			       " FROM mig_revisions WHERE +scope = ? ORDER BY seq", -1, &st, NULL) != SQLITE_OK)
 		return db_error(db, MIG_EENV, "cannot read bookkeeping of", err);
 	sqlite3_bind_text(st, 1, scope, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -359,28 +359,23 @@ int mig_db_schema(struct mig_db *db, struct mig_buf *out, struct mig_err *err)
 
 int mig_db_schema_key(struct mig_db *db, char out[33], struct mig_err *err)
 {
-	XXH3_state_t *h = XXH3_createState();
+	struct mig_buf b = MIG_BUF_INIT;
 	XXH128_canonical_t c;
 	sqlite3_stmt *st = NULL;
 	int rc, i;
 
-	if (!h)
-		abort();
-	XXH3_128bits_reset(h);
-	if (sqlite3_prepare_v2(db->h, "SELECT type, name, sql FROM sqlite_schema", -1, &st, NULL) != SQLITE_OK) {
-		XXH3_freeState(h);
+	if (sqlite3_prepare_v2(db->h, "SELECT type, name, sql FROM sqlite_schema", -1, &st, NULL) != SQLITE_OK)
 		return db_error(db, MIG_EENV, "cannot read the schema of", err);
-	}
+	/* each value with its NUL, so that no two rows run together alike; NULL as "\1" */
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		for (i = 0; i < 3; i++) {
-			const unsigned char *v = sqlite3_column_text(st, i);
+			const char *v = (const char *)sqlite3_column_text(st, i);
 
-			/* each value with its NUL, so that no two rows run together alike */
-			XXH3_128bits_update(h, v ? v : (const unsigned char *)"\1", (size_t)sqlite3_column_bytes(st, i) + 1);
+			mig_buf_add(&b, v ? v : "\1", (size_t)sqlite3_column_bytes(st, i) + 1);
 		}
 	sqlite3_finalize(st);
-	XXH128_canonicalFromHash(&c, XXH3_128bits_digest(h));
-	XXH3_freeState(h);
+	XXH128_canonicalFromHash(&c, XXH3_128bits(b.buf ? b.buf : "", b.len));
+	mig_buf_release(&b);
 	for (i = 0; i < 16; i++)
 		sprintf(out + 2 * i, "%02x", c.digest[i]);
 	return rc == SQLITE_DONE ? 0 : db_error(db, MIG_EENV, "cannot read the schema of", err);
