@@ -49,6 +49,9 @@ int mig_ctx_open(struct mig_ctx **out, int mode, struct mig_err *err)
 	int cached = mode & MIG_CTX_CACHE, rc, exists = 0;
 
 	mode &= ~(MIG_CTX_MKDIR | MIG_CTX_DRYRUN | MIG_CTX_SCHEMA | MIG_CTX_CACHE);
+	/* a command that writes uses the store: a libgit2 that cannot load fails it before any change */
+	if (mode == MIG_CTX_WRITE)
+		mig_git_need();
 	if ((rc = mig_settings_load(&ctx->settings, &mig_globals, err)) < 0)
 		goto out;
 	if (mkdir_ok && mkdir(ctx->settings.migrations, 0777) < 0 && errno != EEXIST) {

@@ -8,7 +8,8 @@
  * looked up in one dlopen the first time any is called.
  *
  * A libgit2 that cannot be loaded is the same failure as a missing
- * shared library at exec, found later: mig says so and exits 6.
+ * shared library at exec, found later: mig says so and exits 6. Commands
+ * that write load it before they change anything (mig_ctx_open).
  */
 #include <dlfcn.h>
 #include <pthread.h>
@@ -37,7 +38,7 @@ static void *sym(void *lib, const char *name)
 	void *p = dlsym(lib, name);
 
 	if (!p) {
-		fprintf(stderr, "mig: %s has no %s: %s\n", MIG_LIBGIT2, name, dlerror());
+		fprintf(stderr, "%s: error: %s has no %s: %s\n", mig_prog, MIG_LIBGIT2, name, dlerror());
 		exit(-MIG_EENV);
 	}
 	return p;
@@ -48,7 +49,7 @@ static void load(void)
 	void *lib = dlopen(MIG_LIBGIT2, RTLD_LAZY | RTLD_LOCAL);
 
 	if (!lib) {
-		fprintf(stderr, "mig: cannot load libgit2: %s\n", dlerror());
+		fprintf(stderr, "%s: error: cannot load libgit2: %s\n", mig_prog, dlerror());
 		exit(-MIG_EENV);
 	}
 #define MIG_GIT_FN(ret, name, params, args) p_##name = (ret (*) params)sym(lib, #name);

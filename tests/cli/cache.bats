@@ -125,3 +125,30 @@ cached_files() {
 	run -0 mig -d app.db status --check
 	[ "$(sed -n 2p app.db.mig/schema.cache)" = "$key $recorded" ]
 }
+
+@test "libgit2 is loaded only by what needs it: not by status on remembered files" {
+	rev 0001_users 'CREATE TABLE users(id INTEGER PRIMARY KEY);'
+	LD_DEBUG=files mig -d app.db up -q --no-backup 2>loader
+	grep -q 'file=libgit2' loader
+	sleep 2.1
+	mig -d app.db status --check
+	LD_DEBUG=files mig -d app.db status --check 2>loader
+	! grep -q 'file=libgit2' loader
+	# reading a mig.conf needs it
+	printf '[mig]\n\tdatabase = app.db\n' >mig.conf
+	LD_DEBUG=files mig status --check 2>loader
+	grep -q 'file=libgit2' loader
+}
+
+@test "a libgit2 that cannot be loaded fails a command with exit 6 before it changes anything" {
+	rev 0001_users 'CREATE TABLE users(id INTEGER PRIMARY KEY);'
+	soname=$(readelf -d "$(pkg-config --variable=libdir libgit2)/libgit2.so" | sed -n 's/.*soname: \[\(.*\)\]/\1/p')
+	mkdir broken && : >"broken/$soname"
+	LD_LIBRARY_PATH=$PWD/broken run -6 mig -d app.db up
+	[ "$output" = "mig-up: error: cannot load libgit2: $PWD/broken/$soname: file too short" ]
+	[ ! -e app.db ]
+	[ ! -e app.db.mig ]
+	# status hashes the files with it
+	LD_LIBRARY_PATH=$PWD/broken run -6 mig -d app.db status
+	[ "$output" = "mig-status: error: cannot load libgit2: $PWD/broken/$soname: file too short" ]
+}
