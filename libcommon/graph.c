@@ -5,9 +5,9 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "cache.h"
 #include "graph.h"
 #include "layout.h"
-#include "cache.h"
 #include "util.h"
 
 static int cmp_str(const void *a, const void *b)
