@@ -35,6 +35,9 @@ struct mig_applied_list {
 	size_t nr;
 };
 
+/* Configure SQLite for mig, once, before anything opens a database. */
+void mig_sqlite_setup(void);
+
 int mig_db_open(struct mig_db **out, const char *path, int flags, int busy_ms,
 		struct mig_err *err);
 void mig_db_close(struct mig_db *db);

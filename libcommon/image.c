@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <sqlite3.h>
 
+#include "db.h"
 #include "image.h"
 #include "util.h"
 
@@ -143,6 +144,7 @@ static int vfs_register(struct our_vfs *o, const char *kind, const sqlite3_io_me
 {
 	sqlite3_vfs *v = &o->vfs;
 
+	mig_sqlite_setup();
 	snprintf(o->name, sizeof(o->name), "mig-%s-%p", kind, (void *)o);
 	o->methods = methods;
 	memset(v, 0, sizeof(*v));
