@@ -52,6 +52,14 @@ build/cmd-%.o: cmd/%.c | build
 bin/%: build/cmd-%.o build/libcommon.a | bin
 	$(CC) $(LDFLAGS) -Wl,--as-needed -o $@ $< build/libcommon.a $(LDLIBS)
 
+# commands built into mig (cmd/builtin.h): their binary is a hard link to it
+BUILTINS = mig-status
+bin/mig: build/cmd-mig.o $(BUILTINS:%=build/cmd-%.o) build/libcommon.a | bin
+	$(CC) $(LDFLAGS) -Wl,--as-needed -o $@ $(filter %.o %.a,$^) $(LDLIBS)
+
+$(BUILTINS:%=bin/%): bin/mig
+	ln -f $< $@
+
 build/tests/%: tests/unit/%.c build/libcommon.a | build
 	@mkdir -p build/tests
 	$(CC) $(ALL_CFLAGS) $(shell pkg-config --cflags cmocka) $(LDFLAGS) -o $@ $< \
@@ -85,7 +93,8 @@ FISHCOMPDIR = $(PREFIX)/share/fish/vendor_completions.d
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7 \
 		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR)
-	install -m 755 $(BINS) $(DESTDIR)$(BINDIR)/
+	install -m 755 $(filter-out $(BUILTINS:%=bin/%),$(BINS)) $(DESTDIR)$(BINDIR)/
+	for b in $(BUILTINS); do ln -f $(DESTDIR)$(BINDIR)/mig $(DESTDIR)$(BINDIR)/$$b || exit 1; done
 	install -m 644 man/*.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 644 man/*.7 $(DESTDIR)$(MANDIR)/man7/
 	install -m 644 completions/mig.bash $(DESTDIR)$(BASHCOMPDIR)/mig

@@ -1,5 +1,6 @@
 #include <string.h>
 
+#include "builtin.h"
 #include "cli.h"
 #include "ctx.h"
 #include "status.h"
@@ -32,7 +33,7 @@ static const char *const usage[] = {
 	NULL,
 };
 
-int main(int argc, char **argv)
+int cmd_status(int argc, char **argv)
 {
 	struct mig_err err = MIG_ERR_INIT;
 	struct mig_buf out = MIG_BUF_INIT;

@@ -3,6 +3,10 @@
  * exec path (--exec-path, MIG_EXEC_PATH, or the directory this binary is
  * in), then from PATH, with the global options passed on in the
  * environment. An unknown command exits 2 and names the nearest one.
+ *
+ * Some commands are built in (builtin.h): their mig-foo is a hard link to
+ * this program, which runs them in-process when the exec path's mig-foo
+ * is itself, and runs them by itself when started as mig-foo.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -10,8 +14,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "builtin.h"
 #include "cli.h"
 #include "util.h"
 
@@ -36,6 +42,32 @@ static const char usage_text[] =
 	"   restore   put a snapshot back\n"
 	"\n"
 	"'mig help COMMAND' or 'mig COMMAND --help' tells more about a command.\n";
+
+static const struct builtin {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+} builtins[] = {
+	{ "mig-status", cmd_status },
+};
+
+static const struct builtin *find_builtin(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(builtins) / sizeof(builtins[0]); i++)
+		if (!strcmp(builtins[i].name, name))
+			return &builtins[i];
+	return NULL;
+}
+
+/* The file at path is this program: executing it would run what is here. */
+static int is_self(const char *path)
+{
+	struct stat a, b;
+
+	return stat(path, &a) == 0 && stat("/proc/self/exe", &b) == 0 &&
+	       a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
 
 static char *exec_dir(void)
 {
@@ -136,9 +168,18 @@ static int run(const char *execdir, const char *cmd, char **argv)
 {
 	char *name = mig_xasprintf("mig-%s", cmd);
 	char *path = mig_path_join(execdir, name);
-	int saved;
+	const struct builtin *b = find_builtin(name);
+	int saved, argc;
 
 	argv[0] = name;
+	if (b && is_self(path)) {
+		for (argc = 0; argv[argc]; argc++)
+			;
+		free(path);
+		saved = b->fn(argc, argv);
+		free(name);
+		return saved;
+	}
 	fflush(stdout);
 	execv(path, argv);
 	if (errno == ENOENT || errno == ENOTDIR)
@@ -162,10 +203,14 @@ static void need_value(int argc, char **argv, int i)
 
 int main(int argc, char **argv)
 {
+	const char *self = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
+	const struct builtin *b = find_builtin(self);
 	char *execdir = NULL;
 	const char *cmd;
 	int i, rc;
 
+	if (b)
+		return b->fn(argc, argv);
 	mig_prog = "mig";
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
 		const char *a = argv[i];

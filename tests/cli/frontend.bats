@@ -47,6 +47,7 @@ load helper
 	[ -f root/usr/share/zsh/site-functions/_mig ]
 	[ -f root/usr/share/fish/vendor_completions.d/mig.fish ]
 	[ "$(root/usr/bin/mig --exec-path)" = "$PWD/root/usr/bin" ]
+	[ root/usr/bin/mig-status -ef root/usr/bin/mig ]
 	rev 0001_a $'-- mig:up\nCREATE TABLE a(x);\n'
 	run -0 root/usr/bin/mig -d app.db up
 	run -0 --separate-stderr root/usr/bin/mig up --help
@@ -109,6 +110,28 @@ load helper
 	chmod +x alt/mig-status
 	run -0 mig --exec-path="$PWD/alt" status
 	[ "$output" = "alt status" ]
+}
+
+# LD_DEBUG=files has the loader name every library it loads: one libc a process image
+@test "mig status runs the built-in status, with no second exec" {
+	rev 0001_a 'SELECT 1;'
+	[ "$TOP/bin/mig-status" -ef "$TOP/bin/mig" ]
+	LD_DEBUG=files mig -d app.db status --porcelain >out 2>loader
+	[ "$(grep -c 'file=libc.so.6 \[0\];  needed by' loader)" = 1 ]
+	run -0 mig-status -d app.db --porcelain
+	[ "$output" = "$(cat out)" ]
+	has "revision	pending	0001_a	$(git hash-object migrations/0001_a.sql)	migrations/0001_a.sql"
+}
+
+@test "a mig-status on the exec path that is not mig itself is run as before" {
+	rev 0001_a 'SELECT 1;'
+	mkdir alt
+	cp "$TOP/bin/mig" alt/mig-status
+	LD_DEBUG=files mig --exec-path="$PWD/alt" -d app.db status --porcelain >out 2>loader
+	[ "$(grep -c 'file=libc.so.6 \[0\];  needed by' loader)" = 2 ]
+	grep -q "needed by mig-status \[0\]" loader
+	run -0 mig-status -d app.db --porcelain
+	[ "$output" = "$(cat out)" ]
 }
 
 @test "-C DIR runs as if started there" {
