@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <xxhash.h>
 
 #include "cache.h"
 #include "util.h"
@@ -22,9 +23,23 @@
  *
  *   mig schema cache 1 VERSION
  *   KEY ID
+ *
+ * conf-HASH, HASH the XXH3-64 of the mig.conf's path:
+ *
+ *   mig conf cache 1 VERSION
+ *   DEV INO SIZE MSEC MNSEC CSEC CNSEC
+ *   PATH
+ *   KEY<TAB>VALUE
+ *   ...
+ *   end
+ *
+ * a line for each setting the file sets (database, migrations, store,
+ * locktimeout, backup), its value as written there; "end", so that a file
+ * cut short, which would say less, says nothing.
  */
 #define REV_MAGIC "mig revision cache 1 " MIG_VERSION "\n"
 #define SCHEMA_MAGIC "mig schema cache 1 " MIG_VERSION "\n"
+#define CONF_MAGIC "mig conf cache 1 " MIG_VERSION "\n"
 #define NKEY 7
 
 static void key_of(unsigned long long key[NKEY], const struct stat *st)
@@ -397,4 +412,147 @@ void mig_schemacache_put(const char *path, const char *key, const char *hash)
 	mig_buf_addf(&b, "%s%s %s\n", SCHEMA_MAGIC, key, hash);
 	replace_file(path, &b);
 	mig_buf_release(&b);
+}
+
+/* ---- what a mig.conf says ---- */
+
+static char *conf_cache_dir(void)
+{
+	const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+
+	/* as the XDG base directory spec says, a relative one is ignored */
+	if (xdg && xdg[0] == '/')
+		return mig_path_join(xdg, "mig");
+	if (home && home[0] == '/')
+		return mig_xasprintf("%s/.cache/mig", home);
+	return NULL;
+}
+
+static char *conf_cache_path(const char *conf)
+{
+	char *dir = conf_cache_dir(), *path;
+
+	if (!dir)
+		return NULL;
+	path = mig_xasprintf("%s/conf-%016llx", dir, (unsigned long long)XXH3_64bits(conf, strlen(conf)));
+	free(dir);
+	return path;
+}
+
+static int conf_value(struct mig_confvals *v, const char *key, const char *val)
+{
+	char **slot = NULL;
+	unsigned long long n;
+	char *p = (char *)val;
+
+	if (!strcmp(key, "database"))
+		slot = &v->database;
+	else if (!strcmp(key, "migrations"))
+		slot = &v->migrations;
+	else if (!strcmp(key, "store"))
+		slot = &v->store;
+	if (slot) {
+		if (*slot || !*val)
+			return -1;
+		*slot = mig_xstrdup(val);
+		return 0;
+	}
+	if (num(&p, '\0', &n) < 0 || n > 0x7fffffff)
+		return -1;
+	if (!strcmp(key, "locktimeout") && v->lock_timeout < 0)
+		v->lock_timeout = (int)n;
+	else if (!strcmp(key, "backup") && v->backup < 0 && n <= 1)
+		v->backup = (int)n;
+	else
+		return -1;
+	return 0;
+}
+
+int mig_confcache_get(const char *conf, const struct stat *st, struct mig_confvals *v)
+{
+	char *path = conf_cache_path(conf), *buf = NULL, *p, *eol, *tab;
+	unsigned long long key[NKEY], want[NKEY];
+	size_t n = strlen(conf);
+	int i;
+
+	memset(v, 0, sizeof(*v));
+	v->lock_timeout = v->backup = -1;
+	if (!path || !(buf = slurp(path)) || strncmp(buf, CONF_MAGIC, strlen(CONF_MAGIC)))
+		goto miss;
+	p = buf + strlen(CONF_MAGIC);
+	for (i = 0; i < NKEY; i++)
+		if (num(&p, i < NKEY - 1 ? ' ' : '\n', &key[i]) < 0)
+			goto miss;
+	key_of(want, st);
+	if (memcmp(key, want, sizeof(key)) || strncmp(p, conf, n) || p[n] != '\n')
+		goto miss;
+	for (p += n + 1; strcmp(p, "end\n"); p = eol + 1) {
+		if (!(eol = strchr(p, '\n')) || !(tab = memchr(p, '\t', (size_t)(eol - p))))
+			goto miss;
+		*tab = *eol = '\0';
+		if (conf_value(v, p, tab + 1) < 0)
+			goto miss;
+	}
+	free(buf);
+	free(path);
+	return 0;
+miss:
+	mig_confvals_release(v);
+	free(buf);
+	free(path);
+	return -1;
+}
+
+/* A value that would break its line, or a path its first line. */
+static int unsafe(const char *s)
+{
+	return s && strpbrk(s, "\t\n");
+}
+
+void mig_confcache_put(const char *conf, const struct stat *st, const struct timespec *now,
+		       const struct mig_confvals *v)
+{
+	char *path, *dir, *slash;
+	struct mig_buf b = MIG_BUF_INIT;
+	unsigned long long key[NKEY];
+
+	if (racy_stat(now, st) || unsafe(conf) || unsafe(v->database) || unsafe(v->migrations) ||
+	    unsafe(v->store) || !(path = conf_cache_path(conf)))
+		return;
+	/* CACHE/mig, and CACHE first: ~/.cache may not be there yet */
+	dir = mig_xstrdup(path);
+	*strrchr(dir, '/') = '\0';
+	if ((slash = strrchr(dir, '/'))) {
+		*slash = '\0';
+		mkdir(dir, 0700);
+		*slash = '/';
+	}
+	mkdir(dir, 0700);
+	free(dir);
+	key_of(key, st);
+	mig_buf_addf(&b, "%s%llu %llu %llu %llu %llu %llu %llu\n%s\n", CONF_MAGIC,
+		     key[0], key[1], key[2], key[3], key[4], key[5], key[6], conf);
+	if (v->database)
+		mig_buf_addf(&b, "database\t%s\n", v->database);
+	if (v->migrations)
+		mig_buf_addf(&b, "migrations\t%s\n", v->migrations);
+	if (v->store)
+		mig_buf_addf(&b, "store\t%s\n", v->store);
+	if (v->lock_timeout >= 0)
+		mig_buf_addf(&b, "locktimeout\t%d\n", v->lock_timeout);
+	if (v->backup >= 0)
+		mig_buf_addf(&b, "backup\t%d\n", v->backup);
+	mig_buf_adds(&b, "end\n");
+	replace_file(path, &b);
+	mig_buf_release(&b);
+	free(path);
+}
+
+void mig_confvals_release(struct mig_confvals *v)
+{
+	free(v->database);
+	free(v->migrations);
+	free(v->store);
+	memset(v, 0, sizeof(*v));
+	v->lock_timeout = v->backup = -1;
 }

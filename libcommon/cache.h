@@ -17,7 +17,13 @@
  *   STORE/schema.cache     the live schema's hash, keyed by a fingerprint
  *                          of sqlite_schema as stored (mig_db_schema_key),
  *                          so that the schema is not sorted, normalized and
- *                          hashed again.
+ *                          hashed again;
+ *   CACHE/mig/conf-HASH    what a mig.conf says, keyed by its path and stat
+ *                          data, so that libgit2 is not loaded to read it
+ *                          again. CACHE is $XDG_CACHE_HOME, else ~/.cache:
+ *                          the store cannot hold it, as mig.conf may name
+ *                          the store. A mig.conf that includes other files
+ *                          is never remembered.
  *
  * No file changed less than MIG_CACHE_SLACK seconds before the command
  * began is remembered: a later change in the same timestamp tick (two
@@ -26,8 +32,8 @@
  *
  * A cache is only a cache: one that cannot be read, or was written by
  * another mig version or for another directory, is an empty one; one
- * that cannot be written is not written. Without a store neither is
- * read or written.
+ * that cannot be written is not written. Without a store neither store
+ * cache is read or written; without a cache directory, nor is a mig.conf's.
  */
 #define MIG_CACHE_SLACK 2
 
@@ -60,5 +66,23 @@ int mig_schemacache_get(const char *path, const char *key, char hash[41]);
 
 /* Remember hash as the schema hash for key. */
 void mig_schemacache_put(const char *path, const char *key, const char *hash);
+
+/* The settings a mig.conf sets, as written there; NULL or -1: not set. */
+struct mig_confvals {
+	char *database, *migrations, *store;
+	int lock_timeout, backup;
+};
+
+/* What conf, whose stat data is st, says: 0 and v filled in, or -1. */
+int mig_confcache_get(const char *conf, const struct stat *st, struct mig_confvals *v);
+
+/*
+ * Remember v for conf, its stat data st taken before conf was read, and
+ * now before that.
+ */
+void mig_confcache_put(const char *conf, const struct stat *st, const struct timespec *now,
+		       const struct mig_confvals *v);
+
+void mig_confvals_release(struct mig_confvals *v);
 
 #endif

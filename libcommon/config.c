@@ -1,9 +1,11 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <git2.h>
 
+#include "cache.h"
 #include "config.h"
 #include "util.h"
 
@@ -45,8 +47,8 @@ static char *relative_to(const char *prefix, const char *path)
 	return mig_xasprintf("%s%s", prefix, path);
 }
 
-static int conf_path(git_config *cfg, const char *key, const char *prefix, char **out,
-		     const char *conf, struct mig_err *err)
+static int conf_string(git_config *cfg, const char *key, char **out, const char *conf,
+		       struct mig_err *err)
 {
 	git_buf b = { 0 };
 	int rc = git_config_get_string_buf(&b, cfg, key);
@@ -55,46 +57,90 @@ static int conf_path(git_config *cfg, const char *key, const char *prefix, char 
 		return 0;
 	if (rc < 0)
 		return mig_err_git(err, MIG_EENV, conf);
-	if (b.size) {
-		free(*out);
-		*out = relative_to(prefix, b.ptr);
-	}
+	if (b.size)
+		*out = mig_xstrdup(b.ptr);
 	git_buf_dispose(&b);
 	return 0;
 }
 
-static int read_conf(struct mig_settings *s, const char *prefix, struct mig_err *err)
+static int is_include(const git_config_entry *e, void *payload)
+{
+	if (!strncmp(e->name, "include.", 8) || !strncmp(e->name, "includeif.", 10))
+		*(int *)payload = 1;
+	return 0;
+}
+
+/* What conf says, read with libgit2; *includes: it includes other files. */
+static int read_git(const char *conf, struct mig_confvals *v, int *includes, struct mig_err *err)
 {
 	git_config *cfg = NULL;
-	int32_t v;
+	int32_t n;
 	int rc, b;
 
 	mig_git_need();
-	if (git_config_open_ondisk(&cfg, s->conf) < 0)
+	if (git_config_open_ondisk(&cfg, conf) < 0)
 		return mig_err_git(err, MIG_EENV, "cannot read configuration");
-	if ((rc = conf_path(cfg, "mig.database", prefix, &s->database, s->conf, err)) < 0 ||
-	    (rc = conf_path(cfg, "mig.migrations", prefix, &s->migrations, s->conf, err)) < 0 ||
-	    (rc = conf_path(cfg, "mig.store", prefix, &s->store, s->conf, err)) < 0)
+	if ((rc = conf_string(cfg, "mig.database", &v->database, conf, err)) < 0 ||
+	    (rc = conf_string(cfg, "mig.migrations", &v->migrations, conf, err)) < 0 ||
+	    (rc = conf_string(cfg, "mig.store", &v->store, conf, err)) < 0)
 		goto out;
-	if ((rc = git_config_get_int32(&v, cfg, "mig.locktimeout")) == 0) {
-		if (v < 0) {
-			rc = mig_err_set(err, MIG_EENV, "%s: mig.lockTimeout must not be negative", s->conf);
+	if ((rc = git_config_get_int32(&n, cfg, "mig.locktimeout")) == 0) {
+		if (n < 0) {
+			rc = mig_err_set(err, MIG_EENV, "%s: mig.lockTimeout must not be negative", conf);
 			goto out;
 		}
-		s->lock_timeout = v;
+		v->lock_timeout = n;
 	} else if (rc != GIT_ENOTFOUND) {
-		rc = mig_err_git(err, MIG_EENV, s->conf);
+		rc = mig_err_git(err, MIG_EENV, conf);
 		goto out;
 	}
 	if ((rc = git_config_get_bool(&b, cfg, "mig.backup")) == 0) {
-		s->backup = b;
+		v->backup = b;
 	} else if (rc != GIT_ENOTFOUND) {
-		rc = mig_err_git(err, MIG_EENV, s->conf);
+		rc = mig_err_git(err, MIG_EENV, conf);
 		goto out;
 	}
+	*includes = 0;
+	git_config_foreach(cfg, is_include, includes);
 	rc = 0;
 out:
 	git_config_free(cfg);
+	return rc;
+}
+
+/*
+ * The settings in mig.conf: remembered (cache.h) while the file's stat
+ * data stays, for loading libgit2 to read it costs more than a status.
+ */
+static int read_conf(struct mig_settings *s, const char *prefix, struct mig_err *err)
+{
+	struct mig_confvals v = { NULL, NULL, NULL, -1, -1 };
+	struct timespec now;
+	struct stat st;
+	int rc = 0, includes = 1, known;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	known = stat(s->conf, &st) == 0;
+	if (!known || mig_confcache_get(s->conf, &st, &v) < 0) {
+		if ((rc = read_git(s->conf, &v, &includes, err)) < 0)
+			goto out;
+		if (known && !includes)
+			mig_confcache_put(s->conf, &st, &now, &v);
+	}
+	if (v.database)
+		s->database = relative_to(prefix, v.database);
+	if (v.migrations) {
+		free(s->migrations);
+		s->migrations = relative_to(prefix, v.migrations);
+	}
+	if (v.store)
+		s->store = relative_to(prefix, v.store);
+	if (v.lock_timeout >= 0)
+		s->lock_timeout = v.lock_timeout;
+	if (v.backup >= 0)
+		s->backup = v.backup;
+out:
+	mig_confvals_release(&v);
 	return rc;
 }
 

@@ -35,6 +35,9 @@ MIG_GIT_FN(int, git_commit_tree,
 	   (git_tree **tree_out, const git_commit *commit),
 	   (tree_out, commit))
 MIG_GIT_FN(const git_oid *, git_commit_tree_id, (const git_commit *commit), (commit))
+MIG_GIT_FN(int, git_config_foreach,
+	   (const git_config *cfg, git_config_foreach_cb callback, void *payload),
+	   (cfg, callback, payload))
 MIG_GIT_VOID(git_config_free, (git_config *cfg), (cfg))
 MIG_GIT_FN(int, git_config_get_bool,
 	   (int *out, const git_config *cfg, const char *name),

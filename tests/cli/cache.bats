@@ -134,10 +134,77 @@ cached_files() {
 	mig -d app.db status --check
 	LD_DEBUG=files mig -d app.db status --check 2>loader
 	! grep -q 'file=libgit2' loader
-	# reading a mig.conf needs it
+	# reading a mig.conf needs it, until what it says is remembered
 	printf '[mig]\n\tdatabase = app.db\n' >mig.conf
 	LD_DEBUG=files mig status --check 2>loader
 	grep -q 'file=libgit2' loader
+	sleep 2.1
+	mig status --check
+	LD_DEBUG=files mig status --check 2>loader
+	! grep -q 'file=libgit2' loader
+}
+
+@test "what a mig.conf says is remembered until the file changes" {
+	rev 0001_users 'CREATE TABLE users(id INTEGER PRIMARY KEY);'
+	printf '[mig]\n\tdatabase = a.db\n\tlockTimeout = 7\n' >mig.conf
+	mig up -q --no-backup
+	sleep 2.1
+	mkdir sub
+	run -0 mig -C sub status --porcelain
+	has "database	../a.db	exists"
+	[ "$(sed -n 3p "$XDG_CACHE_HOME"/mig/conf-*)" = "$PWD/mig.conf" ]
+	grep -qx 'database	a.db' "$XDG_CACHE_HOME"/mig/conf-*
+	grep -qx 'locktimeout	7' "$XDG_CACHE_HOME"/mig/conf-*
+	# the same size and mtime: the ctime tells
+	stamp=$(stat -c %y mig.conf)
+	sed -i 's/a\.db/b.db/' mig.conf
+	touch -d "$stamp" mig.conf
+	run -0 mig status --porcelain
+	has "database	b.db	missing"
+	# a cache that is not for this file, or not whole, is not believed
+	sleep 2.1
+	mig status --check || true
+	sed -i 's/^database	b.db$/database	a.db/' "$XDG_CACHE_HOME"/mig/conf-*
+	sed -i '3s/$/x/' "$XDG_CACHE_HOME"/mig/conf-*
+	run -0 mig status --porcelain
+	has "database	b.db	missing"
+	sed -i 's/^database	b.db$/database	a.db/;$d' "$XDG_CACHE_HOME"/mig/conf-*
+	run -0 mig status --porcelain
+	has "database	b.db	missing"
+}
+
+@test "a mig.conf that includes another file is read every time" {
+	rev 0001_users 'CREATE TABLE users(id INTEGER PRIMARY KEY);'
+	printf '[include]\n\tpath = local.conf\n' >mig.conf
+	printf '[mig]\n\tdatabase = a.db\n' >local.conf
+	sleep 2.1
+	run -0 mig status --porcelain
+	has "database	a.db	missing"
+	[ ! -e "$XDG_CACHE_HOME/mig" ] || [ -z "$(ls "$XDG_CACHE_HOME/mig")" ]
+	printf '[mig]\n\tdatabase = b.db\n' >local.conf
+	touch -d '-1 min' local.conf
+	run -0 mig status --porcelain
+	has "database	b.db	missing"
+}
+
+@test "with no cache directory, or one that cannot be written, a mig.conf is read each time" {
+	rev 0001_users 'CREATE TABLE users(id INTEGER PRIMARY KEY);'
+	printf '[mig]\n\tdatabase = a.db\n' >mig.conf
+	sleep 2.1
+	# ~/.cache when XDG_CACHE_HOME is unset, or relative (as the XDG spec says)
+	mkdir home
+	HOME=$PWD/home XDG_CACHE_HOME=relative run -0 mig status --porcelain
+	has "database	a.db	missing"
+	[ -f home/.cache/mig/conf-* ]
+	[ ! -e relative ]
+	# none at all
+	HOME= XDG_CACHE_HOME= run -0 mig status --porcelain
+	has "database	a.db	missing"
+	[ ! -e "$XDG_CACHE_HOME" ]
+	# one that cannot be written
+	: >"$XDG_CACHE_HOME"
+	run -0 mig status --porcelain
+	has "database	a.db	missing"
 }
 
 @test "a libgit2 that cannot be loaded fails a command with exit 6 before it changes anything" {

@@ -6,6 +6,8 @@ setup() {
 	TOP=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
 	PATH="$TOP/bin:$PATH"
 	unset MIG_DATABASE MIG_MIGRATIONS MIG_STORE MIG_EXEC_PATH NO_COLOR
+	# what a mig.conf says is remembered here, not in the user's ~/.cache
+	export XDG_CACHE_HOME=$BATS_TEST_TMPDIR/xdg-cache
 	cd "$BATS_TEST_TMPDIR"
 	mkdir -p migrations
 }

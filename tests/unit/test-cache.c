@@ -1,4 +1,4 @@
-/* The revision cache: what it remembers, when it must not, and bad files. */
+/* The caches: what they remember, when they must not, and bad files. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -201,6 +202,147 @@ static void test_bad_files_are_empty(void **state)
 	mig_buf_release(&b);
 }
 
+/* ---- what a mig.conf says, under $XDG_CACHE_HOME/mig ---- */
+
+static int conf_setup(void **state)
+{
+	int rc = setup(state);
+	struct fixture *f = *state;
+
+	setenv("XDG_CACHE_HOME", f->dir, 1);
+	return rc;
+}
+
+static int conf_teardown(void **state)
+{
+	struct fixture *f = *state;
+	char *dir = mig_path_join(f->dir, "mig");
+	struct dirent *de;
+	DIR *d = opendir(dir);
+
+	while (d && (de = readdir(d)))
+		if (de->d_name[0] != '.')
+			unlinkat(dirfd(d), de->d_name, 0);
+	if (d)
+		closedir(d);
+	rmdir(dir);
+	free(dir);
+	unsetenv("XDG_CACHE_HOME");
+	return teardown(state);
+}
+
+/* The one file in CACHE/mig, or NULL. */
+static char *conf_file(struct fixture *f)
+{
+	char *dir = mig_path_join(f->dir, "mig"), *path = NULL;
+	struct dirent *de;
+	DIR *d = opendir(dir);
+
+	while (d && (de = readdir(d)))
+		if (de->d_name[0] != '.') {
+			assert_null(path);
+			path = mig_path_join(dir, de->d_name);
+		}
+	if (d)
+		closedir(d);
+	free(dir);
+	return path;
+}
+
+static void test_conf_round_trip(void **state)
+{
+	struct fixture *f = *state;
+	struct mig_confvals v = { "app.db", "db/migrations", "../store dir", 250, 0 }, got;
+	struct timespec now = { 1000, 0 };
+	struct stat st = stat_at(900), other;
+	char *path;
+
+	mig_confcache_put("/p/mig.conf", &st, &now, &v);
+	assert_non_null(path = conf_file(f));
+	free(path);
+	assert_int_equal(mig_confcache_get("/p/mig.conf", &st, &got), 0);
+	assert_string_equal(got.database, "app.db");
+	assert_string_equal(got.migrations, "db/migrations");
+	assert_string_equal(got.store, "../store dir");
+	assert_int_equal(got.lock_timeout, 250);
+	assert_int_equal(got.backup, 0);
+	mig_confvals_release(&got);
+	/* another file, or this one changed, is not what was remembered */
+	assert_int_equal(mig_confcache_get("/q/mig.conf", &st, &got), -1);
+	other = st;
+	other.st_ctim.tv_nsec++;
+	assert_int_equal(mig_confcache_get("/p/mig.conf", &other, &got), -1);
+	other = st;
+	other.st_size--;
+	assert_int_equal(mig_confcache_get("/p/mig.conf", &other, &got), -1);
+	assert_null(got.database);
+	assert_int_equal(got.lock_timeout, -1);
+	/* what the file does not set stays unset */
+	v = (struct mig_confvals){ NULL, NULL, NULL, -1, 1 };
+	mig_confcache_put("/p/mig.conf", &st, &now, &v);
+	assert_int_equal(mig_confcache_get("/p/mig.conf", &st, &got), 0);
+	assert_null(got.database);
+	assert_null(got.migrations);
+	assert_null(got.store);
+	assert_int_equal(got.lock_timeout, -1);
+	assert_int_equal(got.backup, 1);
+	mig_confvals_release(&got);
+}
+
+static void test_conf_not_remembered(void **state)
+{
+	struct fixture *f = *state;
+	struct mig_confvals v = { "app.db", NULL, NULL, -1, -1 }, got;
+	struct timespec now = { 1000, 0 };
+	struct stat st = stat_at(999);
+	char *home;
+
+	mig_confcache_put("/p/mig.conf", &st, &now, &v);	/* too new */
+	assert_int_equal(mig_confcache_get("/p/mig.conf", &st, &got), -1);
+	st = stat_at(900);
+	v.database = "a\tb.db";				/* would break its line */
+	mig_confcache_put("/p/mig.conf", &st, &now, &v);
+	assert_int_equal(mig_confcache_get("/p/mig.conf", &st, &got), -1);
+	v.database = "app.db";
+	mig_confcache_put("/p/\nmig.conf", &st, &now, &v);
+	assert_null(conf_file(f));
+	/* with no cache directory, nothing is remembered or found */
+	home = getenv("HOME") ? mig_xstrdup(getenv("HOME")) : NULL;
+	unsetenv("XDG_CACHE_HOME");
+	setenv("HOME", "relative", 1);
+	mig_confcache_put("/p/mig.conf", &st, &now, &v);
+	assert_int_equal(mig_confcache_get("/p/mig.conf", &st, &got), -1);
+	assert_null(conf_file(f));
+	if (home)
+		setenv("HOME", home, 1);
+	free(home);
+}
+
+static void test_conf_cut_short(void **state)
+{
+	struct fixture *f = *state;
+	struct mig_confvals v = { "app.db", "m", "s", 5, 1 }, got;
+	struct timespec now = { 1000, 0 };
+	struct stat st = stat_at(900);
+	struct mig_buf b = MIG_BUF_INIT;
+	char *path;
+	size_t i;
+	int fd;
+
+	mig_confcache_put("/p/mig.conf", &st, &now, &v);
+	assert_non_null(path = conf_file(f));
+	assert_int_equal(mig_read_file(&b, path, &(struct mig_err)MIG_ERR_INIT), 0);
+	/* cut anywhere, even after a whole line, it says nothing */
+	for (i = 0; i < b.len; i++) {
+		fd = open(path, O_WRONLY | O_TRUNC);
+		assert_int_equal(mig_write_all(fd, b.buf, i), 0);
+		close(fd);
+		assert_int_equal(mig_confcache_get("/p/mig.conf", &st, &got), -1);
+	}
+	mig_buf_release(&b);
+	free(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -208,6 +350,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_any_stat_change_misses, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_racy_files_are_not_remembered, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_files_are_empty, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_conf_round_trip, conf_setup, conf_teardown),
+		cmocka_unit_test_setup_teardown(test_conf_not_remembered, conf_setup, conf_teardown),
+		cmocka_unit_test_setup_teardown(test_conf_cut_short, conf_setup, conf_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
