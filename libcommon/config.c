@@ -101,7 +101,8 @@ static int read_git(const char *conf, struct mig_confvals *v, int *includes, str
 		goto out;
 	}
 	*includes = 0;
-	git_config_foreach(cfg, is_include, includes);
+	if (git_config_foreach(cfg, is_include, includes) < 0)
+		*includes = 1;	/* not known: then it is read every time */
 	rc = 0;
 out:
 	git_config_free(cfg);
