@@ -218,4 +218,10 @@ cached_files() {
 	# status hashes the files with it
 	LD_LIBRARY_PATH=$PWD/broken run -6 mig -d app.db status
 	[ "$output" = "mig-status: error: cannot load libgit2: $PWD/broken/$soname: file too short" ]
+	# one that loads but lacks a function mig calls
+	cc -shared -fPIC -o "broken/$soname" -x c /dev/null
+	LD_LIBRARY_PATH=$PWD/broken run -6 mig -d app.db up
+	[[ "$output" == "mig-up: error: $soname has no git_"*": $PWD/broken/$soname: undefined symbol: git_"* ]]
+	[ ! -e app.db ]
+	[ ! -e app.db.mig ]
 }
