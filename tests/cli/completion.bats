@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # Shell completion: bash driven through its completion function, fish
-# through 'complete -C', zsh checked for syntax.
+# through 'complete -C', zsh pressed TAB at in a terminal (tmux).
 load helper
 
 # comp WORD...: what bash completes for the last word
@@ -86,7 +86,45 @@ project() {
 	[ "$output" = 0001_users ]
 }
 
-@test "zsh: the completion function parses" {
+# zsh completes only at a terminal: run it in a tmux of its own and type
+# (tmux drops the blanks that end a line, so the screen shows none)
+teardown() {
+	[ -z "${TMUX_SOCK-}" ] || tmux -L "$TMUX_SOCK" kill-server 2>/dev/null || true
+}
+
+# keys KEYS...: send them to the zsh in tmux
+keys() {
+	tmux -L "$TMUX_SOCK" send-keys -t z "$@"
+}
+
+# screen_has TEXT: the screen shows TEXT within 5 seconds
+screen_has() {
+	local n
+	for ((n = 0; n < 50; n++)); do
+		tmux -L "$TMUX_SOCK" capture-pane -t z -p | grep -qF -- "$1" && return 0
+		sleep 0.1
+	done
+	echo "no '$1' on the screen:" >&2
+	tmux -L "$TMUX_SOCK" capture-pane -t z -p >&2
+	return 1
+}
+
+@test "zsh: TAB completes commands, options and revisions" {
 	command -v zsh >/dev/null || skip "zsh is not installed"
+	command -v tmux >/dev/null || skip "tmux is not installed"
 	run -0 zsh -n "$TOP/completions/_mig"
+	project
+	TMUX_SOCK=mig-test-$$
+	tmux -L "$TMUX_SOCK" -f /dev/null new-session -d -s z -x 100 -y 20 \
+		"env PATH='$PATH' HOME='$PWD' PS1='%% ' zsh -f"
+	keys "fpath=('$TOP/completions' \$fpath); autoload -Uz compinit; compinit -u; echo READY" Enter
+	screen_has READY
+	keys C-l "mig sta" Tab
+	screen_has "% mig status"
+	keys C-u C-l "mig status --po" Tab
+	screen_has "% mig status --porcelain"
+	keys C-u C-l "mig down 0001" Tab
+	screen_has "% mig down 0001_users"
+	keys C-u C-l "mig up 000" Tab
+	screen_has "0002_email"
 }
