@@ -138,7 +138,9 @@ static int journal(struct mig_store *store, const char *op, const char *const *n
 	size_t i;
 	int rc;
 
-	if (n == 1)
+	if (n == 0)
+		mig_buf_addf(&m, "%s\n\n", op);
+	else if (n == 1)
 		mig_buf_addf(&m, "%s %s\n\n", op, names[0]);
 	else
 		mig_buf_addf(&m, "%s %s..%s (%zu revisions)\n\n", op, names[0], names[n - 1], n);
@@ -195,7 +197,7 @@ static int run_section(struct mig_db *db, struct mig_store *store, const struct 
 		if ((rc = up ? mig_db_record(db, "app", r->name, r->id, 0, 1, err) :
 			       mig_db_update(db, "app", r->name, NULL, 1, err)) < 0)
 			goto out;
-		if ((rc = mig_db_exec(db, where, sec->sql, sec->len, sec->line, NULL, err)) < 0) {
+		if ((rc = mig_db_exec(db, where, sec->sql, sec->len, sec->line, MIG_EXEC_OWN_TX, err)) < 0) {
 			mig_err_hint(err, "%s runs outside a transaction: it is recorded as dirty; check the "
 				     "database, then 'mig fake --resolve applied|rolled-back'", r->name);
 			goto out;
@@ -209,7 +211,7 @@ static int run_section(struct mig_db *db, struct mig_store *store, const struct 
 	if ((rc = mig_db_begin(db, err)) < 0)
 		goto out;
 	if ((rc = mig_db_defer_fks(db, err)) < 0 ||
-	    (rc = mig_db_exec(db, where, sec->sql, sec->len, sec->line, NULL, err)) < 0 ||
+	    (rc = mig_db_exec(db, where, sec->sql, sec->len, sec->line, 0, err)) < 0 ||
 	    (rc = mig_db_fk_check(db, where, err)) < 0)
 		goto fail;
 	*ms = now_ms() - t0;
@@ -341,7 +343,8 @@ static int finish_run(struct mig_db *db, struct mig_store *store, const struct m
 		record_schema_after_failure(db, store, done, schema);
 	if (rc < 0 && *snapshot)
 		mig_err_hint_add(err, "to go back to where this run started: mig restore %.12s", snapshot);
-	if (journal(store, op, names, ids, ms, done + (rc < 0 && rc != MIG_EENV), rc < 0 ? "failed" : "ok",
+	/* the revision that failed, whatever failed in it, is the last one journaled */
+	if (journal(store, op, names, ids, ms, done + (rc < 0), rc < 0 ? "failed" : "ok",
 		    schema, snapshot, &jerr) < 0 && rc == 0) {
 		*err = jerr;
 		rc = jerr.code;

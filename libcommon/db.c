@@ -173,7 +173,8 @@ static int apply_bookkeeping(struct mig_db *db, struct mig_rev *rev, struct mig_
 
 	if ((rc = mig_db_begin(db, err)) < 0)
 		return rc;
-	if ((rc = mig_db_exec(db, rev->path, rev->up.sql, rev->up.len, rev->up.line, NULL, err)) < 0 ||
+	if ((rc = mig_db_exec(db, rev->path, rev->up.sql, rev->up.len, rev->up.line, MIG_EXEC_BOOKKEEPING,
+			       err)) < 0 ||
 	    (rc = mig_db_record(db, "mig", rev->name, rev->id, 0, 0, err)) < 0 ||
 	    (rc = mig_db_commit(db, err)) < 0) {
 		mig_db_rollback(db);
@@ -221,12 +222,105 @@ out:
 	return rc;
 }
 
-int mig_db_exec(struct mig_db *db, const char *where, const char *sql, size_t len,
-		int first_line, int *fail_line, struct mig_err *err)
-{
-	const char *p = sql, *end = sql + len;
-	int line = first_line;
+/* What a revision's statements may not do, and why the last refusal was made. */
+struct guard {
+	unsigned flags;
+	char why[160];
+};
 
+static int is_bookkeeping(const char *name)
+{
+	return name && !sqlite3_stricmp(name, "mig_revisions");
+}
+
+/*
+ * The authorizer that runs while a revision's statements are prepared:
+ * it sees every statement as SQLite parsed it (comments, case, quoting,
+ * the body of every trigger it fires), so no spelling gets past it.
+ */
+static int guard_cb(void *arg, int action, const char *a1, const char *a2, const char *dbname,
+		    const char *trigger)
+{
+	struct guard *g = arg;
+	const char *table = NULL;
+
+	(void)trigger;
+	switch (action) {
+	case SQLITE_TRANSACTION:
+	case SQLITE_SAVEPOINT:
+		if (g->flags & MIG_EXEC_OWN_TX)
+			return SQLITE_OK;
+		if (action == SQLITE_SAVEPOINT)
+			a1 = !a1 ? "SAVEPOINT" : !strcmp(a1, "BEGIN") ? "SAVEPOINT" :
+			     !strcmp(a1, "ROLLBACK") ? "ROLLBACK TO" : a1;
+		snprintf(g->why, sizeof(g->why), "%s", a1 ? a1 : "transaction control");
+		return SQLITE_DENY;
+	case SQLITE_CREATE_TABLE: case SQLITE_CREATE_TEMP_TABLE:
+	case SQLITE_CREATE_VIEW: case SQLITE_CREATE_TEMP_VIEW:
+	case SQLITE_DROP_TABLE: case SQLITE_DROP_TEMP_TABLE:
+	case SQLITE_DROP_VIEW: case SQLITE_DROP_TEMP_VIEW:
+	case SQLITE_CREATE_VTABLE: case SQLITE_DROP_VTABLE:
+	case SQLITE_INSERT: case SQLITE_UPDATE: case SQLITE_DELETE:
+		table = a1;
+		break;
+	case SQLITE_CREATE_INDEX: case SQLITE_CREATE_TEMP_INDEX:
+	case SQLITE_CREATE_TRIGGER: case SQLITE_CREATE_TEMP_TRIGGER:
+	case SQLITE_DROP_INDEX: case SQLITE_DROP_TEMP_INDEX:
+	case SQLITE_DROP_TRIGGER: case SQLITE_DROP_TEMP_TRIGGER:
+	case SQLITE_ALTER_TABLE:
+		table = a2;
+		break;
+	}
+	/* VACUUM copies every table, the bookkeeping too, into "vacuum_db" */
+	if (!(g->flags & MIG_EXEC_BOOKKEEPING) && is_bookkeeping(table) &&
+	    (!dbname || !strcmp(dbname, "main") || !strcmp(dbname, "temp"))) {
+		snprintf(g->why, sizeof(g->why), "bookkeeping");
+		return SQLITE_DENY;
+	}
+	return SQLITE_OK;
+}
+
+/* Errors that say nothing about the revision's SQL, and everything about the machine. */
+static int env_fault(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_FULL: case SQLITE_IOERR: case SQLITE_NOMEM: case SQLITE_CANTOPEN:
+	case SQLITE_CORRUPT: case SQLITE_NOTADB: case SQLITE_BUSY: case SQLITE_LOCKED:
+	case SQLITE_READONLY: case SQLITE_PROTOCOL: case SQLITE_NOLFS:
+		return 1;
+	}
+	return 0;
+}
+
+static int refused(struct mig_err *err, const char *where, int line, const struct guard *g)
+{
+	if (!strcmp(g->why, "bookkeeping")) {
+		mig_err_set(err, MIG_ESQL, "%s:%d: mig_revisions is mig's bookkeeping: a revision may read it, "
+			    "not change it", where, line);
+		mig_err_hint(err, "to change what is recorded as applied, use 'mig fake'");
+	} else {
+		mig_err_set(err, MIG_ESQL, "%s:%d: %s: a revision may not end or begin a transaction: "
+			    "mig runs each in its own", where, line, g->why);
+		mig_err_hint(err, "to manage transactions yourself, mark the revision '-- mig:no-transaction'");
+	}
+	return MIG_ESQL;
+}
+
+int mig_db_exec(struct mig_db *db, const char *where, const char *sql, size_t len,
+		int first_line, unsigned flags, struct mig_err *err)
+{
+	/*
+	 * SQLite copies a statement's text unless it sees the terminating
+	 * NUL within the length it is given: without one, preparing each
+	 * statement would copy the rest of the script, and a revision of
+	 * n statements would cost n^2. One copy, NUL-terminated, up front.
+	 */
+	char *text = mig_xstrndup(sql, len);
+	const char *p = text, *end = text + len;
+	struct guard g = { flags, "" };
+	int line = first_line, ret = 0, in_tx = !sqlite3_get_autocommit(db->h);
+
+	sqlite3_set_authorizer(db->h, guard_cb, &g);
 	while (p < end) {
 		const char *start = mig_sql_skip_space(p, end), *tail = NULL;
 		sqlite3_stmt *st = NULL;
@@ -235,7 +329,12 @@ int mig_db_exec(struct mig_db *db, const char *where, const char *sql, size_t le
 		line += mig_count_lines(p, start);
 		if (start == end)
 			break;
-		rc = sqlite3_prepare_v2(db->h, start, (int)(end - start), &st, &tail);
+		g.why[0] = '\0';
+		rc = sqlite3_prepare_v2(db->h, start, (int)(end - start) + 1, &st, &tail);
+		if (rc == SQLITE_AUTH && g.why[0]) {
+			ret = refused(err, where, line, &g);
+			break;
+		}
 		if (rc == SQLITE_OK && st) {
 			while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 				;
@@ -243,22 +342,30 @@ int mig_db_exec(struct mig_db *db, const char *where, const char *sql, size_t le
 				rc = SQLITE_OK;
 		}
 		if (rc != SQLITE_OK) {
-			mig_err_set(err, MIG_ESQL, "%s:%d: %s", where, line, sqlite3_errmsg(db->h));
-			if ((rc & 0xff) == SQLITE_CONSTRAINT)
+			ret = env_fault(sqlite3_extended_errcode(db->h)) ? MIG_EENV : MIG_ESQL;
+			mig_err_set(err, ret, "%s:%d: %s", where, line, sqlite3_errmsg(db->h));
+			if ((rc & 0xff) == SQLITE_CONSTRAINT) {
+				sqlite3_set_authorizer(db->h, NULL, NULL);
 				mig_diagnose(db->h, start, tail && tail > start ? (size_t)(tail - start) :
 					     (size_t)(end - start), err);
+			}
 			sqlite3_finalize(st);
-			if (fail_line)
-				*fail_line = line;
-			return MIG_ESQL;
+			break;
 		}
 		sqlite3_finalize(st);
+		/* the guard stops every way out of the transaction; this is the proof */
+		if (in_tx && !(flags & MIG_EXEC_OWN_TX) && sqlite3_get_autocommit(db->h)) {
+			ret = mig_err_set(err, MIG_EENV, "%s:%d: the statement ended mig's transaction", where, line);
+			break;
+		}
 		if (!tail || tail <= start)
 			break;
 		line += mig_count_lines(start, tail);
 		p = tail;
 	}
-	return 0;
+	sqlite3_set_authorizer(db->h, NULL, NULL);
+	free(text);
+	return ret;
 }
 
 static int simple(struct mig_db *db, const char *sql, struct mig_err *err)

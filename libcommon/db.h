@@ -53,13 +53,22 @@ int mig_db_bookkeeping(struct mig_db *db, struct mig_err *err);
 int mig_db_applied(struct mig_db *db, struct mig_applied_list *out, struct mig_err *err);
 void mig_applied_list_release(struct mig_applied_list *l);
 
+enum {
+	MIG_EXEC_OWN_TX = 1,	/* a no-transaction revision: it may begin and end its own */
+	MIG_EXEC_BOOKKEEPING = 2,	/* mig's own revisions: they may change mig_revisions */
+};
+
 /*
  * Run the statements of sql one by one. On failure the message is
  * "WHERE:LINE: sqlite's message", LINE counted from first_line, and the
- * code MIG_ESQL; *fail_line (when not NULL) gets LINE.
+ * code MIG_ESQL, or MIG_EENV when the fault is the environment's (disk
+ * full, I/O error, out of memory, locked). Unless flags allow it, a
+ * statement that would begin, commit or end a transaction or savepoint,
+ * or change mig's bookkeeping, is refused before it runs (MIG_ESQL): a
+ * revision can never commit mig's transaction, nor forge its record.
  */
 int mig_db_exec(struct mig_db *db, const char *where, const char *sql, size_t len,
-		int first_line, int *fail_line, struct mig_err *err);
+		int first_line, unsigned flags, struct mig_err *err);
 
 /*
  * PRAGMA foreign_key_check: violations are MIG_ESQL listing the child

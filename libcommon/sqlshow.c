@@ -115,7 +115,8 @@ int mig_sqlshow_run(struct mig_buf *out, const char *spec, int down, int from_fi
 		const struct mig_section *s = down ? &bodies[i]->down : &bodies[i]->up;
 
 		add_revision(out, bodies[i], !down);
-		if (replay && mig_db_exec(replay, bodies[i]->name, s->sql, s->len, s->line, NULL, err) < 0) {
+		if (replay && mig_db_exec(replay, bodies[i]->name, s->sql, s->len, s->line,
+					  bodies[i]->no_transaction ? MIG_EXEC_OWN_TX : 0, err) < 0) {
 			mig_db_close(replay);
 			replay = NULL;
 		}
@@ -210,7 +211,8 @@ int mig_sqlshow_schema(struct mig_buf *out, const char *spec, struct mig_err *er
 		if (!want[ctx->st.g->topo[i]])
 			continue;
 		where = mig_xasprintf("%s: %s", r->name, r->path);
-		rc = mig_db_exec(replay, where, r->up.sql, r->up.len, r->up.line, NULL, err);
+		rc = mig_db_exec(replay, where, r->up.sql, r->up.len, r->up.line,
+				 r->no_transaction ? MIG_EXEC_OWN_TX : 0, err);
 		free(where);
 		if (rc < 0)
 			goto out;
