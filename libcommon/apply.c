@@ -184,17 +184,18 @@ out:
  * Run one section in its own transaction together with its bookkeeping;
  * the last of a run also records the schema, in the same transaction.
  */
-static int run_section(struct mig_db *db, struct mig_store *store, const struct mig_rev *r,
-		       const struct mig_section *sec, int up, int last, char schema[41], long long *ms,
-		       struct mig_err *err)
+static int run_section(struct mig_db *db, struct mig_store *store, struct mig_store_job **bodies,
+		       const struct mig_rev *r, const struct mig_section *sec, int up, int last, char schema[41],
+		       long long *ms, struct mig_err *err)
 {
 	long long t0 = now_ms();
 	char *where = mig_xasprintf("%s: %s", r->name, !up && r->down_path ? r->down_path : r->path);
 	int rc;
 
 	if (r->no_transaction) {
-		/* dirty first, so a failure or a kill leaves a trace */
-		if ((rc = up ? mig_db_record(db, "app", r->name, r->id, 0, 1, err) :
+		/* dirty first, so a failure or a kill leaves a trace; its body stored before that */
+		if ((rc = mig_store_wait(bodies, err)) < 0 ||
+		    (rc = up ? mig_db_record(db, "app", r->name, r->id, 0, 1, err) :
 			       mig_db_update(db, "app", r->name, NULL, 1, err)) < 0)
 			goto out;
 		if ((rc = mig_db_exec(db, where, sec->sql, sec->len, sec->line, MIG_EXEC_OWN_TX, err)) < 0) {
@@ -215,7 +216,9 @@ static int run_section(struct mig_db *db, struct mig_store *store, const struct 
 	    (rc = mig_db_fk_check(db, where, err)) < 0)
 		goto fail;
 	*ms = now_ms() - t0;
-	if ((rc = up ? mig_db_record(db, "app", r->name, r->id, *ms, 0, err) :
+	/* no revision commits before every body of the run is in the store */
+	if ((rc = mig_store_wait(bodies, err)) < 0 ||
+	    (rc = up ? mig_db_record(db, "app", r->name, r->id, *ms, 0, err) :
 		       mig_db_unrecord(db, "app", r->name, err)) < 0 ||
 	    (last && (rc = record_schema(db, store, schema, err)) < 0) ||
 	    (rc = mig_db_commit(db, err)) < 0)
@@ -331,12 +334,16 @@ static int skip_in_dry_run(const struct mig_run_opts *o, const struct mig_rev *r
  * schema of what did commit; then the journal commit, the failed
  * revision journaled too, as the last one. A dry run leaves no trace.
  */
-static int finish_run(struct mig_db *db, struct mig_store *store, const struct mig_run_opts *o,
-		      const char *op, const char **names, const char **ids, const long long *ms,
-		      size_t done, int rc, char schema[41], const char *snapshot, struct mig_err *err)
+static int finish_run(struct mig_db *db, struct mig_store *store, struct mig_store_job **bodies,
+		      const struct mig_run_opts *o, const char *op, const char **names, const char **ids,
+		      const long long *ms, size_t done, int rc, char schema[41], const char *snapshot,
+		      struct mig_err *err)
 {
 	struct mig_err jerr = MIG_ERR_INIT;
 
+	/* the store is the body writer's until it is done; a failed revision's error comes first */
+	if (mig_store_wait(bodies, rc < 0 ? &jerr : err) < 0 && rc == 0)
+		rc = err->code;
 	if (o->dry_run || (!done && rc == 0))
 		return rc;
 	if (rc < 0)
@@ -352,31 +359,31 @@ static int finish_run(struct mig_db *db, struct mig_store *store, const struct m
 	return rc;
 }
 
-/* Every body a run applies goes into the store before the first runs. */
-static int store_bodies(struct mig_store *store, const struct mig_graph *g, const size_t *plan, size_t n,
-			struct mig_err *err)
+/*
+ * Every body a run applies goes into the store, as one pack, while the
+ * first revision runs; none commits before they are all there.
+ */
+static void store_bodies(struct mig_store_job **job, struct mig_store *store, const struct mig_graph *g,
+			 const size_t *plan, size_t n, const char **data, size_t *len)
 {
-	const char **data = mig_xcalloc(n + 1, sizeof(*data));
-	size_t *len = mig_xcalloc(n + 1, sizeof(*len)), i;
-	int rc;
+	size_t i;
 
 	for (i = 0; i < n; i++) {
 		data[i] = g->revs[plan[i]]->data;
 		len[i] = g->revs[plan[i]]->len;
 	}
-	rc = mig_store_put_all(store, data, len, n, err);
-	free(data);
-	free(len);
-	return rc;
+	mig_store_put_all_start(job, store, data, len, n);
 }
 
 int mig_up(const char *spec, const struct mig_run_opts *o, struct mig_err *err)
 {
 	struct mig_ctx *ctx = NULL;
 	struct mig_store *store = NULL;
-	const char **names = NULL, **ids = NULL;
+	struct mig_store_job *bodies = NULL;
+	struct mig_err ignored = MIG_ERR_INIT;
+	const char **names = NULL, **ids = NULL, **data = NULL;
 	long long *ms = NULL;
-	size_t *plan = NULL, n = 0, i, done = 0;
+	size_t *plan = NULL, *len = NULL, n = 0, i, done = 0;
 	char schema[41] = "", snapshot[41] = "";
 	int rc, had_content;
 
@@ -395,8 +402,10 @@ int mig_up(const char *spec, const struct mig_run_opts *o, struct mig_err *err)
 	names = mig_xcalloc(n + 1, sizeof(*names));
 	ids = mig_xcalloc(n + 1, sizeof(*ids));
 	ms = mig_xcalloc(n + 1, sizeof(*ms));
-	if (!o->dry_run && (rc = store_bodies(store, ctx->st.g, plan, n, err)) < 0)
-		goto out;
+	data = mig_xcalloc(n + 1, sizeof(*data));
+	len = mig_xcalloc(n + 1, sizeof(*len));
+	if (!o->dry_run)
+		store_bodies(&bodies, store, ctx->st.g, plan, n, data, len);
 	for (i = 0; i < n; i++) {
 		const struct mig_rev *r = ctx->st.g->revs[plan[i]];
 
@@ -405,16 +414,19 @@ int mig_up(const char *spec, const struct mig_run_opts *o, struct mig_err *err)
 		if (skip_in_dry_run(o, r))
 			continue;
 		say(o, "applying", r->name);
-		if ((rc = run_section(ctx->db, store, r, &r->up, 1, i == n - 1, schema, &ms[i], err)) < 0)
+		if ((rc = run_section(ctx->db, store, &bodies, r, &r->up, 1, i == n - 1, schema, &ms[i], err)) < 0)
 			break;
 		if (o->verbose && o->progress)
 			fprintf(o->progress, "  %s took %lld ms\n", r->name, ms[i]);
 		done++;
 	}
-	rc = finish_run(ctx->db, store, o, "up", names, ids, ms, done, rc, schema, snapshot, err);
+	rc = finish_run(ctx->db, store, &bodies, o, "up", names, ids, ms, done, rc, schema, snapshot, err);
 out:
+	mig_store_wait(&bodies, &ignored);
 	free(names);
 	free(ids);
+	free(data);
+	free(len);
 	free(ms);
 	free(plan);
 	mig_ctx_close(ctx);
@@ -492,6 +504,7 @@ int mig_down(const char *spec, const struct mig_run_opts *o, struct mig_err *err
 	struct mig_ctx *ctx = NULL;
 	struct mig_store *store = NULL;
 	struct mig_rev **bodies = NULL;
+	struct mig_store_job *none = NULL;
 	const char **names = NULL, **ids = NULL;
 	long long *ms = NULL;
 	long *recs = NULL;
@@ -531,14 +544,14 @@ int mig_down(const char *spec, const struct mig_run_opts *o, struct mig_err *err
 		if (skip_in_dry_run(o, bodies[i]))
 			continue;
 		say(o, "reverting", bodies[i]->name);
-		if ((rc = run_section(ctx->db, store, bodies[i], &bodies[i]->down, 0, i == n - 1, schema,
+		if ((rc = run_section(ctx->db, store, &none, bodies[i], &bodies[i]->down, 0, i == n - 1, schema,
 				      &ms[i], err)) < 0)
 			break;
 		if (o->verbose && o->progress)
 			fprintf(o->progress, "  %s took %lld ms\n", bodies[i]->name, ms[i]);
 		done++;
 	}
-	rc = finish_run(ctx->db, store, o, "down", names, ids, ms, done, rc, schema, snapshot, err);
+	rc = finish_run(ctx->db, store, &none, o, "down", names, ids, ms, done, rc, schema, snapshot, err);
 out:
 	for (i = 0; bodies && i < n; i++)
 		mig_rev_free(bodies[i]);

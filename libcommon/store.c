@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,6 +99,7 @@ int mig_store_put_all(struct mig_store *s, const char *const *data, const size_t
 	git_odb_writepack *wp = NULL;
 	git_indexer_progress stats;
 	git_buf pack = { 0 };
+	git_oid *oids = mig_xcalloc(n + 1, sizeof(*oids));
 	mode_t old = umask(077);
 	size_t i, missing = 0;
 	int rc = 0;
@@ -113,14 +115,14 @@ int mig_store_put_all(struct mig_store *s, const char *const *data, const size_t
 		goto fail;
 	git_packbuilder_set_threads(pb, 1);
 	for (i = 0; i < n; i++) {
-		git_oid oid;
+		git_oid *oid = &oids[missing];
 
-		if (git_odb_hash(&oid, data[i], len[i], GIT_OBJECT_BLOB) < 0)
+		if (git_odb_hash(oid, data[i], len[i], GIT_OBJECT_BLOB) < 0)
 			goto fail;
-		if (git_odb_exists(odb, &oid) || git_odb_exists(mem_odb, &oid))
+		if (git_odb_exists(odb, oid) || git_odb_exists(mem_odb, oid))
 			continue;
-		if (git_odb_write(&oid, mem_odb, data[i], len[i], GIT_OBJECT_BLOB) < 0 ||
-		    git_packbuilder_insert(pb, &oid, NULL) < 0)
+		if (git_odb_write(oid, mem_odb, data[i], len[i], GIT_OBJECT_BLOB) < 0 ||
+		    git_packbuilder_insert(pb, oid, NULL) < 0)
 			goto fail;
 		missing++;
 	}
@@ -130,11 +132,23 @@ int mig_store_put_all(struct mig_store *s, const char *const *data, const size_t
 	    wp->append(wp, pack.ptr, pack.size, &stats) < 0 || wp->commit(wp, &stats) < 0 ||
 	    git_odb_refresh(odb) < 0)
 		goto fail;
+	/* trust what the store now holds, not what the writer said */
+	for (i = 0; i < missing; i++) {
+		if (!git_odb_exists(odb, &oids[i])) {
+			char hex[41];
+
+			git_oid_tostr(hex, sizeof(hex), &oids[i]);
+			rc = mig_err_set(err, MIG_EENV, "cannot write to the store '%s': object %s is missing after "
+					 "writing it", s->path, hex);
+			goto out;
+		}
+	}
 	goto out;
 fail:
 	rc = mig_err_git(err, MIG_EENV, "cannot write to the store");
 out:
 	umask(old);
+	free(oids);
 	if (wp)
 		wp->free(wp);
 	git_buf_dispose(&pack);
@@ -142,6 +156,56 @@ out:
 	git_repository_free(mem_repo);
 	git_odb_free(mem_odb);
 	git_odb_free(odb);
+	return rc;
+}
+
+struct mig_store_job {
+	pthread_t thread;
+	int started;
+	struct mig_store *s;
+	const char *const *data;
+	const size_t *len;
+	size_t n;
+	int rc;
+	struct mig_err err;
+};
+
+static void *put_all_thread(void *arg)
+{
+	struct mig_store_job *j = arg;
+
+	j->rc = mig_store_put_all(j->s, j->data, j->len, j->n, &j->err);
+	return NULL;
+}
+
+void mig_store_put_all_start(struct mig_store_job **job, struct mig_store *s, const char *const *data,
+			     const size_t *len, size_t n)
+{
+	struct mig_store_job *j = mig_xcalloc(1, sizeof(*j));
+
+	*j = (struct mig_store_job){ .s = s, .data = data, .len = len, .n = n, .err = MIG_ERR_INIT };
+	/* libgit2 is loaded and set up by whoever opened the store, not in the thread */
+	mig_git_need();
+	j->started = pthread_create(&j->thread, NULL, put_all_thread, j) == 0;
+	if (!j->started)
+		put_all_thread(j);
+	*job = j;
+}
+
+int mig_store_wait(struct mig_store_job **job, struct mig_err *err)
+{
+	struct mig_store_job *j = *job;
+	int rc;
+
+	if (!j)
+		return 0;
+	if (j->started)
+		pthread_join(j->thread, NULL);
+	rc = j->rc;
+	if (rc < 0)
+		*err = j->err;
+	free(j);
+	*job = NULL;
 	return rc;
 }
 

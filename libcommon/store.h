@@ -26,6 +26,17 @@ int mig_store_put(struct mig_store *s, const void *data, size_t len, char id[41]
 int mig_store_put_all(struct mig_store *s, const char *const *data, const size_t *len, size_t n,
 		      struct mig_err *err);
 
+/*
+ * mig_store_put_all in a thread of its own, so that writing a run's
+ * bodies overlaps running the first revision. The store, data and len
+ * belong to the job until mig_store_wait, which joins it and returns
+ * what mig_store_put_all returned. Waiting on NULL is 0.
+ */
+struct mig_store_job;
+void mig_store_put_all_start(struct mig_store_job **job, struct mig_store *s, const char *const *data,
+			     const size_t *len, size_t n);
+int mig_store_wait(struct mig_store_job **job, struct mig_err *err);
+
 /* Read the blob with this hex id into b. MIG_EENV when it is not there. */
 int mig_store_get(struct mig_store *s, const char *id, struct mig_buf *b, struct mig_err *err);
 

@@ -225,3 +225,19 @@ users() {
 	mig -d app.db down base -q
 	[ "$(sqlite3 app.db 'PRAGMA user_version; PRAGMA application_id' | tr '\n' ' ')" = "7 99 " ]
 }
+
+@test "a store that cannot take the run's bodies: exit 6, no revision commits" {
+	users
+	mig -d app.db up -q 0001
+	before=$(cksum <app.db)
+	# the bodies are written while the first revision runs; its commit waits for them
+	rm -rf app.db.mig/objects/pack
+	touch app.db.mig/objects/pack
+	run -6 --separate-stderr mig -d app.db up --no-backup
+	[[ "${stderr_lines[1]}" == "mig-up: error: cannot write to the store 'app.db.mig': object $(git hash-object migrations/0002_email.sql) is missing after writing it" ]]
+	[ "$(cksum <app.db)" = "$before" ]
+	rev 0002_email $'-- mig:no-transaction\n-- mig:up\nALTER TABLE users ADD COLUMN email TEXT;\n'
+	run -6 mig -d app.db up --no-backup
+	[ "$(cksum <app.db)" = "$before" ]
+	[ "$(sqlite3 app.db "SELECT count(*) FROM mig_revisions WHERE scope = 'app'")" = 1 ]
+}
