@@ -15,7 +15,7 @@ static const char *const usage[] = {
 int main(int argc, char **argv)
 {
 	struct mig_err err = MIG_ERR_INIT;
-	struct mig_run_opts o = { .lock_timeout = -1, .progress = stderr };
+	struct mig_run_opts o = { .lock_timeout = -1, .progress = stderr, .warnings = stderr };
 	const char *resolve = NULL, *rehash = NULL, *unapply = NULL, *arg;
 	int adopt = 0, rc = 0;
 	enum mig_fake_kind kind = MIG_FAKE_APPLY;

@@ -22,6 +22,7 @@ static int run_main(int argc, char **argv, const char *const *usage, struct mig_
 	if (argc > 1)
 		mig_usage_error("too many arguments");
 	o->progress = mig_globals.quiet ? NULL : stderr;
+	o->warnings = stderr;
 	o->verbose = mig_globals.verbose;
 	if (run(argc ? argv[0] : NULL, o, &err) < 0)
 		rc = mig_report(&err);

@@ -3,6 +3,7 @@
 #include <time.h>
 
 #include <sys/stat.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 #include "apply.h"
@@ -126,35 +127,114 @@ out:
 	return rc;
 }
 
+/* One up, down or fake run under way: what its steps share. */
+struct run {
+	struct mig_db *db;
+	struct mig_store *store;
+	struct mig_store_job *bodies;	/* the run's bodies being written, or NULL */
+	const char *op;
+	char token[17];			/* names the run in the database and in its journal entry */
+	char schema[41];		/* the schema recorded at the end */
+	char snapshot[41];		/* taken before the run, or "" */
+};
+
+static void run_init(struct run *run, struct mig_db *db, struct mig_store *store, const char *op)
+{
+	unsigned char r[8];
+	size_t i;
+
+	memset(run, 0, sizeof(*run));
+	run->db = db;
+	run->store = store;
+	run->op = op;
+	if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r)) {
+		unsigned long long x = (unsigned long long)now_ms() ^ ((unsigned long long)getpid() << 40);
+
+		memcpy(r, &x, sizeof(r));
+	}
+	for (i = 0; i < sizeof(r); i++)
+		snprintf(run->token + 2 * i, 3, "%02x", r[i]);
+}
+
 /*
  * The journal commit of one operation: a subject line for 'git log
- * --oneline', then one line per fact, which mig log reads back.
+ * --oneline', then one line per fact, which mig log reads back. A run
+ * cut short before its entry was written is journaled by the next one,
+ * as "interrupted".
  */
-static int journal(struct mig_store *store, const char *op, const char *const *names,
-		   const char *const *ids, const long long *ms, size_t n, const char *result,
-		   const char *schema, const char *snapshot, struct mig_err *err)
+static int journal(const struct run *run, const char *const *names, const char *const *ids,
+		   const long long *ms, size_t n, const char *result, struct mig_err *err)
 {
 	struct mig_buf m = MIG_BUF_INIT;
 	size_t i;
 	int rc;
 
 	if (n == 0)
-		mig_buf_addf(&m, "%s\n\n", op);
+		mig_buf_addf(&m, "%s\n\n", run->op);
 	else if (n == 1)
-		mig_buf_addf(&m, "%s %s\n\n", op, names[0]);
+		mig_buf_addf(&m, "%s %s\n\n", run->op, names[0]);
 	else
-		mig_buf_addf(&m, "%s %s..%s (%zu revisions)\n\n", op, names[0], names[n - 1], n);
-	mig_buf_addf(&m, "operation %s\n", op);
+		mig_buf_addf(&m, "%s %s..%s (%zu revisions)\n\n", run->op, names[0], names[n - 1], n);
+	mig_buf_addf(&m, "operation %s\n", run->op);
 	for (i = 0; i < n; i++)
 		mig_buf_addf(&m, "revision %s %s %lldms\n", ids[i], names[i], ms ? ms[i] : 0);
 	mig_buf_addf(&m, "result %s\n", result);
-	if (schema && *schema)
-		mig_buf_addf(&m, "schema %s\n", schema);
-	if (snapshot && *snapshot)
-		mig_buf_addf(&m, "snapshot %s\n", snapshot);
-	rc = mig_store_journal(store, m.buf, names, ids, n, err);
+	if (*run->schema)
+		mig_buf_addf(&m, "schema %s\n", run->schema);
+	if (*run->snapshot)
+		mig_buf_addf(&m, "snapshot %s\n", run->snapshot);
+	mig_buf_addf(&m, "run %s\n", run->token);
+	rc = mig_store_journal(run->store, m.buf, names, ids, n, err);
 	mig_buf_release(&m);
 	return rc;
+}
+
+/* Is the newest journal entry that of run token? */
+static int journaled_cb(const struct mig_journal_entry *e, void *data)
+{
+	const char *token = data;
+	const char *p = strstr(e->message, "\nrun ");
+
+	return p && !strncmp(p + 5, token, 16) && (p[21] == '\n' || !p[21]) ? 1 : -1;
+}
+
+/*
+ * Write the journal entries that runs cut short (killed, or the store
+ * failing) left in the database, then forget them. Called under the
+ * lock, before a run changes anything.
+ */
+static int journal_pending(struct mig_db *db, struct mig_store *store, struct mig_err *err)
+{
+	struct mig_journal_rows rows;
+	size_t i, j;
+	int rc;
+
+	if ((rc = mig_db_journal_pending(db, &rows, err)) < 0 || !rows.nr)
+		return rc;
+	for (i = 0; i < rows.nr && rc == 0; i = j) {
+		const char **names = mig_xcalloc(rows.nr + 1, sizeof(*names));
+		const char **ids = mig_xcalloc(rows.nr + 1, sizeof(*ids));
+		long long *ms = mig_xcalloc(rows.nr + 1, sizeof(*ms));
+		struct run run;
+		struct mig_err seen = MIG_ERR_INIT;
+
+		run_init(&run, db, store, rows.v[i].op);
+		snprintf(run.token, sizeof(run.token), "%s", rows.v[i].run);
+		snprintf(run.snapshot, sizeof(run.snapshot), "%s", rows.v[i].snapshot ? rows.v[i].snapshot : "");
+		for (j = i; j < rows.nr && !strcmp(rows.v[j].run, rows.v[i].run); j++) {
+			names[j - i] = rows.v[j].name;
+			ids[j - i] = rows.v[j].id;
+			ms[j - i] = rows.v[j].ms;
+		}
+		/* the entry may be in the store already: the run died before it forgot it */
+		if (mig_store_log(store, 1, journaled_cb, run.token, &seen) != 1)
+			rc = journal(&run, names, ids, ms, j - i, "interrupted", err);
+		free(names);
+		free(ids);
+		free(ms);
+	}
+	mig_journal_rows_release(&rows);
+	return rc < 0 ? rc : mig_db_journal_clear(db, err);
 }
 
 /*
@@ -162,21 +242,47 @@ static int journal(struct mig_store *store, const char *op, const char *const *n
  * schema itself in the store (so 'mig status -v' can show drift). Once
  * per run, so its cost does not grow with the number of revisions.
  */
-static int record_schema(struct mig_db *db, struct mig_store *store, char hash[41], struct mig_err *err)
+static int record_schema(struct run *run, struct mig_err *err)
 {
 	struct mig_buf b = MIG_BUF_INIT;
 	int rc;
 
-	if ((rc = mig_db_schema(db, &b, err)) < 0)
+	if ((rc = mig_db_schema(run->db, &b, err)) < 0)
 		goto out;
-	if (store)
-		rc = mig_store_put(store, b.buf ? b.buf : "", b.len, hash, err);
+	if (run->store)
+		rc = mig_store_put(run->store, b.buf ? b.buf : "", b.len, run->schema, err);
 	else
-		mig_blob_id(hash, b.buf ? b.buf : "", b.len);
+		mig_blob_id(run->schema, b.buf ? b.buf : "", b.len);
 	if (rc == 0)
-		rc = mig_db_set_schema_hash(db, hash, err);
+		rc = mig_db_set_schema_hash(run->db, run->schema, err);
 out:
 	mig_buf_release(&b);
+	return rc;
+}
+
+/*
+ * The bookkeeping of a revision that ran, in the transaction that commits
+ * it: its row, its line of the run's journal entry, and after the last
+ * of a run the schema. No revision commits before every body of the run
+ * is in the store.
+ */
+static int record_run(struct run *run, const struct mig_rev *r, int up, int last, long long ms,
+		      struct mig_err *err)
+{
+	int rc;
+
+	if ((rc = mig_store_wait(&run->bodies, err)) < 0)
+		return rc;
+	if (r->no_transaction)
+		rc = up ? mig_db_update(run->db, "app", r->name, NULL, 0, err) :
+			  mig_db_unrecord(run->db, "app", r->name, err);
+	else
+		rc = up ? mig_db_record(run->db, "app", r->name, r->id, ms, 0, err) :
+			  mig_db_unrecord(run->db, "app", r->name, err);
+	if (rc == 0)
+		rc = mig_db_journal_add(run->db, run->token, run->op, r->name, r->id, ms, run->snapshot, err);
+	if (rc == 0 && last)
+		rc = record_schema(run, err);
 	return rc;
 }
 
@@ -184,9 +290,8 @@ out:
  * Run one section in its own transaction together with its bookkeeping;
  * the last of a run also records the schema, in the same transaction.
  */
-static int run_section(struct mig_db *db, struct mig_store *store, struct mig_store_job **bodies,
-		       const struct mig_rev *r, const struct mig_section *sec, int up, int last, char schema[41],
-		       long long *ms, struct mig_err *err)
+static int run_section(struct run *run, const struct mig_rev *r, const struct mig_section *sec, int up,
+		       int last, long long *ms, struct mig_err *err)
 {
 	long long t0 = now_ms();
 	char *where = mig_xasprintf("%s: %s", r->name, !up && r->down_path ? r->down_path : r->path);
@@ -194,38 +299,39 @@ static int run_section(struct mig_db *db, struct mig_store *store, struct mig_st
 
 	if (r->no_transaction) {
 		/* dirty first, so a failure or a kill leaves a trace; its body stored before that */
-		if ((rc = mig_store_wait(bodies, err)) < 0 ||
-		    (rc = up ? mig_db_record(db, "app", r->name, r->id, 0, 1, err) :
-			       mig_db_update(db, "app", r->name, NULL, 1, err)) < 0)
+		if ((rc = mig_store_wait(&run->bodies, err)) < 0 ||
+		    (rc = up ? mig_db_record(run->db, "app", r->name, r->id, 0, 1, err) :
+			       mig_db_update(run->db, "app", r->name, NULL, 1, err)) < 0)
 			goto out;
-		if ((rc = mig_db_exec(db, where, sec->sql, sec->len, sec->line, MIG_EXEC_OWN_TX, err)) < 0) {
+		rc = mig_db_exec(run->db, where, sec->sql, sec->len, sec->line, MIG_EXEC_OWN_TX, err);
+		if (rc == 0 && mig_db_in_transaction(run->db)) {
+			mig_db_rollback(run->db);
+			rc = mig_err_set(err, MIG_ESQL, "%s: the revision left a transaction open", where);
+		}
+		if (rc < 0) {
 			mig_err_hint(err, "%s runs outside a transaction: it is recorded as dirty; check the "
 				     "database, then 'mig fake --resolve applied|rolled-back'", r->name);
 			goto out;
 		}
 		*ms = now_ms() - t0;
-		if ((rc = up ? mig_db_update(db, "app", r->name, NULL, 0, err) :
-			       mig_db_unrecord(db, "app", r->name, err)) == 0 && last)
-			rc = record_schema(db, store, schema, err);
+		if ((rc = mig_db_begin(run->db, err)) < 0)
+			goto out;
+		if ((rc = record_run(run, r, up, last, *ms, err)) < 0 || (rc = mig_db_commit(run->db, err)) < 0)
+			goto fail;
 		goto out;
 	}
-	if ((rc = mig_db_begin(db, err)) < 0)
+	if ((rc = mig_db_begin(run->db, err)) < 0)
 		goto out;
-	if ((rc = mig_db_defer_fks(db, err)) < 0 ||
-	    (rc = mig_db_exec(db, where, sec->sql, sec->len, sec->line, 0, err)) < 0 ||
-	    (rc = mig_db_fk_check(db, where, err)) < 0)
+	if ((rc = mig_db_defer_fks(run->db, err)) < 0 ||
+	    (rc = mig_db_exec(run->db, where, sec->sql, sec->len, sec->line, 0, err)) < 0 ||
+	    (rc = mig_db_fk_check(run->db, where, err)) < 0)
 		goto fail;
 	*ms = now_ms() - t0;
-	/* no revision commits before every body of the run is in the store */
-	if ((rc = mig_store_wait(bodies, err)) < 0 ||
-	    (rc = up ? mig_db_record(db, "app", r->name, r->id, *ms, 0, err) :
-		       mig_db_unrecord(db, "app", r->name, err)) < 0 ||
-	    (last && (rc = record_schema(db, store, schema, err)) < 0) ||
-	    (rc = mig_db_commit(db, err)) < 0)
+	if ((rc = record_run(run, r, up, last, *ms, err)) < 0 || (rc = mig_db_commit(run->db, err)) < 0)
 		goto fail;
 	goto out;
 fail:
-	mig_db_rollback(db);
+	mig_db_rollback(run->db);
 out:
 	free(where);
 	return rc;
@@ -235,13 +341,12 @@ out:
  * After a failure, what did commit still needs its schema recorded, so
  * drift is not reported for it.
  */
-static void record_schema_after_failure(struct mig_db *db, struct mig_store *store, size_t done,
-					char schema[41])
+static void record_schema_after_failure(struct run *run, size_t done)
 {
 	struct mig_err ignored = MIG_ERR_INIT;
 
-	if (done && record_schema(db, store, schema, &ignored) < 0)
-		schema[0] = '\0';
+	if (done && record_schema(run, &ignored) < 0)
+		run->schema[0] = '\0';
 }
 
 /*
@@ -333,30 +438,45 @@ static int skip_in_dry_run(const struct mig_run_opts *o, const struct mig_rev *r
  * The end of an up or down run that got under way: after a failure, the
  * schema of what did commit; then the journal commit, the failed
  * revision journaled too, as the last one. A dry run leaves no trace.
+ * Once the entry is in the store, the database forgets its copy; when
+ * the store cannot take it, the copy stays for the next run to write,
+ * and the run's own result stands.
  */
-static int finish_run(struct mig_db *db, struct mig_store *store, struct mig_store_job **bodies,
-		      const struct mig_run_opts *o, const char *op, const char **names, const char **ids,
-		      const long long *ms, size_t done, int rc, char schema[41], const char *snapshot,
-		      struct mig_err *err)
+static int finish_run(struct run *run, const struct mig_run_opts *o, const char **names, const char **ids,
+		      const long long *ms, size_t done, int rc, struct mig_err *err)
 {
 	struct mig_err jerr = MIG_ERR_INIT;
 
 	/* the store is the body writer's until it is done; a failed revision's error comes first */
-	if (mig_store_wait(bodies, rc < 0 ? &jerr : err) < 0 && rc == 0)
+	if (mig_store_wait(&run->bodies, rc < 0 ? &jerr : err) < 0 && rc == 0)
 		rc = err->code;
 	if (o->dry_run || (!done && rc == 0))
 		return rc;
 	if (rc < 0)
-		record_schema_after_failure(db, store, done, schema);
-	if (rc < 0 && *snapshot)
-		mig_err_hint_add(err, "to go back to where this run started: mig restore %.12s", snapshot);
+		record_schema_after_failure(run, done);
+	if (rc < 0 && *run->snapshot)
+		mig_err_hint_add(err, "to go back to where this run started: mig restore %.12s", run->snapshot);
 	/* the revision that failed, whatever failed in it, is the last one journaled */
-	if (journal(store, op, names, ids, ms, done + (rc < 0), rc < 0 ? "failed" : "ok",
-		    schema, snapshot, &jerr) < 0 && rc == 0) {
-		*err = jerr;
-		rc = jerr.code;
+	if ((journal(run, names, ids, ms, done + (rc < 0), rc < 0 ? "failed" : "ok", &jerr) < 0 ||
+	     (done && mig_db_journal_clear(run->db, &jerr) < 0)) && done) {
+		if (o->warnings)
+			fprintf(o->warnings, "%s: warning: %s\n%s: warning: the database keeps the entry; "
+				"the next run writes it\n", mig_prog, jerr.msg, mig_prog);
 	}
 	return rc;
+}
+
+/*
+ * A run that is going to change the database: its token, and first the
+ * journal entries an earlier run cut short left behind. A dry run
+ * changes nothing, and writes nothing.
+ */
+static int start_run(struct run *run, struct mig_ctx *ctx, struct mig_store *store, const struct mig_run_opts *o,
+		     struct mig_err *err)
+{
+	run->db = ctx->db;
+	run->store = store;
+	return o->dry_run ? 0 : journal_pending(ctx->db, store, err);
 }
 
 /*
@@ -379,14 +499,14 @@ int mig_up(const char *spec, const struct mig_run_opts *o, struct mig_err *err)
 {
 	struct mig_ctx *ctx = NULL;
 	struct mig_store *store = NULL;
-	struct mig_store_job *bodies = NULL;
 	struct mig_err ignored = MIG_ERR_INIT;
 	const char **names = NULL, **ids = NULL, **data = NULL;
 	long long *ms = NULL;
 	size_t *plan = NULL, *len = NULL, n = 0, i, done = 0;
-	char schema[41] = "", snapshot[41] = "";
+	struct run run;
 	int rc, had_content;
 
+	run_init(&run, NULL, NULL, "up");
 	/* plan on a read-only look first: a bad request must not create anything */
 	if ((rc = mig_ctx_open(&ctx, MIG_CTX_READ, err)) < 0 ||
 	    (rc = mig_plan_up(&ctx->st, spec, o->out_of_order, &plan, &n, err)) < 0 || !n)
@@ -395,8 +515,9 @@ int mig_up(const char *spec, const struct mig_run_opts *o, struct mig_err *err)
 	free(plan);
 	plan = NULL;
 	if ((rc = open_for_change(&ctx, &store, o->dry_run, o->lock_timeout, err)) < 0 ||
+	    (rc = start_run(&run, ctx, store, o, err)) < 0 ||
 	    (rc = mig_plan_up(&ctx->st, spec, o->out_of_order, &plan, &n, err)) < 0 || !n ||
-	    (rc = snapshot_before(ctx, store, "up", had_content, o, snapshot, err)) < 0)
+	    (rc = snapshot_before(ctx, store, "up", had_content, o, run.snapshot, err)) < 0)
 		goto out;
 
 	names = mig_xcalloc(n + 1, sizeof(*names));
@@ -405,7 +526,7 @@ int mig_up(const char *spec, const struct mig_run_opts *o, struct mig_err *err)
 	data = mig_xcalloc(n + 1, sizeof(*data));
 	len = mig_xcalloc(n + 1, sizeof(*len));
 	if (!o->dry_run)
-		store_bodies(&bodies, store, ctx->st.g, plan, n, data, len);
+		store_bodies(&run.bodies, store, ctx->st.g, plan, n, data, len);
 	for (i = 0; i < n; i++) {
 		const struct mig_rev *r = ctx->st.g->revs[plan[i]];
 
@@ -414,15 +535,15 @@ int mig_up(const char *spec, const struct mig_run_opts *o, struct mig_err *err)
 		if (skip_in_dry_run(o, r))
 			continue;
 		say(o, "applying", r->name);
-		if ((rc = run_section(ctx->db, store, &bodies, r, &r->up, 1, i == n - 1, schema, &ms[i], err)) < 0)
+		if ((rc = run_section(&run, r, &r->up, 1, i == n - 1, &ms[i], err)) < 0)
 			break;
 		if (o->verbose && o->progress)
 			fprintf(o->progress, "  %s took %lld ms\n", r->name, ms[i]);
 		done++;
 	}
-	rc = finish_run(ctx->db, store, &bodies, o, "up", names, ids, ms, done, rc, schema, snapshot, err);
+	rc = finish_run(&run, o, names, ids, ms, done, rc, err);
 out:
-	mig_store_wait(&bodies, &ignored);
+	mig_store_wait(&run.bodies, &ignored);
 	free(names);
 	free(ids);
 	free(data);
@@ -504,14 +625,14 @@ int mig_down(const char *spec, const struct mig_run_opts *o, struct mig_err *err
 	struct mig_ctx *ctx = NULL;
 	struct mig_store *store = NULL;
 	struct mig_rev **bodies = NULL;
-	struct mig_store_job *none = NULL;
 	const char **names = NULL, **ids = NULL;
 	long long *ms = NULL;
 	long *recs = NULL;
 	size_t n = 0, i, done = 0;
-	char schema[41] = "", snapshot[41] = "";
+	struct run run;
 	int rc, had_content;
 
+	run_init(&run, NULL, NULL, "down");
 	if ((rc = mig_ctx_open(&ctx, MIG_CTX_READ, err)) < 0 ||
 	    (rc = mig_plan_down(&ctx->st, spec, &recs, &n, err)) < 0 || !n)
 		goto out;
@@ -519,6 +640,7 @@ int mig_down(const char *spec, const struct mig_run_opts *o, struct mig_err *err
 	free(recs);
 	recs = NULL;
 	if ((rc = open_for_change(&ctx, &store, o->dry_run, o->lock_timeout, err)) < 0 ||
+	    (rc = start_run(&run, ctx, store, o, err)) < 0 ||
 	    (rc = mig_plan_down(&ctx->st, spec, &recs, &n, err)) < 0 || !n)
 		goto out;
 	bodies = mig_xcalloc(n + 1, sizeof(*bodies));
@@ -538,20 +660,19 @@ int mig_down(const char *spec, const struct mig_run_opts *o, struct mig_err *err
 		names[i] = bodies[i]->name;
 		ids[i] = ctx->st.applied.v[recs[i]].id;
 	}
-	if ((rc = snapshot_before(ctx, store, "down", had_content, o, snapshot, err)) < 0)
+	if ((rc = snapshot_before(ctx, store, "down", had_content, o, run.snapshot, err)) < 0)
 		goto out;
 	for (i = 0; i < n; i++) {
 		if (skip_in_dry_run(o, bodies[i]))
 			continue;
 		say(o, "reverting", bodies[i]->name);
-		if ((rc = run_section(ctx->db, store, &none, bodies[i], &bodies[i]->down, 0, i == n - 1, schema,
-				      &ms[i], err)) < 0)
+		if ((rc = run_section(&run, bodies[i], &bodies[i]->down, 0, i == n - 1, &ms[i], err)) < 0)
 			break;
 		if (o->verbose && o->progress)
 			fprintf(o->progress, "  %s took %lld ms\n", bodies[i]->name, ms[i]);
 		done++;
 	}
-	rc = finish_run(ctx->db, store, &none, o, "down", names, ids, ms, done, rc, schema, snapshot, err);
+	rc = finish_run(&run, o, names, ids, ms, done, rc, err);
 out:
 	for (i = 0; bodies && i < n; i++)
 		mig_rev_free(bodies[i]);
@@ -711,9 +832,11 @@ int mig_fake(enum mig_fake_kind kind, const char *arg, const struct mig_run_opts
 	struct mig_store *store = NULL;
 	struct fake_item *items = NULL;
 	const char **names = NULL, **ids = NULL, **data = NULL;
-	char schema[41] = "";
 	size_t n = 0, i, nbodies = 0, *len = NULL;
+	struct run run;
 	int rc;
+
+	run_init(&run, NULL, NULL, op[kind]);
 
 	if ((rc = mig_ctx_open(&ctx, MIG_CTX_READ, err)) < 0 ||
 	    (rc = plan_fake(&ctx->st, ctx->db, kind, arg, o->out_of_order, &items, &n, err)) < 0 || !n)
@@ -721,6 +844,7 @@ int mig_fake(enum mig_fake_kind kind, const char *arg, const struct mig_run_opts
 	free(items);
 	items = NULL;
 	if ((rc = open_for_change(&ctx, &store, 0, o->lock_timeout, err)) < 0 ||
+	    (rc = start_run(&run, ctx, store, o, err)) < 0 ||
 	    (rc = plan_fake(&ctx->st, ctx->db, kind, arg, o->out_of_order, &items, &n, err)) < 0 || !n)
 		goto out;
 	names = mig_xcalloc(n + 1, sizeof(*names));
@@ -760,13 +884,15 @@ int mig_fake(enum mig_fake_kind kind, const char *arg, const struct mig_run_opts
 			rc = mig_db_update(ctx->db, "app", it->name, it->id, 0, err);
 			break;
 		}
+		if (rc == 0)
+			rc = mig_db_journal_add(ctx->db, run.token, run.op, it->name, it->id, 0, NULL, err);
 	}
-	if (rc < 0 || (rc = record_schema(ctx->db, store, schema, err)) < 0 ||
+	if (rc < 0 || (rc = record_schema(&run, err)) < 0 ||
 	    (rc = mig_db_commit(ctx->db, err)) < 0) {
 		mig_db_rollback(ctx->db);
 		goto out;
 	}
-	rc = journal(store, op[kind], names, ids, NULL, n, "ok", schema, NULL, err);
+	rc = finish_run(&run, o, names, ids, NULL, n, 0, err);
 out:
 	free(names);
 	free(ids);

@@ -14,6 +14,7 @@ struct mig_run_opts {
 	int dry_run;		/* run it all in one transaction and roll it back */
 	int no_backup;		/* take no snapshot first (mig.backup = off does the same) */
 	FILE *progress;		/* one line per revision, or NULL */
+	FILE *warnings;		/* what went wrong after the run's result was settled, or NULL */
 	int verbose;		/* and how long each took */
 };
 

@@ -226,11 +226,19 @@ out:
 struct guard {
 	unsigned flags;
 	char why[160];
+	char table[32];
 };
 
-static int is_bookkeeping(const char *name)
+/* mig's own table that name is, however cased, or NULL */
+static const char *bookkeeping_table(const char *name)
 {
-	return name && !sqlite3_stricmp(name, "mig_revisions");
+	static const char *const tables[] = { "mig_revisions", "mig_journal" };
+	size_t i;
+
+	for (i = 0; name && i < sizeof(tables) / sizeof(*tables); i++)
+		if (!sqlite3_stricmp(name, tables[i]))
+			return tables[i];
+	return NULL;
 }
 
 /*
@@ -272,9 +280,10 @@ static int guard_cb(void *arg, int action, const char *a1, const char *a2, const
 		break;
 	}
 	/* VACUUM copies every table, the bookkeeping too, into "vacuum_db" */
-	if (!(g->flags & MIG_EXEC_BOOKKEEPING) && is_bookkeeping(table) &&
+	if (!(g->flags & MIG_EXEC_BOOKKEEPING) && (table = bookkeeping_table(table)) &&
 	    (!dbname || !strcmp(dbname, "main") || !strcmp(dbname, "temp"))) {
 		snprintf(g->why, sizeof(g->why), "bookkeeping");
+		snprintf(g->table, sizeof(g->table), "%s", table);
 		return SQLITE_DENY;
 	}
 	return SQLITE_OK;
@@ -295,8 +304,8 @@ static int env_fault(int rc)
 static int refused(struct mig_err *err, const char *where, int line, const struct guard *g)
 {
 	if (!strcmp(g->why, "bookkeeping")) {
-		mig_err_set(err, MIG_ESQL, "%s:%d: mig_revisions is mig's bookkeeping: a revision may read it, "
-			    "not change it", where, line);
+		mig_err_set(err, MIG_ESQL, "%s:%d: %s is mig's bookkeeping: a revision may read it, "
+			    "not change it", where, line, g->table);
 		mig_err_hint(err, "to change what is recorded as applied, use 'mig fake'");
 	} else {
 		mig_err_set(err, MIG_ESQL, "%s:%d: %s: a revision may not end or begin a transaction: "
@@ -317,7 +326,7 @@ int mig_db_exec(struct mig_db *db, const char *where, const char *sql, size_t le
 	 */
 	char *text = mig_xstrndup(sql, len);
 	const char *p = text, *end = text + len;
-	struct guard g = { flags, "" };
+	struct guard g = { flags, "", "" };
 	int line = first_line, ret = 0, in_tx = !sqlite3_get_autocommit(db->h);
 
 	sqlite3_set_authorizer(db->h, guard_cb, &g);
@@ -385,6 +394,11 @@ int mig_db_begin(struct mig_db *db, struct mig_err *err)
 int mig_db_commit(struct mig_db *db, struct mig_err *err)
 {
 	return simple(db, db->dry ? "RELEASE mig_revision" : "COMMIT", err);
+}
+
+int mig_db_in_transaction(struct mig_db *db)
+{
+	return !db->dry && !sqlite3_get_autocommit(db->h);
 }
 
 void mig_db_rollback(struct mig_db *db)
@@ -772,4 +786,86 @@ void mig_foreign_release(struct mig_foreign *f)
 		free(f->v[i]);
 	free(f->v);
 	memset(f, 0, sizeof(*f));
+}
+
+int mig_db_journal_add(struct mig_db *db, const char *run, const char *op, const char *name, const char *id,
+		       long long ms, const char *snapshot, struct mig_err *err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (sqlite3_prepare_v2(db->h, "INSERT INTO mig_journal (run, op, name, id, duration_ms, snapshot)"
+			       " VALUES (?, ?, ?, ?, ?, nullif(?, ''))", -1, &st, NULL) != SQLITE_OK)
+		return db_error(db, MIG_EENV, "cannot record in", err);
+	sqlite3_bind_text(st, 1, run, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, op, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, ms);
+	sqlite3_bind_text(st, 6, snapshot ? snapshot : "", -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return db_error(db, MIG_EENV, "cannot record in", err);
+	return 0;
+}
+
+static char *column_dup(sqlite3_stmt *st, int i)
+{
+	const char *s = (const char *)sqlite3_column_text(st, i);
+
+	return s ? mig_xstrdup(s) : NULL;
+}
+
+int mig_db_journal_pending(struct mig_db *db, struct mig_journal_rows *out, struct mig_err *err)
+{
+	sqlite3_stmt *st = NULL;
+	size_t alloc = 0;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (sqlite3_table_column_metadata(db->h, "main", "mig_journal", NULL, NULL, NULL, NULL, NULL,
+					  NULL) != SQLITE_OK)
+		return 0;
+	if (sqlite3_prepare_v2(db->h, "SELECT run, op, name, id, duration_ms, snapshot FROM mig_journal"
+			       " ORDER BY seq", -1, &st, NULL) != SQLITE_OK)
+		return db_error(db, MIG_EENV, "cannot read the bookkeeping of", err);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct mig_journal_row *r;
+
+		MIG_GROW(out->v, out->nr + 1, alloc);
+		r = &out->v[out->nr++];
+		r->run = column_dup(st, 0);
+		r->op = column_dup(st, 1);
+		r->name = column_dup(st, 2);
+		r->id = column_dup(st, 3);
+		r->ms = sqlite3_column_int64(st, 4);
+		r->snapshot = column_dup(st, 5);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		mig_journal_rows_release(out);
+		return db_error(db, MIG_EENV, "cannot read the bookkeeping of", err);
+	}
+	return 0;
+}
+
+void mig_journal_rows_release(struct mig_journal_rows *rows)
+{
+	size_t i;
+
+	for (i = 0; i < rows->nr; i++) {
+		free(rows->v[i].run);
+		free(rows->v[i].op);
+		free(rows->v[i].name);
+		free(rows->v[i].id);
+		free(rows->v[i].snapshot);
+	}
+	free(rows->v);
+	memset(rows, 0, sizeof(*rows));
+}
+
+int mig_db_journal_clear(struct mig_db *db, struct mig_err *err)
+{
+	return simple(db, "DELETE FROM mig_journal", err);
 }

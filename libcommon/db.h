@@ -83,6 +83,8 @@ int mig_db_defer_fks(struct mig_db *db, struct mig_err *err);
 int mig_db_unrecord(struct mig_db *db, const char *scope, const char *name, struct mig_err *err);
 
 int mig_db_begin(struct mig_db *db, struct mig_err *err);
+/* Is a transaction open (one that is not a dry run's own)? */
+int mig_db_in_transaction(struct mig_db *db);
 int mig_db_commit(struct mig_db *db, struct mig_err *err);
 void mig_db_rollback(struct mig_db *db);
 
@@ -135,6 +137,33 @@ void mig_db_record_sql(struct mig_buf *b, const char *scope, const char *name, c
  * database that does not exist yet), each revision in a transaction.
  */
 int mig_db_bookkeeping_sql(struct mig_db *db, struct mig_buf *out, struct mig_err *err);
+
+/*
+ * The journal entry of the run in progress, kept in the database (table
+ * mig_journal) in the transaction of each revision the run commits, so
+ * that no committed change can miss its entry in the store's journal.
+ */
+struct mig_journal_row {
+	char *run;		/* the run's token */
+	char *op;
+	char *name;
+	char *id;
+	long long ms;
+	char *snapshot;		/* NULL when none was taken */
+};
+
+struct mig_journal_rows {
+	struct mig_journal_row *v;
+	size_t nr;
+};
+
+int mig_db_journal_add(struct mig_db *db, const char *run, const char *op, const char *name, const char *id,
+		       long long ms, const char *snapshot, struct mig_err *err);
+/* The rows of a run that ended before its entry reached the store; none for an old database. */
+int mig_db_journal_pending(struct mig_db *db, struct mig_journal_rows *out, struct mig_err *err);
+void mig_journal_rows_release(struct mig_journal_rows *rows);
+/* The entry is in the store: forget it. */
+int mig_db_journal_clear(struct mig_db *db, struct mig_err *err);
 
 /* Versions another tool's bookkeeping records as applied. */
 struct mig_foreign {
