@@ -46,3 +46,66 @@ bookkeeping() {
 	[ "$(sqlite3 a.db "SELECT count(*) FROM mig_revisions WHERE scope = 'app'")" = 0 ]
 	[ "$(sqlite3 a.db .tables)" = mig_revisions ]
 }
+
+# three revisions whose names hold a tab, a newline, an escape sequence and a backslash
+odd_names() {
+	rev $'0001_a\tb' $'-- mig:up\nCREATE TABLE a(x);\n-- mig:down\nDROP TABLE a;\n'
+	rev $'0002_c\nd' $'-- mig:up\nCREATE TABLE c(x);\n-- mig:down\nDROP TABLE c;\n'
+	rev $'0003_e\e[2Jf\\g' $'-- mig:up\nCREATE TABLE e(x);\n-- mig:down\nDROP TABLE e;\n'
+}
+
+@test "status --porcelain: tabs, newlines and backslashes in names are escaped, one record a line" {
+	odd_names
+	a=$(git hash-object migrations/$'0001_a\tb.sql')
+	c=$(git hash-object migrations/$'0002_c\nd.sql')
+	e=$(git hash-object migrations/$'0003_e\e[2Jf\\g.sql')
+	mig -d app.db up -q 0001
+	run -0 --separate-stderr mig -d app.db status --porcelain
+	[ "$output" = "database	app.db	exists
+migrations	migrations
+current	0001_a\\tb
+revision	applied	0001_a\\tb	$a	migrations/0001_a\\tb.sql
+revision	pending	0002_c\\nd	$c	migrations/0002_c\\nd.sql
+revision	pending	0003_e\\x1b[2Jf\\\\g	$e	migrations/0003_e\\x1b[2Jf\\\\g.sql
+head	0003_e\\x1b[2Jf\\\\g" ]
+	[ "$stderr" = "" ]
+}
+
+@test "status: control characters in names never reach the terminal raw" {
+	odd_names
+	a=$(git hash-object migrations/$'0001_a\tb.sql')
+	mig -d app.db up -q 0001
+	run -0 mig -d app.db status -v
+	[ "$output" = "database: app.db
+migrations: migrations (3 revisions)
+current: 0001_a\\tb
+applied: 1 of 3
+  0001_a\\tb  ${a:0:12}  migrations/0001_a\\tb.sql
+pending: 2
+  0002_c\\nd  $(git hash-object migrations/$'0002_c\nd.sql' | cut -c1-12)  migrations/0002_c\\nd.sql
+  0003_e\\x1b[2Jf\\g  $(git hash-object migrations/$'0003_e\e[2Jf\\g.sql' | cut -c1-12)  migrations/0003_e\\x1b[2Jf\\g.sql
+head: 0003_e\\x1b[2Jf\\g" ]
+	# a problem's detail names the revision too
+	printf -- '-- edited\n' >>migrations/$'0001_a\tb.sql'
+	run -0 mig -d app.db status
+	has "  0001_a\\tb was modified after it was applied (applied ${a:0:12}, file $(git hash-object migrations/$'0001_a\tb.sql' | cut -c1-12))"
+	[[ "$output" != *$'\e'* ]]
+	[[ "$output" != *$'\t'* ]]
+}
+
+@test "status --json: names are JSON strings, control characters as escapes" {
+	odd_names
+	# DEL, and U+009B: a C1 control some terminals obey
+	rev $'0004_g\x7f\xc2\x9bh' $'-- mig:up\nCREATE TABLE g(x);\n'
+	mig -d app.db up -q
+	run -0 --separate-stderr mig -d app.db status --json
+	[[ "$output" != *$'\e'* ]]
+	[[ "$output" != *$'\x7f'* ]]
+	[[ "$output" != *$'\xc2\x9b'* ]]
+	[[ "$output" == *'"current":["0004_g\u007f\u009bh"]'* ]]
+	python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+assert [r["name"] for r in d["revisions"]] == ["0001_a\tb", "0002_c\nd", "0003_e\x1b[2Jf\\g", "0004_g\x7f\x9bh"], d
+' <<<"$output"
+}
