@@ -9,6 +9,7 @@
 #include "backup.h"
 #include "layout.h"
 #include "cli.h"
+#include "journal.h"
 #include "revfile.h"
 #include "revspec.h"
 #include "store.h"
@@ -135,16 +136,9 @@ static int journal(struct mig_store *store, const char *op, const char *const *n
 		   const char *schema, const char *snapshot, struct mig_err *err)
 {
 	struct mig_buf m = MIG_BUF_INIT;
-	size_t i;
 	int rc;
 
-	if (n == 1)
-		mig_buf_addf(&m, "%s %s\n\n", op, names[0]);
-	else
-		mig_buf_addf(&m, "%s %s..%s (%zu revisions)\n\n", op, names[0], names[n - 1], n);
-	mig_buf_addf(&m, "operation %s\n", op);
-	for (i = 0; i < n; i++)
-		mig_buf_addf(&m, "revision %s %s %lldms\n", ids[i], names[i], ms ? ms[i] : 0);
+	mig_journal_begin(&m, op, names, ids, ms, n);
 	mig_buf_addf(&m, "result %s\n", result);
 	if (schema && *schema)
 		mig_buf_addf(&m, "schema %s\n", schema);

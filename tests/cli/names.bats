@@ -109,3 +109,57 @@ d = json.load(sys.stdin)
 assert [r["name"] for r in d["revisions"]] == ["0001_a\tb", "0002_c\nd", "0003_e\x1b[2Jf\\g", "0004_g\x7f\x9bh"], d
 ' <<<"$output"
 }
+
+@test "log: the journal keeps a name with a newline, and shows names escaped in every format" {
+	odd_names
+	mig -d app.db up -q
+	mig -d app.db down -q 0001
+	up=$(git --git-dir=app.db.mig rev-parse HEAD~1)
+	down=$(git --git-dir=app.db.mig rev-parse HEAD)
+	a=$(git hash-object migrations/$'0001_a\tb.sql')
+	c=$(git hash-object migrations/$'0002_c\nd.sql')
+	e=$(git hash-object migrations/$'0003_e\e[2Jf\\g.sql')
+	# the journal's own lines: one a revision, subject and all
+	run -0 git --git-dir=app.db.mig log -1 --format=%B "$up"
+	[ "${lines[0]}" = 'up 0001_a\tb..0003_e\x1b[2Jf\g (3 revisions)' ]
+	[[ "${lines[2]}" == "revision $a 0001_a\\tb "*ms ]]
+	[[ "${lines[3]}" == "revision $c 0002_c\\nd "*ms ]]
+	[[ "${lines[4]}" == "revision $e 0003_e\\x1b[2Jf\\\\g "*ms ]]
+	# the snapshot before down lists the applied revisions the same way
+	run -0 git --git-dir=app.db.mig log -1 --format=%B "$(git --git-dir=app.db.mig for-each-ref --format='%(objectname)' refs/mig/snapshots/)"
+	has "revision $c 0002_c\\nd"
+	run -0 --separate-stderr mig -d app.db log --porcelain
+	[ "${#lines[@]}" = 8 ]
+	[[ "${lines[0]}" == "entry	$down	"*"	down	ok	"*"	2" ]]
+	[[ "${lines[1]}" == "revision	$down	0003_e\\x1b[2Jf\\\\g	$e	"[0-9]* ]]
+	[[ "${lines[2]}" == "revision	$down	0002_c\\nd	$c	"[0-9]* ]]
+	[[ "${lines[5]}" == "revision	$up	0001_a\\tb	$a	"[0-9]* ]]
+	run -0 --separate-stderr mig -d app.db log -v
+	[[ "${lines[0]}" == "${down:0:12} "*" ok: down 0003_e\\x1b[2Jf\\g..0002_c\\nd (2 revisions) ("*")" ]]
+	[[ "${lines[1]}" == "    0003_e\\x1b[2Jf\\g  ${e:0:12}  "*ms ]]
+	[[ "${lines[2]}" == "    0002_c\\nd  ${c:0:12}  "*ms ]]
+	[[ "$output" != *$'\e'* ]]
+	run -0 --separate-stderr mig -d app.db log --json
+	python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+assert [r["name"] for e in d for r in e["revisions"]] == ["0003_e\x1b[2Jf\\g", "0002_c\nd", "0001_a\tb", "0002_c\nd", "0003_e\x1b[2Jf\\g"], d
+' <<<"$output"
+}
+
+@test "log: a journal written before names were escaped reads as it did" {
+	rev 0001_a $'-- mig:up\nCREATE TABLE a(x);\n'
+	mig -d app.db up -q
+	# what an older mig wrote: the name raw; a subject of two lines (not a fact)
+	msg=$'up 0001_a\e[2J\nresult failed\n\noperation up\nrevision 1234 0001_a\e[2J 5ms\nrevision 5678 0002 b 6ms\nresult ok\n'
+	tree=$(git --git-dir=app.db.mig hash-object -t tree /dev/null -w)
+	c=$(git --git-dir=app.db.mig commit-tree "$tree" -p refs/mig/journal <<<"$msg")
+	git --git-dir=app.db.mig update-ref refs/mig/journal "$c"
+	run -0 --separate-stderr mig -d app.db log -n 1 -v
+	[[ "${lines[0]}" == "${c:0:12} "*" ok: up 0001_a\\x1b[2J result failed ("*")" ]]
+	[ "${lines[1]}" = '    0001_a\x1b[2J  1234  5ms' ]
+	[ "${lines[2]}" = '    0002 b  5678  6ms' ]
+	run -0 --separate-stderr mig -d app.db log -n 1 --porcelain
+	[ "${lines[1]}" = "revision	$c	0001_a\\x1b[2J	1234	5" ]
+	[ "${lines[2]}" = "revision	$c	0002 b	5678	6" ]
+}
