@@ -163,3 +163,22 @@ assert [r["name"] for e in d for r in e["revisions"]] == ["0003_e\x1b[2Jf\\g", "
 	[ "${lines[1]}" = "revision	$c	0001_a\\x1b[2J	1234	5" ]
 	[ "${lines[2]}" = "revision	$c	0002 b	5678	6" ]
 }
+
+@test "errors: a name in a message reaches stderr escaped, on one line" {
+	odd_names
+	run -2 mig -d app.db up 000
+	[ "$output" = 'mig-up: error: revision '\''000'\'' is ambiguous: 0001_a\tb, 0002_c\nd, 0003_e\x1b[2Jf\g' ]
+	run -2 mig -d app.db up $'nosuch\e[2J'
+	[ "${lines[0]}" = 'mig-up: error: unknown revision '\''nosuch\x1b[2J'\''' ]
+	# a hint names one too
+	run -2 mig -d app.db up 0003_e_2Jf_g
+	[ "$output" = 'mig-up: error: unknown revision '\''0003_e_2Jf_g'\''
+hint: did you mean '\''0003_e\x1b[2Jf\g'\''?' ]
+	run -2 mig -d app.db status $'--bogus\e[2J'
+	[ "${lines[0]}" = 'mig-status: error: unknown option '\''--bogus\x1b[2J'\''' ]
+	rev $'0004_h\e]0;owned\a' $'-- mig:bogus\n'
+	run -3 mig -d app.db status
+	[ "$output" = 'mig-status: error: migrations/0004_h\x1b]0;owned\x07.sql:1: unknown directive '\''-- mig:bogus'\''
+hint: the directives are up, down, parents and no-transaction' ]
+	[ ! -e app.db ]
+}
