@@ -193,7 +193,9 @@ static size_t utf8_len_in(const unsigned char *s, const unsigned char *end)
 	return n;
 }
 
-static void escape(struct mig_buf *b, const char *s, size_t len, int backslash)
+enum { ESC_BACKSLASH = 1, ESC_NOT_UTF8 = 2 };
+
+static void escape(struct mig_buf *b, const char *s, size_t len, int flags)
 {
 	const unsigned char *p = (const unsigned char *)s, *end = p + len;
 
@@ -201,7 +203,7 @@ static void escape(struct mig_buf *b, const char *s, size_t len, int backslash)
 	while (p < end) {
 		size_t n;
 
-		if (*p == '\\' && backslash)
+		if (*p == '\\' && (flags & ESC_BACKSLASH))
 			mig_buf_adds(b, "\\\\"), p++;
 		else if (*p == '\n')
 			mig_buf_adds(b, "\\n"), p++;
@@ -211,8 +213,10 @@ static void escape(struct mig_buf *b, const char *s, size_t len, int backslash)
 			mig_buf_adds(b, "\\r"), p++;
 		else if (*p < 0x20 || *p == 0x7f)
 			mig_buf_addf(b, "\\x%02x", *p++);
-		else if (!(n = utf8_len_in(p, end)))
+		else if (!(n = utf8_len_in(p, end)) && (flags & ESC_NOT_UTF8))
 			mig_buf_addf(b, "\\x%02x", *p++);
+		else if (!n)
+			mig_buf_addc(b, (char)*p++);
 		else if (n == 2 && p[0] == 0xc2 && p[1] < 0xa0)
 			/* U+0080..U+009F: C1 controls, which some terminals obey */
 			mig_buf_addf(b, "\\x%02x\\x%02x", p[0], p[1]), p += 2;
@@ -223,12 +227,12 @@ static void escape(struct mig_buf *b, const char *s, size_t len, int backslash)
 
 void mig_buf_add_esc(struct mig_buf *b, const char *s, size_t len)
 {
-	escape(b, s, len, 1);
+	escape(b, s, len, ESC_BACKSLASH);
 }
 
 void mig_buf_add_tty(struct mig_buf *b, const char *s, size_t len)
 {
-	escape(b, s, len, 0);
+	escape(b, s, len, ESC_NOT_UTF8);
 }
 
 static int hexval(char c)

@@ -48,10 +48,11 @@ void mig_buf_add_json(struct mig_buf *b, const char *s);
  * from driving a terminal.
  *
  * mig_buf_add_esc appends [s, s+len) with C escapes, reversibly: \\, \t,
- * \n, \r, and \xHH for every other control byte, DEL, a C1 control and a
- * byte that is not UTF-8 (for porcelain fields, the journal, comments in
- * SQL). mig_buf_add_tty does the same but leaves backslashes as they
- * are: for human eyes, where the text is shown and never read back.
+ * \n, \r, and \xHH for every other control byte, DEL and (UTF-8 encoded)
+ * C1 control; other bytes, UTF-8 or not, stay as they are (for porcelain
+ * fields, the journal, comments in SQL). mig_buf_add_tty is for human
+ * eyes, where text is shown and never read back: backslashes stay as
+ * they are, and bytes that are not UTF-8 are \xHH too.
  */
 void mig_buf_add_esc(struct mig_buf *b, const char *s, size_t len);
 void mig_buf_add_tty(struct mig_buf *b, const char *s, size_t len);

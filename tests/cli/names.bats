@@ -35,7 +35,8 @@ bookkeeping() {
 	rev "$name" $'-- mig:up\nCREATE TABLE t(y);\n-- mig:down\nDROP TABLE t;\n'
 	rev $'0003_no\ntx' $'-- mig:no-transaction\n-- mig:up\nCREATE TABLE u(y);\n-- mig:down\nDROP TABLE u;\n'
 	run -0 mig -d a.db sqlshow
-	has "-- up 0002_it's \\\\ \\t\\x1b[31m\\xff' (migrations/0002_it's \\\\ \\t\\x1b[31m\\xff'.sql)"
+	# bytes that are not UTF-8 stay as they are, as in porcelain
+	has $'-- up 0002_it\'s \\\\ \\t\\x1b[31m\xff\' (migrations/0002_it\'s \\\\ \\t\\x1b[31m\xff\'.sql)'
 	has '-- up 0003_no\ntx (migrations/0003_no\ntx.sql)'
 	mig -d a.db sqlshow | sqlite3 a.db
 	mig -d b.db up -q
@@ -91,6 +92,14 @@ head: 0003_e\\x1b[2Jf\\g" ]
 	has "  0001_a\\tb was modified after it was applied (applied ${a:0:12}, file $(git hash-object migrations/$'0001_a\tb.sql' | cut -c1-12))"
 	[[ "$output" != *$'\e'* ]]
 	[[ "$output" != *$'\t'* ]]
+}
+
+@test "status: bytes that are not UTF-8 are escaped for a terminal, and listed as they are in porcelain" {
+	rev $'0001_caf\xe9' 'SELECT 1;'
+	run -0 mig -d app.db status
+	has 'head: 0001_caf\xe9'
+	run -0 mig -d app.db status --porcelain
+	has $'head\t0001_caf\xe9'
 }
 
 @test "status --json: names are JSON strings, control characters as escapes" {
