@@ -305,7 +305,7 @@ static int snapshot_before(const struct mig_ctx *ctx, struct mig_store *store, c
 static void say(const struct mig_run_opts *o, const char *verb, const char *name)
 {
 	if (o->progress)
-		fprintf(o->progress, "%s %s%s\n", verb, name, o->dry_run ? " (dry run)" : "");
+		mig_note(o->progress, "%s %s%s\n", verb, name, o->dry_run ? " (dry run)" : "");
 }
 
 /* A dry run cannot undo what runs outside a transaction: it skips it. */
@@ -314,7 +314,7 @@ static int skip_in_dry_run(const struct mig_run_opts *o, const struct mig_rev *r
 	if (!o->dry_run || !r->no_transaction)
 		return 0;
 	if (o->progress)
-		fprintf(stderr, "%s: skipping %s in a dry run: it runs outside a transaction\n", mig_prog, r->name);
+		mig_note(stderr, "%s: skipping %s in a dry run: it runs outside a transaction\n", mig_prog, r->name);
 	return 1;
 }
 
@@ -399,7 +399,7 @@ int mig_up(const char *spec, const struct mig_run_opts *o, struct mig_err *err)
 		if ((rc = run_section(ctx->db, store, r, &r->up, 1, i == n - 1, schema, &ms[i], err)) < 0)
 			break;
 		if (o->verbose && o->progress)
-			fprintf(o->progress, "  %s took %lld ms\n", r->name, ms[i]);
+			mig_note(o->progress, "  %s took %lld ms\n", r->name, ms[i]);
 		done++;
 	}
 	rc = finish_run(ctx->db, store, o, "up", names, ids, ms, done, rc, schema, snapshot, err);
@@ -526,7 +526,7 @@ int mig_down(const char *spec, const struct mig_run_opts *o, struct mig_err *err
 				      &ms[i], err)) < 0)
 			break;
 		if (o->verbose && o->progress)
-			fprintf(o->progress, "  %s took %lld ms\n", bodies[i]->name, ms[i]);
+			mig_note(o->progress, "  %s took %lld ms\n", bodies[i]->name, ms[i]);
 		done++;
 	}
 	rc = finish_run(ctx->db, store, o, "down", names, ids, ms, done, rc, schema, snapshot, err);
@@ -591,7 +591,7 @@ static int plan_adopt(const struct mig_state *st, struct mig_db *db, struct fake
 	}
 	for (j = 0; j < f.nr && !mig_globals.quiet; j++)
 		if (!seen[j] && !(f.upto && !mig_layout_version_cmp(f.v[j], "0")))
-			fprintf(stderr, "%s: %s records version %s, which no revision here has\n", mig_prog,
+			mig_note(stderr, "%s: %s records version %s, which no revision here has\n", mig_prog,
 				mig_layout_name(g->style), f.v[j]);
 	if (!*n && !mig_globals.quiet)
 		fprintf(stderr, "%s: nothing to adopt: %s records nothing that is not applied\n", mig_prog,
@@ -656,7 +656,7 @@ static int plan_fake(const struct mig_state *st, struct mig_db *db, enum mig_fak
 			rc = mig_err_set(err, MIG_EUSAGE, "%s: its file is missing", t.name);
 		} else if (!strcmp(st->applied.v[t.rec].id, st->g->revs[t.rev]->id)) {
 			if (!mig_globals.quiet)
-				fprintf(stderr, "%s: %s is unchanged since it was applied\n", mig_prog, t.name);
+				mig_note(stderr, "%s: %s is unchanged since it was applied\n", mig_prog, t.name);
 		} else {
 			const struct mig_rev *r = st->g->revs[t.rev];
 
@@ -723,7 +723,7 @@ int mig_fake(enum mig_fake_kind kind, const char *arg, const struct mig_run_opts
 		const struct fake_item *it = &items[i];
 
 		if (o->progress)
-			fprintf(o->progress, "%s %s\n", verb[it->how], it->name);
+			mig_note(o->progress, "%s %s\n", verb[it->how], it->name);
 		switch (it->how) {
 		case F_RECORD:
 			rc = mig_db_record(ctx->db, "app", it->name, it->id, 0, 0, err);

@@ -296,6 +296,34 @@ int mig_report(const struct mig_err *err)
 	return err->code < 0 ? -err->code : 6;
 }
 
+void mig_note(FILE *f, const char *fmt, ...)
+{
+	struct mig_buf b = MIG_BUF_INIT;
+	va_list ap;
+	char *line;
+	size_t len;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	line = mig_xmalloc((size_t)n + 1);
+	va_start(ap, fmt);
+	vsnprintf(line, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	len = (size_t)n;
+	if (len && line[len - 1] == '\n')
+		len--;
+	mig_buf_add_tty(&b, line, len);
+	if (len < (size_t)n)
+		mig_buf_addc(&b, '\n');
+	fwrite(b.buf ? b.buf : "", 1, b.len, f);
+	mig_buf_release(&b);
+	free(line);
+}
+
 int mig_close_stdout(int rc)
 {
 	if (fflush(stdout) != 0 || ferror(stdout)) {

@@ -191,3 +191,20 @@ hint: did you mean '\''0003_e\x1b[2Jf\g'\''?' ]
 hint: the directives are up, down, parents and no-transaction' ]
 	[ ! -e app.db ]
 }
+
+@test "up, down and fake: progress names revisions escaped" {
+	odd_names
+	run -0 --separate-stderr mig -d app.db up
+	[ "$output" = "" ]
+	[ "$stderr" = 'applying 0001_a\tb
+applying 0002_c\nd
+applying 0003_e\x1b[2Jf\g' ]
+	run -0 --separate-stderr mig -d app.db down --no-backup 0001
+	[ "$stderr" = 'reverting 0003_e\x1b[2Jf\g
+reverting 0002_c\nd' ]
+	run -0 --separate-stderr mig -d app.db fake head
+	[ "$stderr" = 'recording as applied: 0002_c\nd
+recording as applied: 0003_e\x1b[2Jf\g' ]
+	run -0 --separate-stderr mig -d app.db fake --rehash $'0003_e\e[2Jf\\g'
+	[ "$stderr" = 'mig-fake: 0003_e\x1b[2Jf\g is unchanged since it was applied' ]
+}
