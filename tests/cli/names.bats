@@ -208,3 +208,20 @@ recording as applied: 0003_e\x1b[2Jf\g' ]
 	run -0 --separate-stderr mig -d app.db fake --rehash $'0003_e\e[2Jf\\g'
 	[ "$stderr" = 'mig-fake: 0003_e\x1b[2Jf\g is unchanged since it was applied' ]
 }
+
+@test "new and merge refuse a parent whose name '-- mig:parents' cannot hold" {
+	rev 0001_a $'-- mig:parents\n-- mig:up\nCREATE TABLE keep(x);\n'
+	rev $'0002_c\nDROP TABLE keep;' $'-- mig:parents\n-- mig:up\nCREATE TABLE c(x);\n'
+	before=$(ls migrations)
+	run -5 mig -d app.db merge
+	[ "$output" = "mig-merge: error: cannot name '0002_c\\nDROP TABLE keep;' as a parent: '-- mig:parents' cannot hold a blank or a control character
+hint: rename its file, or write the new revision by hand" ]
+	run -5 mig -d app.db new x
+	[ "${lines[0]}" = "mig-new: error: cannot name '0002_c\\nDROP TABLE keep;' as a parent: '-- mig:parents' cannot hold a blank or a control character" ]
+	mv migrations/$'0002_c\nDROP TABLE keep;.sql' 'migrations/0002_c d.sql'
+	run -5 mig -d app.db merge
+	[ "${lines[0]}" = "mig-merge: error: cannot name '0002_c d' as a parent: '-- mig:parents' cannot hold a blank or a control character" ]
+	[ "$(ls migrations)" = "0001_a.sql
+0002_c d.sql" ]
+	[ ! -e app.db ]
+}
