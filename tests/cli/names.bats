@@ -225,3 +225,12 @@ hint: rename its file, or write the new revision by hand" ]
 0002_c d.sql" ]
 	[ ! -e app.db ]
 }
+
+@test "completion is offered only the names a shell can offer" {
+	odd_names
+	rev '0004_plain' 'SELECT 1;'
+	rev '0005_with blank' 'SELECT 1;'
+	run -0 --separate-stderr mig -d app.db status --list-revisions
+	[ "$output" = "0004_plain
+0005_with blank" ]
+}
