@@ -6,8 +6,23 @@
 #include "status.h"
 
 /*
+ * Can a shell offer this name? One with a control character would be
+ * split at its newline, or shown raw in a menu, and cannot be typed.
+ */
+static int completable(const char *name)
+{
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)name; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			return 0;
+	return 1;
+}
+
+/*
  * For completion: the revision names, from the files, and those applied
- * whose files are gone when there is a database to ask.
+ * whose files are gone when there is a database to ask; not those a
+ * shell cannot offer.
  */
 static int list_revisions(struct mig_err *err)
 {
@@ -20,9 +35,10 @@ static int list_revisions(struct mig_err *err)
 	if (rc < 0)
 		return rc;
 	for (i = 0; i < ctx->st.g->nr; i++)
-		printf("%s\n", ctx->st.g->revs[i]->name);
+		if (completable(ctx->st.g->revs[i]->name))
+			printf("%s\n", ctx->st.g->revs[i]->name);
 	for (i = 0; i < ctx->st.applied.nr; i++)
-		if (ctx->st.rev[i] < 0)
+		if (ctx->st.rev[i] < 0 && completable(ctx->st.applied.v[i].name))
 			printf("%s\n", ctx->st.applied.v[i].name);
 	mig_ctx_close(ctx);
 	return 0;

@@ -10,6 +10,7 @@
 #include "backup.h"
 #include "layout.h"
 #include "cli.h"
+#include "journal.h"
 #include "revfile.h"
 #include "revspec.h"
 #include "store.h"
@@ -166,18 +167,9 @@ static int journal(const struct run *run, const char *const *names, const char *
 		   const long long *ms, size_t n, const char *result, struct mig_err *err)
 {
 	struct mig_buf m = MIG_BUF_INIT;
-	size_t i;
 	int rc;
 
-	if (n == 0)
-		mig_buf_addf(&m, "%s\n\n", run->op);
-	else if (n == 1)
-		mig_buf_addf(&m, "%s %s\n\n", run->op, names[0]);
-	else
-		mig_buf_addf(&m, "%s %s..%s (%zu revisions)\n\n", run->op, names[0], names[n - 1], n);
-	mig_buf_addf(&m, "operation %s\n", run->op);
-	for (i = 0; i < n; i++)
-		mig_buf_addf(&m, "revision %s %s %lldms\n", ids[i], names[i], ms ? ms[i] : 0);
+	mig_journal_begin(&m, run->op, names, ids, ms, n);
 	mig_buf_addf(&m, "result %s\n", result);
 	if (*run->schema)
 		mig_buf_addf(&m, "schema %s\n", run->schema);
@@ -421,7 +413,7 @@ static int snapshot_before(const struct mig_ctx *ctx, struct mig_store *store, c
 static void say(const struct mig_run_opts *o, const char *verb, const char *name)
 {
 	if (o->progress)
-		fprintf(o->progress, "%s %s%s\n", verb, name, o->dry_run ? " (dry run)" : "");
+		mig_note(o->progress, "%s %s%s\n", verb, name, o->dry_run ? " (dry run)" : "");
 }
 
 /* A dry run cannot undo what runs outside a transaction: it skips it. */
@@ -430,7 +422,7 @@ static int skip_in_dry_run(const struct mig_run_opts *o, const struct mig_rev *r
 	if (!o->dry_run || !r->no_transaction)
 		return 0;
 	if (o->progress)
-		fprintf(stderr, "%s: skipping %s in a dry run: it runs outside a transaction\n", mig_prog, r->name);
+		mig_note(stderr, "%s: skipping %s in a dry run: it runs outside a transaction\n", mig_prog, r->name);
 	return 1;
 }
 
@@ -460,8 +452,10 @@ static int finish_run(struct run *run, const struct mig_run_opts *o, const char 
 	if ((journal(run, names, ids, ms, done + (rc < 0), rc < 0 ? "failed" : "ok", &jerr) < 0 ||
 	     (done && mig_db_journal_clear(run->db, &jerr) < 0)) && done) {
 		if (o->warnings)
-			fprintf(o->warnings, "%s: warning: %s\n%s: warning: the database keeps the entry; "
-				"the next run writes it\n", mig_prog, jerr.msg, mig_prog);
+			mig_note(o->warnings, "%s: warning: %s\n", mig_prog, jerr.msg);
+		if (o->warnings)
+			mig_note(o->warnings, "%s: warning: the database keeps the entry; the next run writes it\n",
+				 mig_prog);
 	}
 	return rc;
 }
@@ -538,7 +532,7 @@ int mig_up(const char *spec, const struct mig_run_opts *o, struct mig_err *err)
 		if ((rc = run_section(&run, r, &r->up, 1, i == n - 1, &ms[i], err)) < 0)
 			break;
 		if (o->verbose && o->progress)
-			fprintf(o->progress, "  %s took %lld ms\n", r->name, ms[i]);
+			mig_note(o->progress, "  %s took %lld ms\n", r->name, ms[i]);
 		done++;
 	}
 	rc = finish_run(&run, o, names, ids, ms, done, rc, err);
@@ -669,7 +663,7 @@ int mig_down(const char *spec, const struct mig_run_opts *o, struct mig_err *err
 		if ((rc = run_section(&run, bodies[i], &bodies[i]->down, 0, i == n - 1, &ms[i], err)) < 0)
 			break;
 		if (o->verbose && o->progress)
-			fprintf(o->progress, "  %s took %lld ms\n", bodies[i]->name, ms[i]);
+			mig_note(o->progress, "  %s took %lld ms\n", bodies[i]->name, ms[i]);
 		done++;
 	}
 	rc = finish_run(&run, o, names, ids, ms, done, rc, err);
@@ -734,7 +728,7 @@ static int plan_adopt(const struct mig_state *st, struct mig_db *db, struct fake
 	}
 	for (j = 0; j < f.nr && !mig_globals.quiet; j++)
 		if (!seen[j] && !(f.upto && !mig_layout_version_cmp(f.v[j], "0")))
-			fprintf(stderr, "%s: %s records version %s, which no revision here has\n", mig_prog,
+			mig_note(stderr, "%s: %s records version %s, which no revision here has\n", mig_prog,
 				mig_layout_name(g->style), f.v[j]);
 	if (!*n && !mig_globals.quiet)
 		fprintf(stderr, "%s: nothing to adopt: %s records nothing that is not applied\n", mig_prog,
@@ -799,7 +793,7 @@ static int plan_fake(const struct mig_state *st, struct mig_db *db, enum mig_fak
 			rc = mig_err_set(err, MIG_EUSAGE, "%s: its file is missing", t.name);
 		} else if (!strcmp(st->applied.v[t.rec].id, st->g->revs[t.rev]->id)) {
 			if (!mig_globals.quiet)
-				fprintf(stderr, "%s: %s is unchanged since it was applied\n", mig_prog, t.name);
+				mig_note(stderr, "%s: %s is unchanged since it was applied\n", mig_prog, t.name);
 		} else {
 			const struct mig_rev *r = st->g->revs[t.rev];
 
@@ -869,7 +863,7 @@ int mig_fake(enum mig_fake_kind kind, const char *arg, const struct mig_run_opts
 		const struct fake_item *it = &items[i];
 
 		if (o->progress)
-			fprintf(o->progress, "%s %s\n", verb[it->how], it->name);
+			mig_note(o->progress, "%s %s\n", verb[it->how], it->name);
 		switch (it->how) {
 		case F_RECORD:
 			rc = mig_db_record(ctx->db, "app", it->name, it->id, 0, 0, err);

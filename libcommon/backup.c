@@ -3,6 +3,7 @@
 
 #include "backup.h"
 #include "db.h"
+#include "journal.h"
 #include "snapshot.h"
 #include "util.h"
 
@@ -17,7 +18,7 @@ static size_t applied_lines(const char *path, int timeout_ms, struct mig_buf *ou
 	if (mig_db_open(&db, path, MIG_DB_READONLY, timeout_ms, &ignored) == 0 &&
 	    mig_db_applied(db, &l, &ignored) == 0)
 		for (i = 0; i < l.nr; i++, n++)
-			mig_buf_addf(out, "revision %s %s\n", l.v[i].id, l.v[i].name);
+			mig_journal_add_rev(out, l.v[i].id, l.v[i].name, NULL);
 	mig_applied_list_release(&l);
 	mig_db_close(db);
 	return n;

@@ -58,15 +58,30 @@ static void print_usage(FILE *f, const struct mig_opt *opts, const char *const *
 static const struct mig_opt *const *cur_tables;
 static const char *const *cur_usage;
 
+/*
+ * "PROG: error: MSG" on stderr, a terminal too: a message names files and
+ * revisions, whose names may hold anything, so its control characters
+ * are shown escaped and it stays one line.
+ */
+static void error_line(struct mig_buf *b, const char *msg)
+{
+	mig_buf_addf(b, "%s: error: ", mig_prog);
+	mig_buf_add_tty(b, msg, strlen(msg));
+	mig_buf_addc(b, '\n');
+}
+
 void mig_usage_error(const char *fmt, ...)
 {
+	struct mig_buf b = MIG_BUF_INIT;
+	char msg[MIG_ERR_MSG];
 	va_list ap;
 
-	fprintf(stderr, "%s: error: ", mig_prog);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	error_line(&b, msg);
+	fwrite(b.buf, 1, b.len, stderr);
+	mig_buf_release(&b);
 	if (cur_usage) {
 		fputc('\n', stderr);
 		print_usage(stderr, cur_tables[0], cur_usage);
@@ -264,19 +279,49 @@ int mig_cli_parse(int argc, char **argv, const struct mig_opt *opts,
 
 int mig_report(const struct mig_err *err)
 {
-	fprintf(stderr, "%s: error: %s\n", mig_prog, err->msg[0] ? err->msg : "unknown error");
-	if (err->hint[0]) {
-		const char *p = err->hint, *nl;
+	struct mig_buf b = MIG_BUF_INIT;
+	const char *p = err->hint, *nl;
 
-		/* every line of a hint gets its own prefix, as in git */
-		while ((nl = strchr(p, '\n'))) {
-			fprintf(stderr, "hint: %.*s\n", (int)(nl - p), p);
-			p = nl + 1;
-		}
-		if (*p)
-			fprintf(stderr, "hint: %s\n", p);
+	error_line(&b, err->msg[0] ? err->msg : "unknown error");
+	/* every line of a hint gets its own prefix, as in git */
+	while (*p) {
+		nl = strchrnul(p, '\n');
+		mig_buf_adds(&b, "hint: ");
+		mig_buf_add_tty(&b, p, nl - p);
+		mig_buf_addc(&b, '\n');
+		p = *nl ? nl + 1 : nl;
 	}
+	fwrite(b.buf, 1, b.len, stderr);
+	mig_buf_release(&b);
 	return err->code < 0 ? -err->code : 6;
+}
+
+void mig_note(FILE *f, const char *fmt, ...)
+{
+	struct mig_buf b = MIG_BUF_INIT;
+	va_list ap;
+	char *line;
+	size_t len;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	line = mig_xmalloc((size_t)n + 1);
+	va_start(ap, fmt);
+	vsnprintf(line, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	len = (size_t)n;
+	if (len && line[len - 1] == '\n')
+		len--;
+	mig_buf_add_tty(&b, line, len);
+	if (len < (size_t)n)
+		mig_buf_addc(&b, '\n');
+	fwrite(b.buf ? b.buf : "", 1, b.len, f);
+	mig_buf_release(&b);
+	free(line);
 }
 
 int mig_close_stdout(int rc)

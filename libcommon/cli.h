@@ -57,6 +57,13 @@ int mig_report(const struct mig_err *err);
 /* Print a usage error ("PROG: error: ...") and exit 2. */
 void mig_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 
+/*
+ * Print a line of progress or a note to f (stderr, a terminal): its
+ * control characters, but for the newline that ends it, shown escaped,
+ * since it names revisions and their names may hold anything.
+ */
+void mig_note(FILE *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* Flush stdout; a failed write turns rc into exit code 6. */
 int mig_close_stdout(int rc);
 

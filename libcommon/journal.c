@@ -4,6 +4,39 @@
 
 #include "journal.h"
 
+void mig_journal_add_rev(struct mig_buf *m, const char *id, const char *name, const long long *ms)
+{
+	mig_buf_addf(m, "revision %s ", id);
+	mig_buf_add_esc(m, name, strlen(name));
+	if (ms)
+		mig_buf_addf(m, " %lldms", *ms);
+	mig_buf_addc(m, '\n');
+}
+
+void mig_journal_begin(struct mig_buf *m, const char *op, const char *const *names,
+		       const char *const *ids, const long long *ms, size_t n)
+{
+	size_t i;
+
+	/* the subject is only ever shown: escaped for a terminal, as git log shows it */
+	mig_buf_adds(m, op);
+	if (n) {
+		mig_buf_addc(m, ' ');
+		mig_buf_add_tty(m, names[0], strlen(names[0]));
+	}
+	if (n > 1) {
+		mig_buf_adds(m, "..");
+		mig_buf_add_tty(m, names[n - 1], strlen(names[n - 1]));
+		mig_buf_addf(m, " (%zu revisions)", n);
+	}
+	mig_buf_addf(m, "\n\noperation %s\n", op);
+	for (i = 0; i < n; i++) {
+		long long t = ms ? ms[i] : 0;
+
+		mig_journal_add_rev(m, ids[i], names[i], &t);
+	}
+}
+
 /* The rest of the line after "key ", or NULL. */
 static const char *fact(const char *line, const char *eol, const char *key, size_t *len)
 {
@@ -15,28 +48,42 @@ static const char *fact(const char *line, const char *eol, const char *key, size
 	return line + k + 1;
 }
 
+/* A fact said twice counts once, the last time, as it always did. */
+static void set(char **dst, const char *v, size_t len)
+{
+	free(*dst);
+	*dst = mig_xstrndup(v, len);
+}
+
 void mig_journal_parse(struct mig_journal_op *op, const char *message)
 {
+	struct mig_buf subject = MIG_BUF_INIT;
 	const char *p = message, *eol;
 	size_t alloc = 0, len;
 
 	memset(op, 0, sizeof(*op));
-	eol = strchrnul(p, '\n');
-	op->subject = mig_xstrndup(p, eol - p);
-	for (p = *eol ? eol + 1 : eol; *p; p = *eol ? eol + 1 : eol) {
+	/* the subject is the first paragraph, as for git: facts start after it */
+	for (; *p && *p != '\n'; p = *eol ? eol + 1 : eol) {
+		eol = strchrnul(p, '\n');
+		if (subject.len)
+			mig_buf_addc(&subject, ' ');
+		mig_buf_add(&subject, p, eol - p);
+	}
+	op->subject = mig_buf_detach(&subject);
+	for (; *p; p = *eol ? eol + 1 : eol) {
 		const char *v;
 
 		eol = strchrnul(p, '\n');
 		if ((v = fact(p, eol, "operation", &len)))
-			op->operation = mig_xstrndup(v, len);
+			set(&op->operation, v, len);
 		else if ((v = fact(p, eol, "result", &len)))
-			op->result = mig_xstrndup(v, len);
+			set(&op->result, v, len);
 		else if ((v = fact(p, eol, "schema", &len)))
-			op->schema = mig_xstrndup(v, len);
+			set(&op->schema, v, len);
 		else if ((v = fact(p, eol, "snapshot", &len)))
-			op->snapshot = mig_xstrndup(v, len);
+			set(&op->snapshot, v, len);
 		else if ((v = fact(p, eol, "before", &len)))
-			op->before = mig_xstrndup(v, len);
+			set(&op->before, v, len);
 		else if ((v = fact(p, eol, "revision", &len))) {
 			const char *sp1 = memchr(v, ' ', len), *sp2;
 			struct mig_journal_rev *r;
@@ -46,7 +93,8 @@ void mig_journal_parse(struct mig_journal_op *op, const char *message)
 			MIG_GROW(op->revs, op->nrevs + 1, alloc);
 			r = &op->revs[op->nrevs++];
 			r->id = mig_xstrndup(v, sp1 - v);
-			r->name = mig_xstrndup(sp1 + 1, sp2 - sp1 - 1);
+			/* escaped since names could hold newlines; older names read the same */
+			r->name = mig_unesc(sp1 + 1, sp2 - sp1 - 1);
 			r->ms = strtoll(sp2 + 1, NULL, 10);
 		}
 	}
@@ -91,6 +139,31 @@ static void json_field(struct mig_buf *o, const char *key, const char *value)
 		mig_buf_adds(o, "null");
 }
 
+/* Text from a message for a terminal, at most max bytes (-1: all). */
+static void text(struct mig_buf *o, const char *s, int max)
+{
+	size_t len = strlen(s);
+
+	mig_buf_add_tty(o, s, max >= 0 && (size_t)max < len ? (size_t)max : len);
+}
+
+/* "    key VALUE" with the value cut to an abbreviated id, when there is one */
+static void fact_line(struct mig_buf *o, const char *key, const char *value)
+{
+	if (!value)
+		return;
+	mig_buf_addf(o, "    %s ", key);
+	text(o, value, 12);
+	mig_buf_addc(o, '\n');
+}
+
+/* A tab and a porcelain field, escaped so no tab or newline in it splits a record. */
+static void field(struct mig_buf *o, const char *s)
+{
+	mig_buf_addc(o, '\t');
+	mig_buf_add_esc(o, s, strlen(s));
+}
+
 static int show_one(const struct mig_journal_entry *e, void *data)
 {
 	struct show *sh = data;
@@ -104,29 +177,46 @@ static int show_one(const struct mig_journal_entry *e, void *data)
 	mig_journal_parse(&op, e->message);
 	if (sh->fmt == MIG_FMT_HUMAN) {
 		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S %z", localtime_r(&t, &tm));
-		mig_buf_addf(o, "%.12s %s %s: %s (%s)\n", e->commit, when, op.result, op.subject, e->email);
+		mig_buf_addf(o, "%.12s %s ", e->commit, when);
+		text(o, op.result, -1);
+		mig_buf_adds(o, ": ");
+		text(o, op.subject, -1);
+		mig_buf_adds(o, " (");
+		text(o, e->email, -1);
+		mig_buf_adds(o, ")\n");
 		if (sh->verbose) {
-			for (i = 0; i < op.nrevs; i++)
-				mig_buf_addf(o, "    %s  %.12s  %lldms\n", op.revs[i].name, op.revs[i].id,
-					     op.revs[i].ms);
-			if (op.schema)
-				mig_buf_addf(o, "    schema %.12s\n", op.schema);
-			if (op.snapshot)
-				mig_buf_addf(o, "    snapshot %.12s\n", op.snapshot);
-			if (op.before)
-				mig_buf_addf(o, "    before %.12s\n", op.before);
+			for (i = 0; i < op.nrevs; i++) {
+				mig_buf_adds(o, "    ");
+				text(o, op.revs[i].name, -1);
+				mig_buf_adds(o, "  ");
+				text(o, op.revs[i].id, 12);
+				mig_buf_addf(o, "  %lldms\n", op.revs[i].ms);
+			}
+			fact_line(o, "schema", op.schema);
+			fact_line(o, "snapshot", op.snapshot);
+			fact_line(o, "before", op.before);
 		}
 		goto out;
 	}
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t, &tm));
 	if (sh->fmt == MIG_FMT_PORCELAIN) {
-		mig_buf_addf(o, "entry\t%s\t%s\t%s\t%s\t%s\t%zu\n", e->commit, when, op.operation, op.result,
-			     e->email, op.nrevs);
-		for (i = 0; i < op.nrevs; i++)
-			mig_buf_addf(o, "revision\t%s\t%s\t%s\t%lld\n", e->commit, op.revs[i].name,
-				     op.revs[i].id, op.revs[i].ms);
-		if (op.snapshot)
-			mig_buf_addf(o, "snapshot\t%s\t%s\t%s\n", e->commit, op.snapshot, op.before ? op.before : "");
+		mig_buf_addf(o, "entry\t%s\t%s", e->commit, when);
+		field(o, op.operation);
+		field(o, op.result);
+		field(o, e->email);
+		mig_buf_addf(o, "\t%zu\n", op.nrevs);
+		for (i = 0; i < op.nrevs; i++) {
+			mig_buf_addf(o, "revision\t%s", e->commit);
+			field(o, op.revs[i].name);
+			field(o, op.revs[i].id);
+			mig_buf_addf(o, "\t%lld\n", op.revs[i].ms);
+		}
+		if (op.snapshot) {
+			mig_buf_addf(o, "snapshot\t%s", e->commit);
+			field(o, op.snapshot);
+			field(o, op.before ? op.before : "");
+			mig_buf_addc(o, '\n');
+		}
 		goto out;
 	}
 	mig_buf_addf(o, "%s{\"commit\":\"%s\",\"time\":\"%s\",\"operation\":", sh->n ? "," : "", e->commit, when);
@@ -142,7 +232,9 @@ static int show_one(const struct mig_journal_entry *e, void *data)
 	for (i = 0; i < op.nrevs; i++) {
 		mig_buf_adds(o, i ? ",{\"name\":" : "{\"name\":");
 		mig_buf_add_json(o, op.revs[i].name);
-		mig_buf_addf(o, ",\"id\":\"%s\",\"ms\":%lld}", op.revs[i].id, op.revs[i].ms);
+		mig_buf_adds(o, ",\"id\":");
+		mig_buf_add_json(o, op.revs[i].id);
+		mig_buf_addf(o, ",\"ms\":%lld}", op.revs[i].ms);
 	}
 	mig_buf_adds(o, "]}");
 out:

@@ -23,6 +23,28 @@ struct mig_journal_op {
 	size_t nrevs;
 };
 
+/*
+ * Append a "revision ID NAME 12ms" line (without the time when ms is
+ * NULL), NAME escaped (mig_buf_add_esc) so that no newline in it ends
+ * the line; mig_journal_parse reads it back.
+ */
+void mig_journal_add_rev(struct mig_buf *m, const char *id, const char *name, const long long *ms);
+
+/*
+ * Start the message of an operation on the n revisions names,
+ * with ids and times in ms (NULL: 0 each): the subject ("up NAME", "up
+ * FIRST..LAST (N revisions)"), a blank line, "operation OP" and a
+ * revision line each. The caller adds result, schema and snapshot.
+ */
+void mig_journal_begin(struct mig_buf *m, const char *op, const char *const *names,
+		       const char *const *ids, const long long *ms, size_t n);
+
+/*
+ * Read a message back. The subject is its first paragraph (lines joined
+ * by blanks); the facts come after it. Names are unescaped; a name an
+ * older mig wrote unescaped reads the same unless it holds a backslash
+ * followed by one of \ n t r x.
+ */
 void mig_journal_parse(struct mig_journal_op *op, const char *message);
 void mig_journal_op_release(struct mig_journal_op *op);
 

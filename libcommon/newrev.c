@@ -97,6 +97,20 @@ static char *next_version(const struct mig_graph *g, int stamp)
 	}
 }
 
+/*
+ * Can '-- mig:parents' hold this name? Blanks separate its names and a
+ * newline would end it, leaving the rest of the name to be read as SQL.
+ */
+static int parent_ok(const char *name)
+{
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)name; *p; p++)
+		if (*p == ' ' || *p < 0x20 || *p == 0x7f)
+			return 0;
+	return 1;
+}
+
 int mig_newrev_write(char **path, const struct mig_graph *g, const char *name,
 		     const char *const *parents, size_t nparents, struct mig_err *err)
 {
@@ -114,6 +128,14 @@ int mig_newrev_write(char **path, const struct mig_graph *g, const char *name,
 	v = next_version(g, g->style == MIG_STYLE_DBMATE || g->style == MIG_STYLE_DIESEL);
 	switch (g->style) {
 	case MIG_STYLE_MIG:
+		for (i = 0; i < nparents; i++)
+			if (!parent_ok(parents[i])) {
+				rc = mig_err_set(err, MIG_EUNSAFE, "cannot name '%s' as a parent: "
+						 "'-- mig:parents' cannot hold a blank or a control character",
+						 parents[i]);
+				mig_err_hint(err, "rename its file, or write the new revision by hand");
+				goto out;
+			}
 		file = mig_xasprintf("%s_%s.sql", v, name);
 		*path = mig_path_join(g->dir, file);
 		mig_buf_adds(&body, "-- mig:parents");
@@ -159,6 +181,7 @@ int mig_newrev_write(char **path, const struct mig_graph *g, const char *name,
 		break;
 	}
 	}
+out:
 	if (rc < 0) {
 		free(*path);
 		*path = NULL;

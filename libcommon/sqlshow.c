@@ -15,11 +15,24 @@ static void add_section(struct mig_buf *out, const struct mig_section *s)
 		mig_buf_adds(out, ";\n");
 }
 
+/*
+ * Text from a name or path inside a "--" comment: escaped, so that no
+ * newline in it can end the comment and turn the rest into SQL.
+ */
+static void add_comment_text(struct mig_buf *out, const char *s)
+{
+	mig_buf_add_esc(out, s, strlen(s));
+}
+
 static void add_revision(struct mig_buf *out, const struct mig_rev *r, int up)
 {
 	const struct mig_section *s = up ? &r->up : &r->down;
 
-	mig_buf_addf(out, "-- %s %s (%s)\n", up ? "up" : "down", r->name, r->path);
+	mig_buf_addf(out, "-- %s ", up ? "up" : "down");
+	add_comment_text(out, r->name);
+	mig_buf_adds(out, " (");
+	add_comment_text(out, r->path);
+	mig_buf_adds(out, ")\n");
 	if (r->no_transaction) {
 		if (up)
 			mig_db_record_sql(out, "app", r->name, r->id, 1);
@@ -62,7 +75,9 @@ static void add_schema_hash(struct mig_buf *out, struct mig_db *replay, int no_t
 		mig_buf_addf(out, "UPDATE mig_revisions SET schema_hash = '%s' WHERE seq ="
 			     " (SELECT max(seq) FROM mig_revisions WHERE scope = 'app');\n", hash);
 	} else {
-		mig_buf_addf(out, "-- no schema hash: replaying the revisions failed: %s\n", err.msg);
+		mig_buf_adds(out, "-- no schema hash: replaying the revisions failed: ");
+		add_comment_text(out, err.msg);
+		mig_buf_addc(out, '\n');
 	}
 	if (!no_transaction)
 		mig_buf_adds(out, "COMMIT;\n");
@@ -103,7 +118,9 @@ int mig_sqlshow_run(struct mig_buf *out, const char *spec, int down, int from_fi
 			}
 		}
 	}
-	mig_buf_addf(out, "-- mig %s on %s\n", down ? "down" : "up", ctx->settings.database);
+	mig_buf_addf(out, "-- mig %s on ", down ? "down" : "up");
+	add_comment_text(out, ctx->settings.database);
+	mig_buf_addc(out, '\n');
 	if (!down && (rc = mig_db_bookkeeping_sql(ctx->db, out, err)) < 0)
 		goto out;
 	/* the schema hash to record is found by replaying on the schema alone */

@@ -17,6 +17,19 @@ static enum rstate state_of(const struct mig_state *st, size_t i)
 	return strcmp(st->applied.v[k].id, st->g->revs[i]->id) ? R_MODIFIED : R_APPLIED;
 }
 
+/* A tab and a porcelain field, escaped so no tab or newline in it splits a record. */
+static void field(struct mig_buf *o, const char *s)
+{
+	mig_buf_addc(o, '\t');
+	mig_buf_add_esc(o, s, strlen(s));
+}
+
+/* Text for human eyes: control characters shown escaped, never raw. */
+static void text(struct mig_buf *o, const char *s)
+{
+	mig_buf_add_tty(o, s, strlen(s));
+}
+
 static void porcelain(struct mig_buf *o, const struct mig_ctx *ctx, const size_t *cur, size_t ncur,
 		      const struct mig_problems *pr)
 {
@@ -24,25 +37,46 @@ static void porcelain(struct mig_buf *o, const struct mig_ctx *ctx, const size_t
 	const struct mig_graph *g = st->g;
 	size_t i;
 
-	mig_buf_addf(o, "database\t%s\t%s\n", ctx->settings.database, st->db_exists ? "exists" : "missing");
-	mig_buf_addf(o, "migrations\t%s\n", g->dir);
-	for (i = 0; i < ncur; i++)
-		mig_buf_addf(o, "current\t%s\n", g->revs[cur[i]]->name);
+	mig_buf_adds(o, "database");
+	field(o, ctx->settings.database);
+	field(o, st->db_exists ? "exists" : "missing");
+	mig_buf_adds(o, "\nmigrations");
+	field(o, g->dir);
+	mig_buf_addc(o, '\n');
+	for (i = 0; i < ncur; i++) {
+		mig_buf_adds(o, "current");
+		field(o, g->revs[cur[i]]->name);
+		mig_buf_addc(o, '\n');
+	}
 	for (i = 0; i < g->nr; i++) {
 		const struct mig_rev *r = g->revs[g->topo[i]];
 
-		mig_buf_addf(o, "revision\t%s\t%s\t%s\t%s\n", rstate_name[state_of(st, g->topo[i])],
-			     r->name, r->id, r->path);
+		mig_buf_adds(o, "revision");
+		field(o, rstate_name[state_of(st, g->topo[i])]);
+		field(o, r->name);
+		field(o, r->id);
+		field(o, r->path);
+		mig_buf_addc(o, '\n');
 	}
 	for (i = 0; i < st->applied.nr; i++)
-		if (st->rev[i] < 0)
-			mig_buf_addf(o, "revision\tmissing\t%s\t%s\t-\n", st->applied.v[i].name,
-				     st->applied.v[i].id);
-	for (i = 0; i < g->nheads; i++)
-		mig_buf_addf(o, "head\t%s\n", g->revs[g->heads[i]]->name);
-	for (i = 0; i < pr->nr; i++)
-		mig_buf_addf(o, "problem\t%s\t%s\t%s\n", mig_problem_name(pr->v[i].kind),
-			     pr->v[i].subject, pr->v[i].detail);
+		if (st->rev[i] < 0) {
+			mig_buf_adds(o, "revision\tmissing");
+			field(o, st->applied.v[i].name);
+			field(o, st->applied.v[i].id);
+			mig_buf_adds(o, "\t-\n");
+		}
+	for (i = 0; i < g->nheads; i++) {
+		mig_buf_adds(o, "head");
+		field(o, g->revs[g->heads[i]]->name);
+		mig_buf_addc(o, '\n');
+	}
+	for (i = 0; i < pr->nr; i++) {
+		mig_buf_adds(o, "problem");
+		field(o, mig_problem_name(pr->v[i].kind));
+		field(o, pr->v[i].subject);
+		field(o, pr->v[i].detail);
+		mig_buf_addc(o, '\n');
+	}
 }
 
 static void json(struct mig_buf *o, const struct mig_ctx *ctx, const size_t *cur, size_t ncur,
@@ -121,8 +155,9 @@ static void drift_lines(struct mig_buf *o, const struct mig_ctx *ctx, const char
 	if (!recorded || !mig_path_exists(ctx->settings.store) ||
 	    mig_store_open(&store, ctx->settings.store, 0, &err) < 0 ||
 	    mig_store_get(store, recorded, &old, &err) < 0) {
-		mig_buf_addf(o, "%s(the recorded schema is not in the store: %s)\n", indent,
-			     err.msg[0] ? err.msg : "no store");
+		mig_buf_addf(o, "%s(the recorded schema is not in the store: ", indent);
+		text(o, err.msg[0] ? err.msg : "no store");
+		mig_buf_adds(o, ")\n");
 		goto out;
 	}
 	a = old.buf ? old.buf : "";
@@ -150,10 +185,14 @@ static void drift_lines(struct mig_buf *o, const struct mig_ctx *ctx, const char
 				c = la < lb ? -1 : la > lb;
 		}
 		if (c < 0) {
-			mig_buf_addf(o, "%s- %.*s\n", indent, (int)(ae - a), a);
+			mig_buf_addf(o, "%s- ", indent);
+			mig_buf_add_tty(o, a, ae - a);
+			mig_buf_addc(o, '\n');
 			a = ae + 1;
 		} else if (c > 0) {
-			mig_buf_addf(o, "%s+ %.*s\n", indent, (int)(be - b), b);
+			mig_buf_addf(o, "%s+ ", indent);
+			mig_buf_add_tty(o, b, be - b);
+			mig_buf_addc(o, '\n');
 			b = be + 1;
 		} else {
 			a = ae + 1;
@@ -174,16 +213,20 @@ static void human(struct mig_buf *o, const struct mig_ctx *ctx, const size_t *cu
 	const char *green = color ? "\033[32m" : "", *reset = color ? "\033[m" : "";
 	size_t i;
 
-	mig_buf_addf(o, "database: %s%s\n", ctx->settings.database,
-		     st->db_exists ? "" : " (does not exist yet)");
-	mig_buf_addf(o, "migrations: %s (%s%s%zu revision%s)\n", g->dir,
+	mig_buf_adds(o, "database: ");
+	text(o, ctx->settings.database);
+	mig_buf_addf(o, "%s\nmigrations: ", st->db_exists ? "" : " (does not exist yet)");
+	text(o, g->dir);
+	mig_buf_addf(o, " (%s%s%zu revision%s)\n",
 		     g->style != MIG_STYLE_MIG ? mig_layout_name(g->style) : "",
 		     g->style != MIG_STYLE_MIG ? " layout, " : "", g->nr, g->nr == 1 ? "" : "s");
 	mig_buf_adds(o, "current: ");
 	if (!ncur)
 		mig_buf_adds(o, "base (nothing applied)");
-	for (i = 0; i < ncur; i++)
-		mig_buf_addf(o, "%s%s", i ? ", " : "", g->revs[cur[i]]->name);
+	for (i = 0; i < ncur; i++) {
+		mig_buf_adds(o, i ? ", " : "");
+		text(o, g->revs[cur[i]]->name);
+	}
 	mig_buf_addf(o, "\napplied: %zu of %zu\n", g->nr - npending, g->nr);
 	if (verbose)
 		for (i = 0; i < g->nr; i++) {
@@ -192,8 +235,11 @@ static void human(struct mig_buf *o, const struct mig_ctx *ctx, const size_t *cu
 
 			if (s == R_PENDING)
 				continue;
-			mig_buf_addf(o, "  %s%s%s  %.12s  %s\n", s == R_APPLIED ? green : red,
-				     r->name, reset, r->id, r->path);
+			mig_buf_addf(o, "  %s", s == R_APPLIED ? green : red);
+			text(o, r->name);
+			mig_buf_addf(o, "%s  %.12s  ", reset, r->id);
+			text(o, r->path);
+			mig_buf_addc(o, '\n');
 		}
 	if (npending) {
 		mig_buf_addf(o, "pending: %zu\n", npending);
@@ -202,22 +248,30 @@ static void human(struct mig_buf *o, const struct mig_ctx *ctx, const size_t *cu
 
 			if (state_of(st, g->topo[i]) != R_PENDING)
 				continue;
-			mig_buf_addf(o, "  %s%s%s", yellow, r->name, reset);
-			if (verbose)
-				mig_buf_addf(o, "  %.12s  %s", r->id, r->path);
+			mig_buf_addf(o, "  %s", yellow);
+			text(o, r->name);
+			mig_buf_adds(o, reset);
+			if (verbose) {
+				mig_buf_addf(o, "  %.12s  ", r->id);
+				text(o, r->path);
+			}
 			mig_buf_addc(o, '\n');
 		}
 	}
 	mig_buf_adds(o, g->nheads <= 1 ? "head: " : "heads: ");
 	if (!g->nheads)
 		mig_buf_adds(o, "none (no revisions yet)");
-	for (i = 0; i < g->nheads; i++)
-		mig_buf_addf(o, "%s%s", i ? ", " : "", g->revs[g->heads[i]]->name);
+	for (i = 0; i < g->nheads; i++) {
+		mig_buf_adds(o, i ? ", " : "");
+		text(o, g->revs[g->heads[i]]->name);
+	}
 	mig_buf_addc(o, '\n');
 	if (pr->nr) {
 		mig_buf_addf(o, "%sproblems:%s\n", red, reset);
 		for (i = 0; i < pr->nr; i++) {
-			mig_buf_addf(o, "  %s\n", pr->v[i].detail);
+			mig_buf_adds(o, "  ");
+			text(o, pr->v[i].detail);
+			mig_buf_addc(o, '\n');
 			if (verbose && pr->v[i].kind == MIG_PROBLEM_DRIFT)
 				drift_lines(o, ctx, "    ");
 		}

@@ -155,9 +155,13 @@ void mig_buf_add_json(struct mig_buf *b, const char *s)
 			mig_buf_adds(b, "\\n"), p++;
 		} else if (*p == '\t') {
 			mig_buf_adds(b, "\\t"), p++;
-		} else if (*p < 0x20) {
+		} else if (*p < 0x20 || *p == 0x7f) {
 			mig_buf_addf(b, "\\u%04x", *p++);
-		} else if ((n = utf8_len(p))) {
+		} else if ((n = utf8_len(p)) == 2 && p[0] == 0xc2 && p[1] < 0xa0) {
+			/* a C1 control: legal in JSON, but a terminal may obey it */
+			mig_buf_addf(b, "\\u%04x", p[1]);
+			p += 2;
+		} else if (n) {
 			mig_buf_add(b, p, n);
 			p += n;
 		} else {
@@ -166,6 +170,121 @@ void mig_buf_add_json(struct mig_buf *b, const char *s)
 		}
 	}
 	mig_buf_addc(b, '"');
+}
+
+/* Length of the valid UTF-8 sequence at s, no further than end; 0 if none. */
+static size_t utf8_len_in(const unsigned char *s, const unsigned char *end)
+{
+	size_t n = 0, i;
+
+	if (s[0] < 0x80)
+		return 1;
+	else if ((s[0] & 0xe0) == 0xc0 && s[0] >= 0xc2)
+		n = 2;
+	else if ((s[0] & 0xf0) == 0xe0)
+		n = 3;
+	else if ((s[0] & 0xf8) == 0xf0 && s[0] <= 0xf4)
+		n = 4;
+	if (!n || (size_t)(end - s) < n)
+		return 0;
+	for (i = 1; i < n; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	return n;
+}
+
+enum { ESC_BACKSLASH = 1, ESC_NOT_UTF8 = 2 };
+
+static void escape(struct mig_buf *b, const char *s, size_t len, int flags)
+{
+	const unsigned char *p = (const unsigned char *)s, *end = p + len;
+
+	mig_buf_grow(b, len);
+	while (p < end) {
+		size_t n;
+
+		if (*p == '\\' && (flags & ESC_BACKSLASH))
+			mig_buf_adds(b, "\\\\"), p++;
+		else if (*p == '\n')
+			mig_buf_adds(b, "\\n"), p++;
+		else if (*p == '\t')
+			mig_buf_adds(b, "\\t"), p++;
+		else if (*p == '\r')
+			mig_buf_adds(b, "\\r"), p++;
+		else if (*p < 0x20 || *p == 0x7f)
+			mig_buf_addf(b, "\\x%02x", *p++);
+		else if (!(n = utf8_len_in(p, end)) && (flags & ESC_NOT_UTF8))
+			mig_buf_addf(b, "\\x%02x", *p++);
+		else if (!n)
+			mig_buf_addc(b, (char)*p++);
+		else if (n == 2 && p[0] == 0xc2 && p[1] < 0xa0)
+			/* U+0080..U+009F: C1 controls, which some terminals obey */
+			mig_buf_addf(b, "\\x%02x\\x%02x", p[0], p[1]), p += 2;
+		else
+			mig_buf_add(b, p, n), p += n;
+	}
+}
+
+void mig_buf_add_esc(struct mig_buf *b, const char *s, size_t len)
+{
+	escape(b, s, len, ESC_BACKSLASH);
+}
+
+void mig_buf_add_tty(struct mig_buf *b, const char *s, size_t len)
+{
+	escape(b, s, len, ESC_NOT_UTF8);
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+char *mig_unesc(const char *s, size_t len)
+{
+	struct mig_buf b = MIG_BUF_INIT;
+	const char *end = s + len;
+	int hi, lo;
+
+	mig_buf_grow(&b, len);
+	while (s < end) {
+		if (*s != '\\' || s + 1 == end) {
+			mig_buf_addc(&b, *s++);
+			continue;
+		}
+		switch (s[1]) {
+		case '\\':
+			mig_buf_addc(&b, '\\');
+			break;
+		case 'n':
+			mig_buf_addc(&b, '\n');
+			break;
+		case 't':
+			mig_buf_addc(&b, '\t');
+			break;
+		case 'r':
+			mig_buf_addc(&b, '\r');
+			break;
+		case 'x':
+			if (end - s >= 4 && (hi = hexval(s[2])) >= 0 && (lo = hexval(s[3])) >= 0 && (hi || lo)) {
+				mig_buf_addc(&b, (char)(hi << 4 | lo));
+				s += 4;
+				continue;
+			}
+			/* fall through */
+		default:
+			mig_buf_addc(&b, *s++);
+			continue;
+		}
+		s += 2;
+	}
+	return mig_buf_detach(&b);
 }
 
 void mig_buf_reset(struct mig_buf *b)

@@ -42,6 +42,25 @@ void mig_buf_addc(struct mig_buf *b, char c);
 void mig_buf_addf(struct mig_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Append s as a JSON string literal, quotes included. */
 void mig_buf_add_json(struct mig_buf *b, const char *s);
+/*
+ * A name is any bytes but NUL and '/'. Where one is written into a line,
+ * these keep it from ending the line, a field or an SQL comment, and
+ * from driving a terminal.
+ *
+ * mig_buf_add_esc appends [s, s+len) with C escapes, reversibly: \\, \t,
+ * \n, \r, and \xHH for every other control byte, DEL and (UTF-8 encoded)
+ * C1 control; other bytes, UTF-8 or not, stay as they are (for porcelain
+ * fields, the journal, comments in SQL). mig_buf_add_tty is for human
+ * eyes, where text is shown and never read back: backslashes stay as
+ * they are, and bytes that are not UTF-8 are \xHH too.
+ */
+void mig_buf_add_esc(struct mig_buf *b, const char *s, size_t len);
+void mig_buf_add_tty(struct mig_buf *b, const char *s, size_t len);
+/*
+ * Undo mig_buf_add_esc on [s, s+len); a backslash that starts no escape
+ * it writes (nor \x00) is kept as it is. Caller frees.
+ */
+char *mig_unesc(const char *s, size_t len);
 void mig_buf_reset(struct mig_buf *b);
 /* Give up ownership of the bytes; the buffer is empty afterwards. */
 char *mig_buf_detach(struct mig_buf *b);
