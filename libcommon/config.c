@@ -1,6 +1,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include <git2.h>
@@ -180,12 +181,23 @@ out:
 
 int mig_settings_database(const struct mig_settings *s, const char **out, struct mig_err *err)
 {
+	struct stat st;
+
 	*out = s->database;
-	if (s->database)
-		return 0;
-	mig_err_set(err, MIG_EUSAGE, "no database given");
-	mig_err_hint(err, "name one with -d PATH, MIG_DATABASE, or 'database = PATH' under [mig] in mig.conf");
-	return MIG_EUSAGE;
+	if (!s->database) {
+		mig_err_set(err, MIG_EUSAGE, "no database given");
+		mig_err_hint(err, "name one with -d PATH, MIG_DATABASE, or 'database = PATH' under [mig] in mig.conf");
+		return MIG_EUSAGE;
+	}
+	/*
+	 * SQLite would wait forever on a FIFO, write a journal beside a
+	 * device and call a directory an I/O error: refuse them here, before
+	 * any command creates a store or anything else.
+	 */
+	if (stat(s->database, &st) == 0 && !S_ISREG(st.st_mode))
+		return mig_err_set(err, MIG_EENV, "database '%s' is %s, not a regular file", s->database,
+				   mig_file_kind(st.st_mode));
+	return 0;
 }
 
 void mig_settings_release(struct mig_settings *s)

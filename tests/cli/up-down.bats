@@ -174,6 +174,28 @@ users() {
 	[ ! -e nosuch ]
 }
 
+@test "a database that is a FIFO, a directory or a device exits 6 at once and creates nothing" {
+	users
+	mkfifo fifo.db
+	mkdir dir.db
+	kinds=("fifo.db:a FIFO" "dir.db:a directory")
+	if [ "$(id -u)" = 0 ]; then
+		# a null device of our own: writes to it go nowhere
+		mknod null.db c 1 3
+		kinds+=("null.db:a character device")
+	fi
+	for k in "${kinds[@]}"; do
+		db=${k%%:*}
+		for cmd in status up down sqlshow backup restore "fake head"; do
+			run -6 timeout 10 mig -d "$db" $cmd
+			[ "$output" = "mig-${cmd%% *}: error: database '$db' is ${k#*:}, not a regular file" ]
+		done
+		[ ! -e "$db.mig" ]
+		[ ! -e "$db-journal" ]
+	done
+	[ -z "$(ls dir.db)" ]
+}
+
 @test "a read-only database exits 6 before running anything" {
 	as_user=()
 	if [ "$(id -u)" = 0 ]; then
