@@ -2,6 +2,11 @@
 # mig up and mig down: applying, reverting, the store, and refusals.
 load helper
 
+# a test that ran as nobody in a directory of its own removes it, pass or fail
+teardown() {
+	[ -z "${RO-}" ] || rm -rf "$RO"
+}
+
 users() {
 	rev 0001_users $'-- mig:up\nCREATE TABLE users(id INTEGER PRIMARY KEY, name TEXT);\n-- mig:down\nDROP TABLE users;\n'
 	rev 0002_email $'-- mig:up\nALTER TABLE users ADD COLUMN email TEXT;\n-- mig:down\nALTER TABLE users DROP COLUMN email;\n'
@@ -194,6 +199,57 @@ users() {
 		[ ! -e "$db-journal" ]
 	done
 	[ -z "$(ls dir.db)" ]
+}
+
+# A writer killed mid-transaction, its changes spilled into the file: the
+# journal it leaves is hot, and only a read-write connection rolls it back.
+hot_journal() {
+	sqlite3 app.db 'PRAGMA cache_size = 2' 'BEGIN' 'DELETE FROM users' '.system kill -9 $PPID' 2>/dev/null || true
+	[ -s app.db-journal ]
+	[ "$(cksum <app.db)" != "$sum" ]
+}
+
+@test "a hot journal left by a killed writer is rolled back by every command" {
+	users
+	mig -d app.db up -q
+	sqlite3 app.db "INSERT INTO users(name) WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 20000) SELECT hex(randomblob(50)) FROM c"
+	sum=$(cksum <app.db)
+	hot_journal
+	run -0 mig -d app.db status
+	has "current: 0002_email"
+	has "applied: 2 of 2"
+	[ ! -e app.db-journal ]
+	[ "$(cksum <app.db)" = "$sum" ]
+	[ "$(sqlite3 app.db 'PRAGMA integrity_check')" = ok ]
+	for cmd in sqlshow backup "fake --resolve applied" up "down base"; do
+		hot_journal
+		run -0 mig -d app.db $cmd
+		[ ! -e app.db-journal ]
+		[ "$(sqlite3 app.db 'PRAGMA integrity_check')" = ok ]
+		sum=$(cksum <app.db)
+	done
+	[ "$(sqlite3 app.db "SELECT count(*) FROM mig_revisions WHERE scope = 'app'")" = 0 ]
+	[ "$(sqlite3 app.db "SELECT count(*) FROM sqlite_schema WHERE name = 'users'")" = 0 ]
+}
+
+@test "a hot journal that cannot be rolled back exits 6 saying so, and changes nothing" {
+	[ "$(id -u)" = 0 ] || skip "needs root to run as another user"
+	command -v setpriv >/dev/null || skip "no setpriv to drop root"
+	RO=$(mktemp -d /tmp/mig-ro.XXXXXX)
+	chmod 755 "$RO"
+	mkdir "$RO/migrations"
+	cd "$RO"
+	users
+	mig -d app.db up -q
+	sqlite3 app.db "INSERT INTO users(name) WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 20000) SELECT hex(randomblob(50)) FROM c"
+	sum=$(cksum <app.db)
+	hot_journal
+	sum=$(cksum <app.db)
+	run -6 setpriv --reuid=nobody --regid=nogroup --clear-groups "$TOP/bin/mig" -d app.db status
+	[ "${lines[0]}" = "mig-status: error: database 'app.db' has a hot journal left by an interrupted write, and it cannot be rolled back: attempt to write a readonly database" ]
+	[ "${lines[1]}" = "hint: run mig once as a user who can write 'app.db' and its directory" ]
+	[ -s app.db-journal ]
+	[ "$(cksum <app.db)" = "$sum" ]
 }
 
 @test "a read-only database exits 6 before running anything" {
