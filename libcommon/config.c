@@ -206,6 +206,9 @@ int mig_settings_load(struct mig_settings *s, const struct mig_globals *g, struc
 	override(&s->database, g->database);
 	override(&s->migrations, g->migrations);
 	override(&s->store, g->store);
+	/* the option governs every wait of the run: busy timeouts and the store's lock */
+	if (g->lock_timeout >= 0)
+		s->lock_timeout = g->lock_timeout;
 	if (!s->store && s->database)
 		s->store = mig_xasprintf("%s.mig", s->database);
 out:

@@ -15,7 +15,7 @@ struct mig_settings {
 	char *migrations;	/* default: migrations/ beside mig.conf, or ./migrations */
 	char *store;		/* default: DATABASE.mig */
 	char *conf;		/* the mig.conf that was read, or NULL */
-	int lock_timeout;	/* milliseconds, default 5000 */
+	int lock_timeout;	/* milliseconds, default 5000; mig_globals.lock_timeout wins */
 	int backup;		/* snapshot before changes, default 1 */
 };
 

@@ -41,6 +41,15 @@ static int db_error(struct mig_db *db, int code, const char *what, struct mig_er
 	return mig_err_set(err, code, "%s '%s': %s", what, db->path, sqlite3_errmsg(db->h));
 }
 
+/* Another connection held the database all the time we would wait. */
+static int busy_error(struct mig_db *db, int busy_ms, struct mig_err *err)
+{
+	mig_err_set(err, MIG_EENV, "database '%s' is locked by another process: it stayed locked for %d ms",
+		    db->path, busy_ms);
+	mig_err_hint(err, "wait for it to finish, or raise --lock-timeout or mig.lockTimeout");
+	return MIG_EENV;
+}
+
 /*
  * Open db->path and read its schema, so "not a database" is reported as
  * such. Returns SQLite's result code, with *what the step that failed;
@@ -68,9 +77,11 @@ static int roll_back_hot_journal(struct mig_db *db, int busy_ms, struct mig_err 
 {
 	struct mig_db rw = { NULL, db->path, 0, 0 };
 	const char *what;
-	int rc = 0;
+	int rc = 0, r = open_touch(&rw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, busy_ms, &what);
 
-	if (open_touch(&rw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, busy_ms, &what) != SQLITE_OK) {
+	if ((r & 0xff) == SQLITE_BUSY) {
+		rc = busy_error(db, busy_ms, err);
+	} else if (r != SQLITE_OK) {
 		rc = mig_err_set(err, MIG_EENV, "database '%s' has a hot journal left by an interrupted write,"
 				 " and it cannot be rolled back: %s", db->path, sqlite3_errmsg(rw.h));
 		mig_err_hint(err, "run mig once as a user who can write '%s' and its directory", db->path);
@@ -104,6 +115,10 @@ int mig_db_open(struct mig_db **out, const char *path, int flags, int busy_ms,
 			goto out;
 		r = open_touch(db, oflags, busy_ms, &what);
 	}
+	if ((r & 0xff) == SQLITE_BUSY) {
+		rc = busy_error(db, busy_ms, err);
+		goto out;
+	}
 	if (r != SQLITE_OK) {
 		rc = db_error(db, MIG_EENV, what, err);
 		goto out;
@@ -113,8 +128,9 @@ int mig_db_open(struct mig_db **out, const char *path, int flags, int busy_ms,
 		rc = mig_err_set(err, MIG_EENV, "database '%s' is read-only", path);
 		goto out;
 	}
-	if (db->dry)
-		rc = simple(db, "BEGIN IMMEDIATE", err);
+	if (db->dry && sqlite3_exec(db->h, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+		rc = (sqlite3_extended_errcode(db->h) & 0xff) == SQLITE_BUSY ? busy_error(db, busy_ms, err) :
+		     mig_err_set(err, MIG_EENV, "BEGIN IMMEDIATE on '%s': %s", path, sqlite3_errmsg(db->h));
 out:
 	if (rc < 0) {
 		mig_db_close(db);

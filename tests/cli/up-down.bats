@@ -284,6 +284,55 @@ hot_journal() {
 	run -0 mig -d app.db up
 }
 
+# hold DB with BEGIN EXCLUSIVE while running the command after it: its
+# status, stderr and how long it took, in ms, on stdout as three lines
+hold_exclusive() {
+	python3 - "$@" <<'PY'
+import sqlite3, subprocess, sys, time
+c = sqlite3.connect(sys.argv[1], isolation_level=None)
+c.execute("BEGIN EXCLUSIVE")
+t = time.monotonic()
+r = subprocess.run(sys.argv[2:], capture_output=True, text=True, timeout=30)
+ms = int((time.monotonic() - t) * 1000)
+c.execute("ROLLBACK")
+print(r.returncode, r.stderr.replace("\n", "|"), ms, sep="\n")
+PY
+}
+
+@test "--lock-timeout bounds the wait for a database another program holds" {
+	users
+	mig -d app.db up 0001 -q
+	sum=$(cksum <app.db)
+	printf '[mig]\n\tlockTimeout = 60000\n' >mig.conf
+	for cmd in "up" "up --dry-run" "down" "fake head"; do
+		run -0 hold_exclusive app.db mig -d app.db $cmd --lock-timeout 200
+		[ "${lines[0]}" = 6 ]
+		[ "${lines[1]}" = "mig-${cmd%% *}: error: database 'app.db' is locked by another process: it stayed locked for 200 ms|hint: wait for it to finish, or raise --lock-timeout or mig.lockTimeout|" ]
+		[ "${lines[2]}" -lt 1500 ]
+	done
+	[ "$(cksum <app.db)" = "$sum" ]
+	[ ! -e app.db-journal ]
+	run -0 mig -d app.db status
+	has "applied: 1 of 2"
+}
+
+@test "mig.lockTimeout bounds status's wait; a mig run holding the store is named" {
+	users
+	mig -d app.db up 0001 -q
+	printf '[mig]\n\tdatabase = app.db\n\tlockTimeout = 300\n' >mig.conf
+	run -0 hold_exclusive app.db mig status
+	[ "${lines[0]}" = 6 ]
+	[ "${lines[1]}" = "mig-status: error: database 'app.db' is locked by another process: it stayed locked for 300 ms|hint: wait for it to finish, or raise --lock-timeout or mig.lockTimeout|" ]
+	[ "${lines[2]}" -lt 1500 ]
+	# a mig run in progress holds the store's lock, and mid-revision the database
+	echo "pid 4242 on there" >app.db.mig/mig.lock
+	export -f hold_exclusive
+	run -0 flock app.db.mig/mig.lock bash -c 'hold_exclusive app.db mig up --lock-timeout 200'
+	[ "${lines[0]}" = 6 ]
+	[ "${lines[1]}" = "mig-up: error: database 'app.db' is locked by another process: it stayed locked for 200 ms|hint: wait for it to finish, or raise --lock-timeout or mig.lockTimeout|hint: a mig run is in progress (pid 4242 on there)|" ]
+	[ "${lines[2]}" -lt 1500 ]
+}
+
 @test "four concurrent ups apply every revision once" {
 	for i in $(seq 1 40); do
 		rev "$(printf '%04d' "$i")_t" "CREATE TABLE t$i(x);"
