@@ -31,6 +31,7 @@ int main(int argc, char **argv)
 	};
 
 	argc = mig_cli_parse(argc, argv, opts, usage);
+	mig_globals.lock_timeout = o.lock_timeout;
 	if (!!unapply + !!resolve + !!rehash + adopt > 1)
 		mig_usage_error("--unapply, --resolve, --rehash and --adopt cannot be used together");
 	if ((unapply || resolve || rehash || adopt) ? argc > 0 : argc != 1)

@@ -21,6 +21,7 @@ static int run_main(int argc, char **argv, const char *const *usage, struct mig_
 	argc = mig_cli_parse(argc, argv, opts, usage);
 	if (argc > 1)
 		mig_usage_error("too many arguments");
+	mig_globals.lock_timeout = o->lock_timeout;
 	o->progress = mig_globals.quiet ? NULL : stderr;
 	o->warnings = stderr;
 	o->verbose = mig_globals.verbose;

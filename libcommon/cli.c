@@ -9,7 +9,7 @@
 #include "cli.h"
 #include "util.h"
 
-struct mig_globals mig_globals;
+struct mig_globals mig_globals = { .lock_timeout = -1 };
 const char *mig_prog = "mig";
 
 static const char *chdir_to;

@@ -38,6 +38,7 @@ struct mig_opt {
 struct mig_globals {
 	const char *database, *migrations, *store;
 	int quiet, verbose;	/* -q and -v, for commands that do not define their own */
+	int lock_timeout;	/* ms, a command's --lock-timeout; -1 (the default) for the setting */
 };
 
 extern struct mig_globals mig_globals;

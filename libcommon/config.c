@@ -1,6 +1,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include <git2.h>
@@ -70,6 +71,35 @@ static int is_include(const git_config_entry *e, void *payload)
 	return 0;
 }
 
+/*
+ * libgit2 reads a file up to its first NUL and takes a binary line that
+ * starts like a comment for one: a mig.conf that is not text would be
+ * quietly empty. Read it first (never blocking on a FIFO) to refuse that.
+ */
+static int check_text(const char *conf, struct mig_err *err)
+{
+	struct mig_buf b = MIG_BUF_INIT;
+	size_t i;
+	int rc;
+
+	if ((rc = mig_read_file(&b, conf, err)) < 0) {
+		err->code = MIG_EENV;
+		return MIG_EENV;
+	}
+	for (i = 0; i < b.len; i++) {
+		unsigned char c = (unsigned char)b.buf[i];
+
+		if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r' && c != '\f') || c == 0x7f) {
+			rc = mig_err_set(err, MIG_EENV, "%s:%d: not a text file (byte 0x%02x)", conf,
+					 1 + mig_count_lines(b.buf, b.buf + i), c);
+			mig_err_hint(err, "mig.conf is in git-config syntax: '[mig]', then lines of 'key = value'");
+			break;
+		}
+	}
+	mig_buf_release(&b);
+	return rc;
+}
+
 /* What conf says, read with libgit2; *includes: it includes other files. */
 static int read_git(const char *conf, struct mig_confvals *v, int *includes, struct mig_err *err)
 {
@@ -77,6 +107,8 @@ static int read_git(const char *conf, struct mig_confvals *v, int *includes, str
 	int32_t n;
 	int rc, b;
 
+	if ((rc = check_text(conf, err)) < 0)
+		return rc;
 	mig_git_need();
 	if (git_config_open_ondisk(&cfg, conf) < 0)
 		return mig_err_git(err, MIG_EENV, "cannot read configuration");
@@ -122,6 +154,9 @@ static int read_conf(struct mig_settings *s, const char *prefix, struct mig_err 
 
 	clock_gettime(CLOCK_REALTIME, &now);
 	known = stat(s->conf, &st) == 0;
+	/* libgit2 would wait for a FIFO's writer: refuse it before it opens one */
+	if (known && !S_ISREG(st.st_mode))
+		return mig_err_set(err, MIG_EENV, "'%s' is %s, not a regular file", s->conf, mig_file_kind(st.st_mode));
 	if (!known || mig_confcache_get(s->conf, &st, &v) < 0) {
 		if ((rc = read_git(s->conf, &v, &includes, err)) < 0)
 			goto out;
@@ -171,6 +206,9 @@ int mig_settings_load(struct mig_settings *s, const struct mig_globals *g, struc
 	override(&s->database, g->database);
 	override(&s->migrations, g->migrations);
 	override(&s->store, g->store);
+	/* the option governs every wait of the run: busy timeouts and the store's lock */
+	if (g->lock_timeout >= 0)
+		s->lock_timeout = g->lock_timeout;
 	if (!s->store && s->database)
 		s->store = mig_xasprintf("%s.mig", s->database);
 out:
@@ -180,12 +218,23 @@ out:
 
 int mig_settings_database(const struct mig_settings *s, const char **out, struct mig_err *err)
 {
+	struct stat st;
+
 	*out = s->database;
-	if (s->database)
-		return 0;
-	mig_err_set(err, MIG_EUSAGE, "no database given");
-	mig_err_hint(err, "name one with -d PATH, MIG_DATABASE, or 'database = PATH' under [mig] in mig.conf");
-	return MIG_EUSAGE;
+	if (!s->database) {
+		mig_err_set(err, MIG_EUSAGE, "no database given");
+		mig_err_hint(err, "name one with -d PATH, MIG_DATABASE, or 'database = PATH' under [mig] in mig.conf");
+		return MIG_EUSAGE;
+	}
+	/*
+	 * SQLite would wait forever on a FIFO, write a journal beside a
+	 * device and call a directory an I/O error: refuse them here, before
+	 * any command creates a store or anything else.
+	 */
+	if (stat(s->database, &st) == 0 && !S_ISREG(st.st_mode))
+		return mig_err_set(err, MIG_EENV, "database '%s' is %s, not a regular file", s->database,
+				   mig_file_kind(st.st_mode));
+	return 0;
 }
 
 void mig_settings_release(struct mig_settings *s)

@@ -15,13 +15,16 @@ struct mig_settings {
 	char *migrations;	/* default: migrations/ beside mig.conf, or ./migrations */
 	char *store;		/* default: DATABASE.mig */
 	char *conf;		/* the mig.conf that was read, or NULL */
-	int lock_timeout;	/* milliseconds, default 5000 */
+	int lock_timeout;	/* milliseconds, default 5000; mig_globals.lock_timeout wins */
 	int backup;		/* snapshot before changes, default 1 */
 };
 
 int mig_settings_load(struct mig_settings *s, const struct mig_globals *g, struct mig_err *err);
 
-/* The database, or MIG_EUSAGE saying how to name one. */
+/*
+ * The database, or MIG_EUSAGE saying how to name one; MIG_EENV when it
+ * exists and is not a regular file (a FIFO, a device, a directory).
+ */
 int mig_settings_database(const struct mig_settings *s, const char **out, struct mig_err *err);
 
 void mig_settings_release(struct mig_settings *s);

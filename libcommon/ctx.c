@@ -6,6 +6,7 @@
 #include "cache.h"
 #include "ctx.h"
 #include "revfile.h"
+#include "store.h"
 #include "util.h"
 
 /*
@@ -36,6 +37,19 @@ static int live_schema(struct mig_ctx *ctx, int cached, struct mig_err *err)
 	}
 	free(path);
 	return rc;
+}
+
+/*
+ * A database that could not be opened, likely locked: name the mig run
+ * in progress, if there is one that is not this one.
+ */
+static void run_in_progress(const struct mig_ctx *ctx, int locked_here, struct mig_err *err)
+{
+	char holder[256];
+
+	if (err->code == MIG_EENV && !locked_here && ctx->settings.store &&
+	    mig_store_lock_holder(ctx->settings.store, holder, sizeof(holder)))
+		mig_err_hint_add(err, "a mig run is in progress (%s)", *holder ? holder : "unknown holder");
 }
 
 int mig_ctx_open(struct mig_ctx **out, int mode, struct mig_err *err)
@@ -75,8 +89,11 @@ int mig_ctx_open(struct mig_ctx **out, int mode, struct mig_err *err)
 			if (dry)
 				flags |= MIG_DB_DRYRUN;
 			if ((rc = mig_db_open(&ctx->db, dry && !exists ? ":memory:" : dbpath, flags,
-					      ctx->settings.lock_timeout, err)) < 0 ||
-			    (rc = mig_db_bookkeeping(ctx->db, err)) < 0 ||
+					      ctx->settings.lock_timeout, err)) < 0) {
+				run_in_progress(ctx, mode == MIG_CTX_WRITE && !dry, err);
+				goto out;
+			}
+			if ((rc = mig_db_bookkeeping(ctx->db, err)) < 0 ||
 			    (rc = mig_db_applied(ctx->db, &applied, err)) < 0)
 				goto out;
 		}

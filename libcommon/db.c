@@ -41,12 +41,62 @@ static int db_error(struct mig_db *db, int code, const char *what, struct mig_er
 	return mig_err_set(err, code, "%s '%s': %s", what, db->path, sqlite3_errmsg(db->h));
 }
 
+/* Another connection held the database all the time we would wait. */
+static int busy_error(struct mig_db *db, int busy_ms, struct mig_err *err)
+{
+	mig_err_set(err, MIG_EENV, "database '%s' is locked by another process: it stayed locked for %d ms",
+		    db->path, busy_ms);
+	mig_err_hint(err, "wait for it to finish, or raise --lock-timeout or mig.lockTimeout");
+	return MIG_EENV;
+}
+
+/*
+ * Open db->path and read its schema, so "not a database" is reported as
+ * such. Returns SQLite's result code, with *what the step that failed;
+ * the handle is in db->h either way.
+ */
+static int open_touch(struct mig_db *db, int oflags, int busy_ms, const char **what)
+{
+	*what = "cannot open database";
+	if (sqlite3_open_v2(db->path, &db->h, oflags, NULL) != SQLITE_OK)
+		return sqlite3_extended_errcode(db->h);
+	sqlite3_extended_result_codes(db->h, 1);
+	sqlite3_busy_timeout(db->h, busy_ms);
+	*what = "cannot read database";
+	if (sqlite3_exec(db->h, "SELECT count(*) FROM sqlite_schema", NULL, NULL, NULL) != SQLITE_OK)
+		return sqlite3_extended_errcode(db->h);
+	return SQLITE_OK;
+}
+
+/*
+ * A writer that died mid-transaction left a hot journal, which only a
+ * read-write connection can roll back: open one (never creating the
+ * file), let reading the schema roll it back, and close it.
+ */
+static int roll_back_hot_journal(struct mig_db *db, int busy_ms, struct mig_err *err)
+{
+	struct mig_db rw = { NULL, db->path, 0, 0 };
+	const char *what;
+	int rc = 0, r = open_touch(&rw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, busy_ms, &what);
+
+	if ((r & 0xff) == SQLITE_BUSY) {
+		rc = busy_error(db, busy_ms, err);
+	} else if (r != SQLITE_OK) {
+		rc = mig_err_set(err, MIG_EENV, "database '%s' has a hot journal left by an interrupted write,"
+				 " and it cannot be rolled back: %s", db->path, sqlite3_errmsg(rw.h));
+		mig_err_hint(err, "run mig once as a user who can write '%s' and its directory", db->path);
+	}
+	sqlite3_close(rw.h);
+	return rc;
+}
+
 int mig_db_open(struct mig_db **out, const char *path, int flags, int busy_ms,
 		struct mig_err *err)
 {
 	struct mig_db *db = mig_xcalloc(1, sizeof(*db));
 	int oflags = SQLITE_OPEN_NOMUTEX;
-	int rc = 0;
+	const char *what;
+	int rc = 0, r;
 
 	mig_sqlite_setup();
 	db->path = mig_xstrdup(path);
@@ -56,15 +106,21 @@ int mig_db_open(struct mig_db **out, const char *path, int flags, int busy_ms,
 		oflags |= SQLITE_OPEN_READONLY;
 	else
 		oflags |= SQLITE_OPEN_READWRITE | ((flags & MIG_DB_CREATE) ? SQLITE_OPEN_CREATE : 0);
-	if (sqlite3_open_v2(path, &db->h, oflags, NULL) != SQLITE_OK) {
-		rc = db_error(db, MIG_EENV, "cannot open database", err);
+	r = open_touch(db, oflags, busy_ms, &what);
+	/* only then: a database in good order costs no second open */
+	if (r == SQLITE_READONLY_ROLLBACK) {
+		sqlite3_close(db->h);
+		db->h = NULL;
+		if ((rc = roll_back_hot_journal(db, busy_ms, err)) < 0)
+			goto out;
+		r = open_touch(db, oflags, busy_ms, &what);
+	}
+	if ((r & 0xff) == SQLITE_BUSY) {
+		rc = busy_error(db, busy_ms, err);
 		goto out;
 	}
-	sqlite3_extended_result_codes(db->h, 1);
-	sqlite3_busy_timeout(db->h, busy_ms);
-	/* touch the file now, so "not a database" is reported as such */
-	if (sqlite3_exec(db->h, "SELECT count(*) FROM sqlite_schema", NULL, NULL, NULL) != SQLITE_OK) {
-		rc = db_error(db, MIG_EENV, "cannot read database", err);
+	if (r != SQLITE_OK) {
+		rc = db_error(db, MIG_EENV, what, err);
 		goto out;
 	}
 	/* SQLite quietly opens a file it cannot write read-only: say so now, not as a failing revision */
@@ -72,8 +128,9 @@ int mig_db_open(struct mig_db **out, const char *path, int flags, int busy_ms,
 		rc = mig_err_set(err, MIG_EENV, "database '%s' is read-only", path);
 		goto out;
 	}
-	if (db->dry)
-		rc = simple(db, "BEGIN IMMEDIATE", err);
+	if (db->dry && sqlite3_exec(db->h, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+		rc = (sqlite3_extended_errcode(db->h) & 0xff) == SQLITE_BUSY ? busy_error(db, busy_ms, err) :
+		     mig_err_set(err, MIG_EENV, "BEGIN IMMEDIATE on '%s': %s", path, sqlite3_errmsg(db->h));
 out:
 	if (rc < 0) {
 		mig_db_close(db);

@@ -380,3 +380,24 @@ out:
 	free(path);
 	return rc;
 }
+
+int mig_store_lock_holder(const char *path, char *holder, size_t n)
+{
+	char *lock = mig_path_join(path, "mig.lock");
+	int fd = open(lock, O_RDONLY | O_CLOEXEC | O_NONBLOCK), held = 0;
+	ssize_t r;
+
+	free(lock);
+	*holder = '\0';
+	if (fd < 0)
+		return 0;
+	/* a shared lock for a moment: a run that wants it retries after 10 ms */
+	if (flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK) {
+		held = 1;
+		r = pread(fd, holder, n - 1, 0);
+		holder[r > 0 ? r : 0] = '\0';
+		holder[strcspn(holder, "\n")] = '\0';
+	}
+	close(fd);
+	return held;
+}

@@ -70,6 +70,13 @@ int mig_store_log(struct mig_store *s, size_t max,
  */
 int mig_store_lock(struct mig_store *s, int timeout_ms, struct mig_err *err);
 
+/*
+ * Is a mig run holding the run lock of the store at path (not opened)?
+ * Then 1, with "pid N on HOST" (or "") in holder; else 0. Only for a
+ * process that does not hold it itself.
+ */
+int mig_store_lock_holder(const char *path, char *holder, size_t n);
+
 /* The libgit2 repository and the path of the store, for the snapshot module. */
 struct git_repository *mig_store_repo(struct mig_store *s);
 const char *mig_store_path(const struct mig_store *s);

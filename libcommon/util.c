@@ -313,12 +313,27 @@ void mig_buf_release(struct mig_buf *b)
 int mig_read_fileat(struct mig_buf *b, int dirfd, const char *name, const char *path,
 		    struct mig_err *err)
 {
+	struct stat st;
 	ssize_t n;
 	int fd;
 
-	/* no fstat: a revision is small, and a read loop sizes it as well */
-	if ((fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC)) < 0)
+	/*
+	 * O_NONBLOCK, so a FIFO does not wait for a writer; the fstat refuses
+	 * it, and a device that would read forever (a symlink to /dev/zero).
+	 * A regular file ignores O_NONBLOCK, so it can stay set.
+	 */
+	if ((fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) < 0)
 		return mig_err_errno(err, MIG_EINVALID, "cannot read '%s'", path);
+	if (fstat(fd, &st) < 0) {
+		mig_err_errno(err, MIG_EINVALID, "cannot read '%s'", path);
+		close(fd);
+		return MIG_EINVALID;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		mig_err_set(err, MIG_EINVALID, "'%s' is %s, not a regular file", path, mig_file_kind(st.st_mode));
+		close(fd);
+		return MIG_EINVALID;
+	}
 	for (;;) {
 		if (b->alloc - b->len < 4096 + 1)
 			grow(b, b->len > 16384 ? b->len : 16384);
@@ -378,6 +393,26 @@ char *mig_path_join(const char *dir, const char *name)
 	p[n] = '/';
 	memcpy(p + n + slash, name, m + 1);
 	return p;
+}
+
+const char *mig_file_kind(unsigned mode)
+{
+	switch (mode & S_IFMT) {
+	case S_IFREG:
+		return "a regular file";
+	case S_IFDIR:
+		return "a directory";
+	case S_IFIFO:
+		return "a FIFO";
+	case S_IFCHR:
+		return "a character device";
+	case S_IFBLK:
+		return "a block device";
+	case S_IFSOCK:
+		return "a socket";
+	default:
+		return "a special file";
+	}
 }
 
 int mig_path_exists(const char *path)

@@ -66,7 +66,10 @@ void mig_buf_reset(struct mig_buf *b);
 char *mig_buf_detach(struct mig_buf *b);
 void mig_buf_release(struct mig_buf *b);
 
-/* Read a whole file into b (appending). MIG_EINVALID names the file. */
+/*
+ * Read a whole file into b (appending). MIG_EINVALID names the file; a
+ * FIFO, a device or a directory is refused without blocking or reading.
+ */
 int mig_read_file(struct mig_buf *b, const char *path, struct mig_err *err);
 /* The same for name under the directory dirfd; path names it in messages. */
 int mig_read_fileat(struct mig_buf *b, int dirfd, const char *name, const char *path,
@@ -89,6 +92,9 @@ int mig_count_lines(const char *p, const char *end);
 
 /* Levenshtein distance between a and b, for did-you-mean hints. */
 size_t mig_edit_distance(const char *a, const char *b);
+
+/* "a directory", "a FIFO", ... for a st_mode, in messages. */
+const char *mig_file_kind(unsigned mode);
 
 /* Does the file exist (any type)? */
 int mig_path_exists(const char *path);

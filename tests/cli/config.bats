@@ -46,6 +46,34 @@ load helper
 	[[ "${lines[0]}" == "mig-status: error: cannot read configuration: "*"mig.conf"* ]]
 }
 
+@test "a mig.conf that is a FIFO or a directory exits 6 at once" {
+	mkfifo mig.conf
+	run -6 timeout 10 mig status
+	[ "$output" = "mig-status: error: '$(pwd -P)/mig.conf' is a FIFO, not a regular file" ]
+	rm mig.conf
+	mkdir mig.conf
+	run -6 timeout 10 mig -d a.db up
+	[ "$output" = "mig-up: error: '$(pwd -P)/mig.conf' is a directory, not a regular file" ]
+	[ ! -e a.db ]
+	[ ! -e a.db.mig ]
+}
+
+@test "a binary mig.conf exits 6 naming the file and line, not 'no database given'" {
+	printf '\0\0\0\0' >mig.conf
+	run -6 mig status
+	[ "${lines[0]}" = "mig-status: error: $(pwd -P)/mig.conf:1: not a text file (byte 0x00)" ]
+	[ "${lines[1]}" = "hint: mig.conf is in git-config syntax: '[mig]', then lines of 'key = value'" ]
+	printf '[mig]\n\tdatabase = a.db\n\0\0' >mig.conf
+	run -6 mig -d b.db up
+	[ "${lines[0]}" = "mig-up: error: $(pwd -P)/mig.conf:3: not a text file (byte 0x00)" ]
+	[ ! -e a.db ]
+	[ ! -e b.db ]
+	# libgit2 would take this for a comment
+	printf ';\x9c\x01\xfe\x1b\x7f' >mig.conf
+	run -6 mig status
+	[ "${lines[0]}" = "mig-status: error: $(pwd -P)/mig.conf:1: not a text file (byte 0x01)" ]
+}
+
 @test "a negative mig.lockTimeout is refused" {
 	printf '[mig]\n\tdatabase = a.db\n\tlockTimeout = -5\n' >mig.conf
 	run -6 mig status

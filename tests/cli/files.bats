@@ -48,6 +48,24 @@ load helper
 	[ "$output" = "mig-status: error: cannot read 'migrations/0002_dangling.sql': No such file or directory" ]
 }
 
+@test "a revision file that is a FIFO or a device exits 3 at once and changes nothing" {
+	rev 0001_a 'CREATE TABLE a(x);'
+	mkfifo migrations/0002_fifo.sql
+	run -3 timeout 10 mig -d new.db up
+	[ "$output" = "mig-up: error: 'migrations/0002_fifo.sql' is a FIFO, not a regular file" ]
+	[ ! -e new.db ]
+	[ ! -e new.db.mig ]
+	rm migrations/0002_fifo.sql
+	mig -d x.db up -q
+	sum=$(cksum <x.db)
+	ln -s /dev/zero migrations/0002_zero.sql
+	run -3 timeout 10 mig -d x.db status
+	[ "$output" = "mig-status: error: 'migrations/0002_zero.sql' is a character device, not a regular file" ]
+	run -3 timeout 10 mig -d x.db up
+	[ "$output" = "mig-up: error: 'migrations/0002_zero.sql' is a character device, not a regular file" ]
+	[ "$(cksum <x.db)" = "$sum" ]
+}
+
 @test "files that are not NAME.sql, and hidden files, are ignored" {
 	rev 0001_a 'SELECT 1;'
 	echo junk >migrations/README

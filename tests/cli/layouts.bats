@@ -101,6 +101,22 @@ columns() {
 	[ "$(sqlite3 app.db "SELECT count(*) FROM sqlite_schema WHERE name = 'users'")" = 0 ]
 }
 
+@test "a FIFO as a golang-migrate or diesel file exits 3 at once and creates nothing" {
+	golang
+	rm migrations/2_email.down.sql
+	mkfifo migrations/2_email.down.sql
+	run -3 timeout 10 mig -d app.db up
+	[ "$output" = "mig-up: error: 'migrations/2_email.down.sql' is a FIFO, not a regular file" ]
+	[ ! -e app.db ]
+	[ ! -e app.db.mig ]
+	rm migrations/*.sql
+	diesel
+	rm migrations/2024-02-01-000000_email/up.sql
+	mkfifo migrations/2024-02-01-000000_email/up.sql
+	run -3 timeout 10 mig -d app.db status
+	[ "$output" = "mig-status: error: 'migrations/2024-02-01-000000_email/up.sql' is a FIFO, not a regular file" ]
+}
+
 @test "mig new writes in the directory's own layout" {
 	golang
 	run -0 mig new tags2

@@ -2,6 +2,11 @@
 # mig up and mig down: applying, reverting, the store, and refusals.
 load helper
 
+# a test that ran as nobody in a directory of its own removes it, pass or fail
+teardown() {
+	[ -z "${RO-}" ] || rm -rf "$RO"
+}
+
 users() {
 	rev 0001_users $'-- mig:up\nCREATE TABLE users(id INTEGER PRIMARY KEY, name TEXT);\n-- mig:down\nDROP TABLE users;\n'
 	rev 0002_email $'-- mig:up\nALTER TABLE users ADD COLUMN email TEXT;\n-- mig:down\nALTER TABLE users DROP COLUMN email;\n'
@@ -174,6 +179,79 @@ users() {
 	[ ! -e nosuch ]
 }
 
+@test "a database that is a FIFO, a directory or a device exits 6 at once and creates nothing" {
+	users
+	mkfifo fifo.db
+	mkdir dir.db
+	kinds=("fifo.db:a FIFO" "dir.db:a directory")
+	if [ "$(id -u)" = 0 ]; then
+		# a null device of our own: writes to it go nowhere
+		mknod null.db c 1 3
+		kinds+=("null.db:a character device")
+	fi
+	for k in "${kinds[@]}"; do
+		db=${k%%:*}
+		for cmd in status up down sqlshow backup restore "fake head"; do
+			run -6 timeout 10 mig -d "$db" $cmd
+			[ "$output" = "mig-${cmd%% *}: error: database '$db' is ${k#*:}, not a regular file" ]
+		done
+		[ ! -e "$db.mig" ]
+		[ ! -e "$db-journal" ]
+	done
+	[ -z "$(ls dir.db)" ]
+}
+
+# A writer killed mid-transaction, its changes spilled into the file: the
+# journal it leaves is hot, and only a read-write connection rolls it back.
+hot_journal() {
+	sqlite3 app.db 'PRAGMA cache_size = 2' 'BEGIN' 'DELETE FROM users' '.system kill -9 $PPID' 2>/dev/null || true
+	[ -s app.db-journal ]
+	[ "$(cksum <app.db)" != "$sum" ]
+}
+
+@test "a hot journal left by a killed writer is rolled back by every command" {
+	users
+	mig -d app.db up -q
+	sqlite3 app.db "INSERT INTO users(name) WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 20000) SELECT hex(randomblob(50)) FROM c"
+	sum=$(cksum <app.db)
+	hot_journal
+	run -0 mig -d app.db status
+	has "current: 0002_email"
+	has "applied: 2 of 2"
+	[ ! -e app.db-journal ]
+	[ "$(cksum <app.db)" = "$sum" ]
+	[ "$(sqlite3 app.db 'PRAGMA integrity_check')" = ok ]
+	for cmd in sqlshow backup "fake --resolve applied" up "down base"; do
+		hot_journal
+		run -0 mig -d app.db $cmd
+		[ ! -e app.db-journal ]
+		[ "$(sqlite3 app.db 'PRAGMA integrity_check')" = ok ]
+		sum=$(cksum <app.db)
+	done
+	[ "$(sqlite3 app.db "SELECT count(*) FROM mig_revisions WHERE scope = 'app'")" = 0 ]
+	[ "$(sqlite3 app.db "SELECT count(*) FROM sqlite_schema WHERE name = 'users'")" = 0 ]
+}
+
+@test "a hot journal that cannot be rolled back exits 6 saying so, and changes nothing" {
+	[ "$(id -u)" = 0 ] || skip "needs root to run as another user"
+	command -v setpriv >/dev/null || skip "no setpriv to drop root"
+	RO=$(mktemp -d /tmp/mig-ro.XXXXXX)
+	chmod 755 "$RO"
+	mkdir "$RO/migrations"
+	cd "$RO"
+	users
+	mig -d app.db up -q
+	sqlite3 app.db "INSERT INTO users(name) WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 20000) SELECT hex(randomblob(50)) FROM c"
+	sum=$(cksum <app.db)
+	hot_journal
+	sum=$(cksum <app.db)
+	run -6 setpriv --reuid=nobody --regid=nogroup --clear-groups "$TOP/bin/mig" -d app.db status
+	[ "${lines[0]}" = "mig-status: error: database 'app.db' has a hot journal left by an interrupted write, and it cannot be rolled back: attempt to write a readonly database" ]
+	[ "${lines[1]}" = "hint: run mig once as a user who can write 'app.db' and its directory" ]
+	[ -s app.db-journal ]
+	[ "$(cksum <app.db)" = "$sum" ]
+}
+
 @test "a read-only database exits 6 before running anything" {
 	as_user=()
 	if [ "$(id -u)" = 0 ]; then
@@ -204,6 +282,55 @@ users() {
 	[[ "${lines[0]}" == "mig-up: error: database is locked by another mig run ("*") after 100 ms" ]]
 	wait
 	run -0 mig -d app.db up
+}
+
+# hold DB with BEGIN EXCLUSIVE while running the command after it: its
+# status, stderr and how long it took, in ms, on stdout as three lines
+hold_exclusive() {
+	python3 - "$@" <<'PY'
+import sqlite3, subprocess, sys, time
+c = sqlite3.connect(sys.argv[1], isolation_level=None)
+c.execute("BEGIN EXCLUSIVE")
+t = time.monotonic()
+r = subprocess.run(sys.argv[2:], capture_output=True, text=True, timeout=30)
+ms = int((time.monotonic() - t) * 1000)
+c.execute("ROLLBACK")
+print(r.returncode, r.stderr.replace("\n", "|"), ms, sep="\n")
+PY
+}
+
+@test "--lock-timeout bounds the wait for a database another program holds" {
+	users
+	mig -d app.db up 0001 -q
+	sum=$(cksum <app.db)
+	printf '[mig]\n\tlockTimeout = 60000\n' >mig.conf
+	for cmd in "up" "up --dry-run" "down" "fake head"; do
+		run -0 hold_exclusive app.db mig -d app.db $cmd --lock-timeout 200
+		[ "${lines[0]}" = 6 ]
+		[ "${lines[1]}" = "mig-${cmd%% *}: error: database 'app.db' is locked by another process: it stayed locked for 200 ms|hint: wait for it to finish, or raise --lock-timeout or mig.lockTimeout|" ]
+		[ "${lines[2]}" -lt 1500 ]
+	done
+	[ "$(cksum <app.db)" = "$sum" ]
+	[ ! -e app.db-journal ]
+	run -0 mig -d app.db status
+	has "applied: 1 of 2"
+}
+
+@test "mig.lockTimeout bounds status's wait; a mig run holding the store is named" {
+	users
+	mig -d app.db up 0001 -q
+	printf '[mig]\n\tdatabase = app.db\n\tlockTimeout = 300\n' >mig.conf
+	run -0 hold_exclusive app.db mig status
+	[ "${lines[0]}" = 6 ]
+	[ "${lines[1]}" = "mig-status: error: database 'app.db' is locked by another process: it stayed locked for 300 ms|hint: wait for it to finish, or raise --lock-timeout or mig.lockTimeout|" ]
+	[ "${lines[2]}" -lt 1500 ]
+	# a mig run in progress holds the store's lock, and mid-revision the database
+	echo "pid 4242 on there" >app.db.mig/mig.lock
+	export -f hold_exclusive
+	run -0 flock app.db.mig/mig.lock bash -c 'hold_exclusive app.db mig up --lock-timeout 200'
+	[ "${lines[0]}" = 6 ]
+	[ "${lines[1]}" = "mig-up: error: database 'app.db' is locked by another process: it stayed locked for 200 ms|hint: wait for it to finish, or raise --lock-timeout or mig.lockTimeout|hint: a mig run is in progress (pid 4242 on there)|" ]
+	[ "${lines[2]}" -lt 1500 ]
 }
 
 @test "four concurrent ups apply every revision once" {
