@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +23,61 @@ struct mig_store {
 	int lock_fd;
 };
 
-int mig_store_open(struct mig_store **out, const char *path, int create, struct mig_err *err)
+/* nftw's callback: remove what it is handed, depth first. */
+static int remove_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)st;
+	(void)type;
+	(void)ftw;
+	remove(path);
+	return 0;
+}
+
+/*
+ * Create the store at path: made whole in a temporary directory beside
+ * it, then renamed into place, so no run ever opens a store half made.
+ * A rename that fails because a concurrent run's store got there first
+ * is no error: that store is the one to use.
+ */
+static int create(const char *path, struct mig_err *err)
+{
+	size_t len = strlen(path);
+	char *dest, *tmp;
+	git_repository *repo = NULL;
+	git_reference *head = NULL;
+	mode_t old = umask(077);
+	int rc = 0;
+
+	while (len > 1 && path[len - 1] == '/')
+		len--;
+	dest = mig_xstrndup(path, len);
+	tmp = mig_xasprintf("%s.tmp-XXXXXX", dest);
+	if (!mkdtemp(tmp)) {
+		rc = mig_err_errno(err, MIG_EENV, "cannot create store '%s'", path);
+		goto out;
+	}
+	/* HEAD names the journal, so plain 'git log' shows it */
+	if (git_repository_init(&repo, tmp, 1) < 0 ||
+	    git_reference_symbolic_create(&head, repo, "HEAD", JOURNAL_REF, 1, NULL) < 0)
+		rc = mig_err_git(err, MIG_EENV, "cannot create store");
+	git_reference_free(head);
+	git_repository_free(repo);
+	if (rc == 0 && rename(tmp, dest) == 0) {
+		free(tmp);
+		tmp = NULL;
+	} else if (rc == 0 && errno != EEXIST && errno != ENOTEMPTY) {
+		rc = mig_err_errno(err, MIG_EENV, "cannot create store '%s'", path);
+	}
+	if (tmp)
+		nftw(tmp, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+out:
+	umask(old);
+	free(tmp);
+	free(dest);
+	return rc;
+}
+
+int mig_store_open(struct mig_store **out, const char *path, int create_it, struct mig_err *err)
 {
 	struct mig_store *s = mig_xcalloc(1, sizeof(*s));
 	int rc = 0;
@@ -32,23 +87,11 @@ int mig_store_open(struct mig_store **out, const char *path, int create, struct 
 	mig_git_need();
 	if (git_repository_open_bare(&s->repo, path) == 0)
 		goto out;
-	if (!create || mig_path_exists(path)) {
-		rc = mig_err_git(err, MIG_EENV, "cannot open store");
+	/* a store that appeared since is whole: it was renamed into place */
+	if (create_it && !mig_path_exists(path) && (rc = create(path, err)) < 0)
 		goto out;
-	} else {
-		mode_t old = umask(077);
-		int r = git_repository_init(&s->repo, path, 1);
-
-		git_reference *head = NULL;
-
-		/* HEAD names the journal, so plain 'git log' shows it */
-		if (r == 0)
-			r = git_reference_symbolic_create(&head, s->repo, "HEAD", JOURNAL_REF, 1, NULL);
-		git_reference_free(head);
-		umask(old);
-		if (r < 0)
-			rc = mig_err_git(err, MIG_EENV, "cannot create store");
-	}
+	if (!create_it || git_repository_open_bare(&s->repo, path) < 0)
+		rc = mig_err_git(err, MIG_EENV, "cannot open store");
 out:
 	if (rc < 0) {
 		mig_store_close(s);

@@ -15,7 +15,11 @@ struct mig_store;
 struct git_repository;
 struct git_signature;
 
-/* Open the store at path; create it when create is set and it is missing. */
+/*
+ * Open the store at path; create it when create is set and it is
+ * missing. A store is created whole (made aside, then renamed into
+ * place), so concurrent first runs all open the one that got there.
+ */
 int mig_store_open(struct mig_store **out, const char *path, int create, struct mig_err *err);
 void mig_store_close(struct mig_store *s);
 
