@@ -81,9 +81,11 @@ static int lock_store(struct mig_store **store, const struct args *a, const stru
 {
 	int rc;
 
-	if ((rc = mig_store_open(store, set->store, 1, err)) < 0)
+	if ((rc = mig_store_open(store, set->store, 1, err)) < 0 ||
+	    (rc = mig_store_lock(*store, a->lock_timeout >= 0 ? a->lock_timeout : set->lock_timeout, err)) < 0)
 		return rc;
-	return mig_store_lock(*store, a->lock_timeout >= 0 ? a->lock_timeout : set->lock_timeout, err);
+	/* what is done here is journaled: a journal that cannot take it stops it first */
+	return mig_store_journal_check(*store, err);
 }
 
 static int prune(const struct args *a, const struct mig_settings *set, struct mig_err *err)

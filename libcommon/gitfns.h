@@ -117,6 +117,7 @@ MIG_GIT_FN(int, git_repository_wrap_odb, (git_repository **out, git_odb *odb), (
 MIG_GIT_VOID(git_revwalk_free, (git_revwalk *walk), (walk))
 MIG_GIT_FN(int, git_revwalk_new, (git_revwalk **out, git_repository *repo), (out, repo))
 MIG_GIT_FN(int, git_revwalk_next, (git_oid *out, git_revwalk *walk), (out, walk))
+MIG_GIT_FN(int, git_revwalk_push, (git_revwalk *walk, const git_oid *id), (walk, id))
 MIG_GIT_FN(int, git_revwalk_push_ref, (git_revwalk *walk, const char *refname), (walk, refname))
 MIG_GIT_FN(int, git_revwalk_sorting, (git_revwalk *walk, unsigned int sort_mode), (walk, sort_mode))
 MIG_GIT_VOID(git_signature_free, (git_signature *sig), (sig))

@@ -1630,13 +1630,16 @@ static int add_journal(git_repository *repo, struct oidset *set)
 	git_oid oid;
 	int rc = 0;
 
-	if (git_revwalk_new(&w, repo) < 0)
+	if ((rc = git_reference_name_to_id(&oid, repo, "refs/mig/journal")) == GIT_ENOTFOUND)
+		return 0;
+	if (rc < 0 || git_revwalk_new(&w, repo) < 0)
 		return -1;
-	if (git_revwalk_push_ref(w, "refs/mig/journal") == 0)
-		while (rc == 0 && git_revwalk_next(&oid, w) == 0)
+	/* a journal that cannot be walked whole stops the prune: what it reaches is unknown */
+	if ((rc = git_revwalk_push(w, &oid)) == 0)
+		while (rc == 0 && (rc = git_revwalk_next(&oid, w)) == 0)
 			rc = add_reachable_commit(repo, &oid, set);
 	git_revwalk_free(w);
-	return rc;
+	return rc == GIT_ITEROVER ? 0 : rc;
 }
 
 int mig_snapshot_prune(struct mig_store *s, size_t keep, size_t *pruned, size_t *removed, uint64_t *freed,

@@ -276,6 +276,49 @@ out:
 	return rc;
 }
 
+/*
+ * The journal's newest commit into tip: 1, or 0 when there is no
+ * journal yet; a ref that cannot be read, or that points at an object
+ * that is not a readable commit, is MIG_EENV.
+ */
+static int journal_tip(struct mig_store *s, git_oid *tip, struct mig_err *err)
+{
+	git_commit *c = NULL;
+	git_odb *odb = NULL;
+	char hex[GIT_OID_HEXSZ + 1];
+	int r = git_reference_name_to_id(tip, s->repo, JOURNAL_REF), there;
+
+	if (r == GIT_ENOTFOUND)
+		return 0;
+	if (r < 0) {
+		char *what = mig_xasprintf("store '%s': cannot read the journal " JOURNAL_REF, s->path);
+
+		mig_err_git(err, MIG_EENV, what);
+		free(what);
+		return MIG_EENV;
+	}
+	if (git_commit_lookup(&c, s->repo, tip) == 0) {
+		git_commit_free(c);
+		return 1;
+	}
+	there = git_repository_odb(&odb, s->repo) == 0 && git_odb_exists(odb, tip);
+	git_odb_free(odb);
+	git_oid_tostr(hex, sizeof(hex), tip);
+	mig_err_set(err, MIG_EENV, "store '%s': the journal " JOURNAL_REF " points at %s object %s", s->path,
+		    there ? "unreadable" : "missing", hex);
+	mig_err_hint(err, "'git --git-dir=%s fsck' shows what else is damaged; "
+		     "'git --git-dir=%s update-ref -d " JOURNAL_REF "' starts a new journal", s->path, s->path);
+	return MIG_EENV;
+}
+
+int mig_store_journal_check(struct mig_store *s, struct mig_err *err)
+{
+	git_oid tip;
+	int rc = journal_tip(s, &tip, err);
+
+	return rc < 0 ? rc : 0;
+}
+
 int mig_store_log(struct mig_store *s, size_t max,
 		  int (*fn)(const struct mig_journal_entry *e, void *data), void *data,
 		  struct mig_err *err)
@@ -283,17 +326,18 @@ int mig_store_log(struct mig_store *s, size_t max,
 	git_revwalk *walk = NULL;
 	git_oid oid;
 	size_t n = 0;
-	int rc = 0, r;
+	int rc, r;
 
+	if ((rc = journal_tip(s, &oid, err)) <= 0)
+		return rc;	/* nothing journaled yet, or a damaged journal */
 	if (git_revwalk_new(&walk, s->repo) < 0)
 		return mig_err_git(err, MIG_EENV, "cannot read the journal");
 	git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL);
-	if ((r = git_revwalk_push_ref(walk, JOURNAL_REF)) < 0) {
+	if (git_revwalk_push(walk, &oid) < 0) {
 		git_revwalk_free(walk);
-		if (r == GIT_ENOTFOUND)
-			return 0;	/* nothing journaled yet */
 		return mig_err_git(err, MIG_EENV, "cannot read the journal");
 	}
+	rc = 0;
 	while ((!max || n < max) && (r = git_revwalk_next(&oid, walk)) == 0) {
 		struct mig_journal_entry e;
 		git_commit *c = NULL;

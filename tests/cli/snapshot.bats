@@ -53,6 +53,31 @@ chunk_file() {
 	[ "$(sqlite3 app.db 'SELECT count(*) FROM extra')" = 0 ]
 }
 
+# the store's objects and refs (not its lock or caches), to see that nothing changed
+store_sum() {
+	(cd app.db.mig && find . -type f ! -name mig.lock ! -name '*.cache' -exec cksum {} + | sort)
+}
+
+@test "a journal pointing at a missing object: backup, prune and restore exit 6 and change nothing" {
+	data
+	id=$(mig -d app.db backup)
+	mig -d app.db backup -q -o image.gz >/dev/null
+	sqlite3 app.db "DELETE FROM t WHERE id % 2 = 0"
+	bad=1234567890123456789012345678901234567890
+	echo "$bad" >app.db.mig/refs/mig/journal
+	msg="error: store 'app.db.mig': the journal refs/mig/journal points at missing object $bad"
+	db=$(cksum <app.db)
+	img=$(cksum <image.gz)
+	store=$(store_sum)
+	for cmd in backup "backup --prune 1" restore "restore -i image.gz"; do
+		run -6 mig -d app.db $cmd
+		has "mig-${cmd%% *}: $msg"
+		[ "$(cksum <app.db)" = "$db" ]
+		[ "$(cksum <image.gz)" = "$img" ]
+		[ "$(store_sum)" = "$store" ]
+	done
+}
+
 @test "the list shows id, time, revisions, size and new bytes; an unchanged database stores nothing new" {
 	rev 0001_a $'-- mig:up\nCREATE TABLE a(x);\n-- mig:down\nDROP TABLE a;\n'
 	mig -d app.db up -q
