@@ -1,4 +1,3 @@
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -111,33 +110,42 @@ static int prune(const struct args *a, const struct mig_settings *set, struct mi
 	return rc;
 }
 
-/* Open -o's file: "-" is stdout, which must not be a terminal. */
-static int open_out(const char *path, int *fd, struct mig_err *err)
+/*
+ * Open -o's file: "-" is stdout, which must not be a terminal; a file is
+ * written aside and renamed over it once whole. Neither may be the
+ * database, its journals or in the store.
+ */
+static int open_out(const char *path, const char *dbpath, const struct mig_settings *set, struct mig_outfile *of,
+		    struct mig_err *err)
 {
+	int rc;
+
+	if (!strcmp(path, "-") && isatty(1))
+		return mig_err_set(err, MIG_EUSAGE, "refusing to write a compressed image to a terminal");
+	if ((rc = mig_backup_check_output(path, dbpath, set->store, err)) < 0)
+		return rc;
 	if (!strcmp(path, "-")) {
-		if (isatty(1))
-			return mig_err_set(err, MIG_EUSAGE, "refusing to write a compressed image to a terminal");
-		*fd = 1;
+		of->fd = 1;
+		of->name = "standard output";
 		return 0;
 	}
-	if ((*fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0)
-		return mig_err_errno(err, MIG_EENV, "cannot create '%s'", path);
-	return 0;
+	return mig_outfile_open(of, path, err);
 }
 
 static int take(const struct args *a, const struct mig_settings *set, struct mig_err *err)
 {
+	struct mig_outfile of = { -1, NULL, NULL, NULL };
 	struct mig_store *store = NULL;
 	const char *dbpath;
 	char id[41] = "";
-	int fd = -1, rc;
+	int rc;
 
 	if ((rc = mig_settings_database(set, &dbpath, err)) < 0)
 		return rc;
 	if (!mig_path_exists(dbpath))
 		return mig_err_set(err, MIG_EENV, "database '%s' does not exist", dbpath);
-	if (a->out && (rc = open_out(a->out, &fd, err)) < 0)
-		return rc;
+	if (a->out && (rc = open_out(a->out, dbpath, set, &of, err)) < 0)
+		goto out;
 	if ((rc = lock_store(&store, a, set, err)) < 0 ||
 	    (rc = mig_backup_take(store, dbpath, a->message ? a->message : "backup",
 				  a->lock_timeout >= 0 ? a->lock_timeout : set->lock_timeout,
@@ -148,19 +156,16 @@ static int take(const struct args *a, const struct mig_settings *set, struct mig
 		goto out;
 	}
 	/* the id goes to stdout, unless the image does */
-	fprintf(fd == 1 ? stderr : stdout, "%s\n", id);
+	fprintf(of.fd == 1 ? stderr : stdout, "%s\n", id);
 	if ((rc = mig_backup_journal(store, a->message ? a->message : "backup", "backup", id, NULL, "ok", err)) < 0)
 		goto out;
-	if (fd >= 0)
-		rc = mig_snapshot_export(store, id, fd, strcmp(a->out, "-") ? a->out : "standard output",
-					 mig_backup_progress(a->quiet), err);
+	if (of.fd >= 0 &&
+	    (rc = mig_snapshot_export(store, id, of.fd, of.name, mig_backup_progress(a->quiet), err)) == 0 &&
+	    of.fd != 1)
+		rc = mig_outfile_commit(&of, err);
 out:
-	if (fd > 1) {
-		if (close(fd) < 0 && rc == 0)
-			rc = mig_err_errno(err, MIG_EENV, "cannot write '%s'", a->out);
-		if (rc < 0)
-			unlink(a->out);
-	}
+	if (of.fd != 1)
+		mig_outfile_release(&of);
 	mig_store_close(store);
 	return rc;
 }

@@ -69,13 +69,104 @@ store_sum() {
 	db=$(cksum <app.db)
 	img=$(cksum <image.gz)
 	store=$(store_sum)
-	for cmd in backup "backup --prune 1" restore "restore -i image.gz"; do
+	for cmd in backup "backup -o image.gz" "backup --prune 1" restore "restore -i image.gz"; do
 		run -6 mig -d app.db $cmd
 		has "mig-${cmd%% *}: $msg"
 		[ "$(cksum <app.db)" = "$db" ]
 		[ "$(cksum <image.gz)" = "$img" ]
 		[ "$(store_sum)" = "$store" ]
 	done
+}
+
+@test "backup -o refuses the database, its journals and the store by any name (exit 5), and changes nothing" {
+	data
+	mkdir sub
+	ln -s app.db link.db
+	ln app.db hard.db
+	db=$(cksum <app.db)
+	for o in app.db ./app.db "$PWD/./app.db" sub/../app.db link.db hard.db; do
+		run -5 mig -d app.db backup -o "$o"
+		[ "${lines[0]}" = "mig-backup: error: refusing to write to '$o': it is the database 'app.db'" ]
+		[ "${lines[1]}" = "hint: write the image to a file of its own, such as 'app.db.gz'" ]
+		[ "$(cksum <app.db)" = "$db" ]
+		[ ! -e app.db.mig ]
+	done
+	run -5 mig -d app.db backup -o app.db-journal
+	has "mig-backup: error: refusing to write to 'app.db-journal': it is the rollback journal of the database 'app.db'"
+	run -5 mig -d app.db backup -o sub/../app.db-shm
+	has "mig-backup: error: refusing to write to 'sub/../app.db-shm': it is the shared-memory index of the database 'app.db'"
+	# standard output appended to the database
+	run -5 --separate-stderr sh -c 'mig -d app.db backup -o - >>app.db'
+	[ "${stderr_lines[0]}" = "mig-backup: error: refusing to write to standard output: it is the database 'app.db'" ]
+	[ "$(cksum <app.db)" = "$db" ]
+	# inside the store, whether it exists yet or not
+	run -5 mig -d app.db backup -o app.db.mig/image.gz
+	has "mig-backup: error: refusing to write to 'app.db.mig/image.gz': it is inside the store 'app.db.mig'"
+	[ ! -e app.db.mig ]
+	mig -d app.db backup >/dev/null
+	store=$(store_sum)
+	run -5 mig -d app.db backup -o app.db.mig/objects
+	has "mig-backup: error: refusing to write to 'app.db.mig/objects': it is inside the store 'app.db.mig'"
+	run -5 mig -d app.db backup -o app.db.mig/HEAD
+	[ "$(store_sum)" = "$store" ]
+	[ "$(cksum <app.db)" = "$db" ]
+}
+
+@test "backup -o never deletes a WAL: the rows only in it stay" {
+	data
+	python3 - <<'EOF'
+import os, sqlite3, subprocess
+c = sqlite3.connect("app.db", isolation_level=None)
+c.execute("PRAGMA journal_mode=WAL")
+c.execute("PRAGMA wal_autocheckpoint=0")
+c.execute("INSERT INTO t(v) VALUES ('only in the wal')")
+wal = open("app.db-wal", "rb").read()
+for o in ("app.db-wal", "app.db-shm"):
+    r = subprocess.run(["mig", "-d", "app.db", "backup", "-o", o], capture_output=True, text=True)
+    assert r.returncode == 5, r
+    assert r.stderr.startswith("mig-backup: error: refusing to write to '%s': it is the " % o), r.stderr
+    assert open("app.db-wal", "rb").read() == wal
+r = subprocess.run(["sqlite3", "app.db", "SELECT count(*) FROM t WHERE v = 'only in the wal'"],
+                   capture_output=True, text=True, check=True)
+assert r.stdout == "1\n", r
+os._exit(0)     # no checkpoint on close: the row stays in the WAL only
+EOF
+	[ "$(sqlite3 app.db "SELECT count(*) FROM t WHERE v = 'only in the wal'")" = 1 ]
+}
+
+@test "backup -o writes the image whole or not at all, and keeps the mode of the file it replaces" {
+	data
+	umask 022
+	run -0 mig -d app.db backup -q -o new.gz
+	[ "$(stat -c %a new.gz)" = 644 ]
+	echo "an older image" >image.gz
+	chmod 640 image.gz
+	# a backup that fails leaves the file as it was, and no temporary file
+	python3 - <<'EOF'
+import sqlite3, subprocess
+c = sqlite3.connect("app.db", isolation_level=None)
+c.execute("BEGIN EXCLUSIVE")
+r = subprocess.run(["mig", "-d", "app.db", "backup", "--lock-timeout", "100", "-o", "image.gz"],
+                   capture_output=True, text=True)
+assert r.returncode == 6, r
+c.execute("ROLLBACK")
+EOF
+	[ "$(cat image.gz)" = "an older image" ]
+	[ -z "$(ls -A | grep tmp)" ]
+	run -0 mig -d app.db backup -q -o image.gz
+	[ "$(stat -c %a image.gz)" = 640 ]
+	gunzip -c image.gz >copy.db
+	[ "$(sqlite3 copy.db 'SELECT count(*) FROM t')" = 5000 ]
+	# through a symlink: the file it names gets the image
+	ln -s image.gz link.gz
+	sqlite3 app.db "DELETE FROM t WHERE id > 10"
+	run -0 mig -d app.db backup -q -o link.gz
+	[ -L link.gz ]
+	gunzip -c image.gz >copy2.db
+	[ "$(sqlite3 copy2.db 'SELECT count(*) FROM t')" = 10 ]
+	# a device is written as it is
+	run -0 mig -d app.db backup -q -o /dev/null
+	[ -c /dev/null ]
 }
 
 @test "the list shows id, time, revisions, size and new bytes; an unchanged database stores nothing new" {
