@@ -201,6 +201,8 @@ int main(int argc, char **argv)
 		mig_usage_error("--porcelain and --json cannot be used together");
 	if (modes && (a.message || a.out))
 		mig_usage_error("-m and -o go with taking a snapshot");
+	if (a.prune == 0)
+		mig_usage_error("--prune 0 would remove every snapshot: KEEP must be at least 1");
 	if (mig_settings_load(&set, &mig_globals, &err) < 0)
 		rc = mig_report(&err);
 	else if ((a.list ? list(&a, &set, &err) :

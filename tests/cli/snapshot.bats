@@ -308,9 +308,19 @@ EOF
 	git --git-dir=app.db.mig cat-file -e "$(git hash-object migrations/0001_a.sql)"
 	run -0 mig -d app.db log -n 1
 	[[ "$output" == *" ok: prune: keep 1 ("* ]]
-	run -0 mig -d app.db backup --prune 0
-	[ -z "$(mig -d app.db backup --list)" ]
 	git --git-dir=app.db.mig cat-file -e "$(git hash-object migrations/0001_a.sql)"
+}
+
+@test "prune 0 is refused with exit 2: KEEP is at least 1; nothing is removed" {
+	data
+	id=$(mig -d app.db backup)
+	store=$(store_sum)
+	run -2 mig -d app.db backup --prune 0
+	[ "${lines[0]}" = "mig-backup: error: --prune 0 would remove every snapshot: KEEP must be at least 1" ]
+	[ "$(store_sum)" = "$store" ]
+	[ "$(newest)" = "$id" ]
+	run -0 mig -d app.db backup --prune 1
+	[ "$(newest)" = "$id" ]
 }
 
 @test "the store and its snapshots are private: directories 0700, files 0600" {
