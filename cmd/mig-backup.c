@@ -57,8 +57,11 @@ static int verify(const struct args *a, const char *spec, const struct mig_setti
 
 	if ((rc = open_existing(&store, set, err)) < 0)
 		return rc;
-	if (!store && spec)
-		return mig_err_set(err, MIG_EUSAGE, "no snapshot '%s': store '%s' does not exist", spec, set->store);
+	if (!store && spec) {
+		mig_err_set(err, MIG_EENV, "no snapshot in store '%s': it does not exist", set->store);
+		mig_err_hint(err, "take one with 'mig backup'");
+		return MIG_EENV;
+	}
 	if (!store) {
 		fprintf(stderr, "%s: there are no snapshots to verify\n", mig_prog);
 	} else if (spec) {

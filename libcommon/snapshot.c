@@ -878,8 +878,9 @@ int mig_snapshot_resolve(struct mig_store *s, const char *spec, char id[41], str
 		return mig_err_set(err, MIG_EUSAGE, "'%s' is no snapshot id: give 4 to 40 hex digits", spec);
 	if ((rc = mig_snapshot_list(s, &l, err)) < 0)
 		return rc;
+	/* nothing to restore is the store's state, not a bad request */
 	if (!l.nr) {
-		rc = mig_err_set(err, MIG_EUSAGE, "there are no snapshots in '%s'", mig_store_path(s));
+		rc = mig_err_set(err, MIG_EENV, "no snapshot in store '%s'", mig_store_path(s));
 		mig_err_hint(err, "take one with 'mig backup'");
 	}
 	for (i = 0; i < l.nr && rc == 0; i++) {

@@ -60,7 +60,8 @@ void mig_snapshot_show(struct mig_buf *out, const struct mig_snapshot_list *l, e
 
 /*
  * The snapshot spec names: NULL the newest, else a unique prefix of 4 or
- * more hex digits of an id. MIG_EUSAGE when unknown or ambiguous.
+ * more hex digits of an id. MIG_EUSAGE when unknown or ambiguous;
+ * MIG_EENV when the store has no snapshot at all.
  */
 int mig_snapshot_resolve(struct mig_store *s, const char *spec, char id[41], struct mig_err *err);
 

@@ -467,8 +467,23 @@ EOF
 
 @test "snapshot ids: unknown, ambiguous and malformed exit 2; no store, no snapshots" {
 	data
-	run -2 mig -d app.db restore
-	has "mig-restore: error: there are no snapshots: store 'app.db.mig' does not exist"
+	db=$(cksum <app.db)
+	run -6 mig -d app.db restore
+	has "mig-restore: error: no snapshot in store 'app.db.mig': it does not exist"
+	has "hint: take one with 'mig backup'"
+	[ ! -e app.db.mig ]
+	# a store without snapshots: nothing to restore is the store's state, not a usage error
+	git init -q --bare app.db.mig
+	run -6 mig -d app.db restore
+	has "mig-restore: error: no snapshot in store 'app.db.mig'"
+	has "hint: take one with 'mig backup'"
+	run -6 mig -d app.db restore 1234abcd
+	has "mig-restore: error: no snapshot in store 'app.db.mig'"
+	run -6 mig -d app.db backup --verify 1234abcd
+	has "mig-backup: error: no snapshot in store 'app.db.mig'"
+	[ "$(cksum <app.db)" = "$db" ]
+	[ -z "$(git --git-dir=app.db.mig for-each-ref)" ]
+	rm -rf app.db.mig
 	run -0 --separate-stderr mig -d app.db backup --list
 	[ -z "$output" ]
 	run -0 --separate-stderr mig -d app.db backup --verify
@@ -598,8 +613,8 @@ PY
 
 @test "verify of an id without a store, and an image of no whole number of pages, exit with the fault named" {
 	data
-	run -2 mig -d app.db backup --verify abcd
-	has "mig-backup: error: no snapshot 'abcd': store 'app.db.mig' does not exist"
+	run -6 mig -d app.db backup --verify abcd
+	has "mig-backup: error: no snapshot in store 'app.db.mig': it does not exist"
 	head -c 5000 app.db | gzip >part.gz
 	sum=$(sha1sum <app.db)
 	run -6 mig -d app.db restore -i part.gz
