@@ -155,7 +155,6 @@ int mig_outfile_open(struct mig_outfile *o, const char *path, struct mig_err *er
 	struct stat st;
 	const char *slash;
 	char *target;
-	mode_t mask;
 	int exists = stat(path, &st) == 0;
 
 	memset(o, 0, sizeof(*o));
@@ -181,10 +180,8 @@ int mig_outfile_open(struct mig_outfile *o, const char *path, struct mig_err *er
 		errno = e;
 		return mig_err_errno(err, MIG_EENV, "cannot create '%s'", path);
 	}
-	/* the mode a new file gets, or the one the file it replaces had */
-	mask = umask(0);
-	umask(mask);
-	if (fchmod(o->fd, exists ? st.st_mode & 07777 : 0666 & ~mask) < 0)
+	/* an image holds every row: private when new (mkostemp's 0600), else the mode of the file it replaces */
+	if (exists && fchmod(o->fd, st.st_mode & 07777) < 0)
 		return mig_err_errno(err, MIG_EENV, "cannot create '%s'", path);
 	return 0;
 }

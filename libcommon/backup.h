@@ -34,7 +34,7 @@ int mig_backup_check_output(const char *out, const char *db, const char *store, 
 
 /*
  * A file written whole or not at all: a temporary file beside it
- * (O_EXCL, the mode of the file it replaces or of a new one) that
+ * (O_EXCL; 0600, or the mode of the file it replaces) that
  * mig_outfile_commit syncs and renames over it, syncing the directory
  * too. Until then a file already there is untouched; release without
  * commit removes the temporary file. A device or pipe is written as it
