@@ -1076,6 +1076,42 @@ static int damaged(struct mig_err *err, const struct manifest *m, size_t i, cons
 	return damaged_object(err, m, i, &m->c[i].oid, "object", why);
 }
 
+/*
+ * The size an image's SQLite header gives it: its page count times its
+ * page size, or 0 when the header does not say (the count is only kept
+ * by SQLite 3.7.0 and later, and valid when the version-valid-for
+ * number matches the change counter).
+ */
+static uint64_t header_size(const unsigned char *p, size_t len)
+{
+	uint32_t ps, pages;
+
+	if (len < 100 || memcmp(p, "SQLite format 3", 16))
+		return 0;
+	ps = (uint32_t)p[16] << 8 | p[17];
+	ps = ps == 1 ? 65536 : ps;
+	pages = get_be32(p + 28);
+	if (!pages || get_be32(p + 92) != get_be32(p + 24))
+		return 0;
+	return (uint64_t)pages * ps;
+}
+
+/*
+ * Is snapshot m's image as long as its first chunk's header says? A
+ * shorter one (a gzip image cut at a member boundary) is whole in every
+ * chunk, yet no database SQLite can open.
+ */
+static int image_whole(const struct manifest *m, const unsigned char *first, struct mig_err *err)
+{
+	uint64_t want = header_size(first, chunk_len(m, 0));
+
+	if (want > m->size)
+		return mig_err_set(err, MIG_EENV, "snapshot %.12s is damaged: its image is cut short: %llu bytes of "
+				   "the %llu its database header says", m->id, (unsigned long long)m->size,
+				   (unsigned long long)want);
+	return 0;
+}
+
 /* Read blob oid, len bytes, into data, checked against its id. */
 static int decode_blob(struct decoder *dc, const char *objdir, const struct manifest *m, size_t i,
 		       const git_oid *id, const char *what, unsigned char *data, size_t len, struct mig_err *err)
@@ -1359,7 +1395,8 @@ int mig_snapshot_verify(struct mig_store *s, const char *id, int progress, struc
 		for (i = 0; i < m.n && rc == 0; i++) {
 			const unsigned char *c;
 
-			rc = reader_get(&r, i, &c, err);
+			if ((rc = reader_get(&r, i, &c, err)) == 0 && i == 0)
+				rc = image_whole(&m, c, err);
 		}
 	reader_stop(&r);
 	manifest_release(&m);
@@ -1380,6 +1417,20 @@ int mig_snapshot_check(struct mig_store *s, const char *id, struct mig_err *err)
 	for (i = 0; i < m.n && rc == 0; i++)
 		if (!git_odb_exists(odb, &m.c[i].oid))
 			rc = damaged(err, &m, i, "is missing");
+	/* the first chunk's header says how long the image must be */
+	if (rc == 0 && m.n) {
+		char *objdir = mig_path_join(mig_store_path(s), "objects");
+		unsigned char *buf = mig_xmalloc(HDR_ROOM + m.chunk_size);
+		struct decoder dc;
+
+		if (decoder_init(&dc) < 0)
+			rc = mig_err_set(err, MIG_EENV, "out of memory for a decompressor");
+		else if ((rc = decode(&dc, objdir, &m, 0, buf, err)) == 0)
+			rc = image_whole(&m, buf + HDR_ROOM, err);
+		decoder_release(&dc);
+		free(buf);
+		free(objdir);
+	}
 	git_odb_free(odb);
 	manifest_release(&m);
 	return rc;
@@ -1480,7 +1531,7 @@ int mig_snapshot_import(struct mig_store *s, int fd, const char *name, const str
 	struct taker t;
 	z_stream z;
 	size_t fill = 0;
-	uint64_t index = 0;
+	uint64_t index = 0, want = 0;
 	int rc = 0, zr = Z_OK, frc, eof = 0;
 
 	memset(&m, 0, sizeof(m));
@@ -1532,6 +1583,8 @@ int mig_snapshot_import(struct mig_store *s, int fd, const char *name, const str
 			rc = mig_err_set(err, MIG_EENV, "'%s' does not hold an SQLite database", name);
 			break;
 		}
+		if (index == 0 && fill >= 100)
+			want = header_size(chunk, fill);
 		if (fill == m.chunk_size) {
 			m.size += fill;
 			if (taker_chunk(&t, index++, chunk, fill) < 0)
@@ -1548,6 +1601,10 @@ int mig_snapshot_import(struct mig_store *s, int fd, const char *name, const str
 	if (rc == 0 && (!m.size || !m.page_size || m.size % m.page_size))
 		rc = mig_err_set(err, MIG_EENV, "'%s' does not hold an SQLite database: %llu bytes is no whole "
 				 "number of pages", name, (unsigned long long)m.size);
+	/* whole gzip members, but fewer than the database had: cut short */
+	if (rc == 0 && want > m.size)
+		rc = mig_err_set(err, MIG_EENV, "'%s' is cut short: it holds %llu bytes of the %llu its database "
+				 "header says", name, (unsigned long long)m.size, (unsigned long long)want);
 	m.n = (size_t)index;
 	frc = taker_finish(&t, rc == 0 ? &m : NULL, err);
 	if (rc == 0 && frc == 0)

@@ -610,6 +610,76 @@ PY
 	[[ "${lines[0]}" == "mig-restore: error: snapshot ${id:0:12} is damaged: cannot read its manifest: "* ]]
 }
 
+@test "a gzip image cut at a member boundary: restore -i exits 6 naming it cut short; nothing changes" {
+	data
+	mig -d app.db backup -q -o full.gz >/dev/null
+	# the first gzip member alone: a valid gzip of the first chunk
+	python3 - <<'EOF'
+import zlib
+d = open("full.gz", "rb").read()
+z = zlib.decompressobj(31)
+z.decompress(d)
+open("cut.gz", "wb").write(d[:len(d) - len(z.unused_data)])
+EOF
+	gzip -t cut.gz
+	size=$(stat -c %s app.db)
+	db=$(cksum <app.db)
+	n=$(mig -d app.db backup --list --porcelain | wc -l)
+	run -6 mig -d app.db restore -i cut.gz
+	has "mig-restore: error: 'cut.gz' is cut short: it holds 262144 bytes of the $size its database header says"
+	[ "$(cksum <app.db)" = "$db" ]
+	[ "$(mig -d app.db backup --list --porcelain | wc -l)" = "$n" ]
+	before=$(dump)
+	run -0 mig -d app.db restore -q --no-backup -i full.gz
+	[ "$(dump)" = "$before" ]
+}
+
+@test "a stored snapshot shorter than its database header says fails --verify and restore, before anything" {
+	data
+	id=$(mig -d app.db backup)
+	# the same snapshot with its first chunk only, manifest and checksum made to match
+	short=$(python3 - "$id" <<'EOF'
+import ctypes, subprocess, sys
+class H(ctypes.Structure):
+    _fields_ = [("low", ctypes.c_uint64), ("high", ctypes.c_uint64)]
+x = ctypes.CDLL("libxxhash.so.0")
+x.XXH3_128bits.restype = H
+x.XXH3_128bits.argtypes = [ctypes.c_char_p, ctypes.c_size_t]
+def git(*a, data=None):
+    return subprocess.run(["git", "--git-dir=app.db.mig"] + list(a), input=data, capture_output=True,
+                          check=True).stdout.decode().strip()
+lines = git("cat-file", "blob", sys.argv[1] + ":manifest").split("\n")
+head = dict(l.split(" ", 1) for l in lines[1:5])
+first = lines[5].split(" ")
+assert first[0] == "chunk", first
+h = x.XXH3_128bits(bytes.fromhex(first[1]), 16)
+manifest = "mig-snapshot 1\npage-size %s\nsize %s\nchunk-size %s\nchecksum xxh128-list:%016x%016x\n%s\n" % (
+    head["page-size"], head["chunk-size"], head["chunk-size"], h.high, h.low, lines[5])
+blob = git("hash-object", "-w", "--stdin", data=manifest.encode())
+chunks = git("mktree", data=("100644 blob %s\t00000000\n" % first[2]).encode())
+tree = git("mktree", data=("100644 blob %s\tmanifest\n040000 tree %s\tchunks\n" % (blob, chunks)).encode())
+commit = git("commit-tree", tree, "-m", "cut short")
+git("update-ref", "refs/mig/snapshots/" + commit, commit)
+print(commit)
+EOF
+)
+	size=$(stat -c %s app.db)
+	msg="error: snapshot ${short:0:12} is damaged: its image is cut short: 262144 bytes of the $size its database header says"
+	run -6 mig -d app.db backup --verify "$short"
+	has "mig-backup: $msg"
+	run -6 mig -d app.db backup --verify
+	has "mig-backup: $msg"
+	sqlite3 app.db "DELETE FROM t"
+	db=$(cksum <app.db)
+	n=$(mig -d app.db backup --list --porcelain | wc -l)
+	run -6 mig -d app.db restore "$short"
+	has "mig-restore: $msg"
+	[ "$(cksum <app.db)" = "$db" ]
+	# refused before the current state was snapshot
+	[ "$(mig -d app.db backup --list --porcelain | wc -l)" = "$n" ]
+	run -0 mig -d app.db backup --verify "$id"
+}
+
 @test "verify of an id without a store, and an image of no whole number of pages, exit with the fault named" {
 	data
 	run -6 mig -d app.db backup --verify abcd
