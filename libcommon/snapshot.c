@@ -4,8 +4,9 @@
  * XXH3 and look it up in the newest snapshot's manifest, so an unchanged
  * chunk costs a fast hash and nothing else; a new chunk gets its git id,
  * and is compressed with libdeflate and written as a loose object (git's
- * own format, so libgit2 and git read it). Reading one back checks every
- * chunk against its object id and its manifest hash.
+ * own format, so libgit2 and git read it), synced before the snapshot's
+ * ref names it. Reading one back checks every chunk against its object
+ * id and its manifest hash.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -920,6 +921,23 @@ static int newest_manifest(struct mig_store *s, struct manifest *m)
 	return rc;
 }
 
+/*
+ * Make what the store holds durable: every loose object a snapshot
+ * wrote, and the directories that name them. One syncfs(2) of the
+ * store's file system instead of an fsync per chunk, which a first
+ * snapshot writes thousands of; it reports a failed write-back too.
+ */
+static int sync_store(struct mig_store *s, struct mig_err *err)
+{
+	int fd = open(mig_store_path(s), O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc = 0;
+
+	if (fd < 0 || syncfs(fd) < 0)
+		rc = mig_err_errno(err, MIG_EENV, "cannot sync the store '%s'", mig_store_path(s));
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
 /* Write manifest and tree, the commit, and last its ref. */
 static int commit_snapshot(struct mig_store *s, struct manifest *m, const char *database,
 			   const struct mig_snapshot_opts *o, uint64_t stored, char id[41], struct mig_err *err)
@@ -966,14 +984,20 @@ static int commit_snapshot(struct mig_store *s, struct manifest *m, const char *
 	if (git_commit_create(&commit, repo, NULL, sig, sig, NULL, b.buf, tree, 0, NULL) < 0)
 		goto fail;
 	git_oid_tostr(id, 41, &commit);
+	/* the objects reach the disk before the ref that names them, and the ref before its id is told */
+	if ((rc = sync_store(s, err)) < 0)
+		goto out;
 	mig_buf_reset(&b);
 	mig_buf_addf(&b, SNAP_REFS "%s", id);
 	if (git_reference_create(&ref, repo, b.buf, &commit, 0, "snapshot") < 0)
 		goto fail;
+	rc = sync_store(s, err);
 	goto out;
 fail:
 	rc = mig_err_git(err, MIG_EENV, "cannot write the snapshot");
 out:
+	if (rc < 0)
+		id[0] = '\0';
 	umask(old);
 	mig_buf_release(&b);
 	git_reference_free(ref);

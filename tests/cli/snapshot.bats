@@ -392,6 +392,30 @@ EOF
 	run -0 mig -d app.db backup --verify "$id"
 }
 
+@test "a snapshot whose objects cannot be synced to disk gets no ref: exit 6, nothing listed, no -o file" {
+	command -v cc >/dev/null || skip "no C compiler for the shim"
+	data
+	rev 0001_a $'-- mig:up\nCREATE TABLE a(x);\n-- mig:down\nDROP TABLE a;\n'
+	mig -d app.db up -q
+	printf '#include <errno.h>\nint syncfs(int fd) { (void)fd; errno = EIO; return -1; }\n' >shim.c
+	cc -shared -fPIC -o shim.so shim.c
+	refs=$(git --git-dir=app.db.mig for-each-ref | cksum)
+	sqlite3 app.db "INSERT INTO t(v) VALUES ('new')"
+	run -6 --separate-stderr env LD_PRELOAD="$PWD/shim.so" ASAN_OPTIONS=verify_asan_link_order=0 \
+		mig -d app.db backup -o image.gz
+	[ "$stderr" = "mig-backup: error: cannot sync the store 'app.db.mig': Input/output error" ]
+	[ -z "$output" ]
+	[ "$(git --git-dir=app.db.mig for-each-ref | cksum)" = "$refs" ]
+	[ ! -e image.gz ]
+	# up says so before it changes anything
+	rev 0002_b $'-- mig:up\nCREATE TABLE b(x);\n-- mig:down\nDROP TABLE b;\n'
+	db=$(cksum <app.db)
+	run -6 env LD_PRELOAD="$PWD/shim.so" ASAN_OPTIONS=verify_asan_link_order=0 mig -d app.db up
+	has "mig-up: error: cannot sync the store 'app.db.mig': Input/output error"
+	[ "$(cksum <app.db)" = "$db" ]
+	[ "$(git --git-dir=app.db.mig for-each-ref | cksum)" = "$refs" ]
+}
+
 @test "kill -9 during restore leaves the old database or the new, whole" {
 	big
 	id=$(mig -d app.db backup)
