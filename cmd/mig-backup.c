@@ -93,15 +93,18 @@ static int lock_store(struct mig_store **store, const struct args *a, const stru
 static int prune(const struct args *a, const struct mig_settings *set, struct mig_err *err)
 {
 	struct mig_store *store = NULL;
-	size_t pruned, removed;
+	size_t pruned, removed, left;
 	uint64_t freed;
 	int rc;
 
 	if ((rc = lock_store(&store, a, set, err)) == 0 &&
-	    (rc = mig_snapshot_prune(store, (size_t)a->prune, &pruned, &removed, &freed, err)) == 0) {
+	    (rc = mig_snapshot_prune(store, (size_t)a->prune, &pruned, &removed, &freed, &left, err)) == 0) {
 		if (!a->quiet)
 			fprintf(stderr, "%s: pruned %zu snapshot%s; removed %zu object%s (%.1f MiB)\n", mig_prog,
 				pruned, pruned == 1 ? "" : "s", removed, removed == 1 ? "" : "s", freed / 1048576.0);
+		if (!a->quiet && left)
+			fprintf(stderr, "%s: %zu object%s only they used stay%s in a pack git keeps (a .keep file)\n",
+				mig_prog, left, left == 1 ? "" : "s", left == 1 ? "s" : "");
 		if (pruned) {
 			char subject[64];
 

@@ -8,8 +8,10 @@
  * ref names it. Reading one back checks every chunk against its object
  * id and its manifest hash.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -114,6 +116,16 @@ static void put_be32(unsigned char *p, uint32_t v)
 	p[1] = (unsigned char)(v >> 16);
 	p[2] = (unsigned char)(v >> 8);
 	p[3] = (unsigned char)v;
+}
+
+/* nftw's callback: remove what it is handed, depth first. */
+static int remove_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)st;
+	(void)type;
+	(void)ftw;
+	remove(path);
+	return 0;
 }
 
 /* What libgit2 said last. */
@@ -1724,20 +1736,153 @@ static int add_journal(git_repository *repo, struct oidset *set)
 	return rc == GIT_ITEROVER ? 0 : rc;
 }
 
+/* ---- packed objects: after a git gc, what prune removes is in packs ---- */
+
+struct repacker {
+	struct oidset *drop;	/* what goes */
+	const char *objdir;
+	git_packbuilder *pb;
+};
+
+/* git_odb_foreach's callback: every packed object that stays goes into the new pack. */
+static int repack_one(const git_oid *oid, void *data)
+{
+	struct repacker *r = data;
+
+	if (oidset_has(r->drop, oid) || loose_exists(r->objdir, oid))
+		return 0;
+	return git_packbuilder_insert(r->pb, oid, NULL);
+}
+
+/* The packs in packdir, by name without ".pack"; *keep when git was told to keep one. */
+static int list_packs(const char *packdir, char ***names, size_t *n, int *keep, struct mig_err *err)
+{
+	DIR *d = opendir(packdir);
+	struct dirent *e;
+	size_t alloc = 0;
+
+	*names = NULL;
+	*n = 0;
+	*keep = 0;
+	if (!d)
+		return errno == ENOENT ? 0 : mig_err_errno(err, MIG_EENV, "cannot read '%s'", packdir);
+	while ((e = readdir(d))) {
+		size_t len = strlen(e->d_name);
+
+		if (len > 5 && !strcmp(e->d_name + len - 5, ".keep"))
+			*keep = 1;
+		if (len > 10 && !strncmp(e->d_name, "pack-", 5) && !strcmp(e->d_name + len - 5, ".pack")) {
+			MIG_GROW(*names, *n + 1, alloc);
+			(*names)[(*n)++] = mig_xstrndup(e->d_name, len - 5);
+		}
+	}
+	closedir(d);
+	return 0;
+}
+
+/*
+ * Write the packed objects that stay into one new pack, sync it, then
+ * remove the old packs, so what drop holds is gone from them too. A
+ * pack is found by its .idx, which goes first: a cut-short removal
+ * leaves a .pack nobody reads. The commit-graph, multi-pack-index and
+ * info/packs a git gc may have written name what is gone: they are
+ * caches git makes again, and go too. A pack git was told to keep (.keep) leaves
+ * everything to git: *left gets how many objects stay packed.
+ */
+static int repack(struct mig_store *s, const char *objdir, struct oidset *drop, size_t *removed, uint64_t *freed,
+		  size_t *left, struct mig_err *err)
+{
+	static const char *const exts[] = { ".idx", ".pack", ".rev", ".bitmap", ".promisor", ".mtimes" };
+	struct repacker r = { drop, objdir, NULL };
+	char *packdir = mig_path_join(objdir, "pack"), **old = NULL, *p;
+	const char *name;
+	git_odb *odb = NULL;
+	uint64_t before = 0, after = 0;
+	mode_t mask = umask(077);
+	size_t nold = 0, i, j;
+	int rc, keep;
+	struct stat st;
+
+	if ((rc = list_packs(packdir, &old, &nold, &keep, err)) < 0)
+		goto out;
+	if (keep) {
+		*left = drop->nr;
+		goto out;
+	}
+	if (git_repository_odb(&odb, mig_store_repo(s)) < 0 || git_packbuilder_new(&r.pb, mig_store_repo(s)) < 0)
+		goto fail;
+	git_packbuilder_set_threads(r.pb, (unsigned)nthreads());
+	if (git_odb_foreach(odb, repack_one, &r) < 0 || git_packbuilder_write(r.pb, packdir, 0, NULL, NULL) < 0)
+		goto fail;
+	if ((rc = sync_store(s, err)) < 0)
+		goto out;
+	name = git_packbuilder_name(r.pb);
+	for (i = 0; i < nold; i++) {
+		if (name && !strcmp(old[i] + 5, name))
+			continue;
+		for (j = 0; j < sizeof(exts) / sizeof(exts[0]); j++) {
+			p = mig_xasprintf("%s/%s%s", packdir, old[i], exts[j]);
+			if (stat(p, &st) == 0 && unlink(p) == 0)
+				before += (uint64_t)st.st_size;
+			free(p);
+		}
+	}
+	if (name) {
+		for (j = 0; j < 2; j++) {
+			p = mig_xasprintf("%s/pack-%s%s", packdir, name, exts[j]);
+			if (stat(p, &st) == 0)
+				after += (uint64_t)st.st_size;
+			free(p);
+		}
+	}
+	p = mig_path_join(packdir, "multi-pack-index");
+	unlink(p);
+	free(p);
+	p = mig_path_join(objdir, "info/commit-graph");
+	unlink(p);
+	free(p);
+	p = mig_path_join(objdir, "info/packs");
+	unlink(p);
+	free(p);
+	p = mig_path_join(objdir, "info/commit-graphs");
+	nftw(p, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+	free(p);
+	git_odb_refresh(odb);
+	*removed += drop->nr;
+	*freed += before > after ? before - after : 0;
+	goto out;
+fail:
+	rc = mig_err_git(err, MIG_EENV, "cannot repack the store");
+out:
+	umask(mask);
+	for (i = 0; i < nold; i++)
+		free(old[i]);
+	free(old);
+	free(packdir);
+	git_packbuilder_free(r.pb);
+	git_odb_free(odb);
+	return rc;
+}
+
 int mig_snapshot_prune(struct mig_store *s, size_t keep, size_t *pruned, size_t *removed, uint64_t *freed,
-		       struct mig_err *err)
+		       size_t *left, struct mig_err *err)
 {
 	git_repository *repo = mig_store_repo(s);
-	struct oidset gone = { 0 }, kept = { 0 };
+	struct oidset gone = { 0 }, kept = { 0 }, packed = { 0 };
 	struct mig_snapshot_list l = { NULL, 0 };
 	char *objdir = mig_path_join(mig_store_path(s), "objects");
+	git_odb *odb = NULL;
 	size_t i;
 	int rc;
 
-	*pruned = *removed = 0;
+	*pruned = *removed = *left = 0;
 	*freed = 0;
 	if ((rc = mig_snapshot_list(s, &l, err)) < 0)
 		goto out;
+	if (git_repository_odb(&odb, repo) < 0) {
+		rc = mig_err_git(err, MIG_EENV, "cannot open the store's objects");
+		goto out;
+	}
 	for (i = 0; i < l.nr; i++) {
 		git_oid oid;
 
@@ -1776,10 +1921,16 @@ int mig_snapshot_prune(struct mig_store *s, size_t keep, size_t *pruned, size_t 
 		if (stat(p, &st) == 0 && unlink(p) == 0) {
 			(*removed)++;
 			*freed += (uint64_t)st.st_size;
+		} else if (errno == ENOENT && git_odb_exists(odb, &gone.v[i])) {
+			oidset_add(&packed, &gone.v[i]);
 		}
 		free(p);
 	}
+	if (packed.nr)
+		rc = repack(s, objdir, &packed, removed, freed, left, err);
 out:
+	git_odb_free(odb);
+	free(packed.v);
 	free(gone.v);
 	free(kept.v);
 	free(objdir);

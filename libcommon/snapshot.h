@@ -100,10 +100,12 @@ int mig_snapshot_import(struct mig_store *s, int fd, const char *name, const str
 
 /*
  * Keep the newest keep snapshots; remove the others, and the objects
- * only they used. Revision bodies and the journal are never touched.
- * *removed and *freed get the objects and bytes removed.
+ * only they used, loose or packed (a git gc packs them: the packs are
+ * then written anew without them). Revision bodies and the journal are
+ * never touched. *removed and *freed get the objects and bytes
+ * removed; *left those left in a pack git was told to keep.
  */
 int mig_snapshot_prune(struct mig_store *s, size_t keep, size_t *pruned, size_t *removed, uint64_t *freed,
-		       struct mig_err *err);
+		       size_t *left, struct mig_err *err);
 
 #endif

@@ -310,6 +310,62 @@ EOF
 	git --git-dir=app.db.mig cat-file -e "$(git hash-object migrations/0001_a.sql)"
 }
 
+@test "prune removes from packs too what only the pruned snapshots used, after a git gc; the rest stays" {
+	rev 0001_a $'-- mig:up\nCREATE TABLE a(x);\n-- mig:down\nDROP TABLE a;\n'
+	rev 0002_b $'-- mig:up\nCREATE TABLE b(x);\n-- mig:down\nDROP TABLE b;\n'
+	sqlite3 app.db "CREATE TABLE r(id INTEGER PRIMARY KEY, v BLOB);
+		INSERT INTO r(v) SELECT randomblob(1000) FROM generate_series(1, 3000);"
+	mig -d app.db up -q 0001
+	sqlite3 app.db "UPDATE r SET v = randomblob(1000)"
+	mig -d app.db up -q
+	old=$(mig -d app.db backup --list --porcelain | tail -1 | cut -f2)
+	git --git-dir=app.db.mig gc -q
+	# the old snapshot's chunks are packed now
+	[ ! -e "$(chunk_file "$old" 1)" ]
+	objects() {
+		git --git-dir=app.db.mig cat-file --batch-all-objects --batch-check='%(objectname)' | sort
+	}
+	objects >before
+	packed=$(du -sb app.db.mig/objects/pack | cut -f1)
+	run -0 mig -d app.db backup --prune 1
+	[[ "$output" =~ ^mig-backup:\ pruned\ 1\ snapshot\;\ removed\ ([0-9]+)\ objects\ \(([0-9.]+)\ MiB\)$ ]]
+	removed=${BASH_REMATCH[1]}
+	[ "$removed" -gt 0 ]
+	[ "${BASH_REMATCH[2]}" != 0.0 ]
+	objects >after
+	# only objects went, as many as it says, and none that anything still reaches;
+	# what is new is the journal entry for the prune
+	git --git-dir=app.db.mig rev-parse refs/mig/journal refs/mig/journal^{tree} | sort >journaled
+	[ -z "$(comm -13 before after | comm -23 - journaled)" ]
+	[ "$(comm -23 before after | wc -l)" = "$removed" ]
+	git --git-dir=app.db.mig rev-list --objects --all >/dev/null
+	run ! git --git-dir=app.db.mig cat-file -e "$old:manifest"
+	[ "$(du -sb app.db.mig/objects/pack | cut -f1)" -lt $((packed * 3 / 4)) ]
+	[ "$(ls app.db.mig/objects/pack/*.idx | wc -l)" = 1 ]
+	[ ! -e app.db.mig/objects/info/commit-graph ]
+	[ -z "$(find app.db.mig/objects/pack -type f -perm /077)" ]
+	run -0 mig -d app.db backup --verify
+	# the revision bodies, packed by git too, are still there to go down with
+	rm migrations/*.sql
+	run -0 mig -d app.db down base -q
+	[ "$(sqlite3 app.db "SELECT count(*) FROM mig_revisions WHERE scope = 'app'")" = 0 ]
+}
+
+@test "prune leaves a pack git was told to keep, and says what stays in it" {
+	data
+	mig -d app.db backup >/dev/null
+	sqlite3 app.db "DELETE FROM t WHERE id % 2 = 0; VACUUM"
+	mig -d app.db backup >/dev/null
+	git --git-dir=app.db.mig gc -q
+	for f in app.db.mig/objects/pack/*.pack; do touch "${f%.pack}.keep"; done
+	packs=$(cd app.db.mig/objects/pack && cksum * | sort)
+	run -0 mig -d app.db backup --prune 1
+	has "mig-backup: pruned 1 snapshot; removed 0 objects (0.0 MiB)"
+	[[ "${lines[1]}" =~ ^mig-backup:\ [0-9]+\ objects\ only\ they\ used\ stay\ in\ a\ pack\ git\ keeps\ \(a\ .keep\ file\)$ ]]
+	[ "$(cd app.db.mig/objects/pack && cksum * | sort)" = "$packs" ]
+	run -0 mig -d app.db backup --verify
+}
+
 @test "prune 0 is refused with exit 2: KEEP is at least 1; nothing is removed" {
 	data
 	id=$(mig -d app.db backup)
