@@ -144,7 +144,7 @@ static int take(const struct args *a, const struct mig_settings *set, struct mig
 	struct mig_store *store = NULL;
 	const char *dbpath;
 	char id[41] = "";
-	int rc;
+	int to_stdout = a->out && !strcmp(a->out, "-"), rc;
 
 	if ((rc = mig_settings_database(set, &dbpath, err)) < 0)
 		return rc;
@@ -162,15 +162,15 @@ static int take(const struct args *a, const struct mig_settings *set, struct mig
 		goto out;
 	}
 	/* the id goes to stdout, unless the image does */
-	fprintf(of.fd == 1 ? stderr : stdout, "%s\n", id);
+	fprintf(to_stdout ? stderr : stdout, "%s\n", id);
 	if ((rc = mig_backup_journal(store, a->message ? a->message : "backup", "backup", id, NULL, "ok", err)) < 0)
 		goto out;
 	if (of.fd >= 0 &&
 	    (rc = mig_snapshot_export(store, id, of.fd, of.name, mig_backup_progress(a->quiet), err)) == 0 &&
-	    of.fd != 1)
+	    !to_stdout)
 		rc = mig_outfile_commit(&of, err);
 out:
-	if (of.fd != 1)
+	if (!to_stdout)
 		mig_outfile_release(&of);
 	mig_store_close(store);
 	return rc;

@@ -197,12 +197,11 @@ int mig_outfile_commit(struct mig_outfile *o, struct mig_err *err)
 		o->fd = -1;
 		return rc;
 	}
-	if (fsync(o->fd) < 0 || close(o->fd) < 0) {
-		o->fd = -1;
+	if (fsync(o->fd) < 0)
 		return mig_err_errno(err, MIG_EENV, "cannot write '%s'", o->name);
-	}
+	fd = o->fd;
 	o->fd = -1;
-	if (rename(o->tmp, o->path) < 0)
+	if (close(fd) < 0 || rename(o->tmp, o->path) < 0)
 		return mig_err_errno(err, MIG_EENV, "cannot write '%s'", o->name);
 	free(o->tmp);
 	o->tmp = NULL;
