@@ -1,4 +1,3 @@
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -58,8 +57,11 @@ static int verify(const struct args *a, const char *spec, const struct mig_setti
 
 	if ((rc = open_existing(&store, set, err)) < 0)
 		return rc;
-	if (!store && spec)
-		return mig_err_set(err, MIG_EUSAGE, "no snapshot '%s': store '%s' does not exist", spec, set->store);
+	if (!store && spec) {
+		mig_err_set(err, MIG_EENV, "no snapshot in store '%s': it does not exist", set->store);
+		mig_err_hint(err, "take one with 'mig backup'");
+		return MIG_EENV;
+	}
 	if (!store) {
 		fprintf(stderr, "%s: there are no snapshots to verify\n", mig_prog);
 	} else if (spec) {
@@ -81,23 +83,28 @@ static int lock_store(struct mig_store **store, const struct args *a, const stru
 {
 	int rc;
 
-	if ((rc = mig_store_open(store, set->store, 1, err)) < 0)
+	if ((rc = mig_store_open(store, set->store, 1, err)) < 0 ||
+	    (rc = mig_store_lock(*store, a->lock_timeout >= 0 ? a->lock_timeout : set->lock_timeout, err)) < 0)
 		return rc;
-	return mig_store_lock(*store, a->lock_timeout >= 0 ? a->lock_timeout : set->lock_timeout, err);
+	/* what is done here is journaled: a journal that cannot take it stops it first */
+	return mig_store_journal_check(*store, err);
 }
 
 static int prune(const struct args *a, const struct mig_settings *set, struct mig_err *err)
 {
 	struct mig_store *store = NULL;
-	size_t pruned, removed;
+	size_t pruned, removed, left;
 	uint64_t freed;
 	int rc;
 
 	if ((rc = lock_store(&store, a, set, err)) == 0 &&
-	    (rc = mig_snapshot_prune(store, (size_t)a->prune, &pruned, &removed, &freed, err)) == 0) {
+	    (rc = mig_snapshot_prune(store, (size_t)a->prune, &pruned, &removed, &freed, &left, err)) == 0) {
 		if (!a->quiet)
 			fprintf(stderr, "%s: pruned %zu snapshot%s; removed %zu object%s (%.1f MiB)\n", mig_prog,
 				pruned, pruned == 1 ? "" : "s", removed, removed == 1 ? "" : "s", freed / 1048576.0);
+		if (!a->quiet && left)
+			fprintf(stderr, "%s: %zu object%s only they used stay%s in a pack git keeps (a .keep file)\n",
+				mig_prog, left, left == 1 ? "" : "s", left == 1 ? "s" : "");
 		if (pruned) {
 			char subject[64];
 
@@ -109,33 +116,42 @@ static int prune(const struct args *a, const struct mig_settings *set, struct mi
 	return rc;
 }
 
-/* Open -o's file: "-" is stdout, which must not be a terminal. */
-static int open_out(const char *path, int *fd, struct mig_err *err)
+/*
+ * Open -o's file: "-" is stdout, which must not be a terminal; a file is
+ * written aside and renamed over it once whole. Neither may be the
+ * database, its journals or in the store.
+ */
+static int open_out(const char *path, const char *dbpath, const struct mig_settings *set, struct mig_outfile *of,
+		    struct mig_err *err)
 {
+	int rc;
+
+	if (!strcmp(path, "-") && isatty(1))
+		return mig_err_set(err, MIG_EUSAGE, "refusing to write a compressed image to a terminal");
+	if ((rc = mig_backup_check_output(path, dbpath, set->store, err)) < 0)
+		return rc;
 	if (!strcmp(path, "-")) {
-		if (isatty(1))
-			return mig_err_set(err, MIG_EUSAGE, "refusing to write a compressed image to a terminal");
-		*fd = 1;
+		of->fd = 1;
+		of->name = "standard output";
 		return 0;
 	}
-	if ((*fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0)
-		return mig_err_errno(err, MIG_EENV, "cannot create '%s'", path);
-	return 0;
+	return mig_outfile_open(of, path, err);
 }
 
 static int take(const struct args *a, const struct mig_settings *set, struct mig_err *err)
 {
+	struct mig_outfile of = { -1, NULL, NULL, NULL };
 	struct mig_store *store = NULL;
 	const char *dbpath;
 	char id[41] = "";
-	int fd = -1, rc;
+	int to_stdout = a->out && !strcmp(a->out, "-"), rc;
 
 	if ((rc = mig_settings_database(set, &dbpath, err)) < 0)
 		return rc;
 	if (!mig_path_exists(dbpath))
 		return mig_err_set(err, MIG_EENV, "database '%s' does not exist", dbpath);
-	if (a->out && (rc = open_out(a->out, &fd, err)) < 0)
-		return rc;
+	if (a->out && (rc = open_out(a->out, dbpath, set, &of, err)) < 0)
+		goto out;
 	if ((rc = lock_store(&store, a, set, err)) < 0 ||
 	    (rc = mig_backup_take(store, dbpath, a->message ? a->message : "backup",
 				  a->lock_timeout >= 0 ? a->lock_timeout : set->lock_timeout,
@@ -146,19 +162,16 @@ static int take(const struct args *a, const struct mig_settings *set, struct mig
 		goto out;
 	}
 	/* the id goes to stdout, unless the image does */
-	fprintf(fd == 1 ? stderr : stdout, "%s\n", id);
+	fprintf(to_stdout ? stderr : stdout, "%s\n", id);
 	if ((rc = mig_backup_journal(store, a->message ? a->message : "backup", "backup", id, NULL, "ok", err)) < 0)
 		goto out;
-	if (fd >= 0)
-		rc = mig_snapshot_export(store, id, fd, strcmp(a->out, "-") ? a->out : "standard output",
-					 mig_backup_progress(a->quiet), err);
+	if (of.fd >= 0 &&
+	    (rc = mig_snapshot_export(store, id, of.fd, of.name, mig_backup_progress(a->quiet), err)) == 0 &&
+	    !to_stdout)
+		rc = mig_outfile_commit(&of, err);
 out:
-	if (fd > 1) {
-		if (close(fd) < 0 && rc == 0)
-			rc = mig_err_errno(err, MIG_EENV, "cannot write '%s'", a->out);
-		if (rc < 0)
-			unlink(a->out);
-	}
+	if (!to_stdout)
+		mig_outfile_release(&of);
 	mig_store_close(store);
 	return rc;
 }
@@ -194,6 +207,8 @@ int main(int argc, char **argv)
 		mig_usage_error("--porcelain and --json cannot be used together");
 	if (modes && (a.message || a.out))
 		mig_usage_error("-m and -o go with taking a snapshot");
+	if (a.prune == 0)
+		mig_usage_error("--prune 0 would remove every snapshot: KEEP must be at least 1");
 	if (mig_settings_load(&set, &mig_globals, &err) < 0)
 		rc = mig_report(&err);
 	else if ((a.list ? list(&a, &set, &err) :

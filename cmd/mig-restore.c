@@ -42,10 +42,12 @@ int main(int argc, char **argv)
 		goto fail;
 	}
 	if (!in && !mig_path_exists(set.store)) {
-		mig_err_set(&err, MIG_EUSAGE, "there are no snapshots: store '%s' does not exist", set.store);
+		mig_err_set(&err, MIG_EENV, "no snapshot in store '%s': it does not exist", set.store);
+		mig_err_hint(&err, "take one with 'mig backup'");
 		goto fail;
 	}
-	if (mig_store_open(&store, set.store, in != NULL, &err) < 0 || mig_store_lock(store, timeout, &err) < 0)
+	if (mig_store_open(&store, set.store, in != NULL, &err) < 0 || mig_store_lock(store, timeout, &err) < 0 ||
+	    mig_store_journal_check(store, &err) < 0)
 		goto fail;
 	if (in) {
 		struct mig_snapshot_opts o = { NULL, NULL, 0, timeout, mig_backup_progress(quiet) };

@@ -373,7 +373,8 @@ static int open_for_change(struct mig_ctx **ctx, struct mig_store **store, int d
 			goto out;
 		rc = mig_ctx_open(ctx, MIG_CTX_WRITE | MIG_CTX_DRYRUN, err);
 	} else if ((rc = mig_store_open(store, storepath, 1, err)) == 0 &&
-		   (rc = mig_store_lock(*store, timeout, err)) == 0) {
+		   (rc = mig_store_lock(*store, timeout, err)) == 0 &&
+		   (rc = mig_store_journal_check(*store, err)) == 0) {
 		rc = mig_ctx_open(ctx, MIG_CTX_WRITE, err);
 	}
 out:

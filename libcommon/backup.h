@@ -24,6 +24,32 @@ int mig_backup_take(struct mig_store *s, const char *path, const char *subject, 
 int mig_backup_journal(struct mig_store *s, const char *subject, const char *op, const char *snapshot,
 		       const char *before, const char *result, struct mig_err *err);
 
+/*
+ * Refuse (MIG_EUNSAFE) to write an image to out when it is the database
+ * at db, one of its journals (-journal, -wal, -shm) or inside the store:
+ * compared by name, symlinks resolved, and for files that exist by
+ * device and inode (a hard link). "-" checks standard output's file.
+ */
+int mig_backup_check_output(const char *out, const char *db, const char *store, struct mig_err *err);
+
+/*
+ * A file written whole or not at all: a temporary file beside it
+ * (O_EXCL; 0600, or the mode of the file it replaces) that
+ * mig_outfile_commit syncs and renames over it, syncing the directory
+ * too. Until then a file already there is untouched; release without
+ * commit removes the temporary file. A device or pipe is written as it
+ * is; a symlink is written through.
+ */
+struct mig_outfile {
+	int fd;			/* write here */
+	const char *name;	/* as given, for messages */
+	char *path, *tmp;
+};
+
+int mig_outfile_open(struct mig_outfile *o, const char *path, struct mig_err *err);
+int mig_outfile_commit(struct mig_outfile *o, struct mig_err *err);
+void mig_outfile_release(struct mig_outfile *o);
+
 /* Show progress on stderr: it is a terminal and nobody asked for quiet. */
 int mig_backup_progress(int quiet);
 

@@ -58,6 +58,7 @@ MIG_GIT_FN(int, git_odb_add_backend,
 	   (odb, backend, priority))
 MIG_GIT_FN(int, git_odb_exists, (git_odb *db, const git_oid *id), (db, id))
 MIG_GIT_VOID(git_odb_free, (git_odb *db), (db))
+MIG_GIT_FN(int, git_odb_foreach, (git_odb *db, git_odb_foreach_cb cb, void *payload), (db, cb, payload))
 MIG_GIT_FN(int, git_odb_hash,
 	   (git_oid *out, const void *data, size_t len, git_object_t type),
 	   (out, data, len, type))
@@ -83,10 +84,15 @@ MIG_GIT_VOID(git_packbuilder_free, (git_packbuilder *pb), (pb))
 MIG_GIT_FN(int, git_packbuilder_insert,
 	   (git_packbuilder *pb, const git_oid *id, const char *name),
 	   (pb, id, name))
+MIG_GIT_FN(const char *, git_packbuilder_name, (git_packbuilder *pb), (pb))
 MIG_GIT_FN(int, git_packbuilder_new, (git_packbuilder **out, git_repository *repo), (out, repo))
 MIG_GIT_FN(unsigned int, git_packbuilder_set_threads,
 	   (git_packbuilder *pb, unsigned int n),
 	   (pb, n))
+MIG_GIT_FN(int, git_packbuilder_write,
+	   (git_packbuilder *pb, const char *path, unsigned int mode, git_indexer_progress_cb progress_cb,
+	    void *progress_cb_payload),
+	   (pb, path, mode, progress_cb, progress_cb_payload))
 MIG_GIT_FN(int, git_packbuilder_write_buf, (git_buf *buf, git_packbuilder *pb), (buf, pb))
 MIG_GIT_FN(int, git_reference_create,
 	   (git_reference **out, git_repository *repo, const char *name, const git_oid *id,
@@ -117,6 +123,7 @@ MIG_GIT_FN(int, git_repository_wrap_odb, (git_repository **out, git_odb *odb), (
 MIG_GIT_VOID(git_revwalk_free, (git_revwalk *walk), (walk))
 MIG_GIT_FN(int, git_revwalk_new, (git_revwalk **out, git_repository *repo), (out, repo))
 MIG_GIT_FN(int, git_revwalk_next, (git_oid *out, git_revwalk *walk), (out, walk))
+MIG_GIT_FN(int, git_revwalk_push, (git_revwalk *walk, const git_oid *id), (walk, id))
 MIG_GIT_FN(int, git_revwalk_push_ref, (git_revwalk *walk, const char *refname), (walk, refname))
 MIG_GIT_FN(int, git_revwalk_sorting, (git_revwalk *walk, unsigned int sort_mode), (walk, sort_mode))
 MIG_GIT_VOID(git_signature_free, (git_signature *sig), (sig))

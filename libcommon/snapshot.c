@@ -4,11 +4,14 @@
  * XXH3 and look it up in the newest snapshot's manifest, so an unchanged
  * chunk costs a fast hash and nothing else; a new chunk gets its git id,
  * and is compressed with libdeflate and written as a loose object (git's
- * own format, so libgit2 and git read it). Reading one back checks every
- * chunk against its object id and its manifest hash.
+ * own format, so libgit2 and git read it), synced before the snapshot's
+ * ref names it. Reading one back checks every chunk against its object
+ * id and its manifest hash.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -113,6 +116,16 @@ static void put_be32(unsigned char *p, uint32_t v)
 	p[1] = (unsigned char)(v >> 16);
 	p[2] = (unsigned char)(v >> 8);
 	p[3] = (unsigned char)v;
+}
+
+/* nftw's callback: remove what it is handed, depth first. */
+static int remove_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)st;
+	(void)type;
+	(void)ftw;
+	remove(path);
+	return 0;
 }
 
 /* What libgit2 said last. */
@@ -878,8 +891,9 @@ int mig_snapshot_resolve(struct mig_store *s, const char *spec, char id[41], str
 		return mig_err_set(err, MIG_EUSAGE, "'%s' is no snapshot id: give 4 to 40 hex digits", spec);
 	if ((rc = mig_snapshot_list(s, &l, err)) < 0)
 		return rc;
+	/* nothing to restore is the store's state, not a bad request */
 	if (!l.nr) {
-		rc = mig_err_set(err, MIG_EUSAGE, "there are no snapshots in '%s'", mig_store_path(s));
+		rc = mig_err_set(err, MIG_EENV, "no snapshot in store '%s'", mig_store_path(s));
 		mig_err_hint(err, "take one with 'mig backup'");
 	}
 	for (i = 0; i < l.nr && rc == 0; i++) {
@@ -916,6 +930,23 @@ static int newest_manifest(struct mig_store *s, struct manifest *m)
 	if (l.nr)
 		rc = manifest_load(m, s, l.v[0].id, &ignored);
 	mig_snapshot_list_release(&l);
+	return rc;
+}
+
+/*
+ * Make what the store holds durable: every loose object a snapshot
+ * wrote, and the directories that name them. One syncfs(2) of the
+ * store's file system instead of an fsync per chunk, which a first
+ * snapshot writes thousands of; it reports a failed write-back too.
+ */
+static int sync_store(struct mig_store *s, struct mig_err *err)
+{
+	int fd = open(mig_store_path(s), O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc = 0;
+
+	if (fd < 0 || syncfs(fd) < 0)
+		rc = mig_err_errno(err, MIG_EENV, "cannot sync the store '%s'", mig_store_path(s));
+	if (fd >= 0)
+		close(fd);
 	return rc;
 }
 
@@ -965,14 +996,20 @@ static int commit_snapshot(struct mig_store *s, struct manifest *m, const char *
 	if (git_commit_create(&commit, repo, NULL, sig, sig, NULL, b.buf, tree, 0, NULL) < 0)
 		goto fail;
 	git_oid_tostr(id, 41, &commit);
+	/* the objects reach the disk before the ref that names them, and the ref before its id is told */
+	if ((rc = sync_store(s, err)) < 0)
+		goto out;
 	mig_buf_reset(&b);
 	mig_buf_addf(&b, SNAP_REFS "%s", id);
 	if (git_reference_create(&ref, repo, b.buf, &commit, 0, "snapshot") < 0)
 		goto fail;
+	rc = sync_store(s, err);
 	goto out;
 fail:
 	rc = mig_err_git(err, MIG_EENV, "cannot write the snapshot");
 out:
+	if (rc < 0)
+		id[0] = '\0';
 	umask(old);
 	mig_buf_release(&b);
 	git_reference_free(ref);
@@ -1073,6 +1110,42 @@ static int damaged_object(struct mig_err *err, const struct manifest *m, size_t 
 static int damaged(struct mig_err *err, const struct manifest *m, size_t i, const char *why)
 {
 	return damaged_object(err, m, i, &m->c[i].oid, "object", why);
+}
+
+/*
+ * The size an image's SQLite header gives it: its page count times its
+ * page size, or 0 when the header does not say (the count is only kept
+ * by SQLite 3.7.0 and later, and valid when the version-valid-for
+ * number matches the change counter).
+ */
+static uint64_t header_size(const unsigned char *p, size_t len)
+{
+	uint32_t ps, pages;
+
+	if (len < 100 || memcmp(p, "SQLite format 3", 16))
+		return 0;
+	ps = (uint32_t)p[16] << 8 | p[17];
+	ps = ps == 1 ? 65536 : ps;
+	pages = get_be32(p + 28);
+	if (!pages || get_be32(p + 92) != get_be32(p + 24))
+		return 0;
+	return (uint64_t)pages * ps;
+}
+
+/*
+ * Is snapshot m's image as long as its first chunk's header says? A
+ * shorter one (a gzip image cut at a member boundary) is whole in every
+ * chunk, yet no database SQLite can open.
+ */
+static int image_whole(const struct manifest *m, const unsigned char *first, struct mig_err *err)
+{
+	uint64_t want = header_size(first, chunk_len(m, 0));
+
+	if (want > m->size)
+		return mig_err_set(err, MIG_EENV, "snapshot %.12s is damaged: its image is cut short: %llu bytes of "
+				   "the %llu its database header says", m->id, (unsigned long long)m->size,
+				   (unsigned long long)want);
+	return 0;
 }
 
 /* Read blob oid, len bytes, into data, checked against its id. */
@@ -1358,7 +1431,8 @@ int mig_snapshot_verify(struct mig_store *s, const char *id, int progress, struc
 		for (i = 0; i < m.n && rc == 0; i++) {
 			const unsigned char *c;
 
-			rc = reader_get(&r, i, &c, err);
+			if ((rc = reader_get(&r, i, &c, err)) == 0 && i == 0)
+				rc = image_whole(&m, c, err);
 		}
 	reader_stop(&r);
 	manifest_release(&m);
@@ -1379,6 +1453,20 @@ int mig_snapshot_check(struct mig_store *s, const char *id, struct mig_err *err)
 	for (i = 0; i < m.n && rc == 0; i++)
 		if (!git_odb_exists(odb, &m.c[i].oid))
 			rc = damaged(err, &m, i, "is missing");
+	/* the first chunk's header says how long the image must be */
+	if (rc == 0 && m.n) {
+		char *objdir = mig_path_join(mig_store_path(s), "objects");
+		unsigned char *buf = mig_xmalloc(HDR_ROOM + m.chunk_size);
+		struct decoder dc;
+
+		if (decoder_init(&dc) < 0)
+			rc = mig_err_set(err, MIG_EENV, "out of memory for a decompressor");
+		else if ((rc = decode(&dc, objdir, &m, 0, buf, err)) == 0)
+			rc = image_whole(&m, buf + HDR_ROOM, err);
+		decoder_release(&dc);
+		free(buf);
+		free(objdir);
+	}
 	git_odb_free(odb);
 	manifest_release(&m);
 	return rc;
@@ -1479,7 +1567,7 @@ int mig_snapshot_import(struct mig_store *s, int fd, const char *name, const str
 	struct taker t;
 	z_stream z;
 	size_t fill = 0;
-	uint64_t index = 0;
+	uint64_t index = 0, want = 0;
 	int rc = 0, zr = Z_OK, frc, eof = 0;
 
 	memset(&m, 0, sizeof(m));
@@ -1531,6 +1619,8 @@ int mig_snapshot_import(struct mig_store *s, int fd, const char *name, const str
 			rc = mig_err_set(err, MIG_EENV, "'%s' does not hold an SQLite database", name);
 			break;
 		}
+		if (index == 0 && fill >= 100)
+			want = header_size(chunk, fill);
 		if (fill == m.chunk_size) {
 			m.size += fill;
 			if (taker_chunk(&t, index++, chunk, fill) < 0)
@@ -1547,6 +1637,10 @@ int mig_snapshot_import(struct mig_store *s, int fd, const char *name, const str
 	if (rc == 0 && (!m.size || !m.page_size || m.size % m.page_size))
 		rc = mig_err_set(err, MIG_EENV, "'%s' does not hold an SQLite database: %llu bytes is no whole "
 				 "number of pages", name, (unsigned long long)m.size);
+	/* whole gzip members, but fewer than the database had: cut short */
+	if (rc == 0 && want > m.size)
+		rc = mig_err_set(err, MIG_EENV, "'%s' is cut short: it holds %llu bytes of the %llu its database "
+				 "header says", name, (unsigned long long)m.size, (unsigned long long)want);
 	m.n = (size_t)index;
 	frc = taker_finish(&t, rc == 0 ? &m : NULL, err);
 	if (rc == 0 && frc == 0)
@@ -1630,29 +1724,165 @@ static int add_journal(git_repository *repo, struct oidset *set)
 	git_oid oid;
 	int rc = 0;
 
-	if (git_revwalk_new(&w, repo) < 0)
+	if ((rc = git_reference_name_to_id(&oid, repo, "refs/mig/journal")) == GIT_ENOTFOUND)
+		return 0;
+	if (rc < 0 || git_revwalk_new(&w, repo) < 0)
 		return -1;
-	if (git_revwalk_push_ref(w, "refs/mig/journal") == 0)
-		while (rc == 0 && git_revwalk_next(&oid, w) == 0)
+	/* a journal that cannot be walked whole stops the prune: what it reaches is unknown */
+	if ((rc = git_revwalk_push(w, &oid)) == 0)
+		while (rc == 0 && (rc = git_revwalk_next(&oid, w)) == 0)
 			rc = add_reachable_commit(repo, &oid, set);
 	git_revwalk_free(w);
+	return rc == GIT_ITEROVER ? 0 : rc;
+}
+
+/* ---- packed objects: after a git gc, what prune removes is in packs ---- */
+
+struct repacker {
+	struct oidset *drop;	/* what goes */
+	const char *objdir;
+	git_packbuilder *pb;
+};
+
+/* git_odb_foreach's callback: every packed object that stays goes into the new pack. */
+static int repack_one(const git_oid *oid, void *data)
+{
+	struct repacker *r = data;
+
+	if (oidset_has(r->drop, oid) || loose_exists(r->objdir, oid))
+		return 0;
+	return git_packbuilder_insert(r->pb, oid, NULL);
+}
+
+/* The packs in packdir, by name without ".pack"; *keep when git was told to keep one. */
+static int list_packs(const char *packdir, char ***names, size_t *n, int *keep, struct mig_err *err)
+{
+	DIR *d = opendir(packdir);
+	struct dirent *e;
+	size_t alloc = 0;
+
+	*names = NULL;
+	*n = 0;
+	*keep = 0;
+	if (!d)
+		return errno == ENOENT ? 0 : mig_err_errno(err, MIG_EENV, "cannot read '%s'", packdir);
+	while ((e = readdir(d))) {
+		size_t len = strlen(e->d_name);
+
+		if (len > 5 && !strcmp(e->d_name + len - 5, ".keep"))
+			*keep = 1;
+		if (len > 10 && !strncmp(e->d_name, "pack-", 5) && !strcmp(e->d_name + len - 5, ".pack")) {
+			MIG_GROW(*names, *n + 1, alloc);
+			(*names)[(*n)++] = mig_xstrndup(e->d_name, len - 5);
+		}
+	}
+	closedir(d);
+	return 0;
+}
+
+/*
+ * Write the packed objects that stay into one new pack, sync it, then
+ * remove the old packs, so what drop holds is gone from them too. A
+ * pack is found by its .idx, which goes first: a cut-short removal
+ * leaves a .pack nobody reads. The commit-graph, multi-pack-index and
+ * info/packs a git gc may have written name what is gone: they are
+ * caches git makes again, and go too. A pack git was told to keep (.keep) leaves
+ * everything to git: *left gets how many objects stay packed.
+ */
+static int repack(struct mig_store *s, const char *objdir, struct oidset *drop, size_t *removed, uint64_t *freed,
+		  size_t *left, struct mig_err *err)
+{
+	static const char *const exts[] = { ".idx", ".pack", ".rev", ".bitmap", ".promisor", ".mtimes" };
+	struct repacker r = { drop, objdir, NULL };
+	char *packdir = mig_path_join(objdir, "pack"), **old = NULL, *p;
+	const char *name;
+	git_odb *odb = NULL;
+	uint64_t before = 0, after = 0;
+	mode_t mask = umask(077);
+	size_t nold = 0, i, j;
+	int rc, keep;
+	struct stat st;
+
+	if ((rc = list_packs(packdir, &old, &nold, &keep, err)) < 0)
+		goto out;
+	if (keep) {
+		*left = drop->nr;
+		goto out;
+	}
+	if (git_repository_odb(&odb, mig_store_repo(s)) < 0 || git_packbuilder_new(&r.pb, mig_store_repo(s)) < 0)
+		goto fail;
+	git_packbuilder_set_threads(r.pb, (unsigned)nthreads());
+	if (git_odb_foreach(odb, repack_one, &r) < 0 || git_packbuilder_write(r.pb, packdir, 0, NULL, NULL) < 0)
+		goto fail;
+	if ((rc = sync_store(s, err)) < 0)
+		goto out;
+	name = git_packbuilder_name(r.pb);
+	for (i = 0; i < nold; i++) {
+		if (name && !strcmp(old[i] + 5, name))
+			continue;
+		for (j = 0; j < sizeof(exts) / sizeof(exts[0]); j++) {
+			p = mig_xasprintf("%s/%s%s", packdir, old[i], exts[j]);
+			if (stat(p, &st) == 0 && unlink(p) == 0)
+				before += (uint64_t)st.st_size;
+			free(p);
+		}
+	}
+	if (name) {
+		for (j = 0; j < 2; j++) {
+			p = mig_xasprintf("%s/pack-%s%s", packdir, name, exts[j]);
+			if (stat(p, &st) == 0)
+				after += (uint64_t)st.st_size;
+			free(p);
+		}
+	}
+	p = mig_path_join(packdir, "multi-pack-index");
+	unlink(p);
+	free(p);
+	p = mig_path_join(objdir, "info/commit-graph");
+	unlink(p);
+	free(p);
+	p = mig_path_join(objdir, "info/packs");
+	unlink(p);
+	free(p);
+	p = mig_path_join(objdir, "info/commit-graphs");
+	nftw(p, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+	free(p);
+	git_odb_refresh(odb);
+	*removed += drop->nr;
+	*freed += before > after ? before - after : 0;
+	goto out;
+fail:
+	rc = mig_err_git(err, MIG_EENV, "cannot repack the store");
+out:
+	umask(mask);
+	for (i = 0; i < nold; i++)
+		free(old[i]);
+	free(old);
+	free(packdir);
+	git_packbuilder_free(r.pb);
+	git_odb_free(odb);
 	return rc;
 }
 
 int mig_snapshot_prune(struct mig_store *s, size_t keep, size_t *pruned, size_t *removed, uint64_t *freed,
-		       struct mig_err *err)
+		       size_t *left, struct mig_err *err)
 {
 	git_repository *repo = mig_store_repo(s);
-	struct oidset gone = { 0 }, kept = { 0 };
+	struct oidset gone = { 0 }, kept = { 0 }, packed = { 0 };
 	struct mig_snapshot_list l = { NULL, 0 };
 	char *objdir = mig_path_join(mig_store_path(s), "objects");
+	git_odb *odb = NULL;
 	size_t i;
 	int rc;
 
-	*pruned = *removed = 0;
+	*pruned = *removed = *left = 0;
 	*freed = 0;
 	if ((rc = mig_snapshot_list(s, &l, err)) < 0)
 		goto out;
+	if (git_repository_odb(&odb, repo) < 0) {
+		rc = mig_err_git(err, MIG_EENV, "cannot open the store's objects");
+		goto out;
+	}
 	for (i = 0; i < l.nr; i++) {
 		git_oid oid;
 
@@ -1691,10 +1921,16 @@ int mig_snapshot_prune(struct mig_store *s, size_t keep, size_t *pruned, size_t 
 		if (stat(p, &st) == 0 && unlink(p) == 0) {
 			(*removed)++;
 			*freed += (uint64_t)st.st_size;
+		} else if (errno == ENOENT && git_odb_exists(odb, &gone.v[i])) {
+			oidset_add(&packed, &gone.v[i]);
 		}
 		free(p);
 	}
+	if (packed.nr)
+		rc = repack(s, objdir, &packed, removed, freed, left, err);
 out:
+	git_odb_free(odb);
+	free(packed.v);
 	free(gone.v);
 	free(kept.v);
 	free(objdir);

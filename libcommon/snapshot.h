@@ -60,7 +60,8 @@ void mig_snapshot_show(struct mig_buf *out, const struct mig_snapshot_list *l, e
 
 /*
  * The snapshot spec names: NULL the newest, else a unique prefix of 4 or
- * more hex digits of an id. MIG_EUSAGE when unknown or ambiguous.
+ * more hex digits of an id. MIG_EUSAGE when unknown or ambiguous;
+ * MIG_EENV when the store has no snapshot at all.
  */
 int mig_snapshot_resolve(struct mig_store *s, const char *spec, char id[41], struct mig_err *err);
 
@@ -99,10 +100,12 @@ int mig_snapshot_import(struct mig_store *s, int fd, const char *name, const str
 
 /*
  * Keep the newest keep snapshots; remove the others, and the objects
- * only they used. Revision bodies and the journal are never touched.
- * *removed and *freed get the objects and bytes removed.
+ * only they used, loose or packed (a git gc packs them: the packs are
+ * then written anew without them). Revision bodies and the journal are
+ * never touched. *removed and *freed get the objects and bytes
+ * removed; *left those left in a pack git was told to keep.
  */
 int mig_snapshot_prune(struct mig_store *s, size_t keep, size_t *pruned, size_t *removed, uint64_t *freed,
-		       struct mig_err *err);
+		       size_t *left, struct mig_err *err);
 
 #endif

@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,7 +24,61 @@ struct mig_store {
 	int lock_fd;
 };
 
-int mig_store_open(struct mig_store **out, const char *path, int create, struct mig_err *err)
+/* nftw's callback: remove what it is handed, depth first. */
+static int remove_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)st;
+	(void)type;
+	(void)ftw;
+	remove(path);
+	return 0;
+}
+
+/*
+ * Create the store at path: made whole in a temporary directory beside
+ * it, then renamed into place, so no run ever opens a store half made.
+ * A rename that fails because a concurrent run's store got there first
+ * is no error: that store is the one to use.
+ */
+static int create(const char *path, struct mig_err *err)
+{
+	size_t len = strlen(path);
+	char *dest, *tmp;
+	git_repository *repo = NULL;
+	git_reference *head = NULL;
+	mode_t old = umask(077);
+	int rc = 0;
+
+	while (len > 1 && path[len - 1] == '/')
+		len--;
+	dest = mig_xstrndup(path, len);
+	tmp = mig_xasprintf("%s.tmp-XXXXXX", dest);
+	if (!mkdtemp(tmp)) {
+		rc = mig_err_errno(err, MIG_EENV, "cannot create store '%s'", path);
+		goto out;
+	}
+	/* HEAD names the journal, so plain 'git log' shows it */
+	if (git_repository_init(&repo, tmp, 1) < 0 ||
+	    git_reference_symbolic_create(&head, repo, "HEAD", JOURNAL_REF, 1, NULL) < 0)
+		rc = mig_err_git(err, MIG_EENV, "cannot create store");
+	git_reference_free(head);
+	git_repository_free(repo);
+	if (rc == 0 && rename(tmp, dest) == 0) {
+		free(tmp);
+		tmp = NULL;
+	} else if (rc == 0 && errno != EEXIST && errno != ENOTEMPTY) {
+		rc = mig_err_errno(err, MIG_EENV, "cannot create store '%s'", path);
+	}
+	if (tmp)
+		nftw(tmp, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+out:
+	umask(old);
+	free(tmp);
+	free(dest);
+	return rc;
+}
+
+int mig_store_open(struct mig_store **out, const char *path, int create_it, struct mig_err *err)
 {
 	struct mig_store *s = mig_xcalloc(1, sizeof(*s));
 	int rc = 0;
@@ -33,23 +88,11 @@ int mig_store_open(struct mig_store **out, const char *path, int create, struct 
 	mig_git_need();
 	if (git_repository_open_bare(&s->repo, path) == 0)
 		goto out;
-	if (!create || mig_path_exists(path)) {
-		rc = mig_err_git(err, MIG_EENV, "cannot open store");
+	/* a store that appeared since is whole: it was renamed into place */
+	if (create_it && !mig_path_exists(path) && (rc = create(path, err)) < 0)
 		goto out;
-	} else {
-		mode_t old = umask(077);
-		int r = git_repository_init(&s->repo, path, 1);
-
-		git_reference *head = NULL;
-
-		/* HEAD names the journal, so plain 'git log' shows it */
-		if (r == 0)
-			r = git_reference_symbolic_create(&head, s->repo, "HEAD", JOURNAL_REF, 1, NULL);
-		git_reference_free(head);
-		umask(old);
-		if (r < 0)
-			rc = mig_err_git(err, MIG_EENV, "cannot create store");
-	}
+	if (!create_it || git_repository_open_bare(&s->repo, path) < 0)
+		rc = mig_err_git(err, MIG_EENV, "cannot open store");
 out:
 	if (rc < 0) {
 		mig_store_close(s);
@@ -297,6 +340,49 @@ out:
 	return rc;
 }
 
+/*
+ * The journal's newest commit into tip: 1, or 0 when there is no
+ * journal yet; a ref that cannot be read, or that points at an object
+ * that is not a readable commit, is MIG_EENV.
+ */
+static int journal_tip(struct mig_store *s, git_oid *tip, struct mig_err *err)
+{
+	git_commit *c = NULL;
+	git_odb *odb = NULL;
+	char hex[GIT_OID_HEXSZ + 1];
+	int r = git_reference_name_to_id(tip, s->repo, JOURNAL_REF), there;
+
+	if (r == GIT_ENOTFOUND)
+		return 0;
+	if (r < 0) {
+		char *what = mig_xasprintf("store '%s': cannot read the journal " JOURNAL_REF, s->path);
+
+		mig_err_git(err, MIG_EENV, what);
+		free(what);
+		return MIG_EENV;
+	}
+	if (git_commit_lookup(&c, s->repo, tip) == 0) {
+		git_commit_free(c);
+		return 1;
+	}
+	there = git_repository_odb(&odb, s->repo) == 0 && git_odb_exists(odb, tip);
+	git_odb_free(odb);
+	git_oid_tostr(hex, sizeof(hex), tip);
+	mig_err_set(err, MIG_EENV, "store '%s': the journal " JOURNAL_REF " points at %s object %s", s->path,
+		    there ? "unreadable" : "missing", hex);
+	mig_err_hint(err, "'git --git-dir=%s fsck' shows what else is damaged; "
+		     "'git --git-dir=%s update-ref -d " JOURNAL_REF "' starts a new journal", s->path, s->path);
+	return MIG_EENV;
+}
+
+int mig_store_journal_check(struct mig_store *s, struct mig_err *err)
+{
+	git_oid tip;
+	int rc = journal_tip(s, &tip, err);
+
+	return rc < 0 ? rc : 0;
+}
+
 int mig_store_log(struct mig_store *s, size_t max,
 		  int (*fn)(const struct mig_journal_entry *e, void *data), void *data,
 		  struct mig_err *err)
@@ -304,17 +390,18 @@ int mig_store_log(struct mig_store *s, size_t max,
 	git_revwalk *walk = NULL;
 	git_oid oid;
 	size_t n = 0;
-	int rc = 0, r;
+	int rc, r;
 
+	if ((rc = journal_tip(s, &oid, err)) <= 0)
+		return rc;	/* nothing journaled yet, or a damaged journal */
 	if (git_revwalk_new(&walk, s->repo) < 0)
 		return mig_err_git(err, MIG_EENV, "cannot read the journal");
 	git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL);
-	if ((r = git_revwalk_push_ref(walk, JOURNAL_REF)) < 0) {
+	if (git_revwalk_push(walk, &oid) < 0) {
 		git_revwalk_free(walk);
-		if (r == GIT_ENOTFOUND)
-			return 0;	/* nothing journaled yet */
 		return mig_err_git(err, MIG_EENV, "cannot read the journal");
 	}
+	rc = 0;
 	while ((!max || n < max) && (r = git_revwalk_next(&oid, walk)) == 0) {
 		struct mig_journal_entry e;
 		git_commit *c = NULL;

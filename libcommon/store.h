@@ -15,7 +15,11 @@ struct mig_store;
 struct git_repository;
 struct git_signature;
 
-/* Open the store at path; create it when create is set and it is missing. */
+/*
+ * Open the store at path; create it when create is set and it is
+ * missing. A store is created whole (made aside, then renamed into
+ * place), so concurrent first runs all open the one that got there.
+ */
 int mig_store_open(struct mig_store **out, const char *path, int create, struct mig_err *err);
 void mig_store_close(struct mig_store *s);
 
@@ -47,6 +51,14 @@ int mig_store_get(struct mig_store *s, const char *id, struct mig_buf *b, struct
 int mig_store_journal(struct mig_store *s, const char *message, const char *const *names,
 		      const char *const *ids, size_t n, struct mig_err *err);
 
+/*
+ * Check that the journal can be appended to: no journal yet is fine; a
+ * ref that points at a missing or unreadable commit is MIG_EENV. A
+ * command calls it before it changes anything, so that no change is
+ * made that its journal entry cannot record.
+ */
+int mig_store_journal_check(struct mig_store *s, struct mig_err *err);
+
 /* One journal commit, as mig_store_log hands it over. */
 struct mig_journal_entry {
 	char commit[41];
@@ -57,7 +69,8 @@ struct mig_journal_entry {
 
 /*
  * Call fn on the journal's commits, newest first, at most max of them
- * (0: all). A store without a journal has none. fn returning < 0 stops.
+ * (0: all). A store without a journal has none; a damaged one is
+ * MIG_EENV, as for mig_store_journal_check. fn returning < 0 stops.
  */
 int mig_store_log(struct mig_store *s, size_t max,
 		  int (*fn)(const struct mig_journal_entry *e, void *data), void *data,

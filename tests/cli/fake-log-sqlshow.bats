@@ -169,6 +169,58 @@ applied() {
 	has "mig-log: error: --porcelain and --json cannot be used together"
 }
 
+# the store's objects and refs (not its lock or caches), to see that nothing changed
+store_sum() {
+	(cd app.db.mig && find . -type f ! -name mig.lock ! -name '*.cache' -exec cksum {} + | sort)
+}
+
+@test "a journal pointing at a missing object: log exits 6 naming it; up, down and fake change nothing" {
+	users
+	mig -d app.db up -q 0001
+	bad=1234567890123456789012345678901234567890
+	echo "$bad" >app.db.mig/refs/mig/journal
+	msg="error: store 'app.db.mig': the journal refs/mig/journal points at missing object $bad"
+	db=$(cksum <app.db)
+	store=$(store_sum)
+	run -6 --separate-stderr mig -d app.db log
+	[ -z "$output" ]
+	[ "${stderr_lines[0]}" = "mig-log: $msg" ]
+	[ "${stderr_lines[1]}" = "hint: 'git --git-dir=app.db.mig fsck' shows what else is damaged; 'git --git-dir=app.db.mig update-ref -d refs/mig/journal' starts a new journal" ]
+	run -6 mig -d app.db log --json
+	has "mig-log: $msg"
+	for cmd in up down "fake 0002" "fake --unapply base"; do
+		run -6 mig -d app.db $cmd
+		has "mig-${cmd%% *}: $msg"
+		[ "$(cksum <app.db)" = "$db" ]
+		[ "$(store_sum)" = "$store" ]
+	done
+	[ "$(applied)" = 0001_users ]
+	# the way out the hint gives works
+	git --git-dir=app.db.mig update-ref -d refs/mig/journal
+	run -0 mig -d app.db up -q
+	[ "$(applied)" = "0001_users 0002_email" ]
+	# a ref that cannot be read at all is named too
+	echo garbage >app.db.mig/refs/mig/journal
+	db=$(cksum <app.db)
+	run -6 mig -d app.db log
+	[[ "${lines[0]}" == "mig-log: error: store 'app.db.mig': cannot read the journal refs/mig/journal: "* ]]
+	run -6 mig -d app.db down
+	[[ "${lines[0]}" == "mig-down: error: store 'app.db.mig': cannot read the journal refs/mig/journal: "* ]]
+	[ "$(cksum <app.db)" = "$db" ]
+}
+
+@test "log: a store without a journal yet prints nothing and exits 0, as no store does" {
+	run -0 --separate-stderr mig -d app.db log
+	[ -z "$output" ]
+	[ -z "$stderr" ]
+	git init -q --bare app.db.mig
+	run -0 --separate-stderr mig -d app.db log
+	[ -z "$output" ]
+	[ -z "$stderr" ]
+	run -0 mig -d app.db log --json
+	[ "$output" = "[]" ]
+}
+
 @test "sqlshow | sqlite3 records what mig up records, schema hash included" {
 	users
 	run -0 mig -d a.db sqlshow

@@ -53,6 +53,121 @@ chunk_file() {
 	[ "$(sqlite3 app.db 'SELECT count(*) FROM extra')" = 0 ]
 }
 
+# the store's objects and refs (not its lock or caches), to see that nothing changed
+store_sum() {
+	(cd app.db.mig && find . -type f ! -name mig.lock ! -name '*.cache' -exec cksum {} + | sort)
+}
+
+@test "a journal pointing at a missing object: backup, prune and restore exit 6 and change nothing" {
+	data
+	id=$(mig -d app.db backup)
+	mig -d app.db backup -q -o image.gz >/dev/null
+	sqlite3 app.db "DELETE FROM t WHERE id % 2 = 0"
+	bad=1234567890123456789012345678901234567890
+	echo "$bad" >app.db.mig/refs/mig/journal
+	msg="error: store 'app.db.mig': the journal refs/mig/journal points at missing object $bad"
+	db=$(cksum <app.db)
+	img=$(cksum <image.gz)
+	store=$(store_sum)
+	for cmd in backup "backup -o image.gz" "backup --prune 1" restore "restore -i image.gz"; do
+		run -6 mig -d app.db $cmd
+		has "mig-${cmd%% *}: $msg"
+		[ "$(cksum <app.db)" = "$db" ]
+		[ "$(cksum <image.gz)" = "$img" ]
+		[ "$(store_sum)" = "$store" ]
+	done
+}
+
+@test "backup -o refuses the database, its journals and the store by any name (exit 5), and changes nothing" {
+	data
+	mkdir sub
+	ln -s app.db link.db
+	ln app.db hard.db
+	db=$(cksum <app.db)
+	for o in app.db ./app.db "$PWD/./app.db" sub/../app.db link.db hard.db; do
+		run -5 mig -d app.db backup -o "$o"
+		[ "${lines[0]}" = "mig-backup: error: refusing to write to '$o': it is the database 'app.db'" ]
+		[ "${lines[1]}" = "hint: write the image to a file of its own, such as 'app.db.gz'" ]
+		[ "$(cksum <app.db)" = "$db" ]
+		[ ! -e app.db.mig ]
+	done
+	run -5 mig -d app.db backup -o app.db-journal
+	has "mig-backup: error: refusing to write to 'app.db-journal': it is the rollback journal of the database 'app.db'"
+	run -5 mig -d app.db backup -o sub/../app.db-shm
+	has "mig-backup: error: refusing to write to 'sub/../app.db-shm': it is the shared-memory index of the database 'app.db'"
+	# standard output appended to the database
+	run -5 --separate-stderr sh -c 'mig -d app.db backup -o - >>app.db'
+	[ "${stderr_lines[0]}" = "mig-backup: error: refusing to write to standard output: it is the database 'app.db'" ]
+	[ "$(cksum <app.db)" = "$db" ]
+	# inside the store, whether it exists yet or not
+	run -5 mig -d app.db backup -o app.db.mig/image.gz
+	has "mig-backup: error: refusing to write to 'app.db.mig/image.gz': it is inside the store 'app.db.mig'"
+	[ ! -e app.db.mig ]
+	mig -d app.db backup >/dev/null
+	store=$(store_sum)
+	run -5 mig -d app.db backup -o app.db.mig/objects
+	has "mig-backup: error: refusing to write to 'app.db.mig/objects': it is inside the store 'app.db.mig'"
+	run -5 mig -d app.db backup -o app.db.mig/HEAD
+	[ "$(store_sum)" = "$store" ]
+	[ "$(cksum <app.db)" = "$db" ]
+}
+
+@test "backup -o never deletes a WAL: the rows only in it stay" {
+	data
+	python3 - <<'EOF'
+import os, sqlite3, subprocess
+c = sqlite3.connect("app.db", isolation_level=None)
+c.execute("PRAGMA journal_mode=WAL")
+c.execute("PRAGMA wal_autocheckpoint=0")
+c.execute("INSERT INTO t(v) VALUES ('only in the wal')")
+wal = open("app.db-wal", "rb").read()
+for o in ("app.db-wal", "app.db-shm"):
+    r = subprocess.run(["mig", "-d", "app.db", "backup", "-o", o], capture_output=True, text=True)
+    assert r.returncode == 5, r
+    assert r.stderr.startswith("mig-backup: error: refusing to write to '%s': it is the " % o), r.stderr
+    assert open("app.db-wal", "rb").read() == wal
+r = subprocess.run(["sqlite3", "app.db", "SELECT count(*) FROM t WHERE v = 'only in the wal'"],
+                   capture_output=True, text=True, check=True)
+assert r.stdout == "1\n", r
+os._exit(0)     # no checkpoint on close: the row stays in the WAL only
+EOF
+	[ "$(sqlite3 app.db "SELECT count(*) FROM t WHERE v = 'only in the wal'")" = 1 ]
+}
+
+@test "backup -o writes the image whole or not at all, and keeps the mode of the file it replaces" {
+	data
+	run -0 mig -d app.db backup -q -o new.gz
+	[ "$(stat -c %a new.gz)" = 600 ]
+	echo "an older image" >image.gz
+	chmod 640 image.gz
+	# a backup that fails leaves the file as it was, and no temporary file
+	python3 - <<'EOF'
+import sqlite3, subprocess
+c = sqlite3.connect("app.db", isolation_level=None)
+c.execute("BEGIN EXCLUSIVE")
+r = subprocess.run(["mig", "-d", "app.db", "backup", "--lock-timeout", "100", "-o", "image.gz"],
+                   capture_output=True, text=True)
+assert r.returncode == 6, r
+c.execute("ROLLBACK")
+EOF
+	[ "$(cat image.gz)" = "an older image" ]
+	[ -z "$(ls -A | grep tmp)" ]
+	run -0 mig -d app.db backup -q -o image.gz
+	[ "$(stat -c %a image.gz)" = 640 ]
+	gunzip -c image.gz >copy.db
+	[ "$(sqlite3 copy.db 'SELECT count(*) FROM t')" = 5000 ]
+	# through a symlink: the file it names gets the image
+	ln -s image.gz link.gz
+	sqlite3 app.db "DELETE FROM t WHERE id > 10"
+	run -0 mig -d app.db backup -q -o link.gz
+	[ -L link.gz ]
+	gunzip -c image.gz >copy2.db
+	[ "$(sqlite3 copy2.db 'SELECT count(*) FROM t')" = 10 ]
+	# a device is written as it is
+	run -0 mig -d app.db backup -q -o /dev/null
+	[ -c /dev/null ]
+}
+
 @test "the list shows id, time, revisions, size and new bytes; an unchanged database stores nothing new" {
 	rev 0001_a $'-- mig:up\nCREATE TABLE a(x);\n-- mig:down\nDROP TABLE a;\n'
 	mig -d app.db up -q
@@ -192,9 +307,75 @@ chunk_file() {
 	git --git-dir=app.db.mig cat-file -e "$(git hash-object migrations/0001_a.sql)"
 	run -0 mig -d app.db log -n 1
 	[[ "$output" == *" ok: prune: keep 1 ("* ]]
-	run -0 mig -d app.db backup --prune 0
-	[ -z "$(mig -d app.db backup --list)" ]
 	git --git-dir=app.db.mig cat-file -e "$(git hash-object migrations/0001_a.sql)"
+}
+
+@test "prune removes from packs too what only the pruned snapshots used, after a git gc; the rest stays" {
+	rev 0001_a $'-- mig:up\nCREATE TABLE a(x);\n-- mig:down\nDROP TABLE a;\n'
+	rev 0002_b $'-- mig:up\nCREATE TABLE b(x);\n-- mig:down\nDROP TABLE b;\n'
+	sqlite3 app.db "CREATE TABLE r(id INTEGER PRIMARY KEY, v BLOB);
+		INSERT INTO r(v) SELECT randomblob(1000) FROM generate_series(1, 3000);"
+	mig -d app.db up -q 0001
+	sqlite3 app.db "UPDATE r SET v = randomblob(1000)"
+	mig -d app.db up -q
+	old=$(mig -d app.db backup --list --porcelain | tail -1 | cut -f2)
+	git --git-dir=app.db.mig gc -q
+	# the old snapshot's chunks are packed now
+	[ ! -e "$(chunk_file "$old" 1)" ]
+	objects() {
+		git --git-dir=app.db.mig cat-file --batch-all-objects --batch-check='%(objectname)' | sort
+	}
+	objects >before
+	packed=$(du -sb app.db.mig/objects/pack | cut -f1)
+	run -0 mig -d app.db backup --prune 1
+	[[ "$output" =~ ^mig-backup:\ pruned\ 1\ snapshot\;\ removed\ ([0-9]+)\ objects\ \(([0-9.]+)\ MiB\)$ ]]
+	removed=${BASH_REMATCH[1]}
+	[ "$removed" -gt 0 ]
+	[ "${BASH_REMATCH[2]}" != 0.0 ]
+	objects >after
+	# only objects went, as many as it says, and none that anything still reaches;
+	# what is new is the journal entry for the prune
+	git --git-dir=app.db.mig rev-parse refs/mig/journal refs/mig/journal^{tree} | sort >journaled
+	[ -z "$(comm -13 before after | comm -23 - journaled)" ]
+	[ "$(comm -23 before after | wc -l)" = "$removed" ]
+	git --git-dir=app.db.mig rev-list --objects --all >/dev/null
+	run ! git --git-dir=app.db.mig cat-file -e "$old:manifest"
+	[ "$(du -sb app.db.mig/objects/pack | cut -f1)" -lt $((packed * 3 / 4)) ]
+	[ "$(ls app.db.mig/objects/pack/*.idx | wc -l)" = 1 ]
+	[ ! -e app.db.mig/objects/info/commit-graph ]
+	[ -z "$(find app.db.mig/objects/pack -type f -perm /077)" ]
+	run -0 mig -d app.db backup --verify
+	# the revision bodies, packed by git too, are still there to go down with
+	rm migrations/*.sql
+	run -0 mig -d app.db down base -q
+	[ "$(sqlite3 app.db "SELECT count(*) FROM mig_revisions WHERE scope = 'app'")" = 0 ]
+}
+
+@test "prune leaves a pack git was told to keep, and says what stays in it" {
+	data
+	mig -d app.db backup >/dev/null
+	sqlite3 app.db "DELETE FROM t WHERE id % 2 = 0; VACUUM"
+	mig -d app.db backup >/dev/null
+	git --git-dir=app.db.mig gc -q
+	for f in app.db.mig/objects/pack/*.pack; do touch "${f%.pack}.keep"; done
+	packs=$(cd app.db.mig/objects/pack && cksum * | sort)
+	run -0 mig -d app.db backup --prune 1
+	has "mig-backup: pruned 1 snapshot; removed 0 objects (0.0 MiB)"
+	[[ "${lines[1]}" =~ ^mig-backup:\ [0-9]+\ objects\ only\ they\ used\ stay\ in\ a\ pack\ git\ keeps\ \(a\ .keep\ file\)$ ]]
+	[ "$(cd app.db.mig/objects/pack && cksum * | sort)" = "$packs" ]
+	run -0 mig -d app.db backup --verify
+}
+
+@test "prune 0 is refused with exit 2: KEEP is at least 1; nothing is removed" {
+	data
+	id=$(mig -d app.db backup)
+	store=$(store_sum)
+	run -2 mig -d app.db backup --prune 0
+	[ "${lines[0]}" = "mig-backup: error: --prune 0 would remove every snapshot: KEEP must be at least 1" ]
+	[ "$(store_sum)" = "$store" ]
+	[ "$(newest)" = "$id" ]
+	run -0 mig -d app.db backup --prune 1
+	[ "$(newest)" = "$id" ]
 }
 
 @test "the store and its snapshots are private: directories 0700, files 0600" {
@@ -265,6 +446,30 @@ EOF
 	run -0 mig -d app.db backup --verify
 	id=$(mig -d app.db backup)
 	run -0 mig -d app.db backup --verify "$id"
+}
+
+@test "a snapshot whose objects cannot be synced to disk gets no ref: exit 6, nothing listed, no -o file" {
+	command -v cc >/dev/null || skip "no C compiler for the shim"
+	data
+	rev 0001_a $'-- mig:up\nCREATE TABLE a(x);\n-- mig:down\nDROP TABLE a;\n'
+	mig -d app.db up -q
+	printf '#include <errno.h>\nint syncfs(int fd) { (void)fd; errno = EIO; return -1; }\n' >shim.c
+	cc -shared -fPIC -o shim.so shim.c
+	refs=$(git --git-dir=app.db.mig for-each-ref | cksum)
+	sqlite3 app.db "INSERT INTO t(v) VALUES ('new')"
+	run -6 --separate-stderr env LD_PRELOAD="$PWD/shim.so" ASAN_OPTIONS=verify_asan_link_order=0 \
+		mig -d app.db backup -o image.gz
+	[ "$stderr" = "mig-backup: error: cannot sync the store 'app.db.mig': Input/output error" ]
+	[ -z "$output" ]
+	[ "$(git --git-dir=app.db.mig for-each-ref | cksum)" = "$refs" ]
+	[ ! -e image.gz ]
+	# up says so before it changes anything
+	rev 0002_b $'-- mig:up\nCREATE TABLE b(x);\n-- mig:down\nDROP TABLE b;\n'
+	db=$(cksum <app.db)
+	run -6 env LD_PRELOAD="$PWD/shim.so" ASAN_OPTIONS=verify_asan_link_order=0 mig -d app.db up
+	has "mig-up: error: cannot sync the store 'app.db.mig': Input/output error"
+	[ "$(cksum <app.db)" = "$db" ]
+	[ "$(git --git-dir=app.db.mig for-each-ref | cksum)" = "$refs" ]
 }
 
 @test "kill -9 during restore leaves the old database or the new, whole" {
@@ -341,8 +546,23 @@ EOF
 
 @test "snapshot ids: unknown, ambiguous and malformed exit 2; no store, no snapshots" {
 	data
-	run -2 mig -d app.db restore
-	has "mig-restore: error: there are no snapshots: store 'app.db.mig' does not exist"
+	db=$(cksum <app.db)
+	run -6 mig -d app.db restore
+	has "mig-restore: error: no snapshot in store 'app.db.mig': it does not exist"
+	has "hint: take one with 'mig backup'"
+	[ ! -e app.db.mig ]
+	# a store without snapshots: nothing to restore is the store's state, not a usage error
+	git init -q --bare app.db.mig
+	run -6 mig -d app.db restore
+	has "mig-restore: error: no snapshot in store 'app.db.mig'"
+	has "hint: take one with 'mig backup'"
+	run -6 mig -d app.db restore 1234abcd
+	has "mig-restore: error: no snapshot in store 'app.db.mig'"
+	run -6 mig -d app.db backup --verify 1234abcd
+	has "mig-backup: error: no snapshot in store 'app.db.mig'"
+	[ "$(cksum <app.db)" = "$db" ]
+	[ -z "$(git --git-dir=app.db.mig for-each-ref)" ]
+	rm -rf app.db.mig
 	run -0 --separate-stderr mig -d app.db backup --list
 	[ -z "$output" ]
 	run -0 --separate-stderr mig -d app.db backup --verify
@@ -470,10 +690,80 @@ PY
 	[[ "${lines[0]}" == "mig-restore: error: snapshot ${id:0:12} is damaged: cannot read its manifest: "* ]]
 }
 
+@test "a gzip image cut at a member boundary: restore -i exits 6 naming it cut short; nothing changes" {
+	data
+	mig -d app.db backup -q -o full.gz >/dev/null
+	# the first gzip member alone: a valid gzip of the first chunk
+	python3 - <<'EOF'
+import zlib
+d = open("full.gz", "rb").read()
+z = zlib.decompressobj(31)
+z.decompress(d)
+open("cut.gz", "wb").write(d[:len(d) - len(z.unused_data)])
+EOF
+	gzip -t cut.gz
+	size=$(stat -c %s app.db)
+	db=$(cksum <app.db)
+	n=$(mig -d app.db backup --list --porcelain | wc -l)
+	run -6 mig -d app.db restore -i cut.gz
+	has "mig-restore: error: 'cut.gz' is cut short: it holds 262144 bytes of the $size its database header says"
+	[ "$(cksum <app.db)" = "$db" ]
+	[ "$(mig -d app.db backup --list --porcelain | wc -l)" = "$n" ]
+	before=$(dump)
+	run -0 mig -d app.db restore -q --no-backup -i full.gz
+	[ "$(dump)" = "$before" ]
+}
+
+@test "a stored snapshot shorter than its database header says fails --verify and restore, before anything" {
+	data
+	id=$(mig -d app.db backup)
+	# the same snapshot with its first chunk only, manifest and checksum made to match
+	short=$(python3 - "$id" <<'EOF'
+import ctypes, subprocess, sys
+class H(ctypes.Structure):
+    _fields_ = [("low", ctypes.c_uint64), ("high", ctypes.c_uint64)]
+x = ctypes.CDLL("libxxhash.so.0")
+x.XXH3_128bits.restype = H
+x.XXH3_128bits.argtypes = [ctypes.c_char_p, ctypes.c_size_t]
+def git(*a, data=None):
+    return subprocess.run(["git", "--git-dir=app.db.mig"] + list(a), input=data, capture_output=True,
+                          check=True).stdout.decode().strip()
+lines = git("cat-file", "blob", sys.argv[1] + ":manifest").split("\n")
+head = dict(l.split(" ", 1) for l in lines[1:5])
+first = lines[5].split(" ")
+assert first[0] == "chunk", first
+h = x.XXH3_128bits(bytes.fromhex(first[1]), 16)
+manifest = "mig-snapshot 1\npage-size %s\nsize %s\nchunk-size %s\nchecksum xxh128-list:%016x%016x\n%s\n" % (
+    head["page-size"], head["chunk-size"], head["chunk-size"], h.high, h.low, lines[5])
+blob = git("hash-object", "-w", "--stdin", data=manifest.encode())
+chunks = git("mktree", data=("100644 blob %s\t00000000\n" % first[2]).encode())
+tree = git("mktree", data=("100644 blob %s\tmanifest\n040000 tree %s\tchunks\n" % (blob, chunks)).encode())
+commit = git("commit-tree", tree, "-m", "cut short")
+git("update-ref", "refs/mig/snapshots/" + commit, commit)
+print(commit)
+EOF
+)
+	size=$(stat -c %s app.db)
+	msg="error: snapshot ${short:0:12} is damaged: its image is cut short: 262144 bytes of the $size its database header says"
+	run -6 mig -d app.db backup --verify "$short"
+	has "mig-backup: $msg"
+	run -6 mig -d app.db backup --verify
+	has "mig-backup: $msg"
+	sqlite3 app.db "DELETE FROM t"
+	db=$(cksum <app.db)
+	n=$(mig -d app.db backup --list --porcelain | wc -l)
+	run -6 mig -d app.db restore "$short"
+	has "mig-restore: $msg"
+	[ "$(cksum <app.db)" = "$db" ]
+	# refused before the current state was snapshot
+	[ "$(mig -d app.db backup --list --porcelain | wc -l)" = "$n" ]
+	run -0 mig -d app.db backup --verify "$id"
+}
+
 @test "verify of an id without a store, and an image of no whole number of pages, exit with the fault named" {
 	data
-	run -2 mig -d app.db backup --verify abcd
-	has "mig-backup: error: no snapshot 'abcd': store 'app.db.mig' does not exist"
+	run -6 mig -d app.db backup --verify abcd
+	has "mig-backup: error: no snapshot in store 'app.db.mig': it does not exist"
 	head -c 5000 app.db | gzip >part.gz
 	sum=$(sha1sum <app.db)
 	run -6 mig -d app.db restore -i part.gz

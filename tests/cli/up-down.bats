@@ -345,6 +345,27 @@ PY
 	run -0 mig -d app.db status --check
 }
 
+@test "eight first runs at once on no database: all exit 0, each revision applied once" {
+	rev 0001_a $'-- mig:up\nCREATE TABLE a(x);\n-- mig:down\nDROP TABLE a;\n'
+	rev 0002_b $'-- mig:up\nCREATE TABLE b(x);\n-- mig:down\nDROP TABLE b;\n'
+	for trial in 1 2 3 4; do
+		rm -rf app.db app.db.mig
+		pids=()
+		for i in 1 2 3 4 5 6 7 8; do
+			mig -d app.db up -q --lock-timeout 60000 2>"err$i" &
+			pids+=($!)
+		done
+		for i in 1 2 3 4 5 6 7 8; do
+			wait "${pids[$((i - 1))]}" || { cat "err$i" >&2; false; }
+		done
+		[ "$(cat err*)" = "" ]
+		[ "$(sqlite3 app.db "SELECT count(*) FROM mig_revisions WHERE scope = 'app'")" = 2 ]
+		[ "$(git --git-dir=app.db.mig rev-list --count refs/mig/journal)" = 1 ]
+		# the runs that lost the race to create the store left nothing behind
+		[ -z "$(ls -d app.db.mig.tmp-* 2>/dev/null)" ]
+	done
+}
+
 @test "mig never touches user_version or application_id" {
 	users
 	sqlite3 app.db "PRAGMA user_version = 7; PRAGMA application_id = 99;"
