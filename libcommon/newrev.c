@@ -111,6 +111,8 @@ static int parent_ok(const char *name)
 	return 1;
 }
 
+#define MIG_NAME_MAX 200
+
 int mig_newrev_write(char **path, const struct mig_graph *g, const char *name,
 		     const char *const *parents, size_t nparents, struct mig_err *err)
 {
@@ -123,6 +125,12 @@ int mig_newrev_write(char **path, const struct mig_graph *g, const char *name,
 	if (!mig_rev_name_ok(name)) {
 		mig_err_set(err, MIG_EUSAGE, "invalid revision name '%s'", name);
 		mig_err_hint(err, "use letters, digits, '_', '-' and '.', not starting with '-' or '.'");
+		return MIG_EUSAGE;
+	}
+	/* a file name holds 255 bytes: room for a version and the longest suffix, ".down.sql" */
+	if (strlen(name) > MIG_NAME_MAX) {
+		mig_err_set(err, MIG_EUSAGE, "revision name is %zu bytes long: at most %d", strlen(name),
+			    MIG_NAME_MAX);
 		return MIG_EUSAGE;
 	}
 	v = next_version(g, g->style == MIG_STYLE_DBMATE || g->style == MIG_STYLE_DIESEL);
