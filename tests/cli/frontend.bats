@@ -193,6 +193,22 @@ load helper
 	[ "$stderr" = "mig-restore: error: 'nope' is no snapshot id: give 4 to 40 hex digits" ]
 }
 
+@test "-q and -v before the command are the front end's global options, handed to the command" {
+	rev 0001_a $'-- mig:up\nCREATE TABLE a(x);\n-- mig:down\nDROP TABLE a;\n'
+	run -0 --separate-stderr mig -q -d app.db up
+	[ -z "$stderr" ]
+	run -0 --separate-stderr mig --verbose -d app.db down --no-backup
+	[ "${stderr_lines[0]}" = "reverting 0001_a" ]
+	[[ "${stderr_lines[1]}" =~ ^\ \ 0001_a\ took\ [0-9]+\ ms$ ]]
+	mkdir plug
+	printf '#!/bin/sh\necho "$*"\n' >plug/mig-args
+	chmod +x plug/mig-args
+	PATH="$PWD/plug:$PATH" run -0 mig -q -v args a -- b
+	[ "$output" = "-q -v a -- b" ]
+	run -0 mig -q help status
+	[[ "$output" == *MIG-STATUS* ]] || [[ "$output" == *mig-status* ]]
+}
+
 @test "colour only on a terminal, and never with NO_COLOR" {
 	command -v script >/dev/null || skip "no script(1) for a terminal"
 	rev 0001_a $'-- mig:up\nCREATE TABLE a(x);\n'
