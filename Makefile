@@ -97,7 +97,7 @@ coverage:
 
 # the suites that run under valgrind (every command they start, and the
 # commands those start): an error or a definite leak fails the test
-VALGRIND_SUITES = tests/cli/guard.bats tests/cli/recovery.bats tests/cli/catalogue.bats
+VALGRIND_SUITES ?= tests/cli/guard.bats tests/cli/recovery.bats
 valgrind: all
 	sh tools/vg-wrap.sh bin build/vg
 	MIG_TEST_BIN=$(CURDIR)/build/vg prove -j2 --exec tests/run-one $(VALGRIND_SUITES)
