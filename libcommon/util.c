@@ -80,6 +80,8 @@ static void grow(struct mig_buf *b, size_t extra)
 	while (b->alloc < b->len + extra + 1)
 		b->alloc *= 2;
 	b->buf = mig_xrealloc(b->buf, b->alloc);
+	/* a buffer made here holds "" even before anything is added */
+	b->buf[b->len] = '\0';
 }
 
 void mig_buf_grow(struct mig_buf *b, size_t extra)

@@ -226,6 +226,20 @@ store_sum() {
 	python3 -c 'import json,sys; d = json.load(sys.stdin); assert d[0]["time"] == "@99999999999999999", d' <<<"$output"
 }
 
+@test "log reads a revision line with an empty name as an empty name" {
+	users
+	mig -d app.db up -q 0001
+	git="git --git-dir=app.db.mig"
+	c=$(printf 'tree %s\nparent %s\nauthor x <x@y> 1700000000 +0000\ncommitter x <x@y> 1700000000 +0000\n\nup\n\noperation up\nrevision abc  5ms\nresult ok\n' \
+		"$($git mktree </dev/null)" "$($git rev-parse refs/mig/journal)" | $git hash-object -t commit -w --stdin)
+	$git update-ref refs/mig/journal "$c"
+	run -0 mig -d app.db log --porcelain
+	[ "${lines[0]}" = "entry	$c	2023-11-14T22:13:20Z	up	ok	x@y	1" ]
+	[ "${lines[1]}" = "revision	$c		abc	5" ]
+	run -0 mig -d app.db log --json
+	python3 -c 'import json,sys; d = json.load(sys.stdin); assert d[0]["revisions"] == [{"name": "", "id": "abc", "ms": 5}], d' <<<"$output"
+}
+
 @test "log: a store without a journal yet prints nothing and exits 0, as no store does" {
 	run -0 --separate-stderr mig -d app.db log
 	[ -z "$output" ]
