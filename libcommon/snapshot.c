@@ -747,6 +747,27 @@ static unsigned long long fact_num(const char *msg, const char *key)
 	return v ? strtoull(v, NULL, 10) : 0;
 }
 
+/* What a snapshot's commit message says; when it was taken, unless it says, is the commit's time. */
+static void info_parse(struct mig_snapshot_info *in, const char *msg, long long commit_time)
+{
+	const char *v;
+	size_t len;
+
+	in->time = commit_time;
+	if ((v = fact(msg, "taken", &len))) {
+		char *dot;
+
+		in->time = strtoll(v, &dot, 10);
+		in->nsec = *dot == '.' ? strtol(dot + 1, NULL, 10) : 0;
+	}
+	in->subject = mig_xstrndup(msg, strcspn(msg, "\n"));
+	in->database = (v = fact(msg, "database", &len)) ? mig_xstrndup(v, len) : mig_xstrdup("?");
+	in->size = fact_num(msg, "size");
+	in->stored = fact_num(msg, "stored");
+	in->page_size = (uint32_t)fact_num(msg, "page-size");
+	in->revisions = (size_t)fact_num(msg, "revisions");
+}
+
 static int collect_ref(const char *name, void *data)
 {
 	struct mig_snapshot_list *l = data;
@@ -785,27 +806,12 @@ int mig_snapshot_list(struct mig_store *s, struct mig_snapshot_list *l, struct m
 		struct mig_snapshot_info *in = &l->v[i];
 		git_commit *c = NULL;
 		git_oid oid;
-		const char *msg, *v;
-		size_t len;
 
 		if (git_oid_fromstr(&oid, in->id) < 0 || git_commit_lookup(&c, repo, &oid) < 0) {
 			rc = mig_err_set(err, MIG_EENV, "snapshot %.12s is damaged: its commit cannot be read", in->id);
 			break;
 		}
-		msg = git_commit_message(c);
-		in->time = git_commit_time(c);
-		if ((v = fact(msg, "taken", &len))) {
-			char *dot;
-
-			in->time = strtoll(v, &dot, 10);
-			in->nsec = *dot == '.' ? strtol(dot + 1, NULL, 10) : 0;
-		}
-		in->subject = mig_xstrndup(msg, strcspn(msg, "\n"));
-		in->database = (v = fact(msg, "database", &len)) ? mig_xstrndup(v, len) : mig_xstrdup("?");
-		in->size = fact_num(msg, "size");
-		in->stored = fact_num(msg, "stored");
-		in->page_size = (uint32_t)fact_num(msg, "page-size");
-		in->revisions = (size_t)fact_num(msg, "revisions");
+		info_parse(in, git_commit_message(c), git_commit_time(c));
 		git_commit_free(c);
 	}
 	if (rc == 0 && l->nr)
