@@ -855,23 +855,24 @@ void mig_snapshot_show(struct mig_buf *o, const struct mig_snapshot_list *l, enu
 	for (i = 0; i < l->nr; i++) {
 		const struct mig_snapshot_info *in = &l->v[i];
 		char when[32], size[32], stored[32];
-		time_t t = (time_t)in->time;
-		struct tm tm;
 
+		/* the subject is what -m said: escaped for a terminal, and so that no tab or newline splits a record */
 		if (fmt == MIG_FMT_HUMAN) {
-			localtime_r(&t, &tm);
-			strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
+			mig_time_format(when, sizeof(when), "%Y-%m-%d %H:%M:%S", in->time, 0);
 			human_size(size, sizeof(size), in->size);
 			human_size(stored, sizeof(stored), in->stored);
-			mig_buf_addf(o, "%.12s  %s  %4zu revision%s  %10s  %10s new  %s\n", in->id, when,
-				     in->revisions, in->revisions == 1 ? " " : "s", size, stored, in->subject);
+			mig_buf_addf(o, "%.12s  %s  %4zu revision%s  %10s  %10s new  ", in->id, when,
+				     in->revisions, in->revisions == 1 ? " " : "s", size, stored);
+			mig_buf_add_tty(o, in->subject, strlen(in->subject));
+			mig_buf_addc(o, '\n');
 			continue;
 		}
-		gmtime_r(&t, &tm);
-		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		mig_time_format(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", in->time, 1);
 		if (fmt == MIG_FMT_PORCELAIN) {
-			mig_buf_addf(o, "snapshot\t%s\t%s\t%zu\t%llu\t%llu\t%s\n", in->id, when, in->revisions,
-				     (unsigned long long)in->size, (unsigned long long)in->stored, in->subject);
+			mig_buf_addf(o, "snapshot\t%s\t%s\t%zu\t%llu\t%llu\t", in->id, when, in->revisions,
+				     (unsigned long long)in->size, (unsigned long long)in->stored);
+			mig_buf_add_esc(o, in->subject, strlen(in->subject));
+			mig_buf_addc(o, '\n');
 			continue;
 		}
 		mig_buf_addf(o, "%s{\"id\":\"%s\",\"time\":\"%s\",\"revisions\":%zu,\"size\":%llu,\"stored\":%llu,"

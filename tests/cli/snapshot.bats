@@ -192,6 +192,18 @@ EOF
 	git --git-dir=app.db.mig cat-file -p "$id" | grep -q "^revision $(git hash-object migrations/0001_a.sql) 0001_a$"
 }
 
+@test "the list escapes a message: no tab splits a porcelain record, no escape reaches a terminal" {
+	data
+	mig -d app.db backup -q -m $'red \e[31m\tand a tab' >/dev/null
+	run -0 mig -d app.db backup --list --porcelain
+	IFS=$'\t' read -r kind id when revs size stored msg <<<"${lines[0]}"
+	[ "$msg" = 'red \x1b[31m\tand a tab' ]
+	run -0 mig -d app.db backup --list
+	[[ "${lines[0]}" == *' new  red \x1b[31m\tand a tab' ]]
+	run -0 mig -d app.db backup --list --json
+	python3 -c 'import json,sys; d = json.load(sys.stdin)["snapshots"]; assert d[0]["message"] == "red \x1b[31m\tand a tab", d' <<<"$output"
+}
+
 @test "a second snapshot after a small change stores only what changed" {
 	big
 	mig -d app.db backup >/dev/null
