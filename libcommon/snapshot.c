@@ -30,6 +30,7 @@
 
 #define SNAP_REFS "refs/mig/snapshots/"
 #define CHUNK_SIZE (256 * 1024)
+#define MAX_CHUNK_SIZE (4096 * 1024)	/* MIG_CHUNK_SIZE's largest */
 #define HDR_ROOM 32		/* room before a chunk for "blob N\0" */
 #define LEVEL 5			/* libdeflate: within 3% of gzip -6's size, at 3x its speed */
 #define EXPORT_LEVEL 6
@@ -52,7 +53,7 @@ static size_t chunk_size(void)
 	const char *e = getenv("MIG_CHUNK_SIZE");
 	long kib = e ? strtol(e, NULL, 10) : 0;
 
-	return kib >= 64 && kib <= 4096 && kib % 64 == 0 ? (size_t)kib * 1024 : CHUNK_SIZE;
+	return kib >= 64 && kib * 1024 <= MAX_CHUNK_SIZE && kib % 64 == 0 ? (size_t)kib * 1024 : CHUNK_SIZE;
 }
 
 static void hash_hex(char out[33], XXH128_hash_t h)
@@ -281,8 +282,17 @@ static int manifest_parse(struct manifest *m, const char *text, size_t len, stru
 	}
 	m->page_size = ps;
 	m->size = size;
-	want = m->chunk_size ? (size_t)((size + m->chunk_size - 1) / m->chunk_size) : 0;
-	if (header != 31 || !m->chunk_size || m->chunk_size % 65536 || m->n != want)
+	/*
+	 * Only what mig writes: whole pages of a size SQLite has, chunks
+	 * chunk_size() makes (the readers allocate a few), as many as the
+	 * size needs, counted without overflow. A size near 2^64 made none,
+	 * and restore waited for chunk 0 forever.
+	 */
+	if (header != 31 || ps < 512 || ps > 65536 || (ps & (ps - 1)) || size % ps || !m->chunk_size ||
+	    m->chunk_size % 65536 || m->chunk_size > MAX_CHUNK_SIZE)
+		goto bad;
+	want = (size_t)(size / m->chunk_size + (size % m->chunk_size != 0));
+	if (m->n != want)
 		goto bad;
 	return 0;
 bad:
