@@ -123,6 +123,16 @@ fuzz-build: $(FUZZ_BINS)
 fuzz: fuzz-build
 	sh tests/fuzz/run $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
+# add to the committed corpora the inputs of the last make fuzz that reach
+# code they do not (edges, not hit counts: a few small files), to review
+fuzz-merge: fuzz-build
+	for t in $(FUZZ_TARGETS); do \
+		[ -d build-fuzz/work/$$t ] || continue; \
+		build-fuzz/fuzz-$$t -merge=1 -use_counters=0 -max_len=16384 $(CURDIR)/tests/fuzz/corpus/$$t \
+			$(CURDIR)/build-fuzz/work/$$t >build-fuzz/work/$$t.merge.log 2>&1 || exit 1; \
+	done
+	git status --short tests/fuzz/corpus
+
 BASHCOMPDIR = $(PREFIX)/share/bash-completion/completions
 ZSHCOMPDIR = $(PREFIX)/share/zsh/site-functions
 FISHCOMPDIR = $(PREFIX)/share/fish/vendor_completions.d
@@ -141,6 +151,6 @@ install: all
 clean:
 	rm -rf build bin build-fuzz
 
-.PHONY: all check demo asan install clean lint-man fuzz fuzz-build
+.PHONY: all check demo asan install clean lint-man fuzz fuzz-build fuzz-merge
 .SECONDARY:
 -include $(wildcard build/*.d build/tests/*.d build-fuzz/*.d)
