@@ -1,5 +1,6 @@
 # mig: make builds every binary into bin/; make check runs every test;
-# make asan runs them again under AddressSanitizer and UBSan.
+# make asan runs them again under AddressSanitizer and UBSan; make fuzz
+# runs each libFuzzer target in tests/fuzz for FUZZ_SECONDS.
 PREFIX ?= /usr/local
 BINDIR = $(PREFIX)/bin
 MANDIR = $(PREFIX)/share/man
@@ -102,6 +103,52 @@ valgrind: all
 	sh tools/vg-wrap.sh bin build/vg
 	MIG_TEST_BIN=$(CURDIR)/build/vg prove -j2 --exec tests/run-one $(VALGRIND_SUITES)
 
+# libFuzzer targets: libcommon built again with clang, coverage and the
+# sanitizers, into build-fuzz/ (the gcc build in build/ stays as it is)
+FUZZ_CC = clang
+FUZZ_SECONDS = 60
+FUZZ_TARGETS = $(patsubst tests/fuzz/fuzz-%.c,%,$(wildcard tests/fuzz/fuzz-*.c))
+FUZZ_SAN = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_CFLAGS = $(subst -Ibuild ,-Ibuild-fuzz ,$(ALL_CFLAGS:-O2=)) -O1 -g $(FUZZ_SAN)
+FUZZ_OBJ = $(LIB_SRC:libcommon/%.c=build-fuzz/%.o) build-fuzz/bookkeeping.o
+FUZZ_BINS = $(FUZZ_TARGETS:%=build-fuzz/fuzz-%)
+
+build-fuzz/%.o: libcommon/%.c | build-fuzz
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+build-fuzz/bookkeeping.c: tools/embed.sh $(wildcard migrations/*.sql) | build-fuzz
+	sh tools/embed.sh $(sort $(wildcard migrations/*.sql)) > $@.tmp && mv $@.tmp $@
+
+build-fuzz/bookkeeping.o: build-fuzz/bookkeeping.c
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
+
+build-fuzz/libcommon.a: $(FUZZ_OBJ)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+build-fuzz/fuzz-%: tests/fuzz/fuzz-%.c tests/fuzz/fuzz.h build-fuzz/libcommon.a
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< build-fuzz/libcommon.a $(LDLIBS)
+
+build-fuzz:
+	mkdir -p $@
+
+fuzz-build: $(FUZZ_BINS)
+
+# each target for FUZZ_SECONDS on its committed corpus (read only: what
+# it finds goes to build-fuzz/work/NAME); a crash fails, its input kept
+fuzz: fuzz-build
+	sh tests/fuzz/run $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+# add to the committed corpora the inputs of the last make fuzz that reach
+# code they do not (edges, not hit counts: a few small files), to review
+fuzz-merge: fuzz-build
+	for t in $(FUZZ_TARGETS); do \
+		[ -d build-fuzz/work/$$t ] || continue; \
+		build-fuzz/fuzz-$$t -merge=1 -use_counters=0 -max_len=16384 $(CURDIR)/tests/fuzz/corpus/$$t \
+			$(CURDIR)/build-fuzz/work/$$t >build-fuzz/work/$$t.merge.log 2>&1 || exit 1; \
+	done
+	git status --short tests/fuzz/corpus
+
 BASHCOMPDIR = $(PREFIX)/share/bash-completion/completions
 ZSHCOMPDIR = $(PREFIX)/share/zsh/site-functions
 FISHCOMPDIR = $(PREFIX)/share/fish/vendor_completions.d
@@ -118,8 +165,8 @@ install: all
 	install -m 644 completions/mig.fish $(DESTDIR)$(FISHCOMPDIR)/mig.fish
 
 clean:
-	rm -rf build bin
+	rm -rf build bin build-fuzz
 
-.PHONY: all check demo asan install clean lint-man coverage valgrind
+.PHONY: all check demo asan install clean lint-man coverage valgrind fuzz fuzz-build fuzz-merge
 .SECONDARY:
--include $(wildcard build/*.d build/tests/*.d)
+-include $(wildcard build/*.d build/tests/*.d build-fuzz/*.d)

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "util.h"
@@ -79,6 +80,8 @@ static void grow(struct mig_buf *b, size_t extra)
 	while (b->alloc < b->len + extra + 1)
 		b->alloc *= 2;
 	b->buf = mig_xrealloc(b->buf, b->alloc);
+	/* a buffer made here holds "" even before anything is added */
+	b->buf[b->len] = '\0';
 }
 
 void mig_buf_grow(struct mig_buf *b, size_t extra)
@@ -437,6 +440,16 @@ const char *mig_file_kind(unsigned mode)
 	default:
 		return "a special file";
 	}
+}
+
+char *mig_time_format(char *out, size_t n, const char *fmt, long long t, int utc)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (!(utc ? gmtime_r(&tt, &tm) : localtime_r(&tt, &tm)) || !strftime(out, n, fmt, &tm))
+		snprintf(out, n, "@%lld", t);
+	return out;
 }
 
 int mig_path_exists(const char *path)

@@ -195,6 +195,47 @@ EOF
 	git --git-dir=app.db.mig cat-file -p "$id" | grep -q "^revision $(git hash-object migrations/0001_a.sql) 0001_a$"
 }
 
+@test "the list escapes a message: no tab splits a porcelain record, no escape reaches a terminal" {
+	data
+	mig -d app.db backup -q -m $'red \e[31m\tand a tab' >/dev/null
+	run -0 mig -d app.db backup --list --porcelain
+	IFS=$'\t' read -r kind id when revs size stored msg <<<"${lines[0]}"
+	[ "$msg" = 'red \x1b[31m\tand a tab' ]
+	run -0 mig -d app.db backup --list
+	[[ "${lines[0]}" == *' new  red \x1b[31m\tand a tab' ]]
+	run -0 mig -d app.db backup --list --json
+	python3 -c 'import json,sys; d = json.load(sys.stdin)["snapshots"]; assert d[0]["message"] == "red \x1b[31m\tand a tab", d' <<<"$output"
+}
+
+# a snapshot made by hand whose manifest says size $1, chunk size $2 and has no chunks; prints its id
+crafted() {
+	local git="git --git-dir=app.db.mig" man chunks tree c
+	# the checksum of no chunks
+	man=$(printf 'mig-snapshot 1\npage-size 4096\nsize %s\nchunk-size %s\nchecksum xxh128-list:99aa06d3014798d86001c324468d497f\n' \
+		"$1" "$2" | $git hash-object -w --stdin)
+	chunks=$($git mktree </dev/null)
+	tree=$(printf '100644 blob %s\tmanifest\n040000 tree %s\tchunks\n' "$man" "$chunks" | $git mktree)
+	c=$(echo crafted | $git commit-tree "$tree")
+	$git update-ref "refs/mig/snapshots/$c" "$c"
+	echo "$c"
+}
+
+@test "a manifest mig cannot have written is damage (exit 6): no endless restore, no 1 TiB allocation" {
+	data
+	mig -d app.db backup -q >/dev/null
+	db=$(dump)
+	for c in "$(crafted 18446744073709551615 65536)" "$(crafted 0 1099511627776)" "$(crafted 4000 65536)"; do
+		run -6 timeout 20 mig -d app.db restore --no-backup "$c"
+		[ "$output" = "mig-restore: error: snapshot ${c:0:12} is damaged: its manifest does not parse" ]
+		run -6 timeout 20 mig -d app.db backup --verify "$c"
+		[ "$output" = "mig-backup: error: snapshot ${c:0:12} is damaged: its manifest does not parse" ]
+		[ "$(dump)" = "$db" ]
+	done
+	# the one with no chunks and no bytes is whole, if useless
+	c=$(crafted 0 65536)
+	run -0 mig -d app.db backup --verify "$c"
+}
+
 @test "a second snapshot after a small change stores only what changed" {
 	big
 	mig -d app.db backup >/dev/null
