@@ -166,6 +166,11 @@ EOF
 	# a device is written as it is
 	run -0 mig -d app.db backup -q -o /dev/null
 	[ -c /dev/null ]
+	# a path stat cannot see through is not taken for a new file and replaced
+	ln -s loop.gz loop.gz
+	run -6 mig -d app.db backup -q -o loop.gz
+	[ "${lines[0]}" = "mig-backup: error: cannot write 'loop.gz': Too many levels of symbolic links" ]
+	[ "$(readlink loop.gz)" = loop.gz ]
 }
 
 @test "the list shows id, time, revisions, size and new bytes; an unchanged database stores nothing new" {
