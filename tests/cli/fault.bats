@@ -1,0 +1,49 @@
+#!/usr/bin/env bats
+# I/O that fails: what tests/fault/run.sh found, one case each, with the
+# fault injector it uses (build/faultfs.so, preloaded).
+load helper
+
+# faulty VAR=VALUE... -- CMD...: run CMD with the injector preloaded
+faulty() {
+	local vars=()
+	while [ "$1" != -- ]; do
+		vars+=("$1")
+		shift
+	done
+	shift
+	env "${vars[@]}" LD_PRELOAD="$TOP/build/faultfs.so" ASAN_OPTIONS=verify_asan_link_order=0 "$@"
+}
+
+big_revision() {
+	rev 0001_t $'-- mig:up\nCREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT);\n-- mig:down\nDROP TABLE t;\n'
+	rev 0002_fill $'-- mig:up\nWITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 20000)\nINSERT INTO t(v) SELECT hex(randomblob(200)) FROM c;\n-- mig:down\nDELETE FROM t;\n'
+}
+
+@test "a disk that fills up inside a revision exits 6, and the revision is rolled back" {
+	big_revision
+	mig -d app.db up -q 0001_t
+	before=$(sqlite3 app.db .dump)
+	# the rollback journal is first written by the revision's INSERT
+	run -6 faulty FAULT_OPS=write FAULT_PATH=app.db-journal FAULT_ERRNO=ENOSPC FAULT_STICKY=1 FAULT_N=1 -- \
+		mig -d app.db up --no-backup
+	has "mig-up: error: 0002_fill: migrations/0002_fill.sql:2: database or disk is full"
+	[ "$(sqlite3 app.db .dump)" = "$before" ]
+	[ "$(sqlite3 app.db 'PRAGMA integrity_check')" = ok ]
+	# the same through SQLite's VFS: SQLITE_FULL from xWrite
+	run -6 faulty FAULT_LAYER=vfs FAULT_OPS=write FAULT_PATH=app.db-journal FAULT_ERRNO=ENOSPC FAULT_N=1 -- \
+		mig -d app.db up --no-backup
+	has "mig-up: error: 0002_fill: migrations/0002_fill.sql:2: database or disk is full"
+	[ "$(sqlite3 app.db .dump)" = "$before" ]
+	run -0 mig -d app.db up -q
+	[ "$(sqlite3 app.db 'SELECT count(*) FROM t')" = 20000 ]
+}
+
+@test "an I/O error inside a revision exits 6, not 4" {
+	big_revision
+	mig -d app.db up -q 0001_t
+	before=$(sqlite3 app.db .dump)
+	run -6 faulty FAULT_OPS=write FAULT_PATH=app.db-journal FAULT_ERRNO=EIO FAULT_N=1 -- \
+		mig -d app.db up --no-backup
+	has "mig-up: error: 0002_fill: migrations/0002_fill.sql:2: disk I/O error"
+	[ "$(sqlite3 app.db .dump)" = "$before" ]
+}
