@@ -47,3 +47,20 @@ big_revision() {
 	has "mig-up: error: 0002_fill: migrations/0002_fill.sql:2: disk I/O error"
 	[ "$(sqlite3 app.db .dump)" = "$before" ]
 }
+
+@test "a revision file that cannot be read for an I/O error exits 6, not 3, and creates nothing" {
+	big_revision
+	run -6 faulty FAULT_OPS=read FAULT_PATH=0002_fill.sql FAULT_N=1 -- mig -d app.db up
+	[ "$output" = "mig-up: error: cannot read 'migrations/0002_fill.sql': Input/output error" ]
+	[ ! -e app.db ]
+	[ ! -e app.db.mig ]
+}
+
+@test "a migrations directory that cannot be read to its end exits 6, not as if it were empty" {
+	big_revision
+	run -6 faulty FAULT_OPS=read FAULT_PATH=/migrations FAULT_N=1 -- mig -d app.db up
+	[ "$output" = "mig-up: error: cannot read migrations directory 'migrations': Input/output error" ]
+	[ ! -e app.db ]
+	run -6 faulty FAULT_OPS=read FAULT_PATH=/migrations FAULT_N=1 -- mig -d app.db status
+	[ "$output" = "mig-status: error: cannot read migrations directory 'migrations': Input/output error" ]
+}
