@@ -959,6 +959,7 @@ static int commit_snapshot(struct mig_store *s, struct manifest *m, const char *
 	git_signature *sig = NULL;
 	git_tree *tree = NULL;
 	git_reference *ref = NULL;
+	git_odb *odb = NULL;
 	struct mig_buf b = MIG_BUF_INIT;
 	git_oid blob, chunks, tree_id, commit;
 	mode_t old = umask(077);
@@ -993,7 +994,9 @@ static int commit_snapshot(struct mig_store *s, struct manifest *m, const char *
 		     "checksum %s\nrevisions %zu\n%s", o->subject, (long long)now.tv_sec, now.tv_nsec, database, m->page_size, (unsigned long long)m->size,
 		     m->chunk_size, m->n, (unsigned long long)stored, m->checksum, o->nrevisions,
 		     o->revisions ? o->revisions : "");
-	if (git_commit_create(&commit, repo, NULL, sig, sig, NULL, b.buf, tree, 0, NULL) < 0)
+	/* libgit2 1.5 returns 0 when it could not write the commit (a full disk) */
+	if (git_commit_create(&commit, repo, NULL, sig, sig, NULL, b.buf, tree, 0, NULL) < 0 ||
+	    git_repository_odb(&odb, repo) < 0 || !git_odb_exists(odb, &commit))
 		goto fail;
 	git_oid_tostr(id, 41, &commit);
 	/* the objects reach the disk before the ref that names them, and the ref before its id is told */
@@ -1012,6 +1015,7 @@ out:
 		id[0] = '\0';
 	umask(old);
 	mig_buf_release(&b);
+	git_odb_free(odb);
 	git_reference_free(ref);
 	git_tree_free(tree);
 	git_signature_free(sig);

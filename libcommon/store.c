@@ -296,7 +296,7 @@ int mig_store_journal(struct mig_store *s, const char *message, const char *cons
 	git_commit *parent = NULL;
 	const git_commit *parents[1];
 	git_tree *tree = NULL;
-	git_oid tree_id, commit_id, parent_id;
+	git_oid tree_id, commit_id, parent_id, written;
 	mode_t old = umask(077);
 	size_t i;
 	int rc = 0;
@@ -325,8 +325,13 @@ int mig_store_journal(struct mig_store *s, const char *message, const char *cons
 	    git_commit_lookup(&parent, s->repo, &parent_id) < 0)
 		goto fail;
 	parents[0] = parent;
+	/*
+	 * libgit2 1.5 returns 0 when it could not write the commit (a full
+	 * disk), and leaves the ref as it was: the ref is the proof.
+	 */
 	if (git_commit_create(&commit_id, s->repo, JOURNAL_REF, sig, sig, NULL, message, tree,
-			      parent ? 1 : 0, parents) < 0)
+			      parent ? 1 : 0, parents) < 0 ||
+	    git_reference_name_to_id(&written, s->repo, JOURNAL_REF) < 0 || git_oid_cmp(&written, &commit_id))
 		goto fail;
 	goto out;
 fail:

@@ -64,3 +64,43 @@ big_revision() {
 	run -6 faulty FAULT_OPS=read FAULT_PATH=/migrations FAULT_N=1 -- mig -d app.db status
 	[ "$output" = "mig-status: error: cannot read migrations directory 'migrations': Input/output error" ]
 }
+
+# libgit2 1.5's git_commit_create returns 0 when it cannot write the
+# commit; these runs fail every loose object libgit2 writes, which for
+# them is only the journal's commit
+@test "a restore whose journal commit cannot be written exits 6 and says the database is restored" {
+	sqlite3 app.db "CREATE TABLE t(x); INSERT INTO t VALUES (1)"
+	id=$(mig -d app.db backup)
+	sqlite3 app.db "INSERT INTO t VALUES (2)"
+	journal=$(git --git-dir=app.db.mig rev-parse refs/mig/journal)
+	run -6 faulty FAULT_OPS=open FAULT_PATH=tmp_object_git2 FAULT_ERRNO=ENOSPC FAULT_STICKY=1 FAULT_N=1 -- \
+		mig -d app.db restore --no-backup "$id"
+	[[ "${lines[0]}" == "mig-restore: error: cannot write the journal: failed to create temporary file '"*"': No space left on device" ]]
+	[ "${lines[1]}" = "hint: 'app.db' is restored from snapshot ${id:0:12} all the same; only the journal lacks its entry" ]
+	[ "$(sqlite3 app.db 'SELECT count(*) FROM t')" = 1 ]
+	[ "$(git --git-dir=app.db.mig rev-parse refs/mig/journal)" = "$journal" ]
+}
+
+@test "an up whose journal commit cannot be written keeps the entry in the database for the next run" {
+	big_revision
+	mig -d app.db up -q 0001_t
+	# how many loose objects libgit2 writes in a clean run: the last is the journal's commit
+	copy=$BATS_FILE_TMPDIR/count-$BATS_TEST_NUMBER
+	cp -a . "$copy"
+	(cd "$copy" && faulty FAULT_OPS=open FAULT_PATH=tmp_object_git2 FAULT_COUNT=count -- mig -d app.db up -q --no-backup)
+	read -r k _ <"$copy/count"
+	[ "$k" -ge 1 ]
+	journal=$(git --git-dir=app.db.mig rev-parse refs/mig/journal)
+	run -0 faulty FAULT_OPS=open FAULT_PATH=tmp_object_git2 FAULT_ERRNO=ENOSPC FAULT_STICKY=1 FAULT_N="$k" -- \
+		mig -d app.db up --no-backup
+	[[ "$output" == *"mig-up: warning: cannot write the journal: failed to create temporary file '"*"': No space left on device"* ]]
+	has "mig-up: warning: the database keeps the entry; the next run writes it"
+	[ "$(git --git-dir=app.db.mig rev-parse refs/mig/journal)" = "$journal" ]
+	[ "$(sqlite3 app.db 'SELECT name FROM mig_journal')" = 0002_fill ]
+	# the next run journals it as interrupted, then its own
+	run -0 mig -d app.db down -q
+	run -0 mig -d app.db log --porcelain
+	[ "$(printf '%s\n' "${lines[@]}" | grep -c '^entry')" = 3 ]
+	[[ "$(printf '%s\n' "${lines[@]}" | grep '^entry' | sed -n 2p)" == *"	up	interrupted	"* ]]
+	[ "$(sqlite3 app.db 'SELECT count(*) FROM mig_journal')" = 0 ]
+}
