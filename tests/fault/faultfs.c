@@ -17,6 +17,7 @@
  *   FAULT_STICKY 1: every counted call from the Nth on fails (a disk that
  *                stays full), not only the Nth
  *   FAULT_PATH   count only calls on paths containing this string
+ *   FAULT_CALL   count only these functions (comma-separated: ftruncate64,rename)
  *   FAULT_LAYER  sys (default) or vfs
  *   FAULT_COUNT  at exit, write "TOTAL read write fsync rename open" here
  *   FAULT_LOG    append a line per failed call: N, kind, call, path
@@ -53,10 +54,22 @@ static struct {
 	int ready, layer_vfs, sticky, err;
 	unsigned mask;
 	long n;
-	const char *path, *count, *log, *trace;
+	const char *path, *call, *count, *log, *trace;
 } cfg;
 
 static long total, per_kind[K_NR];
+
+/* Is word one of the comma-separated words of list? */
+static int in_list(const char *list, const char *word)
+{
+	size_t l = strlen(word);
+	const char *p;
+
+	for (p = list; (p = strstr(p, word)); p += l)
+		if ((p == list || p[-1] == ',') && (p[l] == ',' || !p[l]))
+			return 1;
+	return 0;
+}
 
 static void setup(void)
 {
@@ -68,19 +81,16 @@ static void setup(void)
 	cfg.sticky = (s = getenv("FAULT_STICKY")) && *s == '1';
 	cfg.layer_vfs = (s = getenv("FAULT_LAYER")) && !strcmp(s, "vfs");
 	cfg.path = (s = getenv("FAULT_PATH")) && *s ? s : NULL;
+	cfg.call = (s = getenv("FAULT_CALL")) && *s ? s : NULL;
 	cfg.count = getenv("FAULT_COUNT");
 	cfg.log = getenv("FAULT_LOG");
 	cfg.trace = getenv("FAULT_TRACE");
 	s = getenv("FAULT_ERRNO");
 	cfg.err = !s || !strcmp(s, "EIO") ? EIO : !strcmp(s, "ENOSPC") ? ENOSPC : atoi(s) > 0 ? atoi(s) : EIO;
 	if ((s = getenv("FAULT_OPS")) && *s) {
-		for (int k = 0; k < K_NR; k++) {
-			const char *p = strstr(s, kind_name[k]);
-			size_t l = strlen(kind_name[k]);
-
-			if (p && (p == s || p[-1] == ',') && (p[l] == ',' || !p[l]))
+		for (int k = 0; k < K_NR; k++)
+			if (in_list(s, kind_name[k]))
 				cfg.mask |= 1u << k;
-		}
 	} else {
 		cfg.mask = (1u << K_NR) - 1;
 	}
@@ -126,7 +136,7 @@ static int hit(enum kind k, int vfs, const char *call, const char *path, int fd)
 	long n;
 
 	setup();
-	if (vfs != cfg.layer_vfs || !(cfg.mask & (1u << k)))
+	if (vfs != cfg.layer_vfs || !(cfg.mask & (1u << k)) || (cfg.call && !in_list(cfg.call, call)))
 		return 0;
 	if (!path && (cfg.path || cfg.log || cfg.trace)) {
 		fd_path(fd, buf, sizeof(buf));
