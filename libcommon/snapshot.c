@@ -760,6 +760,43 @@ static int collect_ref(const char *name, void *data)
 	return 0;
 }
 
+/*
+ * libgit2's ref iterator leaves out a loose ref it cannot read (an I/O
+ * error), as it would one deleted under it: a snapshot would be missing
+ * from the list, and a prune would take its objects for unused. The
+ * directory says which are there; a snapshot's id is its ref's name.
+ */
+static int collect_loose_refs(struct mig_store *s, struct mig_snapshot_list *l, struct mig_err *err)
+{
+	char *dir = mig_path_join(mig_store_path(s), SNAP_REFS), *name;
+	struct dirent *de;
+	DIR *d = opendir(dir);
+	size_t i, n = l->nr;
+	int rc = 0;
+
+	if (!d) {
+		rc = errno == ENOENT ? 0 : mig_err_errno(err, MIG_EENV, "cannot list snapshots in '%s'", dir);
+		free(dir);
+		return rc;
+	}
+	for (errno = 0; (de = readdir(d)); errno = 0) {
+		if (strlen(de->d_name) != GIT_OID_HEXSZ || strspn(de->d_name, "0123456789abcdef") != GIT_OID_HEXSZ)
+			continue;
+		for (i = 0; i < n && strcmp(l->v[i].id, de->d_name); i++)
+			;
+		if (i < n)
+			continue;
+		name = mig_xasprintf(SNAP_REFS "%s", de->d_name);
+		collect_ref(name, l);
+		free(name);
+	}
+	if (errno)
+		rc = mig_err_errno(err, MIG_EENV, "cannot list snapshots in '%s'", dir);
+	closedir(d);
+	free(dir);
+	return rc;
+}
+
 static int newest_first(const void *a, const void *b)
 {
 	const struct mig_snapshot_info *x = a, *y = b;
@@ -779,8 +816,14 @@ int mig_snapshot_list(struct mig_store *s, struct mig_snapshot_list *l, struct m
 
 	l->v = NULL;
 	l->nr = 0;
-	if (git_reference_foreach_glob(repo, SNAP_REFS "*", collect_ref, l) < 0)
+	if (git_reference_foreach_glob(repo, SNAP_REFS "*", collect_ref, l) < 0) {
+		mig_snapshot_list_release(l);
 		return mig_err_git(err, MIG_EENV, "cannot list snapshots");
+	}
+	if ((rc = collect_loose_refs(s, l, err)) < 0) {
+		mig_snapshot_list_release(l);
+		return rc;
+	}
 	for (i = 0; i < l->nr; i++) {
 		struct mig_snapshot_info *in = &l->v[i];
 		git_commit *c = NULL;

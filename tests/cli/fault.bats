@@ -121,3 +121,28 @@ big_revision() {
 	run -0 mig -d app.db log --porcelain
 	[[ "${lines[0]}" == *"	restore	ok	"* ]]
 }
+
+# libgit2's ref iterator leaves out a loose ref it cannot read
+@test "a snapshot ref that cannot be read is still listed: prune keeps the newest, restore finds it" {
+	sqlite3 app.db "CREATE TABLE t(v);
+		WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 3000)
+		INSERT INTO t SELECT randomblob(300) FROM c"
+	a=$(mig -d app.db backup)
+	sqlite3 app.db "UPDATE t SET v = randomblob(300)"
+	mig -d app.db backup >/dev/null
+	# the newest is the first one's image again: it uses the first one's chunks
+	mig -d app.db restore -q --no-backup "$a"
+	c=$(mig -d app.db backup)
+	run -0 faulty FAULT_OPS=read FAULT_PATH="snapshots/$c" FAULT_STICKY=1 FAULT_N=1 FAULT_LOG=fault.log -- \
+		mig -d app.db backup --prune 1
+	[ -s fault.log ]
+	[[ "$output" == "mig-backup: pruned 2 snapshots; removed "* ]]
+	run -0 mig -d app.db backup --list --porcelain
+	[ "${#lines[@]}" = 1 ]
+	[[ "${lines[0]}" == "snapshot	$c	"* ]]
+	run -0 mig -d app.db backup --verify
+	sqlite3 app.db "DELETE FROM t"
+	run -0 faulty FAULT_OPS=read FAULT_PATH="snapshots/$c" FAULT_STICKY=1 FAULT_N=1 -- \
+		mig -d app.db restore -q --no-backup "${c:0:8}"
+	[ "$(sqlite3 app.db 'SELECT count(*) FROM t')" = 3000 ]
+}
