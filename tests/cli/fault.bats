@@ -146,3 +146,14 @@ big_revision() {
 		mig -d app.db restore -q --no-backup "${c:0:8}"
 	[ "$(sqlite3 app.db 'SELECT count(*) FROM t')" = 3000 ]
 }
+
+@test "a journal commit that cannot be read for an I/O error says why, and does not advise a new journal" {
+	rev 0001_a $'-- mig:up\nCREATE TABLE a(x);\n-- mig:down\nDROP TABLE a;\n'
+	mig -d app.db up -q
+	tip=$(git --git-dir=app.db.mig rev-parse refs/mig/journal)
+	run -6 faulty FAULT_OPS=read FAULT_PATH="objects/${tip:0:2}/${tip:2}" FAULT_STICKY=1 FAULT_N=1 -- mig -d app.db log
+	[ "${lines[0]}" = "mig-log: error: store 'app.db.mig': the journal refs/mig/journal points at unreadable object $tip: failed to read descriptor: Input/output error" ]
+	[ "${lines[1]}" = "hint: check the disk, then 'git --git-dir=app.db.mig fsck'" ]
+	run -0 mig -d app.db log --porcelain
+	[ "${#lines[@]}" = 2 ]
+}
