@@ -30,7 +30,7 @@ set -u
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 BIN=$TOP/bin
 SHIM=$TOP/build/faultfs.so
-all=0 samples=12 modes=eio,enospc,full,vfs-eio,vfs-full only= keep=0
+all=0 samples=12 modes=eio,enospc,full,vfs-eio,vfs-full only='' keep=0
 
 usage() {
 	sed -n '/^#   tests/,/^# Exit/s/^# \{0,1\}//p' "$0" >&2
@@ -128,7 +128,7 @@ m() {
 }
 
 # The templates, one directory per command, and the states to expect.
-S1= S2= S3=
+S1='' S2='' S3=''
 setup() {
 	local d=$WORK/ref
 	mkdir -p "$d" && cd "$d" || exit 2
@@ -192,6 +192,7 @@ allowed() {
 	esac
 }
 initial() {
+	# shellcheck disable=SC2046
 	set -- $(allowed "$1")
 	echo "$1"
 }
