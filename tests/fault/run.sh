@@ -332,8 +332,8 @@ one() {
 # The calls a clean run makes in a mode: the most of three runs (threads
 # make it vary a little).
 calls() {
-	local cmd=$1 mode=$2 i k max=0 args
-	for i in 1 2 3; do
+	local cmd=$1 mode=$2 k max=0 args
+	for _ in 1 2 3; do
 		rm -rf "$WORK/count"
 		cp -a "$WORK/tpl-$cmd" "$WORK/count" && cd "$WORK/count" || exit 2
 		args=$(cmd_args "$cmd")
