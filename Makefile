@@ -99,6 +99,22 @@ asan:
 	$(MAKE) SANITIZE=address,undefined CFLAGS='-O1 -g' check
 	$(MAKE) clean
 
+# line and branch coverage of libcommon and cmd by the whole suite, as
+# gcc's gcov measures it (gcovr summarises); the build is left clean
+coverage:
+	$(MAKE) clean
+	$(MAKE) CFLAGS='-O0 -g --coverage' LDFLAGS=--coverage check
+	gcovr -r . --object-directory build -f libcommon/ -f cmd/ --exclude-unreachable-branches \
+		--exclude-throw-branches --sort-percentage --txt coverage.txt --print-summary
+	$(MAKE) clean
+
+# the suites that run under valgrind (every command they start, and the
+# commands those start): an error or a definite leak fails the test
+VALGRIND_SUITES ?= tests/cli/guard.bats tests/cli/recovery.bats
+valgrind: all
+	sh tools/vg-wrap.sh bin build/vg
+	MIG_TEST_BIN=$(CURDIR)/build/vg prove -j2 --exec tests/run-one $(VALGRIND_SUITES)
+
 BASHCOMPDIR = $(PREFIX)/share/bash-completion/completions
 ZSHCOMPDIR = $(PREFIX)/share/zsh/site-functions
 FISHCOMPDIR = $(PREFIX)/share/fish/vendor_completions.d
@@ -117,6 +133,6 @@ install: all
 clean:
 	rm -rf build bin
 
-.PHONY: all check demo asan install clean lint-man fault
+.PHONY: all check demo asan install clean lint-man coverage valgrind fault
 .SECONDARY:
 -include $(wildcard build/*.d build/tests/*.d)

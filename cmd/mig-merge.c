@@ -30,7 +30,7 @@ int main(int argc, char **argv)
 	if (mig_ctx_open(&ctx, MIG_CTX_FILES, &err) < 0)
 		goto fail;
 	g = ctx->st.g;
-	parents = calloc(g->nheads + argc + 1, sizeof(*parents));
+	parents = mig_xcalloc(g->nheads + argc + 1, sizeof(*parents));
 	if (!argc) {
 		for (i = 0; i < g->nheads; i++)
 			parents[n++] = g->revs[g->heads[i]]->name;

@@ -29,7 +29,7 @@ int main(int argc, char **argv)
 	if (mig_ctx_open(&ctx, MIG_CTX_FILES | MIG_CTX_MKDIR, &err) < 0)
 		goto fail;
 	g = ctx->st.g;
-	parents = calloc(g->nheads + 1, sizeof(*parents));
+	parents = mig_xcalloc(g->nheads + 1, sizeof(*parents));
 	for (i = 0; i < g->nheads; i++)
 		parents[i] = g->revs[g->heads[i]]->name;
 	if (mig_newrev_write(&path, g, argv[0], parents, g->nheads, &err) < 0)

@@ -26,7 +26,7 @@
 #endif
 
 static const char usage_text[] =
-	"usage: mig [-C DIR] [-d PATH] [-m DIR] [--store DIR] [--version] [--help]\n"
+	"usage: mig [-C DIR] [-d PATH] [-m DIR] [--store DIR] [-q] [-v] [--version] [--help]\n"
 	"           [--exec-path[=DIR]] COMMAND [ARGS]\n"
 	"\n"
 	"commands:\n"
@@ -205,9 +205,9 @@ int main(int argc, char **argv)
 {
 	const char *self = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
 	const struct builtin *b = find_builtin(self);
-	char *execdir = NULL;
-	const char *cmd;
-	int i, rc;
+	char *execdir = NULL, **cargv = NULL;
+	const char *cmd, *passed[8];
+	int i, k, rc, npassed = 0;
 
 	if (b)
 		return b->fn(argc, argv);
@@ -253,6 +253,10 @@ int main(int argc, char **argv)
 			setenv("MIG_STORE", argv[++i], 1);
 		} else if (!strncmp(a, "--store=", 8)) {
 			setenv("MIG_STORE", a + 8, 1);
+		} else if (!strcmp(a, "-q") || !strcmp(a, "--quiet") || !strcmp(a, "-v") || !strcmp(a, "--verbose")) {
+			/* every command takes these itself: hand them on */
+			if (npassed < (int)(sizeof(passed) / sizeof(*passed)))
+				passed[npassed++] = a;
 		} else if (!strcmp(a, "--list-commands")) {
 			/* for completion: every mig-* we can find */
 			char *d = exec_dir(), **names;
@@ -286,13 +290,25 @@ int main(int argc, char **argv)
 
 		cmd = argv[1];
 		argv = help_argv;
+		argc = 2;
 	}
 	if (!*cmd || strchr(cmd, '/') || cmd[0] == '-') {
 		fprintf(stderr, "mig: error: '%s' is not a command name\n", cmd);
 		free(execdir);
 		return 2;
 	}
+	if (npassed) {
+		/* COMMAND -q -v ARGS... */
+		cargv = mig_xcalloc((size_t)argc + npassed + 1, sizeof(*cargv));
+		cargv[0] = argv[0];
+		for (k = 0; k < npassed; k++)
+			cargv[1 + k] = (char *)passed[k];
+		for (k = 1; k < argc; k++)
+			cargv[npassed + k] = argv[k];
+		argv = cargv;
+	}
 	rc = run(execdir, cmd, argv);
+	free(cargv);
 	if (rc < 0)
 		rc = unknown_command(cmd, execdir);
 	free(execdir);

@@ -603,9 +603,15 @@ int mig_body_of(struct mig_rev **out, const struct mig_state *st, long rec, stru
 		return 0;
 	}
 	if (!store)
-		return mig_err_set(err, MIG_EENV, "revision body %.12s of %s: there is no store", a->id, a->name);
-	if ((rc = mig_store_get(store, a->id, &b, err)) < 0)
+		rc = mig_err_set(err, MIG_EENV, "revision body %.12s of %s: there is no store", a->id, a->name);
+	else
+		rc = mig_store_get(store, a->id, &b, err);
+	if (rc < 0) {
+		if (st->rev[rec] >= 0)
+			mig_err_hint(err, "to revert with %s as it is now, use --from-files",
+				     st->g->revs[st->rev[rec]]->path);
 		return rc;
+	}
 	path = st->rev[rec] >= 0 && !strcmp(st->g->revs[st->rev[rec]]->id, a->id) ?
 		mig_xstrdup(st->g->revs[st->rev[rec]]->path) :
 		mig_xasprintf("%s.sql (%.12s, from the store)", a->name, a->id);

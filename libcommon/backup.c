@@ -189,7 +189,6 @@ int mig_outfile_open(struct mig_outfile *o, const char *path, struct mig_err *er
 
 int mig_outfile_commit(struct mig_outfile *o, struct mig_err *err)
 {
-	char *dir, *slash;
 	int fd, rc = 0;
 
 	if (!o->tmp) {
@@ -207,13 +206,8 @@ int mig_outfile_commit(struct mig_outfile *o, struct mig_err *err)
 	free(o->tmp);
 	o->tmp = NULL;
 	/* the rename itself reaches the disk with its directory */
-	slash = strrchr(o->path, '/');
-	dir = slash ? mig_xstrndup(o->path, slash == o->path ? 1 : (size_t)(slash - o->path)) : mig_xstrdup(".");
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 || (fsync(fd) < 0 && errno != EINVAL))
+	if (mig_fsync_parent(o->path) < 0)
 		rc = mig_err_errno(err, MIG_EENV, "cannot write '%s'", o->name);
-	if (fd >= 0)
-		close(fd);
-	free(dir);
 	return rc;
 }
 

@@ -160,6 +160,14 @@ static int has_bookkeeping(struct mig_db *db, int *out, struct mig_err *err)
 	*out = rc == SQLITE_OK;
 	if (rc != SQLITE_OK && rc != SQLITE_ERROR)
 		return db_error(db, MIG_EENV, "cannot read database", err);
+	/* a table of that name that someone else made: say so, not "no such column" */
+	if (*out && sqlite3_table_column_metadata(db->h, "main", "mig_revisions", "scope", NULL, NULL, NULL,
+						  NULL, NULL) != SQLITE_OK) {
+		mig_err_set(err, MIG_EENV, "database '%s' has a table 'mig_revisions' that is not mig's bookkeeping",
+			    db->path);
+		mig_err_hint(err, "mig keeps its records in mig_revisions: rename that table, or use another database");
+		return MIG_EENV;
+	}
 	return 0;
 }
 

@@ -109,6 +109,7 @@ static int parse_insert(sqlite3 *h, const char *sql, const char *end, struct ins
 		return -1;
 	if (t.len == 1 && *t.p == '.') {	/* schema.table */
 		free(in->target);
+		in->target = NULL;
 		if (!next(&p, end, &t))
 			return -1;
 		in->target = unquote(&t);

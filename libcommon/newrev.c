@@ -10,20 +10,36 @@
 #include "newrev.h"
 #include "util.h"
 
-/* Create path with body; never overwrite. */
+/*
+ * Create path with body; never overwrite. The file is written whole
+ * under a hidden name (which mig ignores) and linked into place, so a
+ * crash or a full disk never leaves a revision file half written.
+ */
 static int write_new(const char *path, const char *body, struct mig_err *err)
 {
-	size_t len = strlen(body);
+	const char *base = strrchr(path, '/');
+	char *tmp = base ? mig_xasprintf("%.*s/.%s.XXXXXX", (int)(base - path), path, base + 1) :
+			   mig_xasprintf(".%s.XXXXXX", path);
 	int fd, rc = 0;
 
-	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666)) < 0)
-		return mig_err_errno(err, MIG_EENV, "cannot create '%s'", path);
-	if (write(fd, body, len) != (ssize_t)len || fsync(fd) < 0)
+	if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0) {
+		rc = mig_err_errno(err, MIG_EENV, "cannot create '%s'", path);
+		goto out;
+	}
+	/* a revision file is the user's, not private: the mode open(2) would give it */
+	if (fchmod(fd, 0666 & ~mig_umask()) < 0 || mig_write_all(fd, body, strlen(body)) < 0 || fsync(fd) < 0)
 		rc = mig_err_errno(err, MIG_EENV, "cannot write '%s'", path);
 	if (close(fd) < 0 && !rc)
 		rc = mig_err_errno(err, MIG_EENV, "cannot write '%s'", path);
-	if (rc < 0)
+	if (!rc && link(tmp, path) < 0)
+		rc = mig_err_errno(err, MIG_EENV, "cannot create '%s'", path);
+	if (!rc && mig_fsync_parent(path) < 0) {
+		rc = mig_err_errno(err, MIG_EENV, "cannot write '%s'", path);
 		unlink(path);
+	}
+	unlink(tmp);
+out:
+	free(tmp);
 	return rc;
 }
 
@@ -111,6 +127,8 @@ static int parent_ok(const char *name)
 	return 1;
 }
 
+#define MIG_NAME_MAX 200
+
 int mig_newrev_write(char **path, const struct mig_graph *g, const char *name,
 		     const char *const *parents, size_t nparents, struct mig_err *err)
 {
@@ -123,6 +141,12 @@ int mig_newrev_write(char **path, const struct mig_graph *g, const char *name,
 	if (!mig_rev_name_ok(name)) {
 		mig_err_set(err, MIG_EUSAGE, "invalid revision name '%s'", name);
 		mig_err_hint(err, "use letters, digits, '_', '-' and '.', not starting with '-' or '.'");
+		return MIG_EUSAGE;
+	}
+	/* a file name holds 255 bytes: room for a version and the longest suffix, ".down.sql" */
+	if (strlen(name) > MIG_NAME_MAX) {
+		mig_err_set(err, MIG_EUSAGE, "revision name is %zu bytes long: at most %d", strlen(name),
+			    MIG_NAME_MAX);
 		return MIG_EUSAGE;
 	}
 	v = next_version(g, g->style == MIG_STYLE_DBMATE || g->style == MIG_STYLE_DIESEL);

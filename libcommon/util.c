@@ -365,6 +365,30 @@ int mig_read_file(struct mig_buf *b, const char *path, struct mig_err *err)
 	return mig_read_fileat(b, AT_FDCWD, path, path, err);
 }
 
+int mig_fsync_parent(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir = slash ? mig_xstrndup(path, slash == path ? 1 : (size_t)(slash - path)) : mig_xstrdup(".");
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc = 0, saved;
+
+	if (fd < 0 || (fsync(fd) < 0 && errno != EINVAL))
+		rc = -1;
+	saved = errno;
+	if (fd >= 0)
+		close(fd);
+	free(dir);
+	errno = saved;
+	return rc;
+}
+
+mode_t mig_umask(void)
+{
+	mode_t m = umask(022);
+
+	umask(m);
+	return m;
+}
+
 int mig_write_all(int fd, const void *buf, size_t n)
 {
 	const char *p = buf;

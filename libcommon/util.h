@@ -2,6 +2,7 @@
 #define MIG_UTIL_H
 
 #include <stddef.h>
+#include <sys/types.h>
 #include "err.h"
 
 /*
@@ -77,6 +78,16 @@ int mig_read_fileat(struct mig_buf *b, int dirfd, const char *name, const char *
 
 /* Write all n bytes of buf to fd, again after EINTR; -1 with errno set. */
 int mig_write_all(int fd, const void *buf, size_t n);
+
+/*
+ * fsync the directory path is in, so that a rename or link of path
+ * reaches the disk; -1 with errno set. A file system that cannot sync a
+ * directory (EINVAL) is no error.
+ */
+int mig_fsync_parent(const char *path);
+
+/* The process's umask, left as it is. */
+mode_t mig_umask(void);
 
 /* Join a directory and a name with one slash. Caller frees. */
 char *mig_path_join(const char *dir, const char *name);

@@ -41,8 +41,10 @@ load helper
 
 @test "make install puts binaries, pages and completions under DESTDIR, and they work from there" {
 	make -s -C "$TOP" install DESTDIR="$PWD/root" PREFIX=/usr >/dev/null
-	[ -x root/usr/bin/mig ] && [ -x root/usr/bin/mig-restore ]
-	[ -f root/usr/share/man/man1/mig-up.1 ] && [ -f root/usr/share/man/man7/mig.7 ]
+	[ -x root/usr/bin/mig ]
+	[ -x root/usr/bin/mig-restore ]
+	[ -f root/usr/share/man/man1/mig-up.1 ]
+	[ -f root/usr/share/man/man7/mig.7 ]
 	[ -f root/usr/share/bash-completion/completions/mig ]
 	[ -f root/usr/share/zsh/site-functions/_mig ]
 	[ -f root/usr/share/fish/vendor_completions.d/mig.fish ]
@@ -193,13 +195,32 @@ load helper
 	[ "$stderr" = "mig-restore: error: 'nope' is no snapshot id: give 4 to 40 hex digits" ]
 }
 
+@test "-q and -v before the command are the front end's global options, handed to the command" {
+	rev 0001_a $'-- mig:up\nCREATE TABLE a(x);\n-- mig:down\nDROP TABLE a;\n'
+	run -0 --separate-stderr mig -q -d app.db up
+	[ -z "$stderr" ]
+	run -0 --separate-stderr mig --verbose -d app.db down --no-backup
+	[ "${stderr_lines[0]}" = "reverting 0001_a" ]
+	[[ "${stderr_lines[1]}" =~ ^\ \ 0001_a\ took\ [0-9]+\ ms$ ]]
+	mkdir plug
+	printf '#!/bin/sh\necho "$*"\n' >plug/mig-args
+	chmod +x plug/mig-args
+	PATH="$PWD/plug:$PATH" run -0 mig -q -v args a -- b
+	[ "$output" = "-q -v a -- b" ]
+	run -0 mig -q help status
+	[[ "$output" == *MIG-STATUS* ]] || [[ "$output" == *mig-status* ]]
+}
+
 @test "colour only on a terminal, and never with NO_COLOR" {
 	command -v script >/dev/null || skip "no script(1) for a terminal"
 	rev 0001_a $'-- mig:up\nCREATE TABLE a(x);\n'
 	run -0 mig -d app.db status
 	[[ "$output" != *$'\e['* ]]
-	run script -qec "mig -d app.db status" /dev/null
+	# script -e passes on the command's exit status: status with a pending revision is 0
+	run -0 script -qec "mig -d app.db status" /dev/null
 	[[ "$output" == *$'\e['* ]]
-	NO_COLOR=1 run script -qec "mig -d app.db status" /dev/null
+	[[ "$output" == *"0001_a"* ]]
+	NO_COLOR=1 run -0 script -qec "mig -d app.db status" /dev/null
 	[[ "$output" != *$'\e['* ]]
+	[[ "$output" == *"0001_a"* ]]
 }

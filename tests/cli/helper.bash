@@ -4,7 +4,8 @@ bats_require_minimum_version 1.5.0
 
 setup() {
 	TOP=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
-	PATH="$TOP/bin:$PATH"
+	# MIG_TEST_BIN: the same commands through a wrapper (make valgrind)
+	PATH="${MIG_TEST_BIN:-$TOP/bin}:$TOP/bin:$PATH"
 	unset MIG_DATABASE MIG_MIGRATIONS MIG_STORE MIG_EXEC_PATH NO_COLOR
 	# what a mig.conf says is remembered here, not in the user's ~/.cache
 	export XDG_CACHE_HOME=$BATS_TEST_TMPDIR/xdg-cache

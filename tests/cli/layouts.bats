@@ -121,7 +121,8 @@ columns() {
 	golang
 	run -0 mig new tags2
 	[ "$output" = $'migrations/11_tags2.up.sql\nmigrations/11_tags2.down.sql' ]
-	[ -f migrations/11_tags2.up.sql ] && [ -f migrations/11_tags2.down.sql ]
+	[ -f migrations/11_tags2.up.sql ]
+	[ -f migrations/11_tags2.down.sql ]
 	rm -r migrations && mkdir migrations
 	dbmate
 	run -0 mig new more

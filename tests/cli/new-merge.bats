@@ -11,6 +11,30 @@ load helper
 	[ "$(head -1 migrations/0002_email.sql)" = "-- mig:parents 0001_users" ]
 }
 
+@test "mig new writes the file whole under a hidden name first: none is left, the mode is the umask's" {
+	umask 027
+	run -0 mig new users
+	[ "$(stat -c %a migrations/0001_users.sql)" = 640 ]
+	[ "$(find migrations -name '.*' | wc -l)" = 0 ]
+	umask 022
+	run -0 mig new email
+	[ "$(stat -c %a migrations/0002_email.sql)" = 644 ]
+	# a hidden file a killed mig new left is not a revision
+	printf -- '-- mig:up\nCREATE' >migrations/.0003_x.sql.AbC123
+	run -0 mig new more
+	[ "$output" = "migrations/0003_more.sql" ]
+}
+
+@test "mig new never overwrites a file that appears under its name" {
+	rev 0001_users $'-- mig:up\nSELECT 1;\n'
+	# the name it picks is taken already, by a directory a racing writer made
+	mkdir migrations/0002_email.sql
+	run -6 mig new email
+	[[ "$output" == *"cannot create 'migrations/0002_email.sql'"* ]]
+	[ -d migrations/0002_email.sql ]
+	[ "$(find migrations -name '.*' | wc -l)" = 0 ]
+}
+
 @test "mig new creates the migrations directory" {
 	rmdir migrations
 	run -0 mig new first

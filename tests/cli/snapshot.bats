@@ -177,12 +177,15 @@ EOF
 	run -0 mig -d app.db backup --list --porcelain
 	[ "${#lines[@]}" = 2 ]
 	IFS=$'\t' read -r kind id when revs size stored msg <<<"${lines[0]}"
-	[ "$kind" = snapshot ] && [ "$msg" = again ] && [ "$revs" = 1 ]
+	[ "$kind" = snapshot ]
+	[ "$msg" = again ]
+	[ "$revs" = 1 ]
 	[ "$size" = "$(stat -c %s app.db)" ]
 	[ "$stored" = 0 ]
 	[[ "$when" =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z$ ]]
 	IFS=$'\t' read -r kind id when revs size stored msg <<<"${lines[1]}"
-	[ "$msg" = backup ] && [ "$stored" -gt 0 ]
+	[ "$msg" = backup ]
+	[ "$stored" -gt 0 ]
 	run -0 mig -d app.db backup --list
 	[[ "${lines[0]}" == "${id:0:12}"* ]] || [[ "${lines[1]}" == "${id:0:12}"* ]]
 	[[ "${lines[0]}" == *"1 revision "*" again" ]]
@@ -299,11 +302,12 @@ EOF
 	keep=$(mig -d app.db backup)
 	[ "$(mig -d app.db backup --list --porcelain | wc -l)" = 3 ]
 	run -0 mig -d app.db backup --prune 1
-	[[ "$output" =~ ^mig-backup:\ pruned\ 2\ snapshots\;\ removed\ [0-9]+\ objects ]]
+	[[ "$output" =~ ^mig-backup:\ pruned\ 2\ snapshots\;\ removed\ ([0-9]+)\ objects ]]
+	[ "${BASH_REMATCH[1]}" -gt 0 ]
 	[ "$(mig -d app.db backup --list --porcelain | cut -f2)" = "$keep" ]
 	run -0 mig -d app.db backup --verify
 	[ "$output" = "$keep ok" ]
-	! git --git-dir=app.db.mig cat-file -e "$old:manifest" 2>/dev/null
+	run ! git --git-dir=app.db.mig cat-file -e "$old:manifest"
 	git --git-dir=app.db.mig cat-file -e "$(git hash-object migrations/0001_a.sql)"
 	run -0 mig -d app.db log -n 1
 	[[ "$output" == *" ok: prune: keep 1 ("* ]]
