@@ -53,6 +53,11 @@ for c in $cmds; do
 done
 [ -x "$BIN/mig-up" ] && [ -f "$SHIM" ] || { echo "run 'make all build/faultfs.so' first" >&2; exit 2; }
 command -v sqlite3 >/dev/null && command -v git >/dev/null || { echo "needs sqlite3 and git" >&2; exit 2; }
+# git, sqlite3 and this script need it; something else on the machine may break it
+sane() {
+	[ -c /dev/null ] || { echo "/dev/null is not a device: stopping" >&2; exit 2; }
+}
+sane
 
 unset MIG_DATABASE MIG_MIGRATIONS MIG_STORE MIG_EXEC_PATH FAULT_N FAULT_OPS FAULT_ERRNO FAULT_STICKY \
 	FAULT_PATH FAULT_CALL FAULT_LAYER FAULT_COUNT FAULT_LOG FAULT_TRACE
@@ -314,6 +319,7 @@ one() {
 		fi
 	} >"$dir/verdict" 2>&1
 	if [ -s "$dir/verdict" ]; then
+		sane
 		{
 			echo "FAIL $cmd $mode N=$n (exit $rc): $(head -1 "$dir/fault.log" 2>/dev/null)"
 			sed 's/^/    /' err | head -4
