@@ -322,7 +322,9 @@ one() {
 		sane
 		{
 			echo "FAIL $cmd $mode N=$n (exit $rc): $(head -1 "$dir/fault.log" 2>/dev/null)"
-			sed 's/^/    /' err | head -4
+			grep -v '^ *#\|^$\|^=\+$' err | sed 's/^/    /' | head -4
+			# a sanitizer's report: its first frames
+			grep -m1 -A8 'ERROR: \(Address\|Leak\|Undefined\)Sanitizer\|runtime error' err | sed 's/^/    /'
 			sed 's/^/  - /' "$dir/verdict"
 			echo "    reproduce: tests/fault/run.sh -m $mode -n $n -k $cmd"
 		}
