@@ -791,6 +791,43 @@ static int collect_ref(const char *name, void *data)
 	return 0;
 }
 
+/*
+ * libgit2's ref iterator leaves out a loose ref it cannot read (an I/O
+ * error), as it would one deleted under it: a snapshot would be missing
+ * from the list, and a prune would take its objects for unused. The
+ * directory says which are there; a snapshot's id is its ref's name.
+ */
+static int collect_loose_refs(struct mig_store *s, struct mig_snapshot_list *l, struct mig_err *err)
+{
+	char *dir = mig_path_join(mig_store_path(s), SNAP_REFS), *name;
+	struct dirent *de;
+	DIR *d = opendir(dir);
+	size_t i, n = l->nr;
+	int rc = 0;
+
+	if (!d) {
+		rc = errno == ENOENT ? 0 : mig_err_errno(err, MIG_EENV, "cannot list snapshots in '%s'", dir);
+		free(dir);
+		return rc;
+	}
+	for (errno = 0; (de = readdir(d)); errno = 0) {
+		if (strlen(de->d_name) != GIT_OID_HEXSZ || strspn(de->d_name, "0123456789abcdef") != GIT_OID_HEXSZ)
+			continue;
+		for (i = 0; i < n && strcmp(l->v[i].id, de->d_name); i++)
+			;
+		if (i < n)
+			continue;
+		name = mig_xasprintf(SNAP_REFS "%s", de->d_name);
+		collect_ref(name, l);
+		free(name);
+	}
+	if (errno)
+		rc = mig_err_errno(err, MIG_EENV, "cannot list snapshots in '%s'", dir);
+	closedir(d);
+	free(dir);
+	return rc;
+}
+
 static int newest_first(const void *a, const void *b)
 {
 	const struct mig_snapshot_info *x = a, *y = b;
@@ -810,8 +847,14 @@ int mig_snapshot_list(struct mig_store *s, struct mig_snapshot_list *l, struct m
 
 	l->v = NULL;
 	l->nr = 0;
-	if (git_reference_foreach_glob(repo, SNAP_REFS "*", collect_ref, l) < 0)
+	if (git_reference_foreach_glob(repo, SNAP_REFS "*", collect_ref, l) < 0) {
+		mig_snapshot_list_release(l);
 		return mig_err_git(err, MIG_EENV, "cannot list snapshots");
+	}
+	if ((rc = collect_loose_refs(s, l, err)) < 0) {
+		mig_snapshot_list_release(l);
+		return rc;
+	}
 	for (i = 0; i < l->nr; i++) {
 		struct mig_snapshot_info *in = &l->v[i];
 		git_commit *c = NULL;
@@ -976,6 +1019,7 @@ static int commit_snapshot(struct mig_store *s, struct manifest *m, const char *
 	git_signature *sig = NULL;
 	git_tree *tree = NULL;
 	git_reference *ref = NULL;
+	git_odb *odb = NULL;
 	struct mig_buf b = MIG_BUF_INIT;
 	git_oid blob, chunks, tree_id, commit;
 	mode_t old = umask(077);
@@ -1010,7 +1054,9 @@ static int commit_snapshot(struct mig_store *s, struct manifest *m, const char *
 		     "checksum %s\nrevisions %zu\n%s", o->subject, (long long)now.tv_sec, now.tv_nsec, database, m->page_size, (unsigned long long)m->size,
 		     m->chunk_size, m->n, (unsigned long long)stored, m->checksum, o->nrevisions,
 		     o->revisions ? o->revisions : "");
-	if (git_commit_create(&commit, repo, NULL, sig, sig, NULL, b.buf, tree, 0, NULL) < 0)
+	/* libgit2 1.5 returns 0 when it could not write the commit (a full disk) */
+	if (git_commit_create(&commit, repo, NULL, sig, sig, NULL, b.buf, tree, 0, NULL) < 0 ||
+	    git_repository_odb(&odb, repo) < 0 || !git_odb_exists(odb, &commit))
 		goto fail;
 	git_oid_tostr(id, 41, &commit);
 	/* the objects reach the disk before the ref that names them, and the ref before its id is told */
@@ -1029,6 +1075,7 @@ out:
 		id[0] = '\0';
 	umask(old);
 	mig_buf_release(&b);
+	git_odb_free(odb);
 	git_reference_free(ref);
 	git_tree_free(tree);
 	git_signature_free(sig);

@@ -313,12 +313,18 @@ void mig_buf_release(struct mig_buf *b)
 	b->len = b->alloc = 0;
 }
 
+/* A file that cannot be read is invalid, unless the machine is to blame. */
+static int read_error(const char *path, struct mig_err *err)
+{
+	return mig_err_errno(err, mig_errno_code(errno, MIG_EINVALID), "cannot read '%s'", path);
+}
+
 int mig_read_fileat(struct mig_buf *b, int dirfd, const char *name, const char *path,
 		    struct mig_err *err)
 {
 	struct stat st;
 	ssize_t n;
-	int fd;
+	int fd, rc;
 
 	/*
 	 * O_NONBLOCK, so a FIFO does not wait for a writer; the fstat refuses
@@ -326,11 +332,11 @@ int mig_read_fileat(struct mig_buf *b, int dirfd, const char *name, const char *
 	 * A regular file ignores O_NONBLOCK, so it can stay set.
 	 */
 	if ((fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) < 0)
-		return mig_err_errno(err, MIG_EINVALID, "cannot read '%s'", path);
+		return read_error(path, err);
 	if (fstat(fd, &st) < 0) {
-		mig_err_errno(err, MIG_EINVALID, "cannot read '%s'", path);
+		rc = read_error(path, err);
 		close(fd);
-		return MIG_EINVALID;
+		return rc;
 	}
 	if (!S_ISREG(st.st_mode)) {
 		mig_err_set(err, MIG_EINVALID, "'%s' is %s, not a regular file", path, mig_file_kind(st.st_mode));
@@ -344,9 +350,9 @@ int mig_read_fileat(struct mig_buf *b, int dirfd, const char *name, const char *
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			mig_err_errno(err, MIG_EINVALID, "cannot read '%s'", path);
+			rc = read_error(path, err);
 			close(fd);
-			return MIG_EINVALID;
+			return rc;
 		}
 		if (n == 0)
 			break;
