@@ -71,6 +71,17 @@ build bin:
 check: all $(UNIT_BINS) lint-man
 	prove -j2 --exec tests/run-one $(UNIT_BINS) tests/cli/*.bats
 
+# the crash trials (tests/crash/run.sh): every command that writes, killed
+# at random moments and at each write point the shim (LD_PRELOAD) counts
+CRASH_TRIALS = 200
+CRASH_SHIM = build/crash/killshim.so
+$(CRASH_SHIM): $(wildcard tests/crash/*.c) | build
+	@mkdir -p build/crash
+	$(CC) $(CFLAGS) -std=gnu11 -Wall -Wextra -Werror -fPIC -shared -o $@ $(filter %.c,$^) -ldl
+
+crash: all $(CRASH_SHIM)
+	tests/crash/run.sh $(CRASH_TRIALS)
+
 # every manual page, checked by mandoc: warnings fail
 lint-man:
 	mandoc -Tlint -Wwarning man/*.1 man/*.7
@@ -104,6 +115,6 @@ install: all
 clean:
 	rm -rf build bin
 
-.PHONY: all check demo asan install clean lint-man
+.PHONY: all check crash demo asan install clean lint-man
 .SECONDARY:
 -include $(wildcard build/*.d build/tests/*.d)
