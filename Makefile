@@ -68,7 +68,7 @@ build/tests/%: tests/unit/%.c build/libcommon.a | build
 build bin:
 	mkdir -p $@
 
-check: all $(UNIT_BINS) lint-man
+check: all $(UNIT_BINS) $(CRASH_SHIM) lint-man
 	prove -j2 --exec tests/run-one $(UNIT_BINS) tests/cli/*.bats
 
 # the crash trials (tests/crash/run.sh): every command that writes, killed

@@ -10,20 +10,36 @@
 #include "newrev.h"
 #include "util.h"
 
-/* Create path with body; never overwrite. */
+/*
+ * Create path with body; never overwrite, and never leave it half
+ * written: the body goes to a temporary file beside it, hidden so that
+ * it is never read as a revision, which is linked into place once whole.
+ * What a killed run left of such files goes first.
+ */
 static int write_new(const char *path, const char *body, struct mig_err *err)
 {
-	size_t len = strlen(body);
+	const char *slash = strrchr(path, '/');
+	char *dir = slash ? mig_xstrndup(path, slash == path ? 1 : (size_t)(slash - path)) : mig_xstrdup(".");
+	char *tmp = mig_xasprintf("%.*s.%s.tmp-XXXXXX", slash ? (int)(slash + 1 - path) : 0, path,
+				  slash ? slash + 1 : path);
+	mode_t mask = umask(0);
 	int fd, rc = 0;
 
-	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666)) < 0)
-		return mig_err_errno(err, MIG_EENV, "cannot create '%s'", path);
-	if (write(fd, body, len) != (ssize_t)len || fsync(fd) < 0)
+	umask(mask);
+	mig_tmp_sweep(dir, ".*.sql.tmp-??????");
+	if ((fd = mig_tmp_file(tmp)) < 0) {
+		rc = mig_err_errno(err, MIG_EENV, "cannot create '%s'", path);
+		goto out;
+	}
+	if (fchmod(fd, 0666 & ~mask) < 0 || mig_write_all(fd, body, strlen(body)) < 0 || fsync(fd) < 0)
 		rc = mig_err_errno(err, MIG_EENV, "cannot write '%s'", path);
-	if (close(fd) < 0 && !rc)
-		rc = mig_err_errno(err, MIG_EENV, "cannot write '%s'", path);
-	if (rc < 0)
-		unlink(path);
+	else if (link(tmp, path) < 0)
+		rc = mig_err_errno(err, MIG_EENV, "cannot create '%s'", path);
+	unlink(tmp);
+	close(fd);
+out:
+	free(tmp);
+	free(dir);
 	return rc;
 }
 
