@@ -64,3 +64,48 @@ subjects() {
 	[ -s migrations/0003_c.sql ]
 }
 
+@test "what a killed store write left, the next run removes: lock files, temporary objects and packs, a half-made store" {
+	two
+	mig -d db up -q 0001
+	: >db.mig/refs/mig/journal.lock
+	: >db.mig/packed-refs.lock
+	: >db.mig/HEAD.lock
+	mkdir -p db.mig/refs/mig/snapshots db.mig/objects/ab
+	: >db.mig/refs/mig/snapshots/0123456789abcdef0123456789abcdef01234567.lock
+	: >db.mig/objects/ab/tmp_object_git2_a1b2c3
+	: >db.mig/objects/ab/tmp_chunk_a1b2c3
+	: >db.mig/objects/pack/pack_git2_a1b2c3
+	mkdir -p db.mig.tmp-abcdef/objects
+	run -0 --separate-stderr mig -d db up --no-backup
+	[ "$stderr" = "applying 0002_b" ]
+	[ "$(subjects)" = "up 0002_b|up 0001_a|" ]
+	run -0 find db.mig -name '*.lock' ! -name mig.lock -o -name 'tmp_*' -o -name 'pack_git2_*'
+	[ "$output" = "" ]
+	[ ! -e db.mig.tmp-abcdef ]
+	# HEAD names the journal, not a branch: all that git fsck has to say
+	run git --git-dir=db.mig fsck --no-dangling --no-progress
+	[ "$output" = "error: HEAD points to something strange (refs/mig/journal)" ]
+}
+
+@test "a store another run is making is left alone" {
+	two
+	mig -d db up -q 0001
+	mkdir db.mig.tmp-abcdef
+	flock db.mig.tmp-abcdef sleep 30 &
+	holder=$!
+	sleep 0.2
+	run -0 mig -d db up -q
+	kill "$holder"
+	[ -d db.mig.tmp-abcdef ]
+}
+
+@test "the first run killed while it makes the store: the next one makes it" {
+	two
+	run -137 killed 1 write mig -d db up -q
+	[ ! -e db.mig ]
+	run -0 ls -d db.mig.tmp-*
+	run -0 mig -d db up -q
+	run ! ls -d db.mig.tmp-*
+	[ "$(subjects)" = "up 0001_a..0002_b (2 revisions)|" ]
+}
+
