@@ -155,7 +155,7 @@ int mig_outfile_open(struct mig_outfile *o, const char *path, struct mig_err *er
 {
 	struct stat st;
 	const char *slash;
-	char *target;
+	char *target, *dir, *quoted, *pattern;
 	int exists = stat(path, &st) == 0;
 
 	memset(o, 0, sizeof(*o));
@@ -173,7 +173,15 @@ int mig_outfile_open(struct mig_outfile *o, const char *path, struct mig_err *er
 	slash = strrchr(o->path, '/');
 	o->tmp = mig_xasprintf("%.*s.%s.tmp-XXXXXX", slash ? (int)(slash + 1 - o->path) : 0, o->path,
 			       slash ? slash + 1 : o->path);
-	if ((o->fd = mkostemp(o->tmp, O_CLOEXEC)) < 0) {
+	/* what a killed backup left beside it goes; a live one's is locked */
+	dir = slash ? mig_xstrndup(o->path, slash == o->path ? 1 : (size_t)(slash - o->path)) : mig_xstrdup(".");
+	quoted = mig_glob_quote(slash ? slash + 1 : o->path);
+	pattern = mig_xasprintf(".%s.tmp-??????", quoted);
+	mig_tmp_sweep(dir, pattern);
+	free(pattern);
+	free(quoted);
+	free(dir);
+	if ((o->fd = mig_tmp_file(o->tmp)) < 0) {
 		int e = errno;
 
 		free(o->tmp);
@@ -198,18 +206,20 @@ int mig_outfile_commit(struct mig_outfile *o, struct mig_err *err)
 		o->fd = -1;
 		return rc;
 	}
-	if (fsync(o->fd) < 0)
+	/* renamed while it is still open, and locked: no sweep takes it for a dead backup's */
+	if (fsync(o->fd) < 0 || rename(o->tmp, o->path) < 0)
 		return mig_err_errno(err, MIG_EENV, "cannot write '%s'", o->name);
 	fd = o->fd;
 	o->fd = -1;
-	if (close(fd) < 0 || rename(o->tmp, o->path) < 0)
-		return mig_err_errno(err, MIG_EENV, "cannot write '%s'", o->name);
+	if (close(fd) < 0)
+		rc = mig_err_errno(err, MIG_EENV, "cannot write '%s'", o->name);
 	free(o->tmp);
 	o->tmp = NULL;
 	/* the rename itself reaches the disk with its directory */
 	slash = strrchr(o->path, '/');
 	dir = slash ? mig_xstrndup(o->path, slash == o->path ? 1 : (size_t)(slash - o->path)) : mig_xstrdup(".");
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 || (fsync(fd) < 0 && errno != EINVAL))
+	if (((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 || (fsync(fd) < 0 && errno != EINVAL)) &&
+	    rc == 0)
 		rc = mig_err_errno(err, MIG_EENV, "cannot write '%s'", o->name);
 	if (fd >= 0)
 		close(fd);

@@ -109,3 +109,21 @@ subjects() {
 	[ "$(subjects)" = "up 0001_a..0002_b (2 revisions)|" ]
 }
 
+@test "backup -o killed part way: the file there is untouched, the next backup removes the rest" {
+	two
+	mig -d db up -q
+	mig -d db backup -q -o img.gz >/dev/null
+	cp img.gz before.gz
+	: >.img.gz.tmp-abcdef
+	sqlite3 db 'CREATE TABLE more(x)'
+	run -137 killed 1 sync mig -d db backup -q -o img.gz
+	cmp img.gz before.gz
+	run -0 ls -A
+	[[ "$output" == *.img.gz.tmp-??????* ]]
+	run -0 mig -d db backup -q -o img.gz
+	run -0 ls -A
+	[ "$output" = $'before.gz\ndb\ndb.mig\nimg.gz\nmigrations' ]
+	gzip -t img.gz
+	run ! cmp -s img.gz before.gz
+}
+
