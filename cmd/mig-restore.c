@@ -3,6 +3,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "apply.h"
 #include "backup.h"
 #include "cli.h"
 #include "config.h"
@@ -46,8 +47,9 @@ int main(int argc, char **argv)
 		mig_err_hint(&err, "take one with 'mig backup'");
 		goto fail;
 	}
+	/* what a run cut short left for the journal goes there before the database is replaced */
 	if (mig_store_open(&store, set.store, in != NULL, &err) < 0 || mig_store_lock(store, timeout, &err) < 0 ||
-	    mig_store_journal_check(store, &err) < 0)
+	    mig_store_journal_check(store, &err) < 0 || mig_journal_flush(dbpath, store, timeout, &err) < 0)
 		goto fail;
 	if (in) {
 		struct mig_snapshot_opts o = { NULL, NULL, 0, timeout, mig_backup_progress(quiet) };

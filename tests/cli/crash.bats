@@ -127,3 +127,49 @@ subjects() {
 	run ! cmp -s img.gz before.gz
 }
 
+# pending [TOKEN]: a run killed after its revisions committed, before its
+# entry reached the store
+pending() {
+	sqlite3 db "INSERT INTO mig_journal (run, op, name, id, duration_ms) VALUES ('${1:-0123456789abcdef}', 'up', '0002_b', '$(git hash-object migrations/0002_b.sql)', 3)"
+}
+
+@test "up with nothing to do still writes the entry a killed run left" {
+	two
+	mig -d db up -q
+	pending
+	run -0 --separate-stderr mig -d db up
+	[ "$output" = "" ]
+	[ "$(subjects)" = "up 0002_b|up 0001_a..0002_b (2 revisions)|" ]
+	run -0 git --git-dir=db.mig log -1 --format=%B
+	has "result interrupted"
+	[ "$(sqlite3 db 'SELECT count(*) FROM mig_journal')" = 0 ]
+}
+
+@test "down and fake with nothing to do write it too; a dry run does not" {
+	two
+	mig -d db up -q
+	pending
+	run -0 mig -d db up -q --dry-run
+	[ "$(sqlite3 db 'SELECT count(*) FROM mig_journal')" = 1 ]
+	run -0 mig -d db fake --resolve applied -q
+	[ "$(subjects)" = "up 0002_b|up 0001_a..0002_b (2 revisions)|" ]
+	pending fedcba9876543210
+	run -0 mig -d db down -q base --dry-run
+	run -0 mig -d db fake -q head
+	[ "$(subjects)" = "up 0002_b|up 0002_b|up 0001_a..0002_b (2 revisions)|" ]
+	[ "$(sqlite3 db 'SELECT count(*) FROM mig_journal')" = 0 ]
+}
+
+@test "backup and restore write the entry a killed run left before their own" {
+	two
+	mig -d db up -q
+	id=$(mig -d db backup -q)
+	pending
+	run -0 mig -d db backup -q -m second
+	[ "$(subjects)" = "second|up 0002_b|backup|up 0001_a..0002_b (2 revisions)|" ]
+	[ "$(sqlite3 db 'SELECT count(*) FROM mig_journal')" = 0 ]
+	pending fedcba9876543210
+	run -0 mig -d db restore -q "$id"
+	[ "$(subjects)" = "restore ${id:0:12}|up 0002_b|second|up 0002_b|backup|up 0001_a..0002_b (2 revisions)|" ]
+	[ "$(sqlite3 db 'SELECT count(*) FROM mig_journal')" = 0 ]
+}
