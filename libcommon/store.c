@@ -491,6 +491,8 @@ static void sweep(struct mig_store *s)
 		closedir(d);
 	}
 	nftw(refs, remove_lock, 16, FTW_PHYS);
+	/* libgit2 writes a loose object in objects/ first, git and mig in its fan-out directory */
+	remove_named(objects, objtmp);
 	if ((d = opendir(objects))) {
 		while ((e = readdir(d))) {
 			if (strcmp(e->d_name, "pack") && (strlen(e->d_name) != 2 || !isxdigit((unsigned char)e->d_name[0]) ||

@@ -72,7 +72,7 @@ subjects() {
 	: >db.mig/HEAD.lock
 	mkdir -p db.mig/refs/mig/snapshots db.mig/objects/ab
 	: >db.mig/refs/mig/snapshots/0123456789abcdef0123456789abcdef01234567.lock
-	: >db.mig/objects/ab/tmp_object_git2_a1b2c3
+	: >db.mig/objects/tmp_object_git2_a1b2c3
 	: >db.mig/objects/ab/tmp_chunk_a1b2c3
 	: >db.mig/objects/pack/pack_git2_a1b2c3
 	mkdir -p db.mig.tmp-abcdef/objects
