@@ -69,14 +69,7 @@ int main(int argc, char **argv)
 	if (!no_backup && set.backup &&
 	    mig_backup_take(store, dbpath, "before restore", timeout, mig_backup_progress(quiet), before, &err) < 0)
 		goto fail;
-	snprintf(subject, sizeof(subject), "restore %.12s", id);
-	if (mig_snapshot_restore(store, id, dbpath, timeout, mig_backup_progress(quiet), &err) < 0) {
-		struct mig_err jerr = MIG_ERR_INIT;
-
-		mig_backup_journal(store, subject, "restore", id, before, "failed", &jerr);
-		goto fail;
-	}
-	if (mig_backup_journal(store, subject, "restore", id, before, "ok", &err) < 0)
+	if (mig_backup_restore(store, id, before, dbpath, timeout, mig_backup_progress(quiet), &err) < 0)
 		goto fail;
 	if (!quiet) {
 		fprintf(stderr, "%s: restored snapshot %.12s into '%s'", mig_prog, id, dbpath);

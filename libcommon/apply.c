@@ -249,6 +249,9 @@ int mig_journal_flush(const char *dbpath, struct mig_store *store, int timeout_m
 
 	struct mig_err ignored = MIG_ERR_INIT;
 
+	if (mig_backup_interrupted(mig_store_path(store)) &&
+	    (rc = mig_backup_recover(store, dbpath, timeout_ms, err)) < 0)
+		return rc;
 	/*
 	 * A look without waiting: a database that cannot be read now is the
 	 * command's own to report (the entries wait for the next one)
@@ -267,19 +270,22 @@ int mig_journal_flush(const char *dbpath, struct mig_store *store, int timeout_m
 }
 
 /*
- * A command with nothing to do of its own still writes what runs cut
- * short left for the journal, so that whatever command comes next,
+ * A command with nothing to do of its own still writes what runs (and
+ * restores) cut short left for the journal, so that whatever command comes next,
  * no entry stays missing. Nothing is written when nothing is left.
  */
 static int nothing_to_do(struct mig_ctx *ctx, const struct mig_run_opts *o, struct mig_err *err)
 {
 	int timeout = o->lock_timeout >= 0 ? o->lock_timeout : ctx->settings.lock_timeout;
 	struct mig_store *store = NULL;
-	size_t n;
-	int rc;
+	size_t n = 0;
+	int rc = 0;
 
-	if (o->dry_run || !ctx->db || (rc = pending_lines(ctx->db, &n, err)) < 0 || !n)
-		return o->dry_run || !ctx->db ? 0 : rc;
+	if (o->dry_run || !ctx->settings.store)
+		return 0;
+	if (!mig_backup_interrupted(ctx->settings.store) &&
+	    (!ctx->db || (rc = pending_lines(ctx->db, &n, err)) < 0 || !n))
+		return rc;
 	if ((rc = mig_store_open(&store, ctx->settings.store, 1, err)) == 0 &&
 	    (rc = mig_store_lock(store, timeout, err)) == 0 &&
 	    (rc = mig_store_journal_check(store, err)) == 0)
@@ -522,15 +528,23 @@ static int finish_run(struct run *run, const struct mig_run_opts *o, const char 
 
 /*
  * A run that is going to change the database: its token, and first the
- * journal entries an earlier run cut short left behind. A dry run
+ * journal entries an earlier run cut short left behind (a restore's too). A dry run
  * changes nothing, and writes nothing.
  */
 static int start_run(struct run *run, struct mig_ctx *ctx, struct mig_store *store, const struct mig_run_opts *o,
 		     struct mig_err *err)
 {
+	int timeout = o->lock_timeout >= 0 ? o->lock_timeout : ctx->settings.lock_timeout;
+	int rc;
+
 	run->db = ctx->db;
 	run->store = store;
-	return o->dry_run ? 0 : journal_pending(ctx->db, store, err);
+	if (o->dry_run)
+		return 0;
+	if (mig_backup_interrupted(mig_store_path(store)) &&
+	    (rc = mig_backup_recover(store, ctx->settings.database, timeout, err)) < 0)
+		return rc;
+	return journal_pending(ctx->db, store, err);
 }
 
 /*

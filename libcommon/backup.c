@@ -63,6 +63,92 @@ int mig_backup_journal(struct mig_store *s, const char *subject, const char *op,
 	return rc;
 }
 
+/* The marker of a restore under way, in the store. */
+static char *marker_path(const char *store)
+{
+	return mig_path_join(store, "restore.pending");
+}
+
+int mig_backup_interrupted(const char *store)
+{
+	char *path = marker_path(store);
+	int there = mig_path_exists(path);
+
+	free(path);
+	return there;
+}
+
+/* Write the journal message of a restore, all but its result, as the marker. */
+static int marker_write(const char *path, const char *message, struct mig_err *err)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600), rc = 0;
+
+	if (fd < 0)
+		return mig_err_errno(err, MIG_EENV, "cannot write '%s'", path);
+	if (mig_write_all(fd, message, strlen(message)) < 0 || fsync(fd) < 0)
+		rc = mig_err_errno(err, MIG_EENV, "cannot write '%s'", path);
+	close(fd);
+	if (rc < 0)
+		unlink(path);
+	return rc;
+}
+
+int mig_backup_restore(struct mig_store *s, const char *id, const char *before, const char *path,
+		       int timeout_ms, int progress, struct mig_err *err)
+{
+	struct mig_err jerr = MIG_ERR_INIT;
+	struct mig_buf m = MIG_BUF_INIT;
+	char *marker = marker_path(mig_store_path(s));
+	int rc;
+
+	mig_buf_addf(&m, "restore %.12s\n\noperation restore\nsnapshot %s\n", id, id);
+	if (before && *before)
+		mig_buf_addf(&m, "before %s\n", before);
+	if ((rc = marker_write(marker, m.buf, err)) < 0)
+		goto out;
+	rc = mig_snapshot_restore(s, id, path, timeout_ms, progress, err);
+	mig_buf_addf(&m, "result %s\n", rc < 0 ? "failed" : "ok");
+	if (mig_store_journal(s, m.buf, NULL, NULL, 0, rc < 0 ? &jerr : err) < 0) {
+		/* the marker stays: the next command journals what happened */
+		if (rc == 0)
+			rc = err->code;
+		goto out;
+	}
+	unlink(marker);
+out:
+	mig_buf_release(&m);
+	free(marker);
+	return rc;
+}
+
+int mig_backup_recover(struct mig_store *s, const char *path, int timeout_ms, struct mig_err *err)
+{
+	struct mig_buf m = MIG_BUF_INIT;
+	struct mig_journal_op op;
+	char *marker = marker_path(mig_store_path(s));
+	int same = 0, rc = 0;
+
+	if (mig_read_file(&m, marker, err) < 0) {
+		mig_err_clear(err);
+		goto out;
+	}
+	mig_journal_parse(&op, m.buf ? m.buf : "");
+	/* a marker cut short was written before the database was touched */
+	if (!strcmp(op.operation, "restore") && op.snapshot && m.len && m.buf[m.len - 1] == '\n' &&
+	    mig_path_exists(path) &&
+	    (rc = mig_snapshot_is_image(s, op.snapshot, path, timeout_ms, &same, err)) == 0 && same) {
+		mig_buf_adds(&m, "result interrupted\n");
+		rc = mig_store_journal(s, m.buf, NULL, NULL, 0, err);
+	}
+	mig_journal_op_release(&op);
+	if (rc == 0)
+		unlink(marker);
+out:
+	mig_buf_release(&m);
+	free(marker);
+	return rc;
+}
+
 int mig_backup_progress(int quiet)
 {
 	return !quiet && isatty(2);

@@ -173,3 +173,38 @@ pending() {
 	[ "$(subjects)" = "restore ${id:0:12}|up 0002_b|second|up 0002_b|backup|up 0001_a..0002_b (2 revisions)|" ]
 	[ "$(sqlite3 db 'SELECT count(*) FROM mig_journal')" = 0 ]
 }
+
+# what a restore of snapshot $1 leaves in the store until its entry is written
+restore_marker() {
+	printf 'restore %.12s\n\noperation restore\nsnapshot %s\n' "$1" "$1" >db.mig/restore.pending
+}
+
+@test "a restore killed after it replaced the database: the next command journals it" {
+	two
+	mig -d db up -q
+	id=$(mig -d db backup -q)
+	sqlite3 db 'CREATE TABLE more(x)'
+	mig -d db restore -q --no-backup "$id"
+	# as if killed before its entry was written
+	git --git-dir=db.mig update-ref refs/mig/journal refs/mig/journal~1
+	restore_marker "$id"
+	run -0 --separate-stderr mig -d db up
+	[ "$output" = "" ]
+	[ "$(subjects)" = "restore ${id:0:12}|backup|up 0001_a..0002_b (2 revisions)|" ]
+	run -0 git --git-dir=db.mig log -1 --format=%B
+	has "snapshot $id"
+	has "result interrupted"
+	[ ! -e db.mig/restore.pending ]
+}
+
+@test "a restore killed before it replaced the database leaves no entry" {
+	two
+	mig -d db up -q
+	id=$(mig -d db backup -q)
+	sqlite3 db 'CREATE TABLE more(x)'
+	restore_marker "$id"
+	run -0 mig -d db backup -q -m next
+	[ "$(subjects)" = "next|backup|up 0001_a..0002_b (2 revisions)|" ]
+	[ ! -e db.mig/restore.pending ]
+	[ "$(sqlite3 db "SELECT count(*) FROM sqlite_schema WHERE name = 'more'")" = 1 ]
+}
