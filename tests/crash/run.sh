@@ -342,27 +342,16 @@ check_trial() {
 	restore)
 		full=$(full_key "$T.seen/app.db")
 		[ "$full" = "$HEAD_FULL" ] || [ "$full" = "$MID_FULL" ] ||
-			{ fail "$T" "restore left neither the old image nor the new one"; return; } ;;
+			{ fail "$T" "restore left neither the old image nor the new one"; return; }
+		RESTORED=
+		[ "$full" != "$MID_FULL" ] || RESTORED=1 ;;
 	esac
 	db_applied=$(applied "$T.seen/app.db")
 	dirty=$(awk '$2 == 1 { print $1 }' <<<"$db_applied")
-	# the files new and merge write: not there, or whole
+	# the file new or merge writes: not there, or whole (and a hidden temporary file)
 	case $CMD in
 	new | merge)
-		n=$(comm -13 <(ls -A "$TPL/$FROM/migrations") <(ls -A "$T/migrations"))
-		if [ -n "$n" ]; then
-			[ "$(wc -l <<<"$n")" = 1 ] || { fail "$T" "$CMD left files: $n"; return; }
-			first=$(head -1 "$T/migrations/$n" 2>/dev/null)
-			if [ "$CMD" = new ]; then
-				[ "$n" = 0016_feature.sql ] && [ "$first" = "-- mig:parents $HEAD" ] &&
-					[ "$(wc -l <"$T/migrations/$n")" = 5 ] ||
-					{ fail "$T" "new left a file that is not whole: $n"; return; }
-			else
-				[ "$n" = 0018_merge.sql ] && [ "$first" = "-- mig:parents 0016_left 0017_right" ] &&
-					[ "$(wc -l <"$T/migrations/$n")" = 5 ] ||
-					{ fail "$T" "merge left a file that is not whole: $n"; return; }
-			fi
-		fi
+		revision_file || return
 		;;
 	esac
 	# -o: the file there before, or the new image whole
@@ -393,6 +382,21 @@ check_trial() {
 	cd "$WORK" || return
 	check_store || return
 	rm -rf "$T" "$T.seen" "$T.out" "$T.err"
+}
+
+# The revision file new or merge writes, if there: whole. Sets NEWFILE.
+revision_file() {
+	local n want first
+	want=0016_feature.sql first="-- mig:parents $HEAD"
+	[ "$CMD" = new ] || want=0018_merge.sql first="-- mig:parents 0016_left 0017_right"
+	n=$(comm -13 <(ls "$TPL/$FROM/migrations") <(ls "$T/migrations"))
+	NEWFILE=$n
+	[ -n "$n" ] || return 0
+	if [ "$n" != "$want" ] || [ "$(head -1 "$T/migrations/$n")" != "$first" ] ||
+		[ "$(wc -l <"$T/migrations/$n")" != 5 ]; then
+		fail "$T" "$CMD left a file that is not whole: $(echo $n)"
+		return 1
+	fi
 }
 
 # resolve a dirty 0003_index as its one statement ended
@@ -439,13 +443,39 @@ next_command() {
 		fi
 		;;
 	restore)
-		m "${ARGS[@]}" >/dev/null 2>"$T.next" ||
-			{ fail "$T" "the next restore exited $?: $(tail -c 300 "$T.next")"; return 1; }
-		[ "$(full_key app.db)" = "$MID_FULL" ] || { fail "$T" "the next restore left another image"; return 1; }
+		# the same again, or up from wherever the restore left it
+		if [ $((RANDOM % 2)) = 0 ]; then
+			m "${ARGS[@]}" >/dev/null 2>"$T.next" ||
+				{ fail "$T" "the next restore exited $?: $(tail -c 300 "$T.next")"; return 1; }
+			[ "$(full_key app.db)" = "$MID_FULL" ] ||
+				{ fail "$T" "the next restore left another image"; return 1; }
+		else
+			m up >/dev/null 2>"$T.next" ||
+				{ fail "$T" "up after restore exited $?: $(tail -c 300 "$T.next")"; return 1; }
+			[ "$(state_key app.db)" = "$UP_FINAL" ] ||
+				{ fail "$T" "up after restore did not reach the head"; return 1; }
+		fi
+		# a restore that replaced the database is in the journal
+		if [ -n "$RESTORED" ] && ! git --git-dir=app.db.mig log --format=%B refs/mig/journal \
+			--not $(cat "$TPL/$FROM.tip") -- | grep -x "snapshot $MID" >/dev/null; then
+			fail "$T" "the restore replaced the database, and the journal does not say so"
+			return 1
+		fi
 		;;
 	new | merge)
-		m status >/dev/null 2>"$T.next" || { fail "$T" "status exited $? after $CMD"; return 1; }
-		m up heads >/dev/null 2>>"$T.next" ||
+		# the same again when its file is not there, else another new
+		if [ -z "$NEWFILE" ]; then
+			m "${ARGS[@]}" >/dev/null 2>"$T.next" ||
+				{ fail "$T" "the next $CMD exited $?: $(tail -c 300 "$T.next")"; return 1; }
+			revision_file || return 1
+			[ -n "$NEWFILE" ] || { fail "$T" "the next $CMD wrote no file"; return 1; }
+		else
+			m new other >/dev/null 2>"$T.next" ||
+				{ fail "$T" "new after $CMD exited $?: $(tail -c 300 "$T.next")"; return 1; }
+		fi
+		n=$(ls -A migrations | grep '^\.')
+		[ -z "$n" ] || { fail "$T" "temporary files after the next command: $(echo $n)"; return 1; }
+		m up >/dev/null 2>>"$T.next" ||
 			{ fail "$T" "up after $CMD exited $?: $(tail -c 300 "$T.next")"; return 1; }
 		;;
 	esac
@@ -480,6 +510,11 @@ journal_once() {
 		{ fail "$T" "the journal does not hold each revision once: $(comm -3 <(echo "$got") <(echo "$want") | tr '\n\t' ' ')"; return 1; }
 }
 
+stale() {
+	(cd "$T" && find app.db.mig \( -name '*.lock' ! -name mig.lock \) -o -name 'tmp_*' -o -name 'pack_git2_*' |
+		head -5; ls -d app.db.mig.tmp-* .image.gz.tmp-* app.db.mig/restore.pending 2>/dev/null)
+}
+
 # The store: git fsck, every listed snapshot verifies, nothing stale left.
 check_store() {
 	local s=$T/app.db.mig out id stale
@@ -495,8 +530,9 @@ check_store() {
 		(cd "$T" && m backup --verify "$id" >/dev/null 2>&1) ||
 			{ fail "$T" "listed snapshot $id does not verify"; return 1; }
 	done
-	stale=$(cd "$T" && find app.db.mig \( -name '*.lock' ! -name mig.lock \) -o -name 'tmp_*' -o -name 'pack_git2_*' |
-		head -5; ls -d app.db.mig.tmp-* .image.gz.tmp-* 2>/dev/null)
+	# what killed writers left goes when the lock is next taken (a no-op up takes none)
+	stale=$(stale)
+	[ -z "$stale" ] || stale=$(cd "$T" && m backup --prune 1000 2>&1 && stale)
 	[ -z "$stale" ] || { fail "$T" "stale files after the next command: $(tr '\n' ' ' <<<"$stale")"; return 1; }
 }
 
