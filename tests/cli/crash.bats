@@ -208,3 +208,21 @@ restore_marker() {
 	[ ! -e db.mig/restore.pending ]
 	[ "$(sqlite3 db "SELECT count(*) FROM sqlite_schema WHERE name = 'more'")" = 1 ]
 }
+
+@test "a restore killed while it wrote the database: the next backup rolls it back, and journals nothing of it" {
+	two
+	mig -d db up -q
+	sqlite3 db "CREATE TABLE big(x); INSERT INTO big WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 20000) SELECT hex(randomblob(50)) FROM c"
+	id=$(mig -d db backup -q)
+	sqlite3 db 'CREATE TABLE more(x)'
+	sum=$(sqlite3 db .dump | cksum)
+	restore_marker "$id"
+	# the restore's transaction, its pages spilled into the file, cut short
+	sqlite3 db 'PRAGMA cache_size = 2' 'BEGIN' 'DELETE FROM big' '.system kill -9 $PPID' 2>/dev/null || true
+	[ -s db-journal ]
+	run -0 mig -d db backup -q -m next
+	[ ! -e db-journal ]
+	[ ! -e db.mig/restore.pending ]
+	[ "$(sqlite3 db .dump | cksum)" = "$sum" ]
+	[ "$(subjects)" = "next|backup|up 0001_a..0002_b (2 revisions)|" ]
+}
