@@ -73,7 +73,7 @@ check: all $(UNIT_BINS) $(CRASH_SHIM) lint-man
 
 # the crash trials (tests/crash/run.sh): every command that writes, killed
 # at random moments and at each write point the shim (LD_PRELOAD) counts
-CRASH_TRIALS = 200
+CRASH_TRIALS = 300
 CRASH_SHIM = build/crash/killshim.so
 $(CRASH_SHIM): $(wildcard tests/crash/*.c) | build
 	@mkdir -p build/crash

@@ -12,8 +12,10 @@
 #
 # TRIALS (default 20) is the number of trials per command: half of them
 # killed after a random delay drawn over the command's measured duration,
-# a quarter by the shim at points spread over all the calls it counts,
-# and a quarter at points spread over the syncs and renames alone.
+# half by the shim: at every sync and rename point of the command when
+# there are no more of them than that (else at half that many spread over
+# them), and the rest at points spread over all the calls it counts (a
+# command with fewer points than that gets more random trials instead).
 # SEED=N repeats a run's draws; KEEP=1 keeps the work directory.
 # Exit 0 when every trial passed, 1 otherwise (failures are listed, and
 # their directories kept under the work directory).
@@ -354,6 +356,7 @@ check_trial() {
 		revision_file || return
 		;;
 	esac
+	tally "$key" "$dirty"
 	# -o: the file there before, or the new image whole
 	if [ "$CMD" = backup ] && [ "${ARGS[3]:-}" = -o ]; then
 		cmp -s "$T/image.gz" "$TPL/head/image.gz" || gzip -t "$T/image.gz" 2>/dev/null ||
@@ -382,6 +385,38 @@ check_trial() {
 	cd "$WORK" || return
 	check_store || return
 	rm -rf "$T" "$T.seen" "$T.out" "$T.err"
+}
+
+# What the kill left, counted: the state before the command, after it,
+# between two of its revisions, or a no-transaction revision dirty.
+tally() {
+	local key=$1 dirty=$2 left=after n
+	case $CMD in
+	up | down | fake)
+		if [ -n "$dirty" ]; then
+			left=dirty
+		elif [ "$key" = "$(state_key "$TPL/$FROM/app.db")" ]; then
+			left=before
+		elif [ "$key" != "$(final_key)" ]; then
+			left=between
+		fi
+		;;
+	restore) [ -n "$RESTORED" ] || left=before ;;
+	backup)
+		n=$(cd "$T" && m backup --list --porcelain 2>/dev/null | wc -l)
+		[ "$n" != "$(wc -l <"$TPL/$FROM.snapshots")" ] || left=before
+		;;
+	new | merge) [ -n "$NEWFILE" ] || left=before ;;
+	esac
+	LEFT[$CMD.$left]=$((${LEFT[$CMD.$left]:-0} + 1))
+}
+
+final_key() {
+	case $CMD in
+	up) echo "$UP_FINAL" ;;
+	down) echo "$DOWN_FINAL" ;;
+	fake) echo "$FAKE_FINAL" ;;
+	esac
 }
 
 # The revision file new or merge writes, if there: whole. Sets NEWFILE.
@@ -595,7 +630,7 @@ points() {
 
 ## ---- main ----
 
-declare -A KILLED FAILS
+declare -A KILLED FAILS LEFT
 echo "run.sh: $TRIALS trials per method and command, SEED=$SEED, in $WORK" >&2
 make_fixture || { echo "run.sh: cannot make the fixture" >&2; exit 1; }
 make_templates || { echo "run.sh: cannot make the templates" >&2; FAILED=1; exit 1; }
@@ -615,23 +650,31 @@ for CMD in "${COMMANDS[@]}"; do
 	all=$(count_calls write,sync,name)
 	sync=$(count_calls sync,name)
 	n=0
-	for ((i = 0; i < (TRIALS + 1) / 2; i++)); do
-		trial_random "$dur"
-		n=$((n + 1))
-	done
-	SHIM_ON=write,sync,name
-	for at in $(points "$all" $((TRIALS / 4))); do
+	# the shim's half: every sync and rename point when they fit, the rest over all calls
+	shim=$((TRIALS / 2))
+	nsync=$((sync <= shim ? sync : shim / 2))
+	SHIM_ON=sync,name
+	for at in $(points "$sync" "$nsync"); do
 		trial_shim "$at"
 		n=$((n + 1))
 	done
-	SHIM_ON=sync,name
-	for at in $(points "$sync" $((TRIALS / 2 - TRIALS / 4))); do
+	SHIM_ON=write,sync,name
+	for at in $(points "$all" $((shim - nsync))); do
 		trial_shim "$at"
 		n=$((n + 1))
 	done
 	unset SHIM_ON
-	line=$(printf '%-8s %4d trials (%d killed at random over %d ms; shim: %d calls, %d syncs and renames)  %d failed' \
-		"$CMD" "$n" "${KILLED[$CMD]:-0}" $((dur / 1000)) "$all" "$sync" "${FAILS[$CMD]:-0}")
+	# the other half, and what the shim had no more points for, at random
+	while [ "$n" -lt "$TRIALS" ]; do
+		trial_random "$dur"
+		n=$((n + 1))
+	done
+	left=
+	for w in before between dirty after; do
+		[ -z "${LEFT[$CMD.$w]:-}" ] || left+="${left:+, }${LEFT[$CMD.$w]} $w"
+	done
+	line=$(printf '%-8s %4d trials, %d failed (%d killed at random over %d ms; shim: %d calls, %d syncs and renames; left: %s)' \
+		"$CMD" "$n" "${FAILS[$CMD]:-0}" "${KILLED[$CMD]:-0}" $((dur / 1000)) "$all" "$sync" "$left")
 	echo "$line" >&2
 	SUMMARY+=("$line")
 done
