@@ -631,7 +631,7 @@ points() {
 ## ---- main ----
 
 declare -A KILLED FAILS LEFT
-echo "run.sh: $TRIALS trials per method and command, SEED=$SEED, in $WORK" >&2
+echo "run.sh: $TRIALS trials per command, SEED=$SEED, in $WORK" >&2
 make_fixture || { echo "run.sh: cannot make the fixture" >&2; exit 1; }
 make_templates || { echo "run.sh: cannot make the templates" >&2; FAILED=1; exit 1; }
 for t in "$TPL"/*/; do
