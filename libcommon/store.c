@@ -463,21 +463,41 @@ static int remove_lock(const char *path, const struct stat *st, int type, struct
 }
 
 /*
+ * Stores half made beside the one at path (by create) that no live run
+ * is making: each is locked while it is made.
+ */
+static void sweep_half_made(const char *path)
+{
+	size_t len = strlen(path);
+	char *dest, *slash, *quoted, *pattern;
+
+	while (len > 1 && path[len - 1] == '/')
+		len--;
+	dest = mig_xstrndup(path, len);
+	slash = strrchr(dest, '/');
+	quoted = mig_glob_quote(slash ? slash + 1 : dest);
+	pattern = mig_xasprintf("%s.tmp-??????", quoted);
+	if (slash)
+		slash[slash == dest] = '\0';
+	mig_tmp_sweep(slash ? dest : ".", pattern);
+	free(pattern);
+	free(quoted);
+	free(dest);
+}
+
+/*
  * Remove what killed runs left in and beside the store: temporary
  * objects and packs, git's lock files (a ref's, packed-refs', HEAD's,
  * config's), which would make the next write of the journal or of a
  * snapshot's ref fail, and stores half made. Whoever writes the store
- * holds the run lock, which the caller now holds: every such file is a
- * dead writer's. (Half-made stores are not in the store: they are
- * removed only when no live run locks them.)
+ * holds the run lock, which the caller now holds: every such file in
+ * the store is a dead writer's.
  */
 static void sweep(struct mig_store *s)
 {
 	static const char *const objtmp[] = { "tmp_", NULL };
 	static const char *const packtmp[] = { "pack_git2_", "tmp_", NULL };
-	char *objects = mig_path_join(s->path, "objects"), *refs = mig_path_join(s->path, "refs");
-	char *dir = mig_xstrdup(s->path), *slash, *pattern, *sub;
-	const char *base;
+	char *objects = mig_path_join(s->path, "objects"), *refs = mig_path_join(s->path, "refs"), *sub;
 	DIR *d;
 	struct dirent *e;
 
@@ -495,27 +515,18 @@ static void sweep(struct mig_store *s)
 	remove_named(objects, objtmp);
 	if ((d = opendir(objects))) {
 		while ((e = readdir(d))) {
-			if (strcmp(e->d_name, "pack") && (strlen(e->d_name) != 2 || !isxdigit((unsigned char)e->d_name[0]) ||
-							  !isxdigit((unsigned char)e->d_name[1])))
+			int pack = !strcmp(e->d_name, "pack");
+
+			if (!pack && (strlen(e->d_name) != 2 || !isxdigit((unsigned char)e->d_name[0]) ||
+				      !isxdigit((unsigned char)e->d_name[1])))
 				continue;
 			sub = mig_path_join(objects, e->d_name);
-			remove_named(sub, strcmp(e->d_name, "pack") ? objtmp : packtmp);
+			remove_named(sub, pack ? packtmp : objtmp);
 			free(sub);
 		}
 		closedir(d);
 	}
-	while ((slash = strrchr(dir, '/')) && slash[1] == '\0' && slash != dir)
-		*slash = '\0';
-	slash = strrchr(dir, '/');
-	base = slash ? slash + 1 : dir;
-	pattern = mig_glob_quote(base);
-	sub = mig_xasprintf("%s.tmp-??????", pattern);
-	if (slash)
-		*slash = '\0';
-	mig_tmp_sweep(slash ? (slash == dir ? "/" : dir) : ".", sub);
-	free(sub);
-	free(pattern);
-	free(dir);
+	sweep_half_made(s->path);
 	free(refs);
 	free(objects);
 }
