@@ -428,7 +428,6 @@ const char *mig_file_kind(unsigned mode)
 static int tmp_make(char *templ, int dir)
 {
 	size_t len = strlen(templ);
-	char *x = templ + len - 6;
 	struct stat st;
 	int tries, fd = -1, e;
 
@@ -437,7 +436,7 @@ static int tmp_make(char *templ, int dir)
 		return -1;
 	}
 	for (tries = 0; tries < 100; tries++) {
-		memcpy(x, "XXXXXX", 6);
+		memcpy(templ + len - 6, "XXXXXX", 6);
 		if (dir ? !mkdtemp(templ) : (fd = mkostemp(templ, O_CLOEXEC)) < 0)
 			return -1;
 		if (dir && (fd = open(templ, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
