@@ -243,11 +243,10 @@ static int pending_lines(struct mig_db *db, size_t *n, struct mig_err *err)
 
 int mig_journal_flush(const char *dbpath, struct mig_store *store, int timeout_ms, struct mig_err *err)
 {
+	struct mig_err ignored = MIG_ERR_INIT;
 	struct mig_db *db = NULL;
 	size_t n = 0;
 	int rc;
-
-	struct mig_err ignored = MIG_ERR_INIT;
 
 	if (mig_backup_interrupted(mig_store_path(store)) &&
 	    (rc = mig_backup_recover(store, dbpath, timeout_ms, err)) < 0)
@@ -271,8 +270,9 @@ int mig_journal_flush(const char *dbpath, struct mig_store *store, int timeout_m
 
 /*
  * A command with nothing to do of its own still writes what runs (and
- * restores) cut short left for the journal, so that whatever command comes next,
- * no entry stays missing. Nothing is written when nothing is left.
+ * restores) cut short left for the journal, so that whatever command
+ * comes next, no entry stays missing. Nothing is written when nothing
+ * is left.
  */
 static int nothing_to_do(struct mig_ctx *ctx, const struct mig_run_opts *o, struct mig_err *err)
 {
@@ -528,8 +528,8 @@ static int finish_run(struct run *run, const struct mig_run_opts *o, const char 
 
 /*
  * A run that is going to change the database: its token, and first the
- * journal entries an earlier run cut short left behind (a restore's too). A dry run
- * changes nothing, and writes nothing.
+ * journal entries an earlier run (or restore) cut short left behind. A
+ * dry run changes nothing, and writes nothing.
  */
 static int start_run(struct run *run, struct mig_ctx *ctx, struct mig_store *store, const struct mig_run_opts *o,
 		     struct mig_err *err)

@@ -121,8 +121,17 @@ out:
 	return rc;
 }
 
+/* Is the newest journal entry the one whose message starts with data? */
+static int journaled_cb(const struct mig_journal_entry *e, void *data)
+{
+	const char *m = data;
+
+	return strncmp(e->message, m, strlen(m)) ? -1 : 1;
+}
+
 int mig_backup_recover(struct mig_store *s, const char *path, int timeout_ms, struct mig_err *err)
 {
+	struct mig_err seen = MIG_ERR_INIT;
 	struct mig_buf m = MIG_BUF_INIT;
 	struct mig_journal_op op;
 	char *marker = marker_path(mig_store_path(s));
@@ -133,9 +142,12 @@ int mig_backup_recover(struct mig_store *s, const char *path, int timeout_ms, st
 		goto out;
 	}
 	mig_journal_parse(&op, m.buf ? m.buf : "");
-	/* a marker cut short was written before the database was touched */
+	/*
+	 * A marker cut short was written before the database was touched;
+	 * one whose entry is the newest was killed after it was written.
+	 */
 	if (!strcmp(op.operation, "restore") && op.snapshot && m.len && m.buf[m.len - 1] == '\n' &&
-	    mig_path_exists(path) &&
+	    mig_path_exists(path) && mig_store_log(s, 1, journaled_cb, m.buf, &seen) != 1 &&
 	    (rc = mig_snapshot_is_image(s, op.snapshot, path, timeout_ms, &same, err)) == 0 && same) {
 		mig_buf_adds(&m, "result interrupted\n");
 		rc = mig_store_journal(s, m.buf, NULL, NULL, 0, err);

@@ -226,3 +226,16 @@ restore_marker() {
 	[ "$(sqlite3 db .dump | cksum)" = "$sum" ]
 	[ "$(subjects)" = "next|backup|up 0001_a..0002_b (2 revisions)|" ]
 }
+
+@test "a restore killed after its entry was written is not journaled twice" {
+	two
+	mig -d db up -q
+	id=$(mig -d db backup -q)
+	sqlite3 db 'CREATE TABLE more(x)'
+	mig -d db restore -q --no-backup "$id"
+	# as if killed before it removed its marker
+	restore_marker "$id"
+	run -0 mig -d db up -q
+	[ "$(subjects)" = "restore ${id:0:12}|backup|up 0001_a..0002_b (2 revisions)|" ]
+	[ ! -e db.mig/restore.pending ]
+}
