@@ -68,9 +68,6 @@ build/tests/%: tests/unit/%.c build/libcommon.a | build
 build bin:
 	mkdir -p $@
 
-check: all $(UNIT_BINS) $(CRASH_SHIM) lint-man
-	prove -j2 --exec tests/run-one $(UNIT_BINS) tests/cli/*.bats
-
 # the crash trials (tests/crash/run.sh): every command that writes, killed
 # at random moments and at each write point the shim (LD_PRELOAD) counts
 CRASH_TRIALS = 300
@@ -81,6 +78,9 @@ $(CRASH_SHIM): $(wildcard tests/crash/*.c) | build
 
 crash: all $(CRASH_SHIM)
 	tests/crash/run.sh $(CRASH_TRIALS)
+
+check: all $(UNIT_BINS) $(CRASH_SHIM) lint-man
+	prove -j2 --exec tests/run-one $(UNIT_BINS) tests/cli/*.bats
 
 # every manual page, checked by mandoc: warnings fail
 lint-man:
