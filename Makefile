@@ -82,7 +82,19 @@ FAULT_FLAGS = -a
 fault: all build/faultfs.so
 	tests/fault/run.sh $(FAULT_FLAGS)
 
-check: all $(UNIT_BINS) build/faultfs.so lint-man
+
+# the crash trials (tests/crash/run.sh): every command that writes, killed
+# at random moments and at each write point the shim (LD_PRELOAD) counts
+CRASH_TRIALS = 300
+CRASH_SHIM = build/crash/killshim.so
+$(CRASH_SHIM): $(wildcard tests/crash/*.c) | build
+	@mkdir -p build/crash
+	$(CC) $(CFLAGS) -std=gnu11 -Wall -Wextra -Werror -fPIC -shared -o $@ $(filter %.c,$^) -ldl
+
+crash: all $(CRASH_SHIM)
+	tests/crash/run.sh $(CRASH_TRIALS)
+
+check: all $(UNIT_BINS) build/faultfs.so $(CRASH_SHIM) lint-man
 	prove -j2 --exec tests/run-one $(UNIT_BINS) tests/cli/*.bats
 
 # every manual page, checked by mandoc: warnings fail
@@ -180,6 +192,6 @@ install: all
 clean:
 	rm -rf build bin build-fuzz
 
-.PHONY: all check demo asan install clean lint-man coverage valgrind fuzz fuzz-build fuzz-merge fault
+.PHONY: all check crash demo asan install clean lint-man coverage valgrind fuzz fuzz-build fuzz-merge fault
 .SECONDARY:
 -include $(wildcard build/*.d build/tests/*.d build-fuzz/*.d)

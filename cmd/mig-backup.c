@@ -2,6 +2,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "apply.h"
 #include "backup.h"
 #include "cli.h"
 #include "config.h"
@@ -145,6 +146,7 @@ static int take(const struct args *a, const struct mig_settings *set, struct mig
 	const char *dbpath;
 	char id[41] = "";
 	int to_stdout = a->out && !strcmp(a->out, "-"), rc;
+	int timeout = a->lock_timeout >= 0 ? a->lock_timeout : set->lock_timeout;
 
 	if ((rc = mig_settings_database(set, &dbpath, err)) < 0)
 		return rc;
@@ -152,9 +154,10 @@ static int take(const struct args *a, const struct mig_settings *set, struct mig
 		return mig_err_set(err, MIG_EENV, "database '%s' does not exist", dbpath);
 	if (a->out && (rc = open_out(a->out, dbpath, set, &of, err)) < 0)
 		goto out;
+	/* what a run cut short left for the journal goes there first, not into the snapshot */
 	if ((rc = lock_store(&store, a, set, err)) < 0 ||
-	    (rc = mig_backup_take(store, dbpath, a->message ? a->message : "backup",
-				  a->lock_timeout >= 0 ? a->lock_timeout : set->lock_timeout,
+	    (rc = mig_journal_flush(dbpath, store, timeout, err)) < 0 ||
+	    (rc = mig_backup_take(store, dbpath, a->message ? a->message : "backup", timeout,
 				  mig_backup_progress(a->quiet), id, err)) < 0)
 		goto out;
 	if (!*id) {

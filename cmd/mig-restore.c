@@ -3,6 +3,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "apply.h"
 #include "backup.h"
 #include "cli.h"
 #include "config.h"
@@ -46,8 +47,9 @@ int main(int argc, char **argv)
 		mig_err_hint(&err, "take one with 'mig backup'");
 		goto fail;
 	}
+	/* what a run cut short left for the journal goes there before the database is replaced */
 	if (mig_store_open(&store, set.store, in != NULL, &err) < 0 || mig_store_lock(store, timeout, &err) < 0 ||
-	    mig_store_journal_check(store, &err) < 0)
+	    mig_store_journal_check(store, &err) < 0 || mig_journal_flush(dbpath, store, timeout, &err) < 0)
 		goto fail;
 	if (in) {
 		struct mig_snapshot_opts o = { NULL, NULL, 0, timeout, mig_backup_progress(quiet) };
@@ -67,18 +69,8 @@ int main(int argc, char **argv)
 	if (!no_backup && set.backup &&
 	    mig_backup_take(store, dbpath, "before restore", timeout, mig_backup_progress(quiet), before, &err) < 0)
 		goto fail;
-	snprintf(subject, sizeof(subject), "restore %.12s", id);
-	if (mig_snapshot_restore(store, id, dbpath, timeout, mig_backup_progress(quiet), &err) < 0) {
-		struct mig_err jerr = MIG_ERR_INIT;
-
-		mig_backup_journal(store, subject, "restore", id, before, "failed", &jerr);
+	if (mig_backup_restore(store, id, before, dbpath, timeout, mig_backup_progress(quiet), &err) < 0)
 		goto fail;
-	}
-	if (mig_backup_journal(store, subject, "restore", id, before, "ok", &err) < 0) {
-		mig_err_hint(&err, "'%s' is restored from snapshot %.12s all the same; only the journal lacks its entry",
-			     dbpath, id);
-		goto fail;
-	}
 	if (!quiet) {
 		fprintf(stderr, "%s: restored snapshot %.12s into '%s'", mig_prog, id, dbpath);
 		if (*before)

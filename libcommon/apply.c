@@ -229,6 +229,71 @@ static int journal_pending(struct mig_db *db, struct mig_store *store, struct mi
 	return rc < 0 ? rc : mig_db_journal_clear(db, err);
 }
 
+/* How many entries' lines runs cut short left in the database. */
+static int pending_lines(struct mig_db *db, size_t *n, struct mig_err *err)
+{
+	struct mig_journal_rows rows;
+	int rc = mig_db_journal_pending(db, &rows, err);
+
+	*n = rc < 0 ? 0 : rows.nr;
+	if (rc == 0)
+		mig_journal_rows_release(&rows);
+	return rc;
+}
+
+int mig_journal_flush(const char *dbpath, struct mig_store *store, int timeout_ms, struct mig_err *err)
+{
+	struct mig_err ignored = MIG_ERR_INIT;
+	struct mig_db *db = NULL;
+	size_t n = 0;
+	int rc;
+
+	if (mig_backup_interrupted(mig_store_path(store)) &&
+	    (rc = mig_backup_recover(store, dbpath, timeout_ms, err)) < 0)
+		return rc;
+	/*
+	 * A look without waiting: a database that cannot be read now is the
+	 * command's own to report (the entries wait for the next one)
+	 */
+	if (!mig_path_exists(dbpath) || mig_db_open(&db, dbpath, MIG_DB_READONLY, 0, &ignored) < 0)
+		return 0;
+	rc = pending_lines(db, &n, &ignored);
+	mig_db_close(db);
+	db = NULL;
+	if (rc < 0 || !n)
+		return 0;
+	if ((rc = mig_db_open(&db, dbpath, 0, timeout_ms, err)) == 0)
+		rc = journal_pending(db, store, err);
+	mig_db_close(db);
+	return rc;
+}
+
+/*
+ * A command with nothing to do of its own still writes what runs (and
+ * restores) cut short left for the journal, so that whatever command
+ * comes next, no entry stays missing. Nothing is written when nothing
+ * is left.
+ */
+static int nothing_to_do(struct mig_ctx *ctx, const struct mig_run_opts *o, struct mig_err *err)
+{
+	int timeout = o->lock_timeout >= 0 ? o->lock_timeout : ctx->settings.lock_timeout;
+	struct mig_store *store = NULL;
+	size_t n = 0;
+	int rc = 0;
+
+	if (o->dry_run || !ctx->settings.store)
+		return 0;
+	if (!mig_backup_interrupted(ctx->settings.store) &&
+	    (!ctx->db || (rc = pending_lines(ctx->db, &n, err)) < 0 || !n))
+		return rc;
+	if ((rc = mig_store_open(&store, ctx->settings.store, 1, err)) == 0 &&
+	    (rc = mig_store_lock(store, timeout, err)) == 0 &&
+	    (rc = mig_store_journal_check(store, err)) == 0)
+		rc = mig_journal_flush(ctx->settings.database, store, timeout, err);
+	mig_store_close(store);
+	return rc;
+}
+
 /*
  * Record the live schema's hash on the last applied revision, and the
  * schema itself in the store (so 'mig status -v' can show drift). Once
@@ -463,15 +528,23 @@ static int finish_run(struct run *run, const struct mig_run_opts *o, const char 
 
 /*
  * A run that is going to change the database: its token, and first the
- * journal entries an earlier run cut short left behind. A dry run
- * changes nothing, and writes nothing.
+ * journal entries an earlier run (or restore) cut short left behind. A
+ * dry run changes nothing, and writes nothing.
  */
 static int start_run(struct run *run, struct mig_ctx *ctx, struct mig_store *store, const struct mig_run_opts *o,
 		     struct mig_err *err)
 {
+	int timeout = o->lock_timeout >= 0 ? o->lock_timeout : ctx->settings.lock_timeout;
+	int rc;
+
 	run->db = ctx->db;
 	run->store = store;
-	return o->dry_run ? 0 : journal_pending(ctx->db, store, err);
+	if (o->dry_run)
+		return 0;
+	if (mig_backup_interrupted(mig_store_path(store)) &&
+	    (rc = mig_backup_recover(store, ctx->settings.database, timeout, err)) < 0)
+		return rc;
+	return journal_pending(ctx->db, store, err);
 }
 
 /*
@@ -504,8 +577,12 @@ int mig_up(const char *spec, const struct mig_run_opts *o, struct mig_err *err)
 	run_init(&run, NULL, NULL, "up");
 	/* plan on a read-only look first: a bad request must not create anything */
 	if ((rc = mig_ctx_open(&ctx, MIG_CTX_READ, err)) < 0 ||
-	    (rc = mig_plan_up(&ctx->st, spec, o->out_of_order, &plan, &n, err)) < 0 || !n)
+	    (rc = mig_plan_up(&ctx->st, spec, o->out_of_order, &plan, &n, err)) < 0)
 		goto out;
+	if (!n) {
+		rc = nothing_to_do(ctx, o, err);
+		goto out;
+	}
 	had_content = has_content(ctx);
 	free(plan);
 	plan = NULL;
@@ -635,8 +712,12 @@ int mig_down(const char *spec, const struct mig_run_opts *o, struct mig_err *err
 
 	run_init(&run, NULL, NULL, "down");
 	if ((rc = mig_ctx_open(&ctx, MIG_CTX_READ, err)) < 0 ||
-	    (rc = mig_plan_down(&ctx->st, spec, &recs, &n, err)) < 0 || !n)
+	    (rc = mig_plan_down(&ctx->st, spec, &recs, &n, err)) < 0)
 		goto out;
+	if (!n) {
+		rc = nothing_to_do(ctx, o, err);
+		goto out;
+	}
 	had_content = has_content(ctx);
 	free(recs);
 	recs = NULL;
@@ -840,8 +921,12 @@ int mig_fake(enum mig_fake_kind kind, const char *arg, const struct mig_run_opts
 	run_init(&run, NULL, NULL, op[kind]);
 
 	if ((rc = mig_ctx_open(&ctx, MIG_CTX_READ, err)) < 0 ||
-	    (rc = plan_fake(&ctx->st, ctx->db, kind, arg, o->out_of_order, &items, &n, err)) < 0 || !n)
+	    (rc = plan_fake(&ctx->st, ctx->db, kind, arg, o->out_of_order, &items, &n, err)) < 0)
 		goto out;
+	if (!n) {
+		rc = nothing_to_do(ctx, o, err);
+		goto out;
+	}
 	free(items);
 	items = NULL;
 	if ((rc = open_for_change(&ctx, &store, 0, o->lock_timeout, err)) < 0 ||

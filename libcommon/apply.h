@@ -66,4 +66,12 @@ enum mig_fake_kind {
  */
 int mig_fake(enum mig_fake_kind kind, const char *arg, const struct mig_run_opts *o, struct mig_err *err);
 
+/*
+ * Write to the store's journal the entries that runs cut short (killed,
+ * or their store failing) left in the database at dbpath, and forget
+ * them there: the caller holds the store's lock and is about to do
+ * something of its own. A database with none is only read.
+ */
+int mig_journal_flush(const char *dbpath, struct mig_store *store, int timeout_ms, struct mig_err *err);
+
 #endif

@@ -63,6 +63,107 @@ int mig_backup_journal(struct mig_store *s, const char *subject, const char *op,
 	return rc;
 }
 
+/* The marker of a restore under way, in the store. */
+static char *marker_path(const char *store)
+{
+	return mig_path_join(store, "restore.pending");
+}
+
+int mig_backup_interrupted(const char *store)
+{
+	char *path = marker_path(store);
+	int there = mig_path_exists(path);
+
+	free(path);
+	return there;
+}
+
+/* Write the journal message of a restore, all but its result, as the marker. */
+static int marker_write(const char *path, const char *message, struct mig_err *err)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600), rc = 0;
+
+	if (fd < 0)
+		return mig_err_errno(err, MIG_EENV, "cannot write '%s'", path);
+	if (mig_write_all(fd, message, strlen(message)) < 0 || fsync(fd) < 0)
+		rc = mig_err_errno(err, MIG_EENV, "cannot write '%s'", path);
+	close(fd);
+	if (rc < 0)
+		unlink(path);
+	return rc;
+}
+
+int mig_backup_restore(struct mig_store *s, const char *id, const char *before, const char *path,
+		       int timeout_ms, int progress, struct mig_err *err)
+{
+	struct mig_err jerr = MIG_ERR_INIT;
+	struct mig_buf m = MIG_BUF_INIT;
+	char *marker = marker_path(mig_store_path(s));
+	int rc;
+
+	mig_buf_addf(&m, "restore %.12s\n\noperation restore\nsnapshot %s\n", id, id);
+	if (before && *before)
+		mig_buf_addf(&m, "before %s\n", before);
+	if ((rc = marker_write(marker, m.buf, err)) < 0)
+		goto out;
+	rc = mig_snapshot_restore(s, id, path, timeout_ms, progress, err);
+	mig_buf_addf(&m, "result %s\n", rc < 0 ? "failed" : "ok");
+	if (mig_store_journal(s, m.buf, NULL, NULL, 0, rc < 0 ? &jerr : err) < 0) {
+		/* the marker stays: the next command journals what happened */
+		if (rc == 0) {
+			rc = err->code;
+			mig_err_hint(err, "'%s' is restored from snapshot %.12s all the same; the next command "
+				     "writes the journal entry", path, id);
+		}
+		goto out;
+	}
+	unlink(marker);
+out:
+	mig_buf_release(&m);
+	free(marker);
+	return rc;
+}
+
+/* Is the newest journal entry the one whose message starts with data? */
+static int journaled_cb(const struct mig_journal_entry *e, void *data)
+{
+	const char *m = data;
+
+	return strncmp(e->message, m, strlen(m)) ? -1 : 1;
+}
+
+int mig_backup_recover(struct mig_store *s, const char *path, int timeout_ms, struct mig_err *err)
+{
+	struct mig_err seen = MIG_ERR_INIT;
+	struct mig_buf m = MIG_BUF_INIT;
+	struct mig_journal_op op;
+	char *marker = marker_path(mig_store_path(s));
+	int same = 0, rc = 0;
+
+	if (mig_read_file(&m, marker, err) < 0) {
+		mig_err_clear(err);
+		goto out;
+	}
+	mig_journal_parse(&op, m.buf ? m.buf : "");
+	/*
+	 * A marker cut short was written before the database was touched;
+	 * one whose entry is the newest was killed after it was written.
+	 */
+	if (!strcmp(op.operation, "restore") && op.snapshot && m.len && m.buf[m.len - 1] == '\n' &&
+	    mig_path_exists(path) && mig_store_log(s, 1, journaled_cb, m.buf, &seen) != 1 &&
+	    (rc = mig_snapshot_is_image(s, op.snapshot, path, timeout_ms, &same, err)) == 0 && same) {
+		mig_buf_adds(&m, "result interrupted\n");
+		rc = mig_store_journal(s, m.buf, NULL, NULL, 0, err);
+	}
+	mig_journal_op_release(&op);
+	if (rc == 0)
+		unlink(marker);
+out:
+	mig_buf_release(&m);
+	free(marker);
+	return rc;
+}
+
 int mig_backup_progress(int quiet)
 {
 	return !quiet && isatty(2);
@@ -155,7 +256,7 @@ int mig_outfile_open(struct mig_outfile *o, const char *path, struct mig_err *er
 {
 	struct stat st;
 	const char *slash;
-	char *target;
+	char *target, *dir, *quoted, *pattern;
 	int exists = stat(path, &st) == 0;
 
 	memset(o, 0, sizeof(*o));
@@ -176,7 +277,15 @@ int mig_outfile_open(struct mig_outfile *o, const char *path, struct mig_err *er
 	slash = strrchr(o->path, '/');
 	o->tmp = mig_xasprintf("%.*s.%s.tmp-XXXXXX", slash ? (int)(slash + 1 - o->path) : 0, o->path,
 			       slash ? slash + 1 : o->path);
-	if ((o->fd = mkostemp(o->tmp, O_CLOEXEC)) < 0) {
+	/* what a killed backup left beside it goes; a live one's is locked */
+	dir = slash ? mig_xstrndup(o->path, slash == o->path ? 1 : (size_t)(slash - o->path)) : mig_xstrdup(".");
+	quoted = mig_glob_quote(slash ? slash + 1 : o->path);
+	pattern = mig_xasprintf(".%s.tmp-??????", quoted);
+	mig_tmp_sweep(dir, pattern);
+	free(pattern);
+	free(quoted);
+	free(dir);
+	if ((o->fd = mig_tmp_file(o->tmp)) < 0) {
 		int e = errno;
 
 		free(o->tmp);
@@ -203,25 +312,25 @@ int mig_outfile_commit(struct mig_outfile *o, struct mig_err *err)
 	}
 	if (fsync(o->fd) < 0)
 		return mig_err_errno(err, MIG_EENV, "cannot write '%s'", o->name);
-	fd = o->fd;
-	o->fd = -1;
 	/* what appeared there since (a device, a directory, a link) is not ours to replace */
 	if (lstat(o->path, &st) == 0) {
 		if (!S_ISREG(st.st_mode))
-			rc = mig_err_set(err, MIG_EENV, "cannot write '%s': it is no longer a regular file", o->name);
+			return mig_err_set(err, MIG_EENV, "cannot write '%s': it is no longer a regular file",
+					   o->name);
 	} else if (errno != ENOENT) {
-		rc = mig_err_errno(err, MIG_EENV, "cannot write '%s'", o->name);
-	}
-	if (rc < 0) {
-		close(fd);
-		return rc;
-	}
-	if (close(fd) < 0 || rename(o->tmp, o->path) < 0)
 		return mig_err_errno(err, MIG_EENV, "cannot write '%s'", o->name);
+	}
+	/* renamed while it is still open, and locked: no sweep takes it for a dead backup's */
+	if (rename(o->tmp, o->path) < 0)
+		return mig_err_errno(err, MIG_EENV, "cannot write '%s'", o->name);
+	fd = o->fd;
+	o->fd = -1;
+	if (close(fd) < 0)
+		rc = mig_err_errno(err, MIG_EENV, "cannot write '%s'", o->name);
 	free(o->tmp);
 	o->tmp = NULL;
 	/* the rename itself reaches the disk with its directory */
-	if (mig_fsync_parent(o->path) < 0)
+	if (mig_fsync_parent(o->path) < 0 && rc == 0)
 		rc = mig_err_errno(err, MIG_EENV, "cannot write '%s'", o->name);
 	return rc;
 }

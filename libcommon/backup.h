@@ -25,6 +25,27 @@ int mig_backup_journal(struct mig_store *s, const char *subject, const char *op,
 		       const char *before, const char *result, struct mig_err *err);
 
 /*
+ * Restore snapshot id into the database at path and journal it, with
+ * before the snapshot taken of what was there (or ""). A marker in the
+ * store says that a restore is under way until its entry is written:
+ * a restore killed in between is journaled by the next command that
+ * writes (mig_backup_recover), if it did replace the database.
+ */
+int mig_backup_restore(struct mig_store *s, const char *id, const char *before, const char *path,
+		       int timeout_ms, int progress, struct mig_err *err);
+
+/* Is a restore's marker in the store at store? */
+int mig_backup_interrupted(const char *store);
+
+/*
+ * Journal a restore that was killed after it replaced the database at
+ * path (it is the snapshot's image), as "interrupted"; one killed
+ * before leaves no entry, as it changed nothing. Then forget the marker.
+ * The caller holds the store's lock.
+ */
+int mig_backup_recover(struct mig_store *s, const char *path, int timeout_ms, struct mig_err *err);
+
+/*
  * Refuse (MIG_EUNSAFE) to write an image to out when it is the database
  * at db, one of its journals (-journal, -wal, -shm) or inside the store:
  * compared by name, symlinks resolved, and for files that exist by

@@ -355,6 +355,26 @@ int mig_image_read(const char *path, int timeout_ms, const struct mig_image_sink
 		rc = sqlite_fail(err, src, "cannot open database", path);
 		goto out;
 	}
+	/*
+	 * A hot journal a killed writer left cannot be rolled back by a
+	 * read-only connection: roll it back as every command does, then
+	 * read. (A look without waiting: a writer at work is waited for below.)
+	 */
+	if (sqlite3_exec(src, "SELECT count(*) FROM sqlite_schema", NULL, NULL, NULL) != SQLITE_OK &&
+	    sqlite3_extended_errcode(src) == SQLITE_READONLY_ROLLBACK) {
+		struct mig_db *db = NULL;
+
+		sqlite3_close(src);
+		src = NULL;
+		rc = mig_db_open(&db, path, MIG_DB_READONLY, timeout_ms, err);
+		mig_db_close(db);
+		if (rc < 0)
+			goto out;
+		if (sqlite3_open_v2(path, &src, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+			rc = sqlite_fail(err, src, "cannot open database", path);
+			goto out;
+		}
+	}
 	sqlite3_busy_timeout(src, timeout_ms);
 	if (sqlite3_open_v2("image", &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, s.head.name) != SQLITE_OK ||
 	    sqlite3_exec(dst, "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; "

@@ -11,35 +11,39 @@
 #include "util.h"
 
 /*
- * Create path with body; never overwrite. The file is written whole
- * under a hidden name (which mig ignores) and linked into place, so a
- * crash or a full disk never leaves a revision file half written.
+ * Create path with body; never overwrite, and never leave it half
+ * written: the body goes to a temporary file beside it, hidden so that
+ * it is never read as a revision, which is linked into place once whole.
+ * What a killed run left of such files goes first.
  */
 static int write_new(const char *path, const char *body, struct mig_err *err)
 {
-	const char *base = strrchr(path, '/');
-	char *tmp = base ? mig_xasprintf("%.*s/.%s.XXXXXX", (int)(base - path), path, base + 1) :
-			   mig_xasprintf(".%s.XXXXXX", path);
+	const char *slash = strrchr(path, '/');
+	char *dir = slash ? mig_xstrndup(path, slash == path ? 1 : (size_t)(slash - path)) : mig_xstrdup(".");
+	char *tmp = mig_xasprintf("%.*s.%s.tmp-XXXXXX", slash ? (int)(slash + 1 - path) : 0, path,
+				  slash ? slash + 1 : path);
+	mode_t mask = mig_umask();
 	int fd, rc = 0;
 
-	if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0) {
+	mig_tmp_sweep(dir, ".*.sql.tmp-??????");
+	if ((fd = mig_tmp_file(tmp)) < 0) {
 		rc = mig_err_errno(err, MIG_EENV, "cannot create '%s'", path);
 		goto out;
 	}
-	/* a revision file is the user's, not private: the mode open(2) would give it */
-	if (fchmod(fd, 0666 & ~mig_umask()) < 0 || mig_write_all(fd, body, strlen(body)) < 0 || fsync(fd) < 0)
+	if (fchmod(fd, 0666 & ~mask) < 0 || mig_write_all(fd, body, strlen(body)) < 0 || fsync(fd) < 0)
 		rc = mig_err_errno(err, MIG_EENV, "cannot write '%s'", path);
-	if (close(fd) < 0 && !rc)
-		rc = mig_err_errno(err, MIG_EENV, "cannot write '%s'", path);
-	if (!rc && link(tmp, path) < 0)
+	else if (link(tmp, path) < 0)
 		rc = mig_err_errno(err, MIG_EENV, "cannot create '%s'", path);
-	if (!rc && mig_fsync_parent(path) < 0) {
+	else if (mig_fsync_parent(path) < 0) {
+		/* linked, but whether it reached the disk is unknown: as if it never was */
 		rc = mig_err_errno(err, MIG_EENV, "cannot write '%s'", path);
 		unlink(path);
 	}
 	unlink(tmp);
+	close(fd);
 out:
 	free(tmp);
+	free(dir);
 	return rc;
 }
 

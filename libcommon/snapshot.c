@@ -1556,6 +1556,87 @@ int mig_snapshot_restore(struct mig_store *s, const char *id, const char *path, 
 	return rc;
 }
 
+/* ---- is a database a snapshot's image? ---- */
+
+/*
+ * Do two first chunks differ, but in what a restore changes in SQLite's
+ * header: the change counter (24), the schema cookie (40), the
+ * version-valid-for number and SQLite's version (92)?
+ */
+static int first_differs(const unsigned char *a, const unsigned char *b, size_t len)
+{
+	if (len < 100)
+		return memcmp(a, b, len) != 0;
+	return memcmp(a, b, 24) || memcmp(a + 28, b + 28, 12) || memcmp(a + 44, b + 44, 48) ||
+	       memcmp(a + 100, b + 100, len - 100);
+}
+
+struct same {
+	const struct manifest *m;
+	struct decoder dc;
+	char *objdir;
+	unsigned char *first;	/* HDR_ROOM, then the snapshot's chunk 0 */
+	int differ, failed;
+	struct mig_err err;
+};
+
+static int same_chunk(void *data, uint64_t index, const unsigned char *buf, size_t len)
+{
+	struct same *sm = data;
+
+	if (index >= sm->m->n || len != chunk_len(sm->m, (size_t)index))
+		sm->differ = 1;
+	else if (index)
+		sm->differ = hash_cmp(XXH3_128bits(buf, len), sm->m->c[index].h) != 0;
+	else if (decode(&sm->dc, sm->objdir, sm->m, 0, sm->first, &sm->err) < 0)
+		sm->failed = 1;
+	else
+		sm->differ = first_differs(buf, sm->first + HDR_ROOM, len);
+	return sm->differ || sm->failed ? -1 : 0;
+}
+
+int mig_snapshot_is_image(struct mig_store *s, const char *id, const char *path, int timeout_ms, int *same,
+			  struct mig_err *err)
+{
+	struct mig_err ierr = MIG_ERR_INIT;
+	struct mig_image_sink sink;
+	struct manifest m;
+	struct same sm;
+	uint32_t page_size;
+	uint64_t size;
+	int rc;
+
+	*same = 0;
+	if ((rc = manifest_load(&m, s, id, err)) < 0)
+		return rc;
+	memset(&sm, 0, sizeof(sm));
+	sm.m = &m;
+	sm.objdir = mig_path_join(mig_store_path(s), "objects");
+	sm.first = mig_xmalloc(HDR_ROOM + m.chunk_size);
+	if (decoder_init(&sm.dc) < 0) {
+		rc = mig_err_set(err, MIG_EENV, "out of memory for a decompressor");
+		goto out;
+	}
+	sink = (struct mig_image_sink){ m.chunk_size, same_chunk, NULL, &sm };
+	rc = mig_image_read(path, timeout_ms, &sink, &page_size, &size, &ierr);
+	if (sm.failed) {
+		*err = sm.err;
+		rc = err->code;
+	} else if (sm.differ) {
+		rc = 0;
+	} else if (rc < 0) {
+		*err = ierr;
+	} else {
+		*same = size == m.size;
+	}
+out:
+	decoder_release(&sm.dc);
+	free(sm.first);
+	free(sm.objdir);
+	manifest_release(&m);
+	return rc;
+}
+
 /* ---- gzip out and in ---- */
 
 static int write_all(int fd, const void *buf, size_t n, const char *name, struct mig_err *err)

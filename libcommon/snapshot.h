@@ -87,6 +87,14 @@ int mig_snapshot_check(struct mig_store *s, const char *id, struct mig_err *err)
 int mig_snapshot_restore(struct mig_store *s, const char *id, const char *path, int timeout_ms,
 			 int progress, struct mig_err *err);
 
+/*
+ * Is the database at path snapshot id's image, as a restore of it left
+ * it (SQLite's change counter, schema cookie and version number in its
+ * header aside)? *same gets 1 or 0. Reads the whole database.
+ */
+int mig_snapshot_is_image(struct mig_store *s, const char *id, const char *path, int timeout_ms, int *same,
+			  struct mig_err *err);
+
 /* Write snapshot id as a gzip stream of the database image to fd. */
 int mig_snapshot_export(struct mig_store *s, const char *id, int fd, const char *name, int progress,
 			struct mig_err *err);

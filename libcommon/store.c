@@ -1,3 +1,5 @@
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -38,7 +40,9 @@ static int remove_one(const char *path, const struct stat *st, int type, struct 
  * Create the store at path: made whole in a temporary directory beside
  * it, then renamed into place, so no run ever opens a store half made.
  * A rename that fails because a concurrent run's store got there first
- * is no error: that store is the one to use.
+ * is no error: that store is the one to use. The temporary directory is
+ * locked while it is made, so that one a killed run left can be told
+ * from one being made (see sweep).
  */
 static int create(const char *path, struct mig_err *err)
 {
@@ -47,14 +51,16 @@ static int create(const char *path, struct mig_err *err)
 	git_repository *repo = NULL;
 	git_reference *head = NULL;
 	mode_t old = umask(077);
-	int rc = 0;
+	int rc = 0, fd;
 
 	while (len > 1 && path[len - 1] == '/')
 		len--;
 	dest = mig_xstrndup(path, len);
 	tmp = mig_xasprintf("%s.tmp-XXXXXX", dest);
-	if (!mkdtemp(tmp)) {
+	if ((fd = mig_tmp_dir(tmp)) < 0) {
 		rc = mig_err_errno(err, MIG_EENV, "cannot create store '%s'", path);
+		free(tmp);
+		tmp = NULL;
 		goto out;
 	}
 	/* HEAD names the journal, so plain 'git log' shows it */
@@ -71,6 +77,7 @@ static int create(const char *path, struct mig_err *err)
 	}
 	if (tmp)
 		nftw(tmp, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+	close(fd);
 out:
 	umask(old);
 	free(tmp);
@@ -442,6 +449,104 @@ int mig_store_log(struct mig_store *s, size_t max,
 	return rc;
 }
 
+/* Remove the files in dir whose names start with one of the prefixes. */
+static void remove_named(const char *dir, const char *const *prefixes)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	size_t i;
+
+	while (d && (e = readdir(d)))
+		for (i = 0; prefixes[i]; i++)
+			if (!strncmp(e->d_name, prefixes[i], strlen(prefixes[i]))) {
+				unlinkat(dirfd(d), e->d_name, 0);
+				break;
+			}
+	if (d)
+		closedir(d);
+}
+
+/* nftw's callback: remove the lock files of git's refs. */
+static int remove_lock(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	size_t n = strlen(path);
+
+	(void)st;
+	(void)ftw;
+	if (type == FTW_F && n > 5 && !strcmp(path + n - 5, ".lock"))
+		unlink(path);
+	return 0;
+}
+
+/*
+ * Stores half made beside the one at path (by create) that no live run
+ * is making: each is locked while it is made.
+ */
+static void sweep_half_made(const char *path)
+{
+	size_t len = strlen(path);
+	char *dest, *slash, *quoted, *pattern;
+
+	while (len > 1 && path[len - 1] == '/')
+		len--;
+	dest = mig_xstrndup(path, len);
+	slash = strrchr(dest, '/');
+	quoted = mig_glob_quote(slash ? slash + 1 : dest);
+	pattern = mig_xasprintf("%s.tmp-??????", quoted);
+	if (slash)
+		slash[slash == dest] = '\0';
+	mig_tmp_sweep(slash ? dest : ".", pattern);
+	free(pattern);
+	free(quoted);
+	free(dest);
+}
+
+/*
+ * Remove what killed runs left in and beside the store: temporary
+ * objects and packs, git's lock files (a ref's, packed-refs', HEAD's,
+ * config's), which would make the next write of the journal or of a
+ * snapshot's ref fail, and stores half made. Whoever writes the store
+ * holds the run lock, which the caller now holds: every such file in
+ * the store is a dead writer's.
+ */
+static void sweep(struct mig_store *s)
+{
+	static const char *const objtmp[] = { "tmp_", NULL };
+	static const char *const packtmp[] = { "pack_git2_", "tmp_", NULL };
+	char *objects = mig_path_join(s->path, "objects"), *refs = mig_path_join(s->path, "refs"), *sub;
+	DIR *d;
+	struct dirent *e;
+
+	if ((d = opendir(s->path))) {
+		while ((e = readdir(d))) {
+			size_t n = strlen(e->d_name);
+
+			if (n > 5 && !strcmp(e->d_name + n - 5, ".lock") && strcmp(e->d_name, "mig.lock"))
+				unlinkat(dirfd(d), e->d_name, 0);
+		}
+		closedir(d);
+	}
+	nftw(refs, remove_lock, 16, FTW_PHYS);
+	/* libgit2 writes a loose object in objects/ first, git and mig in its fan-out directory */
+	remove_named(objects, objtmp);
+	if ((d = opendir(objects))) {
+		while ((e = readdir(d))) {
+			int pack = !strcmp(e->d_name, "pack");
+
+			if (!pack && (strlen(e->d_name) != 2 || !isxdigit((unsigned char)e->d_name[0]) ||
+				      !isxdigit((unsigned char)e->d_name[1])))
+				continue;
+			sub = mig_path_join(objects, e->d_name);
+			remove_named(sub, pack ? packtmp : objtmp);
+			free(sub);
+		}
+		closedir(d);
+	}
+	sweep_half_made(s->path);
+	free(refs);
+	free(objects);
+}
+
 int mig_store_lock(struct mig_store *s, int timeout_ms, struct mig_err *err)
 {
 	char *path = mig_path_join(s->path, "mig.lock");
@@ -475,6 +580,7 @@ int mig_store_lock(struct mig_store *s, int timeout_ms, struct mig_err *err)
 	holder[sizeof(holder) - 1] = '\0';
 	if (ftruncate(s->lock_fd, 0) == 0)
 		dprintf(s->lock_fd, "pid %ld on %s\n", (long)getpid(), holder);
+	sweep(s);
 out:
 	if (rc < 0 && s->lock_fd >= 0) {
 		close(s->lock_fd);

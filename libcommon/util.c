@@ -1,9 +1,13 @@
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
+#include <ftw.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -456,6 +460,112 @@ char *mig_time_format(char *out, size_t n, const char *fmt, long long t, int utc
 	if (!(utc ? gmtime_r(&tt, &tm) : localtime_r(&tt, &tm)) || !strftime(out, n, fmt, &tm))
 		snprintf(out, n, "@%lld", t);
 	return out;
+}
+
+/*
+ * Make a temporary file or directory from templ and lock it. A sweep
+ * may remove it between its making and its locking (it takes the lock
+ * of what nobody holds): then it is gone, or has no links once the
+ * lock is had, and another is made.
+ */
+static int tmp_make(char *templ, int dir)
+{
+	size_t len = strlen(templ);
+	struct stat st;
+	int tries, fd = -1, e;
+
+	if (len < 6) {
+		errno = EINVAL;
+		return -1;
+	}
+	for (tries = 0; tries < 100; tries++) {
+		memcpy(templ + len - 6, "XXXXXX", 6);
+		if (dir ? !mkdtemp(templ) : (fd = mkostemp(templ, O_CLOEXEC)) < 0)
+			return -1;
+		if (dir && (fd = open(templ, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+			if (errno == ENOENT)
+				continue;
+			return -1;
+		}
+		if (flock(fd, LOCK_EX) < 0 || fstat(fd, &st) < 0) {
+			e = errno;
+			close(fd);
+			if (dir)
+				rmdir(templ);
+			else
+				unlink(templ);
+			errno = e;
+			return -1;
+		}
+		if (st.st_nlink > 0)
+			return fd;
+		close(fd);
+	}
+	errno = EEXIST;
+	return -1;
+}
+
+int mig_tmp_file(char *templ)
+{
+	return tmp_make(templ, 0);
+}
+
+int mig_tmp_dir(char *templ)
+{
+	return tmp_make(templ, 1);
+}
+
+/* nftw's callback: remove what it is handed, depth first. */
+static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)st;
+	(void)type;
+	(void)ftw;
+	remove(path);
+	return 0;
+}
+
+char *mig_glob_quote(const char *s)
+{
+	struct mig_buf b = MIG_BUF_INIT;
+
+	for (; *s; s++) {
+		if (strchr("*?[\\", *s))
+			mig_buf_addc(&b, '\\');
+		mig_buf_addc(&b, *s);
+	}
+	return b.buf ? mig_buf_detach(&b) : mig_xstrdup("");
+}
+
+void mig_tmp_sweep(const char *dir, const char *pattern)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+
+	while (d && (e = readdir(d))) {
+		struct stat held, named;
+		char *path;
+		int fd;
+
+		if (fnmatch(pattern, e->d_name, 0))
+			continue;
+		if ((fd = openat(dirfd(d), e->d_name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)) < 0)
+			continue;
+		/* nobody holds it, and the name still is what was locked */
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0 && fstat(fd, &held) == 0 &&
+		    fstatat(dirfd(d), e->d_name, &named, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    held.st_dev == named.st_dev && held.st_ino == named.st_ino) {
+			path = mig_path_join(dir, e->d_name);
+			if (S_ISDIR(held.st_mode))
+				nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+			else if (S_ISREG(held.st_mode))
+				unlink(path);
+			free(path);
+		}
+		close(fd);
+	}
+	if (d)
+		closedir(d);
 }
 
 int mig_path_exists(const char *path)

@@ -114,6 +114,26 @@ const char *mig_file_kind(unsigned mode);
  */
 char *mig_time_format(char *out, size_t n, const char *fmt, long long t, int utc);
 
+/*
+ * Temporary files and directories, made whole beside where they go and
+ * then renamed or linked into place. Their writer holds an flock(2) on
+ * them while it lives (the kernel drops it when the writer dies, even by
+ * SIGKILL), so what a killed writer left can be told from what a live
+ * one is writing. templ ends in "XXXXXX", as for mkstemp, and gets the
+ * name made; the descriptor returned holds the lock until it is closed.
+ * -1 with errno set on failure.
+ */
+int mig_tmp_file(char *templ);
+int mig_tmp_dir(char *templ);
+/*
+ * Remove the temporary files and directories in dir whose names match
+ * pattern (fnmatch(3)) that no live writer holds: what killed writers
+ * left. Errors are ignored; what cannot be removed stays.
+ */
+void mig_tmp_sweep(const char *dir, const char *pattern);
+/* s with fnmatch's special characters quoted, for a pattern. Caller frees. */
+char *mig_glob_quote(const char *s);
+
 /* Does the file exist (any type)? */
 int mig_path_exists(const char *path);
 

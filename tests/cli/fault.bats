@@ -76,7 +76,7 @@ big_revision() {
 	run -6 faulty FAULT_OPS=open FAULT_PATH=tmp_object_git2 FAULT_ERRNO=ENOSPC FAULT_STICKY=1 FAULT_N=1 -- \
 		mig -d app.db restore --no-backup "$id"
 	[[ "${lines[0]}" == "mig-restore: error: cannot write the journal: failed to create temporary file '"*"': No space left on device" ]]
-	[ "${lines[1]}" = "hint: 'app.db' is restored from snapshot ${id:0:12} all the same; only the journal lacks its entry" ]
+	[ "${lines[1]}" = "hint: 'app.db' is restored from snapshot ${id:0:12} all the same; the next command writes the journal entry" ]
 	[ "$(sqlite3 app.db 'SELECT count(*) FROM t')" = 1 ]
 	[ "$(git --git-dir=app.db.mig rev-parse refs/mig/journal)" = "$journal" ]
 }
