@@ -152,6 +152,44 @@ static void test_left_alone(void **state)
 	sqlite3_close(h);
 }
 
+/* Every prefix of a statement: no read past its end, no hint before its SELECT */
+static void cut_short(sqlite3 *h, const char *stmt, const char *from, const char *hint)
+{
+	size_t len = strlen(stmt), n, before = (size_t)(strstr(stmt, from) - stmt);
+
+	for (n = 0; n <= len; n++) {
+		struct mig_err err = MIG_ERR_INIT;
+		char *copy = malloc(n ? n : 1);
+
+		/* a copy of exactly n bytes, so a sanitizer sees a read past it */
+		memcpy(copy, stmt, n);
+		assert_int_not_equal(sqlite3_exec(h, stmt, NULL, NULL, NULL), SQLITE_OK);
+		mig_diagnose(h, copy, n, &err);
+		if (n <= before)
+			assert_string_equal(err.hint, "");
+		if (n == len)
+			assert_string_equal(err.hint, hint);
+		free(copy);
+	}
+}
+
+static void test_cut_short(void **state)
+{
+	sqlite3 *h = db("CREATE TABLE a (x TEXT); INSERT INTO a VALUES (NULL);"
+			"CREATE TABLE b (x TEXT NOT NULL, y INTEGER CONSTRAINT pos CHECK (y > 0));"
+			"INSERT INTO b VALUES ('v', 1);");
+
+	(void)state;
+	cut_short(h, "INSERT OR ABORT INTO main.\"b\" (\"x\") SELECT x FROM a", "SELECT",
+		  "1 row of a would leave b.x NULL: rowid 1; fix or delete it, then run again");
+	/* the rows of b break the CHECK only while it is ignored */
+	sqlite3_exec(h, "PRAGMA ignore_check_constraints = 1; UPDATE b SET y = -1; PRAGMA ignore_check_constraints = 0",
+		     NULL, NULL, NULL);
+	cut_short(h, "UPDATE OR ABORT [b] SET y = -2", "[b]",
+		  "1 row of b fails CHECK (y > 0): rowid 1; fix or delete it, then run again");
+	sqlite3_close(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -162,6 +200,7 @@ int main(void)
 		cmocka_unit_test(test_check_outside_insert),
 		cmocka_unit_test(test_unnamed_check_in_insert),
 		cmocka_unit_test(test_left_alone),
+		cmocka_unit_test(test_cut_short),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
