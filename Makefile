@@ -101,12 +101,16 @@ asan:
 # gnu11: only in a GNU mode does gcc know execv and its kin as built-in
 # functions, and only as built-ins does --coverage write a process's
 # counts before it execs (mig runs mig-up, --help runs man): in c11
-# mode everything the front end did before that was lost.
+# mode everything the front end did before that was lost. A function
+# that execs leaves gcov arcs it cannot balance (run() in cmd/mig.c
+# gets a negative branch count, which gcovr cannot parse): that line is
+# skipped, with a warning.
 coverage:
 	$(MAKE) clean
 	$(MAKE) CFLAGS='-O0 -g --coverage' STD=gnu11 LDFLAGS=--coverage check
 	gcovr -r . --object-directory build -f libcommon/ -f cmd/ --exclude-unreachable-branches \
-		--exclude-throw-branches --sort-percentage --txt coverage.txt --print-summary
+		--exclude-throw-branches --gcov-ignore-parse-errors --sort-percentage --txt coverage.txt \
+		--print-summary
 	$(MAKE) clean
 
 # the suites that run under valgrind (every command they start, and the
