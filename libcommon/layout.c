@@ -76,6 +76,36 @@ int mig_layout_offer(struct mig_layout_scan *sc, int dirfd, const char *entry, i
 }
 
 /*
+ * A line of a golang-migrate or diesel file that mig's parser would take
+ * for its own (a '-- mig:' directive), or a NUL byte: named where it is,
+ * in the file and line the user sees, not in the body made of both.
+ */
+static int plain_sql(const struct mig_buf *b, const char *path, const char *name, enum mig_style style,
+		     struct mig_err *err)
+{
+	const char *p = b->buf, *end = b->buf + b->len;
+	int line = 1;
+
+	for (; p < end; line++) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p)), *stop = eol ? eol : end;
+
+		if (memchr(p, '\0', (size_t)(stop - p))) {
+			mig_err_set(err, MIG_EINVALID, "%s:%d: NUL byte in a revision file", path, line);
+			return MIG_EINVALID;
+		}
+		if (stop - p >= 7 && !memcmp(p, "-- mig:", 7)) {
+			mig_err_set(err, MIG_EINVALID, "%s:%d: '%.*s' in a %s file", path, line,
+				    (int)(7 + strcspn(p + 7, " \t\r\n")), p, mig_layout_name(style));
+			mig_err_hint(err, "%s is a %s revision: its files hold plain SQL", name,
+				     mig_layout_name(style));
+			return MIG_EINVALID;
+		}
+		p = eol ? eol + 1 : end;
+	}
+	return 0;
+}
+
+/*
  * One revision of two files: the body is mig's own format, so the store
  * and the parser need nothing else; messages name the real files.
  */
@@ -93,7 +123,9 @@ static int load_two(struct mig_rev **out, int dirfd, const char *dir, const char
 		goto out;
 	}
 	if ((rc = mig_read_fileat(&up, dirfd, upfile, uppath, err)) < 0 ||
-	    (downfile && (rc = mig_read_fileat(&down, dirfd, downfile, downpath, err)) < 0))
+	    (downfile && (rc = mig_read_fileat(&down, dirfd, downfile, downpath, err)) < 0) ||
+	    (rc = plain_sql(&up, uppath, name, style, err)) < 0 ||
+	    (downfile && (rc = plain_sql(&down, downpath, name, style, err)) < 0))
 		goto out;
 	if (no_transaction)
 		mig_buf_adds(&body, "-- mig:no-transaction\n");
@@ -107,11 +139,9 @@ static int load_two(struct mig_rev **out, int dirfd, const char *dir, const char
 		if (down.len)
 			mig_buf_add(&body, down.buf, down.len);
 	}
-	if ((rc = mig_rev_parse(out, name, uppath, body.buf, body.len, err)) < 0) {
-		/* a '-- mig:' line in one of the files: say which */
-		mig_err_hint(err, "%s is a %s revision: its files hold plain SQL", name, mig_layout_name(style));
+	/* what plain_sql let through parses */
+	if ((rc = mig_rev_parse(out, name, uppath, body.buf, body.len, err)) < 0)
 		goto out;
-	}
 	(*out)->style = style;
 	(*out)->up.line = 1;
 	if (downfile) {

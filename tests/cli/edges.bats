@@ -1,0 +1,115 @@
+#!/usr/bin/env bats
+# Revision specs, new revisions' numbers and other tools' layouts at
+# their edges: nothing to name, too much to name, applied revisions whose
+# files are gone, numbers that carry, timestamps, plain SQL that is not.
+load helper
+
+@test "with no revisions, 'head' names nothing (exit 2) and a plain up has nothing to do" {
+	run -0 mig -d app.db up
+	[ -z "$output" ]
+	run -2 mig -d app.db up head
+	[ "$output" = "mig-up: error: no revisions in 'migrations': 'head' names nothing" ]
+	run -2 mig -d app.db up -0
+	[ "$output" = "mig-up: error: bad revision '-0': expected -N or +N, N at least 1" ]
+	run -2 mig -d app.db down +0
+	[ "$output" = "mig-down: error: bad revision '+0': expected -N or +N, N at least 1" ]
+}
+
+@test "an ambiguous spec lists ten candidates and counts the rest" {
+	for i in $(seq 1 12); do
+		rev "$(printf %04d "$i")_r$i" "SELECT $i;"
+	done
+	run -2 mig -d app.db up 00
+	[ "$output" = "mig-up: error: revision '00' is ambiguous: 0001_r1, 0002_r2, 0003_r3, 0004_r4, 0005_r5, 0006_r6, 0007_r7, 0008_r8, 0009_r9, 0010_r10 and 2 more" ]
+}
+
+@test "'current' with two applied heads is ambiguous; with nothing applied it is base" {
+	rev 0001_a $'-- mig:parents\nCREATE TABLE a(x);\n'
+	rev 0002_b $'-- mig:parents\nCREATE TABLE b(x);\n'
+	run -2 mig -d app.db sqlshow --revision current
+	[ "$output" = "mig-sqlshow: error: 'current' names no single revision" ]
+	mig -d app.db up -q heads
+	run -2 mig -d app.db down current
+	[ "$output" = "mig-down: error: 'current' is ambiguous: 2 applied heads: 0001_a, 0002_b" ]
+}
+
+@test "applied revisions whose files are gone are still named: by name, prefix, id prefix and as current" {
+	rev 0001_a $'-- mig:parents\nCREATE TABLE a(x);\n'
+	rev 0002_b $'-- mig:parents 0001_a\nCREATE TABLE b(x);\n'
+	mig -d app.db up -q
+	b=$(git hash-object migrations/0002_b.sql)
+	rm migrations/*.sql
+	run -0 mig -d app.db sqlshow --revision current
+	[ "$output" = $'-- mig:parents 0001_a\nCREATE TABLE b(x);' ]
+	run -2 mig -d app.db sqlshow --revision 000
+	[ "$output" = "mig-sqlshow: error: revision '000' is ambiguous: 0001_a, 0002_b" ]
+	run -0 mig -d app.db sqlshow --revision "${b:0:6}"
+	[ "$output" = $'-- mig:parents 0001_a\nCREATE TABLE b(x);' ]
+	run -0 mig -d app.db sqlshow --revision 0001
+	[ "$output" = $'-- mig:parents\nCREATE TABLE a(x);' ]
+}
+
+@test "new numbers carry into the next digit and past the width; timestamps follow the clock, or the latest" {
+	: >migrations/0009_x.sql
+	run -0 mig new y
+	[ "$output" = migrations/0010_y.sql ]
+	: >migrations/9999_z.sql
+	run -0 mig new w
+	[ "$output" = migrations/10000_w.sql ]
+	rm migrations/*
+	: >migrations/20200101000000_a.sql
+	before=$(date -u +%Y%m%d%H%M%S)
+	run -0 mig new b
+	stamp=${output#migrations/}
+	stamp=${stamp%_b.sql}
+	[ "$stamp" -ge "$before" ]
+	[ "$stamp" -le "$(date -u +%Y%m%d%H%M%S)" ]
+	rm migrations/*
+	: >migrations/29990101000000_a.sql
+	run -0 mig new b
+	[ "$output" = migrations/29990101000001_b.sql ]
+}
+
+@test "new in the current directory, and in one that refuses new files (exit 6)" {
+	mkdir here
+	cd here
+	run -0 mig -m . new first
+	[ "$output" = 0001_first.sql ]
+	[ "$(head -1 0001_first.sql)" = "-- mig:parents" ]
+	run -6 mig -m /proc/self new x
+	[ "$output" = "mig-new: error: cannot create '/proc/self/0001_x.sql': No such file or directory" ]
+}
+
+@test "other tools' files hold plain SQL: a mig directive or a NUL in one is named in its own file and line" {
+	printf 'CREATE TABLE t(x);\n-- mig:up\n' >migrations/1_t.up.sql
+	printf 'DROP TABLE t;\n' >migrations/1_t.down.sql
+	run -3 mig -d app.db status
+	[ "${lines[0]}" = "mig-status: error: migrations/1_t.up.sql:2: '-- mig:up' in a golang-migrate file" ]
+	[ "${lines[1]}" = "hint: 1_t is a golang-migrate revision: its files hold plain SQL" ]
+	printf 'CREATE TABLE t(x);\n' >migrations/1_t.up.sql
+	printf 'SELECT 1;\nSELECT 2;\n-- mig:no-transaction please\n' >migrations/1_t.down.sql
+	run -3 mig -d app.db status
+	[ "${lines[0]}" = "mig-status: error: migrations/1_t.down.sql:3: '-- mig:no-transaction' in a golang-migrate file" ]
+	printf 'SELECT 1;\nSELECT\0 2;\n' >migrations/1_t.down.sql
+	run -3 mig -d app.db status
+	[ "${lines[0]}" = "mig-status: error: migrations/1_t.down.sql:2: NUL byte in a revision file" ]
+	rm migrations/*
+	mkdir migrations/2024-01-01-000000_t
+	printf -- '-- mig:frob\nSELECT 1;\n' >migrations/2024-01-01-000000_t/up.sql
+	run -3 mig -d app.db status
+	[ "${lines[0]}" = "mig-status: error: migrations/2024-01-01-000000_t/up.sql:1: '-- mig:frob' in a diesel file" ]
+	[ "${lines[1]}" = "hint: 2024-01-01-000000_t is a diesel revision: its files hold plain SQL" ]
+}
+
+@test "diesel: an up.sql without a final newline, and metadata.toml that does not say false" {
+	mkdir migrations/2024-01-01-000000_t
+	printf 'CREATE TABLE t(x)' >migrations/2024-01-01-000000_t/up.sql
+	printf 'run_in_transaction true\n' >migrations/2024-01-01-000000_t/metadata.toml
+	run -0 mig -d app.db sqlshow --revision 2024
+	[ "$output" = $'CREATE TABLE t(x)\n;' ]
+	run -0 mig -d app.db status --json
+	run -0 python3 -c 'import json,sys; print(json.loads(sys.argv[1])["revisions"][0]["transaction"])' "$output"
+	[ "$output" = True ]
+	run -0 mig -d app.db up -q
+	[ "$(sqlite3 app.db "SELECT count(*) FROM sqlite_schema WHERE name = 't'")" = 1 ]
+}
