@@ -113,3 +113,43 @@ load helper
 	run -0 mig -d app.db up -q
 	[ "$(sqlite3 app.db "SELECT count(*) FROM sqlite_schema WHERE name = 't'")" = 1 ]
 }
+
+@test "up to an applied revision whose file is gone is a usage error" {
+	rev 0001_a $'-- mig:up\nCREATE TABLE a(x);\n'
+	rev 0002_b $'-- mig:up\nCREATE TABLE b(x);\n'
+	mig -d app.db up -q
+	rm migrations/0002_b.sql
+	run -2 mig -d app.db up 0002_b
+	[ "$output" = "mig-up: error: cannot apply '0002_b': its file is missing" ]
+}
+
+@test "adopting twice: the second time there is nothing to adopt, and it says so" {
+	rev 20240101000000_users $'-- migrate:up\nCREATE TABLE users(id INTEGER PRIMARY KEY);\n'
+	sqlite3 app.db "CREATE TABLE users(id INTEGER PRIMARY KEY);
+		CREATE TABLE schema_migrations(version varchar(128) PRIMARY KEY);
+		INSERT INTO schema_migrations VALUES ('20240101000000');"
+	run -0 mig -d app.db fake --adopt
+	has "recording as applied: 20240101000000_users"
+	run -0 mig -d app.db fake --adopt
+	[ "$output" = "mig-fake: nothing to adopt: dbmate records nothing that is not applied" ]
+	run -0 mig -d app.db fake -q --adopt
+	[ -z "$output" ]
+}
+
+@test "backup -o: names through directories that do not exist still resolve; a directory or a missing one exits 6" {
+	sqlite3 app.db 'CREATE TABLE t(x); INSERT INTO t VALUES (1)'
+	db=$(cksum <app.db)
+	mkdir d
+	for o in missing/../app.db "$PWD/missing/./../app.db" missing/deeper/../../app.db; do
+		run -5 mig -d app.db backup -o "$o"
+		[ "${lines[0]}" = "mig-backup: error: refusing to write to '$o': it is the database 'app.db'" ]
+	done
+	run -5 mig -d app.db backup -o ./d/../app.db-wal/
+	[ "${lines[0]}" = "mig-backup: error: refusing to write to './d/../app.db-wal/': it is the write-ahead log of the database 'app.db'" ]
+	run -6 mig -d app.db backup -o d
+	[ "$output" = "mig-backup: error: cannot open 'd': Is a directory" ]
+	run -6 mig -d app.db backup -o /nonexistent-dir/x.gz
+	[ "$output" = "mig-backup: error: cannot create '/nonexistent-dir/x.gz': No such file or directory" ]
+	[ "$(cksum <app.db)" = "$db" ]
+	[ -z "$(ls d)" ]
+}
