@@ -136,6 +136,20 @@ each_fault() {
 	each_fault mig -d app.db backup -q --prune 1
 }
 
+@test "prune of a store git has packed: the packs are written anew" {
+	project
+	mig -d app.db up -q
+	mig -d app.db backup -q
+	sqlite3 app.db 'INSERT INTO t VALUES (2)'
+	mig -d app.db backup -q -m second
+	git --git-dir=app.db.mig gc -q
+	verify() {
+		[ "$(mig -d app.db backup --list --porcelain | cut -f7)" = second ] || return 1
+		mig -d app.db backup --verify >/dev/null || return 1
+	}
+	each_fault mig -d app.db backup -q --prune 1
+}
+
 @test "log, fake, sqlshow and a status that reads mig.conf" {
 	project
 	mig -d app.db up -q 0001
