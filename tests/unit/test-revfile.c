@@ -231,6 +231,20 @@ static void test_more_errors(void **state)
 	parse_fails("-- mig:upgrade\tnow\n", "m/0001_x.sql:1: unknown directive '-- mig:upgrade'");
 	parse_fails("-- mig:u\n", "m/0001_x.sql:1: unknown directive '-- mig:u'");
 	parse_fails("-- mig:\n", "m/0001_x.sql:1: unknown directive '-- mig:'");
+	/* a tab ends a directive's word as a blank does */
+	parse_fails("-- mig:up\tnow\n", "m/0001_x.sql:1: unexpected text after '-- mig:up'");
+	parse_fails("-- mig:down\tnow\n", "m/0001_x.sql:1: unexpected text after '-- mig:down'");
+	parse_fails("-- mig:no-transaction\tnow\n",
+		    "m/0001_x.sql:1: unexpected text after '-- mig:no-transaction'");
+	/* a directive's word with more after it, or cut short, is another word */
+	parse_fails("-- mig:downward\n", "m/0001_x.sql:1: unknown directive '-- mig:downward'");
+	parse_fails("-- mig:parentsx a\n", "m/0001_x.sql:1: unknown directive '-- mig:parentsx'");
+	parse_fails("-- mig:no-transactions\n", "m/0001_x.sql:1: unknown directive '-- mig:no-transactions'");
+	parse_fails("-- mig:do\n", "m/0001_x.sql:1: unknown directive '-- mig:do'");
+	parse_fails("-- mig:pa\n", "m/0001_x.sql:1: unknown directive '-- mig:pa'");
+	parse_fails("-- mig:no\n", "m/0001_x.sql:1: unknown directive '-- mig:no'");
+	parse_fails("-- migrate:up\n-- migrate:ux\n", "m/0001_x.sql:2: unknown marker '-- migrate:ux'");
+	parse_fails("-- migrate:up\n-- migrate:downs\n", "m/0001_x.sql:2: unknown marker '-- migrate:downs'");
 }
 
 /* dbmate's and goose's markers */
