@@ -1,5 +1,6 @@
 # mig: make builds every binary into bin/; make check runs every test;
-# make asan runs them again under AddressSanitizer and UBSan.
+# make asan runs them again under AddressSanitizer and UBSan; make fuzz
+# runs each libFuzzer target in tests/fuzz for FUZZ_SECONDS.
 PREFIX ?= /usr/local
 BINDIR = $(PREFIX)/bin
 MANDIR = $(PREFIX)/share/man
@@ -78,7 +79,20 @@ build/inject.so: tests/inject/inject.c libcommon/gitfns.h | build
 		-DREAL_LIBGIT2='"$(LIBGIT2_PATH)"' -Wl,-soname,$(LIBGIT2) \
 		$(shell pkg-config --cflags sqlite3 libgit2) -o $@ $< $(shell pkg-config --libs sqlite3) -ldl -pthread
 
-check: all $(UNIT_BINS) build/inject.so lint-man
+# the fault injector the tests preload (tests/fault/faultfs.c): never
+# sanitized, so it loads into any build
+build/faultfs.so: tests/fault/faultfs.c | build
+	$(CC) -O2 -g -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -shared -fPIC \
+		$(shell pkg-config --cflags sqlite3) -o $@ $< -ldl
+
+# every I/O call of up, down, backup, restore and backup --prune failed in
+# turn (tests/fault/run.sh: about ten minutes); FAULT_FLAGS='-s 12' takes
+# twelve per command and fault, as CI does
+FAULT_FLAGS = -a
+fault: all build/faultfs.so
+	tests/fault/run.sh $(FAULT_FLAGS)
+
+check: all $(UNIT_BINS) build/inject.so build/faultfs.so lint-man
 	prove -j2 --exec tests/run-one $(UNIT_BINS) tests/cli/*.bats
 
 # every manual page, checked by mandoc: warnings fail
@@ -115,10 +129,56 @@ coverage:
 
 # the suites that run under valgrind (every command they start, and the
 # commands those start): an error or a definite leak fails the test
-VALGRIND_SUITES = tests/cli/guard.bats tests/cli/recovery.bats tests/cli/catalogue.bats
+VALGRIND_SUITES ?= tests/cli/guard.bats tests/cli/recovery.bats
 valgrind: all
 	sh tools/vg-wrap.sh bin build/vg
 	MIG_TEST_BIN=$(CURDIR)/build/vg prove -j2 --exec tests/run-one $(VALGRIND_SUITES)
+
+# libFuzzer targets: libcommon built again with clang, coverage and the
+# sanitizers, into build-fuzz/ (the gcc build in build/ stays as it is)
+FUZZ_CC = clang
+FUZZ_SECONDS = 60
+FUZZ_TARGETS = $(patsubst tests/fuzz/fuzz-%.c,%,$(wildcard tests/fuzz/fuzz-*.c))
+FUZZ_SAN = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_CFLAGS = $(subst -Ibuild ,-Ibuild-fuzz ,$(ALL_CFLAGS:-O2=)) -O1 -g $(FUZZ_SAN)
+FUZZ_OBJ = $(LIB_SRC:libcommon/%.c=build-fuzz/%.o) build-fuzz/bookkeeping.o
+FUZZ_BINS = $(FUZZ_TARGETS:%=build-fuzz/fuzz-%)
+
+build-fuzz/%.o: libcommon/%.c | build-fuzz
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+build-fuzz/bookkeeping.c: tools/embed.sh $(wildcard migrations/*.sql) | build-fuzz
+	sh tools/embed.sh $(sort $(wildcard migrations/*.sql)) > $@.tmp && mv $@.tmp $@
+
+build-fuzz/bookkeeping.o: build-fuzz/bookkeeping.c
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
+
+build-fuzz/libcommon.a: $(FUZZ_OBJ)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+build-fuzz/fuzz-%: tests/fuzz/fuzz-%.c tests/fuzz/fuzz.h build-fuzz/libcommon.a
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< build-fuzz/libcommon.a $(LDLIBS)
+
+build-fuzz:
+	mkdir -p $@
+
+fuzz-build: $(FUZZ_BINS)
+
+# each target for FUZZ_SECONDS on its committed corpus (read only: what
+# it finds goes to build-fuzz/work/NAME); a crash fails, its input kept
+fuzz: fuzz-build
+	sh tests/fuzz/run $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+# add to the committed corpora the inputs of the last make fuzz that reach
+# code they do not (edges, not hit counts: a few small files), to review
+fuzz-merge: fuzz-build
+	for t in $(FUZZ_TARGETS); do \
+		[ -d build-fuzz/work/$$t ] || continue; \
+		build-fuzz/fuzz-$$t -merge=1 -use_counters=0 -max_len=16384 $(CURDIR)/tests/fuzz/corpus/$$t \
+			$(CURDIR)/build-fuzz/work/$$t >build-fuzz/work/$$t.merge.log 2>&1 || exit 1; \
+	done
+	git status --short tests/fuzz/corpus
 
 BASHCOMPDIR = $(PREFIX)/share/bash-completion/completions
 ZSHCOMPDIR = $(PREFIX)/share/zsh/site-functions
@@ -136,8 +196,8 @@ install: all
 	install -m 644 completions/mig.fish $(DESTDIR)$(FISHCOMPDIR)/mig.fish
 
 clean:
-	rm -rf build bin
+	rm -rf build bin build-fuzz
 
-.PHONY: all check demo asan install clean lint-man coverage valgrind
+.PHONY: all check demo asan install clean lint-man coverage valgrind fuzz fuzz-build fuzz-merge fault
 .SECONDARY:
--include $(wildcard build/*.d build/tests/*.d)
+-include $(wildcard build/*.d build/tests/*.d build-fuzz/*.d)

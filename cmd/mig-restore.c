@@ -74,8 +74,11 @@ int main(int argc, char **argv)
 		mig_backup_journal(store, subject, "restore", id, before, "failed", &jerr);
 		goto fail;
 	}
-	if (mig_backup_journal(store, subject, "restore", id, before, "ok", &err) < 0)
+	if (mig_backup_journal(store, subject, "restore", id, before, "ok", &err) < 0) {
+		mig_err_hint(&err, "'%s' is restored from snapshot %.12s all the same; only the journal lacks its entry",
+			     dbpath, id);
 		goto fail;
+	}
 	if (!quiet) {
 		fprintf(stderr, "%s: restored snapshot %.12s into '%s'", mig_prog, id, dbpath);
 		if (*before)

@@ -161,6 +161,9 @@ int mig_outfile_open(struct mig_outfile *o, const char *path, struct mig_err *er
 	memset(o, 0, sizeof(*o));
 	o->fd = -1;
 	o->name = path;
+	/* only a path that is not there may be taken for a new file: never rename over what stat cannot see */
+	if (!exists && errno != ENOENT)
+		return mig_err_errno(err, MIG_EENV, "cannot write '%s'", path);
 	/* a device or a pipe (/dev/null, >(cmd)) is written as it is */
 	if (exists && !S_ISREG(st.st_mode)) {
 		if ((o->fd = open(path, O_WRONLY | O_CLOEXEC)) < 0)
@@ -189,6 +192,7 @@ int mig_outfile_open(struct mig_outfile *o, const char *path, struct mig_err *er
 
 int mig_outfile_commit(struct mig_outfile *o, struct mig_err *err)
 {
+	struct stat st;
 	int fd, rc = 0;
 
 	if (!o->tmp) {
@@ -201,6 +205,17 @@ int mig_outfile_commit(struct mig_outfile *o, struct mig_err *err)
 		return mig_err_errno(err, MIG_EENV, "cannot write '%s'", o->name);
 	fd = o->fd;
 	o->fd = -1;
+	/* what appeared there since (a device, a directory, a link) is not ours to replace */
+	if (lstat(o->path, &st) == 0) {
+		if (!S_ISREG(st.st_mode))
+			rc = mig_err_set(err, MIG_EENV, "cannot write '%s': it is no longer a regular file", o->name);
+	} else if (errno != ENOENT) {
+		rc = mig_err_errno(err, MIG_EENV, "cannot write '%s'", o->name);
+	}
+	if (rc < 0) {
+		close(fd);
+		return rc;
+	}
 	if (close(fd) < 0 || rename(o->tmp, o->path) < 0)
 		return mig_err_errno(err, MIG_EENV, "cannot write '%s'", o->name);
 	free(o->tmp);

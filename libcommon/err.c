@@ -63,6 +63,16 @@ int mig_err_errno(struct mig_err *err, int code, const char *fmt, ...)
 	return code;
 }
 
+int mig_errno_code(int e, int code)
+{
+	switch (e) {
+	case EIO: case ENOMEM: case ENFILE: case EMFILE: case ENOBUFS: case ENOSPC: case EDQUOT:
+	case ESTALE: case ETIMEDOUT:
+		return MIG_EENV;
+	}
+	return code;
+}
+
 void mig_err_clear(struct mig_err *err)
 {
 	err->code = 0;

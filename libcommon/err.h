@@ -48,6 +48,13 @@ int mig_err_errno(struct mig_err *err, int code, const char *fmt, ...)
 /* Record an error from libgit2's last error, prefixed by what we tried. */
 int mig_err_git(struct mig_err *err, int code, const char *what);
 
+/*
+ * The code for a system call that failed with errno e on a file the user
+ * named: code, unless e is the machine's fault (an I/O error, no memory,
+ * no file descriptors), which is MIG_EENV whatever the file.
+ */
+int mig_errno_code(int e, int code);
+
 /* Forget a recorded error. */
 void mig_err_clear(struct mig_err *err);
 

@@ -252,7 +252,8 @@ int mig_graph_load_cached(struct mig_graph **out, const char *dir, const char *c
 
 	g->dir = mig_xstrdup(dir);
 	if (!(d = opendir(dir))) {
-		rc = mig_err_errno(err, MIG_EINVALID, "cannot open migrations directory '%s'", dir);
+		rc = mig_err_errno(err, mig_errno_code(errno, MIG_EINVALID), "cannot open migrations directory '%s'",
+				   dir);
 		if (errno == ENOENT)
 			mig_err_hint(err, "create it, or write the first revision with 'mig new NAME'");
 		goto out;
@@ -263,13 +264,18 @@ int mig_graph_load_cached(struct mig_graph **out, const char *dir, const char *c
 		clock_gettime(CLOCK_REALTIME, &now);
 		cache = mig_revcache_open(cache_path, dirfd(d), &now);
 	}
-	while ((de = readdir(d))) {
+	/* a directory that cannot be read to its end must not pass for a shorter one */
+	for (errno = 0; (de = readdir(d)); errno = 0) {
 		if (de->d_name[0] == '.' ||
 		    mig_layout_offer(&sc, dirfd(d), de->d_name, de->d_type != DT_REG) ||
 		    !is_revision_file(dir, de->d_name))
 			continue;
 		MIG_GROW(files, nfiles + 1, falloc);
 		files[nfiles++] = mig_xstrdup(de->d_name);
+	}
+	if (errno) {
+		rc = mig_err_errno(err, MIG_EENV, "cannot read migrations directory '%s'", dir);
+		goto out;
 	}
 	/* in name order, as the cache and the graph keep them */
 	if (nfiles)

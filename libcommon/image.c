@@ -458,12 +458,45 @@ static const sqlite3_io_methods source_methods = {
 	NULL, NULL, NULL, NULL, NULL, NULL,
 };
 
+/* One integer a pragma returns, or -1. */
+static long long pragma_int(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *st = NULL;
+	long long v = -1;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+/*
+ * Did a backup that failed commit all the same? In rollback-journal
+ * mode SQLite shrinks the file after the commit, and a failed ftruncate
+ * then fails the step though the journal is gone and the image in place.
+ * A committed copy has the schema cookie the backup gives it, one past
+ * the one before, and the image's length.
+ */
+static int committed(const char *path, long long cookie, const struct mig_image_source *in)
+{
+	sqlite3 *db = NULL;
+	int r = 0;
+
+	if (cookie >= 0 && sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK)
+		r = pragma_int(db, "PRAGMA schema_version") == ((cookie + 1) & 0xffffffff) &&
+		    (uint64_t)pragma_int(db, "PRAGMA page_count") * (uint64_t)pragma_int(db, "PRAGMA page_size") ==
+		    in->size;
+	sqlite3_close(db);
+	return r;
+}
+
 int mig_image_write(const char *path, int timeout_ms, const struct mig_image_source *in,
 		    struct mig_err *err)
 {
 	struct source s;
 	sqlite3 *src = NULL, *dst = NULL;
 	sqlite3_backup *b = NULL;
+	long long cookie;
 	int rc = 0, r;
 
 	memset(&s, 0, sizeof(s));
@@ -480,6 +513,7 @@ int mig_image_write(const char *path, int timeout_ms, const struct mig_image_sou
 		goto out;
 	}
 	sqlite3_busy_timeout(dst, timeout_ms);
+	cookie = pragma_int(dst, "PRAGMA schema_version");
 	if (!(b = sqlite3_backup_init(dst, "main", src, "main"))) {
 		rc = sqlite_fail(err, dst, "cannot restore", path);
 		goto out;
@@ -487,7 +521,7 @@ int mig_image_write(const char *path, int timeout_ms, const struct mig_image_sou
 	/* one step: one write transaction, rolled back by finish on failure */
 	r = sqlite3_backup_step(b, -1);
 	sqlite3_backup_finish(b);
-	if (r == SQLITE_DONE)
+	if (r == SQLITE_DONE || (!s.failed && committed(path, cookie, in)))
 		goto out;
 	if (s.failed) {
 		*err = s.err;

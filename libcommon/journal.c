@@ -169,14 +169,12 @@ static int show_one(const struct mig_journal_entry *e, void *data)
 	struct show *sh = data;
 	struct mig_buf *o = sh->out;
 	struct mig_journal_op op;
-	time_t t = (time_t)e->time;
 	char when[64];
-	struct tm tm;
 	size_t i;
 
 	mig_journal_parse(&op, e->message);
 	if (sh->fmt == MIG_FMT_HUMAN) {
-		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S %z", localtime_r(&t, &tm));
+		mig_time_format(when, sizeof(when), "%Y-%m-%d %H:%M:%S %z", e->time, 0);
 		mig_buf_addf(o, "%.12s %s ", e->commit, when);
 		text(o, op.result, -1);
 		mig_buf_adds(o, ": ");
@@ -198,7 +196,7 @@ static int show_one(const struct mig_journal_entry *e, void *data)
 		}
 		goto out;
 	}
-	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t, &tm));
+	mig_time_format(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", e->time, 1);
 	if (sh->fmt == MIG_FMT_PORCELAIN) {
 		mig_buf_addf(o, "entry\t%s\t%s", e->commit, when);
 		field(o, op.operation);

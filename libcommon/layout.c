@@ -296,7 +296,14 @@ enum mig_style mig_layout_chain(struct mig_rev **revs, size_t n)
 	qsort(v, n, sizeof(*v), by_version);
 	for (i = 0; i < n; i++) {
 		struct mig_rev *r = v[i].r;
+		size_t j;
 
+		/* the chain is the order: a '-- mig:parents' line in a file says nothing (nor leaks) */
+		for (j = 0; j < r->nparents; j++)
+			free(r->parents[j]);
+		free(r->parents);
+		r->parents = NULL;
+		r->nparents = 0;
 		/* parents_line set with no parents makes the first a root */
 		r->parents_line = 1;
 		if (i) {

@@ -30,6 +30,7 @@
 
 #define SNAP_REFS "refs/mig/snapshots/"
 #define CHUNK_SIZE (256 * 1024)
+#define MAX_CHUNK_SIZE (4096 * 1024)	/* MIG_CHUNK_SIZE's largest */
 #define HDR_ROOM 32		/* room before a chunk for "blob N\0" */
 #define LEVEL 5			/* libdeflate: within 3% of gzip -6's size, at 3x its speed */
 #define EXPORT_LEVEL 6
@@ -52,7 +53,7 @@ static size_t chunk_size(void)
 	const char *e = getenv("MIG_CHUNK_SIZE");
 	long kib = e ? strtol(e, NULL, 10) : 0;
 
-	return kib >= 64 && kib <= 4096 && kib % 64 == 0 ? (size_t)kib * 1024 : CHUNK_SIZE;
+	return kib >= 64 && kib * 1024 <= MAX_CHUNK_SIZE && kib % 64 == 0 ? (size_t)kib * 1024 : CHUNK_SIZE;
 }
 
 static void hash_hex(char out[33], XXH128_hash_t h)
@@ -281,8 +282,17 @@ static int manifest_parse(struct manifest *m, const char *text, size_t len, stru
 	}
 	m->page_size = ps;
 	m->size = size;
-	want = m->chunk_size ? (size_t)((size + m->chunk_size - 1) / m->chunk_size) : 0;
-	if (header != 31 || !m->chunk_size || m->chunk_size % 65536 || m->n != want)
+	/*
+	 * Only what mig writes: whole pages of a size SQLite has, chunks
+	 * chunk_size() makes (the readers allocate a few), as many as the
+	 * size needs, counted without overflow. A size near 2^64 made none,
+	 * and restore waited for chunk 0 forever.
+	 */
+	if (header != 31 || ps < 512 || ps > 65536 || (ps & (ps - 1)) || size % ps || !m->chunk_size ||
+	    m->chunk_size % 65536 || m->chunk_size > MAX_CHUNK_SIZE)
+		goto bad;
+	want = (size_t)(size / m->chunk_size + (size % m->chunk_size != 0));
+	if (m->n != want)
 		goto bad;
 	return 0;
 bad:
@@ -747,6 +757,27 @@ static unsigned long long fact_num(const char *msg, const char *key)
 	return v ? strtoull(v, NULL, 10) : 0;
 }
 
+/* What a snapshot's commit message says; when it was taken, unless it says, is the commit's time. */
+static void info_parse(struct mig_snapshot_info *in, const char *msg, long long commit_time)
+{
+	const char *v;
+	size_t len;
+
+	in->time = commit_time;
+	if ((v = fact(msg, "taken", &len))) {
+		char *dot;
+
+		in->time = strtoll(v, &dot, 10);
+		in->nsec = *dot == '.' ? strtol(dot + 1, NULL, 10) : 0;
+	}
+	in->subject = mig_xstrndup(msg, strcspn(msg, "\n"));
+	in->database = (v = fact(msg, "database", &len)) ? mig_xstrndup(v, len) : mig_xstrdup("?");
+	in->size = fact_num(msg, "size");
+	in->stored = fact_num(msg, "stored");
+	in->page_size = (uint32_t)fact_num(msg, "page-size");
+	in->revisions = (size_t)fact_num(msg, "revisions");
+}
+
 static int collect_ref(const char *name, void *data)
 {
 	struct mig_snapshot_list *l = data;
@@ -758,6 +789,43 @@ static int collect_ref(const char *name, void *data)
 		memcpy(l->v[l->nr++].id, name + n, GIT_OID_HEXSZ + 1);
 	}
 	return 0;
+}
+
+/*
+ * libgit2's ref iterator leaves out a loose ref it cannot read (an I/O
+ * error), as it would one deleted under it: a snapshot would be missing
+ * from the list, and a prune would take its objects for unused. The
+ * directory says which are there; a snapshot's id is its ref's name.
+ */
+static int collect_loose_refs(struct mig_store *s, struct mig_snapshot_list *l, struct mig_err *err)
+{
+	char *dir = mig_path_join(mig_store_path(s), SNAP_REFS), *name;
+	struct dirent *de;
+	DIR *d = opendir(dir);
+	size_t i, n = l->nr;
+	int rc = 0;
+
+	if (!d) {
+		rc = errno == ENOENT ? 0 : mig_err_errno(err, MIG_EENV, "cannot list snapshots in '%s'", dir);
+		free(dir);
+		return rc;
+	}
+	for (errno = 0; (de = readdir(d)); errno = 0) {
+		if (strlen(de->d_name) != GIT_OID_HEXSZ || strspn(de->d_name, "0123456789abcdef") != GIT_OID_HEXSZ)
+			continue;
+		for (i = 0; i < n && strcmp(l->v[i].id, de->d_name); i++)
+			;
+		if (i < n)
+			continue;
+		name = mig_xasprintf(SNAP_REFS "%s", de->d_name);
+		collect_ref(name, l);
+		free(name);
+	}
+	if (errno)
+		rc = mig_err_errno(err, MIG_EENV, "cannot list snapshots in '%s'", dir);
+	closedir(d);
+	free(dir);
+	return rc;
 }
 
 static int newest_first(const void *a, const void *b)
@@ -779,33 +847,24 @@ int mig_snapshot_list(struct mig_store *s, struct mig_snapshot_list *l, struct m
 
 	l->v = NULL;
 	l->nr = 0;
-	if (git_reference_foreach_glob(repo, SNAP_REFS "*", collect_ref, l) < 0)
+	if (git_reference_foreach_glob(repo, SNAP_REFS "*", collect_ref, l) < 0) {
+		mig_snapshot_list_release(l);
 		return mig_err_git(err, MIG_EENV, "cannot list snapshots");
+	}
+	if ((rc = collect_loose_refs(s, l, err)) < 0) {
+		mig_snapshot_list_release(l);
+		return rc;
+	}
 	for (i = 0; i < l->nr; i++) {
 		struct mig_snapshot_info *in = &l->v[i];
 		git_commit *c = NULL;
 		git_oid oid;
-		const char *msg, *v;
-		size_t len;
 
 		if (git_oid_fromstr(&oid, in->id) < 0 || git_commit_lookup(&c, repo, &oid) < 0) {
 			rc = mig_err_set(err, MIG_EENV, "snapshot %.12s is damaged: its commit cannot be read", in->id);
 			break;
 		}
-		msg = git_commit_message(c);
-		in->time = git_commit_time(c);
-		if ((v = fact(msg, "taken", &len))) {
-			char *dot;
-
-			in->time = strtoll(v, &dot, 10);
-			in->nsec = *dot == '.' ? strtol(dot + 1, NULL, 10) : 0;
-		}
-		in->subject = mig_xstrndup(msg, strcspn(msg, "\n"));
-		in->database = (v = fact(msg, "database", &len)) ? mig_xstrndup(v, len) : mig_xstrdup("?");
-		in->size = fact_num(msg, "size");
-		in->stored = fact_num(msg, "stored");
-		in->page_size = (uint32_t)fact_num(msg, "page-size");
-		in->revisions = (size_t)fact_num(msg, "revisions");
+		info_parse(in, git_commit_message(c), git_commit_time(c));
 		git_commit_free(c);
 	}
 	if (rc == 0 && l->nr)
@@ -849,23 +908,24 @@ void mig_snapshot_show(struct mig_buf *o, const struct mig_snapshot_list *l, enu
 	for (i = 0; i < l->nr; i++) {
 		const struct mig_snapshot_info *in = &l->v[i];
 		char when[32], size[32], stored[32];
-		time_t t = (time_t)in->time;
-		struct tm tm;
 
+		/* the subject is what -m said: escaped for a terminal, and so that no tab or newline splits a record */
 		if (fmt == MIG_FMT_HUMAN) {
-			localtime_r(&t, &tm);
-			strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
+			mig_time_format(when, sizeof(when), "%Y-%m-%d %H:%M:%S", in->time, 0);
 			human_size(size, sizeof(size), in->size);
 			human_size(stored, sizeof(stored), in->stored);
-			mig_buf_addf(o, "%.12s  %s  %4zu revision%s  %10s  %10s new  %s\n", in->id, when,
-				     in->revisions, in->revisions == 1 ? " " : "s", size, stored, in->subject);
+			mig_buf_addf(o, "%.12s  %s  %4zu revision%s  %10s  %10s new  ", in->id, when,
+				     in->revisions, in->revisions == 1 ? " " : "s", size, stored);
+			mig_buf_add_tty(o, in->subject, strlen(in->subject));
+			mig_buf_addc(o, '\n');
 			continue;
 		}
-		gmtime_r(&t, &tm);
-		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		mig_time_format(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", in->time, 1);
 		if (fmt == MIG_FMT_PORCELAIN) {
-			mig_buf_addf(o, "snapshot\t%s\t%s\t%zu\t%llu\t%llu\t%s\n", in->id, when, in->revisions,
-				     (unsigned long long)in->size, (unsigned long long)in->stored, in->subject);
+			mig_buf_addf(o, "snapshot\t%s\t%s\t%zu\t%llu\t%llu\t", in->id, when, in->revisions,
+				     (unsigned long long)in->size, (unsigned long long)in->stored);
+			mig_buf_add_esc(o, in->subject, strlen(in->subject));
+			mig_buf_addc(o, '\n');
 			continue;
 		}
 		mig_buf_addf(o, "%s{\"id\":\"%s\",\"time\":\"%s\",\"revisions\":%zu,\"size\":%llu,\"stored\":%llu,"
@@ -959,6 +1019,7 @@ static int commit_snapshot(struct mig_store *s, struct manifest *m, const char *
 	git_signature *sig = NULL;
 	git_tree *tree = NULL;
 	git_reference *ref = NULL;
+	git_odb *odb = NULL;
 	struct mig_buf b = MIG_BUF_INIT;
 	git_oid blob, chunks, tree_id, commit;
 	mode_t old = umask(077);
@@ -993,7 +1054,9 @@ static int commit_snapshot(struct mig_store *s, struct manifest *m, const char *
 		     "checksum %s\nrevisions %zu\n%s", o->subject, (long long)now.tv_sec, now.tv_nsec, database, m->page_size, (unsigned long long)m->size,
 		     m->chunk_size, m->n, (unsigned long long)stored, m->checksum, o->nrevisions,
 		     o->revisions ? o->revisions : "");
-	if (git_commit_create(&commit, repo, NULL, sig, sig, NULL, b.buf, tree, 0, NULL) < 0)
+	/* libgit2 1.5 returns 0 when it could not write the commit (a full disk) */
+	if (git_commit_create(&commit, repo, NULL, sig, sig, NULL, b.buf, tree, 0, NULL) < 0 ||
+	    git_repository_odb(&odb, repo) < 0 || !git_odb_exists(odb, &commit))
 		goto fail;
 	git_oid_tostr(id, 41, &commit);
 	/* the objects reach the disk before the ref that names them, and the ref before its id is told */
@@ -1012,6 +1075,7 @@ out:
 		id[0] = '\0';
 	umask(old);
 	mig_buf_release(&b);
+	git_odb_free(odb);
 	git_reference_free(ref);
 	git_tree_free(tree);
 	git_signature_free(sig);

@@ -296,7 +296,7 @@ int mig_store_journal(struct mig_store *s, const char *message, const char *cons
 	git_commit *parent = NULL;
 	const git_commit *parents[1];
 	git_tree *tree = NULL;
-	git_oid tree_id, commit_id, parent_id;
+	git_oid tree_id, commit_id, parent_id, written;
 	mode_t old = umask(077);
 	size_t i;
 	int rc = 0;
@@ -325,8 +325,13 @@ int mig_store_journal(struct mig_store *s, const char *message, const char *cons
 	    git_commit_lookup(&parent, s->repo, &parent_id) < 0)
 		goto fail;
 	parents[0] = parent;
+	/*
+	 * libgit2 1.5 returns 0 when it could not write the commit (a full
+	 * disk), and leaves the ref as it was: the ref is the proof.
+	 */
 	if (git_commit_create(&commit_id, s->repo, JOURNAL_REF, sig, sig, NULL, message, tree,
-			      parent ? 1 : 0, parents) < 0)
+			      parent ? 1 : 0, parents) < 0 ||
+	    git_reference_name_to_id(&written, s->repo, JOURNAL_REF) < 0 || git_oid_cmp(&written, &commit_id))
 		goto fail;
 	goto out;
 fail:
@@ -349,7 +354,8 @@ static int journal_tip(struct mig_store *s, git_oid *tip, struct mig_err *err)
 {
 	git_commit *c = NULL;
 	git_odb *odb = NULL;
-	char hex[GIT_OID_HEXSZ + 1];
+	const git_error *e;
+	char hex[GIT_OID_HEXSZ + 1], *why;
 	int r = git_reference_name_to_id(tip, s->repo, JOURNAL_REF), there;
 
 	if (r == GIT_ENOTFOUND)
@@ -365,13 +371,23 @@ static int journal_tip(struct mig_store *s, git_oid *tip, struct mig_err *err)
 		git_commit_free(c);
 		return 1;
 	}
+	e = git_error_last();
+	why = mig_xstrdup(e && e->message ? e->message : "unknown libgit2 error");
 	there = git_repository_odb(&odb, s->repo) == 0 && git_odb_exists(odb, tip);
 	git_odb_free(odb);
 	git_oid_tostr(hex, sizeof(hex), tip);
-	mig_err_set(err, MIG_EENV, "store '%s': the journal " JOURNAL_REF " points at %s object %s", s->path,
-		    there ? "unreadable" : "missing", hex);
-	mig_err_hint(err, "'git --git-dir=%s fsck' shows what else is damaged; "
-		     "'git --git-dir=%s update-ref -d " JOURNAL_REF "' starts a new journal", s->path, s->path);
+	if (there) {
+		/* an I/O error may pass: say why, and that the journal is there */
+		mig_err_set(err, MIG_EENV, "store '%s': the journal " JOURNAL_REF " points at unreadable object %s: %s",
+			    s->path, hex, why);
+		mig_err_hint(err, "check the disk, then 'git --git-dir=%s fsck'", s->path);
+	} else {
+		mig_err_set(err, MIG_EENV, "store '%s': the journal " JOURNAL_REF " points at missing object %s",
+			    s->path, hex);
+		mig_err_hint(err, "'git --git-dir=%s fsck' shows what else is damaged; "
+			     "'git --git-dir=%s update-ref -d " JOURNAL_REF "' starts a new journal", s->path, s->path);
+	}
+	free(why);
 	return MIG_EENV;
 }
 

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "util.h"
@@ -79,6 +80,8 @@ static void grow(struct mig_buf *b, size_t extra)
 	while (b->alloc < b->len + extra + 1)
 		b->alloc *= 2;
 	b->buf = mig_xrealloc(b->buf, b->alloc);
+	/* a buffer made here holds "" even before anything is added */
+	b->buf[b->len] = '\0';
 }
 
 void mig_buf_grow(struct mig_buf *b, size_t extra)
@@ -310,12 +313,18 @@ void mig_buf_release(struct mig_buf *b)
 	b->len = b->alloc = 0;
 }
 
+/* A file that cannot be read is invalid, unless the machine is to blame. */
+static int read_error(const char *path, struct mig_err *err)
+{
+	return mig_err_errno(err, mig_errno_code(errno, MIG_EINVALID), "cannot read '%s'", path);
+}
+
 int mig_read_fileat(struct mig_buf *b, int dirfd, const char *name, const char *path,
 		    struct mig_err *err)
 {
 	struct stat st;
 	ssize_t n;
-	int fd;
+	int fd, rc;
 
 	/*
 	 * O_NONBLOCK, so a FIFO does not wait for a writer; the fstat refuses
@@ -323,11 +332,11 @@ int mig_read_fileat(struct mig_buf *b, int dirfd, const char *name, const char *
 	 * A regular file ignores O_NONBLOCK, so it can stay set.
 	 */
 	if ((fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) < 0)
-		return mig_err_errno(err, MIG_EINVALID, "cannot read '%s'", path);
+		return read_error(path, err);
 	if (fstat(fd, &st) < 0) {
-		mig_err_errno(err, MIG_EINVALID, "cannot read '%s'", path);
+		rc = read_error(path, err);
 		close(fd);
-		return MIG_EINVALID;
+		return rc;
 	}
 	if (!S_ISREG(st.st_mode)) {
 		mig_err_set(err, MIG_EINVALID, "'%s' is %s, not a regular file", path, mig_file_kind(st.st_mode));
@@ -341,9 +350,9 @@ int mig_read_fileat(struct mig_buf *b, int dirfd, const char *name, const char *
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			mig_err_errno(err, MIG_EINVALID, "cannot read '%s'", path);
+			rc = read_error(path, err);
 			close(fd);
-			return MIG_EINVALID;
+			return rc;
 		}
 		if (n == 0)
 			break;
@@ -437,6 +446,16 @@ const char *mig_file_kind(unsigned mode)
 	default:
 		return "a special file";
 	}
+}
+
+char *mig_time_format(char *out, size_t n, const char *fmt, long long t, int utc)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (!(utc ? gmtime_r(&tt, &tm) : localtime_r(&tt, &tm)) || !strftime(out, n, fmt, &tm))
+		snprintf(out, n, "@%lld", t);
+	return out;
 }
 
 int mig_path_exists(const char *path)

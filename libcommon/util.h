@@ -107,6 +107,13 @@ size_t mig_edit_distance(const char *a, const char *b);
 /* "a directory", "a FIFO", ... for a st_mode, in messages. */
 const char *mig_file_kind(unsigned mode);
 
+/*
+ * Format the time t (seconds since the epoch) with strftime's fmt, in
+ * UTC or local time, into out; a time no struct tm can hold (a commit
+ * can say any) is "@SECONDS", as git writes a raw time. Returns out.
+ */
+char *mig_time_format(char *out, size_t n, const char *fmt, long long t, int utc);
+
 /* Does the file exist (any type)? */
 int mig_path_exists(const char *path);
 

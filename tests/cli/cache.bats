@@ -103,7 +103,8 @@ cached_files() {
 	mkdir app.db.mig/revisions.cache app.db.mig/schema.cache
 	run -0 mig -d app.db status --check
 	has "applied: 1 of 1"
-	[ -d app.db.mig/revisions.cache ] && [ -d app.db.mig/schema.cache ]
+	[ -d app.db.mig/revisions.cache ]
+	[ -d app.db.mig/schema.cache ]
 	[ -z "$(find app.db.mig -maxdepth 1 -name '*.cache.*')" ]
 	rmdir app.db.mig/revisions.cache app.db.mig/schema.cache
 	[ "$(id -u)" = 0 ] && skip "root writes into a read-only directory"
@@ -143,7 +144,7 @@ cached_files() {
 	sleep 2.1
 	mig -d app.db status --check
 	LD_DEBUG=files mig -d app.db status --check 2>loader
-	! grep -q 'file=libgit2' loader
+	run ! grep -q 'file=libgit2' loader
 	# reading a mig.conf needs it, until what it says is remembered
 	printf '[mig]\n\tdatabase = app.db\n' >mig.conf
 	LD_DEBUG=files mig status --check 2>loader
@@ -151,7 +152,7 @@ cached_files() {
 	sleep 2.1
 	mig status --check
 	LD_DEBUG=files mig status --check 2>loader
-	! grep -q 'file=libgit2' loader
+	run ! grep -q 'file=libgit2' loader
 }
 
 @test "what a mig.conf says is remembered until the file changes" {

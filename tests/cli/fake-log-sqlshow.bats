@@ -209,6 +209,37 @@ store_sum() {
 	[ "$(cksum <app.db)" = "$db" ]
 }
 
+@test "log shows a journal commit whose time no calendar holds as @SECONDS, and goes on" {
+	users
+	mig -d app.db up -q 0001
+	# a commit git itself writes for a date 3 billion years away
+	git="git --git-dir=app.db.mig"
+	c=$(printf 'tree %s\nparent %s\nauthor x <x@y> 99999999999999999 +0000\ncommitter x <x@y> 99999999999999999 +0000\n\nup 0002_email\n\noperation up\nresult ok\n' \
+		"$($git mktree </dev/null)" "$($git rev-parse refs/mig/journal)" | $git hash-object -t commit -w --stdin --literally)
+	$git update-ref refs/mig/journal "$c"
+	run -0 mig -d app.db log
+	[ "${lines[0]}" = "${c:0:12} @99999999999999999 ok: up 0002_email (x@y)" ]
+	[[ "${lines[1]}" == *" ok: up 0001_users ("* ]]
+	run -0 mig -d app.db log --porcelain
+	has "entry	$c	@99999999999999999	up	ok	x@y	0"
+	run -0 mig -d app.db log --json
+	python3 -c 'import json,sys; d = json.load(sys.stdin); assert d[0]["time"] == "@99999999999999999", d' <<<"$output"
+}
+
+@test "log reads a revision line with an empty name as an empty name" {
+	users
+	mig -d app.db up -q 0001
+	git="git --git-dir=app.db.mig"
+	c=$(printf 'tree %s\nparent %s\nauthor x <x@y> 1700000000 +0000\ncommitter x <x@y> 1700000000 +0000\n\nup\n\noperation up\nrevision abc  5ms\nresult ok\n' \
+		"$($git mktree </dev/null)" "$($git rev-parse refs/mig/journal)" | $git hash-object -t commit -w --stdin)
+	$git update-ref refs/mig/journal "$c"
+	run -0 mig -d app.db log --porcelain
+	[ "${lines[0]}" = "entry	$c	2023-11-14T22:13:20Z	up	ok	x@y	1" ]
+	[ "${lines[1]}" = "revision	$c		abc	5" ]
+	run -0 mig -d app.db log --json
+	python3 -c 'import json,sys; d = json.load(sys.stdin); assert d[0]["revisions"] == [{"name": "", "id": "abc", "ms": 5}], d' <<<"$output"
+}
+
 @test "log: a store without a journal yet prints nothing and exits 0, as no store does" {
 	run -0 --separate-stderr mig -d app.db log
 	[ -z "$output" ]

@@ -41,8 +41,10 @@ load helper
 
 @test "make install puts binaries, pages and completions under DESTDIR, and they work from there" {
 	make -s -C "$TOP" install DESTDIR="$PWD/root" PREFIX=/usr >/dev/null
-	[ -x root/usr/bin/mig ] && [ -x root/usr/bin/mig-restore ]
-	[ -f root/usr/share/man/man1/mig-up.1 ] && [ -f root/usr/share/man/man7/mig.7 ]
+	[ -x root/usr/bin/mig ]
+	[ -x root/usr/bin/mig-restore ]
+	[ -f root/usr/share/man/man1/mig-up.1 ]
+	[ -f root/usr/share/man/man7/mig.7 ]
 	[ -f root/usr/share/bash-completion/completions/mig ]
 	[ -f root/usr/share/zsh/site-functions/_mig ]
 	[ -f root/usr/share/fish/vendor_completions.d/mig.fish ]
@@ -214,8 +216,11 @@ load helper
 	rev 0001_a $'-- mig:up\nCREATE TABLE a(x);\n'
 	run -0 mig -d app.db status
 	[[ "$output" != *$'\e['* ]]
-	run script -qec "mig -d app.db status" /dev/null
+	# script -e passes on the command's exit status: status with a pending revision is 0
+	run -0 script -qec "mig -d app.db status" /dev/null
 	[[ "$output" == *$'\e['* ]]
-	NO_COLOR=1 run script -qec "mig -d app.db status" /dev/null
+	[[ "$output" == *"0001_a"* ]]
+	NO_COLOR=1 run -0 script -qec "mig -d app.db status" /dev/null
 	[[ "$output" != *$'\e['* ]]
+	[[ "$output" == *"0001_a"* ]]
 }

@@ -48,6 +48,22 @@ columns() {
 	[ "$(sqlite3 app.db "SELECT count(*) FROM sqlite_schema WHERE name = 'tags'")" = 0 ]
 }
 
+@test "golang-migrate, diesel: a '-- mig:parents' line in a file does not change the chain" {
+	printf -- '-- mig:parents 2_b\nCREATE TABLE a(x);\n' >migrations/1_a.up.sql
+	printf 'CREATE TABLE b(x);\n' >migrations/2_b.up.sql
+	printf -- '-- mig:parents nosuch\nCREATE TABLE c(x);\n' >migrations/3_c.up.sql
+	run -0 mig -d app.db status --porcelain
+	[ "$(printf '%s\n' "$output" | grep '^revision' | cut -f3 | tr '\n' ' ')" = "1_a 2_b 3_c " ]
+	has "head	3_c"
+	rm migrations/*
+	mkdir migrations/2024-01-01-000000_a migrations/2024-02-01-000000_b
+	printf -- '-- mig:parents 2024-02-01-000000_b\nSELECT 1;\n' >migrations/2024-01-01-000000_a/up.sql
+	printf -- '-- mig:parents\nSELECT 2;\n' >migrations/2024-02-01-000000_b/up.sql
+	run -0 mig -d app.db status --porcelain
+	[ "$(printf '%s\n' "$output" | grep '^revision' | cut -f3 | tr '\n' ' ')" = "2024-01-01-000000_a 2024-02-01-000000_b " ]
+	has "head	2024-02-01-000000_b"
+}
+
 @test "golang-migrate: an edited down file is a modified revision; errors name the real file and line" {
 	golang
 	mig -d app.db up -q
@@ -121,7 +137,8 @@ columns() {
 	golang
 	run -0 mig new tags2
 	[ "$output" = $'migrations/11_tags2.up.sql\nmigrations/11_tags2.down.sql' ]
-	[ -f migrations/11_tags2.up.sql ] && [ -f migrations/11_tags2.down.sql ]
+	[ -f migrations/11_tags2.up.sql ]
+	[ -f migrations/11_tags2.down.sql ]
 	rm -r migrations && mkdir migrations
 	dbmate
 	run -0 mig new more

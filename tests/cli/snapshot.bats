@@ -166,6 +166,11 @@ EOF
 	# a device is written as it is
 	run -0 mig -d app.db backup -q -o /dev/null
 	[ -c /dev/null ]
+	# a path stat cannot see through is not taken for a new file and replaced
+	ln -s loop.gz loop.gz
+	run -6 mig -d app.db backup -q -o loop.gz
+	[ "${lines[0]}" = "mig-backup: error: cannot write 'loop.gz': Too many levels of symbolic links" ]
+	[ "$(readlink loop.gz)" = loop.gz ]
 }
 
 @test "the list shows id, time, revisions, size and new bytes; an unchanged database stores nothing new" {
@@ -177,12 +182,15 @@ EOF
 	run -0 mig -d app.db backup --list --porcelain
 	[ "${#lines[@]}" = 2 ]
 	IFS=$'\t' read -r kind id when revs size stored msg <<<"${lines[0]}"
-	[ "$kind" = snapshot ] && [ "$msg" = again ] && [ "$revs" = 1 ]
+	[ "$kind" = snapshot ]
+	[ "$msg" = again ]
+	[ "$revs" = 1 ]
 	[ "$size" = "$(stat -c %s app.db)" ]
 	[ "$stored" = 0 ]
 	[[ "$when" =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z$ ]]
 	IFS=$'\t' read -r kind id when revs size stored msg <<<"${lines[1]}"
-	[ "$msg" = backup ] && [ "$stored" -gt 0 ]
+	[ "$msg" = backup ]
+	[ "$stored" -gt 0 ]
 	run -0 mig -d app.db backup --list
 	[[ "${lines[0]}" == "${id:0:12}"* ]] || [[ "${lines[1]}" == "${id:0:12}"* ]]
 	[[ "${lines[0]}" == *"1 revision "*" again" ]]
@@ -190,6 +198,47 @@ EOF
 	python3 -c 'import json,sys; d = json.load(sys.stdin)["snapshots"]; assert [s["message"] for s in d] == ["again", "backup"], d' <<<"$output"
 	# the snapshot is a commit git can read: its message names the applied revision
 	git --git-dir=app.db.mig cat-file -p "$id" | grep -q "^revision $(git hash-object migrations/0001_a.sql) 0001_a$"
+}
+
+@test "the list escapes a message: no tab splits a porcelain record, no escape reaches a terminal" {
+	data
+	mig -d app.db backup -q -m $'red \e[31m\tand a tab' >/dev/null
+	run -0 mig -d app.db backup --list --porcelain
+	IFS=$'\t' read -r kind id when revs size stored msg <<<"${lines[0]}"
+	[ "$msg" = 'red \x1b[31m\tand a tab' ]
+	run -0 mig -d app.db backup --list
+	[[ "${lines[0]}" == *' new  red \x1b[31m\tand a tab' ]]
+	run -0 mig -d app.db backup --list --json
+	python3 -c 'import json,sys; d = json.load(sys.stdin)["snapshots"]; assert d[0]["message"] == "red \x1b[31m\tand a tab", d' <<<"$output"
+}
+
+# a snapshot made by hand whose manifest says size $1, chunk size $2 and has no chunks; prints its id
+crafted() {
+	local git="git --git-dir=app.db.mig" man chunks tree c
+	# the checksum of no chunks
+	man=$(printf 'mig-snapshot 1\npage-size 4096\nsize %s\nchunk-size %s\nchecksum xxh128-list:99aa06d3014798d86001c324468d497f\n' \
+		"$1" "$2" | $git hash-object -w --stdin)
+	chunks=$($git mktree </dev/null)
+	tree=$(printf '100644 blob %s\tmanifest\n040000 tree %s\tchunks\n' "$man" "$chunks" | $git mktree)
+	c=$(echo crafted | $git commit-tree "$tree")
+	$git update-ref "refs/mig/snapshots/$c" "$c"
+	echo "$c"
+}
+
+@test "a manifest mig cannot have written is damage (exit 6): no endless restore, no 1 TiB allocation" {
+	data
+	mig -d app.db backup -q >/dev/null
+	db=$(dump)
+	for c in "$(crafted 18446744073709551615 65536)" "$(crafted 0 1099511627776)" "$(crafted 4000 65536)"; do
+		run -6 timeout 20 mig -d app.db restore --no-backup "$c"
+		[ "$output" = "mig-restore: error: snapshot ${c:0:12} is damaged: its manifest does not parse" ]
+		run -6 timeout 20 mig -d app.db backup --verify "$c"
+		[ "$output" = "mig-backup: error: snapshot ${c:0:12} is damaged: its manifest does not parse" ]
+		[ "$(dump)" = "$db" ]
+	done
+	# the one with no chunks and no bytes is whole, if useless
+	c=$(crafted 0 65536)
+	run -0 mig -d app.db backup --verify "$c"
 }
 
 @test "a second snapshot after a small change stores only what changed" {
@@ -299,11 +348,12 @@ EOF
 	keep=$(mig -d app.db backup)
 	[ "$(mig -d app.db backup --list --porcelain | wc -l)" = 3 ]
 	run -0 mig -d app.db backup --prune 1
-	[[ "$output" =~ ^mig-backup:\ pruned\ 2\ snapshots\;\ removed\ [0-9]+\ objects ]]
+	[[ "$output" =~ ^mig-backup:\ pruned\ 2\ snapshots\;\ removed\ ([0-9]+)\ objects ]]
+	[ "${BASH_REMATCH[1]}" -gt 0 ]
 	[ "$(mig -d app.db backup --list --porcelain | cut -f2)" = "$keep" ]
 	run -0 mig -d app.db backup --verify
 	[ "$output" = "$keep ok" ]
-	! git --git-dir=app.db.mig cat-file -e "$old:manifest" 2>/dev/null
+	run ! git --git-dir=app.db.mig cat-file -e "$old:manifest"
 	git --git-dir=app.db.mig cat-file -e "$(git hash-object migrations/0001_a.sql)"
 	run -0 mig -d app.db log -n 1
 	[[ "$output" == *" ok: prune: keep 1 ("* ]]

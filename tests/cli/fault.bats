@@ -1,0 +1,159 @@
+#!/usr/bin/env bats
+# I/O that fails: what tests/fault/run.sh found, one case each, with the
+# fault injector it uses (build/faultfs.so, preloaded).
+load helper
+
+# faulty VAR=VALUE... -- CMD...: run CMD with the injector preloaded
+faulty() {
+	local vars=()
+	while [ "$1" != -- ]; do
+		vars+=("$1")
+		shift
+	done
+	shift
+	env "${vars[@]}" LD_PRELOAD="$TOP/build/faultfs.so" ASAN_OPTIONS=verify_asan_link_order=0 "$@"
+}
+
+big_revision() {
+	rev 0001_t $'-- mig:up\nCREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT);\n-- mig:down\nDROP TABLE t;\n'
+	rev 0002_fill $'-- mig:up\nWITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 20000)\nINSERT INTO t(v) SELECT hex(randomblob(200)) FROM c;\n-- mig:down\nDELETE FROM t;\n'
+}
+
+@test "a disk that fills up inside a revision exits 6, and the revision is rolled back" {
+	big_revision
+	mig -d app.db up -q 0001_t
+	before=$(sqlite3 app.db .dump)
+	# the rollback journal is first written by the revision's INSERT
+	run -6 faulty FAULT_OPS=write FAULT_PATH=app.db-journal FAULT_ERRNO=ENOSPC FAULT_STICKY=1 FAULT_N=1 -- \
+		mig -d app.db up --no-backup
+	has "mig-up: error: 0002_fill: migrations/0002_fill.sql:2: database or disk is full"
+	[ "$(sqlite3 app.db .dump)" = "$before" ]
+	[ "$(sqlite3 app.db 'PRAGMA integrity_check')" = ok ]
+	# the same through SQLite's VFS: SQLITE_FULL from xWrite
+	run -6 faulty FAULT_LAYER=vfs FAULT_OPS=write FAULT_PATH=app.db-journal FAULT_ERRNO=ENOSPC FAULT_N=1 -- \
+		mig -d app.db up --no-backup
+	has "mig-up: error: 0002_fill: migrations/0002_fill.sql:2: database or disk is full"
+	[ "$(sqlite3 app.db .dump)" = "$before" ]
+	run -0 mig -d app.db up -q
+	[ "$(sqlite3 app.db 'SELECT count(*) FROM t')" = 20000 ]
+}
+
+@test "an I/O error inside a revision exits 6, not 4" {
+	big_revision
+	mig -d app.db up -q 0001_t
+	before=$(sqlite3 app.db .dump)
+	run -6 faulty FAULT_OPS=write FAULT_PATH=app.db-journal FAULT_ERRNO=EIO FAULT_N=1 -- \
+		mig -d app.db up --no-backup
+	has "mig-up: error: 0002_fill: migrations/0002_fill.sql:2: disk I/O error"
+	[ "$(sqlite3 app.db .dump)" = "$before" ]
+}
+
+@test "a revision file that cannot be read for an I/O error exits 6, not 3, and creates nothing" {
+	big_revision
+	run -6 faulty FAULT_OPS=read FAULT_PATH=0002_fill.sql FAULT_N=1 -- mig -d app.db up
+	[ "$output" = "mig-up: error: cannot read 'migrations/0002_fill.sql': Input/output error" ]
+	[ ! -e app.db ]
+	[ ! -e app.db.mig ]
+}
+
+@test "a migrations directory that cannot be read to its end exits 6, not as if it were empty" {
+	big_revision
+	run -6 faulty FAULT_OPS=read FAULT_PATH=/migrations FAULT_N=1 -- mig -d app.db up
+	[ "$output" = "mig-up: error: cannot read migrations directory 'migrations': Input/output error" ]
+	[ ! -e app.db ]
+	run -6 faulty FAULT_OPS=read FAULT_PATH=/migrations FAULT_N=1 -- mig -d app.db status
+	[ "$output" = "mig-status: error: cannot read migrations directory 'migrations': Input/output error" ]
+}
+
+# libgit2 1.5's git_commit_create returns 0 when it cannot write the
+# commit; these runs fail every loose object libgit2 writes, which for
+# them is only the journal's commit
+@test "a restore whose journal commit cannot be written exits 6 and says the database is restored" {
+	sqlite3 app.db "CREATE TABLE t(x); INSERT INTO t VALUES (1)"
+	id=$(mig -d app.db backup)
+	sqlite3 app.db "INSERT INTO t VALUES (2)"
+	journal=$(git --git-dir=app.db.mig rev-parse refs/mig/journal)
+	run -6 faulty FAULT_OPS=open FAULT_PATH=tmp_object_git2 FAULT_ERRNO=ENOSPC FAULT_STICKY=1 FAULT_N=1 -- \
+		mig -d app.db restore --no-backup "$id"
+	[[ "${lines[0]}" == "mig-restore: error: cannot write the journal: failed to create temporary file '"*"': No space left on device" ]]
+	[ "${lines[1]}" = "hint: 'app.db' is restored from snapshot ${id:0:12} all the same; only the journal lacks its entry" ]
+	[ "$(sqlite3 app.db 'SELECT count(*) FROM t')" = 1 ]
+	[ "$(git --git-dir=app.db.mig rev-parse refs/mig/journal)" = "$journal" ]
+}
+
+@test "an up whose journal commit cannot be written keeps the entry in the database for the next run" {
+	big_revision
+	mig -d app.db up -q 0001_t
+	# how many loose objects libgit2 writes in a clean run: the last is the journal's commit
+	copy=$BATS_FILE_TMPDIR/count-$BATS_TEST_NUMBER
+	cp -a . "$copy"
+	(cd "$copy" && faulty FAULT_OPS=open FAULT_PATH=tmp_object_git2 FAULT_COUNT=count -- mig -d app.db up -q --no-backup)
+	read -r k _ <"$copy/count"
+	[ "$k" -ge 1 ]
+	journal=$(git --git-dir=app.db.mig rev-parse refs/mig/journal)
+	run -0 faulty FAULT_OPS=open FAULT_PATH=tmp_object_git2 FAULT_ERRNO=ENOSPC FAULT_STICKY=1 FAULT_N="$k" -- \
+		mig -d app.db up --no-backup
+	[[ "$output" == *"mig-up: warning: cannot write the journal: failed to create temporary file '"*"': No space left on device"* ]]
+	has "mig-up: warning: the database keeps the entry; the next run writes it"
+	[ "$(git --git-dir=app.db.mig rev-parse refs/mig/journal)" = "$journal" ]
+	[ "$(sqlite3 app.db 'SELECT name FROM mig_journal')" = 0002_fill ]
+	# the next run journals it as interrupted, then its own
+	run -0 mig -d app.db down -q
+	run -0 mig -d app.db log --porcelain
+	[ "$(printf '%s\n' "${lines[@]}" | grep -c '^entry')" = 3 ]
+	[[ "$(printf '%s\n' "${lines[@]}" | grep '^entry' | sed -n 2p)" == *"	up	interrupted	"* ]]
+	[ "$(sqlite3 app.db 'SELECT count(*) FROM mig_journal')" = 0 ]
+}
+
+@test "a restore whose file cannot be shrunk after its commit is a restore, exit 0" {
+	sqlite3 app.db "CREATE TABLE t(x); INSERT INTO t VALUES (1)"
+	id=$(mig -d app.db backup)
+	sqlite3 app.db "CREATE TABLE big(v);
+		WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 200)
+		INSERT INTO big SELECT randomblob(1000) FROM c"
+	# SQLite shrinks the file once the journal is gone, that is after the commit
+	run -0 faulty FAULT_OPS=write FAULT_CALL=ftruncate64 FAULT_PATH=app.db FAULT_N=1 FAULT_LOG=fault.log -- \
+		mig -d app.db restore --no-backup "$id"
+	[ "$(cut -d' ' -f3 fault.log)" = ftruncate64 ]
+	[ "$output" = "mig-restore: restored snapshot ${id:0:12} into 'app.db'" ]
+	[ "$(sqlite3 app.db 'PRAGMA integrity_check')" = ok ]
+	[ "$(sqlite3 app.db "SELECT group_concat(name) FROM sqlite_schema")" = t ]
+	run -0 mig -d app.db log --porcelain
+	[[ "${lines[0]}" == *"	restore	ok	"* ]]
+}
+
+# libgit2's ref iterator leaves out a loose ref it cannot read
+@test "a snapshot ref that cannot be read is still listed: prune keeps the newest, restore finds it" {
+	sqlite3 app.db "CREATE TABLE t(v);
+		WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 3000)
+		INSERT INTO t SELECT randomblob(300) FROM c"
+	a=$(mig -d app.db backup)
+	sqlite3 app.db "UPDATE t SET v = randomblob(300)"
+	mig -d app.db backup >/dev/null
+	# the newest is the first one's image again: it uses the first one's chunks
+	mig -d app.db restore -q --no-backup "$a"
+	c=$(mig -d app.db backup)
+	run -0 faulty FAULT_OPS=read FAULT_PATH="snapshots/$c" FAULT_STICKY=1 FAULT_N=1 FAULT_LOG=fault.log -- \
+		mig -d app.db backup --prune 1
+	[ -s fault.log ]
+	[[ "$output" == "mig-backup: pruned 2 snapshots; removed "* ]]
+	run -0 mig -d app.db backup --list --porcelain
+	[ "${#lines[@]}" = 1 ]
+	[[ "${lines[0]}" == "snapshot	$c	"* ]]
+	run -0 mig -d app.db backup --verify
+	sqlite3 app.db "DELETE FROM t"
+	run -0 faulty FAULT_OPS=read FAULT_PATH="snapshots/$c" FAULT_STICKY=1 FAULT_N=1 -- \
+		mig -d app.db restore -q --no-backup "${c:0:8}"
+	[ "$(sqlite3 app.db 'SELECT count(*) FROM t')" = 3000 ]
+}
+
+@test "a journal commit that cannot be read for an I/O error says why, and does not advise a new journal" {
+	rev 0001_a $'-- mig:up\nCREATE TABLE a(x);\n-- mig:down\nDROP TABLE a;\n'
+	mig -d app.db up -q
+	tip=$(git --git-dir=app.db.mig rev-parse refs/mig/journal)
+	run -6 faulty FAULT_OPS=read FAULT_PATH="objects/${tip:0:2}/${tip:2}" FAULT_STICKY=1 FAULT_N=1 -- mig -d app.db log
+	[ "${lines[0]}" = "mig-log: error: store 'app.db.mig': the journal refs/mig/journal points at unreadable object $tip: failed to read descriptor: Input/output error" ]
+	[ "${lines[1]}" = "hint: check the disk, then 'git --git-dir=app.db.mig fsck'" ]
+	run -0 mig -d app.db log --porcelain
+	[ "${#lines[@]}" = 2 ]
+}
