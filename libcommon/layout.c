@@ -76,9 +76,11 @@ int mig_layout_offer(struct mig_layout_scan *sc, int dirfd, const char *entry, i
 }
 
 /*
- * A line of a golang-migrate or diesel file that mig's parser would take
- * for its own (a '-- mig:' directive), or a NUL byte: named where it is,
- * in the file and line the user sees, not in the body made of both.
+ * A '-- mig:' line of a golang-migrate or diesel file that the body made
+ * of both files cannot hold (up, down, or what mig does not know), or a
+ * NUL byte: named where it is, in the file and line the user sees, not
+ * at the body's line. '-- mig:parents' (which the chain replaces) and a
+ * bare '-- mig:no-transaction' are read as they always were.
  */
 static int plain_sql(const struct mig_buf *b, const char *path, const char *name, enum mig_style style,
 		     struct mig_err *err)
@@ -94,8 +96,16 @@ static int plain_sql(const struct mig_buf *b, const char *path, const char *name
 			return MIG_EINVALID;
 		}
 		if (stop - p >= 7 && !memcmp(p, "-- mig:", 7)) {
+			size_t w = strcspn(p + 7, " \t\r\n"), rest = (size_t)(stop - p) - 7 - w;
+			const char *r = p + 7 + w;
+
+			if ((w == 7 && !memcmp(p + 7, "parents", 7)) ||
+			    (w == 14 && !memcmp(p + 7, "no-transaction", 14) && strspn(r, " \t\r") >= rest)) {
+				p = eol ? eol + 1 : end;
+				continue;
+			}
 			mig_err_set(err, MIG_EINVALID, "%s:%d: '%.*s' in a %s file", path, line,
-				    (int)(7 + strcspn(p + 7, " \t\r\n")), p, mig_layout_name(style));
+				    (int)(7 + w), p, mig_layout_name(style));
 			mig_err_hint(err, "%s is a %s revision: its files hold plain SQL", name,
 				     mig_layout_name(style));
 			return MIG_EINVALID;

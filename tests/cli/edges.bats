@@ -93,6 +93,12 @@ load helper
 	printf 'SELECT 1;\nSELECT\0 2;\n' >migrations/1_t.down.sql
 	run -3 mig -d app.db status
 	[ "${lines[0]}" = "mig-status: error: migrations/1_t.down.sql:2: NUL byte in a revision file" ]
+	# the two a plain file may hold: parents (which the chain replaces) and a bare no-transaction
+	printf -- '-- mig:parents nosuch\n-- mig:no-transaction \r\nCREATE TABLE t(x);\n' >migrations/1_t.up.sql
+	printf 'DROP TABLE t;\n' >migrations/1_t.down.sql
+	run -0 mig -d app.db status --json
+	run -0 python3 -c 'import json,sys; r = json.loads(sys.argv[1])["revisions"][0]; print(r["parents"], r["transaction"])' "$output"
+	[ "$output" = "[] False" ]
 	rm migrations/*
 	mkdir migrations/2024-01-01-000000_t
 	printf -- '-- mig:frob\nSELECT 1;\n' >migrations/2024-01-01-000000_t/up.sql
