@@ -823,7 +823,10 @@ int mig_db_foreign(struct mig_db *db, enum mig_style style, struct mig_foreign *
 	if (style == MIG_STYLE_MIG)
 		return mig_err_set(err, MIG_EUSAGE, "the migrations are in mig's own layout: there is no other "
 				   "tool's bookkeeping to adopt");
-	if (sqlite3_prepare_v2(db->h, q[style], -1, &st, NULL) != SQLITE_OK) {
+	if ((r = sqlite3_prepare_v2(db->h, q[style], -1, &st, NULL)) != SQLITE_OK) {
+		/* no such table (or not of that tool's shape) is a usage error; the machine failing is not */
+		if (env_fault(r))
+			return db_error(db, MIG_EENV, "cannot read the other tool's bookkeeping in", err);
 		mig_err_set(err, MIG_EUSAGE, "database '%s' has no %s bookkeeping (table %s): %s", db->path,
 			    mig_layout_name(style), table[style], sqlite3_errmsg(db->h));
 		return MIG_EUSAGE;

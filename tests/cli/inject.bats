@@ -162,3 +162,36 @@ each_fault() {
 	verify() { mig status --check >/dev/null || return 1; }
 	each_fault mig fake 0002
 }
+
+@test "sqlshow on a database in use, status -v with drift, a dry run" {
+	project
+	mig -d app.db up -q 0001
+	verify() { [ "$(mig -d app.db status --porcelain | grep -c "^revision	pending")" = 1 ] || return 1; }
+	each_fault mig -d app.db up --dry-run -q
+	verify() { :; }
+	each_fault mig -d app.db sqlshow
+	sqlite3 app.db 'CREATE INDEX t_x ON t(x)'
+	each_fault mig -d app.db status -v
+}
+
+@test "fake --unapply and --rehash" {
+	project
+	mig -d app.db up -q
+	verify() { [ "$(mig -d app.db status --porcelain | grep -c "^revision	pending")" = 1 ] || return 1; }
+	each_fault mig -d app.db fake -q --unapply 0001_a
+	printf -- '-- edited\n' >>migrations/0002_b.sql
+	verify() { mig -d app.db status --check >/dev/null || return 1; }
+	each_fault mig -d app.db fake -q --rehash 0002_b
+}
+
+@test "fake --adopt of another tool's bookkeeping" {
+	mkdir -p proj/migrations
+	printf -- '-- migrate:up\nCREATE TABLE users(id INTEGER PRIMARY KEY);\n' >proj/migrations/20240101000000_users.sql
+	export XDG_CACHE_HOME=$BATS_TEST_TMPDIR/proj/xdg-cache
+	cd proj
+	sqlite3 app.db "CREATE TABLE users(id INTEGER PRIMARY KEY);
+		CREATE TABLE schema_migrations(version varchar(128) PRIMARY KEY);
+		INSERT INTO schema_migrations VALUES ('20240101000000');"
+	verify() { mig -d app.db status --check >/dev/null || return 1; }
+	each_fault mig -d app.db fake -q --adopt
+}
