@@ -193,3 +193,41 @@ sys.stdout.buffer.write(d)' | gzip >old.gz
 	run -0 mig -d app.db restore -q -i old.gz
 	[ "$(sqlite3 app.db 'SELECT group_concat(x) FROM t')" = "1,2" ]
 }
+
+@test "restore -i: 64 KiB pages are read; a page size under 512, an empty image or a directory are refused" {
+	sqlite3 big.db 'PRAGMA page_size = 65536; CREATE TABLE t(x); INSERT INTO t VALUES (1)'
+	gzip -c big.db >big.gz
+	sqlite3 app.db 'CREATE TABLE u(y)'
+	run -0 mig -d app.db restore -q -i big.gz
+	[ "$(sqlite3 app.db 'PRAGMA page_size; SELECT x FROM t')" = $'65536\n1' ]
+	before=$(cksum <app.db)
+	python3 -c '
+import sys
+d = bytearray(open("big.db", "rb").read())
+d[16:18] = (256).to_bytes(2, "big")
+sys.stdout.buffer.write(d)' | gzip >p256.gz
+	run -6 mig -d app.db restore -i p256.gz
+	[ "$output" = "mig-restore: error: 'p256.gz' does not hold an SQLite database" ]
+	: | gzip >empty.gz
+	run -6 mig -d app.db restore -i empty.gz
+	[ "$output" = "mig-restore: error: 'empty.gz' does not hold an SQLite database: 0 bytes is no whole number of pages" ]
+	mkdir d
+	run -6 mig -d app.db restore -i d
+	[ "$output" = "mig-restore: error: cannot read 'd': Is a directory" ]
+	[ "$(cksum <app.db)" = "$before" ]
+}
+
+@test "snapshot refs: a stray file among them is passed over; a file where their directory should be exits 6" {
+	setup_snapshot
+	: >app.db.mig/refs/mig/snapshots/README
+	run -0 mig -d app.db backup --list --porcelain
+	[ "${#lines[@]}" = 1 ]
+	[ "$(cut -f2 <<<"$output")" = "$id" ]
+	git --git-dir=app.db.mig pack-refs --all
+	rm -rf app.db.mig/refs/mig/snapshots
+	: >app.db.mig/refs/mig/snapshots
+	run -6 mig -d app.db backup --list
+	[ "$output" = "mig-backup: error: cannot list snapshots in 'app.db.mig/refs/mig/snapshots/': Not a directory" ]
+	run -2 mig -d app.db restore "$(printf 'a%.0s' $(seq 41))"
+	[ "$output" = "mig-restore: error: '$(printf 'a%.0s' $(seq 41))' is no snapshot id: give 4 to 40 hex digits" ]
+}
