@@ -159,3 +159,21 @@ load helper
 	[ "$(cksum <app.db)" = "$db" ]
 	[ -z "$(ls d)" ]
 }
+
+@test "two tools' layouts in one directory are read as mig reads its own: in name order" {
+	printf 'CREATE TABLE a(x);\n' >migrations/1_a.up.sql
+	mkdir migrations/2024-01-01-000000_b
+	printf 'CREATE TABLE b(x);\n' >migrations/2024-01-01-000000_b/up.sql
+	run -0 mig -d app.db status --porcelain
+	[ "$(grep '^revision' <<<"$output" | cut -f3 | tr '\n' ' ')" = "1_a 2024-01-01-000000_b " ]
+	has "head	2024-01-01-000000_b"
+}
+
+@test "new where the migrations directory cannot be made exits 6; sqlshow --schema of nothing is empty" {
+	run -6 mig -m /proc/self/x new foo
+	[ "$output" = "mig-new: error: cannot create '/proc/self/x': No such file or directory" ]
+	run -0 mig -d app.db sqlshow --schema
+	[ -z "$output" ]
+	run -2 mig -d app.db sqlshow --schema nosuch
+	[ "${lines[0]}" = "mig-sqlshow: error: unknown revision 'nosuch'" ]
+}
