@@ -103,3 +103,18 @@ os.close(r)
 sys.exit(subprocess.run(["mig", "-d", "app.db", "status"], stdout=w, restore_signals=False).returncode)'
 	[ -z "$stderr" ]
 }
+
+@test "-v adds each revision's time to up and down; with -q as well, nothing is said" {
+	one
+	run -0 --separate-stderr mig -d app.db up -v
+	[ "${stderr_lines[0]}" = "applying 0001_a" ]
+	[[ "${stderr_lines[1]}" =~ ^\ \ 0001_a\ took\ [0-9]+\ ms$ ]]
+	run -0 --separate-stderr mig -d app.db down -v --no-backup
+	[ "${stderr_lines[0]}" = "reverting 0001_a" ]
+	[[ "${stderr_lines[1]}" =~ ^\ \ 0001_a\ took\ [0-9]+\ ms$ ]]
+	run -0 --separate-stderr mig -d app.db up -v -q
+	[ -z "$stderr" ]
+	run -0 --separate-stderr mig -d app.db down -v -q
+	[ -z "$stderr" ]
+	[ "$(sqlite3 app.db "SELECT count(*) FROM sqlite_schema WHERE name = 't'")" = 0 ]
+}
