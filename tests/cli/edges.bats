@@ -177,3 +177,20 @@ load helper
 	run -2 mig -d app.db sqlshow --schema nosuch
 	[ "${lines[0]}" = "mig-sqlshow: error: unknown revision 'nosuch'" ]
 }
+
+@test "the schema up to a merge holds each revision of the diamond once" {
+	rev 0001_a $'-- mig:parents\nCREATE TABLE a(x);\n'
+	rev 0002_b $'-- mig:parents 0001_a\nCREATE TABLE b(x);\n'
+	rev 0003_c $'-- mig:parents 0001_a\nCREATE TABLE c(x);\n'
+	rev 0004_d $'-- mig:parents 0002_b 0003_c\nCREATE TABLE d(x);\n'
+	run -0 mig -d app.db sqlshow --schema 0004_d
+	[ "$output" = $'CREATE TABLE a(x);\nCREATE TABLE b(x);\nCREATE TABLE c(x);\nCREATE TABLE d(x);' ]
+	run -0 mig -d app.db sqlshow --schema 0003_c
+	[ "$output" = $'CREATE TABLE a(x);\nCREATE TABLE c(x);' ]
+}
+
+@test "a migrations directory that is a file is an error naming it (exit 3)" {
+	: >notdir
+	run -3 mig -d app.db -m notdir status
+	[ "$output" = "mig-status: error: cannot open migrations directory 'notdir': Not a directory" ]
+}

@@ -16,6 +16,9 @@ one() {
 	[ -z "$output" ]
 	[ -d st ]
 	[ ! -e app.db.mig ]
+	run -0 mig --database app.db --migrations other --store st status --porcelain
+	has "database	app.db	exists"
+	has "migrations	other"
 	run -0 mig -d app.db -m other --store st --verbose -h
 	[[ "${lines[0]}" == usage:* ]]
 	run -0 mig -d app.db -m other --store=st -- status --porcelain
