@@ -195,3 +195,25 @@ each_fault() {
 	verify() { mig -d app.db status --check >/dev/null || return 1; }
 	each_fault mig -d app.db fake -q --adopt
 }
+
+@test "snapshots stored as deltas: taken, restored, exported, loose and packed" {
+	project
+	mig -d app.db up -q
+	sqlite3 app.db "CREATE TABLE big(v); INSERT INTO big SELECT randomblob(300) FROM generate_series(1, 2000)"
+	export MIG_CHUNK_SIZE=64
+	first=$(mig -d app.db backup)
+	sqlite3 app.db "UPDATE big SET v = randomblob(300) WHERE rowid = 1000"
+	# a second snapshot: the changed chunk is a delta on the first's
+	verify() { mig -d app.db backup --verify >/dev/null || return 1; }
+	each_fault mig -d app.db backup -q
+	second=$(mig -d app.db backup)
+	[ "$(git --git-dir=app.db.mig cat-file blob "$second:manifest" | grep -c '^delta ')" -ge 1 ]
+	sqlite3 app.db "DELETE FROM big"
+	verify() { [ "$(sqlite3 app.db 'SELECT count(*) FROM big')" = 2000 ] || return 1; }
+	each_fault mig -d app.db restore -q --no-backup "$second"
+	git --git-dir=app.db.mig gc -q
+	each_fault mig -d app.db restore -q --no-backup "$second"
+	mig -d app.db restore -q --no-backup "$second"
+	verify() { gunzip -c x.gz >image.db && [ "$(sqlite3 image.db 'SELECT count(*) FROM big')" = 2000 ] || return 1; }
+	each_fault mig -d app.db backup -q -o x.gz
+}
