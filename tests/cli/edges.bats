@@ -194,3 +194,32 @@ load helper
 	run -3 mig -d app.db -m notdir status
 	[ "$output" = "mig-status: error: cannot open migrations directory 'notdir': Not a directory" ]
 }
+
+@test "golang-migrate files empty, without a final newline, or of the same version; diesel names without a suffix" {
+	: >migrations/1_a.up.sql
+	: >migrations/1_a.down.sql
+	printf 'SELECT 2;' >migrations/01_b.up.sql
+	printf -- '-- mig:parents x' >migrations/2_c.up.sql
+	run -0 mig -d app.db status --porcelain
+	# versions 1 and 01 are the same: their names break the tie
+	[ "$(grep '^revision' <<<"$output" | cut -f3 | tr '\n' ' ')" = "01_b 1_a 2_c " ]
+	has "head	2_c"
+	run -0 mig -d app.db up -q
+	rm migrations/*
+	mkdir migrations/2024-01-01-000000 migrations/2024-02-01-000000_x
+	echo 'SELECT 1;' >migrations/2024-01-01-000000/up.sql
+	echo 'SELECT 2;' >migrations/2024-02-01-000000_x/up.sql
+	echo 'name = "x"' >migrations/2024-02-01-000000_x/metadata.toml
+	mkdir migrations/2024-01-01-000000/metadata.toml
+	run -0 mig -d other.db status --porcelain
+	[ "$(grep '^revision' <<<"$output" | cut -f3 | tr '\n' ' ')" = "2024-01-01-000000 2024-02-01-000000_x " ]
+	run -0 mig -d other.db sqlshow --revision 2024-02
+	[ "$output" = "SELECT 2;" ]
+}
+
+@test "a name without a number counts as version 0 for the next one" {
+	echo 'SELECT 1;' >migrations/init.sql
+	run -0 mig new x
+	[ "$output" = migrations/0001_x.sql ]
+	[ "$(head -1 migrations/0001_x.sql)" = "-- mig:parents init" ]
+}

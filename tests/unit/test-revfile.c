@@ -223,6 +223,28 @@ static void test_only_down(void **state)
 	mig_rev_free(r);
 }
 
+/* Text before a down section and no up marker: up, when it is SQL; nothing, when only comments */
+static void test_up_before_down(void **state)
+{
+	static const char *const files[][2] = {
+		{ "SELECT 1;\n-- mig:down\nSELECT 2;\n", "SELECT 1;\n" },
+		{ "-- just a note\n-- mig:down\nSELECT 2;\n", "" },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		struct mig_rev *r = parse_ok(files[i][0]);
+		char *up = section(&r->up);
+
+		assert_true(r->up.present);
+		assert_true(r->down.present);
+		assert_string_equal(up, files[i][1]);
+		free(up);
+		mig_rev_free(r);
+	}
+}
+
 static void test_more_errors(void **state)
 {
 	(void)state;
@@ -328,6 +350,7 @@ int main(void)
 		cmocka_unit_test(test_blanks_in_directives),
 		cmocka_unit_test(test_many_parents),
 		cmocka_unit_test(test_only_down),
+		cmocka_unit_test(test_up_before_down),
 		cmocka_unit_test(test_more_errors),
 		cmocka_unit_test(test_markers),
 		cmocka_unit_test(test_load),
