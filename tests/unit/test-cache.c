@@ -442,6 +442,87 @@ static void test_conf_bad_values(void **state)
 	}
 }
 
+/* The live schema's hash, remembered by key; another key, another file or damage is no hit. */
+static void test_schema_cache(void **state)
+{
+	struct fixture *f = *state;
+	const char *h = "0123456789abcdef0123456789abcdef01234567";
+	char got[41];
+	int fd;
+
+	(void)state;
+	assert_int_equal(mig_schemacache_get(f->path, "k1", got), -1);
+	mig_schemacache_put(f->path, "k1", h);
+	assert_int_equal(mig_schemacache_get(f->path, "k1", got), 0);
+	assert_string_equal(got, h);
+	assert_int_equal(mig_schemacache_get(f->path, "k2", got), -1);
+	assert_int_equal(mig_schemacache_get(f->path, "k", got), -1);
+	fd = open(f->path, O_WRONLY | O_TRUNC);
+	assert_int_equal(mig_write_all(fd, "not a cache\n", 12), 0);
+	close(fd);
+	assert_int_equal(mig_schemacache_get(f->path, "k1", got), -1);
+	/* the hash cut short */
+	mig_schemacache_put(f->path, "k1", "0123");
+	assert_int_equal(mig_schemacache_get(f->path, "k1", got), -1);
+}
+
+/* A file name that would break its line is not remembered. */
+static void test_name_with_tab(void **state)
+{
+	struct fixture *f = *state;
+	struct timespec now = { 1000, 0 };
+	struct stat st = stat_at(900);
+	struct mig_revcache *c = mig_revcache_open(f->path, f->dirfd, &now);
+	struct mig_rev *rev = parsed("SELECT 1;\n");
+	char *name = mig_xstrdup("0002_b"), *path = mig_xstrdup("m/0002_b.sql");
+
+	mig_revcache_put(c, "a\tb.sql", &st, rev);
+	mig_revcache_close(c, 1);
+	mig_rev_free(rev);
+	c = mig_revcache_open(f->path, f->dirfd, &now);
+	assert_null(mig_revcache_get(c, "a\tb.sql", &st, name, path));
+	mig_revcache_close(c, 0);
+	free(name);
+	free(path);
+}
+
+/* Values that would break their line are not remembered; without XDG_CACHE_HOME, ~/.cache is used. */
+static void test_conf_unsafe_and_home(void **state)
+{
+	struct fixture *f = *state;
+	struct mig_confvals v = { "app.db", "m\tn", NULL, -1, -1 }, got;
+	struct timespec now = { 1000, 0 };
+	struct stat st = stat_at(900);
+	char *home = getenv("HOME") ? mig_xstrdup(getenv("HOME")) : NULL, *dir;
+
+	mig_confcache_put("/p/mig.conf", &st, &now, &v);
+	assert_int_equal(mig_confcache_get("/p/mig.conf", &st, &got), -1);
+	v.migrations = "m";
+	v.store = "s\nt";
+	mig_confcache_put("/p/mig.conf", &st, &now, &v);
+	assert_int_equal(mig_confcache_get("/p/mig.conf", &st, &got), -1);
+	v.store = "s";
+	unsetenv("XDG_CACHE_HOME");
+	setenv("HOME", f->dir, 1);
+	mig_confcache_put("/p/mig.conf", &st, &now, &v);
+	assert_int_equal(mig_confcache_get("/p/mig.conf", &st, &got), 0);
+	assert_string_equal(got.store, "s");
+	mig_confvals_release(&got);
+	dir = mig_path_join(f->dir, ".cache/mig");
+	assert_true(mig_path_exists(dir));
+	{
+		char *cmd = mig_xasprintf("rm -rf '%s/.cache'", f->dir);
+
+		assert_int_equal(system(cmd), 0);
+		free(cmd);
+	}
+	free(dir);
+	if (home)
+		setenv("HOME", home, 1);
+	free(home);
+	setenv("XDG_CACHE_HOME", f->dir, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -455,6 +536,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bad_entries, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unsorted_entries, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_conf_bad_values, conf_setup, conf_teardown),
+		cmocka_unit_test_setup_teardown(test_schema_cache, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_name_with_tab, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_conf_unsafe_and_home, conf_setup, conf_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
