@@ -466,24 +466,28 @@ static void test_schema_cache(void **state)
 	assert_int_equal(mig_schemacache_get(f->path, "k1", got), -1);
 }
 
-/* A file name that would break its line is not remembered. */
+/* A file name that would break its line is not remembered, and breaks nothing else. */
 static void test_name_with_tab(void **state)
 {
 	struct fixture *f = *state;
 	struct timespec now = { 1000, 0 };
 	struct stat st = stat_at(900);
 	struct mig_revcache *c = mig_revcache_open(f->path, f->dirfd, &now);
-	struct mig_rev *rev = parsed("SELECT 1;\n");
+	struct mig_rev *rev = parsed("SELECT 1;\n"), *r;
 	char *name = mig_xstrdup("0002_b"), *path = mig_xstrdup("m/0002_b.sql");
 
+	mig_revcache_put(c, "0002_b.sql", &st, rev);
 	mig_revcache_put(c, "a\tb.sql", &st, rev);
+	mig_revcache_put(c, "a\nb.sql", &st, rev);
 	mig_revcache_close(c, 1);
 	mig_rev_free(rev);
 	c = mig_revcache_open(f->path, f->dirfd, &now);
 	assert_null(mig_revcache_get(c, "a\tb.sql", &st, name, path));
+	assert_null(mig_revcache_get(c, "a\nb.sql", &st, name, path));
+	r = mig_revcache_get(c, "0002_b.sql", &st, name, path);
+	assert_non_null(r);
+	mig_rev_free(r);
 	mig_revcache_close(c, 0);
-	free(name);
-	free(path);
 }
 
 /* Values that would break their line are not remembered; without XDG_CACHE_HOME, ~/.cache is used. */
