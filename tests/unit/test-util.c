@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "err.h"
 #include "util.h"
 
 static void check(char *got, const char *want)
@@ -128,6 +129,37 @@ static void test_skip_space(void **state)
 	assert_ptr_equal(mig_sql_skip_space(dash, dash + 1), dash);
 }
 
+/* Errors: a caller may pass no err at all; hints add up to what the buffer holds. */
+static void test_err(void **state)
+{
+	struct mig_err err = MIG_ERR_INIT;
+	char big[MIG_ERR_MSG + 10];
+	int i;
+
+	(void)state;
+	assert_int_equal(mig_err_set(NULL, MIG_EENV, "x"), MIG_EENV);
+	assert_int_equal(mig_err_errno(NULL, MIG_EUSAGE, "x"), MIG_EUSAGE);
+	mig_err_hint(NULL, "x");
+	mig_err_hint_add(NULL, "x");
+	errno = ENOENT;
+	assert_int_equal(mig_err_errno(&err, MIG_EENV, "cannot read '%s'", "f"), MIG_EENV);
+	assert_string_equal(err.msg, "cannot read 'f': No such file or directory");
+	mig_err_hint_add(&err, "first");
+	mig_err_hint_add(&err, "second");
+	assert_string_equal(err.hint, "first\nsecond");
+	/* a full hint takes no more lines */
+	memset(big, 'h', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	mig_err_hint(&err, "%s", big);
+	for (i = 0; i < 3; i++)
+		mig_err_hint_add(&err, "more");
+	assert_int_equal(strlen(err.hint), MIG_ERR_MSG - 1);
+	assert_null(strchr(err.hint, '\n'));
+	assert_int_equal(mig_errno_code(EIO, MIG_EINVALID), MIG_EENV);
+	assert_int_equal(mig_errno_code(ENOSPC, MIG_EINVALID), MIG_EENV);
+	assert_int_equal(mig_errno_code(ENOENT, MIG_EINVALID), MIG_EINVALID);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -139,6 +171,7 @@ int main(void)
 		cmocka_unit_test(test_write_and_sync),
 		cmocka_unit_test(test_path_join),
 		cmocka_unit_test(test_skip_space),
+		cmocka_unit_test(test_err),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
