@@ -84,3 +84,49 @@ two() {
 	run -0 python3 -c 'import json,sys; print(" ".join(r["name"] + ":" + r["state"] for r in json.loads(sys.argv[1])["revisions"]))' "$output"
 	[ "$output" = "0001_a:missing 0002_z:missing" ]
 }
+
+@test "more misuse: counts with junk or too large, --revision with --schema, merge and log without what they need" {
+	two
+	mig -d app.db up -q 0001
+	for spec in -1x -99999999999999999999; do
+		run -2 mig -d app.db down "$spec"
+		[ "$output" = "mig-down: error: bad revision '$spec': expected -N or +N, N at least 1" ]
+	done
+	run -2 mig -d app.db sqlshow --revision 0001 --schema
+	[ "${lines[0]}" = "mig-sqlshow: error: --revision and --schema cannot be used together" ]
+	run -3 mig -m nosuch merge
+	[ "${lines[0]}" = "mig-merge: error: cannot open migrations directory 'nosuch': No such file or directory" ]
+	run -2 mig log
+	[ "${lines[0]}" = "mig-log: error: no database given" ]
+}
+
+@test "prune and restore where the store cannot be made or is not there exit 6" {
+	two
+	mig -d app.db up -q 0001
+	run -6 mig -d app.db --store /proc/self/st backup --prune 1
+	[ "$output" = "mig-backup: error: cannot create store '/proc/self/st': No such file or directory" ]
+	run -6 mig -d app.db --store nost restore
+	[ "${lines[0]}" = "mig-restore: error: no snapshot in store 'nost': it does not exist" ]
+	[ ! -e nost ]
+}
+
+@test "mig.backup = false: restore takes no snapshot first" {
+	two
+	mig -d app.db up -q
+	id=$(mig -d app.db backup)
+	printf '[mig]\n\tbackup = false\n' >mig.conf
+	sqlite3 app.db 'INSERT INTO t VALUES (1)'
+	run -0 mig -d app.db restore -q "$id"
+	[ "$(sqlite3 app.db 'SELECT count(*) FROM t')" = 0 ]
+	[ "$(mig -d app.db backup --list --porcelain | wc -l)" = 1 ]
+}
+
+@test "drift -v when the store is not a store says so" {
+	two
+	mig -d app.db up -q
+	sqlite3 app.db 'CREATE INDEX i ON t(x)'
+	mv app.db.mig st
+	: >app.db.mig
+	run -0 mig -d app.db status -v
+	has "    (the recorded schema is not in the store: cannot open store: path is not a repository: app.db.mig)"
+}
