@@ -231,3 +231,37 @@ sys.stdout.buffer.write(d)' | gzip >p256.gz
 	run -2 mig -d app.db restore "$(printf 'a%.0s' $(seq 41))"
 	[ "$output" = "mig-restore: error: '$(printf 'a%.0s' $(seq 41))' is no snapshot id: give 4 to 40 hex digits" ]
 }
+
+@test "a snapshot commit written by hand: its time from 'taken' whole seconds, or from the commit; odd refs passed over" {
+	setup_snapshot
+	tree=$(git --git-dir=app.db.mig rev-parse "$id^{tree}")
+	# 'xtaken' is no fact; 'taken' without a fraction of a second is one
+	a=$(git --git-dir=app.db.mig commit-tree "$tree" -m $'by hand\n\nxtaken 5\ntaken 1700000000\nsize 10')
+	git --git-dir=app.db.mig update-ref "refs/mig/snapshots/$a" "$a"
+	b=$(GIT_COMMITTER_DATE='1600000000 +0000' git --git-dir=app.db.mig commit-tree "$tree" -m 'no facts at all')
+	git --git-dir=app.db.mig update-ref "refs/mig/snapshots/$b" "$b"
+	git --git-dir=app.db.mig update-ref refs/mig/snapshots/short "$a"
+	run -0 mig -d app.db backup --list --porcelain
+	[ "${#lines[@]}" = 3 ]
+	has "snapshot	$a	2023-11-14T22:13:20Z	0	10	0	by hand"
+	has "snapshot	$b	2020-09-13T12:26:40Z	0	0	0	no facts at all"
+}
+
+@test "status names a mig run that holds the store while the database is locked, even with no name in its lock" {
+	setup_snapshot
+	printf '[mig]\n\tdatabase = app.db\n\tlockTimeout = 100\n' >mig.conf
+	: >app.db.mig/mig.lock
+	run -0 python3 - "$(command -v mig)" <<'PY'
+import fcntl, sqlite3, subprocess, sys
+with open("app.db.mig/mig.lock", "r+") as f:
+    fcntl.flock(f, fcntl.LOCK_EX)
+    c = sqlite3.connect("app.db", isolation_level=None)
+    c.execute("BEGIN EXCLUSIVE")
+    r = subprocess.run([sys.argv[1], "status"], capture_output=True, text=True)
+    c.execute("ROLLBACK")
+print(r.returncode)
+print(r.stderr, end="")
+PY
+	[ "${lines[0]}" = 6 ]
+	has "hint: a mig run is in progress (unknown holder)"
+}

@@ -223,3 +223,21 @@ load helper
 	[ "$output" = migrations/0001_x.sql ]
 	[ "$(head -1 migrations/0001_x.sql)" = "-- mig:parents init" ]
 }
+
+@test "five-digit numbers stay five digits; a DEL in a head's name is refused as a parent; odd specs" {
+	: >migrations/00007_a.sql
+	run -0 mig new b
+	[ "$output" = migrations/00008_b.sql ]
+	printf -- 'SELECT 1;\n' >"migrations/00009_d$(printf '\177')el.sql"
+	run -5 mig new c
+	[ "${lines[0]}" = "mig-new: error: cannot name '00009_d\\x7fel' as a parent: '-- mig:parents' cannot hold a blank or a control character" ]
+	run -0 mig -d app.db sqlshow --schema base
+	[ -z "$output" ]
+	run -2 mig -d app.db sqlshow -
+	[ "${lines[0]}" = "mig-sqlshow: error: unknown revision '-'" ]
+	run -2 mig -d app.db up +x
+	[ "${lines[0]}" = "mig-up: error: unknown revision '+x'" ]
+	mkdir sub
+	run -0 mig-status -Csub -d ../app.db -m ../migrations --porcelain
+	has "database	../app.db	missing"
+}

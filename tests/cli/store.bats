@@ -51,6 +51,8 @@ PY
 	USER= run -0 mig -d app.db up -q
 	[ "$(git --git-dir=app.db.mig log -1 --format=%an refs/mig/journal)" = mig ]
 	[[ "$(git --git-dir=app.db.mig log -1 --format=%ae refs/mig/journal)" == mig@* ]]
+	run -0 env -u USER "$(command -v mig)" -d app.db down -q --no-backup
+	[ "$(git --git-dir=app.db.mig log -1 --format=%an refs/mig/journal)" = mig ]
 }
 
 @test "a dry run down skips a revision that runs outside a transaction, and says so unless -q" {
