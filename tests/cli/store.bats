@@ -64,3 +64,19 @@ PY
 	[ -z "$stderr" ]
 	[ "$(sqlite3 app.db "SELECT count(*) FROM sqlite_schema WHERE name = 't'")" = 1 ]
 }
+
+@test "two runs cut short, one of two revisions: each gets its own journal entry, in order" {
+	rev 0001_a $'-- mig:up\nCREATE TABLE a(x);\n'
+	rev 0002_b $'-- mig:up\nCREATE TABLE b(x);\n'
+	rev 0003_c $'-- mig:up\nCREATE TABLE c(x);\n'
+	mig -d app.db up -q 0001
+	# as a run leaves it: the bodies in the store, then the rows in the database
+	a=$(git --git-dir=app.db.mig hash-object -w migrations/0002_b.sql)
+	c=$(git --git-dir=app.db.mig hash-object -w migrations/0003_c.sql)
+	sqlite3 app.db "INSERT INTO mig_journal (run, op, name, id, duration_ms) VALUES
+		('1111111111111111', 'up', '0002_b', '$a', 3), ('1111111111111111', 'up', '0003_c', '$c', 4),
+		('2222222222222222', 'down', '0003_c', '$c', 5)"
+	run -0 mig -d app.db fake -q head
+	[ "$(git --git-dir=app.db.mig log --format=%s refs/mig/journal | tr '\n' '|')" = "fake 0002_b..0003_c (2 revisions)|down 0003_c|up 0002_b..0003_c (2 revisions)|up 0001_a|" ]
+	[ "$(sqlite3 app.db 'SELECT count(*) FROM mig_journal')" = 0 ]
+}
