@@ -156,6 +156,17 @@ load helper
 	[ "$output" = "mig-backup: error: cannot open 'd': Is a directory" ]
 	run -6 mig -d app.db backup -o /nonexistent-dir/x.gz
 	[ "$output" = "mig-backup: error: cannot create '/nonexistent-dir/x.gz': No such file or directory" ]
+	run -5 mig -d app.db backup -o app.db.mig
+	[ "${lines[0]}" = "mig-backup: error: refusing to write to 'app.db.mig': it is inside the store 'app.db.mig'" ]
+	for o in 'missing//' missing/. 'missing/./x.gz'; do
+		run -6 mig -d app.db backup -o "$o"
+		[ "$output" = "mig-backup: error: cannot create '$o': No such file or directory" ]
+	done
+	# an empty name is a usage error, found before a snapshot is taken
+	n=$(mig -d app.db backup --list --porcelain | wc -l)
+	run -2 mig -d app.db backup -o ''
+	[ "${lines[0]}" = "mig-backup: error: -o needs a file name, or '-' for standard output" ]
+	[ "$(mig -d app.db backup --list --porcelain | wc -l)" = "$n" ]
 	[ "$(cksum <app.db)" = "$db" ]
 	[ -z "$(ls d)" ]
 }
