@@ -70,6 +70,19 @@ static void test_quote_in_a_name(void **state)
 	sqlite3_close(h);
 }
 
+/* Names that start with '_' or hold a '$', unquoted */
+static void test_bare_names(void **state)
+{
+	sqlite3 *h = db("CREATE TABLE _old (id INTEGER PRIMARY KEY, a$b TEXT);"
+			"INSERT INTO _old VALUES (1, NULL);"
+			"CREATE TABLE _new (id INTEGER PRIMARY KEY, a$b TEXT NOT NULL);");
+
+	(void)state;
+	expect(h, "INSERT INTO _new (id, a$b) SELECT id, a$b FROM _old", "NOT NULL constraint failed: _new.a$b",
+	       "1 row of _old would leave _new.a$b NULL: rowid 1; fix or delete it, then run again");
+	sqlite3_close(h);
+}
+
 static void test_source_not_a_table(void **state)
 {
 	sqlite3 *h = db("CREATE TABLE a (id INTEGER PRIMARY KEY, x TEXT);"
@@ -195,6 +208,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_quoted_qualified_insert),
 		cmocka_unit_test(test_quote_in_a_name),
+		cmocka_unit_test(test_bare_names),
 		cmocka_unit_test(test_source_not_a_table),
 		cmocka_unit_test(test_composite_unique_and_sample),
 		cmocka_unit_test(test_check_outside_insert),

@@ -55,6 +55,9 @@ static void test_tty_multibyte(void **state)
 	/* a sequence cut short by the end, a lead byte past U+10FFFF */
 	check(tty("a\xf0\x9f\x98"), "a\\xf0\\x9f\\x98");
 	check(tty("\xf8\x88"), "\\xf8\\x88");
+	/* an overlong lead, one past U+10FFFF, and U+00A0, which is no control */
+	check(tty("\xc1\xbf \xf5\x80\x80\x80 \xc2\xa0"), "\\xc1\\xbf \\xf5\\x80\\x80\\x80 \xc2\xa0");
+	check(json("\xc2\xa0\xc3"), "\"\xc2\xa0\\u00c3\"");
 }
 
 static void test_unesc(void **state)
@@ -63,6 +66,7 @@ static void test_unesc(void **state)
 	check(mig_unesc("\\x4A\\x4a\\xAf", 12), "JJ\xaf");
 	/* \x00 would cut the name short, and half an escape is kept as it is */
 	check(mig_unesc("\\x00\\xg1\\x4", 12), "\\x00\\xg1\\x4");
+	check(mig_unesc("\\x4g\\x", 6), "\\x4g\\x");
 }
 
 static void test_read_errors(void **state)
