@@ -284,18 +284,23 @@ static int can_fail(const char *name)
 	return 1;
 }
 
+/* The reference on libgit2 taken below, given back at exit, so nothing it set up stays. */
+static void git_release(void)
+{
+	((int (*)(void))git_fn("git_libgit2_shutdown"))();
+}
+
 static int git_fault(const char *name)
 {
 	static int (*set)(int, const char *);
-	static int (*init)(void);
 
 	if (!can_fail(name) || !hit(name))
 		return 0;
 	if (!set) {
 		/* libgit2 keeps its errors in state set up by git_libgit2_init */
-		init = (int (*)(void))git_fn("git_libgit2_init");
 		set = (int (*)(int, const char *))git_fn("git_error_set_str");
-		init();
+		((int (*)(void))git_fn("git_libgit2_init"))();
+		atexit(git_release);
 	}
 	set(GIT_ERROR_OS, "injected fault");
 	return 1;
