@@ -15,7 +15,8 @@ ifeq ($(LIBGIT2),)
 $(error cannot find libgit2's soname: is libgit2-dev installed?)
 endif
 CFLAGS ?= -O2 -g
-ALL_CFLAGS = $(CFLAGS) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -MMD -MP \
+STD = c11
+ALL_CFLAGS = $(CFLAGS) -std=$(STD) -D_GNU_SOURCE -Wall -Wextra -Werror -MMD -MP \
 	-Ilibcommon -Ibuild -DMIG_VERSION='"$(VERSION)"' -DMIG_LIBGIT2='"$(LIBGIT2)"' \
 	$(shell pkg-config --cflags $(PKGS))
 LDLIBS = $(shell pkg-config --libs $(LINK_PKGS)) -pthread -ldl
@@ -69,6 +70,15 @@ build/tests/%: tests/unit/%.c build/libcommon.a | build
 build bin:
 	mkdir -p $@
 
+# the fault injector tests/cli/inject.bats preloads (tests/inject/inject.c):
+# libgit2 by its soname, passing calls on to the real one; never
+# sanitized or measured, so it loads into any build
+LIBGIT2_PATH := $(shell pkg-config --variable=libdir libgit2)/$(LIBGIT2)
+build/inject.so: tests/inject/inject.c libcommon/gitfns.h | build
+	$(CC) -O2 -g -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -shared -fPIC -Ilibcommon \
+		-DREAL_LIBGIT2='"$(LIBGIT2_PATH)"' -Wl,-soname,$(LIBGIT2) \
+		$(shell pkg-config --cflags sqlite3 libgit2) -o $@ $< $(shell pkg-config --libs sqlite3) -ldl -pthread
+
 # the fault injector the tests preload (tests/fault/faultfs.c): never
 # sanitized, so it loads into any build
 build/faultfs.so: tests/fault/faultfs.c | build
@@ -94,7 +104,7 @@ $(CRASH_SHIM): $(wildcard tests/crash/*.c) | build
 crash: all $(CRASH_SHIM)
 	tests/crash/run.sh $(CRASH_TRIALS)
 
-check: all $(UNIT_BINS) build/faultfs.so $(CRASH_SHIM) lint-man
+check: all $(UNIT_BINS) build/inject.so build/faultfs.so $(CRASH_SHIM) lint-man
 	prove -j2 --exec tests/run-one $(UNIT_BINS) tests/cli/*.bats
 
 # every manual page, checked by mandoc: warnings fail
@@ -113,12 +123,25 @@ asan:
 	$(MAKE) clean
 
 # line and branch coverage of libcommon and cmd by the whole suite, as
-# gcc's gcov measures it (gcovr summarises); the build is left clean
+# gcc's gcov measures it (gcovr summarises); the build is left clean.
+# gnu11: only in a GNU mode does gcc know execv and its kin as built-in
+# functions, and only as built-ins does --coverage write a process's
+# counts before it execs (mig runs mig-up, --help runs man): in c11
+# mode everything the front end did before that was lost. A function
+# that execs leaves gcov arcs it cannot balance (run() in cmd/mig.c
+# gets a negative branch count, which gcovr cannot parse): that line is
+# skipped, with a warning. Below the floors gcovr fails (the branch
+# floor sits a little under the figure: which branches a snapshot's
+# worker threads take varies from run to run).
+COVERAGE_LINES = 95
+COVERAGE_BRANCHES = 88
 coverage:
 	$(MAKE) clean
-	$(MAKE) CFLAGS='-O0 -g --coverage' LDFLAGS=--coverage check
+	$(MAKE) CFLAGS='-O0 -g --coverage' STD=gnu11 LDFLAGS=--coverage check
 	gcovr -r . --object-directory build -f libcommon/ -f cmd/ --exclude-unreachable-branches \
-		--exclude-throw-branches --sort-percentage --txt coverage.txt --print-summary
+		--exclude-throw-branches --gcov-ignore-parse-errors --sort-percentage --txt coverage.txt \
+		--print-summary --fail-under-line $(COVERAGE_LINES) --fail-under-branch $(COVERAGE_BRANCHES) || \
+		{ $(MAKE) clean; exit 1; }
 	$(MAKE) clean
 
 # the suites that run under valgrind (every command they start, and the

@@ -212,6 +212,9 @@ int main(int argc, char **argv)
 		mig_usage_error("-m and -o go with taking a snapshot");
 	if (a.prune == 0)
 		mig_usage_error("--prune 0 would remove every snapshot: KEEP must be at least 1");
+	/* found now, not after the snapshot is taken */
+	if (a.out && !*a.out)
+		mig_usage_error("-o needs a file name, or '-' for standard output");
 	if (mig_settings_load(&set, &mig_globals, &err) < 0)
 		rc = mig_report(&err);
 	else if ((a.list ? list(&a, &set, &err) :

@@ -12,6 +12,17 @@ static const char *const usage[] = {
 	NULL,
 };
 
+/* Add name to parents unless it is there already. */
+static void add_parent(const char **parents, size_t *n, const char *name)
+{
+	size_t j;
+
+	for (j = 0; j < *n; j++)
+		if (!strcmp(parents[j], name))
+			return;
+	parents[(*n)++] = name;
+}
+
 int main(int argc, char **argv)
 {
 	struct mig_err err = MIG_ERR_INIT;
@@ -40,9 +51,10 @@ int main(int argc, char **argv)
 
 		if (mig_revspec(&t, &ctx->st, argv[i], &err) < 0)
 			goto fail;
+		/* each head once, however often it is named: there are no more parents than heads */
 		if (t.kind == MIG_TARGET_HEADS) {
 			for (j = 0; j < g->nheads; j++)
-				parents[n++] = g->revs[g->heads[j]]->name;
+				add_parent(parents, &n, g->revs[g->heads[j]]->name);
 			continue;
 		}
 		if (t.kind != MIG_TARGET_REV || t.rev < 0 || g->revs[t.rev]->nchildren) {
@@ -50,11 +62,7 @@ int main(int argc, char **argv)
 			mig_err_hint(&err, "only heads can be merged; see 'mig status'");
 			goto fail;
 		}
-		for (j = 0; j < n; j++)
-			if (!strcmp(parents[j], t.name))
-				break;
-		if (j == n)
-			parents[n++] = t.name;
+		add_parent(parents, &n, t.name);
 	}
 	if (n < 2) {
 		mig_err_set(&err, MIG_EUSAGE, "nothing to merge: %s",

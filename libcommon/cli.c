@@ -222,6 +222,7 @@ int mig_cli_parse(int argc, char **argv, const struct mig_opt *opts,
 		if (a[1] == '-') {
 			char *name = a + 2, *eq = strchr(name, '=');
 			size_t len = eq ? (size_t)(eq - name) : strlen(name);
+			char spelled[64];
 
 			if (!strcmp(name, "help")) {
 				show_manual();
@@ -234,17 +235,19 @@ int mig_cli_parse(int argc, char **argv, const struct mig_opt *opts,
 			}
 			if (!(o = find_long(name, len)))
 				mig_usage_error("unknown option '--%.*s'", (int)len, name);
+			/* the option as named, without its =VALUE */
+			snprintf(spelled, sizeof(spelled), "--%s", o->long_name);
 			if (o->argname) {
 				if (eq)
-					set_value(o, eq + 1, a);
+					set_value(o, eq + 1, spelled);
 				else if (i + 1 < argc)
-					set_value(o, argv[++i], a);
+					set_value(o, argv[++i], spelled);
 				else
 					mig_usage_error("option '--%s' requires a value", o->long_name);
 			} else {
 				if (eq)
 					mig_usage_error("option '--%s' takes no value", o->long_name);
-				set_value(o, NULL, a);
+				set_value(o, NULL, spelled);
 			}
 			continue;
 		}

@@ -83,6 +83,8 @@ static int check_text(const char *conf, struct mig_err *err)
 	int rc;
 
 	if ((rc = mig_read_file(&b, conf, err)) < 0) {
+		/* a read that failed half way leaves what it had read */
+		mig_buf_release(&b);
 		err->code = MIG_EENV;
 		return MIG_EENV;
 	}

@@ -626,7 +626,7 @@ int mig_db_fk_check(struct mig_db *db, const char *where, struct mig_err *err)
 	struct mig_buf sample = MIG_BUF_INIT;
 	sqlite3_stmt *st = NULL;
 	char *first_table = NULL, *first_parent = NULL;
-	long long count = 0;
+	long long count = 0, first = 0;
 	int rc;
 
 	if (sqlite3_prepare_v2(db->h, "PRAGMA foreign_key_check", -1, &st, NULL) != SQLITE_OK)
@@ -639,7 +639,7 @@ int mig_db_fk_check(struct mig_db *db, const char *where, struct mig_err *err)
 			first_table = mig_xstrdup(table);
 			first_parent = mig_xstrdup(parent);
 		}
-		if (count < 5 && !strcmp(table, first_table))
+		if (!strcmp(table, first_table) && first++ < 5)
 			mig_buf_addf(&sample, "%s%lld", sample.len ? ", " : "", sqlite3_column_int64(st, 1));
 		count++;
 	}
@@ -650,7 +650,10 @@ int mig_db_fk_check(struct mig_db *db, const char *where, struct mig_err *err)
 		rc = mig_err_set(err, MIG_ESQL, "%s: FOREIGN KEY constraint failed: %lld row%s violate%s it",
 				 where, count, count == 1 ? "" : "s", count == 1 ? "s" : "");
 		mig_err_hint(err, "rows in %s point at missing rows of %s (rowid %s%s)", first_table,
-			     first_parent, sample.buf, count > 5 ? ", ..." : "");
+			     first_parent, sample.buf, first > 5 ? ", ..." : "");
+		if (count > first)
+			mig_err_hint_add(err, "and %lld row%s in other tables", count - first,
+					 count - first == 1 ? "" : "s");
 	} else {
 		rc = 0;
 	}
@@ -820,7 +823,10 @@ int mig_db_foreign(struct mig_db *db, enum mig_style style, struct mig_foreign *
 	if (style == MIG_STYLE_MIG)
 		return mig_err_set(err, MIG_EUSAGE, "the migrations are in mig's own layout: there is no other "
 				   "tool's bookkeeping to adopt");
-	if (sqlite3_prepare_v2(db->h, q[style], -1, &st, NULL) != SQLITE_OK) {
+	if ((r = sqlite3_prepare_v2(db->h, q[style], -1, &st, NULL)) != SQLITE_OK) {
+		/* no such table (or not of that tool's shape) is a usage error; the machine failing is not */
+		if (env_fault(r))
+			return db_error(db, MIG_EENV, "cannot read the other tool's bookkeeping in", err);
 		mig_err_set(err, MIG_EUSAGE, "database '%s' has no %s bookkeeping (table %s): %s", db->path,
 			    mig_layout_name(style), table[style], sqlite3_errmsg(db->h));
 		return MIG_EUSAGE;

@@ -215,8 +215,12 @@ static char *check_expr(sqlite3 *h, const char *table, const char *what)
 	return expr ? expr : mig_xstrdup(what);
 }
 
-/* Run q; one row per finding: (rowids, keys). Fill count and sample. */
-static long long run_query(sqlite3 *h, const char *q, struct mig_buf *sample, int grouped)
+/*
+ * Run q; one row per finding: (rowids, keys). Fill count and sample.
+ * -1 when it fails, or when the rows have no rowid (a SELECT from a
+ * subquery or a view gives NULL): then there are none to show.
+ */
+static long long run_query(sqlite3 *h, const char *q, struct mig_buf *sample, int grouped, int rowids)
 {
 	sqlite3_stmt *st = NULL;
 	long long n = 0;
@@ -224,6 +228,10 @@ static long long run_query(sqlite3 *h, const char *q, struct mig_buf *sample, in
 	if (sqlite3_prepare_v2(h, q, -1, &st, NULL) != SQLITE_OK)
 		return -1;
 	while (sqlite3_step(st) == SQLITE_ROW) {
+		if (rowids && sqlite3_column_type(st, 0) == SQLITE_NULL) {
+			n = -1;
+			break;
+		}
 		if (n < SAMPLE) {
 			if (sample->len)
 				mig_buf_adds(sample, ", ");
@@ -244,12 +252,12 @@ void mig_diagnose(sqlite3 *h, const char *stmt, size_t len, struct mig_err *err)
 	int code = sqlite3_extended_errcode(h);
 	const char *msg = sqlite3_errmsg(h), *what;
 	struct mig_buf src = MIG_BUF_INIT, q = MIG_BUF_INIT, cond = MIG_BUF_INIT, sample = MIG_BUF_INIT;
-	struct mig_buf keys = MIG_BUF_INIT, plain = MIG_BUF_INIT, notnull = MIG_BUF_INIT;
+	struct mig_buf keys = MIG_BUF_INIT, plain = MIG_BUF_INIT, notnull = MIG_BUF_INIT, shown = MIG_BUF_INIT;
 	char *table = NULL, *errmsg = mig_xstrdup(msg), *from = NULL, *check = NULL, *p;
 	const char *end = stmt + len;
 	struct insert in;
 	long long n;
-	int kind, grouped = 0, rowids = 1;
+	int kind, grouped = 0, rowids = 1, ncols = 0;
 
 	memset(&in, 0, sizeof(in));
 	if (code == SQLITE_CONSTRAINT_NOTNULL)
@@ -279,12 +287,17 @@ void mig_diagnose(sqlite3 *h, const char *stmt, size_t len, struct mig_err *err)
 				mig_buf_adds(&keys, ", ");
 				mig_buf_adds(&plain, ", ");
 				mig_buf_adds(&notnull, " AND ");
+				mig_buf_adds(&shown, " || ', ' || ");
 			}
 			*(comma ? comma : dot + strlen(dot)) = '\0';
 			add_ident(&keys, dot + 1);
+			mig_buf_adds(&shown, "quote(");
+			add_ident(&shown, dot + 1);
+			mig_buf_adds(&shown, ")");
 			mig_buf_adds(&plain, dot + 1);
 			add_ident(&notnull, dot + 1);
 			mig_buf_adds(&notnull, " IS NOT NULL");
+			ncols++;
 			p = comma ? comma + 2 : dot + strlen(dot);
 		}
 	}
@@ -315,15 +328,16 @@ void mig_diagnose(sqlite3 *h, const char *stmt, size_t len, struct mig_err *err)
 	if (kind == 'N') {
 		mig_buf_addf(&q, "%sSELECT mig_rowid FROM mig_src WHERE %s IS NULL", src.buf, keys.buf);
 	} else if (kind == 'U') {
-		/* NULLs are never equal to each other for UNIQUE */
-		mig_buf_addf(&q, "%sSELECT group_concat(mig_rowid, ', '), quote(%s) FROM mig_src"
-			     " WHERE %s GROUP BY %s HAVING count(*) > 1", src.buf, keys.buf, notnull.buf, keys.buf);
+		/* NULLs are never equal to each other for UNIQUE; a composite key shows as (v1, v2) */
+		mig_buf_addf(&q, "%sSELECT group_concat(mig_rowid, ', '), %s%s%s FROM mig_src"
+			     " WHERE %s GROUP BY %s HAVING count(*) > 1", src.buf, ncols > 1 ? "'(' || " : "",
+			     shown.buf, ncols > 1 ? " || ')'" : "", notnull.buf, keys.buf);
 		grouped = 1;
 	} else {
 		check = check_expr(h, table, what);
 		mig_buf_addf(&q, "%sSELECT mig_rowid FROM mig_src WHERE NOT (%s)", src.buf, check);
 	}
-	n = run_query(h, q.buf, &sample, grouped);
+	n = run_query(h, q.buf, &sample, grouped, 1);
 	if (n < 0 && in.select) {
 		/* no single table to take rowids from (a join, DISTINCT): count only */
 		char *rest = strstr(q.buf, ") SELECT ");
@@ -332,7 +346,7 @@ void mig_diagnose(sqlite3 *h, const char *stmt, size_t len, struct mig_err *err)
 		mig_buf_addf(&src, "WITH mig_src0(%s) AS (%.*s), mig_src AS (SELECT NULL AS mig_rowid, * FROM mig_src0)%s",
 			     in.cols.buf, (int)(end - in.select), in.select, rest ? rest + 1 : "");
 		mig_buf_reset(&sample);
-		n = run_query(h, src.buf, &sample, grouped);
+		n = run_query(h, src.buf, &sample, grouped, 0);
 		rowids = 0;
 	}
 	if (n <= 0)
@@ -364,4 +378,5 @@ out:
 	mig_buf_release(&keys);
 	mig_buf_release(&plain);
 	mig_buf_release(&notnull);
+	mig_buf_release(&shown);
 }

@@ -76,6 +76,46 @@ int mig_layout_offer(struct mig_layout_scan *sc, int dirfd, const char *entry, i
 }
 
 /*
+ * A '-- mig:' line of a golang-migrate or diesel file that the body made
+ * of both files cannot hold (up, down, or what mig does not know), or a
+ * NUL byte: named where it is, in the file and line the user sees, not
+ * at the body's line. '-- mig:parents' (which the chain replaces) and a
+ * bare '-- mig:no-transaction' are read as they always were.
+ */
+static int plain_sql(const struct mig_buf *b, const char *path, const char *name, enum mig_style style,
+		     struct mig_err *err)
+{
+	const char *p = b->buf, *end = b->buf + b->len;
+	int line = 1;
+
+	for (; p < end; line++) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p)), *stop = eol ? eol : end;
+
+		if (memchr(p, '\0', (size_t)(stop - p))) {
+			mig_err_set(err, MIG_EINVALID, "%s:%d: NUL byte in a revision file", path, line);
+			return MIG_EINVALID;
+		}
+		if (stop - p >= 7 && !memcmp(p, "-- mig:", 7)) {
+			size_t w = strcspn(p + 7, " \t\r\n"), rest = (size_t)(stop - p) - 7 - w;
+			const char *r = p + 7 + w;
+
+			if ((w == 7 && !memcmp(p + 7, "parents", 7)) ||
+			    (w == 14 && !memcmp(p + 7, "no-transaction", 14) && strspn(r, " \t\r") >= rest)) {
+				p = eol ? eol + 1 : end;
+				continue;
+			}
+			mig_err_set(err, MIG_EINVALID, "%s:%d: '%.*s' in a %s file", path, line,
+				    (int)(7 + w), p, mig_layout_name(style));
+			mig_err_hint(err, "%s is a %s revision: its files hold plain SQL", name,
+				     mig_layout_name(style));
+			return MIG_EINVALID;
+		}
+		p = eol ? eol + 1 : end;
+	}
+	return 0;
+}
+
+/*
  * One revision of two files: the body is mig's own format, so the store
  * and the parser need nothing else; messages name the real files.
  */
@@ -93,7 +133,9 @@ static int load_two(struct mig_rev **out, int dirfd, const char *dir, const char
 		goto out;
 	}
 	if ((rc = mig_read_fileat(&up, dirfd, upfile, uppath, err)) < 0 ||
-	    (downfile && (rc = mig_read_fileat(&down, dirfd, downfile, downpath, err)) < 0))
+	    (downfile && (rc = mig_read_fileat(&down, dirfd, downfile, downpath, err)) < 0) ||
+	    (rc = plain_sql(&up, uppath, name, style, err)) < 0 ||
+	    (downfile && (rc = plain_sql(&down, downpath, name, style, err)) < 0))
 		goto out;
 	if (no_transaction)
 		mig_buf_adds(&body, "-- mig:no-transaction\n");
@@ -107,11 +149,9 @@ static int load_two(struct mig_rev **out, int dirfd, const char *dir, const char
 		if (down.len)
 			mig_buf_add(&body, down.buf, down.len);
 	}
-	if ((rc = mig_rev_parse(out, name, uppath, body.buf, body.len, err)) < 0) {
-		/* a '-- mig:' line in one of the files: say which */
-		mig_err_hint(err, "%s is a %s revision: its files hold plain SQL", name, mig_layout_name(style));
+	/* what plain_sql let through parses */
+	if ((rc = mig_rev_parse(out, name, uppath, body.buf, body.len, err)) < 0)
 		goto out;
-	}
 	(*out)->style = style;
 	(*out)->up.line = 1;
 	if (downfile) {

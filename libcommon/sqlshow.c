@@ -63,20 +63,23 @@ static void add_revision(struct mig_buf *out, const struct mig_rev *r, int up)
 	}
 }
 
-/* End the script: the schema hash on the last record, and the last commit. */
-static void add_schema_hash(struct mig_buf *out, struct mig_db *replay, int no_transaction)
+/*
+ * End the script: the schema hash on the last record, and the last
+ * commit. err says why replaying failed, when it did.
+ */
+static void add_schema_hash(struct mig_buf *out, struct mig_db *replay, struct mig_err *err,
+			    int no_transaction)
 {
 	struct mig_buf schema = MIG_BUF_INIT;
-	struct mig_err err = MIG_ERR_INIT;
 	char hash[41];
 
-	if (replay && mig_db_schema(replay, &schema, &err) == 0) {
+	if (replay && mig_db_schema(replay, &schema, err) == 0) {
 		mig_blob_id(hash, schema.buf ? schema.buf : "", schema.len);
 		mig_buf_addf(out, "UPDATE mig_revisions SET schema_hash = '%s' WHERE seq ="
 			     " (SELECT max(seq) FROM mig_revisions WHERE scope = 'app');\n", hash);
 	} else {
 		mig_buf_adds(out, "-- no schema hash: replaying the revisions failed: ");
-		add_comment_text(out, err.msg);
+		add_comment_text(out, err->msg);
 		mig_buf_addc(out, '\n');
 	}
 	if (!no_transaction)
@@ -89,6 +92,7 @@ int mig_sqlshow_run(struct mig_buf *out, const char *spec, int down, int from_fi
 	struct mig_ctx *ctx = NULL;
 	struct mig_store *store = NULL;
 	struct mig_db *replay = NULL;
+	struct mig_err replay_err = MIG_ERR_INIT;
 	struct mig_rev **bodies = NULL;
 	size_t *plan = NULL, n = 0, i;
 	long *recs = NULL;
@@ -124,16 +128,14 @@ int mig_sqlshow_run(struct mig_buf *out, const char *spec, int down, int from_fi
 	if (!down && (rc = mig_db_bookkeeping_sql(ctx->db, out, err)) < 0)
 		goto out;
 	/* the schema hash to record is found by replaying on the schema alone */
-	if (mig_db_open_replay(&replay, ctx->db, err) < 0) {
-		mig_err_clear(err);
+	if (mig_db_open_replay(&replay, ctx->db, &replay_err) < 0)
 		replay = NULL;
-	}
 	for (i = 0; i < n; i++) {
 		const struct mig_section *s = down ? &bodies[i]->down : &bodies[i]->up;
 
 		add_revision(out, bodies[i], !down);
 		if (replay && mig_db_exec(replay, bodies[i]->name, s->sql, s->len, s->line,
-					  bodies[i]->no_transaction ? MIG_EXEC_OWN_TX : 0, err) < 0) {
+					  bodies[i]->no_transaction ? MIG_EXEC_OWN_TX : 0, &replay_err) < 0) {
 			mig_db_close(replay);
 			replay = NULL;
 		}
@@ -142,7 +144,7 @@ int mig_sqlshow_run(struct mig_buf *out, const char *spec, int down, int from_fi
 		if (i + 1 < n)
 			mig_buf_addc(out, '\n');
 	}
-	add_schema_hash(out, replay, bodies[n - 1]->no_transaction);
+	add_schema_hash(out, replay, &replay_err, bodies[n - 1]->no_transaction);
 	mig_err_clear(err);
 	rc = 0;
 out:

@@ -343,6 +343,190 @@ static void test_conf_cut_short(void **state)
 	free(path);
 }
 
+/* Replace the first occurrence of from in the file at path with to. */
+static void edit(const char *path, const char *from, const char *to)
+{
+	struct mig_buf b = MIG_BUF_INIT, out = MIG_BUF_INIT;
+	char *at;
+	int fd;
+
+	assert_int_equal(mig_read_file(&b, path, &(struct mig_err)MIG_ERR_INIT), 0);
+	assert_non_null(at = strstr(b.buf, from));
+	mig_buf_add(&out, b.buf, (size_t)(at - b.buf));
+	mig_buf_adds(&out, to);
+	mig_buf_adds(&out, at + strlen(from));
+	fd = open(path, O_WRONLY | O_TRUNC);
+	assert_int_equal(mig_write_all(fd, out.buf, out.len), 0);
+	close(fd);
+	mig_buf_release(&b);
+	mig_buf_release(&out);
+}
+
+/* An entry whose fields are out of range is not believed, nor the file after it. */
+static void test_bad_entries(void **state)
+{
+	static const char *const fields[][2] = {
+		{ " 0 0 0\t", " 9 0 0\t" },		/* no such style */
+		{ " 0 0 0\t", " 0 2 0\t" },		/* no_transaction is 0 or 1 */
+		{ " 0 0 0\t", " 0 0 2000000000\t" },	/* no file has that many lines */
+		{ " 0 0 0\t", " 0 0 x\t" },
+		{ "0002_b.sql\t", "\t" },		/* no file name */
+		{ "0002_b.sql\t", "0002_b.sql" },	/* no parents field */
+	};
+	struct fixture *f = *state;
+	struct timespec now = { 1000, 0 };
+	struct stat st = stat_at(900);
+	struct mig_rev *r;
+	size_t i;
+
+	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		put(f, &now, &st, "SELECT 1;\n");
+		r = get(f, &now, &st);
+		assert_non_null(r);
+		mig_rev_free(r);
+		edit(f->path, fields[i][0], fields[i][1]);
+		assert_null(get(f, &now, &st));
+	}
+}
+
+/* Entries out of order, as no mig writes them: the file is not believed. */
+static void test_unsorted_entries(void **state)
+{
+	struct fixture *f = *state;
+	struct timespec now = { 1000, 0 };
+	struct stat st = stat_at(900);
+	struct mig_buf b = MIG_BUF_INIT;
+	char *line, *eol;
+	int fd;
+
+	put(f, &now, &st, "SELECT 1;\n");
+	assert_int_equal(mig_read_file(&b, f->path, &(struct mig_err)MIG_ERR_INIT), 0);
+	/* the entry line, twice: the second is not after the first */
+	line = strchr(strchr(b.buf, '\n') + 1, '\n') + 1;
+	eol = strchr(line, '\n') + 1;
+	fd = open(f->path, O_WRONLY | O_APPEND);
+	assert_int_equal(mig_write_all(fd, line, (size_t)(eol - line)), 0);
+	close(fd);
+	assert_null(get(f, &now, &st));
+	mig_buf_release(&b);
+}
+
+/* A remembered mig.conf whose values could not have been written is not believed. */
+static void test_conf_bad_values(void **state)
+{
+	static const char *const edits[][2] = {
+		{ "database\tapp.db\n", "database\t\n" },			/* empty */
+		{ "database\tapp.db\n", "database\tapp.db\ndatabase\tb.db\n" },	/* twice */
+		{ "locktimeout\t5\n", "locktimeout\t99999999999\n" },	/* too large */
+		{ "locktimeout\t5\n", "locktimeout\t5\nlocktimeout\t6\n" },
+		{ "backup\t1\n", "backup\t2\n" },
+		{ "backup\t1\n", "colour\t1\n" },				/* no such key */
+		{ "backup\t1\n", "backup 1\n" },				/* no tab */
+	};
+	struct fixture *f = *state;
+	struct mig_confvals v = { "app.db", "m", "s", 5, 1 }, got;
+	struct timespec now = { 1000, 0 };
+	struct stat st = stat_at(900);
+	char *path;
+	size_t i;
+
+	for (i = 0; i < sizeof(edits) / sizeof(edits[0]); i++) {
+		mig_confcache_put("/p/mig.conf", &st, &now, &v);
+		assert_non_null(path = conf_file(f));
+		assert_int_equal(mig_confcache_get("/p/mig.conf", &st, &got), 0);
+		mig_confvals_release(&got);
+		edit(path, edits[i][0], edits[i][1]);
+		assert_int_equal(mig_confcache_get("/p/mig.conf", &st, &got), -1);
+		assert_null(got.database);
+		free(path);
+	}
+}
+
+/* The live schema's hash, remembered by key; another key, another file or damage is no hit. */
+static void test_schema_cache(void **state)
+{
+	struct fixture *f = *state;
+	const char *h = "0123456789abcdef0123456789abcdef01234567";
+	char got[41];
+	int fd;
+
+	(void)state;
+	assert_int_equal(mig_schemacache_get(f->path, "k1", got), -1);
+	mig_schemacache_put(f->path, "k1", h);
+	assert_int_equal(mig_schemacache_get(f->path, "k1", got), 0);
+	assert_string_equal(got, h);
+	assert_int_equal(mig_schemacache_get(f->path, "k2", got), -1);
+	assert_int_equal(mig_schemacache_get(f->path, "k", got), -1);
+	fd = open(f->path, O_WRONLY | O_TRUNC);
+	assert_int_equal(mig_write_all(fd, "not a cache\n", 12), 0);
+	close(fd);
+	assert_int_equal(mig_schemacache_get(f->path, "k1", got), -1);
+	/* the hash cut short */
+	mig_schemacache_put(f->path, "k1", "0123");
+	assert_int_equal(mig_schemacache_get(f->path, "k1", got), -1);
+}
+
+/* A file name that would break its line is not remembered, and breaks nothing else. */
+static void test_name_with_tab(void **state)
+{
+	struct fixture *f = *state;
+	struct timespec now = { 1000, 0 };
+	struct stat st = stat_at(900);
+	struct mig_revcache *c = mig_revcache_open(f->path, f->dirfd, &now);
+	struct mig_rev *rev = parsed("SELECT 1;\n"), *r;
+	char *name = mig_xstrdup("0002_b"), *path = mig_xstrdup("m/0002_b.sql");
+
+	mig_revcache_put(c, "0002_b.sql", &st, rev);
+	mig_revcache_put(c, "a\tb.sql", &st, rev);
+	mig_revcache_put(c, "a\nb.sql", &st, rev);
+	mig_revcache_close(c, 1);
+	mig_rev_free(rev);
+	c = mig_revcache_open(f->path, f->dirfd, &now);
+	assert_null(mig_revcache_get(c, "a\tb.sql", &st, name, path));
+	assert_null(mig_revcache_get(c, "a\nb.sql", &st, name, path));
+	r = mig_revcache_get(c, "0002_b.sql", &st, name, path);
+	assert_non_null(r);
+	mig_rev_free(r);
+	mig_revcache_close(c, 0);
+}
+
+/* Values that would break their line are not remembered; without XDG_CACHE_HOME, ~/.cache is used. */
+static void test_conf_unsafe_and_home(void **state)
+{
+	struct fixture *f = *state;
+	struct mig_confvals v = { "app.db", "m\tn", NULL, -1, -1 }, got;
+	struct timespec now = { 1000, 0 };
+	struct stat st = stat_at(900);
+	char *home = getenv("HOME") ? mig_xstrdup(getenv("HOME")) : NULL, *dir;
+
+	mig_confcache_put("/p/mig.conf", &st, &now, &v);
+	assert_int_equal(mig_confcache_get("/p/mig.conf", &st, &got), -1);
+	v.migrations = "m";
+	v.store = "s\nt";
+	mig_confcache_put("/p/mig.conf", &st, &now, &v);
+	assert_int_equal(mig_confcache_get("/p/mig.conf", &st, &got), -1);
+	v.store = "s";
+	unsetenv("XDG_CACHE_HOME");
+	setenv("HOME", f->dir, 1);
+	mig_confcache_put("/p/mig.conf", &st, &now, &v);
+	assert_int_equal(mig_confcache_get("/p/mig.conf", &st, &got), 0);
+	assert_string_equal(got.store, "s");
+	mig_confvals_release(&got);
+	dir = mig_path_join(f->dir, ".cache/mig");
+	assert_true(mig_path_exists(dir));
+	{
+		char *cmd = mig_xasprintf("rm -rf '%s/.cache'", f->dir);
+
+		assert_int_equal(system(cmd), 0);
+		free(cmd);
+	}
+	free(dir);
+	if (home)
+		setenv("HOME", home, 1);
+	free(home);
+	setenv("XDG_CACHE_HOME", f->dir, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -353,6 +537,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_conf_round_trip, conf_setup, conf_teardown),
 		cmocka_unit_test_setup_teardown(test_conf_not_remembered, conf_setup, conf_teardown),
 		cmocka_unit_test_setup_teardown(test_conf_cut_short, conf_setup, conf_teardown),
+		cmocka_unit_test_setup_teardown(test_bad_entries, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unsorted_entries, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_conf_bad_values, conf_setup, conf_teardown),
+		cmocka_unit_test_setup_teardown(test_schema_cache, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_name_with_tab, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_conf_unsafe_and_home, conf_setup, conf_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -121,6 +121,56 @@ static void test_journal_old_and_odd(void **state)
 	mig_journal_op_release(&op);
 }
 
+/* A journal message as git may hold it after a hand edit: what parses is kept, the rest passed over. */
+static void test_journal_parse(void **state)
+{
+	struct mig_journal_op op;
+	struct mig_buf m = MIG_BUF_INIT;
+	int i;
+
+	(void)state;
+	mig_journal_parse(&op, "up a..b\nsecond line\n\noperation down\noperation up\nresult\n"
+			  "resultx ok\nres\nbefore 1234\nsnapshot 5678\nschema abcd\n"
+			  "revision nospaces\nrevision id onlyname\nrevision id only name 5ms\nrevision id0 a\\tb 12ms\n");
+	assert_string_equal(op.subject, "up a..b second line");
+	assert_string_equal(op.operation, "up");	/* said twice: the last */
+	/* no line says the result (bare, or another word, or cut short): unknown */
+	assert_string_equal(op.result, "?");
+	assert_string_equal(op.before, "1234");
+	assert_string_equal(op.snapshot, "5678");
+	assert_string_equal(op.schema, "abcd");
+	assert_int_equal(op.nrevs, 2);
+	assert_string_equal(op.revs[0].id, "id");
+	assert_string_equal(op.revs[0].name, "only name");	/* the last blank ends the name */
+	assert_int_equal(op.revs[0].ms, 5);
+	assert_string_equal(op.revs[1].name, "a\tb");
+	assert_int_equal(op.revs[1].ms, 12);
+	mig_journal_op_release(&op);
+
+	mig_journal_parse(&op, "");
+	assert_string_equal(op.subject, "");
+	assert_string_equal(op.operation, "?");
+	assert_int_equal(op.nrevs, 0);
+	mig_journal_op_release(&op);
+
+	/* forty revisions */
+	mig_buf_adds(&m, "up\n\noperation up\n");
+	for (i = 0; i < 40; i++) {
+		char name[16], id[16];
+		long long ms = i;
+
+		snprintf(name, sizeof(name), "r%02d", i);
+		snprintf(id, sizeof(id), "id%02d", i);
+		mig_journal_add_rev(&m, id, name, &ms);
+	}
+	mig_journal_parse(&op, m.buf);
+	assert_int_equal(op.nrevs, 40);
+	assert_string_equal(op.revs[39].name, "r39");
+	assert_int_equal(op.revs[39].ms, 39);
+	mig_journal_op_release(&op);
+	mig_buf_release(&m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -129,6 +179,7 @@ int main(void)
 		cmocka_unit_test(test_unesc_round_trip),
 		cmocka_unit_test(test_journal_round_trip),
 		cmocka_unit_test(test_journal_old_and_odd),
+		cmocka_unit_test(test_journal_parse),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

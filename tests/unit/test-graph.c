@@ -231,6 +231,41 @@ static void test_revspecs(void **state)
 	spec_fails("+x", "unknown revision '+x'");
 }
 
+/* From a directory on disk: hidden files and other suffixes are no revisions. */
+static void test_load_dir(void **state)
+{
+	char dir[] = "/tmp/mig-graph-XXXXXX";
+	static const char *const files[][2] = {
+		{ "0001_a.sql", "SELECT 1;\n" }, { "0002_b.sql", "SELECT 2;\n" },
+		{ ".0003_hidden.sql", "SELECT 3;\n" }, { "notes.txt", "" }, { "x.sq", "" },
+	};
+	struct mig_err err = MIG_ERR_INIT;
+	struct mig_graph *g = NULL;
+	size_t i;
+	char *cmd;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		char *path = mig_path_join(dir, files[i][0]);
+		FILE *f = fopen(path, "w");
+
+		assert_non_null(f);
+		fputs(files[i][1], f);
+		fclose(f);
+		free(path);
+	}
+	assert_int_equal(mig_graph_load(&g, dir, &err), 0);
+	assert_int_equal(g->nr, 2);
+	assert_int_equal(g->nheads, 1);
+	assert_string_equal(g->revs[g->heads[0]]->name, "0002_b");
+	mig_graph_free(g);
+	cmd = mig_xasprintf("rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+	assert_int_equal(mig_graph_load(&g, dir, &err), MIG_EINVALID);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -239,6 +274,7 @@ int main(void)
 		cmocka_unit_test(test_ties_broken_by_name),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_thousand_with_merges),
+		cmocka_unit_test(test_load_dir),
 		cmocka_unit_test_setup_teardown(test_revspecs, setup_state, teardown_state),
 	};
 	int rc;

@@ -1,0 +1,182 @@
+/* The small helpers every module leans on: JSON and terminal escapes, files, paths, SQL spacing. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "err.h"
+#include "util.h"
+
+static void check(char *got, const char *want)
+{
+	assert_string_equal(got, want);
+	free(got);
+}
+
+static char *json(const char *s)
+{
+	struct mig_buf b = MIG_BUF_INIT;
+
+	mig_buf_add_json(&b, s);
+	return mig_buf_detach(&b);
+}
+
+static char *tty(const char *s)
+{
+	struct mig_buf b = MIG_BUF_INIT;
+
+	mig_buf_add_tty(&b, s, strlen(s));
+	return mig_buf_detach(&b);
+}
+
+static void test_json(void **state)
+{
+	(void)state;
+	check(json("a\"b\\c\nd\te\x01\x7f"), "\"a\\\"b\\\\c\\nd\\te\\u0001\\u007f\"");
+	/* two-, three- and four-byte UTF-8 as it is; a C1 control escaped */
+	check(json("\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\xc2\x85"),
+	      "\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\\u0085\"");
+	/* not UTF-8: overlong, a lead byte past U+10FFFF, a broken sequence, a stray byte */
+	check(json("\xc0\xaf\xf5\x80\x80\x80\xe2\x28\xff"),
+	      "\"\\u00c0\\u00af\\u00f5\\u0080\\u0080\\u0080\\u00e2(\\u00ff\"");
+}
+
+static void test_tty_multibyte(void **state)
+{
+	(void)state;
+	check(tty("\xe2\x82\xac \xf0\x9f\x98\x80"), "\xe2\x82\xac \xf0\x9f\x98\x80");
+	/* a sequence cut short by the end, a lead byte past U+10FFFF */
+	check(tty("a\xf0\x9f\x98"), "a\\xf0\\x9f\\x98");
+	check(tty("\xf8\x88"), "\\xf8\\x88");
+	/* an overlong lead, one past U+10FFFF, and U+00A0, which is no control */
+	check(tty("\xc1\xbf \xf5\x80\x80\x80 \xc2\xa0"), "\\xc1\\xbf \\xf5\\x80\\x80\\x80 \xc2\xa0");
+	check(json("\xc2\xa0\xc3"), "\"\xc2\xa0\\u00c3\"");
+}
+
+static void test_unesc(void **state)
+{
+	(void)state;
+	check(mig_unesc("\\x4A\\x4a\\xAf", 12), "JJ\xaf");
+	/* \x00 would cut the name short, and half an escape is kept as it is */
+	check(mig_unesc("\\x00\\xg1\\x4", 12), "\\x00\\xg1\\x4");
+	check(mig_unesc("\\x4g\\x", 6), "\\x4g\\x");
+}
+
+static void test_read_errors(void **state)
+{
+	struct mig_buf b = MIG_BUF_INIT;
+	struct mig_err err = MIG_ERR_INIT;
+
+	(void)state;
+	/* a regular file whose read fails (address 0 is not mapped): an I/O error, the environment's */
+	assert_int_equal(mig_read_file(&b, "/proc/self/mem", &err), MIG_EENV);
+	assert_string_equal(err.msg, "cannot read '/proc/self/mem': Input/output error");
+	assert_int_equal(mig_read_file(&b, "/nonexistent/x", &err), MIG_EINVALID);
+	assert_string_equal(err.msg, "cannot read '/nonexistent/x': No such file or directory");
+	mig_buf_release(&b);
+}
+
+static void test_file_kind(void **state)
+{
+	(void)state;
+	assert_string_equal(mig_file_kind(S_IFREG | 0644), "a regular file");
+	assert_string_equal(mig_file_kind(S_IFDIR), "a directory");
+	assert_string_equal(mig_file_kind(S_IFIFO), "a FIFO");
+	assert_string_equal(mig_file_kind(S_IFCHR), "a character device");
+	assert_string_equal(mig_file_kind(S_IFBLK), "a block device");
+	assert_string_equal(mig_file_kind(S_IFSOCK), "a socket");
+	assert_string_equal(mig_file_kind(S_IFLNK), "a special file");
+}
+
+static void test_write_and_sync(void **state)
+{
+	int fd[2];
+
+	(void)state;
+	assert_int_equal(pipe(fd), 0);
+	close(fd[0]);
+	close(fd[1]);
+	errno = 0;
+	assert_int_equal(mig_write_all(fd[1], "x", 1), -1);
+	assert_int_equal(errno, EBADF);
+	assert_int_equal(mig_fsync_parent("/nonexistent/dir/file"), -1);
+	assert_int_equal(errno, ENOENT);
+	assert_int_equal(mig_fsync_parent("/etc"), 0);
+	assert_int_equal(mig_fsync_parent("file-here"), 0);
+}
+
+static void test_path_join(void **state)
+{
+	(void)state;
+	check(mig_path_join("", "a"), "a");
+	check(mig_path_join(".", "a"), "a");
+	check(mig_path_join("d/", "a"), "d/a");
+	check(mig_path_join("d", "a"), "d/a");
+}
+
+static void test_skip_space(void **state)
+{
+	static const char s[] = " \t\r\n\f-- comment\n/* block */x";
+	static const char open[] = "/* never closed";
+	static const char dash[] = "-";
+
+	(void)state;
+	assert_ptr_equal(mig_sql_skip_space(s, s + strlen(s)), s + strlen(s) - 1);
+	assert_ptr_equal(mig_sql_skip_space(open, open + strlen(open)), open + strlen(open));
+	assert_ptr_equal(mig_sql_skip_space(dash, dash + 1), dash);
+}
+
+/* Errors: a caller may pass no err at all; hints add up to what the buffer holds. */
+static void test_err(void **state)
+{
+	struct mig_err err = MIG_ERR_INIT;
+	char big[MIG_ERR_MSG + 10];
+	int i;
+
+	(void)state;
+	assert_int_equal(mig_err_set(NULL, MIG_EENV, "x"), MIG_EENV);
+	assert_int_equal(mig_err_errno(NULL, MIG_EUSAGE, "x"), MIG_EUSAGE);
+	mig_err_hint(NULL, "x");
+	mig_err_hint_add(NULL, "x");
+	errno = ENOENT;
+	assert_int_equal(mig_err_errno(&err, MIG_EENV, "cannot read '%s'", "f"), MIG_EENV);
+	assert_string_equal(err.msg, "cannot read 'f': No such file or directory");
+	mig_err_hint_add(&err, "first");
+	mig_err_hint_add(&err, "second");
+	assert_string_equal(err.hint, "first\nsecond");
+	/* a full hint takes no more lines */
+	memset(big, 'h', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	mig_err_hint(&err, "%s", big);
+	for (i = 0; i < 3; i++)
+		mig_err_hint_add(&err, "more");
+	assert_int_equal(strlen(err.hint), MIG_ERR_MSG - 1);
+	assert_null(strchr(err.hint, '\n'));
+	assert_int_equal(mig_errno_code(EIO, MIG_EINVALID), MIG_EENV);
+	assert_int_equal(mig_errno_code(ENOSPC, MIG_EINVALID), MIG_EENV);
+	assert_int_equal(mig_errno_code(ENOENT, MIG_EINVALID), MIG_EINVALID);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_json),
+		cmocka_unit_test(test_tty_multibyte),
+		cmocka_unit_test(test_unesc),
+		cmocka_unit_test(test_read_errors),
+		cmocka_unit_test(test_file_kind),
+		cmocka_unit_test(test_write_and_sync),
+		cmocka_unit_test(test_path_join),
+		cmocka_unit_test(test_skip_space),
+		cmocka_unit_test(test_err),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
