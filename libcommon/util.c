@@ -126,59 +126,6 @@ void mig_buf_addf(struct mig_buf *b, const char *fmt, ...)
 	b->len += n;
 }
 
-/* Length of the valid UTF-8 sequence at s, or 0 when it is not one. */
-static size_t utf8_len(const unsigned char *s)
-{
-	size_t n, i;
-
-	if (s[0] < 0x80)
-		return 1;
-	else if ((s[0] & 0xe0) == 0xc0 && s[0] >= 0xc2)
-		n = 2;
-	else if ((s[0] & 0xf0) == 0xe0)
-		n = 3;
-	else if ((s[0] & 0xf8) == 0xf0 && s[0] <= 0xf4)
-		n = 4;
-	else
-		return 0;
-	for (i = 1; i < n; i++)
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-	return n;
-}
-
-void mig_buf_add_json(struct mig_buf *b, const char *s)
-{
-	const unsigned char *p = (const unsigned char *)s;
-
-	mig_buf_addc(b, '"');
-	while (*p) {
-		size_t n;
-
-		if (*p == '"' || *p == '\\') {
-			mig_buf_addc(b, '\\');
-			mig_buf_addc(b, *p++);
-		} else if (*p == '\n') {
-			mig_buf_adds(b, "\\n"), p++;
-		} else if (*p == '\t') {
-			mig_buf_adds(b, "\\t"), p++;
-		} else if (*p < 0x20 || *p == 0x7f) {
-			mig_buf_addf(b, "\\u%04x", *p++);
-		} else if ((n = utf8_len(p)) == 2 && p[0] == 0xc2 && p[1] < 0xa0) {
-			/* a C1 control: legal in JSON, but a terminal may obey it */
-			mig_buf_addf(b, "\\u%04x", p[1]);
-			p += 2;
-		} else if (n) {
-			mig_buf_add(b, p, n);
-			p += n;
-		} else {
-			/* not UTF-8: keep the byte's value as a Latin-1 code point */
-			mig_buf_addf(b, "\\u%04x", *p++);
-		}
-	}
-	mig_buf_addc(b, '"');
-}
-
 /* Length of the valid UTF-8 sequence at s, no further than end; 0 if none. */
 static size_t utf8_len_in(const unsigned char *s, const unsigned char *end)
 {
@@ -198,6 +145,38 @@ static size_t utf8_len_in(const unsigned char *s, const unsigned char *end)
 		if ((s[i] & 0xc0) != 0x80)
 			return 0;
 	return n;
+}
+
+void mig_buf_add_json(struct mig_buf *b, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s, *end = p + strlen(s);
+
+	mig_buf_addc(b, '"');
+	while (*p) {
+		size_t n;
+
+		if (*p == '"' || *p == '\\') {
+			mig_buf_addc(b, '\\');
+			mig_buf_addc(b, *p++);
+		} else if (*p == '\n') {
+			mig_buf_adds(b, "\\n"), p++;
+		} else if (*p == '\t') {
+			mig_buf_adds(b, "\\t"), p++;
+		} else if (*p < 0x20 || *p == 0x7f) {
+			mig_buf_addf(b, "\\u%04x", *p++);
+		} else if ((n = utf8_len_in(p, end)) == 2 && p[0] == 0xc2 && p[1] < 0xa0) {
+			/* a C1 control: legal in JSON, but a terminal may obey it */
+			mig_buf_addf(b, "\\u%04x", p[1]);
+			p += 2;
+		} else if (n) {
+			mig_buf_add(b, p, n);
+			p += n;
+		} else {
+			/* not UTF-8: keep the byte's value as a Latin-1 code point */
+			mig_buf_addf(b, "\\u%04x", *p++);
+		}
+	}
+	mig_buf_addc(b, '"');
 }
 
 enum { ESC_BACKSLASH = 1, ESC_NOT_UTF8 = 2 };
