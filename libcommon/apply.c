@@ -229,18 +229,6 @@ static int journal_pending(struct mig_db *db, struct mig_store *store, struct mi
 	return rc < 0 ? rc : mig_db_journal_clear(db, err);
 }
 
-/* How many entries' lines runs cut short left in the database. */
-static int pending_lines(struct mig_db *db, size_t *n, struct mig_err *err)
-{
-	struct mig_journal_rows rows;
-	int rc = mig_db_journal_pending(db, &rows, err);
-
-	*n = rc < 0 ? 0 : rows.nr;
-	if (rc == 0)
-		mig_journal_rows_release(&rows);
-	return rc;
-}
-
 int mig_journal_flush(const char *dbpath, struct mig_store *store, int timeout_ms, struct mig_err *err)
 {
 	struct mig_err ignored = MIG_ERR_INIT;
@@ -257,7 +245,7 @@ int mig_journal_flush(const char *dbpath, struct mig_store *store, int timeout_m
 	 */
 	if (!mig_path_exists(dbpath) || mig_db_open(&db, dbpath, MIG_DB_READONLY, 0, &ignored) < 0)
 		return 0;
-	rc = pending_lines(db, &n, &ignored);
+	rc = mig_db_journal_count(db, &n, &ignored);
 	mig_db_close(db);
 	db = NULL;
 	if (rc < 0 || !n)
@@ -284,7 +272,7 @@ static int nothing_to_do(struct mig_ctx *ctx, const struct mig_run_opts *o, stru
 	if (o->dry_run || !ctx->settings.store)
 		return 0;
 	if (!mig_backup_interrupted(ctx->settings.store) &&
-	    (!ctx->db || (rc = pending_lines(ctx->db, &n, err)) < 0 || !n))
+	    (!ctx->db || (rc = mig_db_journal_count(ctx->db, &n, err)) < 0 || !n))
 		return rc;
 	if ((rc = mig_store_open(&store, ctx->settings.store, 1, err)) == 0 &&
 	    (rc = mig_store_lock(store, timeout, err)) == 0 &&

@@ -921,6 +921,25 @@ int mig_db_journal_pending(struct mig_db *db, struct mig_journal_rows *out, stru
 	return 0;
 }
 
+int mig_db_journal_count(struct mig_db *db, size_t *n, struct mig_err *err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	*n = 0;
+	if (sqlite3_table_column_metadata(db->h, "main", "mig_journal", NULL, NULL, NULL, NULL, NULL,
+					  NULL) != SQLITE_OK)
+		return 0;
+	if (sqlite3_prepare_v2(db->h, "SELECT count(*) FROM mig_journal", -1, &st, NULL) != SQLITE_OK)
+		return db_error(db, MIG_EENV, "cannot read the bookkeeping of", err);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		*n = (size_t)sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW)
+		return db_error(db, MIG_EENV, "cannot read the bookkeeping of", err);
+	return 0;
+}
+
 void mig_journal_rows_release(struct mig_journal_rows *rows)
 {
 	size_t i;

@@ -162,6 +162,8 @@ int mig_db_journal_add(struct mig_db *db, const char *run, const char *op, const
 /* The rows of a run that ended before its entry reached the store; none for an old database. */
 int mig_db_journal_pending(struct mig_db *db, struct mig_journal_rows *out, struct mig_err *err);
 void mig_journal_rows_release(struct mig_journal_rows *rows);
+/* How many such rows there are: a look that reads none of them. */
+int mig_db_journal_count(struct mig_db *db, size_t *n, struct mig_err *err);
 /* The entry is in the store: forget it. */
 int mig_db_journal_clear(struct mig_db *db, struct mig_err *err);
 
