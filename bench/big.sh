@@ -25,17 +25,8 @@ open(f"{d}/plain.sql", "w").write("BEGIN;\n" + body + "COMMIT;\n")
 PY
 }
 
-timed() {
-	local s e
-	s=$(date +%s%N)
-	eval "$1" >/dev/null 2>&1
-	e=$(date +%s%N)
-	echo $((e - s))
-}
-
-median() {
-	sort -n | awk '{ a[NR] = $1 } END { printf "%.4f", a[int((NR + 1) / 2)] / 1e9 }'
-}
+# shellcheck source=bench/lib.sh
+. "$TOP/bench/lib.sh"
 
 # floor and mig in turn, 5 runs each: "FLOOR MIG" medians
 pair() {

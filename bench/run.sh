@@ -13,18 +13,8 @@ W=$(mktemp -d)
 trap 'rm -rf "$W"' EXIT
 python3 "$GEN" "$N" "$W" >/dev/null
 
-# one timed run of a command line, in nanoseconds, its output discarded
-timed() {
-	local s e
-	s=$(date +%s%N)
-	eval "$1" >/dev/null 2>&1
-	e=$(date +%s%N)
-	echo $((e - s))
-}
-
-median() {
-	sort -n | awk '{ a[NR] = $1 } END { printf "%.4f", a[int((NR + 1) / 2)] / 1e9 }'
-}
+# shellcheck source=bench/lib.sh
+. "$TOP/bench/lib.sh"
 
 # REPS runs of the floor and of mig, taken in turn so that a change in the
 # machine's load or its disk's fsync falls on both: "FLOOR MIG" medians
