@@ -53,7 +53,7 @@ _mig()
 			;;
 		esac
 		if [[ $cur == -* ]]; then
-			COMPREPLY=($(compgen -W $'-C\n-d\n--database=\n-m\n--migrations=\n--store=\n--version\n--help\n--exec-path' -- "$cur"))
+			COMPREPLY=($(compgen -W $'-C\n-d\n--database=\n-m\n--migrations=\n--store=\n-q\n--quiet\n-v\n--verbose\n--version\n--help\n--exec-path' -- "$cur"))
 		else
 			COMPREPLY=($(compgen -W "$(mig --list-commands 2>/dev/null | sort -u)" -- "$cur"))
 		fi

@@ -43,6 +43,13 @@ project() {
 	has "--list"
 	run -0 comp mig --data
 	[ "$output" = "--database=" ]
+	run -0 comp mig --qu
+	[ "$output" = "--quiet" ]
+	run -0 comp mig -q --verb
+	[ "$output" = "--verbose" ]
+	# a global -q does not hide the command after it
+	run -0 comp mig -q up --dr
+	[ "$output" = "--dry-run" ]
 	[ "$(mig up --list-options | sort)" = "$(comp mig up - | sort)" ]
 }
 
