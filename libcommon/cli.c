@@ -277,7 +277,47 @@ int mig_cli_parse(int argc, char **argv, const struct mig_opt *opts,
 		}
 	}
 	argv[nops] = NULL;
+	mig_reporter_stderr(mig_globals.quiet, mig_globals.verbose);
 	return nops;
+}
+
+/* The reporter of a command on a terminal: stderr, names escaped. */
+static void say_stderr(enum mig_say_level level, const char *msg, void *data)
+{
+	(void)data;
+	switch (level) {
+	case MIG_SAY_WARNING:
+		mig_note(stderr, "%s: warning: %s\n", mig_prog, msg);
+		break;
+	case MIG_SAY_NOTE:
+		mig_note(stderr, "%s: %s\n", mig_prog, msg);
+		break;
+	default:
+		mig_note(stderr, "%s\n", msg);
+		break;
+	}
+}
+
+static void meter_stderr(const char *what, uint64_t done, uint64_t total, void *data)
+{
+	(void)data;
+	fprintf(stderr, "\r%s: %s: %llu of %llu MiB (%d%%)%s", mig_prog, what,
+		(unsigned long long)(done >> 20), (unsigned long long)(total >> 20),
+		total ? (int)(done * 100 / total) : 100, done >= total ? "\n" : "");
+}
+
+void mig_reporter_stderr(int quiet, int verbose)
+{
+	struct mig_reporter r = { say_stderr, NULL, NULL, 1u << MIG_SAY_WARNING };
+
+	if (!quiet) {
+		r.levels |= 1u << MIG_SAY_NOTE | 1u << MIG_SAY_PROGRESS;
+		if (isatty(2))
+			r.meter = meter_stderr;
+	}
+	if (verbose && !quiet)
+		r.levels |= 1u << MIG_SAY_VERBOSE;
+	mig_reporter_set(&r);
 }
 
 int mig_report(const struct mig_err *err)

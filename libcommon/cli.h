@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include "err.h"
+#include "report.h"
 
 /*
  * One option parser for every binary: a table of options, --x=v and --x v,
@@ -52,6 +53,13 @@ extern const char *mig_prog;	/* "mig-status", for messages */
 int mig_cli_parse(int argc, char **argv, const struct mig_opt *opts,
 		  const char *const *usage);
 
+/*
+ * Install the reporter (report.h) commands use: notes and progress on
+ * stderr unless quiet, verbose lines with verbose, warnings always, a
+ * progress meter when stderr is a terminal. mig_cli_parse installs it
+ * from -q and -v.
+ */
+void mig_reporter_stderr(int quiet, int verbose);
 /* Print "PROG: error: MSG" and any hint to stderr; return the exit code. */
 int mig_report(const struct mig_err *err);
 

@@ -60,20 +60,32 @@ char *mig_xstrndup(const char *s, size_t n)
 	return p;
 }
 
-char *mig_xasprintf(const char *fmt, ...)
+char *mig_xvasprintf(const char *fmt, va_list ap)
 {
-	struct mig_buf b = MIG_BUF_INIT;
-	va_list ap;
+	va_list again;
+	char *s;
 	int n;
 
+	va_copy(again, ap);
+	n = vsnprintf(NULL, 0, fmt, again);
+	va_end(again);
+	if (n < 0)
+		n = 0;
+	s = mig_xmalloc((size_t)n + 1);
+	if (vsnprintf(s, (size_t)n + 1, fmt, ap) < 0)
+		*s = '\0';
+	return s;
+}
+
+char *mig_xasprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
 	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
+	s = mig_xvasprintf(fmt, ap);
 	va_end(ap);
-	b.buf = mig_xmalloc(n + 1);
-	va_start(ap, fmt);
-	vsnprintf(b.buf, n + 1, fmt, ap);
-	va_end(ap);
-	return b.buf;
+	return s;
 }
 
 static void grow(struct mig_buf *b, size_t extra)

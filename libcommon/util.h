@@ -1,6 +1,7 @@
 #ifndef MIG_UTIL_H
 #define MIG_UTIL_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <sys/types.h>
 #include "err.h"
@@ -15,6 +16,7 @@ void *mig_xrealloc(void *p, size_t n);
 char *mig_xstrdup(const char *s);
 char *mig_xstrndup(const char *s, size_t n);
 char *mig_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+char *mig_xvasprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
 
 /* Grow the array *p of *alloc elements of size sz so it holds need. */
 #define MIG_GROW(p, need, alloc) \
