@@ -7,7 +7,7 @@ static const char *const usage[] = {
 
 int main(int argc, char **argv)
 {
-	struct mig_run_opts o = { .lock_timeout = -1 };
+	struct mig_run_opts o = { 0 };
 
 	return run_main(argc, argv, usage, &o,
 			(struct mig_opt)MIG_OPT_BOOL(0, "from-files", &o.from_files,

@@ -12,10 +12,8 @@ int main(int argc, char **argv)
 	struct mig_err err = MIG_ERR_INIT;
 	struct mig_buf out = MIG_BUF_INIT;
 	struct mig_settings set = { 0 };
-	struct mig_store *store = NULL;
 	int porcelain = 0, json = 0, verbose = 0, max = 0, rc = 0;
 	enum mig_format fmt = MIG_FMT_HUMAN;
-	const char *dbpath;
 	const struct mig_opt opts[] = {
 		MIG_OPT_COUNT('v', "verbose", &verbose, "show each operation's revisions and schema"),
 		MIG_OPT_INT('n', "max-count", &max, "N", "show only the newest N operations"),
@@ -29,25 +27,11 @@ int main(int argc, char **argv)
 	if (porcelain && json)
 		mig_usage_error("--porcelain and --json cannot be used together");
 	fmt = porcelain ? MIG_FMT_PORCELAIN : json ? MIG_FMT_JSON : MIG_FMT_HUMAN;
-	if (mig_settings_load(&set, &mig_globals, &err) < 0 ||
-	    mig_settings_database(&set, &dbpath, &err) < 0) {
+	if (mig_settings_load(&set, &mig_globals, &err) < 0 || mig_log(&out, &set, (size_t)max, fmt, verbose, &err) < 0)
 		rc = mig_report(&err);
-		goto out;
-	}
-	/* no store yet: nothing has happened, which is no error */
-	if (mig_path_exists(set.store) && mig_store_open(&store, set.store, 0, &err) < 0) {
-		rc = mig_report(&err);
-		goto out;
-	}
-	if (mig_journal_show(&out, store, (size_t)max, fmt, verbose, &err) < 0) {
-		rc = mig_report(&err);
-		goto out;
-	}
-	if (out.len)
+	else if (out.len)
 		fwrite(out.buf, 1, out.len, stdout);
-out:
 	mig_buf_release(&out);
-	mig_store_close(store);
 	mig_settings_release(&set);
 	mig_shutdown();
 	return mig_close_stdout(rc);

@@ -2,7 +2,7 @@
 #include <stdlib.h>
 
 #include "cli.h"
-#include "ctx.h"
+#include "config.h"
 #include "newrev.h"
 
 static const char *const usage[] = {
@@ -13,12 +13,9 @@ static const char *const usage[] = {
 int main(int argc, char **argv)
 {
 	struct mig_err err = MIG_ERR_INIT;
-	struct mig_ctx *ctx = NULL;
-	const char **parents = NULL;
+	struct mig_settings set = { 0 };
 	char *path = NULL;
-	const struct mig_graph *g;
 	int rc = 0;
-	size_t i;
 	const struct mig_opt opts[] = {
 		MIG_OPT_END(),
 	};
@@ -26,22 +23,12 @@ int main(int argc, char **argv)
 	argc = mig_cli_parse(argc, argv, opts, usage);
 	if (argc != 1)
 		mig_usage_error(argc ? "too many arguments" : "a name is required");
-	if (mig_ctx_open(&ctx, MIG_CTX_FILES | MIG_CTX_MKDIR, &err) < 0)
-		goto fail;
-	g = ctx->st.g;
-	parents = mig_xcalloc(g->nheads + 1, sizeof(*parents));
-	for (i = 0; i < g->nheads; i++)
-		parents[i] = g->revs[g->heads[i]]->name;
-	if (mig_newrev_write(&path, g, argv[0], parents, g->nheads, &err) < 0)
-		goto fail;
-	printf("%s\n", path);
-	goto out;
-fail:
-	rc = mig_report(&err);
-out:
+	if (mig_settings_load(&set, &mig_globals, &err) < 0 || mig_new(&path, &set, argv[0], &err) < 0)
+		rc = mig_report(&err);
+	else
+		printf("%s\n", path);
 	free(path);
-	free(parents);
-	mig_ctx_close(ctx);
+	mig_settings_release(&set);
 	mig_shutdown();
 	return mig_close_stdout(rc);
 }

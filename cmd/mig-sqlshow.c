@@ -1,4 +1,5 @@
 #include "cli.h"
+#include "config.h"
 #include "sqlshow.h"
 
 static const char *const usage[] = {
@@ -12,6 +13,7 @@ int main(int argc, char **argv)
 {
 	struct mig_err err = MIG_ERR_INIT;
 	struct mig_buf out = MIG_BUF_INIT;
+	struct mig_settings set = { 0 };
 	const char *revision = NULL;
 	int down = 0, schema = 0, from_files = 0, rc = 0, r;
 	const struct mig_opt opts[] = {
@@ -30,18 +32,21 @@ int main(int argc, char **argv)
 			"--revision takes no other revision");
 	if (schema && down)
 		mig_usage_error("--schema and --down cannot be used together");
-	if (revision)
-		r = mig_sqlshow_revision(&out, revision, down, &err);
+	if (mig_settings_load(&set, &mig_globals, &err) < 0)
+		r = -1;
+	else if (revision)
+		r = mig_sqlshow_revision(&out, &set, revision, down, &err);
 	else if (schema)
-		r = mig_sqlshow_schema(&out, argc ? argv[0] : NULL, &err);
+		r = mig_sqlshow_schema(&out, &set, argc ? argv[0] : NULL, &err);
 	else
-		r = mig_sqlshow_run(&out, argc ? argv[0] : NULL, down, from_files, &err);
+		r = mig_sqlshow_run(&out, &set, argc ? argv[0] : NULL, down, from_files, &err);
 	if (r < 0)
 		rc = mig_report(&err);
 	else
 		if (out.len)
 			fwrite(out.buf, 1, out.len, stdout);
 	mig_buf_release(&out);
+	mig_settings_release(&set);
 	mig_shutdown();
 	return mig_close_stdout(rc);
 }

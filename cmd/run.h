@@ -4,16 +4,19 @@
  */
 #include "apply.h"
 #include "cli.h"
+#include "config.h"
 
 static int run_main(int argc, char **argv, const char *const *usage, struct mig_run_opts *o,
-		    struct mig_opt own, int (*run)(const char *, const struct mig_run_opts *, struct mig_err *))
+		    struct mig_opt own,
+		    int (*run)(const struct mig_settings *, const char *, const struct mig_run_opts *, struct mig_err *))
 {
 	struct mig_err err = MIG_ERR_INIT;
-	int rc = 0;
+	struct mig_settings set = { 0 };
+	int lock_timeout = -1, rc = 0;
 	const struct mig_opt opts[] = {
 		MIG_OPT_BOOL('n', "dry-run", &o->dry_run, "run it all in one transaction, then roll it back"),
 		MIG_OPT_BOOL(0, "no-backup", &o->no_backup, "take no snapshot of the database first"),
-		MIG_OPT_INT(0, "lock-timeout", &o->lock_timeout, "ms", "wait this long for another run (default 5000)"),
+		MIG_OPT_INT(0, "lock-timeout", &lock_timeout, "ms", "wait this long for another run (default 5000)"),
 		own,
 		MIG_OPT_END(),
 	};
@@ -21,12 +24,10 @@ static int run_main(int argc, char **argv, const char *const *usage, struct mig_
 	argc = mig_cli_parse(argc, argv, opts, usage);
 	if (argc > 1)
 		mig_usage_error("too many arguments");
-	mig_globals.lock_timeout = o->lock_timeout;
-	o->progress = mig_globals.quiet ? NULL : stderr;
-	o->warnings = stderr;
-	o->verbose = mig_globals.verbose;
-	if (run(argc ? argv[0] : NULL, o, &err) < 0)
+	mig_globals.lock_timeout = lock_timeout;
+	if (mig_settings_load(&set, &mig_globals, &err) < 0 || run(&set, argc ? argv[0] : NULL, o, &err) < 0)
 		rc = mig_report(&err);
+	mig_settings_release(&set);
 	mig_shutdown();
 	return mig_close_stdout(rc);
 }

@@ -2,27 +2,15 @@
 #include <string.h>
 #include <time.h>
 
-#include <sys/stat.h>
-#include <sys/random.h>
-#include <unistd.h>
 
 #include "apply.h"
 #include "backup.h"
 #include "layout.h"
-#include "cli.h"
-#include "journal.h"
+#include "report.h"
 #include "revfile.h"
 #include "revspec.h"
 #include "store.h"
 #include "util.h"
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Refuse to move a database a no-transaction revision left half done. */
 static int refuse_dirty(const struct mig_state *st, struct mig_err *err)
@@ -128,158 +116,12 @@ out:
 	return rc;
 }
 
-/* One up, down or fake run under way: what its steps share. */
-struct run {
-	struct mig_db *db;
-	struct mig_store *store;
-	struct mig_store_job *bodies;	/* the run's bodies being written, or NULL */
-	const char *op;
-	char token[17];			/* names the run in the database and in its journal entry */
-	char schema[41];		/* the schema recorded at the end */
-	char snapshot[41];		/* taken before the run, or "" */
-};
-
-static void run_init(struct run *run, struct mig_db *db, struct mig_store *store, const char *op)
+static long long now_ms(void)
 {
-	unsigned char r[8];
-	size_t i;
+	struct timespec ts;
 
-	memset(run, 0, sizeof(*run));
-	run->db = db;
-	run->store = store;
-	run->op = op;
-	if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r)) {
-		unsigned long long x = (unsigned long long)now_ms() ^ ((unsigned long long)getpid() << 40);
-
-		memcpy(r, &x, sizeof(r));
-	}
-	for (i = 0; i < sizeof(r); i++)
-		snprintf(run->token + 2 * i, 3, "%02x", r[i]);
-}
-
-/*
- * The journal commit of one operation: a subject line for 'git log
- * --oneline', then one line per fact, which mig log reads back. A run
- * cut short before its entry was written is journaled by the next one,
- * as "interrupted".
- */
-static int journal(const struct run *run, const char *const *names, const char *const *ids,
-		   const long long *ms, size_t n, const char *result, struct mig_err *err)
-{
-	struct mig_buf m = MIG_BUF_INIT;
-	int rc;
-
-	mig_journal_begin(&m, run->op, names, ids, ms, n);
-	mig_buf_addf(&m, "result %s\n", result);
-	if (*run->schema)
-		mig_buf_addf(&m, "schema %s\n", run->schema);
-	if (*run->snapshot)
-		mig_buf_addf(&m, "snapshot %s\n", run->snapshot);
-	mig_buf_addf(&m, "run %s\n", run->token);
-	rc = mig_store_journal(run->store, m.buf, names, ids, n, err);
-	mig_buf_release(&m);
-	return rc;
-}
-
-/* Is the newest journal entry that of run token? */
-static int journaled_cb(const struct mig_journal_entry *e, void *data)
-{
-	const char *token = data;
-	const char *p = strstr(e->message, "\nrun ");
-
-	return p && !strncmp(p + 5, token, 16) && (p[21] == '\n' || !p[21]) ? 1 : -1;
-}
-
-/*
- * Write the journal entries that runs cut short (killed, or the store
- * failing) left in the database, then forget them. Called under the
- * lock, before a run changes anything.
- */
-static int journal_pending(struct mig_db *db, struct mig_store *store, struct mig_err *err)
-{
-	struct mig_journal_rows rows;
-	size_t i, j;
-	int rc;
-
-	if ((rc = mig_db_journal_pending(db, &rows, err)) < 0 || !rows.nr)
-		return rc;
-	for (i = 0; i < rows.nr && rc == 0; i = j) {
-		const char **names = mig_xcalloc(rows.nr + 1, sizeof(*names));
-		const char **ids = mig_xcalloc(rows.nr + 1, sizeof(*ids));
-		long long *ms = mig_xcalloc(rows.nr + 1, sizeof(*ms));
-		struct run run;
-		struct mig_err seen = MIG_ERR_INIT;
-
-		run_init(&run, db, store, rows.v[i].op);
-		snprintf(run.token, sizeof(run.token), "%s", rows.v[i].run);
-		snprintf(run.snapshot, sizeof(run.snapshot), "%s", rows.v[i].snapshot ? rows.v[i].snapshot : "");
-		for (j = i; j < rows.nr && !strcmp(rows.v[j].run, rows.v[i].run); j++) {
-			names[j - i] = rows.v[j].name;
-			ids[j - i] = rows.v[j].id;
-			ms[j - i] = rows.v[j].ms;
-		}
-		/* the entry may be in the store already: the run died before it forgot it */
-		if (mig_store_log(store, 1, journaled_cb, run.token, &seen) != 1)
-			rc = journal(&run, names, ids, ms, j - i, "interrupted", err);
-		free(names);
-		free(ids);
-		free(ms);
-	}
-	mig_journal_rows_release(&rows);
-	return rc < 0 ? rc : mig_db_journal_clear(db, err);
-}
-
-int mig_journal_flush(const char *dbpath, struct mig_store *store, int timeout_ms, struct mig_err *err)
-{
-	struct mig_err ignored = MIG_ERR_INIT;
-	struct mig_db *db = NULL;
-	size_t n = 0;
-	int rc;
-
-	if (mig_backup_interrupted(mig_store_path(store)) &&
-	    (rc = mig_backup_recover(store, dbpath, timeout_ms, err)) < 0)
-		return rc;
-	/*
-	 * A look without waiting: a database that cannot be read now is the
-	 * command's own to report (the entries wait for the next one)
-	 */
-	if (!mig_path_exists(dbpath) || mig_db_open(&db, dbpath, MIG_DB_READONLY, 0, &ignored) < 0)
-		return 0;
-	rc = mig_db_journal_count(db, &n, &ignored);
-	mig_db_close(db);
-	db = NULL;
-	if (rc < 0 || !n)
-		return 0;
-	if ((rc = mig_db_open(&db, dbpath, 0, timeout_ms, err)) == 0)
-		rc = journal_pending(db, store, err);
-	mig_db_close(db);
-	return rc;
-}
-
-/*
- * A command with nothing to do of its own still writes what runs (and
- * restores) cut short left for the journal, so that whatever command
- * comes next, no entry stays missing. Nothing is written when nothing
- * is left.
- */
-static int nothing_to_do(struct mig_ctx *ctx, const struct mig_run_opts *o, struct mig_err *err)
-{
-	int timeout = o->lock_timeout >= 0 ? o->lock_timeout : ctx->settings.lock_timeout;
-	struct mig_store *store = NULL;
-	size_t n = 0;
-	int rc = 0;
-
-	if (o->dry_run || !ctx->settings.store)
-		return 0;
-	if (!mig_backup_interrupted(ctx->settings.store) &&
-	    (!ctx->db || (rc = mig_db_journal_count(ctx->db, &n, err)) < 0 || !n))
-		return rc;
-	if ((rc = mig_store_open(&store, ctx->settings.store, 1, err)) == 0 &&
-	    (rc = mig_store_lock(store, timeout, err)) == 0 &&
-	    (rc = mig_store_journal_check(store, err)) == 0)
-		rc = mig_journal_flush(ctx->settings.database, store, timeout, err);
-	mig_store_close(store);
-	return rc;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /*
@@ -287,19 +129,19 @@ static int nothing_to_do(struct mig_ctx *ctx, const struct mig_run_opts *o, stru
  * schema itself in the store (so 'mig status -v' can show drift). Once
  * per run, so its cost does not grow with the number of revisions.
  */
-static int record_schema(struct run *run, struct mig_err *err)
+static int record_schema(struct mig_run *run, struct mig_err *err)
 {
 	struct mig_buf b = MIG_BUF_INIT;
 	int rc;
 
-	if ((rc = mig_db_schema(run->db, &b, err)) < 0)
+	if ((rc = mig_db_schema(run->ctx->db, &b, err)) < 0)
 		goto out;
-	if (run->store)
+	if (run->store && !run->o->dry_run)
 		rc = mig_store_put(run->store, b.buf ? b.buf : "", b.len, run->schema, err);
 	else
 		mig_blob_id(run->schema, b.buf ? b.buf : "", b.len);
 	if (rc == 0)
-		rc = mig_db_set_schema_hash(run->db, run->schema, err);
+		rc = mig_db_set_schema_hash(run->ctx->db, run->schema, err);
 out:
 	mig_buf_release(&b);
 	return rc;
@@ -311,21 +153,21 @@ out:
  * of a run the schema. No revision commits before every body of the run
  * is in the store.
  */
-static int record_run(struct run *run, const struct mig_rev *r, int up, int last, long long ms,
+static int record_run(struct mig_run *run, const struct mig_rev *r, int up, int last, long long ms,
 		      struct mig_err *err)
 {
+	struct mig_db *db = run->ctx->db;
 	int rc;
 
 	if ((rc = mig_store_wait(&run->bodies, err)) < 0)
 		return rc;
 	if (r->no_transaction)
-		rc = up ? mig_db_update(run->db, "app", r->name, NULL, 0, err) :
-			  mig_db_unrecord(run->db, "app", r->name, err);
+		rc = up ? mig_db_update(db, "app", r->name, NULL, 0, err) : mig_db_unrecord(db, "app", r->name, err);
 	else
-		rc = up ? mig_db_record(run->db, "app", r->name, r->id, ms, 0, err) :
-			  mig_db_unrecord(run->db, "app", r->name, err);
+		rc = up ? mig_db_record(db, "app", r->name, r->id, ms, 0, err) :
+			  mig_db_unrecord(db, "app", r->name, err);
 	if (rc == 0)
-		rc = mig_db_journal_add(run->db, run->token, run->op, r->name, r->id, ms, run->snapshot, err);
+		rc = mig_db_journal_add(db, run->token, run->kind->op, r->name, r->id, ms, run->snapshot, err);
 	if (rc == 0 && last)
 		rc = record_schema(run, err);
 	return rc;
@@ -335,9 +177,10 @@ static int record_run(struct run *run, const struct mig_rev *r, int up, int last
  * Run one section in its own transaction together with its bookkeeping;
  * the last of a run also records the schema, in the same transaction.
  */
-static int run_section(struct run *run, const struct mig_rev *r, const struct mig_section *sec, int up,
+static int run_section(struct mig_run *run, const struct mig_rev *r, const struct mig_section *sec, int up,
 		       int last, long long *ms, struct mig_err *err)
 {
+	struct mig_db *db = run->ctx->db;
 	long long t0 = now_ms();
 	char *where = mig_xasprintf("%s: %s", r->name, !up && r->down_path ? r->down_path : r->path);
 	int rc;
@@ -345,12 +188,12 @@ static int run_section(struct run *run, const struct mig_rev *r, const struct mi
 	if (r->no_transaction) {
 		/* dirty first, so a failure or a kill leaves a trace; its body stored before that */
 		if ((rc = mig_store_wait(&run->bodies, err)) < 0 ||
-		    (rc = up ? mig_db_record(run->db, "app", r->name, r->id, 0, 1, err) :
-			       mig_db_update(run->db, "app", r->name, NULL, 1, err)) < 0)
+		    (rc = up ? mig_db_record(db, "app", r->name, r->id, 0, 1, err) :
+			       mig_db_update(db, "app", r->name, NULL, 1, err)) < 0)
 			goto out;
-		rc = mig_db_exec(run->db, where, sec->sql, sec->len, sec->line, MIG_EXEC_OWN_TX, err);
-		if (rc == 0 && mig_db_in_transaction(run->db)) {
-			mig_db_rollback(run->db);
+		rc = mig_db_exec(db, where, sec->sql, sec->len, sec->line, MIG_EXEC_OWN_TX, err);
+		if (rc == 0 && mig_db_in_transaction(db)) {
+			mig_db_rollback(db);
 			rc = mig_err_set(err, MIG_ESQL, "%s: the revision left a transaction open", where);
 		}
 		if (rc < 0) {
@@ -359,260 +202,136 @@ static int run_section(struct run *run, const struct mig_rev *r, const struct mi
 			goto out;
 		}
 		*ms = now_ms() - t0;
-		if ((rc = mig_db_begin(run->db, err)) < 0)
+		if ((rc = mig_db_begin(db, err)) < 0)
 			goto out;
-		if ((rc = record_run(run, r, up, last, *ms, err)) < 0 || (rc = mig_db_commit(run->db, err)) < 0)
+		if ((rc = record_run(run, r, up, last, *ms, err)) < 0 || (rc = mig_db_commit(db, err)) < 0)
 			goto fail;
 		goto out;
 	}
-	if ((rc = mig_db_begin(run->db, err)) < 0)
+	if ((rc = mig_db_begin(db, err)) < 0)
 		goto out;
-	if ((rc = mig_db_defer_fks(run->db, err)) < 0 ||
-	    (rc = mig_db_exec(run->db, where, sec->sql, sec->len, sec->line, 0, err)) < 0 ||
-	    (rc = mig_db_fk_check(run->db, where, err)) < 0)
+	if ((rc = mig_db_defer_fks(db, err)) < 0 ||
+	    (rc = mig_db_exec(db, where, sec->sql, sec->len, sec->line, 0, err)) < 0 ||
+	    (rc = mig_db_fk_check(db, where, err)) < 0)
 		goto fail;
 	*ms = now_ms() - t0;
-	if ((rc = record_run(run, r, up, last, *ms, err)) < 0 || (rc = mig_db_commit(run->db, err)) < 0)
+	if ((rc = record_run(run, r, up, last, *ms, err)) < 0 || (rc = mig_db_commit(db, err)) < 0)
 		goto fail;
 	goto out;
 fail:
-	mig_db_rollback(run->db);
+	mig_db_rollback(db);
 out:
 	free(where);
 	return rc;
 }
 
-/*
- * After a failure, what did commit still needs its schema recorded, so
- * drift is not reported for it.
- */
-static void record_schema_after_failure(struct run *run, size_t done)
-{
-	struct mig_err ignored = MIG_ERR_INIT;
-
-	if (done && record_schema(run, &ignored) < 0)
-		run->schema[0] = '\0';
-}
-
-/*
- * Open the store and take the lock, then the database for writing. A dry
- * run takes neither store nor lock (its one transaction keeps others out)
- * and only opens an existing store, to read revision bodies.
- */
-static int open_for_change(struct mig_ctx **ctx, struct mig_store **store, int dry_run, int lock_timeout,
-			   struct mig_err *err)
-{
-	int timeout = lock_timeout >= 0 ? lock_timeout : (*ctx)->settings.lock_timeout;
-	char *storepath = mig_xstrdup((*ctx)->settings.store);
-	char *dir = mig_xstrdup((*ctx)->settings.database), *slash = strrchr(dir, '/');
-	int rc = 0;
-
-	/* neither the store nor the database may create missing directories */
-	if (slash && slash != dir && !dry_run) {
-		*slash = '\0';
-		if (!mig_path_exists(dir))
-			rc = mig_err_set(err, MIG_EENV, "cannot create database '%s': directory '%s' does not exist",
-					 (*ctx)->settings.database, dir);
-	}
-	free(dir);
-	if (rc < 0) {
-		free(storepath);
-		return rc;
-	}
-	mig_ctx_close(*ctx);
-	*ctx = NULL;
-	if (dry_run) {
-		if (mig_path_exists(storepath) && (rc = mig_store_open(store, storepath, 0, err)) < 0)
-			goto out;
-		rc = mig_ctx_open(ctx, MIG_CTX_WRITE | MIG_CTX_DRYRUN, err);
-	} else if ((rc = mig_store_open(store, storepath, 1, err)) == 0 &&
-		   (rc = mig_store_lock(*store, timeout, err)) == 0 &&
-		   (rc = mig_store_journal_check(*store, err)) == 0) {
-		rc = mig_ctx_open(ctx, MIG_CTX_WRITE, err);
-	}
-out:
-	free(storepath);
-	return rc;
-}
-
-/* Is there a database with something in it, before the run creates one? */
-static int has_content(const struct mig_ctx *ctx)
-{
-	struct stat st;
-
-	return ctx->settings.database && stat(ctx->settings.database, &st) == 0 && st.st_size > 0;
-}
-
-/*
- * Snapshot a database that had content before the run, once nothing can
- * be refused any more; not in a dry run, nor with --no-backup or
- * mig.backup = off.
- */
-static int snapshot_before(const struct mig_ctx *ctx, struct mig_store *store, const char *op, int had_content,
-			   const struct mig_run_opts *o, char snapshot[41], struct mig_err *err)
-{
-	int timeout = o->lock_timeout >= 0 ? o->lock_timeout : ctx->settings.lock_timeout;
-	char subject[32];
-	int rc;
-
-	if (!had_content || o->dry_run || o->no_backup || !ctx->settings.backup)
-		return 0;
-	snprintf(subject, sizeof(subject), "before %s", op);
-	if ((rc = mig_backup_take(store, ctx->settings.database, subject, timeout, o->progress && isatty(2),
-				  snapshot, err)) == 0 && *snapshot && o->progress)
-		fprintf(o->progress, "snapshot %.12s\n", snapshot);
-	return rc;
-}
-
-static void say(const struct mig_run_opts *o, const char *verb, const char *name)
-{
-	if (o->progress)
-		mig_note(o->progress, "%s %s%s\n", verb, name, o->dry_run ? " (dry run)" : "");
-}
-
 /* A dry run cannot undo what runs outside a transaction: it skips it. */
-static int skip_in_dry_run(const struct mig_run_opts *o, const struct mig_rev *r)
+static int skip_in_dry_run(const struct mig_run *run, const struct mig_rev *r)
 {
-	if (!o->dry_run || !r->no_transaction)
+	if (!run->o->dry_run || !r->no_transaction)
 		return 0;
-	if (o->progress)
-		mig_note(stderr, "%s: skipping %s in a dry run: it runs outside a transaction\n", mig_prog, r->name);
+	mig_say(MIG_SAY_NOTE, "skipping %s in a dry run: it runs outside a transaction", r->name);
 	return 1;
 }
 
 /*
- * The end of an up or down run that got under way: after a failure, the
- * schema of what did commit; then the journal commit, the failed
- * revision journaled too, as the last one. A dry run leaves no trace.
- * Once the entry is in the store, the database forgets its copy; when
- * the store cannot take it, the copy stays for the next run to write,
- * and the run's own result stands.
+ * Run each revision's section (ids: as applied, when not the files'), in
+ * order; stop at the first that
+ * fails. What did commit before a failure still gets its schema
+ * recorded, so drift is not reported for it.
  */
-static int finish_run(struct run *run, const struct mig_run_opts *o, const char **names, const char **ids,
-		      const long long *ms, size_t done, int rc, struct mig_err *err)
+static int run_sections(struct mig_run *run, struct mig_rev *const *revs, const char *const *ids, int up,
+			struct mig_err *err)
 {
-	struct mig_err jerr = MIG_ERR_INIT;
+	const char *verb = up ? "applying" : "reverting";
+	struct mig_err ignored = MIG_ERR_INIT;
+	size_t i;
+	int rc = 0;
 
-	/* the store is the body writer's until it is done; a failed revision's error comes first */
-	if (mig_store_wait(&run->bodies, rc < 0 ? &jerr : err) < 0 && rc == 0)
-		rc = err->code;
-	if (o->dry_run || (!done && rc == 0))
-		return rc;
-	if (rc < 0)
-		record_schema_after_failure(run, done);
-	if (rc < 0 && *run->snapshot)
-		mig_err_hint_add(err, "to go back to where this run started: mig restore %.12s", run->snapshot);
-	/* the revision that failed, whatever failed in it, is the last one journaled */
-	if ((journal(run, names, ids, ms, done + (rc < 0), rc < 0 ? "failed" : "ok", &jerr) < 0 ||
-	     (done && mig_db_journal_clear(run->db, &jerr) < 0)) && done) {
-		if (o->warnings)
-			mig_note(o->warnings, "%s: warning: %s\n", mig_prog, jerr.msg);
-		if (o->warnings)
-			mig_note(o->warnings, "%s: warning: the database keeps the entry; the next run writes it\n",
-				 mig_prog);
+	for (i = 0; i < run->n; i++) {
+		const struct mig_rev *r = revs[i];
+
+		run->names[run->done] = r->name;
+		run->ids[run->done] = ids ? ids[i] : r->id;
+		if (skip_in_dry_run(run, r)) {
+			run->names[run->done] = NULL;
+			continue;
+		}
+		mig_say(MIG_SAY_PROGRESS, "%s %s%s", verb, r->name, run->o->dry_run ? " (dry run)" : "");
+		if ((rc = run_section(run, r, up ? &r->up : &r->down, up, i == run->n - 1, &run->ms[run->done],
+				      err)) < 0)
+			break;
+		mig_say(MIG_SAY_VERBOSE, "  %s took %lld ms", r->name, run->ms[run->done]);
+		run->done++;
 	}
+	if (rc < 0 && run->done && record_schema(run, &ignored) < 0)
+		run->schema[0] = '\0';
 	return rc;
 }
 
-/*
- * A run that is going to change the database: its token, and first the
- * journal entries an earlier run (or restore) cut short left behind. A
- * dry run changes nothing, and writes nothing.
- */
-static int start_run(struct run *run, struct mig_ctx *ctx, struct mig_store *store, const struct mig_run_opts *o,
-		     struct mig_err *err)
-{
-	int timeout = o->lock_timeout >= 0 ? o->lock_timeout : ctx->settings.lock_timeout;
-	int rc;
+/* ---- up ---- */
 
-	run->db = ctx->db;
-	run->store = store;
-	if (o->dry_run)
-		return 0;
-	if (mig_backup_interrupted(mig_store_path(store)) &&
-	    (rc = mig_backup_recover(store, ctx->settings.database, timeout, err)) < 0)
-		return rc;
-	return journal_pending(ctx->db, store, err);
+struct up {
+	const char *spec;
+	size_t *plan;
+	struct mig_rev **revs;
+	const char **data;
+	size_t *len;
+};
+
+static int up_plan(struct mig_run *run, struct mig_err *err)
+{
+	struct up *u = run->arg;
+
+	return mig_plan_up(&run->ctx->st, u->spec, run->o->out_of_order, &u->plan, &run->n, err);
+}
+
+static void up_release(struct mig_run *run)
+{
+	struct up *u = run->arg;
+
+	free(u->plan);
+	free(u->revs);
+	free(u->data);
+	free(u->len);
+	u->plan = NULL;
+	u->revs = NULL;
+	u->data = NULL;
+	u->len = NULL;
 }
 
 /*
  * Every body a run applies goes into the store, as one pack, while the
  * first revision runs; none commits before they are all there.
  */
-static void store_bodies(struct mig_store_job **job, struct mig_store *store, const struct mig_graph *g,
-			 const size_t *plan, size_t n, const char **data, size_t *len)
+static int up_execute(struct mig_run *run, struct mig_err *err)
 {
+	const struct mig_graph *g = run->ctx->st.g;
+	struct up *u = run->arg;
 	size_t i;
 
-	for (i = 0; i < n; i++) {
-		data[i] = g->revs[plan[i]]->data;
-		len[i] = g->revs[plan[i]]->len;
+	u->revs = mig_xcalloc(run->n + 1, sizeof(*u->revs));
+	u->data = mig_xcalloc(run->n + 1, sizeof(*u->data));
+	u->len = mig_xcalloc(run->n + 1, sizeof(*u->len));
+	for (i = 0; i < run->n; i++) {
+		u->revs[i] = g->revs[u->plan[i]];
+		u->data[i] = u->revs[i]->data;
+		u->len[i] = u->revs[i]->len;
 	}
-	mig_store_put_all_start(job, store, data, len, n);
+	if (!run->o->dry_run)
+		mig_store_put_all_start(&run->bodies, run->store, u->data, u->len, run->n);
+	return run_sections(run, u->revs, NULL, 1, err);
 }
 
-int mig_up(const char *spec, const struct mig_run_opts *o, struct mig_err *err)
+static const struct mig_run_kind up_kind = {
+	"up", 1, 1, up_plan, NULL, up_execute, up_release, 0,
+};
+
+int mig_up(const struct mig_settings *set, const char *spec, const struct mig_run_opts *o, struct mig_err *err)
 {
-	struct mig_ctx *ctx = NULL;
-	struct mig_store *store = NULL;
-	struct mig_err ignored = MIG_ERR_INIT;
-	const char **names = NULL, **ids = NULL, **data = NULL;
-	long long *ms = NULL;
-	size_t *plan = NULL, *len = NULL, n = 0, i, done = 0;
-	struct run run;
-	int rc, had_content;
+	struct up u = { spec, NULL, NULL, NULL, NULL };
 
-	run_init(&run, NULL, NULL, "up");
-	/* plan on a read-only look first: a bad request must not create anything */
-	if ((rc = mig_ctx_open(&ctx, MIG_CTX_READ, err)) < 0 ||
-	    (rc = mig_plan_up(&ctx->st, spec, o->out_of_order, &plan, &n, err)) < 0)
-		goto out;
-	if (!n) {
-		rc = nothing_to_do(ctx, o, err);
-		goto out;
-	}
-	had_content = has_content(ctx);
-	free(plan);
-	plan = NULL;
-	if ((rc = open_for_change(&ctx, &store, o->dry_run, o->lock_timeout, err)) < 0 ||
-	    (rc = start_run(&run, ctx, store, o, err)) < 0 ||
-	    (rc = mig_plan_up(&ctx->st, spec, o->out_of_order, &plan, &n, err)) < 0 || !n ||
-	    (rc = snapshot_before(ctx, store, "up", had_content, o, run.snapshot, err)) < 0)
-		goto out;
-
-	names = mig_xcalloc(n + 1, sizeof(*names));
-	ids = mig_xcalloc(n + 1, sizeof(*ids));
-	ms = mig_xcalloc(n + 1, sizeof(*ms));
-	data = mig_xcalloc(n + 1, sizeof(*data));
-	len = mig_xcalloc(n + 1, sizeof(*len));
-	if (!o->dry_run)
-		store_bodies(&run.bodies, store, ctx->st.g, plan, n, data, len);
-	for (i = 0; i < n; i++) {
-		const struct mig_rev *r = ctx->st.g->revs[plan[i]];
-
-		names[i] = r->name;
-		ids[i] = r->id;
-		if (skip_in_dry_run(o, r))
-			continue;
-		say(o, "applying", r->name);
-		if ((rc = run_section(&run, r, &r->up, 1, i == n - 1, &ms[i], err)) < 0)
-			break;
-		if (o->verbose && o->progress)
-			mig_note(o->progress, "  %s took %lld ms\n", r->name, ms[i]);
-		done++;
-	}
-	rc = finish_run(&run, o, names, ids, ms, done, rc, err);
-out:
-	mig_store_wait(&run.bodies, &ignored);
-	free(names);
-	free(ids);
-	free(data);
-	free(len);
-	free(ms);
-	free(plan);
-	mig_ctx_close(ctx);
-	mig_store_close(store);
-	return rc;
+	return mig_run_do(&up_kind, &u, set, o, NULL, err);
 }
 
 /* The applied records to revert for spec, newest first, into *recs. */
@@ -686,74 +405,78 @@ int mig_body_of(struct mig_rev **out, const struct mig_state *st, long rec, stru
 	return rc;
 }
 
-int mig_down(const char *spec, const struct mig_run_opts *o, struct mig_err *err)
-{
-	struct mig_ctx *ctx = NULL;
-	struct mig_store *store = NULL;
-	struct mig_rev **bodies = NULL;
-	const char **names = NULL, **ids = NULL;
-	long long *ms = NULL;
-	long *recs = NULL;
-	size_t n = 0, i, done = 0;
-	struct run run;
-	int rc, had_content;
+/* ---- down ---- */
 
-	run_init(&run, NULL, NULL, "down");
-	if ((rc = mig_ctx_open(&ctx, MIG_CTX_READ, err)) < 0 ||
-	    (rc = mig_plan_down(&ctx->st, spec, &recs, &n, err)) < 0)
-		goto out;
-	if (!n) {
-		rc = nothing_to_do(ctx, o, err);
-		goto out;
-	}
-	had_content = has_content(ctx);
-	free(recs);
-	recs = NULL;
-	if ((rc = open_for_change(&ctx, &store, o->dry_run, o->lock_timeout, err)) < 0 ||
-	    (rc = start_run(&run, ctx, store, o, err)) < 0 ||
-	    (rc = mig_plan_down(&ctx->st, spec, &recs, &n, err)) < 0 || !n)
-		goto out;
-	bodies = mig_xcalloc(n + 1, sizeof(*bodies));
-	names = mig_xcalloc(n + 1, sizeof(*names));
-	ids = mig_xcalloc(n + 1, sizeof(*ids));
-	ms = mig_xcalloc(n + 1, sizeof(*ms));
-	/* every body and down section first: refuse before reverting anything */
-	for (i = 0; i < n; i++) {
-		if ((rc = mig_body_of(&bodies[i], &ctx->st, recs[i], store, o->from_files, err)) < 0)
-			goto out;
-		if (!bodies[i]->down.present) {
+struct down {
+	const char *spec;
+	long *recs;
+	struct mig_rev **bodies;
+	const char **ids;	/* as applied */
+};
+
+static int down_plan(struct mig_run *run, struct mig_err *err)
+{
+	struct down *d = run->arg;
+
+	return mig_plan_down(&run->ctx->st, d->spec, &d->recs, &run->n, err);
+}
+
+static void down_release(struct mig_run *run)
+{
+	struct down *d = run->arg;
+	size_t i;
+
+	for (i = 0; d->bodies && i < run->n; i++)
+		mig_rev_free(d->bodies[i]);
+	free(d->bodies);
+	free(d->recs);
+	free(d->ids);
+	d->bodies = NULL;
+	d->recs = NULL;
+	d->ids = NULL;
+}
+
+/* Every body and down section first: refuse before reverting anything. */
+static int down_prepare(struct mig_run *run, struct mig_err *err)
+{
+	struct down *d = run->arg;
+	size_t i;
+	int rc;
+
+	d->bodies = mig_xcalloc(run->n + 1, sizeof(*d->bodies));
+	d->ids = mig_xcalloc(run->n + 1, sizeof(*d->ids));
+	for (i = 0; i < run->n; i++) {
+		if ((rc = mig_body_of(&d->bodies[i], &run->ctx->st, d->recs[i], run->store, run->o->from_files,
+				      err)) < 0)
+			return rc;
+		if (!d->bodies[i]->down.present) {
 			rc = mig_err_set(err, MIG_EUNSAFE, "%s is irreversible: it has no '-- mig:down' section",
-					 bodies[i]->name);
+					 d->bodies[i]->name);
 			mig_err_hint(err, "record it as reverted without running SQL with 'mig fake --unapply'");
-			goto out;
+			return rc;
 		}
-		names[i] = bodies[i]->name;
-		ids[i] = ctx->st.applied.v[recs[i]].id;
+		/* the id as applied, whatever the file says now */
+		d->ids[i] = run->ctx->st.applied.v[d->recs[i]].id;
 	}
-	if ((rc = snapshot_before(ctx, store, "down", had_content, o, run.snapshot, err)) < 0)
-		goto out;
-	for (i = 0; i < n; i++) {
-		if (skip_in_dry_run(o, bodies[i]))
-			continue;
-		say(o, "reverting", bodies[i]->name);
-		if ((rc = run_section(&run, bodies[i], &bodies[i]->down, 0, i == n - 1, &ms[i], err)) < 0)
-			break;
-		if (o->verbose && o->progress)
-			mig_note(o->progress, "  %s took %lld ms\n", bodies[i]->name, ms[i]);
-		done++;
-	}
-	rc = finish_run(&run, o, names, ids, ms, done, rc, err);
-out:
-	for (i = 0; bodies && i < n; i++)
-		mig_rev_free(bodies[i]);
-	free(bodies);
-	free(names);
-	free(ids);
-	free(ms);
-	free(recs);
-	mig_ctx_close(ctx);
-	mig_store_close(store);
-	return rc;
+	return 0;
+}
+
+static int down_execute(struct mig_run *run, struct mig_err *err)
+{
+	struct down *d = run->arg;
+
+	return run_sections(run, d->bodies, d->ids, 0, err);
+}
+
+static const struct mig_run_kind down_kind = {
+	"down", 1, 1, down_plan, down_prepare, down_execute, down_release, 0,
+};
+
+int mig_down(const struct mig_settings *set, const char *spec, const struct mig_run_opts *o, struct mig_err *err)
+{
+	struct down d = { spec, NULL, NULL, NULL };
+
+	return mig_run_do(&down_kind, &d, set, o, NULL, err);
 }
 
 /* What one fake operation records: revision, its id, and how. */
@@ -802,12 +525,12 @@ static int plan_adopt(const struct mig_state *st, struct mig_db *db, struct fake
 		if (want && !mig_state_applied(st, g->topo[i]))
 			(*items)[(*n)++] = (struct fake_item){ r->name, r->id, r, F_RECORD };
 	}
-	for (j = 0; j < f.nr && !mig_globals.quiet; j++)
+	for (j = 0; j < f.nr; j++)
 		if (!seen[j] && !(f.upto && !mig_layout_version_cmp(f.v[j], "0")))
-			mig_note(stderr, "%s: %s records version %s, which no revision here has\n", mig_prog,
+			mig_say(MIG_SAY_NOTE, "%s records version %s, which no revision here has",
 				mig_layout_name(g->style), f.v[j]);
-	if (!*n && !mig_globals.quiet)
-		fprintf(stderr, "%s: nothing to adopt: %s records nothing that is not applied\n", mig_prog,
+	if (!*n)
+		mig_say(MIG_SAY_NOTE, "nothing to adopt: %s records nothing that is not applied",
 			mig_layout_name(g->style));
 	free(seen);
 	mig_foreign_release(&f);
@@ -852,8 +575,8 @@ static int plan_fake(const struct mig_state *st, struct mig_db *db, enum mig_fak
 				(*items)[(*n)++] = (struct fake_item){ a->name, a->id, NULL,
 					kind == MIG_FAKE_RESOLVE_APPLIED ? F_CLEAN : F_UNRECORD };
 		}
-		if (!*n && !mig_globals.quiet)
-			fprintf(stderr, "%s: nothing is dirty\n", mig_prog);
+		if (!*n)
+			mig_say(MIG_SAY_NOTE, "nothing is dirty");
 		break;
 	case MIG_FAKE_ADOPT:
 		rc = plan_adopt(st, db, items, n, err);
@@ -868,8 +591,7 @@ static int plan_fake(const struct mig_state *st, struct mig_db *db, enum mig_fak
 		} else if (t.rev < 0) {
 			rc = mig_err_set(err, MIG_EUSAGE, "%s: its file is missing", t.name);
 		} else if (!strcmp(st->applied.v[t.rec].id, st->g->revs[t.rev]->id)) {
-			if (!mig_globals.quiet)
-				mig_note(stderr, "%s: %s is unchanged since it was applied\n", mig_prog, t.name);
+			mig_say(MIG_SAY_NOTE, "%s is unchanged since it was applied", t.name);
 		} else {
 			const struct mig_rev *r = st->g->revs[t.rev];
 
@@ -882,7 +604,90 @@ static int plan_fake(const struct mig_state *st, struct mig_db *db, enum mig_fak
 	return rc;
 }
 
-int mig_fake(enum mig_fake_kind kind, const char *arg, const struct mig_run_opts *o, struct mig_err *err)
+struct fake {
+	enum mig_fake_kind kind;
+	const char *arg;
+	struct fake_item *items;
+};
+
+static int fake_plan(struct mig_run *run, struct mig_err *err)
+{
+	struct fake *f = run->arg;
+
+	return plan_fake(&run->ctx->st, run->ctx->db, f->kind, f->arg, run->o->out_of_order, &f->items, &run->n,
+			 err);
+}
+
+static void fake_release(struct mig_run *run)
+{
+	struct fake *f = run->arg;
+
+	free(f->items);
+	f->items = NULL;
+}
+
+/* Everything a fake records, it records at once: no step is journaled unless all are. */
+static int fake_execute(struct mig_run *run, struct mig_err *err)
+{
+	static const char *const verb[] = {
+		[F_RECORD] = "recording as applied:",
+		[F_UNRECORD] = "recording as not applied:",
+		[F_CLEAN] = "recording as applied:",
+		[F_REHASH] = "recording the new id of",
+	};
+	struct fake *f = run->arg;
+	struct mig_db *db = run->ctx->db;
+	const char **data = mig_xcalloc(run->n + 1, sizeof(*data));
+	size_t *len = mig_xcalloc(run->n + 1, sizeof(*len)), i, nbodies = 0;
+	int rc;
+
+	for (i = 0; i < run->n; i++)
+		if (f->items[i].body) {
+			data[nbodies] = f->items[i].body->data;
+			len[nbodies++] = f->items[i].body->len;
+		}
+	/* a baseline of a thousand revisions is one pack, as a run is */
+	rc = mig_store_put_all(run->store, data, len, nbodies, err);
+	free(data);
+	free(len);
+	if (rc < 0 || (rc = mig_db_begin(db, err)) < 0)
+		return rc;
+	for (i = 0; i < run->n && rc == 0; i++) {
+		const struct fake_item *it = &f->items[i];
+
+		mig_say(MIG_SAY_PROGRESS, "%s %s", verb[it->how], it->name);
+		switch (it->how) {
+		case F_RECORD:
+			rc = mig_db_record(db, "app", it->name, it->id, 0, 0, err);
+			break;
+		case F_UNRECORD:
+			rc = mig_db_unrecord(db, "app", it->name, err);
+			break;
+		case F_CLEAN:
+			rc = mig_db_update(db, "app", it->name, NULL, 0, err);
+			break;
+		case F_REHASH:
+			rc = mig_db_update(db, "app", it->name, it->id, 0, err);
+			break;
+		}
+		if (rc == 0)
+			rc = mig_db_journal_add(db, run->token, run->kind->op, it->name, it->id, 0, NULL, err);
+	}
+	if (rc < 0 || (rc = record_schema(run, err)) < 0 || (rc = mig_db_commit(db, err)) < 0) {
+		mig_db_rollback(db);
+		run->schema[0] = '\0';
+		return rc;
+	}
+	for (i = 0; i < run->n; i++) {
+		run->names[i] = f->items[i].name;
+		run->ids[i] = f->items[i].id;
+	}
+	run->done = run->n;
+	return 0;
+}
+
+int mig_fake(const struct mig_settings *set, enum mig_fake_kind kind, const char *arg,
+	     const struct mig_run_opts *o, struct mig_err *err)
 {
 	static const char *const op[] = {
 		[MIG_FAKE_APPLY] = "fake",
@@ -892,88 +697,11 @@ int mig_fake(enum mig_fake_kind kind, const char *arg, const struct mig_run_opts
 		[MIG_FAKE_REHASH] = "rehash",
 		[MIG_FAKE_ADOPT] = "adopt",
 	};
-	static const char *const verb[] = {
-		[F_RECORD] = "recording as applied:",
-		[F_UNRECORD] = "recording as not applied:",
-		[F_CLEAN] = "recording as applied:",
-		[F_REHASH] = "recording the new id of",
-	};
-	struct mig_ctx *ctx = NULL;
-	struct mig_store *store = NULL;
-	struct fake_item *items = NULL;
-	const char **names = NULL, **ids = NULL, **data = NULL;
-	size_t n = 0, i, nbodies = 0, *len = NULL;
-	struct run run;
-	int rc;
+	struct mig_run_kind k = { op[kind], 1, 0, fake_plan, NULL, fake_execute, fake_release, 0 };
+	struct mig_run_opts fo = *o;
+	struct fake f = { kind, arg, NULL };
 
-	run_init(&run, NULL, NULL, op[kind]);
-
-	if ((rc = mig_ctx_open(&ctx, MIG_CTX_READ, err)) < 0 ||
-	    (rc = plan_fake(&ctx->st, ctx->db, kind, arg, o->out_of_order, &items, &n, err)) < 0)
-		goto out;
-	if (!n) {
-		rc = nothing_to_do(ctx, o, err);
-		goto out;
-	}
-	free(items);
-	items = NULL;
-	if ((rc = open_for_change(&ctx, &store, 0, o->lock_timeout, err)) < 0 ||
-	    (rc = start_run(&run, ctx, store, o, err)) < 0 ||
-	    (rc = plan_fake(&ctx->st, ctx->db, kind, arg, o->out_of_order, &items, &n, err)) < 0 || !n)
-		goto out;
-	names = mig_xcalloc(n + 1, sizeof(*names));
-	ids = mig_xcalloc(n + 1, sizeof(*ids));
-	data = mig_xcalloc(n + 1, sizeof(*data));
-	len = mig_xcalloc(n + 1, sizeof(*len));
-	for (i = 0; i < n; i++) {
-		names[i] = items[i].name;
-		ids[i] = items[i].id;
-		if (items[i].body) {
-			data[nbodies] = items[i].body->data;
-			len[nbodies++] = items[i].body->len;
-		}
-	}
-	/* a baseline of a thousand revisions is one pack, as a run is */
-	if ((rc = mig_store_put_all(store, data, len, nbodies, err)) < 0)
-		goto out;
-	/* everything a fake records, it records at once */
-	if ((rc = mig_db_begin(ctx->db, err)) < 0)
-		goto out;
-	for (i = 0; i < n && rc == 0; i++) {
-		const struct fake_item *it = &items[i];
-
-		if (o->progress)
-			mig_note(o->progress, "%s %s\n", verb[it->how], it->name);
-		switch (it->how) {
-		case F_RECORD:
-			rc = mig_db_record(ctx->db, "app", it->name, it->id, 0, 0, err);
-			break;
-		case F_UNRECORD:
-			rc = mig_db_unrecord(ctx->db, "app", it->name, err);
-			break;
-		case F_CLEAN:
-			rc = mig_db_update(ctx->db, "app", it->name, NULL, 0, err);
-			break;
-		case F_REHASH:
-			rc = mig_db_update(ctx->db, "app", it->name, it->id, 0, err);
-			break;
-		}
-		if (rc == 0)
-			rc = mig_db_journal_add(ctx->db, run.token, run.op, it->name, it->id, 0, NULL, err);
-	}
-	if (rc < 0 || (rc = record_schema(&run, err)) < 0 ||
-	    (rc = mig_db_commit(ctx->db, err)) < 0) {
-		mig_db_rollback(ctx->db);
-		goto out;
-	}
-	rc = finish_run(&run, o, names, ids, NULL, n, 0, err);
-out:
-	free(names);
-	free(ids);
-	free(data);
-	free(len);
-	free(items);
-	mig_ctx_close(ctx);
-	mig_store_close(store);
-	return rc;
+	/* a fake runs no SQL: there is nothing to try in a dry run, nor to snapshot */
+	fo.dry_run = 0;
+	return mig_run_do(&k, &f, set, &fo, NULL, err);
 }

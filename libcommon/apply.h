@@ -5,18 +5,8 @@
 #include "ctx.h"
 #include "err.h"
 #include "revfile.h"
+#include "run.h"
 #include "store.h"
-
-struct mig_run_opts {
-	int out_of_order;	/* up: allow a revision whose descendants are applied */
-	int from_files;		/* down: take down sections from the files, not the store */
-	int lock_timeout;	/* ms, or -1 for the setting */
-	int dry_run;		/* run it all in one transaction and roll it back */
-	int no_backup;		/* take no snapshot first (mig.backup = off does the same) */
-	FILE *progress;		/* one line per revision, or NULL */
-	FILE *warnings;		/* what went wrong after the run's result was settled, or NULL */
-	int verbose;		/* and how long each took */
-};
 
 /*
  * Apply what spec (NULL: the single head) needs, parents first, each
@@ -25,13 +15,14 @@ struct mig_run_opts {
  * revision modified since, several heads without a target, or a revision
  * out of order. A failing revision is MIG_ESQL, rolled back.
  */
-int mig_up(const char *spec, const struct mig_run_opts *o, struct mig_err *err);
+int mig_up(const struct mig_settings *set, const char *spec, const struct mig_run_opts *o, struct mig_err *err);
 
 /*
  * Revert what was applied after spec (NULL: "-1"), newest first, with the
  * down sections as they were applied (from the store).
  */
-int mig_down(const char *spec, const struct mig_run_opts *o, struct mig_err *err);
+int mig_down(const struct mig_settings *set, const char *spec, const struct mig_run_opts *o,
+	     struct mig_err *err);
 
 /*
  * The pending revisions spec (NULL: the single head) needs, as graph
@@ -64,14 +55,7 @@ enum mig_fake_kind {
  * Change what the database records without running any SQL, in one
  * transaction, journaled. Nothing to do is no error.
  */
-int mig_fake(enum mig_fake_kind kind, const char *arg, const struct mig_run_opts *o, struct mig_err *err);
-
-/*
- * Write to the store's journal the entries that runs cut short (killed,
- * or their store failing) left in the database at dbpath, and forget
- * them there: the caller holds the store's lock and is about to do
- * something of its own. A database with none is only read.
- */
-int mig_journal_flush(const char *dbpath, struct mig_store *store, int timeout_ms, struct mig_err *err);
+int mig_fake(const struct mig_settings *set, enum mig_fake_kind kind, const char *arg,
+	     const struct mig_run_opts *o, struct mig_err *err);
 
 #endif

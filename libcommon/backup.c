@@ -8,6 +8,8 @@
 #include "backup.h"
 #include "db.h"
 #include "journal.h"
+#include "report.h"
+#include "run.h"
 #include "snapshot.h"
 #include "util.h"
 
@@ -164,9 +166,9 @@ out:
 	return rc;
 }
 
-int mig_backup_progress(int quiet)
+int mig_backup_progress(void)
 {
-	return !quiet && isatty(2);
+	return isatty(2) && mig_saying(MIG_SAY_NOTE);
 }
 
 /*
@@ -345,4 +347,278 @@ void mig_outfile_release(struct mig_outfile *o)
 	free(o->path);
 	memset(o, 0, sizeof(*o));
 	o->fd = -1;
+}
+
+/* ---- the commands ---- */
+
+/* The store as it is; a missing one is an empty one (store stays NULL). */
+static int open_existing(struct mig_store **store, const struct mig_settings *set, struct mig_err *err)
+{
+	*store = NULL;
+	return mig_path_exists(set->store) ? mig_store_open(store, set->store, 0, err) : 0;
+}
+
+int mig_backup_list(struct mig_buf *out, const struct mig_settings *set, enum mig_format fmt, struct mig_err *err)
+{
+	struct mig_snapshot_list l = { NULL, 0 };
+	struct mig_store *store;
+	int rc;
+
+	if ((rc = open_existing(&store, set, err)) < 0)
+		return rc;
+	if (!store || (rc = mig_snapshot_list(store, &l, err)) == 0)
+		mig_snapshot_show(out, &l, fmt);
+	mig_snapshot_list_release(&l);
+	mig_store_close(store);
+	return rc;
+}
+
+int mig_backup_verify(const struct mig_settings *set, const char *spec,
+		      void (*ok)(const char *id, void *data), void *data, struct mig_err *err)
+{
+	struct mig_snapshot_list l = { NULL, 0 };
+	struct mig_store *store;
+	char id[41];
+	size_t i;
+	int rc;
+
+	if ((rc = open_existing(&store, set, err)) < 0)
+		return rc;
+	if (!store && spec) {
+		mig_err_set(err, MIG_EENV, "no snapshot in store '%s': it does not exist", set->store);
+		mig_err_hint(err, "take one with 'mig backup'");
+		return MIG_EENV;
+	}
+	if (!store) {
+		mig_say(MIG_SAY_NOTE, "there are no snapshots to verify");
+	} else if (spec) {
+		if ((rc = mig_snapshot_resolve(store, spec, id, err)) == 0 &&
+		    (rc = mig_snapshot_verify(store, id, mig_backup_progress(), err)) == 0)
+			ok(id, data);
+	} else if ((rc = mig_snapshot_list(store, &l, err)) == 0) {
+		for (i = 0; i < l.nr && rc == 0; i++)
+			if ((rc = mig_snapshot_verify(store, l.v[i].id, mig_backup_progress(), err)) == 0)
+				ok(l.v[i].id, data);
+	}
+	mig_snapshot_list_release(&l);
+	mig_store_close(store);
+	return rc;
+}
+
+/* prune: a run of its own, journaled when it removed anything */
+static int prune_plan(struct mig_run *run, struct mig_err *err)
+{
+	(void)err;
+	run->n = 1;
+	return 0;
+}
+
+static int prune_execute(struct mig_run *run, struct mig_err *err)
+{
+	size_t keep = *(size_t *)run->arg, pruned, removed, left;
+	uint64_t freed;
+	char subject[64];
+	int rc;
+
+	if ((rc = mig_snapshot_prune(run->store, keep, &pruned, &removed, &freed, &left, err)) < 0)
+		return rc;
+	mig_say(MIG_SAY_NOTE, "pruned %zu snapshot%s; removed %zu object%s (%.1f MiB)", pruned,
+		pruned == 1 ? "" : "s", removed, removed == 1 ? "" : "s", freed / 1048576.0);
+	if (left)
+		mig_say(MIG_SAY_NOTE, "%zu object%s only they used stay%s in a pack git keeps (a .keep file)", left,
+			left == 1 ? "" : "s", left == 1 ? "s" : "");
+	if (!pruned)
+		return 0;
+	snprintf(subject, sizeof(subject), "prune: keep %zu", keep);
+	run->subject = subject;
+	rc = run->env->journal(run, "ok", err);
+	run->subject = NULL;
+	return rc;
+}
+
+static const struct mig_run_kind prune_kind = {
+	"prune", 0, 0, prune_plan, NULL, prune_execute, NULL, 1,
+};
+
+int mig_backup_prune(const struct mig_settings *set, size_t keep, struct mig_err *err)
+{
+	struct mig_run_opts o = { 0 };
+
+	return mig_run_do(&prune_kind, &keep, set, &o, NULL, err);
+}
+
+/* take: the database's image into a snapshot, and with -o into a file */
+struct take {
+	const struct mig_backup_opts *o;
+	struct mig_outfile of;
+	int to_stdout, opened;
+	char *id;
+};
+
+/*
+ * Open -o's file: "-" is stdout, which must not be a terminal; a file is
+ * written aside and renamed over it once whole. Neither may be the
+ * database, its journals or in the store.
+ */
+static int open_out(struct take *t, const struct mig_settings *set, struct mig_err *err)
+{
+	const char *path = t->o->out;
+	int rc;
+
+	if (t->to_stdout && isatty(1))
+		return mig_err_set(err, MIG_EUSAGE, "refusing to write a compressed image to a terminal");
+	if ((rc = mig_backup_check_output(path, set->database, set->store, err)) < 0)
+		return rc;
+	if (t->to_stdout) {
+		t->of.fd = 1;
+		t->of.name = "standard output";
+		return 0;
+	}
+	if ((rc = mig_outfile_open(&t->of, path, err)) == 0)
+		t->opened = 1;
+	return rc;
+}
+
+static int take_plan(struct mig_run *run, struct mig_err *err)
+{
+	struct take *t = run->arg;
+	const char *dbpath;
+	int rc;
+
+	if ((rc = mig_settings_database(run->set, &dbpath, err)) < 0)
+		return rc;
+	if (!mig_path_exists(dbpath))
+		return mig_err_set(err, MIG_EENV, "database '%s' does not exist", dbpath);
+	/* the output is checked and made before anything else is */
+	if (t->o->out && t->of.fd < 0 && (rc = open_out(t, run->set, err)) < 0)
+		return rc;
+	run->n = 1;
+	return 0;
+}
+
+static int take_execute(struct mig_run *run, struct mig_err *err)
+{
+	struct take *t = run->arg;
+	int rc;
+
+	run->subject = t->o->message ? t->o->message : "backup";
+	if ((rc = mig_backup_take(run->store, run->set->database, run->subject, run->set->lock_timeout,
+				  mig_backup_progress(), t->id, err)) < 0)
+		return rc;
+	if (!*t->id)
+		return mig_err_set(err, MIG_EENV, "database '%s' is empty: there is nothing to snapshot",
+				   run->set->database);
+	snprintf(run->snapshot, sizeof(run->snapshot), "%s", t->id);
+	if ((rc = run->env->journal(run, "ok", err)) < 0)
+		return rc;
+	if (t->of.fd >= 0 &&
+	    (rc = mig_snapshot_export(run->store, t->id, t->of.fd, t->of.name, mig_backup_progress(), err)) == 0 &&
+	    t->opened)
+		rc = mig_outfile_commit(&t->of, err);
+	return rc;
+}
+
+static const struct mig_run_kind take_kind = {
+	"backup", 0, 0, take_plan, NULL, take_execute, NULL, 1,
+};
+
+int mig_backup(const struct mig_settings *set, const struct mig_backup_opts *o, char id[41], struct mig_err *err)
+{
+	struct mig_run_opts ro = { 0 };
+	struct take t = { o, { -1, NULL, NULL, NULL }, o->out && !strcmp(o->out, "-"), 0, id };
+	int rc;
+
+	id[0] = '\0';
+	rc = mig_run_do(&take_kind, &t, set, &ro, NULL, err);
+	if (t.opened)
+		mig_outfile_release(&t.of);
+	return rc;
+}
+
+/* restore: a snapshot, or an image from a file, replaces the database */
+struct restore {
+	const struct mig_restore_opts *o;
+	int fd;
+	char id[41];
+};
+
+static int restore_plan(struct mig_run *run, struct mig_err *err)
+{
+	struct restore *r = run->arg;
+	const char *dbpath, *in = r->o->input;
+	int rc;
+
+	if ((rc = mig_settings_database(run->set, &dbpath, err)) < 0)
+		return rc;
+	if (in && strcmp(in, "-") && r->fd < 0 && (r->fd = open(in, O_RDONLY | O_CLOEXEC)) < 0)
+		return mig_err_errno(err, MIG_EENV, "cannot open '%s'", in);
+	if (!in && !mig_path_exists(run->set->store)) {
+		mig_err_set(err, MIG_EENV, "no snapshot in store '%s': it does not exist", run->set->store);
+		mig_err_hint(err, "take one with 'mig backup'");
+		return MIG_EENV;
+	}
+	run->n = 1;
+	return 0;
+}
+
+/* The snapshot to restore: imported now, or named; a damaged one is refused here. */
+static int restore_prepare(struct mig_run *run, struct mig_err *err)
+{
+	struct restore *r = run->arg;
+	const char *in = r->o->input;
+	int rc;
+
+	if (in) {
+		char subject[256];
+		struct mig_snapshot_opts so = { subject, NULL, 0, run->set->lock_timeout, mig_backup_progress() };
+
+		snprintf(subject, sizeof(subject), "import %s", strcmp(in, "-") ? in : "from standard input");
+		if ((rc = mig_snapshot_import(run->store, r->fd >= 0 ? r->fd : 0,
+					      strcmp(in, "-") ? in : "standard input", &so, r->id, err)) < 0)
+			return rc;
+		run->subject = subject;
+		snprintf(run->snapshot, sizeof(run->snapshot), "%s", r->id);
+		rc = run->env->journal(run, "ok", err);
+		run->subject = NULL;
+		run->snapshot[0] = '\0';
+		if (rc < 0)
+			return rc;
+	} else if ((rc = mig_snapshot_resolve(run->store, r->o->spec, r->id, err)) < 0) {
+		return rc;
+	}
+	/* a damaged snapshot is refused before the current state is snapshot */
+	return mig_snapshot_check(run->store, r->id, err);
+}
+
+static int restore_execute(struct mig_run *run, struct mig_err *err)
+{
+	struct restore *r = run->arg;
+	int rc;
+
+	if ((rc = mig_backup_restore(run->store, r->id, run->snapshot, run->set->database, run->set->lock_timeout,
+				     mig_backup_progress(), err)) < 0)
+		return rc;
+	if (*run->snapshot)
+		mig_say(MIG_SAY_NOTE, "restored snapshot %.12s into '%s'; what was there is snapshot %.12s", r->id,
+			run->set->database, run->snapshot);
+	else
+		mig_say(MIG_SAY_NOTE, "restored snapshot %.12s into '%s'", r->id, run->set->database);
+	return 0;
+}
+
+static const struct mig_run_kind restore_kind = {
+	"restore", 0, 1, restore_plan, restore_prepare, restore_execute, NULL, 1,
+};
+
+int mig_restore(const struct mig_settings *set, const struct mig_restore_opts *o, struct mig_err *err)
+{
+	struct mig_run_opts ro = { 0 };
+	struct restore r = { o, -1, "" };
+	int rc;
+
+	ro.no_backup = o->no_backup;
+	rc = mig_run_do(&restore_kind, &r, set, &ro, NULL, err);
+	if (r.fd >= 0)
+		close(r.fd);
+	return rc;
 }

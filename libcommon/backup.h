@@ -2,6 +2,8 @@
 #define MIG_BACKUP_H
 
 #include "err.h"
+#include "config.h"
+#include "status.h"
 #include "store.h"
 
 /*
@@ -71,7 +73,33 @@ int mig_outfile_open(struct mig_outfile *o, const char *path, struct mig_err *er
 int mig_outfile_commit(struct mig_outfile *o, struct mig_err *err);
 void mig_outfile_release(struct mig_outfile *o);
 
-/* Show progress on stderr: it is a terminal and nobody asked for quiet. */
-int mig_backup_progress(int quiet);
+/* Meter long operations: the reporter shows notes and stderr is a terminal. */
+int mig_backup_progress(void);
+
+/* The commands. */
+struct mig_backup_opts {
+	const char *message;	/* -m: what the snapshot is for */
+	const char *out;	/* -o: also write a gzip of the image here ("-": stdout), or NULL */
+};
+/*
+ * mig backup: snapshot the database, journaled; id gets its id (set
+ * even when writing -o's file failed after it).
+ */
+int mig_backup(const struct mig_settings *set, const struct mig_backup_opts *o, char id[41], struct mig_err *err);
+/* mig backup --list, into out. */
+int mig_backup_list(struct mig_buf *out, const struct mig_settings *set, enum mig_format fmt, struct mig_err *err);
+/* mig backup --verify [SPEC]: ok is called with each snapshot found whole. */
+int mig_backup_verify(const struct mig_settings *set, const char *spec,
+		      void (*ok)(const char *id, void *data), void *data, struct mig_err *err);
+/* mig backup --prune KEEP, journaled when it removed anything. */
+int mig_backup_prune(const struct mig_settings *set, size_t keep, struct mig_err *err);
+
+struct mig_restore_opts {
+	const char *spec;	/* the snapshot (NULL: the newest) */
+	const char *input;	/* -i: a gzip of an image to import and restore ("-": stdin), or NULL */
+	int no_backup;		/* no snapshot of the current state first */
+};
+/* mig restore: the database replaced, journaled, what was there snapshot first. */
+int mig_restore(const struct mig_settings *set, const struct mig_restore_opts *o, struct mig_err *err);
 
 #endif

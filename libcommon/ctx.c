@@ -16,7 +16,7 @@
  */
 static int live_schema(struct mig_ctx *ctx, int cached, struct mig_err *err)
 {
-	char *path = cached && ctx->settings.store ? mig_path_join(ctx->settings.store, "schema.cache") : NULL;
+	char *path = cached && ctx->set->store ? mig_path_join(ctx->set->store, "schema.cache") : NULL;
 	char key[33];
 	int rc;
 
@@ -47,12 +47,12 @@ static void run_in_progress(const struct mig_ctx *ctx, int locked_here, struct m
 {
 	char holder[256];
 
-	if (err->code == MIG_EENV && !locked_here && ctx->settings.store &&
-	    mig_store_lock_holder(ctx->settings.store, holder, sizeof(holder)))
+	if (err->code == MIG_EENV && !locked_here && ctx->set->store &&
+	    mig_store_lock_holder(ctx->set->store, holder, sizeof(holder)))
 		mig_err_hint_add(err, "a mig run is in progress (%s)", *holder ? holder : "unknown holder");
 }
 
-int mig_ctx_open(struct mig_ctx **out, int mode, struct mig_err *err)
+int mig_ctx_open(struct mig_ctx **out, const struct mig_settings *set, int mode, struct mig_err *err)
 {
 	struct mig_ctx *ctx = mig_xcalloc(1, sizeof(*ctx));
 	struct mig_applied_list applied = { NULL, 0 };
@@ -66,18 +66,17 @@ int mig_ctx_open(struct mig_ctx **out, int mode, struct mig_err *err)
 	/* a command that writes uses the store: a libgit2 that cannot load fails it before any change */
 	if (mode == MIG_CTX_WRITE)
 		mig_git_need();
-	if ((rc = mig_settings_load(&ctx->settings, &mig_globals, err)) < 0)
-		goto out;
-	if (mkdir_ok && mkdir(ctx->settings.migrations, 0777) < 0 && errno != EEXIST) {
-		rc = mig_err_errno(err, MIG_EENV, "cannot create '%s'", ctx->settings.migrations);
+	ctx->set = set;
+	if (mkdir_ok && mkdir(ctx->set->migrations, 0777) < 0 && errno != EEXIST) {
+		rc = mig_err_errno(err, MIG_EENV, "cannot create '%s'", ctx->set->migrations);
 		goto out;
 	}
-	if (mode != MIG_CTX_FILES && (rc = mig_settings_database(&ctx->settings, &dbpath, err)) < 0)
+	if (mode != MIG_CTX_FILES && (rc = mig_settings_database(ctx->set, &dbpath, err)) < 0)
 		goto out;
 	/* the cache lives in the store; without one, it is neither read nor written */
-	if (cached && ctx->settings.store)
-		cache = mig_path_join(ctx->settings.store, "revisions.cache");
-	rc = mig_graph_load_cached(&g, ctx->settings.migrations, cache, err);
+	if (cached && ctx->set->store)
+		cache = mig_path_join(ctx->set->store, "revisions.cache");
+	rc = mig_graph_load_cached(&g, ctx->set->migrations, cache, err);
 	free(cache);
 	if (rc < 0)
 		goto out;
@@ -89,7 +88,7 @@ int mig_ctx_open(struct mig_ctx **out, int mode, struct mig_err *err)
 			if (dry)
 				flags |= MIG_DB_DRYRUN;
 			if ((rc = mig_db_open(&ctx->db, dry && !exists ? ":memory:" : dbpath, flags,
-					      ctx->settings.lock_timeout, err)) < 0) {
+					      ctx->set->lock_timeout, err)) < 0) {
 				run_in_progress(ctx, mode == MIG_CTX_WRITE && !dry, err);
 				goto out;
 			}
@@ -122,6 +121,5 @@ void mig_ctx_close(struct mig_ctx *ctx)
 		mig_state_release(&ctx->st);
 	mig_db_close(ctx->db);
 	mig_buf_release(&ctx->schema);
-	mig_settings_release(&ctx->settings);
 	free(ctx);
 }

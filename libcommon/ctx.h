@@ -11,7 +11,7 @@
  * asks for it, the database and what is applied there.
  */
 struct mig_ctx {
-	struct mig_settings settings;
+	const struct mig_settings *set;	/* the caller's, which outlive it */
 	struct mig_db *db;	/* NULL for MIG_CTX_FILES, or a database not yet created */
 	struct mig_state st;
 	struct mig_buf schema;	/* the live schema, with MIG_CTX_SCHEMA and a recorded one */
@@ -30,7 +30,7 @@ enum {
 				   cache (cache.h); they have no data or sections */
 };
 
-int mig_ctx_open(struct mig_ctx **out, int mode, struct mig_err *err);
+int mig_ctx_open(struct mig_ctx **out, const struct mig_settings *set, int mode, struct mig_err *err);
 void mig_ctx_close(struct mig_ctx *ctx);
 
 #endif

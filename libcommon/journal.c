@@ -37,6 +37,27 @@ void mig_journal_begin(struct mig_buf *m, const char *op, const char *const *nam
 	}
 }
 
+void mig_journal_head(struct mig_buf *m, const char *subject, const char *op)
+{
+	mig_buf_add_tty(m, subject, strlen(subject));
+	mig_buf_addf(m, "\n\noperation %s\n", op);
+}
+
+static void add_fact(struct mig_buf *m, const char *key, const char *value)
+{
+	if (value && *value)
+		mig_buf_addf(m, "%s %s\n", key, value);
+}
+
+void mig_journal_end(struct mig_buf *m, const struct mig_journal_facts *f)
+{
+	add_fact(m, "schema", f->schema);
+	add_fact(m, "snapshot", f->snapshot);
+	add_fact(m, "before", f->before);
+	add_fact(m, "run", f->run);
+	add_fact(m, "result", f->result);
+}
+
 /* The rest of the line after "key ", or NULL. */
 static const char *fact(const char *line, const char *eol, const char *key, size_t *len)
 {
@@ -84,6 +105,8 @@ void mig_journal_parse(struct mig_journal_op *op, const char *message)
 			set(&op->snapshot, v, len);
 		else if ((v = fact(p, eol, "before", &len)))
 			set(&op->before, v, len);
+		else if ((v = fact(p, eol, "run", &len)))
+			set(&op->run, v, len);
 		else if ((v = fact(p, eol, "revision", &len))) {
 			const char *sp1 = memchr(v, ' ', len), *sp2;
 			struct mig_journal_rev *r;
@@ -119,6 +142,7 @@ void mig_journal_op_release(struct mig_journal_op *op)
 	free(op->schema);
 	free(op->snapshot);
 	free(op->before);
+	free(op->run);
 	memset(op, 0, sizeof(*op));
 }
 
@@ -253,5 +277,22 @@ int mig_journal_show(struct mig_buf *out, struct mig_store *s, size_t max, enum 
 		rc = mig_store_log(s, max, show_one, &sh, err);
 	if (fmt == MIG_FMT_JSON)
 		mig_buf_adds(out, "]\n");
+	return rc;
+}
+
+int mig_log(struct mig_buf *out, const struct mig_settings *set, size_t max, enum mig_format fmt, int verbose,
+	    struct mig_err *err)
+{
+	struct mig_store *store = NULL;
+	const char *dbpath;
+	int rc;
+
+	if ((rc = mig_settings_database(set, &dbpath, err)) < 0)
+		return rc;
+	/* no store yet: nothing has happened, which is no error */
+	if (mig_path_exists(set->store) && (rc = mig_store_open(&store, set->store, 0, err)) < 0)
+		return rc;
+	rc = mig_journal_show(out, store, max, fmt, verbose, err);
+	mig_store_close(store);
 	return rc;
 }

@@ -7,7 +7,9 @@
 #include <unistd.h>
 
 #include "layout.h"
+#include "ctx.h"
 #include "newrev.h"
+#include "revspec.h"
 #include "util.h"
 
 /*
@@ -219,5 +221,86 @@ out:
 	free(v);
 	free(file);
 	mig_buf_release(&body);
+	return rc;
+}
+
+/* Add name to parents unless it is there already. */
+static void add_parent(const char **parents, size_t *n, const char *name)
+{
+	size_t j;
+
+	for (j = 0; j < *n; j++)
+		if (!strcmp(parents[j], name))
+			return;
+	parents[(*n)++] = name;
+}
+
+int mig_merge(char **path, const struct mig_settings *set, const char *name, char *const *specs, size_t nspecs,
+	      struct mig_err *err)
+{
+	struct mig_ctx *ctx = NULL;
+	const char **parents = NULL;
+	const struct mig_graph *g;
+	size_t i, j, n = 0;
+	int rc;
+
+	*path = NULL;
+	if ((rc = mig_ctx_open(&ctx, set, MIG_CTX_FILES, err)) < 0)
+		return rc;
+	g = ctx->st.g;
+	parents = mig_xcalloc(g->nheads + nspecs + 1, sizeof(*parents));
+	if (!nspecs) {
+		for (i = 0; i < g->nheads; i++)
+			parents[n++] = g->revs[g->heads[i]]->name;
+	}
+	for (i = 0; i < nspecs; i++) {
+		struct mig_target t;
+
+		if ((rc = mig_revspec(&t, &ctx->st, specs[i], err)) < 0)
+			goto out;
+		/* each head once, however often it is named: there are no more parents than heads */
+		if (t.kind == MIG_TARGET_HEADS) {
+			for (j = 0; j < g->nheads; j++)
+				add_parent(parents, &n, g->revs[g->heads[j]]->name);
+			continue;
+		}
+		if (t.kind != MIG_TARGET_REV || t.rev < 0 || g->revs[t.rev]->nchildren) {
+			rc = mig_err_set(err, MIG_EUSAGE, "'%s' is not a head", specs[i]);
+			mig_err_hint(err, "only heads can be merged; see 'mig status'");
+			goto out;
+		}
+		add_parent(parents, &n, t.name);
+	}
+	if (n < 2) {
+		rc = mig_err_set(err, MIG_EUSAGE, "nothing to merge: %s",
+				 nspecs ? "name at least two heads" :
+				 g->nheads ? "there is only one head" : "there are no revisions");
+		goto out;
+	}
+	rc = mig_newrev_write(path, g, name, parents, n, err);
+out:
+	free(parents);
+	mig_ctx_close(ctx);
+	return rc;
+}
+
+int mig_new(char **path, const struct mig_settings *set, const char *name, struct mig_err *err)
+{
+	struct mig_ctx *ctx = NULL;
+	const char **parents;
+	const struct mig_graph *g;
+	size_t i;
+	int rc;
+
+	*path = NULL;
+	if ((rc = mig_ctx_open(&ctx, set, MIG_CTX_FILES | MIG_CTX_MKDIR, err)) < 0)
+		return rc;
+	g = ctx->st.g;
+	parents = mig_xcalloc(g->nheads + 1, sizeof(*parents));
+	for (i = 0; i < g->nheads; i++)
+		parents[i] = g->revs[g->heads[i]]->name;
+	rc = mig_newrev_write(path, g, name, parents, g->nheads, err);
+	free(parents);
+	mig_ctx_close(ctx);
 	return rc;
 }

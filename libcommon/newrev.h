@@ -2,6 +2,7 @@
 #define MIG_NEWREV_H
 
 #include "err.h"
+#include "config.h"
 #include "graph.h"
 
 /*
@@ -15,5 +16,15 @@
  */
 int mig_newrev_write(char **path, const struct mig_graph *g, const char *name,
 		     const char *const *parents, size_t nparents, struct mig_err *err);
+
+/* mig new: a revision NAME after the heads of set's migrations. */
+int mig_new(char **path, const struct mig_settings *set, const char *name, struct mig_err *err);
+
+/*
+ * mig merge: a revision NAME whose parents are the heads specs name
+ * (none: every head), each once; fewer than two is MIG_EUSAGE.
+ */
+int mig_merge(char **path, const struct mig_settings *set, const char *name, char *const *specs, size_t nspecs,
+	      struct mig_err *err);
 
 #endif

@@ -87,7 +87,7 @@ static void add_schema_hash(struct mig_buf *out, struct mig_db *replay, struct m
 	mig_buf_release(&schema);
 }
 
-int mig_sqlshow_run(struct mig_buf *out, const char *spec, int down, int from_files, struct mig_err *err)
+int mig_sqlshow_run(struct mig_buf *out, const struct mig_settings *set, const char *spec, int down, int from_files, struct mig_err *err)
 {
 	struct mig_ctx *ctx = NULL;
 	struct mig_store *store = NULL;
@@ -98,7 +98,7 @@ int mig_sqlshow_run(struct mig_buf *out, const char *spec, int down, int from_fi
 	long *recs = NULL;
 	int rc;
 
-	if ((rc = mig_ctx_open(&ctx, MIG_CTX_READ, err)) < 0)
+	if ((rc = mig_ctx_open(&ctx, set, MIG_CTX_READ, err)) < 0)
 		goto out;
 	if (!down) {
 		if ((rc = mig_plan_up(&ctx->st, spec, 0, &plan, &n, err)) < 0 || !n)
@@ -109,7 +109,7 @@ int mig_sqlshow_run(struct mig_buf *out, const char *spec, int down, int from_fi
 	} else {
 		if ((rc = mig_plan_down(&ctx->st, spec, &recs, &n, err)) < 0 || !n)
 			goto out;
-		if (!from_files && (rc = mig_store_open(&store, ctx->settings.store, 0, err)) < 0)
+		if (!from_files && (rc = mig_store_open(&store, ctx->set->store, 0, err)) < 0)
 			goto out;
 		bodies = mig_xcalloc(n + 1, sizeof(*bodies));
 		for (i = 0; i < n; i++) {
@@ -123,7 +123,7 @@ int mig_sqlshow_run(struct mig_buf *out, const char *spec, int down, int from_fi
 		}
 	}
 	mig_buf_addf(out, "-- mig %s on ", down ? "down" : "up");
-	add_comment_text(out, ctx->settings.database);
+	add_comment_text(out, ctx->set->database);
 	mig_buf_addc(out, '\n');
 	if (!down && (rc = mig_db_bookkeeping_sql(ctx->db, out, err)) < 0)
 		goto out;
@@ -160,7 +160,7 @@ out:
 	return rc;
 }
 
-int mig_sqlshow_revision(struct mig_buf *out, const char *spec, int down, struct mig_err *err)
+int mig_sqlshow_revision(struct mig_buf *out, const struct mig_settings *set, const char *spec, int down, struct mig_err *err)
 {
 	struct mig_ctx *ctx = NULL;
 	struct mig_store *store = NULL;
@@ -169,7 +169,7 @@ int mig_sqlshow_revision(struct mig_buf *out, const char *spec, int down, struct
 	struct mig_target t;
 	int rc;
 
-	if ((rc = mig_ctx_open(&ctx, MIG_CTX_READ, err)) < 0 || (rc = mig_revspec(&t, &ctx->st, spec, err)) < 0)
+	if ((rc = mig_ctx_open(&ctx, set, MIG_CTX_READ, err)) < 0 || (rc = mig_revspec(&t, &ctx->st, spec, err)) < 0)
 		goto out;
 	if (t.kind != MIG_TARGET_REV) {
 		rc = mig_err_set(err, MIG_EUSAGE, "'%s' names no single revision", spec);
@@ -177,7 +177,7 @@ int mig_sqlshow_revision(struct mig_buf *out, const char *spec, int down, struct
 	}
 	if (t.rev < 0) {
 		/* applied, file gone: as it was applied */
-		if ((rc = mig_store_open(&store, ctx->settings.store, 0, err)) < 0 ||
+		if ((rc = mig_store_open(&store, ctx->set->store, 0, err)) < 0 ||
 		    (rc = mig_body_of(&body, &ctx->st, t.rec, store, 0, err)) < 0)
 			goto out;
 		r = body;
@@ -196,7 +196,7 @@ out:
 	return rc;
 }
 
-int mig_sqlshow_schema(struct mig_buf *out, const char *spec, struct mig_err *err)
+int mig_sqlshow_schema(struct mig_buf *out, const struct mig_settings *set, const char *spec, struct mig_err *err)
 {
 	struct mig_ctx *ctx = NULL;
 	struct mig_db *replay = NULL;
@@ -205,7 +205,7 @@ int mig_sqlshow_schema(struct mig_buf *out, const char *spec, struct mig_err *er
 	size_t i;
 	int rc;
 
-	if ((rc = mig_ctx_open(&ctx, MIG_CTX_FILES, err)) < 0)
+	if ((rc = mig_ctx_open(&ctx, set, MIG_CTX_FILES, err)) < 0)
 		goto out;
 	want = mig_xcalloc(ctx->st.g->nr + 1, 1);
 	if (!spec && ctx->st.g->nheads > 1) {

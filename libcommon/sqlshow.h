@@ -3,6 +3,7 @@
 
 #include "ctx.h"
 #include "err.h"
+#include "config.h"
 #include "util.h"
 
 /*
@@ -13,12 +14,12 @@
  * mig up would, except that sqlite3 prints foreign-key violations where
  * mig would stop, and the bodies are not put in the store.
  */
-int mig_sqlshow_run(struct mig_buf *out, const char *spec, int down, int from_files, struct mig_err *err);
+int mig_sqlshow_run(struct mig_buf *out, const struct mig_settings *set, const char *spec, int down, int from_files, struct mig_err *err);
 
 /* One revision's up (or down) section as written. */
-int mig_sqlshow_revision(struct mig_buf *out, const char *spec, int down, struct mig_err *err);
+int mig_sqlshow_revision(struct mig_buf *out, const struct mig_settings *set, const char *spec, int down, struct mig_err *err);
 
 /* The schema applying everything up to spec (NULL: head) to an empty database gives. */
-int mig_sqlshow_schema(struct mig_buf *out, const char *spec, struct mig_err *err);
+int mig_sqlshow_schema(struct mig_buf *out, const struct mig_settings *set, const char *spec, struct mig_err *err);
 
 #endif

@@ -38,7 +38,7 @@ static void porcelain(struct mig_buf *o, const struct mig_ctx *ctx, const size_t
 	size_t i;
 
 	mig_buf_adds(o, "database");
-	field(o, ctx->settings.database);
+	field(o, ctx->set->database);
 	field(o, st->db_exists ? "exists" : "missing");
 	mig_buf_adds(o, "\nmigrations");
 	field(o, g->dir);
@@ -87,7 +87,7 @@ static void json(struct mig_buf *o, const struct mig_ctx *ctx, const size_t *cur
 	size_t i, j;
 
 	mig_buf_adds(o, "{\"database\":");
-	mig_buf_add_json(o, ctx->settings.database);
+	mig_buf_add_json(o, ctx->set->database);
 	mig_buf_addf(o, ",\"exists\":%s,\"migrations\":", st->db_exists ? "true" : "false");
 	mig_buf_add_json(o, g->dir);
 	mig_buf_adds(o, ",\"current\":[");
@@ -152,8 +152,8 @@ static void drift_lines(struct mig_buf *o, const struct mig_ctx *ctx, const char
 	struct mig_err err = MIG_ERR_INIT;
 	const char *a, *b, *aend, *bend;
 
-	if (!recorded || !mig_path_exists(ctx->settings.store) ||
-	    mig_store_open(&store, ctx->settings.store, 0, &err) < 0 ||
+	if (!recorded || !mig_path_exists(ctx->set->store) ||
+	    mig_store_open(&store, ctx->set->store, 0, &err) < 0 ||
 	    mig_store_get(store, recorded, &old, &err) < 0) {
 		mig_buf_addf(o, "%s(the recorded schema is not in the store: ", indent);
 		text(o, err.msg[0] ? err.msg : "no store");
@@ -214,7 +214,7 @@ static void human(struct mig_buf *o, const struct mig_ctx *ctx, const size_t *cu
 	size_t i;
 
 	mig_buf_adds(o, "database: ");
-	text(o, ctx->settings.database);
+	text(o, ctx->set->database);
 	mig_buf_addf(o, "%s\nmigrations: ", st->db_exists ? "" : " (does not exist yet)");
 	text(o, g->dir);
 	mig_buf_addf(o, " (%s%s%zu revision%s)\n",
@@ -300,4 +300,51 @@ size_t mig_status(struct mig_buf *out, const struct mig_ctx *ctx, enum mig_forma
 	mig_problems_release(&pr);
 	free(cur);
 	return i;
+}
+
+int mig_status_show(struct mig_buf *out, const struct mig_settings *set, enum mig_format fmt, int verbose,
+		    int color, size_t *findings, struct mig_err *err)
+{
+	struct mig_ctx *ctx = NULL;
+	int rc;
+
+	if ((rc = mig_ctx_open(&ctx, set, MIG_CTX_READ | MIG_CTX_SCHEMA | MIG_CTX_CACHE, err)) < 0)
+		return rc;
+	*findings = mig_status(out, ctx, fmt, verbose, color);
+	mig_ctx_close(ctx);
+	return 0;
+}
+
+/*
+ * Can a shell offer this name? One with a control character would be
+ * split at its newline, or shown raw in a menu, and cannot be typed.
+ */
+static int completable(const char *name)
+{
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)name; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			return 0;
+	return 1;
+}
+
+int mig_status_revisions(struct mig_buf *out, const struct mig_settings *set, struct mig_err *err)
+{
+	struct mig_ctx *ctx = NULL;
+	size_t i;
+	int rc;
+
+	if ((rc = mig_ctx_open(&ctx, set, MIG_CTX_READ | MIG_CTX_CACHE, err)) == MIG_EUSAGE)
+		rc = mig_ctx_open(&ctx, set, MIG_CTX_FILES, err);
+	if (rc < 0)
+		return rc;
+	for (i = 0; i < ctx->st.g->nr; i++)
+		if (completable(ctx->st.g->revs[i]->name))
+			mig_buf_addf(out, "%s\n", ctx->st.g->revs[i]->name);
+	for (i = 0; i < ctx->st.applied.nr; i++)
+		if (ctx->st.rev[i] < 0 && completable(ctx->st.applied.v[i].name))
+			mig_buf_addf(out, "%s\n", ctx->st.applied.v[i].name);
+	mig_ctx_close(ctx);
+	return 0;
 }
