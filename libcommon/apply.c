@@ -370,7 +370,11 @@ int mig_body_of(struct mig_rev **out, const struct mig_state *st, long rec, stru
 	char *path;
 	int rc;
 
-	if (from_files) {
+	/*
+	 * A file whose id is the applied one holds the body as it was
+	 * applied: no store is needed to read it
+	 */
+	if (from_files || (st->rev[rec] >= 0 && !strcmp(st->g->revs[st->rev[rec]]->id, a->id))) {
 		if (st->rev[rec] < 0)
 			return mig_err_set(err, MIG_EUNSAFE, "%s: its file is missing and --from-files was given",
 					   a->name);

@@ -87,6 +87,17 @@ static void add_schema_hash(struct mig_buf *out, struct mig_db *replay, struct m
 	mig_buf_release(&schema);
 }
 
+/* Does reverting recs need a body that no file holds as it was applied? */
+static int need_store(const struct mig_state *st, const long *recs, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (st->rev[recs[i]] < 0 || strcmp(st->g->revs[st->rev[recs[i]]]->id, st->applied.v[recs[i]].id))
+			return 1;
+	return 0;
+}
+
 int mig_sqlshow_run(struct mig_buf *out, const struct mig_settings *set, const char *spec, int down, int from_files, struct mig_err *err)
 {
 	struct mig_ctx *ctx = NULL;
@@ -109,7 +120,9 @@ int mig_sqlshow_run(struct mig_buf *out, const struct mig_settings *set, const c
 	} else {
 		if ((rc = mig_plan_down(&ctx->st, spec, &recs, &n, err)) < 0 || !n)
 			goto out;
-		if (!from_files && (rc = mig_store_open(&store, ctx->set->store, 0, err)) < 0)
+		/* the store only when some body is not in its file as applied */
+		if (!from_files && need_store(&ctx->st, recs, n) &&
+		    (rc = mig_store_open(&store, ctx->set->store, 0, err)) < 0)
 			goto out;
 		bodies = mig_xcalloc(n + 1, sizeof(*bodies));
 		for (i = 0; i < n; i++) {

@@ -271,6 +271,27 @@ store_sum() {
 	[ "$(sqlite3 a.db "SELECT count(*) FROM mig_revisions WHERE scope = 'app'")" = 0 ]
 }
 
+@test "sqlshow --down needs no store when the files are as applied, and leaves what mig down leaves" {
+	users
+	mig -d a.db sqlshow | sqlite3 a.db
+	mig -d b.db up -q
+	[ ! -e a.db.mig ]
+	run -0 --separate-stderr mig -d a.db sqlshow --down 0001
+	[ -z "$stderr" ]
+	has "-- down 0002_email (migrations/0002_email.sql)"
+	mig -d a.db sqlshow --down 0001 | sqlite3 a.db
+	mig -d b.db down -q 0001
+	q="SELECT scope, name, id, dirty FROM mig_revisions ORDER BY seq"
+	[ "$(sqlite3 a.db "$q")" = "$(sqlite3 b.db "$q")" ]
+	[ "$(sqlite3 a.db .schema)" = "$(sqlite3 b.db .schema)" ]
+	[ ! -e a.db.mig ]
+	# a file edited since it was applied: its body as applied is only in a store
+	mig -d a.db sqlshow | sqlite3 a.db
+	echo "-- edited" >>migrations/0002_email.sql
+	run -6 mig -d a.db sqlshow --down 0001
+	[[ "$output" == "mig-sqlshow: error: cannot open store: "* ]]
+}
+
 @test "sqlshow --revision prints one section; --schema replays up to a target" {
 	users
 	run -0 mig -d app.db sqlshow --revision 0002 --down
@@ -306,7 +327,7 @@ store_sum() {
 	[ -z "$stderr" ]
 }
 
-@test "sqlshow usage errors and a missing store name the fault" {
+@test "sqlshow usage errors and a missing store that is needed name the fault" {
 	users
 	run -2 mig -d app.db sqlshow --revision 0001 0002
 	has "mig-sqlshow: error: --revision takes no other revision"
@@ -314,6 +335,11 @@ store_sum() {
 	has "mig-sqlshow: error: too many arguments"
 	mig -d app.db up -q
 	rm -rf app.db.mig
+	# the files are as applied: they are the bodies, no store needed
+	run -0 mig -d app.db sqlshow --down
+	has "ALTER TABLE users DROP COLUMN email;"
+	# one edited since: its body as applied is only in the store
+	echo "-- edited" >>migrations/0002_email.sql
 	run -6 mig -d app.db sqlshow --down
 	[[ "${lines[0]}" == "mig-sqlshow: error: cannot open store"* ]]
 	run -0 mig -d app.db sqlshow --down --from-files
