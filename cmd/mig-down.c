@@ -1,7 +1,7 @@
 #include "run.h"
 
 static const char *const usage[] = {
-	"mig down [TARGET] [-q] [-v] [-n | --dry-run] [--no-backup] [--lock-timeout MS] [--from-files]",
+	"mig down [TARGET] [-q] [-v] [-n | --dry-run] [--no-backup] [--lock-timeout MS] [--accept-drift] [--from-files]",
 	NULL,
 };
 

@@ -1,7 +1,7 @@
 #include "run.h"
 
 static const char *const usage[] = {
-	"mig up [TARGET] [-q] [-v] [-n | --dry-run] [--no-backup] [--lock-timeout MS] [--out-of-order]",
+	"mig up [TARGET] [-q] [-v] [-n | --dry-run] [--no-backup] [--lock-timeout MS] [--accept-drift] [--out-of-order]",
 	NULL,
 };
 

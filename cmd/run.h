@@ -17,6 +17,7 @@ static int run_main(int argc, char **argv, const char *const *usage, struct mig_
 		MIG_OPT_BOOL('n', "dry-run", &o->dry_run, "run it all in one transaction, then roll it back"),
 		MIG_OPT_BOOL(0, "no-backup", &o->no_backup, "take no snapshot of the database first"),
 		MIG_OPT_INT(0, "lock-timeout", &lock_timeout, "ms", "wait this long for another run (default 5000)"),
+		MIG_OPT_BOOL(0, "accept-drift", &o->accept_drift, "run even if the schema was changed behind mig's back"),
 		own,
 		MIG_OPT_END(),
 	};

@@ -269,6 +269,34 @@ static int run_sections(struct mig_run *run, struct mig_rev *const *revs, const 
 	return rc;
 }
 
+/*
+ * A schema changed behind mig's back is refused: running on it would
+ * record the changed schema as the revisions' and hide the change. With
+ * --accept-drift the run goes on, and its entry says what it accepted.
+ */
+static int check_drift(struct mig_run *run, struct mig_err *err)
+{
+	const struct mig_state *st = &run->ctx->st;
+	const char *recorded = mig_state_recorded_hash(st);
+	char *what;
+
+	if (!recorded || !*st->live_hash || !strcmp(recorded, st->live_hash))
+		return 0;
+	what = st->drift ? mig_xstrdup(st->drift) :
+			   mig_xasprintf("schema %.12s, recorded %.12s", st->live_hash, recorded);
+	if (run->o->accept_drift) {
+		free(run->drift);
+		run->drift = what;
+		return 0;
+	}
+	mig_err_set(err, MIG_EUNSAFE, "the schema differs from the one recorded after %s: %s",
+		    st->applied.v[st->applied.nr - 1].name, what);
+	mig_err_hint(err, "'mig status -v' shows how; make a revision of the change, or undo it; to %s all the same "
+		     "and record the schema as it then is, use --accept-drift", run->kind->op);
+	free(what);
+	return MIG_EUNSAFE;
+}
+
 /* ---- up ---- */
 
 struct up {
@@ -282,8 +310,11 @@ struct up {
 static int up_plan(struct mig_run *run, struct mig_err *err)
 {
 	struct up *u = run->arg;
+	int rc;
 
-	return mig_plan_up(&run->ctx->st, u->spec, run->o->out_of_order, &u->plan, &run->n, err);
+	if ((rc = mig_plan_up(&run->ctx->st, u->spec, run->o->out_of_order, &u->plan, &run->n, err)) < 0 || !run->n)
+		return rc;
+	return check_drift(run, err);
 }
 
 static void up_release(struct mig_run *run)
@@ -324,7 +355,7 @@ static int up_execute(struct mig_run *run, struct mig_err *err)
 }
 
 static const struct mig_run_kind up_kind = {
-	"up", 1, 1, up_plan, NULL, up_execute, up_release, 0,
+	"up", 1, 1, up_plan, NULL, up_execute, up_release, 0, 1,
 };
 
 int mig_up(const struct mig_settings *set, const char *spec, const struct mig_run_opts *o, struct mig_err *err)
@@ -421,8 +452,11 @@ struct down {
 static int down_plan(struct mig_run *run, struct mig_err *err)
 {
 	struct down *d = run->arg;
+	int rc;
 
-	return mig_plan_down(&run->ctx->st, d->spec, &d->recs, &run->n, err);
+	if ((rc = mig_plan_down(&run->ctx->st, d->spec, &d->recs, &run->n, err)) < 0 || !run->n)
+		return rc;
+	return check_drift(run, err);
 }
 
 static void down_release(struct mig_run *run)
@@ -473,7 +507,7 @@ static int down_execute(struct mig_run *run, struct mig_err *err)
 }
 
 static const struct mig_run_kind down_kind = {
-	"down", 1, 1, down_plan, down_prepare, down_execute, down_release, 0,
+	"down", 1, 1, down_plan, down_prepare, down_execute, down_release, 0, 1,
 };
 
 int mig_down(const struct mig_settings *set, const char *spec, const struct mig_run_opts *o, struct mig_err *err)
@@ -701,7 +735,7 @@ int mig_fake(const struct mig_settings *set, enum mig_fake_kind kind, const char
 		[MIG_FAKE_REHASH] = "rehash",
 		[MIG_FAKE_ADOPT] = "adopt",
 	};
-	struct mig_run_kind k = { op[kind], 1, 0, fake_plan, NULL, fake_execute, fake_release, 0 };
+	struct mig_run_kind k = { op[kind], 1, 0, fake_plan, NULL, fake_execute, fake_release, 0, 0 };
 	struct mig_run_opts fo = *o;
 	struct fake f = { kind, arg, NULL };
 

@@ -437,7 +437,7 @@ static int prune_execute(struct mig_run *run, struct mig_err *err)
 }
 
 static const struct mig_run_kind prune_kind = {
-	"prune", 0, 0, prune_plan, NULL, prune_execute, NULL, 1,
+	"prune", 0, 0, prune_plan, NULL, prune_execute, NULL, 1, 0,
 };
 
 int mig_backup_prune(const struct mig_settings *set, size_t keep, struct mig_err *err)
@@ -519,7 +519,7 @@ static int take_execute(struct mig_run *run, struct mig_err *err)
 }
 
 static const struct mig_run_kind take_kind = {
-	"backup", 0, 0, take_plan, NULL, take_execute, NULL, 1,
+	"backup", 0, 0, take_plan, NULL, take_execute, NULL, 1, 0,
 };
 
 int mig_backup(const struct mig_settings *set, const struct mig_backup_opts *o, char id[41], struct mig_err *err)
@@ -607,7 +607,7 @@ static int restore_execute(struct mig_run *run, struct mig_err *err)
 }
 
 static const struct mig_run_kind restore_kind = {
-	"restore", 0, 1, restore_plan, restore_prepare, restore_execute, NULL, 1,
+	"restore", 0, 1, restore_plan, restore_prepare, restore_execute, NULL, 1, 0,
 };
 
 int mig_restore(const struct mig_settings *set, const struct mig_restore_opts *o, struct mig_err *err)

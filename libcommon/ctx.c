@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cache.h"
+#include "drift.h"
 #include "ctx.h"
 #include "revfile.h"
 #include "store.h"
@@ -37,6 +38,31 @@ static int live_schema(struct mig_ctx *ctx, int cached, struct mig_err *err)
 	}
 	free(path);
 	return rc;
+}
+
+/*
+ * Name what drifted: the recorded schema is in the store, when there is
+ * one that has it; without, the hashes alone say that something did.
+ */
+static void describe_drift(struct mig_ctx *ctx)
+{
+	const char *recorded = mig_state_recorded_hash(&ctx->st);
+	struct mig_err ignored = MIG_ERR_INIT;
+	struct mig_store *store = NULL;
+	struct mig_buf old = MIG_BUF_INIT, d = MIG_BUF_INIT;
+
+	if (!recorded || !*ctx->st.live_hash || !strcmp(recorded, ctx->st.live_hash) || !ctx->set->store ||
+	    !mig_path_exists(ctx->set->store) || mig_store_open(&store, ctx->set->store, 0, &ignored) < 0 ||
+	    mig_store_get(store, recorded, &old, &ignored) < 0)
+		goto out;
+	mig_drift_summary(&d, old.buf ? old.buf : "", old.len, ctx->schema.buf ? ctx->schema.buf : "",
+			  ctx->schema.len);
+	if (d.len)
+		ctx->st.drift = mig_buf_detach(&d);
+out:
+	mig_buf_release(&d);
+	mig_buf_release(&old);
+	mig_store_close(store);
 }
 
 /*
@@ -100,8 +126,8 @@ int mig_ctx_open(struct mig_ctx **out, const struct mig_settings *set, int mode,
 	mig_state_init(&ctx->st, g, &applied, exists);
 	g = NULL;
 	/* the live schema only where a recorded one waits to be compared with it */
-	if (schema && ctx->db && mig_state_recorded_hash(&ctx->st))
-		rc = live_schema(ctx, cached, err);
+	if (schema && ctx->db && mig_state_recorded_hash(&ctx->st) && (rc = live_schema(ctx, cached, err)) == 0)
+		describe_drift(ctx);
 out:
 	mig_graph_free(g);
 	mig_applied_list_release(&applied);

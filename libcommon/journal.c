@@ -55,6 +55,11 @@ void mig_journal_end(struct mig_buf *m, const struct mig_journal_facts *f)
 	add_fact(m, "snapshot", f->snapshot);
 	add_fact(m, "before", f->before);
 	add_fact(m, "run", f->run);
+	if (f->drift) {
+		mig_buf_adds(m, "drift ");
+		mig_buf_add_esc(m, f->drift, strlen(f->drift));
+		mig_buf_addc(m, '\n');
+	}
 	add_fact(m, "result", f->result);
 }
 
@@ -107,6 +112,10 @@ void mig_journal_parse(struct mig_journal_op *op, const char *message)
 			set(&op->before, v, len);
 		else if ((v = fact(p, eol, "run", &len)))
 			set(&op->run, v, len);
+		else if ((v = fact(p, eol, "drift", &len))) {
+			free(op->drift);
+			op->drift = mig_unesc(v, len);
+		}
 		else if ((v = fact(p, eol, "revision", &len))) {
 			const char *sp1 = memchr(v, ' ', len), *sp2;
 			struct mig_journal_rev *r;
@@ -143,6 +152,7 @@ void mig_journal_op_release(struct mig_journal_op *op)
 	free(op->snapshot);
 	free(op->before);
 	free(op->run);
+	free(op->drift);
 	memset(op, 0, sizeof(*op));
 }
 
@@ -217,6 +227,11 @@ static int show_one(const struct mig_journal_entry *e, void *data)
 			fact_line(o, "schema", op.schema);
 			fact_line(o, "snapshot", op.snapshot);
 			fact_line(o, "before", op.before);
+			if (op.drift) {
+				mig_buf_adds(o, "    drift accepted: ");
+				text(o, op.drift, -1);
+				mig_buf_addc(o, '\n');
+			}
 		}
 		goto out;
 	}
@@ -250,6 +265,7 @@ static int show_one(const struct mig_journal_entry *e, void *data)
 	json_field(o, "schema", op.schema);
 	json_field(o, "snapshot", op.snapshot);
 	json_field(o, "before", op.before);
+	json_field(o, "drift", op.drift);
 	mig_buf_adds(o, ",\"revisions\":[");
 	for (i = 0; i < op.nrevs; i++) {
 		mig_buf_adds(o, i ? ",{\"name\":" : "{\"name\":");

@@ -21,6 +21,7 @@ struct mig_journal_op {
 	char *snapshot;		/* taken before the operation, or made by it */
 	char *before;		/* restore: the snapshot of what was replaced */
 	char *run;		/* the token of the run that wrote it, or NULL */
+	char *drift;		/* the drift it accepted, or NULL */
 	struct mig_journal_rev *revs;
 	size_t nrevs;
 };
@@ -50,6 +51,7 @@ void mig_journal_head(struct mig_buf *m, const char *subject, const char *op);
  */
 struct mig_journal_facts {
 	const char *result, *schema, *snapshot, *before, *run;
+	const char *drift;	/* what differed when the run was told to accept it */
 };
 void mig_journal_end(struct mig_buf *m, const struct mig_journal_facts *f);
 /*

@@ -38,7 +38,7 @@ void mig_run_token(char token[17])
  */
 static int store_journal(struct mig_run *run, const char *result, struct mig_err *err)
 {
-	struct mig_journal_facts f = { result, run->schema, run->snapshot, run->before, run->token };
+	struct mig_journal_facts f = { result, run->schema, run->snapshot, run->before, run->token, run->drift };
 	struct mig_buf m = MIG_BUF_INIT;
 	int rc;
 
@@ -71,7 +71,7 @@ static int journaled_cb(const struct mig_journal_entry *e, void *data)
  */
 static int journal_pending(struct mig_db *db, struct mig_store *store, struct mig_err *err)
 {
-	static const struct mig_run_kind cut_short = { "?", 0, 0, NULL, NULL, NULL, NULL, 0 };
+	static const struct mig_run_kind cut_short = { "?", 0, 0, NULL, NULL, NULL, NULL, 0, 0 };
 	struct mig_journal_rows rows;
 	size_t i, j;
 	int rc;
@@ -205,7 +205,7 @@ static int plan(struct mig_run *run, int mode, struct mig_err *err)
 	if (run->kind->revisions && mode >= 0) {
 		mig_ctx_close(run->ctx);
 		run->ctx = NULL;
-		if ((rc = mig_ctx_open(&run->ctx, run->set, mode, err)) < 0)
+		if ((rc = mig_ctx_open(&run->ctx, run->set, mode | (run->kind->schema ? MIG_CTX_SCHEMA : 0), err)) < 0)
 			return rc;
 	}
 	return run->kind->plan(run, err);
@@ -328,7 +328,8 @@ int mig_run_do(const struct mig_run_kind *kind, void *arg, const struct mig_sett
 	run.ctx = NULL;
 	if ((rc = check_dir(&run, err)) < 0 || (rc = run.env->lock(&run, err)) < 0)
 		goto out;
-	if (kind->revisions && (rc = mig_ctx_open(&run.ctx, set, ctx_mode, err)) < 0)
+	if (kind->revisions && (rc = mig_ctx_open(&run.ctx, set, ctx_mode | (kind->schema ? MIG_CTX_SCHEMA : 0),
+						  err)) < 0)
 		goto out;
 	/* what cut-short runs left is journaled before this one changes anything */
 	if ((rc = run.env->flush(&run, 0, err)) < 0 || (rc = plan(&run, -1, err)) < 0 || !run.n)
@@ -354,6 +355,7 @@ out:
 	free(run.names);
 	free(run.ids);
 	free(run.ms);
+	free(run.drift);
 	mig_ctx_close(run.ctx);
 	if (run.store)
 		run.env->unlock(&run);

@@ -26,6 +26,7 @@ struct mig_run_opts {
 	int from_files;		/* down: take down sections from the files, not the store */
 	int dry_run;		/* run it all in one transaction and roll it back */
 	int no_backup;		/* take no snapshot first (mig.backup = off does the same) */
+	int accept_drift;	/* up, down: run on a schema changed behind mig's back */
 };
 
 struct mig_run;
@@ -47,6 +48,7 @@ struct mig_run_kind {
 	/* free what plan made; called after each plan and at the end (may be NULL) */
 	void (*release)(struct mig_run *run);
 	int journals_itself;	/* execute writes its own entry (restore: under its marker) */
+	int schema;		/* plan with the live schema read (st.live_hash, st.drift) */
 };
 
 /* What a run does to the store: the real one, or a test's. */
@@ -78,6 +80,7 @@ struct mig_run {
 	char snapshot[41];		/* taken before the run (or by it), or "" */
 	char before[41];		/* restore: the snapshot of what it replaced */
 	const char *subject;		/* the entry's subject; NULL: from the revisions */
+	char *drift;			/* drift the run was told to accept, for its entry, or NULL */
 	/* what was done, in order, and the step that failed after them */
 	const char **names, **ids;
 	long long *ms;

@@ -34,6 +34,7 @@ void mig_state_release(struct mig_state *st)
 	mig_applied_list_release(&st->applied);
 	free(st->rec);
 	free(st->rev);
+	free(st->drift);
 	memset(st, 0, sizeof(*st));
 }
 
@@ -117,8 +118,9 @@ void mig_state_problems(const struct mig_state *st, struct mig_problems *out)
 		const struct mig_applied *a = &st->applied.v[st->applied.nr - 1];
 
 		add(out, &alloc, MIG_PROBLEM_DRIFT, mig_xstrdup(a->name),
-		    mig_xasprintf("the schema differs from the one recorded after %s (schema %.12s, recorded %.12s)",
-				  a->name, st->live_hash, a->schema_hash));
+		    mig_xasprintf("the schema differs from the one recorded after %s%s%s (schema %.12s, recorded %.12s)",
+				  a->name, st->drift ? ": " : "", st->drift ? st->drift : "", st->live_hash,
+				  a->schema_hash));
 	}
 	free(pending_below);
 }

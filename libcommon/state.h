@@ -18,6 +18,7 @@ struct mig_state {
 	long *rev;		/* per applied record: index into g->revs, or -1 */
 	int db_exists;
 	char live_hash[41];	/* the live schema's hash, or "" when not known */
+	char *drift;		/* how it differs from the recorded one (drift.h), or NULL */
 };
 
 enum mig_problem_kind {

@@ -400,6 +400,8 @@ time.sleep(5)
 	project
 	# a store that never saw the body, as after a clone of the database alone
 	git init -q --bare other.mig
+	# and a file edited since, so that only the store has the body as applied
+	echo "-- edited" >>migrations/0001_a.sql
 	expect 6 "*revision body * is not in the store 'other.mig'" mig -d db --store other.mig down --no-backup
 	[[ "$stderr" == *"hint: to revert with migrations/0001_a.sql as it is now, use --from-files"* ]]
 }

@@ -69,6 +69,47 @@ applied() {
 	run -0 mig -d app.db status --check
 }
 
+@test "status names the objects that drifted: added, removed, changed" {
+	users
+	mig -d app.db up -q
+	sqlite3 app.db 'CREATE TABLE hotfix(x); CREATE INDEX users_name ON users(name); ALTER TABLE users ADD COLUMN age'
+	run -1 mig -d app.db status --check
+	[[ "$output" == *"the schema differs from the one recorded after 0002_email: index users_name added, table hotfix added, table users changed (schema "* ]]
+	sqlite3 app.db 'DROP TABLE hotfix; DROP INDEX users_name; DROP TABLE users'
+	run -1 mig -d app.db status --check
+	[[ "$output" == *"recorded after 0002_email: table users removed (schema "* ]]
+}
+
+@test "up and down refuse a drifted schema (exit 5) and change nothing; --accept-drift runs and journals it" {
+	users
+	rev 0003_phone $'-- mig:up\nALTER TABLE users ADD COLUMN phone TEXT;\n-- mig:down\nALTER TABLE users DROP COLUMN phone;\n'
+	mig -d app.db up -q 0002
+	sqlite3 app.db 'CREATE TABLE hotfix(x)'
+	before=$(sqlite3 app.db .dump)
+	log=$(git --git-dir=app.db.mig rev-parse refs/mig/journal)
+	run -5 --separate-stderr mig -d app.db up
+	[ "${stderr_lines[0]}" = "mig-up: error: the schema differs from the one recorded after 0002_email: table hotfix added" ]
+	[[ "${stderr_lines[1]}" == "hint: 'mig status -v' shows how;"*"use --accept-drift" ]]
+	run -5 mig -d app.db down
+	[ "${lines[0]}" = "mig-down: error: the schema differs from the one recorded after 0002_email: table hotfix added" ]
+	run -5 mig -d app.db up --dry-run
+	[ "$(sqlite3 app.db .dump)" = "$before" ]
+	[ "$(git --git-dir=app.db.mig rev-parse refs/mig/journal)" = "$log" ]
+	run -0 mig -d app.db backup --list --porcelain
+	[ "${#lines[@]}" -eq 0 ]
+	run -0 mig -d app.db up --accept-drift -q
+	[ "$(applied)" = "0001_users 0002_email 0003_phone" ]
+	run -0 mig -d app.db log -v -n 1
+	has "    drift accepted: table hotfix added"
+	run -0 mig -d app.db log --json -n 1
+	[[ "$output" == *'"drift":"table hotfix added"'* ]]
+	# the schema recorded now has the hotfix: no drift, and down needs no acceptance
+	run -0 mig -d app.db status --check
+	run -0 mig -d app.db down -q
+	run -0 mig -d app.db log -v -n 1
+	[[ "$output" != *"drift accepted"* ]]
+}
+
 @test "re-indenting a CREATE statement is no drift" {
 	rev 0001_t $'-- mig:up\nCREATE TABLE t (\n  x INTEGER,\n  y TEXT\n);\n'
 	mig -d app.db up -q

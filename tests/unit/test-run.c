@@ -73,7 +73,7 @@ static int fake_execute(struct mig_run *run, struct mig_err *err)
 }
 
 static const struct mig_run_kind kind = {
-	"up", 0, 1, fake_plan, fake_prepare, fake_execute, NULL, 0,
+	"up", 0, 1, fake_plan, fake_prepare, fake_execute, NULL, 0, 0,
 };
 
 static char fake_store;
