@@ -50,6 +50,16 @@ static int check_safe(const struct mig_state *st, struct mig_err *err)
 	return 0;
 }
 
+static int all_applied(const struct mig_state *st)
+{
+	size_t i;
+
+	for (i = 0; i < st->g->nr; i++)
+		if (!mig_state_applied(st, i))
+			return 0;
+	return 1;
+}
+
 /* The pending revisions spec needs, in topological order, into *plan. */
 int mig_plan_up(const struct mig_state *st, const char *spec, int out_of_order,
 		   size_t **plan, size_t *n, struct mig_err *err)
@@ -64,6 +74,10 @@ int mig_plan_up(const struct mig_state *st, const char *spec, int out_of_order,
 	*n = 0;
 	if ((rc = check_safe(st, err)) < 0)
 		goto out;
+	if (!spec && g->nheads > 1 && all_applied(st)) {
+		mig_say(MIG_SAY_NOTE, "nothing to apply; there are %zu heads: merge them with 'mig merge'", g->nheads);
+		goto out;
+	}
 	if (!spec && g->nheads > 1) {
 		struct mig_buf b = MIG_BUF_INIT;
 
@@ -259,8 +273,11 @@ static int run_sections(struct mig_run *run, struct mig_rev *const *revs, const 
 		}
 		mig_say(MIG_SAY_PROGRESS, "%s %s%s", verb, r->name, run->o->dry_run ? " (dry run)" : "");
 		if ((rc = run_section(run, r, up ? &r->up : &r->down, up, i == run->n - 1, &run->ms[run->done],
-				      err)) < 0)
+				      err)) < 0) {
+			/* outside a transaction, a failure may have changed the database */
+			run->dirty = r->no_transaction;
 			break;
+		}
 		mig_say(MIG_SAY_VERBOSE, "  %s took %lld ms", r->name, run->ms[run->done]);
 		run->done++;
 	}
@@ -377,6 +394,9 @@ int mig_plan_down(const struct mig_state *st, const char *spec, long **recs, siz
 	*n = 0;
 	if ((rc = refuse_dirty(st, err)) < 0)
 		return rc;
+	/* nothing applied is nothing to revert, unless a target was named */
+	if (!spec && !st->applied.nr)
+		return 0;
 	if ((rc = mig_revspec(&t, st, spec ? spec : "-1", err)) < 0)
 		return rc;
 	if (t.kind == MIG_TARGET_HEADS)
@@ -454,8 +474,12 @@ static int down_plan(struct mig_run *run, struct mig_err *err)
 	struct down *d = run->arg;
 	int rc;
 
-	if ((rc = mig_plan_down(&run->ctx->st, d->spec, &d->recs, &run->n, err)) < 0 || !run->n)
+	if ((rc = mig_plan_down(&run->ctx->st, d->spec, &d->recs, &run->n, err)) < 0)
 		return rc;
+	if (!run->n && !d->spec && !run->ctx->st.applied.nr)
+		mig_say(MIG_SAY_NOTE, "nothing to revert: no revision is applied");
+	if (!run->n)
+		return 0;
 	return check_drift(run, err);
 }
 
@@ -474,6 +498,25 @@ static void down_release(struct mig_run *run)
 	d->ids = NULL;
 }
 
+/*
+ * Applied record rec cannot be reverted: say so, and the commands that
+ * record it as reverted without running SQL, after reverting what came
+ * after it (newer, when the run had reverted some first).
+ */
+static int irreversible(const struct mig_state *st, long rec, int newer, struct mig_err *err)
+{
+	const char *name = st->applied.v[rec].name;
+	const char *prev = rec > 0 ? st->applied.v[rec - 1].name : "base";
+
+	mig_err_set(err, MIG_EUNSAFE, "%s is irreversible: it has no '-- mig:down' section", name);
+	if (newer)
+		mig_err_hint(err, "revert what was applied after it with 'mig down %s', then record it as reverted "
+			     "without running SQL with 'mig fake --unapply %s'", name, prev);
+	else
+		mig_err_hint(err, "record it as reverted without running SQL with 'mig fake --unapply %s'", prev);
+	return MIG_EUNSAFE;
+}
+
 /* Every body and down section first: refuse before reverting anything. */
 static int down_prepare(struct mig_run *run, struct mig_err *err)
 {
@@ -487,12 +530,8 @@ static int down_prepare(struct mig_run *run, struct mig_err *err)
 		if ((rc = mig_body_of(&d->bodies[i], &run->ctx->st, d->recs[i], run->store, run->o->from_files,
 				      err)) < 0)
 			return rc;
-		if (!d->bodies[i]->down.present) {
-			rc = mig_err_set(err, MIG_EUNSAFE, "%s is irreversible: it has no '-- mig:down' section",
-					 d->bodies[i]->name);
-			mig_err_hint(err, "record it as reverted without running SQL with 'mig fake --unapply'");
-			return rc;
-		}
+		if (!d->bodies[i]->down.present)
+			return irreversible(&run->ctx->st, d->recs[i], i > 0, err);
 		/* the id as applied, whatever the file says now */
 		d->ids[i] = run->ctx->st.applied.v[d->recs[i]].id;
 	}

@@ -465,8 +465,11 @@ static int open_out(struct take *t, const struct mig_settings *set, struct mig_e
 	const char *path = t->o->out;
 	int rc;
 
-	if (t->to_stdout && isatty(1))
-		return mig_err_set(err, MIG_EUSAGE, "refusing to write a compressed image to a terminal");
+	if (t->to_stdout && isatty(1)) {
+		mig_err_set(err, MIG_EUSAGE, "refusing to write a compressed image to a terminal");
+		mig_err_hint(err, "redirect it ('mig backup -o - >app.db.gz') or give a file ('mig backup -o app.db.gz')");
+		return MIG_EUSAGE;
+	}
 	if ((rc = mig_backup_check_output(path, set->database, set->store, err)) < 0)
 		return rc;
 	if (t->to_stdout) {

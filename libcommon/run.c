@@ -279,7 +279,8 @@ static int finish(struct mig_run *run, int rc, struct mig_err *err)
 		rc = err->code;
 	if (run->o->dry_run || run->kind->journals_itself)
 		return rc;
-	if (rc < 0 && *run->snapshot)
+	/* the way back, when there is something to go back from: not after a clean rollback */
+	if (rc < 0 && *run->snapshot && (done || run->dirty))
 		mig_err_hint_add(err, "to go back to where this run started: mig restore %.12s", run->snapshot);
 	/* the step that failed, whatever failed in it, is the last one journaled */
 	if (rc < 0 && run->names && run->names[done])

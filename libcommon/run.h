@@ -85,6 +85,7 @@ struct mig_run {
 	const char **names, **ids;
 	long long *ms;
 	size_t done;
+	int dirty;			/* a failed step may have left changes behind */
 };
 
 /*

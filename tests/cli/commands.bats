@@ -53,6 +53,24 @@ two() {
 	[ "$output" = "mig-sqlshow: error: cannot open store: failed to resolve path 'app.db.mig': No such file or directory" ]
 }
 
+@test "an irreversible revision's hint gives the whole command, with its target" {
+	rev 0001_a $'-- mig:up\nCREATE TABLE a(x);\n-- mig:down\nDROP TABLE a;\n'
+	rev 0002_z $'-- mig:up\nCREATE TABLE z(x);\n'
+	rev 0003_c $'-- mig:up\nCREATE TABLE c(x);\n-- mig:down\nDROP TABLE c;\n'
+	mig -d app.db up -q
+	before=$(sqlite3 app.db .dump)
+	run -5 mig -d app.db down 0001
+	[ "${lines[0]}" = "mig-down: error: 0002_z is irreversible: it has no '-- mig:down' section" ]
+	[ "${lines[1]}" = "hint: revert what was applied after it with 'mig down 0002_z', then record it as reverted without running SQL with 'mig fake --unapply 0001_a'" ]
+	[ "$(sqlite3 app.db .dump)" = "$before" ]
+	mig -d app.db down -q 0002_z
+	run -5 mig -d app.db down
+	[ "${lines[1]}" = "hint: record it as reverted without running SQL with 'mig fake --unapply 0001_a'" ]
+	mig -d app.db fake -q --unapply 0001_a
+	run -0 mig -d app.db status --porcelain
+	has "revision	pending	0002_z	$(git hash-object migrations/0002_z.sql)	migrations/0002_z.sql"
+}
+
 @test "the journal of a restore names the snapshot taken before it, in every format" {
 	two
 	mig -d app.db up -q

@@ -579,6 +579,19 @@ EOF
 	[ "$(newest)" = "$id" ]
 }
 
+@test "a run that failed and rolled back cleanly suggests no restore; a failed no-transaction revision does" {
+	rev 0001_a $'-- mig:up\nCREATE TABLE a(x);\nINSERT INTO a VALUES (1);\n-- mig:down\nDROP TABLE a;\n'
+	rev 0002_b $'-- mig:up\nCREATE TABLE b(x);\nSELECT * FROM nope;\n-- mig:down\nDROP TABLE b;\n'
+	mig -d app.db up -q 0001
+	run -4 mig -d app.db up
+	[[ "$output" != *"mig restore"* ]]
+	[ "$(sqlite3 app.db "SELECT count(*) FROM sqlite_schema WHERE name = 'b'")" = 0 ]
+	rev 0002_b $'-- mig:no-transaction\n-- mig:up\nCREATE TABLE b(x);\nSELECT * FROM nope;\n-- mig:down\nDROP TABLE b;\n'
+	run -4 mig -d app.db up
+	id=$(newest)
+	has "hint: to go back to where this run started: mig restore ${id:0:12}"
+}
+
 @test "a failed up names the snapshot that undoes the whole run" {
 	rev 0001_a $'-- mig:up\nCREATE TABLE a(x);\nINSERT INTO a VALUES (1), (NULL);\n-- mig:down\nDROP TABLE a;\n'
 	rev 0002_b $'-- mig:up\nCREATE TABLE b(x);\n-- mig:down\nDROP TABLE b;\n'
@@ -698,6 +711,7 @@ EOF
 	run script -qec "mig -d app.db backup -o -" /dev/null
 	[ "$status" = 2 ]
 	[[ "$output" == *"mig-backup: error: refusing to write a compressed image to a terminal"* ]]
+	[[ "$output" == *"hint: redirect it ('mig backup -o - >app.db.gz') or give a file ('mig backup -o app.db.gz')"* ]]
 	[ ! -e app.db.mig ]
 }
 

@@ -87,7 +87,7 @@ users() {
 	mig -d app.db up -q
 	run -5 mig -d app.db down
 	[ "${lines[0]}" = "mig-down: error: 0001_t is irreversible: it has no '-- mig:down' section" ]
-	[ "${lines[1]}" = "hint: record it as reverted without running SQL with 'mig fake --unapply'" ]
+	[ "${lines[1]}" = "hint: record it as reverted without running SQL with 'mig fake --unapply base'" ]
 	[ "$(sqlite3 app.db "SELECT count(*) FROM mig_revisions WHERE scope = 'app'")" = 1 ]
 }
 
@@ -131,6 +131,28 @@ users() {
 	[ ! -e app.db ]
 	run -0 mig -d app.db up heads
 	[ "$(sqlite3 app.db "SELECT count(*) FROM mig_revisions WHERE scope = 'app'")" = 3 ]
+	# with every head applied there is nothing to do: exit 0, and the heads are named
+	log=$(git --git-dir=app.db.mig rev-parse refs/mig/journal)
+	run -0 --separate-stderr mig -d app.db up
+	[ "$stderr" = "mig-up: nothing to apply; there are 2 heads: merge them with 'mig merge'" ]
+	[ "$(git --git-dir=app.db.mig rev-parse refs/mig/journal)" = "$log" ]
+	run -0 --separate-stderr mig -q -d app.db up
+	[ -z "$stderr" ]
+}
+
+@test "down with nothing applied has nothing to revert: exit 0, nothing created" {
+	users
+	run -0 --separate-stderr mig -d app.db down
+	[ "$stderr" = "mig-down: nothing to revert: no revision is applied" ]
+	[ ! -e app.db ]
+	[ ! -e app.db.mig ]
+	mig -d app.db up -q
+	mig -d app.db down -q base
+	run -0 --separate-stderr mig -d app.db down
+	[ "$stderr" = "mig-down: nothing to revert: no revision is applied" ]
+	# a named target still has to exist
+	run -2 mig -d app.db down -1
+	[ "$output" = "mig-down: error: revision '-1' goes back past base: 0 applied" ]
 }
 
 @test "a pending revision older than applied ones needs --out-of-order" {
