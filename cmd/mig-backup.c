@@ -5,7 +5,7 @@
 #include "config.h"
 
 static const char *const usage[] = {
-	"mig backup [-q] [-m MSG] [-o FILE | -] [--lock-timeout MS]",
+	"mig backup [-q] [--message MSG] [-o FILE | -] [--lock-timeout MS]",
 	"mig backup --list [--porcelain | --json]",
 	"mig backup --verify [ID]",
 	"mig backup --prune KEEP [--lock-timeout MS]",
@@ -27,7 +27,7 @@ int main(int argc, char **argv)
 	int list = 0, porcelain = 0, json = 0, verify = 0, prune = -1, lock_timeout = -1, rc = 0, modes;
 	char id[41] = "";
 	const struct mig_opt opts[] = {
-		MIG_OPT_STRING('m', "message", &o.message, "MSG", "say what the snapshot is for"),
+		MIG_OPT_STRING(0, "message", &o.message, "MSG", "say what the snapshot is for"),
 		MIG_OPT_STRING('o', "output", &o.out, "FILE", "also write a gzip of the database image ('-': stdout)"),
 		MIG_OPT_BOOL(0, "list", &list, "list the snapshots, newest first"),
 		MIG_OPT_BOOL(0, "porcelain", &porcelain, "with --list: tab-separated output for scripts"),
@@ -49,7 +49,7 @@ int main(int argc, char **argv)
 	if (porcelain && json)
 		mig_usage_error("--porcelain and --json cannot be used together");
 	if (modes && (o.message || o.out))
-		mig_usage_error("-m and -o go with taking a snapshot");
+		mig_usage_error("--message and -o go with taking a snapshot");
 	if (prune == 0)
 		mig_usage_error("--prune 0 would remove every snapshot: KEEP must be at least 1");
 	/* found now, not after the snapshot is taken */

@@ -6,7 +6,7 @@
 #include "newrev.h"
 
 static const char *const usage[] = {
-	"mig merge [-m NAME] [REV...]",
+	"mig merge [--name NAME] [REV...]",
 	NULL,
 };
 
@@ -18,7 +18,7 @@ int main(int argc, char **argv)
 	char *path = NULL;
 	int rc = 0;
 	const struct mig_opt opts[] = {
-		MIG_OPT_STRING('m', "name", &name, "name", "name of the merge revision (default: merge)"),
+		MIG_OPT_STRING(0, "name", &name, "NAME", "name of the merge revision (default: merge)"),
 		MIG_OPT_END(),
 	};
 

@@ -15,8 +15,8 @@ two() {
 	id=$(mig -d app.db backup)
 	run -2 mig -d app.db backup --list --porcelain --json
 	[ "${lines[0]}" = "mig-backup: error: --porcelain and --json cannot be used together" ]
-	run -2 mig -d app.db backup --list -m why
-	[ "${lines[0]}" = "mig-backup: error: -m and -o go with taking a snapshot" ]
+	run -2 mig -d app.db backup --list --message why
+	[ "${lines[0]}" = "mig-backup: error: --message and -o go with taking a snapshot" ]
 	run -2 mig -d app.db backup --verify "$id" extra
 	[ "${lines[0]}" = "mig-backup: error: unexpected argument 'extra'" ]
 	run -2 mig -d app.db restore "$id" -i image.gz

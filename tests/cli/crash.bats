@@ -165,7 +165,7 @@ pending() {
 	mig -d db up -q
 	id=$(mig -d db backup -q)
 	pending
-	run -0 mig -d db backup -q -m second
+	run -0 mig -d db backup -q --message second
 	[ "$(subjects)" = "second|up 0002_b|backup|up 0001_a..0002_b (2 revisions)|" ]
 	[ "$(sqlite3 db 'SELECT count(*) FROM mig_journal')" = 0 ]
 	pending fedcba9876543210
@@ -203,7 +203,7 @@ restore_marker() {
 	id=$(mig -d db backup -q)
 	sqlite3 db 'CREATE TABLE more(x)'
 	restore_marker "$id"
-	run -0 mig -d db backup -q -m next
+	run -0 mig -d db backup -q --message next
 	[ "$(subjects)" = "next|backup|up 0001_a..0002_b (2 revisions)|" ]
 	[ ! -e db.mig/restore.pending ]
 	[ "$(sqlite3 db "SELECT count(*) FROM sqlite_schema WHERE name = 'more'")" = 1 ]
@@ -220,7 +220,7 @@ restore_marker() {
 	# the restore's transaction, its pages spilled into the file, cut short
 	sqlite3 db 'PRAGMA cache_size = 2' 'BEGIN' 'DELETE FROM big' '.system kill -9 $PPID' 2>/dev/null || true
 	[ -s db-journal ]
-	run -0 mig -d db backup -q -m next
+	run -0 mig -d db backup -q --message next
 	[ ! -e db-journal ]
 	[ ! -e db.mig/restore.pending ]
 	[ "$(sqlite3 db .dump | cksum)" = "$sum" ]

@@ -164,7 +164,7 @@ damaged() {
 	run -0 mig -d app.db backup --list
 	[[ "${lines[0]}" == *"  2."?" MiB  "* ]]
 	for kib in 128:131072 4096:4194304 100:262144 8192:262144 0:262144 x:262144; do
-		id=$(MIG_CHUNK_SIZE=${kib%:*} mig -d app.db backup -m "$kib")
+		id=$(MIG_CHUNK_SIZE=${kib%:*} mig -d app.db backup --message "$kib")
 		[ "$(git --git-dir=app.db.mig cat-file blob "$id:manifest" | sed -n 's/^chunk-size //p')" = "${kib#*:}" ]
 	done
 }

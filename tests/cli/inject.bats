@@ -127,7 +127,7 @@ each_fault() {
 	mig -d app.db up -q
 	mig -d app.db backup -q
 	sqlite3 app.db 'INSERT INTO t VALUES (2)'
-	mig -d app.db backup -q -m second
+	mig -d app.db backup -q --message second
 	verify() { :; }
 	MIN_SITES=3 each_fault mig -d app.db backup --list
 	MIN_SITES=3 each_fault mig -d app.db backup --verify
@@ -143,7 +143,7 @@ each_fault() {
 	mig -d app.db up -q
 	mig -d app.db backup -q
 	sqlite3 app.db 'INSERT INTO t VALUES (2)'
-	mig -d app.db backup -q -m second
+	mig -d app.db backup -q --message second
 	git --git-dir=app.db.mig gc -q
 	verify() {
 		[ "$(mig -d app.db backup --list --porcelain | cut -f7)" = second ] || return 1

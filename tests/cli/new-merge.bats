@@ -88,12 +88,12 @@ load helper
 	[ "$(head -1 migrations/0005_after.sql)" = "-- mig:parents 0004_merge" ]
 }
 
-@test "mig merge -m NAME and named heads" {
+@test "mig merge --name NAME and named heads" {
 	mig new base
 	rev 0002_a '-- mig:parents 0001_base'
 	rev 0003_b '-- mig:parents 0001_base'
 	rev 0004_c '-- mig:parents 0001_base'
-	run -0 mig merge -m join_ab 0002 0003_b
+	run -0 mig merge --name join_ab 0002 0003_b
 	[ "$output" = "migrations/0005_join_ab.sql" ]
 	[ "$(head -1 migrations/0005_join_ab.sql)" = "-- mig:parents 0002_a 0003_b" ]
 }

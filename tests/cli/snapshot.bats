@@ -35,7 +35,7 @@ chunk_file() {
 @test "backup prints the id; restore brings the data back exactly" {
 	data
 	before=$(dump)
-	run -0 --separate-stderr mig -d app.db backup -m "first one"
+	run -0 --separate-stderr mig -d app.db backup --message "first one"
 	[[ "$output" =~ ^[0-9a-f]{40}$ ]]
 	id=$output
 	[ -z "$stderr" ]
@@ -178,7 +178,7 @@ EOF
 	mig -d app.db up -q
 	data
 	mig -d app.db backup >/dev/null
-	mig -d app.db backup -m again >/dev/null
+	mig -d app.db backup --message again >/dev/null
 	run -0 mig -d app.db backup --list --porcelain
 	[ "${#lines[@]}" = 2 ]
 	IFS=$'\t' read -r kind id when revs size stored msg <<<"${lines[0]}"
@@ -202,7 +202,7 @@ EOF
 
 @test "the list escapes a message: no tab splits a porcelain record, no escape reaches a terminal" {
 	data
-	mig -d app.db backup -q -m $'red \e[31m\tand a tab' >/dev/null
+	mig -d app.db backup -q --message $'red \e[31m\tand a tab' >/dev/null
 	run -0 mig -d app.db backup --list --porcelain
 	IFS=$'\t' read -r kind id when revs size stored msg <<<"${lines[0]}"
 	[ "$msg" = 'red \x1b[31m\tand a tab' ]
@@ -263,7 +263,7 @@ crafted() {
 	[ "$(dump copy2.db)" = "$(dump)" ]
 	grep -Eq '^[0-9a-f]{40}$' id.txt
 	run -2 mig -d app.db backup --list -o x.gz
-	has "mig-backup: error: -m and -o go with taking a snapshot"
+	has "mig-backup: error: --message and -o go with taking a snapshot"
 }
 
 @test "restore -i reads a gzip image from a file or stdin, and it becomes a snapshot" {

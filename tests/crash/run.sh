@@ -209,12 +209,12 @@ make_templates() {
 	project "$t/fresh" "$FIX/seed.db"
 	# nothing applied, a store with a snapshot and a journal
 	project "$t/base" "$FIX/seed.db"
-	(cd "$t/base" && m backup -m seed >/dev/null) || return 1
+	(cd "$t/base" && m backup --message seed >/dev/null) || return 1
 	# everything applied in two runs, a snapshot between them, an image written
 	cp -a "$t/base" "$t/head"
 	(
 		cd "$t/head" &&
-			m up 0005 && m backup -m mid >"$t/mid.id" && m up &&
+			m up 0005 && m backup --message mid >"$t/mid.id" && m up &&
 			m backup -o image.gz >/dev/null
 	) || return 1
 	MID=$(cat "$t/mid.id")
@@ -276,7 +276,7 @@ setup_cmd() {
 	up) TEMPLATE=base ARGS=(up) ;;
 	down) TEMPLATE=head ARGS=(down base) ;;
 	fake) TEMPLATE=base ARGS=(fake head) ;;
-	backup) TEMPLATE=head ARGS=(backup -m trial) ;;
+	backup) TEMPLATE=head ARGS=(backup --message trial) ;;
 	restore) TEMPLATE=head ARGS=(restore "$MID") ;;
 	new) TEMPLATE=head ARGS=(new feature) ;;
 	merge) TEMPLATE=heads ARGS=(merge) ;;
@@ -291,7 +291,7 @@ prepare() {
 	[ "$CMD" != up ] || [ $((RANDOM % 3)) != 0 ] || FROM=fresh
 	rm -rf "$T"
 	cp -a "$TPL/$FROM" "$T"
-	[ "$CMD" != backup ] || [ $((RANDOM % 2)) = 0 ] || ARGS=(backup -m trial -o image.gz)
+	[ "$CMD" != backup ] || [ $((RANDOM % 2)) = 0 ] || ARGS=(backup --message trial -o image.gz)
 	[ "$CMD" != backup ] || ARGS[2]=trial-$RANDOM
 }
 

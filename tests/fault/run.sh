@@ -146,7 +146,7 @@ setup() {
 		mkdir -p "tpl-$c" && cd "tpl-$c" || exit 2
 		write_migrations
 		m up -q 0001_t
-		m backup -q -m "first" >/dev/null
+		m backup -q --message "first" >/dev/null
 		case $c in
 		up) ;;
 		down) m up -q ;;
@@ -154,7 +154,7 @@ setup() {
 			m backup -q -o image.gz >/dev/null
 			m up -q ;;
 		restore)
-			m backup -q -m "to restore" >id
+			m backup -q --message "to restore" >id
 			m up -q ;;
 		prune)
 			# the newest snapshot is the first one's image again, made of its
