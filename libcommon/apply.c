@@ -772,6 +772,7 @@ static int plan_adopt(const struct mig_state *st, struct mig_db *db, struct fake
 		      struct mig_err *err)
 {
 	const struct mig_graph *g = st->g;
+	const struct mig_layout *l = mig_layout_of(g->style);
 	struct mig_foreign f;
 	unsigned char *seen;
 	size_t i, j;
@@ -779,7 +780,10 @@ static int plan_adopt(const struct mig_state *st, struct mig_db *db, struct fake
 
 	if (!db)
 		return mig_err_set(err, MIG_EUSAGE, "there is no database to adopt");
-	if ((rc = refuse_dirty(st, err)) < 0 || (rc = mig_db_foreign(db, g->style, &f, err)) < 0)
+	if (!l)
+		return mig_err_set(err, MIG_EUSAGE, "the migrations are in mig's own layout: there is no other "
+				   "tool's bookkeeping to adopt");
+	if ((rc = refuse_dirty(st, err)) < 0 || (rc = mig_db_foreign(db, l->name, &l->adopt, &f, err)) < 0)
 		return rc;
 	if (f.dirty) {
 		rc = mig_err_set(err, MIG_EUNSAFE, "golang-migrate left version %s dirty", f.v[0]);
@@ -794,7 +798,7 @@ static int plan_adopt(const struct mig_state *st, struct mig_db *db, struct fake
 		int want = 0;
 
 		for (j = 0; j < f.nr && !want; j++)
-			if (f.upto ? mig_layout_version_cmp(v, f.v[j]) <= 0 : !mig_layout_version_cmp(v, f.v[j])) {
+			if (f.upto ? l->version_cmp(v, f.v[j]) <= 0 : !l->version_cmp(v, f.v[j])) {
 				want = 1;
 				seen[j] = 1;
 			}
@@ -803,7 +807,7 @@ static int plan_adopt(const struct mig_state *st, struct mig_db *db, struct fake
 			(*items)[(*n)++] = (struct fake_item){ r->name, r->id, r, F_RECORD };
 	}
 	for (j = 0; j < f.nr && !mig_globals.quiet; j++)
-		if (!seen[j] && !(f.upto && !mig_layout_version_cmp(f.v[j], "0")))
+		if (!seen[j] && !(f.upto && !l->version_cmp(f.v[j], "0")))
 			mig_note(stderr, "%s: %s records version %s, which no revision here has\n", mig_prog,
 				mig_layout_name(g->style), f.v[j]);
 	if (!*n && !mig_globals.quiet)

@@ -2,28 +2,68 @@
 #define MIG_LAYOUT_H
 
 #include <stddef.h>
+#include "db.h"
 #include "err.h"
 #include "revfile.h"
 
 /*
  * Other tools' migration directories, read in place without
- * configuration. dbmate's and goose's files are one file per revision
- * (revfile.c parses their markers); golang-migrate's N_name.up.sql and
- * N_name.down.sql, and diesel's NAME/up.sql and NAME/down.sql, are two
- * files, made into one revision here: its body, stored and hashed, is
- * the mig revision "-- mig:up\n" UP "-- mig:down\n" DOWN, so its id is
- * that body's git blob id. A directory of such revisions only is a
- * linear chain in version order.
+ * configuration: one table entry per tool says everything mig knows of
+ * it, so another tool's layout is one more entry (and its enum
+ * mig_style). dbmate's and goose's files are one file per revision,
+ * parsed by revfile.c with the markers the entry names; golang-migrate's
+ * N_name.up.sql and N_name.down.sql, and diesel's NAME/up.sql and
+ * NAME/down.sql, are two files, made into one revision here: its body,
+ * stored and hashed, is the mig revision "-- mig:up\n" UP "-- mig:down\n"
+ * DOWN, so its id is that body's git blob id. A directory of such
+ * revisions only is a linear chain in the tool's own version order.
  */
 
+struct mig_layout_scan;
+struct mig_layout_unit;
+
+struct mig_layout {
+	const char *name;		/* for messages: "golang-migrate" */
+	enum mig_style style;
+
+	/* one file per revision: its section markers (revfile.c); no prefix: files of plain SQL */
+	struct mig_markers markers;
+
+	/* the directory entries that make revisions, and how they become them */
+	int (*offer)(struct mig_layout_scan *sc, const struct mig_layout *l, int dirfd, const char *entry,
+		     int maybe_dir);
+	int (*load)(struct mig_rev **out, int dirfd, const char *dir, const struct mig_layout_unit *u,
+		    struct mig_err *err);
+	const char *file_suffix[2];	/* up, down: appended to NAME ("/up.sql"); NULL: in one file */
+
+	/* versions: taken from a name, compared, and the order they make */
+	char *(*version)(const char *name);
+	int (*version_cmp)(const char *a, const char *b);
+
+	/* mig new: VERSION_NAME plus each file_suffix, holding these bodies */
+	int new_stamp;			/* new versions are UTC timestamps */
+	int new_dir;			/* VERSION_NAME is a directory, made first */
+	char *(*new_version)(const char *digits);	/* the version as the tool writes it, or NULL */
+	const char *new_body[2];
+
+	/* fake --adopt: what the tool's bookkeeping says is applied */
+	struct mig_foreign_query adopt;
+};
+
+/* The entry of a style; NULL for mig's own. */
+const struct mig_layout *mig_layout_of(enum mig_style s);
+
+/* What a directory scan took: revisions of two files, or of code. */
+struct mig_layout_unit {
+	const struct mig_layout *layout;
+	char *key;		/* what the files pair by */
+	char *name;		/* the revision's name */
+	char *up, *down;	/* file names under the directory, or NULL */
+};
+
 struct mig_layout_scan {
-	struct pair {
-		char *name;	/* N_name */
-		char *up, *down;	/* file names, or NULL */
-	} *pairs;
-	size_t npairs, alloc;
-	char **diesel;		/* directory names */
-	size_t ndiesel, dalloc;
+	struct mig_layout_unit *v;
+	size_t nr, alloc;
 };
 
 /*
@@ -41,16 +81,16 @@ void mig_layout_scan_release(struct mig_layout_scan *sc);
 
 /*
  * When every revision is another tool's, of one style, chain them in
- * version order (explicit parents) and return that style; else return
+ * that tool's order (explicit parents) and set *style; else set
  * MIG_STYLE_MIG and leave them to mig's rules.
  */
-enum mig_style mig_layout_chain(struct mig_rev **revs, size_t n);
+int mig_layout_chain(enum mig_style *style, struct mig_rev **revs, size_t n, struct mig_err *err);
 
-/* A revision's version: its leading digits (diesel: its date digits). */
+/* A revision's version as its tool reads it from the name. */
 char *mig_layout_version(const struct mig_rev *r);
 
-/* Compare two versions as numbers. */
-int mig_layout_version_cmp(const char *a, const char *b);
+/* Compare two versions as the tool of style does (mig's own: as numbers). */
+int mig_layout_version_cmp(enum mig_style style, const char *a, const char *b);
 
 /* The name of a style, for messages ("golang-migrate"). */
 const char *mig_layout_name(enum mig_style s);

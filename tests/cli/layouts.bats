@@ -226,3 +226,4 @@ columns() {
 	run -2 mig -d app.db fake --adopt
 	has "mig-fake: error: there is no database to adopt"
 }
+
