@@ -15,14 +15,14 @@ static char *leading_digits(const char *name)
 	return mig_xstrndup(name, strspn(name, "0123456789"));
 }
 
-/* diesel: 2020-01-31-120000_name: the digits before the first '_' */
+/* diesel's version_from_string: the name before the first '_', without its '-' */
 static char *diesel_version(const char *name)
 {
 	struct mig_buf b = MIG_BUF_INIT;
 	const char *p;
 
 	for (p = name; *p && *p != '_'; p++)
-		if (*p >= '0' && *p <= '9')
+		if (*p != '-')
 			mig_buf_addc(&b, *p);
 	mig_buf_adds(&b, "");
 	return mig_buf_detach(&b);
@@ -39,6 +39,12 @@ static int number_cmp(const char *a, const char *b)
 	lb = strlen(b);
 	if (la != lb)
 		return la < lb ? -1 : 1;
+	return strcmp(a, b);
+}
+
+/* As strings: dbmate's and diesel's versions are compared byte by byte. */
+static int string_cmp(const char *a, const char *b)
+{
 	return strcmp(a, b);
 }
 
@@ -271,7 +277,11 @@ static int diesel_load(struct mig_rev **out, int dirfd, const char *dir, const s
 	return load_two(out, dirfd, dir, u, diesel_no_transaction(dirfd, dir, u->name), err);
 }
 
-/* The tools, one entry each. */
+/*
+ * The tools, one entry each. Every rule here is the tool's own, read in
+ * its source (the file or function is named beside it); mig(7) says
+ * them for users.
+ */
 static const struct mig_layout layouts[MIG_STYLE_NR] = {
 	[MIG_STYLE_DBMATE] = {
 		.name = "dbmate",
@@ -320,8 +330,9 @@ static const struct mig_layout layouts[MIG_STYLE_NR] = {
 		.offer = diesel_offer,
 		.load = diesel_load,
 		.file_suffix = { "/up.sql", "/down.sql" },
+		/* MigrationHarness: sorted by MigrationVersion, a string */
 		.version = diesel_version,
-		.version_cmp = number_cmp,
+		.version_cmp = string_cmp,
 		.new_stamp = 1,
 		.new_dir = 1,
 		.new_version = diesel_new_version,

@@ -227,3 +227,25 @@ columns() {
 	has "mig-fake: error: there is no database to adopt"
 }
 
+names() {
+	printf '%s\n' "$output" | grep '^revision' | cut -f3 | tr '\n' ' '
+}
+
+@test "diesel orders versions as strings: the name before the first '_', without its '-'" {
+	mkdir migrations/2018-01-14-171611_users migrations/2018-02-01-000000_posts migrations/2024-03-13_170000_tags
+	printf 'CREATE TABLE users(id INTEGER PRIMARY KEY);\n' >migrations/2018-01-14-171611_users/up.sql
+	printf 'CREATE TABLE posts(id INTEGER PRIMARY KEY);\n' >migrations/2018-02-01-000000_posts/up.sql
+	printf 'CREATE TABLE tags(id INTEGER PRIMARY KEY);\n' >migrations/2024-03-13_170000_tags/up.sql
+	run -0 mig -d app.db status --porcelain
+	[ "$(names)" = "2018-01-14-171611_users 2018-02-01-000000_posts 2024-03-13_170000_tags " ]
+	# a database diesel migrated before that date is adopted, and goes on
+	sqlite3 app.db "CREATE TABLE users(id INTEGER PRIMARY KEY); CREATE TABLE posts(id INTEGER PRIMARY KEY);
+		CREATE TABLE __diesel_schema_migrations(version VARCHAR(50) PRIMARY KEY, run_on TIMESTAMP);
+		INSERT INTO __diesel_schema_migrations(version) VALUES ('20180114171611'), ('20180201000000');"
+	run -0 mig -d app.db fake --adopt
+	run -0 mig -d app.db up
+	has "applying 2024-03-13_170000_tags"
+	[ "$(sqlite3 app.db "SELECT group_concat(name, ' ') FROM mig_revisions WHERE scope = 'app'")" = \
+		"2018-01-14-171611_users 2018-02-01-000000_posts 2024-03-13_170000_tags" ]
+}
+
