@@ -288,8 +288,10 @@ static const struct mig_layout layouts[MIG_STYLE_NR] = {
 		.style = MIG_STYLE_DBMATE,
 		.markers = { MIG_STYLE_DBMATE, "-- migrate:", 0, NULL, "transaction:false" },
 		.file_suffix = { ".sql", NULL },
+		/* FindMigrations (pkg/dbmate/db.go): sorted by file name, applied by version string */
 		.version = leading_digits,
-		.version_cmp = number_cmp,
+		.version_cmp = string_cmp,
+		.order_by_file = 1,
 		.new_stamp = 1,
 		.new_body = { "-- migrate:up\n\n\n-- migrate:down\n\n", NULL },
 		.adopt = { "schema_migrations", "SELECT version FROM schema_migrations", 0 },
@@ -436,11 +438,25 @@ struct versioned {
 	const struct mig_layout *l;
 };
 
+/* dbmate's: the file names, as strings ("10_b.sql" before "2_a.sql") */
+static int by_file(const struct versioned *a, const struct versioned *b)
+{
+	char *fa = mig_xasprintf("%s.sql", a->r->name), *fb = mig_xasprintf("%s.sql", b->r->name);
+	int c = strcmp(fa, fb);
+
+	free(fa);
+	free(fb);
+	return c;
+}
+
 static int by_version(const void *x, const void *y)
 {
 	const struct versioned *a = x, *b = y;
-	int c = a->l->version_cmp(a->v, b->v);
+	int c;
 
+	if (a->l->order_by_file)
+		return by_file(a, b);
+	c = a->l->version_cmp(a->v, b->v);
 	return c ? c : strcmp(a->r->name, b->r->name);
 }
 

@@ -39,6 +39,7 @@ struct mig_layout {
 	/* versions: taken from a name, compared, and the order they make */
 	char *(*version)(const char *name);
 	int (*version_cmp)(const char *a, const char *b);
+	int order_by_file;		/* the chain is in file name order, not version order */
 
 	/* mig new: VERSION_NAME plus each file_suffix, holding these bodies */
 	int new_stamp;			/* new versions are UTC timestamps */

@@ -249,3 +249,11 @@ names() {
 		"2018-01-14-171611_users 2018-02-01-000000_posts 2024-03-13_170000_tags" ]
 }
 
+@test "dbmate orders its files by name, as strings" {
+	rev 1_a $'-- migrate:up\nCREATE TABLE a(x);\n-- migrate:down\nDROP TABLE a;\n'
+	rev 2_c $'-- migrate:up\nCREATE TABLE c(x);\n-- migrate:down\nDROP TABLE c;\n'
+	rev 10_b $'-- migrate:up\nCREATE TABLE b(x);\n-- migrate:down\nDROP TABLE b;\n'
+	run -0 mig -d app.db status --porcelain
+	[ "$(names)" = "10_b 1_a 2_c " ]
+}
+
