@@ -85,26 +85,39 @@ static struct mig_layout_unit *unit_for(struct mig_layout_scan *sc, const struct
 	return unit_add(sc, l, key);
 }
 
-/* golang-migrate: N_name.up.sql and N_name.down.sql, paired by name */
+/*
+ * golang-migrate: ^([0-9]+)_(.*)\.(up|down)\.sql$, paired by the
+ * version as a number (source/parse.go, source/migration.go: 01_a.up.sql
+ * and 1_b.down.sql are one migration); a second file of one version and
+ * direction is an error there ("duplicate migration file"), and here.
+ */
 static int golang_offer(struct mig_layout_scan *sc, const struct mig_layout *l, int dirfd, const char *entry,
 			int maybe_dir)
 {
+	size_t digits = strspn(entry, "0123456789"), zeros;
 	int isup = ends_with(entry, ".up.sql");
 	struct mig_layout_unit *u;
-	char *name, **slot;
+	char *key, **slot;
 
 	(void)dirfd;
 	(void)maybe_dir;
-	if (entry[0] < '0' || entry[0] > '9' || (!isup && !ends_with(entry, ".down.sql")))
+	if (!digits || entry[digits] != '_' || (!isup && !ends_with(entry, ".down.sql")))
 		return 0;
-	name = mig_xstrndup(entry, strlen(entry) - (isup ? 7 : 9));
-	u = unit_for(sc, l, name);
-	if (!u->name)
-		u->name = mig_xstrdup(name);
-	free(name);
+	key = mig_xstrndup(entry, digits);
+	zeros = strspn(key, "0");
+	u = unit_for(sc, l, key + (zeros == digits ? digits - 1 : zeros));
+	free(key);
 	slot = isup ? &u->up : &u->down;
-	free(*slot);
+	if (*slot) {
+		if (!u->dup)
+			u->dup = mig_xstrdup(entry);
+		return 1;
+	}
 	*slot = mig_xstrdup(entry);
+	if (isup || !u->name) {
+		free(u->name);
+		u->name = mig_xstrndup(entry, strlen(entry) - (isup ? 7 : 9));
+	}
 	return 1;
 }
 
@@ -195,6 +208,18 @@ static int load_two(struct mig_rev **out, int dirfd, const char *dir, const stru
 	int rc = 0;
 
 	*out = NULL;
+	if (u->dup) {
+		const char *a = u->up && ends_with(u->dup, l->file_suffix[0]) ? u->up : u->down;
+		char *first = mig_path_join(dir, strcmp(a, u->dup) < 0 ? a : u->dup);
+		char *second = mig_path_join(dir, strcmp(a, u->dup) < 0 ? u->dup : a);
+
+		rc = mig_err_set(err, MIG_EINVALID, "%s: duplicate migration file: version %s is also %s", second,
+				 u->key, first);
+		mig_err_hint(err, "%s pairs files by their version number: give one of them another", l->name);
+		free(first);
+		free(second);
+		goto out;
+	}
 	if (!u->up) {
 		char *lone = mig_path_join(dir, u->down);
 
@@ -302,9 +327,10 @@ static const struct mig_layout layouts[MIG_STYLE_NR] = {
 		.style = MIG_STYLE_GOOSE,
 		.markers = { MIG_STYLE_GOOSE, "-- +goose ", 1, "NO TRANSACTION", NULL },
 		.file_suffix = { ".sql", NULL },
-		/* collectMigrations: int64 versions, sorted as numbers */
+		/* collectMigrations: int64 versions, sorted as numbers, each once */
 		.version = leading_digits,
 		.version_cmp = number_cmp,
+		.unique_versions = 1,
 		.new_body = { "-- +goose Up\n\n\n-- +goose Down\n\n", NULL },
 		/* the latest row of each version says whether it is applied */
 		.adopt = { "goose_db_version",
@@ -321,6 +347,7 @@ static const struct mig_layout layouts[MIG_STYLE_NR] = {
 		/* source.Migrations: uint versions, sorted as numbers */
 		.version = leading_digits,
 		.version_cmp = number_cmp,
+		.unique_versions = 1,
 		.new_body = { "", "" },
 		/* one row: the current version, and whether it finished */
 		.adopt = { "schema_migrations", "SELECT version, dirty FROM schema_migrations", 1 },
@@ -413,6 +440,7 @@ void mig_layout_scan_release(struct mig_layout_scan *sc)
 		free(sc->v[i].name);
 		free(sc->v[i].up);
 		free(sc->v[i].down);
+		free(sc->v[i].dup);
 	}
 	free(sc->v);
 	memset(sc, 0, sizeof(*sc));
@@ -495,8 +523,8 @@ int mig_layout_chain(enum mig_style *style, struct mig_rev **revs, size_t n, str
 	const struct mig_layout *l;
 	struct versioned *v;
 	size_t i;
+	int rc = 0;
 
-	(void)err;
 	*style = common_style(revs, n);
 	if (!(l = mig_layout_of(*style)))
 		return 0;
@@ -507,10 +535,14 @@ int mig_layout_chain(enum mig_style *style, struct mig_rev **revs, size_t n, str
 		v[i].l = l;
 	}
 	qsort(v, n, sizeof(*v), by_version);
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
+		if (i && l->unique_versions && !l->version_cmp(v[i - 1].v, v[i].v) && rc == 0)
+			rc = mig_err_set(err, MIG_EINVALID, "%s: duplicate migration version %s (also %s)",
+					 v[i].r->path, v[i].v, v[i - 1].r->path);
 		chain_after(v[i].r, i ? v[i - 1].r : NULL);
+	}
 	for (i = 0; i < n; i++)
 		free(v[i].v);
 	free(v);
-	return 0;
+	return rc;
 }

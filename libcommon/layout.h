@@ -40,6 +40,7 @@ struct mig_layout {
 	char *(*version)(const char *name);
 	int (*version_cmp)(const char *a, const char *b);
 	int order_by_file;		/* the chain is in file name order, not version order */
+	int unique_versions;		/* two revisions of one version are an error */
 
 	/* mig new: VERSION_NAME plus each file_suffix, holding these bodies */
 	int new_stamp;			/* new versions are UTC timestamps */
@@ -57,9 +58,10 @@ const struct mig_layout *mig_layout_of(enum mig_style s);
 /* What a directory scan took: revisions of two files, or of code. */
 struct mig_layout_unit {
 	const struct mig_layout *layout;
-	char *key;		/* what the files pair by */
+	char *key;		/* the version the files pair by */
 	char *name;		/* the revision's name */
 	char *up, *down;	/* file names under the directory, or NULL */
+	char *dup;		/* a second file of that version and direction */
 };
 
 struct mig_layout_scan {
@@ -83,7 +85,8 @@ void mig_layout_scan_release(struct mig_layout_scan *sc);
 /*
  * When every revision is another tool's, of one style, chain them in
  * that tool's order (explicit parents) and set *style; else set
- * MIG_STYLE_MIG and leave them to mig's rules.
+ * MIG_STYLE_MIG and leave them to mig's rules. Two revisions of one
+ * version where the tool refuses that are an error.
  */
 int mig_layout_chain(enum mig_style *style, struct mig_rev **revs, size_t n, struct mig_err *err);
 

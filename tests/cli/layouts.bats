@@ -257,3 +257,29 @@ names() {
 	[ "$(names)" = "10_b 1_a 2_c " ]
 }
 
+@test "golang-migrate pairs up and down files by version number, not by name" {
+	golang
+	printf 'ALTER TABLE users ADD COLUMN mfa TEXT;\n' >migrations/67_add_email_mfa_column.up.sql
+	printf 'ALTER TABLE users DROP COLUMN mfa;\n' >migrations/067_email_mfa_column.down.sql
+	run -0 mig -d app.db status --porcelain
+	[ "$(names)" = "1_users 2_email 10_tags 67_add_email_mfa_column " ]
+	run -0 mig -d app.db up
+	[ "$(columns)" = "id email mfa" ]
+	run -0 mig -d app.db down
+	[ "$(columns)" = "id email" ]
+}
+
+@test "two files of one version and direction are refused, as golang-migrate and goose do" {
+	golang
+	printf 'CREATE TABLE other(x);\n' >migrations/02_other.up.sql
+	run -3 mig -d app.db up
+	has "mig-up: error: migrations/2_email.up.sql: duplicate migration file: version 2 is also migrations/02_other.up.sql"
+	[ ! -e app.db ]
+	rm migrations/*
+	goose
+	rev 2_again $'-- +goose Up\nCREATE TABLE again(x);\n'
+	run -3 mig -d app.db up
+	has "mig-up: error: migrations/2_again.sql: duplicate migration version 2 (also migrations/00002_email.sql)"
+	[ ! -e app.db ]
+}
+
