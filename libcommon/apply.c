@@ -659,12 +659,7 @@ int mig_body_of(struct mig_rev **out, const struct mig_state *st, long rec, stru
 
 		if ((rc = mig_rev_parse(out, a->name, f->path, f->data, f->len, err)) < 0)
 			return rc;
-		/* a two-file layout's body says where its lines really are */
-		(*out)->style = f->style;
-		(*out)->up.line = f->up.line;
-		(*out)->down.line = f->down.line;
-		if (f->down_path)
-			(*out)->down_path = mig_xstrdup(f->down_path);
+		mig_layout_body_places(*out, f, st->g->dir, st->g->style);
 		return 0;
 	}
 	if (!store)
@@ -680,7 +675,10 @@ int mig_body_of(struct mig_rev **out, const struct mig_state *st, long rec, stru
 	path = st->rev[rec] >= 0 && !strcmp(st->g->revs[st->rev[rec]]->id, a->id) ?
 		mig_xstrdup(st->g->revs[st->rev[rec]]->path) :
 		mig_xasprintf("%s.sql (%.12s, from the store)", a->name, a->id);
-	rc = mig_rev_parse(out, a->name, path, b.buf ? b.buf : "", b.len, err);
+	/* a two-file layout's body says where its lines really are */
+	if ((rc = mig_rev_parse(out, a->name, path, b.buf ? b.buf : "", b.len, err)) == 0)
+		mig_layout_body_places(*out, st->rev[rec] >= 0 ? st->g->revs[st->rev[rec]] : NULL, st->g->dir,
+				       st->g->style);
 	free(path);
 	mig_buf_release(&b);
 	return rc;

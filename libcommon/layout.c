@@ -546,3 +546,50 @@ int mig_layout_chain(enum mig_style *style, struct mig_rev **revs, size_t n, str
 	free(v);
 	return rc;
 }
+
+/* A two-file body as load_two makes it: "[-- mig:no-transaction\n]-- mig:up\n" first. */
+static int two_file_body(const struct mig_rev *body)
+{
+	const char *p = body->data;
+
+	if (!strncmp(p, "-- mig:no-transaction\n", 22))
+		p += 22;
+	return !strncmp(p, "-- mig:up\n", 10);
+}
+
+/* NAME plus the tool's suffix, under dir, as read back from the store. */
+static char *stored_file(const char *dir, const struct mig_rev *body, const char *suffix)
+{
+	char *file = mig_xasprintf("%s%s", body->name, suffix), *path = mig_path_join(dir, file);
+	char *r = mig_xasprintf("%s (%.12s, from the store)", path, body->id);
+
+	free(file);
+	free(path);
+	return r;
+}
+
+void mig_layout_body_places(struct mig_rev *body, const struct mig_rev *file, const char *dir,
+			    enum mig_style dir_style)
+{
+	const struct mig_layout *l = mig_layout_of(dir_style);
+
+	if (file && !strcmp(file->id, body->id)) {
+		/* the same bytes: the file's own places */
+		body->style = file->style;
+		body->up.line = file->up.line;
+		body->down.line = file->down.line;
+		free(body->down_path);
+		body->down_path = file->down_path ? mig_xstrdup(file->down_path) : NULL;
+		return;
+	}
+	if (!l || !l->file_suffix[1] || body->style != MIG_STYLE_MIG || !two_file_body(body))
+		return;
+	/* an older body of the directory's two files: each section starts its file */
+	body->style = dir_style;
+	body->up.line = 1;
+	body->down.line = 1;
+	free(body->path);
+	body->path = stored_file(dir, body, l->file_suffix[0]);
+	free(body->down_path);
+	body->down_path = stored_file(dir, body, l->file_suffix[1]);
+}

@@ -99,4 +99,13 @@ int mig_layout_version_cmp(enum mig_style style, const char *a, const char *b);
 /* The name of a style, for messages ("golang-migrate"). */
 const char *mig_layout_name(enum mig_style s);
 
+/*
+ * A body read back from the store (or parsed again from the file) with
+ * the places its file has: a two-file revision's lines and down file,
+ * so that messages name down.sql and its own line. file is the revision
+ * in the directory, or NULL; dir_style the directory's layout.
+ */
+void mig_layout_body_places(struct mig_rev *body, const struct mig_rev *file, const char *dir,
+			    enum mig_style dir_style);
+
 #endif

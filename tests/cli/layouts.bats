@@ -283,3 +283,24 @@ names() {
 	[ ! -e app.db ]
 }
 
+@test "errors in a down file name that file and its own line, from the store too" {
+	diesel
+	# in a transaction, so a failed down leaves nothing dirty
+	rm migrations/2024-02-01-000000_email/metadata.toml
+	printf 'SELECT 1;\n\nDROP TABLE nope;\n' >migrations/2024-02-01-000000_email/down.sql
+	mig -d app.db up -q
+	run -4 mig -d app.db down --no-backup
+	has "mig-down: error: 2024-02-01-000000_email: migrations/2024-02-01-000000_email/down.sql:3: no such table: nope"
+	# edited since: the down that was applied, named as the store's copy of that file
+	id=$(sqlite3 app.db "SELECT id FROM mig_revisions WHERE name = '2024-02-01-000000_email'")
+	printf 'ALTER TABLE users DROP COLUMN email;\n' >migrations/2024-02-01-000000_email/down.sql
+	run -4 mig -d app.db down --no-backup
+	has "mig-down: error: 2024-02-01-000000_email: migrations/2024-02-01-000000_email/down.sql (${id:0:12}, from the store):3: no such table: nope"
+	[ "$(columns)" = "id email" ]
+	rm -rf migrations app.db* && mkdir migrations
+	golang
+	printf 'ALTER TABLE users ADD COLUMN email TEXT;\nSELECT * FROM nope;\n' >migrations/2_email.up.sql
+	run -4 mig -d app.db up
+	has "mig-up: error: 2_email: migrations/2_email.up.sql:2: no such table: nope"
+}
+
