@@ -719,10 +719,9 @@ int mig_down(const char *spec, const struct mig_run_opts *o, struct mig_err *err
 	for (i = 0; i < n; i++) {
 		if ((rc = mig_body_of(&bodies[i], &ctx->st, recs[i], store, o->from_files, err)) < 0)
 			goto out;
-		if (!bodies[i]->down.present) {
-			rc = mig_err_set(err, MIG_EUNSAFE, "%s is irreversible: it has no '-- mig:down' section",
-					 bodies[i]->name);
-			mig_err_hint(err, "record it as reverted without running SQL with 'mig fake --unapply'");
+		if ((rc = mig_layout_reversible(bodies[i], err)) < 0) {
+			if (!err->hint[0])
+				mig_err_hint(err, "record it as reverted without running SQL with 'mig fake --unapply'");
 			goto out;
 		}
 		names[i] = bodies[i]->name;

@@ -249,11 +249,11 @@ static int load_two(struct mig_rev **out, int dirfd, const char *dir, const stru
 		goto out;
 	(*out)->style = l->style;
 	(*out)->up.line = 1;
-	if (downfile) {
+	if (downfile)
 		(*out)->down.line = 1;
-		(*out)->down_path = downpath;
-		downpath = NULL;
-	}
+	/* a missing down file is named too: diesel's, where it would be */
+	(*out)->down_path = downpath ? downpath : u->down ? mig_path_join(dir, u->down) : NULL;
+	downpath = NULL;
 out:
 	free(uppath);
 	free(downpath);
@@ -592,4 +592,40 @@ void mig_layout_body_places(struct mig_rev *body, const struct mig_rev *file, co
 	body->path = stored_file(dir, body, l->file_suffix[0]);
 	free(body->down_path);
 	body->down_path = stored_file(dir, body, l->file_suffix[1]);
+}
+
+/* Where a two-file revision's down file is (or would be). */
+static char *down_file(const struct mig_rev *r, const struct mig_layout *l)
+{
+	size_t n = strlen(r->path), k = strlen(l->file_suffix[0]);
+
+	if (r->down_path)
+		return mig_xstrdup(r->down_path);
+	if (n > k && !strcmp(r->path + n - k, l->file_suffix[0]))
+		return mig_xasprintf("%.*s%s", (int)(n - k), r->path, l->file_suffix[1]);
+	return mig_xasprintf("%s%s", r->name, l->file_suffix[1]);
+}
+
+int mig_layout_reversible(const struct mig_rev *r, struct mig_err *err)
+{
+	const struct mig_layout *l = mig_layout_of(r->style);
+	int empty = r->down.present && mig_sql_skip_space(r->down.sql, r->down.sql + r->down.len) ==
+					       r->down.sql + r->down.len;
+	char *down;
+
+	if (r->down.present && !empty)
+		return 0;
+	if (l && l->file_suffix[1]) {
+		down = down_file(r, l);
+		mig_err_set(err, MIG_EUNSAFE, "%s is irreversible: %s %s", r->name, down,
+			    empty ? "holds no SQL" : "is missing");
+		free(down);
+	} else if (l) {
+		mig_err_set(err, MIG_EUNSAFE, "%s is irreversible: %s %s '%sdown' section", r->name, r->path,
+			    empty ? "has an empty" : "has no", l->markers.prefix);
+	} else {
+		mig_err_set(err, MIG_EUNSAFE, "%s is irreversible: it has %s '-- mig:down' section", r->name,
+			    empty ? "an empty" : "no");
+	}
+	return MIG_EUNSAFE;
 }

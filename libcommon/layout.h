@@ -108,4 +108,10 @@ const char *mig_layout_name(enum mig_style s);
 void mig_layout_body_places(struct mig_rev *body, const struct mig_rev *file, const char *dir,
 			    enum mig_style dir_style);
 
+/*
+ * MIG_EUNSAFE, naming the file, when body cannot be reverted: no down
+ * part, or one of only blanks and comments.
+ */
+int mig_layout_reversible(const struct mig_rev *body, struct mig_err *err);
+
 #endif

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "apply.h"
+#include "layout.h"
 #include "revspec.h"
 #include "sqlshow.h"
 
@@ -115,11 +116,8 @@ int mig_sqlshow_run(struct mig_buf *out, const char *spec, int down, int from_fi
 		for (i = 0; i < n; i++) {
 			if ((rc = mig_body_of(&bodies[i], &ctx->st, recs[i], store, from_files, err)) < 0)
 				goto out;
-			if (!bodies[i]->down.present) {
-				rc = mig_err_set(err, MIG_EUNSAFE, "%s is irreversible: it has no '-- mig:down' section",
-						 bodies[i]->name);
+			if ((rc = mig_layout_reversible(bodies[i], err)) < 0)
 				goto out;
-			}
 		}
 	}
 	mig_buf_addf(out, "-- mig %s on ", down ? "down" : "up");
@@ -184,10 +182,8 @@ int mig_sqlshow_revision(struct mig_buf *out, const char *spec, int down, struct
 	} else {
 		r = ctx->st.g->revs[t.rev];
 	}
-	if (down && !r->down.present) {
-		rc = mig_err_set(err, MIG_EUNSAFE, "%s is irreversible: it has no '-- mig:down' section", r->name);
+	if (down && (rc = mig_layout_reversible(r, err)) < 0)
 		goto out;
-	}
 	add_section(out, down ? &r->down : &r->up);
 out:
 	mig_rev_free(body);

@@ -283,6 +283,33 @@ names() {
 	[ ! -e app.db ]
 }
 
+@test "a missing or empty down part is irreversible: down refuses, names the file, changes nothing" {
+	golang
+	rm migrations/10_tags.down.sql
+	mig -d app.db up -q
+	run -5 mig -d app.db down --no-backup
+	has "mig-down: error: 10_tags is irreversible: migrations/10_tags.down.sql is missing"
+	[ "$(sqlite3 app.db "SELECT count(*) FROM sqlite_schema WHERE name = 'tags'")" = 1 ]
+	[ "$(sqlite3 app.db "SELECT count(*) FROM mig_revisions WHERE scope = 'app'")" = 3 ]
+	rm -rf migrations app.db* && mkdir migrations
+	diesel
+	printf -- '-- This file should undo anything in `up.sql`\n\n' >migrations/2024-02-01-000000_email/down.sql
+	mig -d app.db up -q
+	run -5 mig -d app.db down base
+	has "mig-down: error: 2024-02-01-000000_email is irreversible: migrations/2024-02-01-000000_email/down.sql holds no SQL"
+	[ "$(columns)" = "id email" ]
+	run -0 mig -d app.db status
+	has "applied: 2 of 2"
+	rm -rf migrations app.db* && mkdir migrations
+	rev 20240101000000_a $'-- migrate:up\nCREATE TABLE a(x);\n-- migrate:down\n\n-- nothing\n'
+	mig -d app.db up -q
+	run -5 mig -d app.db down
+	has "mig-down: error: 20240101000000_a is irreversible: migrations/20240101000000_a.sql has an empty '-- migrate:down' section"
+	run -5 mig -d app.db sqlshow --down
+	has "mig-sqlshow: error: 20240101000000_a is irreversible: migrations/20240101000000_a.sql has an empty '-- migrate:down' section"
+	[ "$(sqlite3 app.db "SELECT count(*) FROM sqlite_schema WHERE name = 'a'")" = 1 ]
+}
+
 @test "errors in a down file name that file and its own line, from the store too" {
 	diesel
 	# in a transaction, so a failed down leaves nothing dirty
