@@ -555,7 +555,7 @@ int mig_up(const char *spec, const struct mig_run_opts *o, struct mig_err *err)
 {
 	struct mig_ctx *ctx = NULL;
 	struct mig_store *store = NULL;
-	struct mig_err ignored = MIG_ERR_INIT;
+	struct mig_err ignored = MIG_ERR_INIT, stop = MIG_ERR_INIT;
 	const char **names = NULL, **ids = NULL, **data = NULL;
 	long long *ms = NULL;
 	size_t *plan = NULL, *len = NULL, n = 0, i, done = 0;
@@ -567,6 +567,8 @@ int mig_up(const char *spec, const struct mig_run_opts *o, struct mig_err *err)
 	if ((rc = mig_ctx_open(&ctx, MIG_CTX_READ, err)) < 0 ||
 	    (rc = mig_plan_up(&ctx->st, spec, o->out_of_order, &plan, &n, err)) < 0)
 		goto out;
+	/* what mig cannot run ends the plan: the run stops there and says so, never passes it */
+	mig_layout_plan_stop(ctx->st.g->revs, plan, &n, &stop);
 	if (!n) {
 		rc = nothing_to_do(ctx, o, err);
 		goto out;
@@ -576,7 +578,8 @@ int mig_up(const char *spec, const struct mig_run_opts *o, struct mig_err *err)
 	plan = NULL;
 	if ((rc = open_for_change(&ctx, &store, o->dry_run, o->lock_timeout, err)) < 0 ||
 	    (rc = start_run(&run, ctx, store, o, err)) < 0 ||
-	    (rc = mig_plan_up(&ctx->st, spec, o->out_of_order, &plan, &n, err)) < 0 || !n ||
+	    (rc = mig_plan_up(&ctx->st, spec, o->out_of_order, &plan, &n, err)) < 0 ||
+	    (mig_layout_plan_stop(ctx->st.g->revs, plan, &n, &stop), !n) ||
 	    (rc = snapshot_before(ctx, store, "up", had_content, o, run.snapshot, err)) < 0)
 		goto out;
 
@@ -603,6 +606,10 @@ int mig_up(const char *spec, const struct mig_run_opts *o, struct mig_err *err)
 	}
 	rc = finish_run(&run, o, names, ids, ms, done, rc, err);
 out:
+	if (rc == 0 && stop.code) {
+		*err = stop;
+		rc = stop.code;
+	}
 	mig_store_wait(&run.bodies, &ignored);
 	free(names);
 	free(ids);

@@ -146,6 +146,27 @@ static int diesel_offer(struct mig_layout_scan *sc, const struct mig_layout *l, 
 }
 
 /*
+ * goose: a Go migration is VERSION_name.go, not *_test.go
+ * (collect_migration.go's collectMigrations); mig cannot run one, but
+ * must not pass over it either.
+ */
+static int goose_offer(struct mig_layout_scan *sc, const struct mig_layout *l, int dirfd, const char *entry,
+		       int maybe_dir)
+{
+	size_t digits = strspn(entry, "0123456789");
+	struct mig_layout_unit *u;
+
+	(void)dirfd;
+	(void)maybe_dir;
+	if (!digits || entry[digits] != '_' || !ends_with(entry, ".go") || ends_with(entry, "_test.go"))
+		return 0;
+	u = unit_add(sc, l, entry);
+	u->name = mig_xstrndup(entry, strlen(entry) - 3);
+	u->up = mig_xstrdup(entry);
+	return 1;
+}
+
+/*
  * A '-- mig:' line of a golang-migrate or diesel file that the body made
  * of both files cannot hold (up, down, or what mig does not know), or a
  * NUL byte: named where it is, in the file and line the user sees, not
@@ -303,6 +324,39 @@ static int diesel_load(struct mig_rev **out, int dirfd, const char *dir, const s
 }
 
 /*
+ * A goose Go migration: its bytes are kept and hashed like any file's,
+ * so an edit after it was applied shows, but it has no SQL to run.
+ */
+static int goose_load(struct mig_rev **out, int dirfd, const char *dir, const struct mig_layout_unit *u,
+		      struct mig_err *err)
+{
+	struct mig_buf b = MIG_BUF_INIT;
+	char *path = mig_path_join(dir, u->up);
+	struct mig_rev *r;
+	int rc;
+
+	*out = NULL;
+	if ((rc = mig_read_fileat(&b, dirfd, u->up, path, err)) < 0) {
+		free(path);
+		return rc;
+	}
+	r = mig_xcalloc(1, sizeof(*r));
+	r->name = mig_xstrdup(u->name);
+	r->path = path;
+	r->len = b.len;
+	r->data = mig_xstrndup(b.buf ? b.buf : "", b.len);
+	mig_blob_id(r->id, r->data, r->len);
+	r->style = u->layout->style;
+	r->unrunnable = 1;
+	r->up.sql = r->data + r->len;
+	r->up.line = 1;
+	r->up.present = 1;
+	mig_buf_release(&b);
+	*out = r;
+	return 0;
+}
+
+/*
  * The tools, one entry each. Every rule here is the tool's own, read in
  * its source (the file or function is named beside it); mig(7) says
  * them for users.
@@ -326,6 +380,8 @@ static const struct mig_layout layouts[MIG_STYLE_NR] = {
 		.name = "goose",
 		.style = MIG_STYLE_GOOSE,
 		.markers = { MIG_STYLE_GOOSE, "-- +goose ", 1, "NO TRANSACTION", NULL },
+		.offer = goose_offer,
+		.load = goose_load,
 		.file_suffix = { ".sql", NULL },
 		/* collectMigrations: int64 versions, sorted as numbers, each once */
 		.version = leading_digits,
@@ -508,14 +564,22 @@ static void chain_after(struct mig_rev *r, const struct mig_rev *before)
 }
 
 /* The style of a directory: the one all revisions share, or mig's. */
-static enum mig_style common_style(struct mig_rev **revs, size_t n)
+static enum mig_style common_style(struct mig_rev **revs, size_t n, struct mig_err *err)
 {
 	size_t i;
 
 	for (i = 1; i < n; i++)
 		if (revs[i]->style != revs[0]->style)
 			break;
-	return n && i == n ? revs[0]->style : MIG_STYLE_MIG;
+	if (n && i == n)
+		return revs[0]->style;
+	for (i = 0; i < n; i++)
+		if (revs[i]->unrunnable) {
+			mig_err_set(err, MIG_EINVALID, "%s: a %s migration among revisions that are not %s's",
+				    revs[i]->path, mig_layout_name(revs[i]->style), mig_layout_name(revs[i]->style));
+			return MIG_STYLE_NR;
+		}
+	return MIG_STYLE_MIG;
 }
 
 int mig_layout_chain(enum mig_style *style, struct mig_rev **revs, size_t n, struct mig_err *err)
@@ -525,7 +589,9 @@ int mig_layout_chain(enum mig_style *style, struct mig_rev **revs, size_t n, str
 	size_t i;
 	int rc = 0;
 
-	*style = common_style(revs, n);
+	*style = common_style(revs, n, err);
+	if (*style == MIG_STYLE_NR)
+		return MIG_EINVALID;
 	if (!(l = mig_layout_of(*style)))
 		return 0;
 	v = mig_xcalloc(n, sizeof(*v));
@@ -576,6 +642,7 @@ void mig_layout_body_places(struct mig_rev *body, const struct mig_rev *file, co
 	if (file && !strcmp(file->id, body->id)) {
 		/* the same bytes: the file's own places */
 		body->style = file->style;
+		body->unrunnable = file->unrunnable;
 		body->up.line = file->up.line;
 		body->down.line = file->down.line;
 		free(body->down_path);
@@ -613,6 +680,13 @@ int mig_layout_reversible(const struct mig_rev *r, struct mig_err *err)
 					       r->down.sql + r->down.len;
 	char *down;
 
+	if (r->unrunnable) {
+		mig_err_set(err, MIG_EUNSAFE, "%s is a %s Go migration (%s): mig cannot revert it", r->name,
+			    mig_layout_name(r->style), r->path);
+		mig_err_hint(err, "revert it with %s, then record that with 'mig fake --unapply %s'",
+			     mig_layout_name(r->style), r->name);
+		return MIG_EUNSAFE;
+	}
 	if (r->down.present && !empty)
 		return 0;
 	if (l && l->file_suffix[1]) {
@@ -628,4 +702,27 @@ int mig_layout_reversible(const struct mig_rev *r, struct mig_err *err)
 			    empty ? "an empty" : "no");
 	}
 	return MIG_EUNSAFE;
+}
+
+int mig_layout_runnable(const struct mig_rev *r, struct mig_err *err)
+{
+	if (!r->unrunnable)
+		return 0;
+	mig_err_set(err, MIG_EUNSAFE, "%s is a %s Go migration (%s): mig cannot run it", r->name,
+		    mig_layout_name(r->style), r->path);
+	mig_err_hint(err, "apply it with the %s binary that registers it, record that with 'mig fake %s', "
+		     "then run 'mig up' again", mig_layout_name(r->style), r->name);
+	return MIG_EUNSAFE;
+}
+
+void mig_layout_plan_stop(struct mig_rev *const *revs, const size_t *plan, size_t *n, struct mig_err *stop)
+{
+	size_t i;
+
+	mig_err_clear(stop);
+	for (i = 0; i < *n; i++)
+		if (mig_layout_runnable(revs[plan[i]], stop) < 0) {
+			*n = i;
+			return;
+		}
 }

@@ -86,7 +86,8 @@ void mig_layout_scan_release(struct mig_layout_scan *sc);
  * When every revision is another tool's, of one style, chain them in
  * that tool's order (explicit parents) and set *style; else set
  * MIG_STYLE_MIG and leave them to mig's rules. Two revisions of one
- * version where the tool refuses that are an error.
+ * version where the tool refuses that, and a goose Go migration among
+ * revisions that are not goose's, are errors.
  */
 int mig_layout_chain(enum mig_style *style, struct mig_rev **revs, size_t n, struct mig_err *err);
 
@@ -110,8 +111,21 @@ void mig_layout_body_places(struct mig_rev *body, const struct mig_rev *file, co
 
 /*
  * MIG_EUNSAFE, naming the file, when body cannot be reverted: no down
- * part, or one of only blanks and comments.
+ * part, or one of only blanks and comments, or code mig cannot run.
  */
 int mig_layout_reversible(const struct mig_rev *body, struct mig_err *err);
+
+/*
+ * MIG_EUNSAFE when r is a revision mig cannot run (a goose Go
+ * migration), else 0.
+ */
+int mig_layout_runnable(const struct mig_rev *r, struct mig_err *err);
+
+/*
+ * A plan of revisions (indexes into revs) stops before the first that
+ * mig cannot run: *n is cut there and *stop says why (MIG_EUNSAFE);
+ * else *stop is cleared. What comes before it can run.
+ */
+void mig_layout_plan_stop(struct mig_rev *const *revs, const size_t *plan, size_t *n, struct mig_err *stop);
 
 #endif

@@ -59,6 +59,7 @@ struct mig_rev {
 	size_t nparents;
 	int parents_line;	/* line of the directive, 0 when absent */
 	int no_transaction;
+	int unrunnable;		/* code of another tool's (goose's Go): never run, never reverted */
 	struct mig_section up, down;
 
 	/* filled by the graph */

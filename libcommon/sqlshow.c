@@ -93,7 +93,7 @@ int mig_sqlshow_run(struct mig_buf *out, const char *spec, int down, int from_fi
 	struct mig_ctx *ctx = NULL;
 	struct mig_store *store = NULL;
 	struct mig_db *replay = NULL;
-	struct mig_err replay_err = MIG_ERR_INIT;
+	struct mig_err replay_err = MIG_ERR_INIT, stop = MIG_ERR_INIT;
 	struct mig_rev **bodies = NULL;
 	size_t *plan = NULL, n = 0, i;
 	long *recs = NULL;
@@ -102,7 +102,11 @@ int mig_sqlshow_run(struct mig_buf *out, const char *spec, int down, int from_fi
 	if ((rc = mig_ctx_open(&ctx, MIG_CTX_READ, err)) < 0)
 		goto out;
 	if (!down) {
-		if ((rc = mig_plan_up(&ctx->st, spec, 0, &plan, &n, err)) < 0 || !n)
+		if ((rc = mig_plan_up(&ctx->st, spec, 0, &plan, &n, err)) < 0)
+			goto out;
+		/* as mig up: up to what mig cannot run, and then the same refusal */
+		mig_layout_plan_stop(ctx->st.g->revs, plan, &n, &stop);
+		if (!n)
 			goto out;
 		bodies = mig_xcalloc(n + 1, sizeof(*bodies));
 		for (i = 0; i < n; i++)
@@ -146,6 +150,10 @@ int mig_sqlshow_run(struct mig_buf *out, const char *spec, int down, int from_fi
 	mig_err_clear(err);
 	rc = 0;
 out:
+	if (rc == 0 && stop.code) {
+		*err = stop;
+		rc = stop.code;
+	}
 	if (down)
 		for (i = 0; bodies && i < n; i++)
 			mig_rev_free(bodies[i]);
@@ -182,7 +190,7 @@ int mig_sqlshow_revision(struct mig_buf *out, const char *spec, int down, struct
 	} else {
 		r = ctx->st.g->revs[t.rev];
 	}
-	if (down && (rc = mig_layout_reversible(r, err)) < 0)
+	if ((rc = down ? mig_layout_reversible(r, err) : mig_layout_runnable(r, err)) < 0)
 		goto out;
 	add_section(out, down ? &r->down : &r->up);
 out:

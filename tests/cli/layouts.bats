@@ -331,3 +331,29 @@ names() {
 	has "mig-up: error: 2_email: migrations/2_email.up.sql:2: no such table: nope"
 }
 
+@test "goose: a Go migration is a problem in status, and up stops before it (exit 5)" {
+	goose
+	printf 'package migrations\n' >migrations/00002_seed.go
+	mv migrations/00002_email.sql migrations/00003_email.sql
+	printf 'package migrations\n' >migrations/00004_helper_test.go
+	run -0 mig -d app.db status
+	has "  00002_seed is a goose Go migration (migrations/00002_seed.go): mig cannot run it"
+	run -1 mig -d app.db status --check
+	run -0 mig -d app.db status --porcelain
+	[ "$(names)" = "00001_users 00002_seed 00003_email " ]
+	run -5 mig -d app.db up
+	has "mig-up: error: 00002_seed is a goose Go migration (migrations/00002_seed.go): mig cannot run it"
+	[ "$(columns)" = "id" ]
+	[ "$(sqlite3 app.db "SELECT group_concat(name, ' ') FROM mig_revisions WHERE scope = 'app'")" = "00001_users" ]
+	run -5 mig -d app.db up
+	[ "$(sqlite3 app.db "SELECT group_concat(name, ' ') FROM mig_revisions WHERE scope = 'app'")" = "00001_users" ]
+	run -5 mig -d app.db sqlshow
+	has "mig-sqlshow: error: 00002_seed is a goose Go migration (migrations/00002_seed.go): mig cannot run it"
+	# run by goose, recorded by hand: then the rest
+	run -0 mig -d app.db fake 00002_seed
+	run -0 mig -d app.db up
+	[ "$(columns)" = "id email" ]
+	run -5 mig -d app.db down 00001_users
+	has "mig-down: error: 00002_seed is a goose Go migration (migrations/00002_seed.go): mig cannot revert it"
+	[ "$(columns)" = "id email" ]
+}
