@@ -32,7 +32,8 @@ static void add_revision(struct mig_buf *out, const struct mig_rev *r, int up)
 	mig_buf_addf(out, "-- %s ", up ? "up" : "down");
 	add_comment_text(out, r->name);
 	mig_buf_adds(out, " (");
-	add_comment_text(out, r->path);
+	/* the file the section is in: a two-file revision's down file for down */
+	add_comment_text(out, !up && r->down_path ? r->down_path : r->path);
 	mig_buf_adds(out, ")\n");
 	if (r->no_transaction) {
 		if (up)

@@ -318,6 +318,8 @@ names() {
 	mig -d app.db up -q
 	run -4 mig -d app.db down --no-backup
 	has "mig-down: error: 2024-02-01-000000_email: migrations/2024-02-01-000000_email/down.sql:3: no such table: nope"
+	run -0 mig -d app.db sqlshow --down
+	has "-- down 2024-02-01-000000_email (migrations/2024-02-01-000000_email/down.sql)"
 	# edited since: the down that was applied, named as the store's copy of that file
 	id=$(sqlite3 app.db "SELECT id FROM mig_revisions WHERE name = '2024-02-01-000000_email'")
 	printf 'ALTER TABLE users DROP COLUMN email;\n' >migrations/2024-02-01-000000_email/down.sql
