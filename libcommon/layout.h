@@ -58,7 +58,7 @@ const struct mig_layout *mig_layout_of(enum mig_style s);
 /* What a directory scan took: revisions of two files, or of code. */
 struct mig_layout_unit {
 	const struct mig_layout *layout;
-	char *key;		/* the version the files pair by */
+	char *key;		/* what its files pair by: golang-migrate's version, else the entry */
 	char *name;		/* the revision's name */
 	char *up, *down;	/* file names under the directory, or NULL */
 	char *dup;		/* a second file of that version and direction */
