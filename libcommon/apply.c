@@ -318,6 +318,7 @@ static int check_drift(struct mig_run *run, struct mig_err *err)
 
 struct up {
 	const char *spec;
+	struct mig_err stop;	/* why the plan ends before the target: a revision mig cannot run */
 	size_t *plan;
 	struct mig_rev **revs;
 	const char **data;
@@ -329,8 +330,13 @@ static int up_plan(struct mig_run *run, struct mig_err *err)
 	struct up *u = run->arg;
 	int rc;
 
-	if ((rc = mig_plan_up(&run->ctx->st, u->spec, run->o->out_of_order, &u->plan, &run->n, err)) < 0 || !run->n)
+	if ((rc = mig_plan_up(&run->ctx->st, u->spec, run->o->out_of_order, &u->plan, &run->n, err)) < 0)
 		return rc;
+	/* what mig cannot run ends the plan: the run stops there and says so, never passes it */
+	mig_err_clear(&u->stop);
+	mig_layout_plan_stop(run->ctx->st.g->revs, u->plan, &run->n, &u->stop);
+	if (!run->n)
+		return 0;
 	return check_drift(run, err);
 }
 
@@ -377,9 +383,14 @@ static const struct mig_run_kind up_kind = {
 
 int mig_up(const struct mig_settings *set, const char *spec, const struct mig_run_opts *o, struct mig_err *err)
 {
-	struct up u = { spec, NULL, NULL, NULL, NULL };
+	struct up u = { .spec = spec, .stop = MIG_ERR_INIT };
+	int rc = mig_run_do(&up_kind, &u, set, o, NULL, err);
 
-	return mig_run_do(&up_kind, &u, set, o, NULL, err);
+	if (rc == 0 && u.stop.code) {
+		*err = u.stop;
+		rc = u.stop.code;
+	}
+	return rc;
 }
 
 /* The applied records to revert for spec, newest first, into *recs. */
@@ -433,12 +444,7 @@ int mig_body_of(struct mig_rev **out, const struct mig_state *st, long rec, stru
 
 		if ((rc = mig_rev_parse(out, a->name, f->path, f->data, f->len, err)) < 0)
 			return rc;
-		/* a two-file layout's body says where its lines really are */
-		(*out)->style = f->style;
-		(*out)->up.line = f->up.line;
-		(*out)->down.line = f->down.line;
-		if (f->down_path)
-			(*out)->down_path = mig_xstrdup(f->down_path);
+		mig_layout_body_places(*out, f, st->g->dir, st->g->style);
 		return 0;
 	}
 	if (!store)
@@ -454,7 +460,10 @@ int mig_body_of(struct mig_rev **out, const struct mig_state *st, long rec, stru
 	path = st->rev[rec] >= 0 && !strcmp(st->g->revs[st->rev[rec]]->id, a->id) ?
 		mig_xstrdup(st->g->revs[st->rev[rec]]->path) :
 		mig_xasprintf("%s.sql (%.12s, from the store)", a->name, a->id);
-	rc = mig_rev_parse(out, a->name, path, b.buf ? b.buf : "", b.len, err);
+	/* a two-file layout's body says where its lines really are */
+	if ((rc = mig_rev_parse(out, a->name, path, b.buf ? b.buf : "", b.len, err)) == 0)
+		mig_layout_body_places(*out, st->rev[rec] >= 0 ? st->g->revs[st->rev[rec]] : NULL, st->g->dir,
+				       st->g->style);
 	free(path);
 	mig_buf_release(&b);
 	return rc;
@@ -499,16 +508,17 @@ static void down_release(struct mig_run *run)
 }
 
 /*
- * Applied record rec cannot be reverted: say so, and the commands that
- * record it as reverted without running SQL, after reverting what came
- * after it (newer, when the run had reverted some first).
+ * Applied record rec cannot be reverted (err says why): hint at the
+ * commands that record it as reverted without running SQL, after
+ * reverting what came after it (newer, when the run reverts some first).
  */
 static int irreversible(const struct mig_state *st, long rec, int newer, struct mig_err *err)
 {
 	const char *name = st->applied.v[rec].name;
 	const char *prev = rec > 0 ? st->applied.v[rec - 1].name : "base";
 
-	mig_err_set(err, MIG_EUNSAFE, "%s is irreversible: it has no '-- mig:down' section", name);
+	if (err->hint[0])
+		return err->code;
 	if (newer)
 		mig_err_hint(err, "revert what was applied after it with 'mig down %s', then record it as reverted "
 			     "without running SQL with 'mig fake --unapply %s'", name, prev);
@@ -530,7 +540,7 @@ static int down_prepare(struct mig_run *run, struct mig_err *err)
 		if ((rc = mig_body_of(&d->bodies[i], &run->ctx->st, d->recs[i], run->store, run->o->from_files,
 				      err)) < 0)
 			return rc;
-		if (!d->bodies[i]->down.present)
+		if ((rc = mig_layout_reversible(d->bodies[i], err)) < 0)
 			return irreversible(&run->ctx->st, d->recs[i], i > 0, err);
 		/* the id as applied, whatever the file says now */
 		d->ids[i] = run->ctx->st.applied.v[d->recs[i]].id;
@@ -572,6 +582,7 @@ static int plan_adopt(const struct mig_state *st, struct mig_db *db, struct fake
 		      struct mig_err *err)
 {
 	const struct mig_graph *g = st->g;
+	const struct mig_layout *l = mig_layout_of(g->style);
 	struct mig_foreign f;
 	unsigned char *seen;
 	size_t i, j;
@@ -579,7 +590,10 @@ static int plan_adopt(const struct mig_state *st, struct mig_db *db, struct fake
 
 	if (!db)
 		return mig_err_set(err, MIG_EUSAGE, "there is no database to adopt");
-	if ((rc = refuse_dirty(st, err)) < 0 || (rc = mig_db_foreign(db, g->style, &f, err)) < 0)
+	if (!l)
+		return mig_err_set(err, MIG_EUSAGE, "the migrations are in mig's own layout: there is no other "
+				   "tool's bookkeeping to adopt");
+	if ((rc = refuse_dirty(st, err)) < 0 || (rc = mig_db_foreign(db, l->name, &l->adopt, &f, err)) < 0)
 		return rc;
 	if (f.dirty) {
 		rc = mig_err_set(err, MIG_EUNSAFE, "golang-migrate left version %s dirty", f.v[0]);
@@ -594,7 +608,7 @@ static int plan_adopt(const struct mig_state *st, struct mig_db *db, struct fake
 		int want = 0;
 
 		for (j = 0; j < f.nr && !want; j++)
-			if (f.upto ? mig_layout_version_cmp(v, f.v[j]) <= 0 : !mig_layout_version_cmp(v, f.v[j])) {
+			if (f.upto ? l->version_cmp(v, f.v[j]) <= 0 : !l->version_cmp(v, f.v[j])) {
 				want = 1;
 				seen[j] = 1;
 			}
@@ -603,7 +617,7 @@ static int plan_adopt(const struct mig_state *st, struct mig_db *db, struct fake
 			(*items)[(*n)++] = (struct fake_item){ r->name, r->id, r, F_RECORD };
 	}
 	for (j = 0; j < f.nr; j++)
-		if (!seen[j] && !(f.upto && !mig_layout_version_cmp(f.v[j], "0")))
+		if (!seen[j] && !(f.upto && !l->version_cmp(f.v[j], "0")))
 			mig_say(MIG_SAY_NOTE, "%s records version %s, which no revision here has",
 				mig_layout_name(g->style), f.v[j]);
 	if (!*n)

@@ -172,7 +172,7 @@ static int parse_entry(char **p, struct entry *e)
 	memset(e, 0, sizeof(*e));
 	if (key_parse(&s, e->key) < 0 || id_parse(&s, e->id, ' ') < 0)
 		return -1;
-	if (num(&s, ' ', &v) < 0 || v > MIG_STYLE_DIESEL)
+	if (num(&s, ' ', &v) < 0 || v >= MIG_STYLE_NR)
 		return -1;
 	e->style = (int)v;
 	if (num(&s, ' ', &v) < 0 || v > 1)

@@ -7,7 +7,6 @@
 #include "db.h"
 #include "diagnose.h"
 #include "graph.h"
-#include "layout.h"
 #include "util.h"
 
 extern const struct mig_memfile mig_bookkeeping_files[];
@@ -795,46 +794,27 @@ out:
 	return rc;
 }
 
-/*
- * What another tool's bookkeeping says is applied: dbmate's and
- * diesel's one row per version, goose's latest row per version,
- * golang-migrate's one current version (and everything before it).
- */
-int mig_db_foreign(struct mig_db *db, enum mig_style style, struct mig_foreign *out, struct mig_err *err)
+/* What another tool's bookkeeping says is applied, read as q says. */
+int mig_db_foreign(struct mig_db *db, const char *tool, const struct mig_foreign_query *q, struct mig_foreign *out,
+		   struct mig_err *err)
 {
-	static const char *const q[] = {
-		[MIG_STYLE_DBMATE] = "SELECT version FROM schema_migrations",
-		[MIG_STYLE_DIESEL] = "SELECT version FROM __diesel_schema_migrations",
-		[MIG_STYLE_GOOSE] = "SELECT version_id FROM goose_db_version AS g WHERE version_id > 0 AND is_applied "
-				    "AND id = (SELECT max(id) FROM goose_db_version WHERE version_id = g.version_id)",
-		[MIG_STYLE_GOLANG] = "SELECT version, dirty FROM schema_migrations",
-	};
-	static const char *const table[] = {
-		[MIG_STYLE_DBMATE] = "schema_migrations",
-		[MIG_STYLE_DIESEL] = "__diesel_schema_migrations",
-		[MIG_STYLE_GOOSE] = "goose_db_version",
-		[MIG_STYLE_GOLANG] = "schema_migrations",
-	};
 	sqlite3_stmt *st = NULL;
 	size_t alloc = 0;
 	int r;
 
 	memset(out, 0, sizeof(*out));
-	if (style == MIG_STYLE_MIG)
-		return mig_err_set(err, MIG_EUSAGE, "the migrations are in mig's own layout: there is no other "
-				   "tool's bookkeeping to adopt");
-	if ((r = sqlite3_prepare_v2(db->h, q[style], -1, &st, NULL)) != SQLITE_OK) {
+	if ((r = sqlite3_prepare_v2(db->h, q->sql, -1, &st, NULL)) != SQLITE_OK) {
 		/* no such table (or not of that tool's shape) is a usage error; the machine failing is not */
 		if (env_fault(r))
 			return db_error(db, MIG_EENV, "cannot read the other tool's bookkeeping in", err);
 		mig_err_set(err, MIG_EUSAGE, "database '%s' has no %s bookkeeping (table %s): %s", db->path,
-			    mig_layout_name(style), table[style], sqlite3_errmsg(db->h));
+			    tool, q->table, sqlite3_errmsg(db->h));
 		return MIG_EUSAGE;
 	}
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *v = (const char *)sqlite3_column_text(st, 0);
 
-		if (style == MIG_STYLE_GOLANG) {
+		if (q->upto) {
 			out->upto = 1;
 			out->dirty = sqlite3_column_int(st, 1);
 		}

@@ -175,7 +175,20 @@ struct mig_foreign {
 	int dirty;	/* golang-migrate: v[0] did not finish */
 };
 
-int mig_db_foreign(struct mig_db *db, enum mig_style style, struct mig_foreign *out, struct mig_err *err);
+/*
+ * How to read another tool's bookkeeping (layout.c's table holds one
+ * per tool): sql's first column is a version applied; with upto, its
+ * one row is the current version, every version up to it is applied,
+ * and the second column says whether it is dirty.
+ */
+struct mig_foreign_query {
+	const char *table;	/* for messages */
+	const char *sql;
+	int upto;
+};
+
+int mig_db_foreign(struct mig_db *db, const char *tool, const struct mig_foreign_query *q, struct mig_foreign *out,
+		   struct mig_err *err);
 void mig_foreign_release(struct mig_foreign *f);
 
 #endif

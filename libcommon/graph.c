@@ -289,7 +289,8 @@ int mig_graph_load_cached(struct mig_graph **out, const char *dir, const char *c
 	}
 	if ((rc = mig_layout_load(&sc, dirfd(d), dir, &g->revs, &g->nr, &alloc, err)) < 0)
 		goto out;
-	g->style = mig_layout_chain(g->revs, g->nr);
+	if ((rc = mig_layout_chain(&g->style, g->revs, g->nr, err)) < 0)
+		goto out;
 	rc = build(g, err);
 out:
 	for (i = 0; i < nfiles; i++)

@@ -97,7 +97,7 @@ static char *next_version(const struct mig_graph *g, int stamp)
 
 		if ((int)strlen(v) > width && *v)
 			width = (int)strlen(v);
-		if (*v && mig_layout_version_cmp(v, max) > 0) {
+		if (*v && mig_layout_version_cmp(g->style, v, max) > 0) {
 			free(max);
 			max = v;
 		} else {
@@ -106,7 +106,7 @@ static char *next_version(const struct mig_graph *g, int stamp)
 	}
 	if (stamp || strlen(max) == 14) {
 		strftime(now, sizeof(now), "%Y%m%d%H%M%S", gmtime_r(&t, &tm));
-		if (mig_layout_version_cmp(now, max) > 0) {
+		if (mig_layout_version_cmp(g->style, now, max) > 0) {
 			free(max);
 			return mig_xstrdup(now);
 		}
@@ -133,13 +133,50 @@ static int parent_ok(const char *name)
 	return 1;
 }
 
+/*
+ * Another tool's revision, its way: VERSION_NAME plus each of its file
+ * suffixes (a directory VERSION_NAME first, for diesel), holding its
+ * template. *path is the files' paths, a line each. A file written
+ * before one that fails goes again.
+ */
+static int write_foreign(char **path, const struct mig_graph *g, const struct mig_layout *l, const char *name,
+			 struct mig_err *err)
+{
+	char *v = next_version(g, l->new_stamp), *tv = l->new_version ? l->new_version(v) : mig_xstrdup(v);
+	char *base = mig_xasprintf("%s_%s", tv, name), *stem = mig_path_join(g->dir, base), *files[2] = { NULL };
+	int rc = 0, k, made = 0;
+
+	if (l->new_dir && !(made = mkdir(stem, 0777) == 0))
+		rc = mig_err_errno(err, MIG_EENV, "cannot create '%s'", stem);
+	for (k = 0; k < 2 && rc == 0 && l->file_suffix[k]; k++) {
+		files[k] = mig_xasprintf("%s%s", stem, l->file_suffix[k]);
+		rc = write_new(files[k], l->new_body[k], err);
+	}
+	if (rc == 0) {
+		*path = files[1] ? mig_xasprintf("%s\n%s", files[0], files[1]) : mig_xstrdup(files[0]);
+	} else {
+		if (k == 2 && files[0])
+			unlink(files[0]);
+		if (made)
+			rmdir(stem);
+	}
+	free(files[0]);
+	free(files[1]);
+	free(stem);
+	free(base);
+	free(tv);
+	free(v);
+	return rc;
+}
+
 #define MIG_NAME_MAX 200
 
 int mig_newrev_write(char **path, const struct mig_graph *g, const char *name,
 		     const char *const *parents, size_t nparents, struct mig_err *err)
 {
+	const struct mig_layout *l;
 	struct mig_buf body = MIG_BUF_INIT;
-	char *v = NULL, *file = NULL, *a = NULL, *b = NULL;
+	char *v = NULL, *file = NULL;
 	size_t i;
 	int rc = 0;
 
@@ -155,69 +192,30 @@ int mig_newrev_write(char **path, const struct mig_graph *g, const char *name,
 			    MIG_NAME_MAX);
 		return MIG_EUSAGE;
 	}
-	v = next_version(g, g->style == MIG_STYLE_DBMATE || g->style == MIG_STYLE_DIESEL);
-	switch (g->style) {
-	case MIG_STYLE_MIG:
-		for (i = 0; i < nparents; i++)
-			if (!parent_ok(parents[i])) {
-				rc = mig_err_set(err, MIG_EUNSAFE, "cannot name '%s' as a parent: "
-						 "'-- mig:parents' cannot hold a blank or a control character",
-						 parents[i]);
-				mig_err_hint(err, "rename its file, or write the new revision by hand");
-				goto out;
-			}
-		file = mig_xasprintf("%s_%s.sql", v, name);
-		*path = mig_path_join(g->dir, file);
-		mig_buf_adds(&body, "-- mig:parents");
-		for (i = 0; i < nparents; i++)
-			mig_buf_addf(&body, " %s", parents[i]);
-		mig_buf_adds(&body, "\n-- mig:up\n\n-- mig:down\n\n");
-		rc = write_new(*path, body.buf, err);
-		break;
-	case MIG_STYLE_DBMATE:
-	case MIG_STYLE_GOOSE:
-		file = mig_xasprintf("%s_%s.sql", v, name);
-		*path = mig_path_join(g->dir, file);
-		rc = write_new(*path, g->style == MIG_STYLE_DBMATE ? "-- migrate:up\n\n\n-- migrate:down\n\n" :
-				      "-- +goose Up\n\n\n-- +goose Down\n\n", err);
-		break;
-	case MIG_STYLE_GOLANG:
-		file = mig_xasprintf("%s_%s.up.sql", v, name);
-		a = mig_path_join(g->dir, file);
-		free(file);
-		file = mig_xasprintf("%s_%s.down.sql", v, name);
-		b = mig_path_join(g->dir, file);
-		if ((rc = write_new(a, "", err)) == 0 && (rc = write_new(b, "", err)) < 0)
-			unlink(a);
-		*path = mig_xasprintf("%s\n%s", a, b);
-		break;
-	case MIG_STYLE_DIESEL: {
-		char *dir;
-
-		/* diesel's own: 2024-01-31-120000_name/ */
-		file = mig_xasprintf("%.4s-%.2s-%.2s-%s_%s", v, v + 4, v + 6, v + 8, name);
-		dir = mig_path_join(g->dir, file);
-		a = mig_path_join(dir, "up.sql");
-		b = mig_path_join(dir, "down.sql");
-		if (mkdir(dir, 0777) < 0)
-			rc = mig_err_errno(err, MIG_EENV, "cannot create '%s'", dir);
-		else if ((rc = write_new(a, "-- Your SQL goes here\n", err)) < 0 ||
-			 (rc = write_new(b, "-- This file should undo anything in `up.sql`\n", err)) < 0) {
-			unlink(a);
-			rmdir(dir);
+	if ((l = mig_layout_of(g->style))) {
+		rc = write_foreign(path, g, l, name, err);
+		goto out;
+	}
+	v = next_version(g, 0);
+	for (i = 0; i < nparents; i++)
+		if (!parent_ok(parents[i])) {
+			rc = mig_err_set(err, MIG_EUNSAFE, "cannot name '%s' as a parent: "
+					 "'-- mig:parents' cannot hold a blank or a control character", parents[i]);
+			mig_err_hint(err, "rename its file, or write the new revision by hand");
+			goto out;
 		}
-		*path = mig_xasprintf("%s\n%s", a, b);
-		free(dir);
-		break;
-	}
-	}
+	file = mig_xasprintf("%s_%s.sql", v, name);
+	*path = mig_path_join(g->dir, file);
+	mig_buf_adds(&body, "-- mig:parents");
+	for (i = 0; i < nparents; i++)
+		mig_buf_addf(&body, " %s", parents[i]);
+	mig_buf_adds(&body, "\n-- mig:up\n\n-- mig:down\n\n");
+	rc = write_new(*path, body.buf, err);
 out:
 	if (rc < 0) {
 		free(*path);
 		*path = NULL;
 	}
-	free(a);
-	free(b);
 	free(v);
 	free(file);
 	mig_buf_release(&body);

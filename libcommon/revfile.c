@@ -89,13 +89,13 @@ static int has_line(const char *p, const char *end, const char *prefix)
 
 /*
  * dbmate's and goose's files: a marker line opens each section; options
- * on it say whether to run in a transaction. Their other markers
- * (goose's StatementBegin/End, ENVSUB) are comments to SQLite.
+ * on it, or a line of its own, say whether to run in a transaction.
+ * Lax tools' other markers (goose's StatementBegin/End, ENVSUB) are
+ * comments to SQLite.
  */
-static int parse_markers(struct mig_rev *rev, struct mig_err *err)
+static int parse_markers(struct mig_rev *rev, const struct mig_markers *m, struct mig_err *err)
 {
-	const int goose = rev->style == MIG_STYLE_GOOSE;
-	const char *prefix = goose ? "-- +goose " : "-- migrate:";
+	const char *prefix = m->prefix;
 	const size_t plen = strlen(prefix);
 	struct mig_section *open = &rev->up;
 	const char *p, *end = rev->data + rev->len, *sql;
@@ -116,7 +116,8 @@ static int parse_markers(struct mig_rev *rev, struct mig_err *err)
 		}
 		w = p + plen;
 		wend = w + strcspn(w, " \t\r\n");
-		if (goose && (size_t)(eol - w) >= 14 && !strncasecmp(w, "NO TRANSACTION", 14)) {
+		if (m->notx_line && (size_t)(eol - w) >= strlen(m->notx_line) &&
+		    !strncasecmp(w, m->notx_line, strlen(m->notx_line))) {
 			rev->no_transaction = 1;
 			p = next;
 			continue;
@@ -125,7 +126,7 @@ static int parse_markers(struct mig_rev *rev, struct mig_err *err)
 			s = &rev->up;
 		else if (wend - w == 4 && !strncasecmp(w, "down", 4))
 			s = &rev->down;
-		else if (goose) {
+		else if (m->lax) {
 			p = next;
 			continue;
 		} else {
@@ -135,7 +136,7 @@ static int parse_markers(struct mig_rev *rev, struct mig_err *err)
 		if (s->present)
 			return mig_err_set(err, MIG_EINVALID, "%s:%d: second '%.*s' (the first is on line %d)",
 					   rev->path, line, (int)(wend - p), p, s->line - 1);
-		if (!goose && memmem(wend, eol - wend, "transaction:false", 17))
+		if (m->notx_option && memmem(wend, eol - wend, m->notx_option, strlen(m->notx_option)))
 			rev->no_transaction = 1;
 		if (open)
 			open->len = p - open->sql;
@@ -156,11 +157,29 @@ static int parse_markers(struct mig_rev *rev, struct mig_err *err)
 	return 0;
 }
 
+/* The tool whose up marker a file has, if any. */
+static const struct mig_markers *markers_of(const char *data, size_t len)
+{
+	const struct mig_markers *m;
+	size_t i;
+
+	for (i = 0; (m = mig_markers_at(i)); i++) {
+		char *up = mig_xasprintf("%sup", m->prefix);
+		int has = has_line(data, data + len, up);
+
+		free(up);
+		if (has)
+			return m;
+	}
+	return NULL;
+}
+
 int mig_rev_parse(struct mig_rev **out, const char *name, const char *path,
 		  const char *data, size_t len, struct mig_err *err)
 {
 	struct mig_rev *rev = mig_xcalloc(1, sizeof(*rev));
 	struct mig_section *open = NULL;
+	const struct mig_markers *m;
 	const char *p, *end, *nul, *sql;
 	int line = 1, rc = 0;
 
@@ -175,15 +194,10 @@ int mig_rev_parse(struct mig_rev **out, const char *name, const char *path,
 				 path, line_of(rev->data, nul));
 		goto out;
 	}
-	if (!has_line(rev->data, rev->data + len, DIRECTIVE)) {
-		if (has_line(rev->data, rev->data + len, "-- migrate:up"))
-			rev->style = MIG_STYLE_DBMATE;
-		else if (has_line(rev->data, rev->data + len, "-- +goose up"))
-			rev->style = MIG_STYLE_GOOSE;
-		if (rev->style != MIG_STYLE_MIG) {
-			rc = parse_markers(rev, err);
-			goto out;
-		}
+	if (!has_line(rev->data, rev->data + len, DIRECTIVE) && (m = markers_of(rev->data, len))) {
+		rev->style = m->style;
+		rc = parse_markers(rev, m, err);
+		goto out;
 	}
 
 	/* text before any section marker is up */

@@ -26,7 +26,25 @@ enum mig_style {
 	MIG_STYLE_GOOSE,	/* -- +goose Up / -- +goose Down */
 	MIG_STYLE_GOLANG,	/* golang-migrate: N_name.up.sql + N_name.down.sql */
 	MIG_STYLE_DIESEL,	/* NAME/up.sql + NAME/down.sql */
+	MIG_STYLE_NR
 };
+
+/*
+ * The section markers of a tool whose revisions are one file (dbmate's
+ * '-- migrate:up'). The entries are layout.c's table of tools; this
+ * module only reads them, so that a body read back from the store is
+ * parsed whatever tool wrote it.
+ */
+struct mig_markers {
+	enum mig_style style;
+	const char *prefix;		/* "-- migrate:", then "up" or "down", case-blind */
+	int lax;			/* other words after the prefix are comments, not errors */
+	const char *notx_line;		/* a marker line that runs the revision outside a transaction */
+	const char *notx_option;	/* an option on a section marker that does */
+};
+
+/* The i-th tool's markers, or NULL past the last; layout.c, with the table. */
+const struct mig_markers *mig_markers_at(size_t i);
 
 struct mig_rev {
 	char *name;		/* file name without .sql */
@@ -41,6 +59,7 @@ struct mig_rev {
 	size_t nparents;
 	int parents_line;	/* line of the directive, 0 when absent */
 	int no_transaction;
+	int unrunnable;		/* code of another tool's (goose's Go): never run, never reverted */
 	struct mig_section up, down;
 
 	/* filled by the graph */

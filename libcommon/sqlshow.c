@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "apply.h"
+#include "layout.h"
 #include "revspec.h"
 #include "sqlshow.h"
 
@@ -31,7 +32,8 @@ static void add_revision(struct mig_buf *out, const struct mig_rev *r, int up)
 	mig_buf_addf(out, "-- %s ", up ? "up" : "down");
 	add_comment_text(out, r->name);
 	mig_buf_adds(out, " (");
-	add_comment_text(out, r->path);
+	/* the file the section is in: a two-file revision's down file for down */
+	add_comment_text(out, !up && r->down_path ? r->down_path : r->path);
 	mig_buf_adds(out, ")\n");
 	if (r->no_transaction) {
 		if (up)
@@ -103,7 +105,7 @@ int mig_sqlshow_run(struct mig_buf *out, const struct mig_settings *set, const c
 	struct mig_ctx *ctx = NULL;
 	struct mig_store *store = NULL;
 	struct mig_db *replay = NULL;
-	struct mig_err replay_err = MIG_ERR_INIT;
+	struct mig_err replay_err = MIG_ERR_INIT, stop = MIG_ERR_INIT;
 	struct mig_rev **bodies = NULL;
 	size_t *plan = NULL, n = 0, i;
 	long *recs = NULL;
@@ -112,7 +114,11 @@ int mig_sqlshow_run(struct mig_buf *out, const struct mig_settings *set, const c
 	if ((rc = mig_ctx_open(&ctx, set, MIG_CTX_READ, err)) < 0)
 		goto out;
 	if (!down) {
-		if ((rc = mig_plan_up(&ctx->st, spec, 0, &plan, &n, err)) < 0 || !n)
+		if ((rc = mig_plan_up(&ctx->st, spec, 0, &plan, &n, err)) < 0)
+			goto out;
+		/* as mig up: up to what mig cannot run, and then the same refusal */
+		mig_layout_plan_stop(ctx->st.g->revs, plan, &n, &stop);
+		if (!n)
 			goto out;
 		bodies = mig_xcalloc(n + 1, sizeof(*bodies));
 		for (i = 0; i < n; i++)
@@ -128,11 +134,8 @@ int mig_sqlshow_run(struct mig_buf *out, const struct mig_settings *set, const c
 		for (i = 0; i < n; i++) {
 			if ((rc = mig_body_of(&bodies[i], &ctx->st, recs[i], store, from_files, err)) < 0)
 				goto out;
-			if (!bodies[i]->down.present) {
-				rc = mig_err_set(err, MIG_EUNSAFE, "%s is irreversible: it has no '-- mig:down' section",
-						 bodies[i]->name);
+			if ((rc = mig_layout_reversible(bodies[i], err)) < 0)
 				goto out;
-			}
 		}
 	}
 	mig_buf_addf(out, "-- mig %s on ", down ? "down" : "up");
@@ -161,6 +164,10 @@ int mig_sqlshow_run(struct mig_buf *out, const struct mig_settings *set, const c
 	mig_err_clear(err);
 	rc = 0;
 out:
+	if (rc == 0 && stop.code) {
+		*err = stop;
+		rc = stop.code;
+	}
 	if (down)
 		for (i = 0; bodies && i < n; i++)
 			mig_rev_free(bodies[i]);
@@ -197,10 +204,8 @@ int mig_sqlshow_revision(struct mig_buf *out, const struct mig_settings *set, co
 	} else {
 		r = ctx->st.g->revs[t.rev];
 	}
-	if (down && !r->down.present) {
-		rc = mig_err_set(err, MIG_EUNSAFE, "%s is irreversible: it has no '-- mig:down' section", r->name);
+	if ((rc = down ? mig_layout_reversible(r, err) : mig_layout_runnable(r, err)) < 0)
 		goto out;
-	}
 	add_section(out, down ? &r->down : &r->up);
 out:
 	mig_rev_free(body);

@@ -1,6 +1,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "layout.h"
 #include "state.h"
 #include "util.h"
 
@@ -104,6 +105,10 @@ void mig_state_problems(const struct mig_state *st, struct mig_problems *out)
 		if (pending_below[x] && mig_state_applied(st, x))
 			add(out, &alloc, MIG_PROBLEM_OUT_OF_ORDER, mig_xstrdup(r->name),
 			    mig_xasprintf("%s is applied but an ancestor of it is pending", r->name));
+		if (r->unrunnable && !mig_state_applied(st, x))
+			add(out, &alloc, MIG_PROBLEM_UNRUNNABLE, mig_xstrdup(r->name),
+			    mig_xasprintf("%s is a %s Go migration (%s): mig cannot run it", r->name,
+					  mig_layout_name(r->style), r->path));
 	}
 	if (g->nheads > 1) {
 		struct mig_buf b = MIG_BUF_INIT;
@@ -152,6 +157,7 @@ const char *mig_problem_name(enum mig_problem_kind k)
 		[MIG_PROBLEM_OUT_OF_ORDER] = "out-of-order",
 		[MIG_PROBLEM_HEADS] = "multiple-heads",
 		[MIG_PROBLEM_DRIFT] = "drift",
+		[MIG_PROBLEM_UNRUNNABLE] = "cannot-run",
 	};
 	return names[k];
 }

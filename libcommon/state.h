@@ -28,6 +28,7 @@ enum mig_problem_kind {
 	MIG_PROBLEM_OUT_OF_ORDER,
 	MIG_PROBLEM_HEADS,
 	MIG_PROBLEM_DRIFT,
+	MIG_PROBLEM_UNRUNNABLE,	/* pending, and mig cannot run it (a goose Go migration) */
 };
 
 struct mig_problem {

@@ -226,3 +226,136 @@ columns() {
 	run -2 mig -d app.db fake --adopt
 	has "mig-fake: error: there is no database to adopt"
 }
+
+names() {
+	printf '%s\n' "$output" | grep '^revision' | cut -f3 | tr '\n' ' '
+}
+
+@test "diesel orders versions as strings: the name before the first '_', without its '-'" {
+	mkdir migrations/2018-01-14-171611_users migrations/2018-02-01-000000_posts migrations/2024-03-13_170000_tags
+	printf 'CREATE TABLE users(id INTEGER PRIMARY KEY);\n' >migrations/2018-01-14-171611_users/up.sql
+	printf 'CREATE TABLE posts(id INTEGER PRIMARY KEY);\n' >migrations/2018-02-01-000000_posts/up.sql
+	printf 'CREATE TABLE tags(id INTEGER PRIMARY KEY);\n' >migrations/2024-03-13_170000_tags/up.sql
+	run -0 mig -d app.db status --porcelain
+	[ "$(names)" = "2018-01-14-171611_users 2018-02-01-000000_posts 2024-03-13_170000_tags " ]
+	# a database diesel migrated before that date is adopted, and goes on
+	sqlite3 app.db "CREATE TABLE users(id INTEGER PRIMARY KEY); CREATE TABLE posts(id INTEGER PRIMARY KEY);
+		CREATE TABLE __diesel_schema_migrations(version VARCHAR(50) PRIMARY KEY, run_on TIMESTAMP);
+		INSERT INTO __diesel_schema_migrations(version) VALUES ('20180114171611'), ('20180201000000');"
+	run -0 mig -d app.db fake --adopt
+	run -0 mig -d app.db up
+	has "applying 2024-03-13_170000_tags"
+	[ "$(sqlite3 app.db "SELECT group_concat(name, ' ') FROM mig_revisions WHERE scope = 'app'")" = \
+		"2018-01-14-171611_users 2018-02-01-000000_posts 2024-03-13_170000_tags" ]
+}
+
+@test "dbmate orders its files by name, as strings" {
+	rev 1_a $'-- migrate:up\nCREATE TABLE a(x);\n-- migrate:down\nDROP TABLE a;\n'
+	rev 2_c $'-- migrate:up\nCREATE TABLE c(x);\n-- migrate:down\nDROP TABLE c;\n'
+	rev 10_b $'-- migrate:up\nCREATE TABLE b(x);\n-- migrate:down\nDROP TABLE b;\n'
+	run -0 mig -d app.db status --porcelain
+	[ "$(names)" = "10_b 1_a 2_c " ]
+}
+
+@test "golang-migrate pairs up and down files by version number, not by name" {
+	golang
+	printf 'ALTER TABLE users ADD COLUMN mfa TEXT;\n' >migrations/67_add_email_mfa_column.up.sql
+	printf 'ALTER TABLE users DROP COLUMN mfa;\n' >migrations/067_email_mfa_column.down.sql
+	run -0 mig -d app.db status --porcelain
+	[ "$(names)" = "1_users 2_email 10_tags 67_add_email_mfa_column " ]
+	run -0 mig -d app.db up
+	[ "$(columns)" = "id email mfa" ]
+	run -0 mig -d app.db down
+	[ "$(columns)" = "id email" ]
+}
+
+@test "two files of one version and direction are refused, as golang-migrate and goose do" {
+	golang
+	printf 'CREATE TABLE other(x);\n' >migrations/02_other.up.sql
+	run -3 mig -d app.db up
+	has "mig-up: error: migrations/2_email.up.sql: duplicate migration file: version 2 is also migrations/02_other.up.sql"
+	[ ! -e app.db ]
+	rm migrations/*
+	goose
+	rev 2_again $'-- +goose Up\nCREATE TABLE again(x);\n'
+	run -3 mig -d app.db up
+	has "mig-up: error: migrations/2_again.sql: duplicate migration version 2 (also migrations/00002_email.sql)"
+	[ ! -e app.db ]
+}
+
+@test "a missing or empty down part is irreversible: down refuses, names the file, changes nothing" {
+	golang
+	rm migrations/10_tags.down.sql
+	mig -d app.db up -q
+	run -5 mig -d app.db down --no-backup
+	has "mig-down: error: 10_tags is irreversible: migrations/10_tags.down.sql is missing"
+	[ "$(sqlite3 app.db "SELECT count(*) FROM sqlite_schema WHERE name = 'tags'")" = 1 ]
+	[ "$(sqlite3 app.db "SELECT count(*) FROM mig_revisions WHERE scope = 'app'")" = 3 ]
+	rm -rf migrations app.db* && mkdir migrations
+	diesel
+	printf -- '-- This file should undo anything in `up.sql`\n\n' >migrations/2024-02-01-000000_email/down.sql
+	mig -d app.db up -q
+	run -5 mig -d app.db down base
+	has "mig-down: error: 2024-02-01-000000_email is irreversible: migrations/2024-02-01-000000_email/down.sql holds no SQL"
+	[ "$(columns)" = "id email" ]
+	run -0 mig -d app.db status
+	has "applied: 2 of 2"
+	rm -rf migrations app.db* && mkdir migrations
+	rev 20240101000000_a $'-- migrate:up\nCREATE TABLE a(x);\n-- migrate:down\n\n-- nothing\n'
+	mig -d app.db up -q
+	run -5 mig -d app.db down
+	has "mig-down: error: 20240101000000_a is irreversible: migrations/20240101000000_a.sql has an empty '-- migrate:down' section"
+	run -5 mig -d app.db sqlshow --down
+	has "mig-sqlshow: error: 20240101000000_a is irreversible: migrations/20240101000000_a.sql has an empty '-- migrate:down' section"
+	[ "$(sqlite3 app.db "SELECT count(*) FROM sqlite_schema WHERE name = 'a'")" = 1 ]
+}
+
+@test "errors in a down file name that file and its own line, from the store too" {
+	diesel
+	# in a transaction, so a failed down leaves nothing dirty
+	rm migrations/2024-02-01-000000_email/metadata.toml
+	printf 'SELECT 1;\n\nDROP TABLE nope;\n' >migrations/2024-02-01-000000_email/down.sql
+	mig -d app.db up -q
+	run -4 mig -d app.db down --no-backup
+	has "mig-down: error: 2024-02-01-000000_email: migrations/2024-02-01-000000_email/down.sql:3: no such table: nope"
+	run -0 mig -d app.db sqlshow --down
+	has "-- down 2024-02-01-000000_email (migrations/2024-02-01-000000_email/down.sql)"
+	# edited since: the down that was applied, named as the store's copy of that file
+	id=$(sqlite3 app.db "SELECT id FROM mig_revisions WHERE name = '2024-02-01-000000_email'")
+	printf 'ALTER TABLE users DROP COLUMN email;\n' >migrations/2024-02-01-000000_email/down.sql
+	run -4 mig -d app.db down --no-backup
+	has "mig-down: error: 2024-02-01-000000_email: migrations/2024-02-01-000000_email/down.sql (${id:0:12}, from the store):3: no such table: nope"
+	[ "$(columns)" = "id email" ]
+	rm -rf migrations app.db* && mkdir migrations
+	golang
+	printf 'ALTER TABLE users ADD COLUMN email TEXT;\nSELECT * FROM nope;\n' >migrations/2_email.up.sql
+	run -4 mig -d app.db up
+	has "mig-up: error: 2_email: migrations/2_email.up.sql:2: no such table: nope"
+}
+
+@test "goose: a Go migration is a problem in status, and up stops before it (exit 5)" {
+	goose
+	printf 'package migrations\n' >migrations/00002_seed.go
+	mv migrations/00002_email.sql migrations/00003_email.sql
+	printf 'package migrations\n' >migrations/00004_helper_test.go
+	run -0 mig -d app.db status
+	has "  00002_seed is a goose Go migration (migrations/00002_seed.go): mig cannot run it"
+	run -1 mig -d app.db status --check
+	run -0 mig -d app.db status --porcelain
+	[ "$(names)" = "00001_users 00002_seed 00003_email " ]
+	run -5 mig -d app.db up
+	has "mig-up: error: 00002_seed is a goose Go migration (migrations/00002_seed.go): mig cannot run it"
+	[ "$(columns)" = "id" ]
+	[ "$(sqlite3 app.db "SELECT group_concat(name, ' ') FROM mig_revisions WHERE scope = 'app'")" = "00001_users" ]
+	run -5 mig -d app.db up
+	[ "$(sqlite3 app.db "SELECT group_concat(name, ' ') FROM mig_revisions WHERE scope = 'app'")" = "00001_users" ]
+	run -5 mig -d app.db sqlshow
+	has "mig-sqlshow: error: 00002_seed is a goose Go migration (migrations/00002_seed.go): mig cannot run it"
+	# run by goose, recorded by hand: then the rest
+	run -0 mig -d app.db fake 00002_seed
+	run -0 mig -d app.db up
+	[ "$(columns)" = "id email" ]
+	run -5 mig -d app.db down 00001_users
+	has "mig-down: error: 00002_seed is a goose Go migration (migrations/00002_seed.go): mig cannot revert it"
+	[ "$(columns)" = "id email" ]
+}

@@ -63,7 +63,7 @@ static void check_rev(const struct mig_rev *r, const struct mig_rev *want)
 {
 	size_t i;
 
-	if (strlen(r->id) != 40 || r->style < MIG_STYLE_MIG || r->style > MIG_STYLE_DIESEL ||
+	if (strlen(r->id) != 40 || r->style < MIG_STYLE_MIG || r->style >= MIG_STYLE_NR ||
 	    !r->up.present || r->data)
 		abort();
 	for (i = 0; i < r->nparents; i++)
