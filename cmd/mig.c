@@ -33,6 +33,7 @@ static const char usage_text[] =
 	"   status    show what is applied, what is pending, and what is wrong\n"
 	"   up        apply pending revisions\n"
 	"   down      revert applied revisions\n"
+	"   redo      revert an edited revision and what follows, then apply the files\n"
 	"   new       write a new revision file\n"
 	"   merge     write a revision that merges several heads\n"
 	"   fake      record revisions as applied or unapplied without running them\n"

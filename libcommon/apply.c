@@ -42,8 +42,10 @@ static int check_safe(const struct mig_state *st, struct mig_err *err)
 		if (st->rev[i] >= 0 && strcmp(a->id, st->g->revs[st->rev[i]]->id)) {
 			mig_err_set(err, MIG_EUNSAFE, "%s was modified after it was applied (applied %.12s, file %.12s)",
 				    a->name, a->id, st->g->revs[st->rev[i]]->id);
-			mig_err_hint(err, "put the file back as it was, or accept the edit with 'mig fake --rehash %s'",
-				     a->name);
+			mig_err_hint(err, "to apply the edit: 'mig redo %s' reverts it and what depends on it, then "
+				     "applies them again\nonly for an edit that changes nothing (comments, white space): "
+				     "'mig fake --rehash %s'\nin production: put the file back, and make the change a new "
+				     "revision", a->name, a->name);
 			return MIG_EUNSAFE;
 		}
 	}
@@ -249,20 +251,21 @@ static int skip_in_dry_run(const struct mig_run *run, const struct mig_rev *r)
 }
 
 /*
- * Run each revision's section (ids: as applied, when not the files'), in
- * order; stop at the first that
+ * Run each of n revisions' sections (ids: as applied, when not the
+ * files'), in order, the last recording the schema if it ends the run;
+ * stop at the first that
  * fails. What did commit before a failure still gets its schema
  * recorded, so drift is not reported for it.
  */
-static int run_sections(struct mig_run *run, struct mig_rev *const *revs, const char *const *ids, int up,
-			struct mig_err *err)
+static int run_sections(struct mig_run *run, struct mig_rev *const *revs, const char *const *ids, size_t n,
+			int up, int ends, struct mig_err *err)
 {
 	const char *verb = up ? "applying" : "reverting";
 	struct mig_err ignored = MIG_ERR_INIT;
 	size_t i;
 	int rc = 0;
 
-	for (i = 0; i < run->n; i++) {
+	for (i = 0; i < n; i++) {
 		const struct mig_rev *r = revs[i];
 
 		run->names[run->done] = r->name;
@@ -272,7 +275,7 @@ static int run_sections(struct mig_run *run, struct mig_rev *const *revs, const 
 			continue;
 		}
 		mig_say(MIG_SAY_PROGRESS, "%s %s%s", verb, r->name, run->o->dry_run ? " (dry run)" : "");
-		if ((rc = run_section(run, r, up ? &r->up : &r->down, up, i == run->n - 1, &run->ms[run->done],
+		if ((rc = run_section(run, r, up ? &r->up : &r->down, up, ends && i == n - 1, &run->ms[run->done],
 				      err)) < 0) {
 			/* outside a transaction, a failure may have changed the database */
 			run->dirty = r->no_transaction;
@@ -374,7 +377,7 @@ static int up_execute(struct mig_run *run, struct mig_err *err)
 	}
 	if (!run->o->dry_run)
 		mig_store_put_all_start(&run->bodies, run->store, u->data, u->len, run->n);
-	return run_sections(run, u->revs, NULL, 1, err);
+	return run_sections(run, u->revs, NULL, run->n, 1, 1, err);
 }
 
 static const struct mig_run_kind up_kind = {
@@ -552,7 +555,7 @@ static int down_execute(struct mig_run *run, struct mig_err *err)
 {
 	struct down *d = run->arg;
 
-	return run_sections(run, d->bodies, d->ids, 0, err);
+	return run_sections(run, d->bodies, d->ids, run->n, 0, 1, err);
 }
 
 static const struct mig_run_kind down_kind = {
@@ -564,6 +567,141 @@ int mig_down(const struct mig_settings *set, const char *spec, const struct mig_
 	struct down d = { spec, NULL, NULL, NULL };
 
 	return mig_run_do(&down_kind, &d, set, o, NULL, err);
+}
+
+/* ---- redo ---- */
+
+struct redo {
+	const char *spec;
+	char *subject;
+	long *recs;			/* the applied records to revert, newest first */
+	struct mig_rev **bodies;	/* as applied */
+	const char **ids;		/* as applied */
+	struct mig_rev **revs;		/* as the files are now, in topological order */
+	size_t k;			/* how many of each */
+};
+
+static void redo_release(struct mig_run *run)
+{
+	struct redo *r = run->arg;
+	size_t i;
+
+	for (i = 0; r->bodies && i < r->k; i++)
+		mig_rev_free(r->bodies[i]);
+	free(r->bodies);
+	free(r->ids);
+	free(r->recs);
+	free(r->revs);
+	free(r->subject);
+	r->bodies = NULL;
+	r->ids = NULL;
+	r->recs = NULL;
+	r->revs = NULL;
+	r->subject = NULL;
+	r->k = 0;
+}
+
+/*
+ * REV and every applied revision that descends from it: reverted newest
+ * first, then applied again from the files, parents first. Revisions
+ * applied beside it, on another branch, stay.
+ */
+static int redo_plan(struct mig_run *run, struct mig_err *err)
+{
+	const struct mig_state *st = &run->ctx->st;
+	const struct mig_graph *g = st->g;
+	struct redo *r = run->arg;
+	unsigned char *below;
+	struct mig_target t;
+	size_t i, j;
+	long rec;
+	int rc;
+
+	if ((rc = refuse_dirty(st, err)) < 0 || (rc = mig_revspec(&t, st, r->spec, err)) < 0)
+		return rc;
+	if (t.kind != MIG_TARGET_REV)
+		return mig_err_set(err, MIG_EUSAGE, "'%s' names no single revision", r->spec);
+	if (t.rec < 0)
+		return mig_err_set(err, MIG_EUSAGE, "%s is not applied: there is nothing to redo", t.name);
+	below = mig_xcalloc(g->nr + 1, 1);
+	if (t.rev >= 0)
+		below[t.rev] = 1;
+	for (i = 0; i < g->nr; i++) {
+		const struct mig_rev *x = g->revs[g->topo[i]];
+
+		for (j = 0; j < x->npidx; j++)
+			if (below[x->pidx[j]])
+				below[g->topo[i]] = 1;
+	}
+	r->recs = mig_xcalloc(st->applied.nr + 1, sizeof(*r->recs));
+	r->revs = mig_xcalloc(st->applied.nr + 1, sizeof(*r->revs));
+	for (rec = (long)st->applied.nr - 1; rec >= 0; rec--)
+		if (rec == t.rec || (st->rev[rec] >= 0 && below[st->rev[rec]]))
+			r->recs[r->k++] = rec;
+	for (i = 0, j = 0; i < g->nr; i++)
+		if (below[g->topo[i]] && mig_state_applied(st, g->topo[i]))
+			r->revs[j++] = g->revs[g->topo[i]];
+	free(below);
+	if (t.rev < 0 || j != r->k)
+		return mig_err_set(err, MIG_EUSAGE, "%s: its file is missing: there is nothing to apply again", t.name);
+	run->n = 2 * r->k;
+	r->subject = r->k > 1 ? mig_xasprintf("redo %s (and %zu after it)", t.name, r->k - 1) :
+				mig_xasprintf("redo %s", t.name);
+	return check_drift(run, err);
+}
+
+/* The bodies as applied, each reversible, before anything is reverted. */
+static int redo_prepare(struct mig_run *run, struct mig_err *err)
+{
+	const struct mig_state *st = &run->ctx->st;
+	struct redo *r = run->arg;
+	size_t i;
+	int rc;
+
+	r->bodies = mig_xcalloc(r->k + 1, sizeof(*r->bodies));
+	r->ids = mig_xcalloc(r->k + 1, sizeof(*r->ids));
+	for (i = 0; i < r->k; i++) {
+		if ((rc = mig_body_of(&r->bodies[i], st, r->recs[i], run->store, 0, err)) < 0)
+			return rc;
+		if ((rc = mig_layout_reversible(r->bodies[i], err)) < 0)
+			return irreversible(st, r->recs[i], i > 0, err);
+		r->ids[i] = st->applied.v[r->recs[i]].id;
+	}
+	return 0;
+}
+
+static int redo_execute(struct mig_run *run, struct mig_err *err)
+{
+	struct redo *r = run->arg;
+	const char **data = mig_xcalloc(r->k + 1, sizeof(*data));
+	size_t *len = mig_xcalloc(r->k + 1, sizeof(*len)), i;
+	int rc;
+
+	for (i = 0; i < r->k; i++) {
+		data[i] = r->revs[i]->data;
+		len[i] = r->revs[i]->len;
+	}
+	/* the files' bodies are stored before any of them commits, as up stores them */
+	if (!run->o->dry_run && (rc = mig_store_put_all(run->store, data, len, r->k, err)) < 0)
+		goto out;
+	run->subject = r->subject;
+	if ((rc = run_sections(run, r->bodies, r->ids, r->k, 0, 0, err)) == 0)
+		rc = run_sections(run, r->revs, NULL, r->k, 1, 1, err);
+out:
+	free(data);
+	free(len);
+	return rc;
+}
+
+static const struct mig_run_kind redo_kind = {
+	"redo", 1, 1, redo_plan, redo_prepare, redo_execute, redo_release, 0, 1,
+};
+
+int mig_redo(const struct mig_settings *set, const char *spec, const struct mig_run_opts *o, struct mig_err *err)
+{
+	struct redo r = { .spec = spec };
+
+	return mig_run_do(&redo_kind, &r, set, o, NULL, err);
 }
 
 /* What one fake operation records: revision, its id, and how. */

@@ -42,6 +42,13 @@ int mig_plan_down(const struct mig_state *st, const char *spec, long **recs, siz
 int mig_body_of(struct mig_rev **out, const struct mig_state *st, long rec, struct mig_store *store,
 		int from_files, struct mig_err *err);
 
+/*
+ * Revert spec's revision and every applied revision descending from it,
+ * newest first, with their bodies as applied; then apply them again
+ * from their files: one run, one snapshot, one journal entry.
+ */
+int mig_redo(const struct mig_settings *set, const char *spec, const struct mig_run_opts *o, struct mig_err *err);
+
 enum mig_fake_kind {
 	MIG_FAKE_APPLY,			/* record pending revisions up to arg as applied */
 	MIG_FAKE_UNAPPLY,		/* record those applied after arg as not applied */

@@ -42,12 +42,17 @@ static int store_journal(struct mig_run *run, const char *result, struct mig_err
 	struct mig_buf m = MIG_BUF_INIT;
 	int rc;
 
-	if (run->subject)
+	size_t i;
+
+	if (run->subject) {
 		mig_journal_head(&m, run->subject, run->kind->op);
-	else
+		for (i = 0; i < run->done; i++)
+			mig_journal_add_rev(&m, run->ids[i], run->names[i], &run->ms[i]);
+	} else {
 		mig_journal_begin(&m, run->kind->op, run->names, run->ids, run->ms, run->done);
+	}
 	mig_journal_end(&m, &f);
-	rc = mig_store_journal(run->store, m.buf, run->names, run->ids, run->subject ? 0 : run->done, err);
+	rc = mig_store_journal(run->store, m.buf, run->names, run->ids, run->done, err);
 	mig_buf_release(&m);
 	return rc;
 }

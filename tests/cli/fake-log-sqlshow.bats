@@ -164,7 +164,9 @@ applied() {
 	seq=$(sqlite3 app.db "SELECT seq FROM mig_revisions WHERE name = '0001_users'")
 	printf -- '-- the users\n' >>migrations/0001_users.sql
 	run -5 mig -d app.db up
-	has "hint: put the file back as it was, or accept the edit with 'mig fake --rehash 0001_users'"
+	has "hint: to apply the edit: 'mig redo 0001_users' reverts it and what depends on it, then applies them again"
+	has "hint: only for an edit that changes nothing (comments, white space): 'mig fake --rehash 0001_users'"
+	has "hint: in production: put the file back, and make the change a new revision"
 	run -0 mig -d app.db fake --rehash 0001_users
 	[ "$(sqlite3 app.db "SELECT id FROM mig_revisions WHERE name = '0001_users'")" = "$(git hash-object migrations/0001_users.sql)" ]
 	[ "$(sqlite3 app.db "SELECT seq FROM mig_revisions WHERE name = '0001_users'")" = "$seq" ]
