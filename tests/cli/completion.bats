@@ -30,7 +30,7 @@ project() {
 	chmod +x ext/mig-frobnicate
 	PATH="$PWD/ext:$PATH" run -0 comp mig fr
 	[ "$output" = frobnicate ]
-	run -0 comp mig help re
+	run -0 comp mig help rest
 	[ "$output" = restore ]
 }
 
