@@ -255,7 +255,7 @@ static void test_load_dir(void **state)
 		fclose(f);
 		free(path);
 	}
-	assert_int_equal(mig_graph_load(&g, dir, &err), 0);
+	assert_int_equal(mig_graph_load_cached(&g, dir, NULL, &err), 0);
 	assert_int_equal(g->nr, 2);
 	assert_int_equal(g->nheads, 1);
 	assert_string_equal(g->revs[g->heads[0]]->name, "0002_b");
@@ -263,7 +263,7 @@ static void test_load_dir(void **state)
 	cmd = mig_xasprintf("rm -rf '%s'", dir);
 	assert_int_equal(system(cmd), 0);
 	free(cmd);
-	assert_int_equal(mig_graph_load(&g, dir, &err), MIG_EINVALID);
+	assert_int_equal(mig_graph_load_cached(&g, dir, NULL, &err), MIG_EINVALID);
 }
 
 int main(void)
