@@ -220,3 +220,27 @@ big_revision() {
 		[ "$(git --git-dir=app.db.mig rev-parse refs/mig/journal)" = "$journal" ]
 	done
 }
+
+@test "backup exits 6 when a chunk cannot be written to the store, and the snapshot is not listed" {
+	sqlite3 app.db "CREATE TABLE t(v);
+		WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 3000)
+		INSERT INTO t SELECT randomblob(300) FROM c"
+	first=$(mig -d app.db backup)
+	sqlite3 app.db "UPDATE t SET v = randomblob(300) WHERE rowid < 100"
+	objects='app\.db\.mig/objects/[0-9a-f]{2}'
+	for fault in "FAULT_OPS=open FAULT_CALL=mkdir FAULT_PATH=/objects/" "FAULT_OPS=open FAULT_PATH=tmp_chunk_" \
+		"FAULT_OPS=write FAULT_PATH=tmp_chunk_" "FAULT_OPS=rename FAULT_PATH=/objects/"; do
+		# shellcheck disable=SC2086 # the fault is words
+		run -6 faulty FAULT_N=1 $fault -- mig -d app.db backup
+		case $fault in
+		*mkdir*) [[ "$output" =~ ^mig-backup:\ error:\ cannot\ create\ \'$objects\':\ Input/output\ error$ ]] ;;
+		*open*) [[ "$output" =~ ^mig-backup:\ error:\ cannot\ write\ to\ the\ store\ at\ \'$objects/tmp_chunk_XXXXXX\':\ Input/output\ error$ ]] ;;
+		*write*) [[ "$output" =~ ^mig-backup:\ error:\ cannot\ write\ \'$objects/tmp_chunk_[A-Za-z0-9]{6}\':\ Input/output\ error$ ]] ;;
+		*) [[ "$output" =~ ^mig-backup:\ error:\ cannot\ write\ \'$objects/[0-9a-f]{38}\':\ Input/output\ error$ ]] ;;
+		esac
+		[ -z "$(find app.db.mig -name 'tmp_*')" ]
+		[ "$(mig -d app.db backup --list --porcelain | cut -f2)" = "$first" ]
+	done
+	run -0 mig -d app.db backup --verify
+	[ "$output" = "$first ok" ]
+}
