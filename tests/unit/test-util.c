@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <fnmatch.h>
 #include <cmocka.h>
 
 #include "err.h"
@@ -121,6 +122,22 @@ static void test_path_join(void **state)
 	check(mig_path_join("d", "a"), "d/a");
 }
 
+/* A name in a glob pattern matches itself only */
+static void test_glob_quote(void **state)
+{
+	char *q;
+
+	(void)state;
+	check(mig_glob_quote(""), "");
+	check(mig_glob_quote("0001_a.sql"), "0001_a.sql");
+	check(mig_glob_quote("a*b?c[d]\\e"), "a\\*b\\?c\\[d]\\\\e");
+	q = mig_glob_quote("a*b?c[d]\\e");
+	assert_int_equal(fnmatch(q, "a*b?c[d]\\e", 0), 0);
+	assert_int_equal(fnmatch(q, "axbyc[d]\\e", 0), FNM_NOMATCH);
+	assert_int_equal(fnmatch(q, "a*b?cd\\e", 0), FNM_NOMATCH);
+	free(q);
+}
+
 static void test_skip_space(void **state)
 {
 	static const char s[] = " \t\r\n\f-- comment\n/* block */x";
@@ -174,6 +191,7 @@ int main(void)
 		cmocka_unit_test(test_file_kind),
 		cmocka_unit_test(test_write_and_sync),
 		cmocka_unit_test(test_path_join),
+		cmocka_unit_test(test_glob_quote),
 		cmocka_unit_test(test_skip_space),
 		cmocka_unit_test(test_err),
 	};
