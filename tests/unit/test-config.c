@@ -190,6 +190,36 @@ static void test_the_store_defaults_to_beside_the_database(void **state)
 	mig_settings_release(&s);
 }
 
+static void test_a_mig_conf_as_git_reads_it(void **state)
+{
+	struct mig_settings s;
+
+	(void)state;
+	/* CRLF line ends, keys in any case */
+	write_file("mig.conf", "[mig]\r\n\tDatabase = crlf.db\r\n\r\n\tLOCKTIMEOUT = 12\r\n");
+	load_ok(&s, &none);
+	assert_string_equal(s.database, "crlf.db");
+	assert_int_equal(s.lock_timeout, 12);
+	mig_settings_release(&s);
+	/* what an included file says counts, and is read again each time (it may change alone) */
+	write_file("mig.conf", "[include]\n\tpath = more.conf\n");
+	write_file("more.conf", "[mig]\n\tdatabase = included.db\n");
+	load_ok(&s, &none);
+	assert_string_equal(s.database, "included.db");
+	mig_settings_release(&s);
+	write_file("more.conf", "[mig]\n\tdatabase = changed.db\n");
+	load_ok(&s, &none);
+	assert_string_equal(s.database, "changed.db");
+	mig_settings_release(&s);
+	/* an empty value names nothing */
+	assert_int_equal(unlink("mig.conf"), 0);
+	write_file("mig.conf", "[mig]\n\tdatabase =\n\tbackup = yes\n");
+	load_ok(&s, &none);
+	assert_null(s.database);
+	assert_int_equal(s.backup, 1);
+	mig_settings_release(&s);
+}
+
 static void test_a_mig_conf_it_cannot_use_is_an_error(void **state)
 {
 	struct mig_err err = MIG_ERR_INIT;
@@ -213,6 +243,30 @@ static void test_a_mig_conf_it_cannot_use_is_an_error(void **state)
 	mig_settings_release(&s);
 	mig_err_clear(&err);
 	assert_int_equal(unlink("mig.conf"), 0);
+	write_file("mig.conf", "[mig]\n\n\tdatabase = a.db\n\177\n");
+	assert_int_equal(mig_settings_load(&s, &none, &err), MIG_EENV);
+	msg = mig_xasprintf("%s/mig.conf:4: not a text file (byte 0x7f)", top);
+	assert_string_equal(err.msg, msg);
+	free(msg);
+	mig_settings_release(&s);
+	mig_err_clear(&err);
+	assert_int_equal(unlink("mig.conf"), 0);
+	write_file("mig.conf", "[mig]\n\tbackup = maybe\n");
+	assert_int_equal(mig_settings_load(&s, &none, &err), MIG_EENV);
+	msg = mig_xasprintf("%s/mig.conf: mig.backup: failed to parse 'maybe' as a boolean value", top);
+	assert_string_equal(err.msg, msg);
+	free(msg);
+	mig_settings_release(&s);
+	mig_err_clear(&err);
+	assert_int_equal(unlink("mig.conf"), 0);
+	write_file("mig.conf", "[mig]\n\tlockTimeout = soon\n");
+	assert_int_equal(mig_settings_load(&s, &none, &err), MIG_EENV);
+	msg = mig_xasprintf("%s/mig.conf: mig.lockTimeout: failed to parse 'soon' as a 32-bit integer", top);
+	assert_string_equal(err.msg, msg);
+	free(msg);
+	mig_settings_release(&s);
+	mig_err_clear(&err);
+	assert_int_equal(unlink("mig.conf"), 0);
 	assert_int_equal(mkdir("mig.conf", 0777), 0);
 	assert_int_equal(mig_settings_load(&s, &none, &err), MIG_EENV);
 	msg = mig_xasprintf("'%s/mig.conf' is a directory, not a regular file", top);
@@ -229,6 +283,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_environment_over_mig_conf, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_options_over_the_environment, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_the_store_defaults_to_beside_the_database, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_a_mig_conf_as_git_reads_it, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_mig_conf_it_cannot_use_is_an_error, setup, teardown),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
