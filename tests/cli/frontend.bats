@@ -110,6 +110,26 @@ load helper
 	has hello
 }
 
+@test "--list-commands: only help where there is no command; every one of many; an empty PATH entry is here" {
+	mkdir empty plug
+	run -0 env PATH="$PWD/empty" "$TOP/bin/mig" --exec-path="$PWD/empty" --list-commands
+	[ "$output" = help ]
+	for i in $(seq 1 40); do
+		printf '#!/bin/sh\n' >"plug/mig-p$i"
+		chmod +x "plug/mig-p$i"
+	done
+	# not executable: not a command
+	printf '#!/bin/sh\n' >plug/mig-notes
+	PATH="$PWD/plug:$PATH" run -0 mig --list-commands
+	[ "$(grep -cx 'p[0-9]*' <<<"$output")" = 40 ]
+	has status
+	run ! grep -qx notes <<<"$output"
+	cd plug
+	run -0 env PATH=":$PWD/../empty" "$TOP/bin/mig" --exec-path="$PWD/../empty" --list-commands
+	[ "$(grep -cx 'p[0-9]*' <<<"$output")" = 40 ]
+	has help
+}
+
 @test "--exec-path=DIR takes commands from DIR first" {
 	mkdir alt
 	printf '#!/bin/sh\necho alt status\n' >alt/mig-status
