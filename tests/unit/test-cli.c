@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <pty.h>
 #include <cmocka.h>
 
 #include "cli.h"
@@ -247,6 +248,128 @@ static void test_h_prints_usage_and_exits_0(void **state)
 	assert_int_equal(misuse("mig-test -- -h", 1, first, sizeof(first)), 99);
 }
 
+/* What f holds, from its start. */
+static char *contents(FILE *f)
+{
+	struct mig_buf b = MIG_BUF_INIT;
+	char buf[256];
+	size_t n;
+
+	rewind(f);
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+		mig_buf_add(&b, buf, n);
+	return b.len ? mig_buf_detach(&b) : mig_xstrdup("");
+}
+
+static void test_notes_keep_their_newline_and_escape_the_rest(void **state)
+{
+	FILE *f = tmpfile();
+	char *got;
+
+	(void)state;
+	assert_non_null(f);
+	mig_note(f, "applying %s\n", "0001_a");
+	mig_note(f, "no newline: %s", "a\nb\033");
+	mig_note(f, "%s", "");
+	mig_note(f, "\n");
+	got = contents(f);
+	assert_string_equal(got, "applying 0001_a\nno newline: a\\nb\\x1b\n");
+	free(got);
+	fclose(f);
+}
+
+/* mig_report in a child, its stderr the pipe's: the exit code it returns, what it printed */
+static int report_in_child(const struct mig_err *err, char *out, size_t size)
+{
+	int p[2], status;
+	ssize_t n;
+	pid_t pid;
+
+	assert_int_equal(pipe(p), 0);
+	fflush(NULL);
+	if ((pid = fork()) == 0) {
+		close(p[0]);
+		dup2(p[1], 2);
+		mig_prog = "mig-test";
+		_exit(mig_report(err));
+	}
+	close(p[1]);
+	n = read(p[0], out, size - 1);
+	out[n > 0 ? n : 0] = '\0';
+	close(p[0]);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	return WEXITSTATUS(status);
+}
+
+static void test_a_report_is_the_error_its_hints_and_its_exit_code(void **state)
+{
+	struct mig_err err = MIG_ERR_INIT;
+	char out[512];
+
+	(void)state;
+	mig_err_set(&err, MIG_EUNSAFE, "0001_a was modified after it was applied");
+	mig_err_hint(&err, "put the file back\nor accept the edit");
+	assert_int_equal(report_in_child(&err, out, sizeof(out)), 5);
+	assert_string_equal(out, "mig-test: error: 0001_a was modified after it was applied\n"
+			    "hint: put the file back\nhint: or accept the edit\n");
+	/* an error with no message or code still says something, and exits 6 */
+	mig_err_clear(&err);
+	assert_int_equal(report_in_child(&err, out, sizeof(out)), 6);
+	assert_string_equal(out, "mig-test: error: unknown error\n");
+}
+
+static void test_colour_only_on_a_terminal_and_never_with_no_color(void **state)
+{
+	FILE *f = tmpfile(), *tty;
+	int master, slave;
+
+	(void)state;
+	assert_int_equal(openpty(&master, &slave, NULL, NULL, NULL), 0);
+	assert_non_null(tty = fdopen(slave, "w"));
+	unsetenv("NO_COLOR");
+	assert_false(mig_want_color(f));
+	assert_true(mig_want_color(tty));
+	setenv("NO_COLOR", "1", 1);
+	assert_false(mig_want_color(tty));
+	/* NO_COLOR set but empty says nothing (no-color.org) */
+	setenv("NO_COLOR", "", 1);
+	assert_true(mig_want_color(tty));
+	unsetenv("NO_COLOR");
+	fclose(tty);
+	close(master);
+	fclose(f);
+}
+
+static void test_a_failed_write_to_stdout_is_exit_6(void **state)
+{
+	int p[2], status;
+	char out[512];
+	ssize_t n;
+	pid_t pid;
+
+	(void)state;
+	assert_int_equal(pipe(p), 0);
+	fflush(NULL);
+	if ((pid = fork()) == 0) {
+		close(p[0]);
+		dup2(p[1], 2);
+		mig_prog = "mig-test";
+		if (!freopen("/dev/full", "w", stdout))
+			_exit(99);
+		fputs("data", stdout);
+		_exit(mig_close_stdout(0));
+	}
+	close(p[1]);
+	n = read(p[0], out, sizeof(out) - 1);
+	out[n > 0 ? n : 0] = '\0';
+	close(p[0]);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_int_equal(WEXITSTATUS(status), 6);
+	assert_string_equal(out, "mig-test: error: write failure on standard output: No space left on device\n");
+	/* nothing written, nothing to fail: the code passes through */
+	assert_int_equal(mig_close_stdout(3), 3);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -257,6 +380,10 @@ int main(void)
 		cmocka_unit_test(test_global_options_after_the_command_own),
 		cmocka_unit_test(test_misuse_exits_2_naming_it),
 		cmocka_unit_test(test_h_prints_usage_and_exits_0),
+		cmocka_unit_test(test_notes_keep_their_newline_and_escape_the_rest),
+		cmocka_unit_test(test_a_report_is_the_error_its_hints_and_its_exit_code),
+		cmocka_unit_test(test_colour_only_on_a_terminal_and_never_with_no_color),
+		cmocka_unit_test(test_a_failed_write_to_stdout_is_exit_6),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 

@@ -165,6 +165,24 @@ static void test_facts_and_subject_as_git_reads_them(void **state)
 	mig_journal_op_release(&op);
 }
 
+static void test_edges_of_the_format(void **state)
+{
+	struct mig_buf m = MIG_BUF_INIT;
+	struct mig_journal_op op;
+
+	(void)state;
+	/* an operation on no revision: the subject is the operation */
+	mig_journal_begin(&m, "backup", NULL, NULL, NULL, 0);
+	assert_string_equal(m.buf, "backup\n\noperation backup\n");
+	mig_buf_release(&m);
+	/* a revision line with an id and a blank but no name is none; "ns" and "mz" are no times */
+	mig_journal_parse(&op, "x\n\nrevision " ID1 " \nrevision " ID2 " c 5ns\nrevision " ID3 " d 5mz\n");
+	assert_int_equal(op.nrevs, 2);
+	assert_string_equal(op.revs[0].name, "c 5ns");
+	assert_string_equal(op.revs[1].name, "d 5mz");
+	mig_journal_op_release(&op);
+}
+
 static void test_an_older_unescaped_name_reads_the_same(void **state)
 {
 	struct mig_journal_op op;
@@ -186,6 +204,7 @@ int main(void)
 		cmocka_unit_test(test_names_with_newlines_and_backslashes_read_back),
 		cmocka_unit_test(test_a_revision_without_a_time_reads_back),
 		cmocka_unit_test(test_facts_and_subject_as_git_reads_them),
+		cmocka_unit_test(test_edges_of_the_format),
 		cmocka_unit_test(test_an_older_unescaped_name_reads_the_same),
 	};
 
