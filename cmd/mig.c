@@ -121,12 +121,13 @@ static void scan(const char *dir, char ***names, size_t *nr, size_t *alloc)
 static size_t commands(char ***names, const char *execdir)
 {
 	char *pathvar = getenv("PATH") ? mig_xstrdup(getenv("PATH")) : NULL;
-	char *dir, *save = NULL;
+	char *dir, *rest = pathvar;
 	size_t nr = 0, alloc = 0;
 
 	*names = NULL;
 	scan(execdir, names, &nr, &alloc);
-	for (dir = pathvar ? strtok_r(pathvar, ":", &save) : NULL; dir; dir = strtok_r(NULL, ":", &save))
+	/* an empty entry is the current directory, as execvp reads PATH */
+	while ((dir = strsep(&rest, ":")))
 		scan(*dir ? dir : ".", names, &nr, &alloc);
 	MIG_GROW(*names, nr + 1, alloc);
 	(*names)[nr++] = mig_xstrdup("help");

@@ -102,6 +102,16 @@ static int check_text(const char *conf, struct mig_err *err)
 	return rc;
 }
 
+/* A value libgit2 cannot read as its key's type: the file and the key named */
+static int key_error(struct mig_err *err, const char *conf, const char *key)
+{
+	char *what = mig_xasprintf("%s: %s", conf, key);
+	int rc = mig_err_git(err, MIG_EENV, what);
+
+	free(what);
+	return rc;
+}
+
 /* What conf says, read with libgit2; *includes: it includes other files. */
 static int read_git(const char *conf, struct mig_confvals *v, int *includes, struct mig_err *err)
 {
@@ -125,13 +135,13 @@ static int read_git(const char *conf, struct mig_confvals *v, int *includes, str
 		}
 		v->lock_timeout = n;
 	} else if (rc != GIT_ENOTFOUND) {
-		rc = mig_err_git(err, MIG_EENV, conf);
+		rc = key_error(err, conf, "mig.lockTimeout");
 		goto out;
 	}
 	if ((rc = git_config_get_bool(&b, cfg, "mig.backup")) == 0) {
 		v->backup = b;
 	} else if (rc != GIT_ENOTFOUND) {
-		rc = mig_err_git(err, MIG_EENV, conf);
+		rc = key_error(err, conf, "mig.backup");
 		goto out;
 	}
 	*includes = 0;

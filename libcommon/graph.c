@@ -308,10 +308,6 @@ out:
 	return rc;
 }
 
-int mig_graph_load(struct mig_graph **out, const char *dir, struct mig_err *err)
-{
-	return mig_graph_load_cached(out, dir, NULL, err);
-}
 
 int mig_graph_load_mem(struct mig_graph **out, const struct mig_memfile *files,
 		       size_t n, struct mig_err *err)

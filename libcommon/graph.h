@@ -31,14 +31,10 @@ struct mig_memfile {
  * build the graph. A missing directory,
  * an unreadable file, a parse error, an unknown parent or a cycle is
  * MIG_EINVALID naming the file (and line). The caller frees *out.
- */
-int mig_graph_load(struct mig_graph **out, const char *dir, struct mig_err *err);
-
-/*
- * The same, with the cache of revision files at cache_path (cache.h):
- * a file not changed since it was cached is not read again, and its
- * revision has no data and no sections. For commands that need only the
- * graph, ids and parents, such as status.
+ * With cache_path (cache.h), a file not changed since it was cached is
+ * not read again, and its revision has no data and no sections: for
+ * commands that need only the graph, ids and parents, such as status.
+ * With NULL, every file is read.
  */
 int mig_graph_load_cached(struct mig_graph **out, const char *dir, const char *cache_path,
 			  struct mig_err *err);

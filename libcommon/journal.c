@@ -74,6 +74,16 @@ static const char *fact(const char *line, const char *eol, const char *key, size
 	return line + k + 1;
 }
 
+/* Is [p, end) a time, "12ms"? */
+static int is_ms(const char *p, const char *end)
+{
+	const char *d = p;
+
+	while (d < end && *d >= '0' && *d <= '9')
+		d++;
+	return d > p && end - d == 2 && d[0] == 'm' && d[1] == 's';
+}
+
 /* A fact said twice counts once, the last time, as it always did. */
 static void set(char **dst, const char *v, size_t len)
 {
@@ -120,14 +130,17 @@ void mig_journal_parse(struct mig_journal_op *op, const char *message)
 			const char *sp1 = memchr(v, ' ', len), *sp2;
 			struct mig_journal_rev *r;
 
-			if (!sp1 || !(sp2 = memrchr(sp1 + 1, ' ', eol - sp1 - 1)))
+			if (!sp1 || sp1 + 1 == eol)
 				continue;
+			/* "ID NAME 12ms", or "ID NAME" as a snapshot lists what is applied */
+			if (!(sp2 = memrchr(sp1 + 1, ' ', eol - sp1 - 1)) || !is_ms(sp2 + 1, eol))
+				sp2 = eol;
 			MIG_GROW(op->revs, op->nrevs + 1, alloc);
 			r = &op->revs[op->nrevs++];
 			r->id = mig_xstrndup(v, sp1 - v);
 			/* escaped since names could hold newlines; older names read the same */
 			r->name = mig_unesc(sp1 + 1, sp2 - sp1 - 1);
-			r->ms = strtoll(sp2 + 1, NULL, 10);
+			r->ms = sp2 < eol ? strtoll(sp2 + 1, NULL, 10) : 0;
 		}
 	}
 	if (!op->operation)

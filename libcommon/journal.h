@@ -29,7 +29,8 @@ struct mig_journal_op {
 /*
  * Append a "revision ID NAME 12ms" line (without the time when ms is
  * NULL), NAME escaped (mig_buf_add_esc) so that no newline in it ends
- * the line; mig_journal_parse reads it back.
+ * the line; mig_journal_parse reads it back (without a time, a name
+ * whose last word is a time, "a 5ms", reads back as "a" in 5 ms).
  */
 void mig_journal_add_rev(struct mig_buf *m, const char *id, const char *name, const long long *ms);
 

@@ -64,12 +64,8 @@ static char *increment(const char *v, int width)
 		}
 		r[i] = '0';
 	}
-	if (r[0] == '0') {
+	if (r[0] == '0')
 		memmove(r, r + 1, n + 1);
-		n--;
-	} else {
-		n++;
-	}
 	if ((int)strlen(r) < width) {
 		char *p = mig_xasprintf("%0*d%s", width - (int)strlen(r), 0, r);
 

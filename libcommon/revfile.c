@@ -294,12 +294,6 @@ out:
 	return rc;
 }
 
-int mig_rev_load(struct mig_rev **out, const char *name, const char *path,
-		 struct mig_err *err)
-{
-	return mig_rev_loadat(out, AT_FDCWD, path, name, path, err);
-}
-
 int mig_rev_loadat(struct mig_rev **out, int dirfd, const char *file, const char *name,
 		   const char *path, struct mig_err *err)
 {

@@ -79,10 +79,10 @@ struct mig_rev {
 int mig_rev_parse(struct mig_rev **out, const char *name, const char *path,
 		  const char *data, size_t len, struct mig_err *err);
 
-/* Read and parse a file; name is derived by the caller. */
-int mig_rev_load(struct mig_rev **out, const char *name, const char *path,
-		 struct mig_err *err);
-/* The same for file under the directory dirfd. */
+/*
+ * Read and parse file under the directory dirfd (AT_FDCWD: the current
+ * one); name is derived by the caller, path is file as messages name it.
+ */
 int mig_rev_loadat(struct mig_rev **out, int dirfd, const char *file, const char *name,
 		   const char *path, struct mig_err *err);
 

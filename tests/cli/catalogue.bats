@@ -214,7 +214,7 @@ check_error() {
 @test "catalogue: a dirty database" {
 	project
 	rev 0002_b $'-- mig:no-transaction\n-- mig:up\nCREATE TABLE b(x);\nSELECT * FROM nope;\n'
-	mig -d db up -q --no-backup || true
+	run -4 mig -d db up -q --no-backup
 	rev 0003_c $'-- mig:up\nSELECT 1;\n'
 	expect 5 "*0002_b did not finish: the database is dirty*" mig -d db up
 }

@@ -82,8 +82,9 @@ subjects() {
 	run -0 find db.mig -name '*.lock' ! -name mig.lock -o -name 'tmp_*' -o -name 'pack_git2_*'
 	[ "$output" = "" ]
 	[ ! -e db.mig.tmp-abcdef ]
-	# HEAD names the journal, not a branch: all that git fsck has to say
-	run git --git-dir=db.mig fsck --no-dangling --no-progress
+	# HEAD names the journal, not a branch: all that git fsck has to say (its
+	# exit 8 is for that alone)
+	run -8 git --git-dir=db.mig fsck --no-dangling --no-progress
 	[ "$output" = "error: HEAD points to something strange (refs/mig/journal)" ]
 }
 
@@ -195,6 +196,29 @@ restore_marker() {
 	has "snapshot $id"
 	has "result interrupted"
 	[ ! -e db.mig/restore.pending ]
+}
+
+@test "a restore marker cut short, naming no snapshot, or of no restore is removed and journals nothing" {
+	two
+	mig -d db up -q
+	id=$(mig -d db backup -q)
+	# the database is the snapshot's image: only the marker decides
+	mig -d db restore -q --no-backup "$id"
+	git --git-dir=db.mig update-ref refs/mig/journal refs/mig/journal~1
+	before=$(subjects)
+	for marker in "restore ${id:0:12}\n\noperation restore\nsnapshot $id" \
+		"restore ${id:0:12}\n\noperation restore\n" "down x\n\noperation down\nsnapshot $id\n" ""; do
+		printf "$marker" >db.mig/restore.pending
+		run -0 --separate-stderr mig -d db up
+		[ "$output" = "" ]
+		[ "$stderr" = "" ]
+		[ ! -e db.mig/restore.pending ]
+		[ "$(subjects)" = "$before" ]
+	done
+	# the same restore's marker, whole: journaled, so the database was the image all along
+	restore_marker "$id"
+	run -0 mig -d db up -q
+	[ "$(subjects)" = "restore ${id:0:12}|$before" ]
 }
 
 @test "a restore killed before it replaced the database leaves no entry" {

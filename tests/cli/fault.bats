@@ -157,3 +157,90 @@ big_revision() {
 	run -0 mig -d app.db log --porcelain
 	[ "${#lines[@]}" = 2 ]
 }
+
+# new: the file is written aside, then linked into place once whole
+@test "new exits 6 when the revision file cannot be written, and leaves no file, whole or half" {
+	rev 0001_a $'-- mig:up\nCREATE TABLE a(x);\n'
+	for fault in "FAULT_OPS=open FAULT_PATH=.tmp-" "FAULT_OPS=write FAULT_PATH=.tmp-" \
+		"FAULT_OPS=fsync FAULT_PATH=.tmp-" "FAULT_OPS=rename FAULT_PATH=0002_x.sql" \
+		"FAULT_OPS=fsync FAULT_PATH=migrations FAULT_N=2"; do
+		# shellcheck disable=SC2086 # the fault is words
+		run -6 faulty FAULT_N=1 $fault -- mig new x
+		case $fault in
+		*open* | *rename*) [ "$output" = "mig-new: error: cannot create 'migrations/0002_x.sql': Input/output error" ] ;;
+		*) [ "$output" = "mig-new: error: cannot write 'migrations/0002_x.sql': Input/output error" ] ;;
+		esac
+		[ "$(ls -A migrations)" = 0001_a.sql ]
+	done
+	run -0 mig new x
+	[ "$output" = migrations/0002_x.sql ]
+}
+
+@test "new in a two-file layout takes back the up file when the down file cannot be written" {
+	printf 'CREATE TABLE users(id INTEGER PRIMARY KEY);\n' >migrations/1_users.up.sql
+	printf 'DROP TABLE users;\n' >migrations/1_users.down.sql
+	run -6 faulty FAULT_OPS=fsync FAULT_PATH=.down.sql FAULT_N=1 -- mig new tags
+	[ "$output" = "mig-new: error: cannot write 'migrations/2_tags.down.sql': Input/output error" ]
+	[ "$(ls -A migrations | tr '\n' ' ')" = "1_users.down.sql 1_users.up.sql " ]
+}
+
+@test "new in diesel's layout takes back its directory when a file in it cannot be written" {
+	mkdir migrations/2024-01-01-000000_users
+	printf 'CREATE TABLE users(id INTEGER PRIMARY KEY);\n' >migrations/2024-01-01-000000_users/up.sql
+	printf 'DROP TABLE users;\n' >migrations/2024-01-01-000000_users/down.sql
+	before=$(find migrations | sort)
+	run -6 faulty FAULT_OPS=fsync FAULT_PATH=down.sql FAULT_N=1 -- mig new tags
+	[[ "$output" =~ ^mig-new:\ error:\ cannot\ write\ \'migrations/[0-9-]{17}_tags/down.sql\':\ Input/output\ error$ ]]
+	[ "$(find migrations | sort)" = "$before" ]
+	run -6 faulty FAULT_OPS=open FAULT_PATH=_tags FAULT_N=1 -- mig new tags
+	[[ "$output" =~ ^mig-new:\ error:\ cannot\ create\ \'migrations/[0-9-]{17}_tags\':\ Input/output\ error$ ]]
+	[ "$(find migrations | sort)" = "$before" ]
+}
+
+@test "backup -o exits 6 when the image cannot be synced or put in place, and leaves no file" {
+	sqlite3 app.db "CREATE TABLE t(x); INSERT INTO t VALUES (1)"
+	for ops in fsync rename; do
+		run -6 --separate-stderr faulty FAULT_OPS=$ops FAULT_PATH=out.gz FAULT_N=1 -- mig -d app.db backup -o out.gz
+		[ "$stderr" = "mig-backup: error: cannot write 'out.gz': Input/output error" ]
+		# nor a temporary one beside it
+		[ -z "$(find . -maxdepth 1 -name '*out.gz*')" ]
+	done
+}
+
+@test "restore exits 6 when it cannot write its marker, before it touches the database" {
+	sqlite3 app.db "CREATE TABLE t(x); INSERT INTO t VALUES (1)"
+	id=$(mig -d app.db backup)
+	sqlite3 app.db "INSERT INTO t VALUES (2)"
+	journal=$(git --git-dir=app.db.mig rev-parse refs/mig/journal)
+	for ops in open write fsync; do
+		run -6 faulty FAULT_OPS=$ops FAULT_PATH=restore.pending FAULT_N=1 -- mig -d app.db restore --no-backup "$id"
+		[ "$output" = "mig-restore: error: cannot write 'app.db.mig/restore.pending': Input/output error" ]
+		[ "$(sqlite3 app.db 'SELECT count(*) FROM t')" = 2 ]
+		[ ! -e app.db.mig/restore.pending ]
+		[ "$(git --git-dir=app.db.mig rev-parse refs/mig/journal)" = "$journal" ]
+	done
+}
+
+@test "backup exits 6 when a chunk cannot be written to the store, and the snapshot is not listed" {
+	sqlite3 app.db "CREATE TABLE t(v);
+		WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 3000)
+		INSERT INTO t SELECT randomblob(300) FROM c"
+	first=$(mig -d app.db backup)
+	sqlite3 app.db "UPDATE t SET v = randomblob(300) WHERE rowid < 100"
+	objects='app\.db\.mig/objects/[0-9a-f]{2}'
+	for fault in "FAULT_OPS=open FAULT_CALL=mkdir FAULT_PATH=/objects/" "FAULT_OPS=open FAULT_PATH=tmp_chunk_" \
+		"FAULT_OPS=write FAULT_PATH=tmp_chunk_" "FAULT_OPS=rename FAULT_PATH=/objects/"; do
+		# shellcheck disable=SC2086 # the fault is words
+		run -6 faulty FAULT_N=1 $fault -- mig -d app.db backup
+		case $fault in
+		*mkdir*) [[ "$output" =~ ^mig-backup:\ error:\ cannot\ create\ \'$objects\':\ Input/output\ error$ ]] ;;
+		*open*) [[ "$output" =~ ^mig-backup:\ error:\ cannot\ write\ to\ the\ store\ at\ \'$objects/tmp_chunk_XXXXXX\':\ Input/output\ error$ ]] ;;
+		*write*) [[ "$output" =~ ^mig-backup:\ error:\ cannot\ write\ \'$objects/tmp_chunk_[A-Za-z0-9]{6}\':\ Input/output\ error$ ]] ;;
+		*) [[ "$output" =~ ^mig-backup:\ error:\ cannot\ write\ \'$objects/[0-9a-f]{38}\':\ Input/output\ error$ ]] ;;
+		esac
+		[ -z "$(find app.db.mig -name 'tmp_*')" ]
+		[ "$(mig -d app.db backup --list --porcelain | cut -f2)" = "$first" ]
+	done
+	run -0 mig -d app.db backup --verify
+	[ "$output" = "$first ok" ]
+}

@@ -28,7 +28,11 @@ load helper
 }
 
 @test "every command has a manual page with the sections a user looks for" {
-	for c in $(mig --list-commands | grep -v '^help$'); do
+	run -0 mig --list-commands
+	commands=$(grep -vx help <<<"$output" | sort)
+	# every binary beside mig, so the loop below cannot pass by running no command
+	[ "$commands" = "$(cd "$TOP/bin" && ls mig-* | sed 's/^mig-//' | sort)" ]
+	for c in $commands; do
 		f="$TOP/man/mig-$c.1"
 		[ -f "$f" ] || { echo "no page for $c" >&2; return 1; }
 		for s in NAME SYNOPSIS DESCRIPTION OPTIONS "EXIT STATUS" ENVIRONMENT FILES EXAMPLES "SEE ALSO"; do
@@ -106,6 +110,26 @@ load helper
 	has hello
 }
 
+@test "--list-commands: only help where there is no command; every one of many; an empty PATH entry is here" {
+	mkdir empty plug
+	run -0 env PATH="$PWD/empty" "$TOP/bin/mig" --exec-path="$PWD/empty" --list-commands
+	[ "$output" = help ]
+	for i in $(seq 1 40); do
+		printf '#!/bin/sh\n' >"plug/mig-p$i"
+		chmod +x "plug/mig-p$i"
+	done
+	# not executable: not a command
+	printf '#!/bin/sh\n' >plug/mig-notes
+	PATH="$PWD/plug:$PATH" run -0 mig --list-commands
+	[ "$(grep -cx 'p[0-9]*' <<<"$output")" = 40 ]
+	has status
+	run ! grep -qx notes <<<"$output"
+	cd plug
+	run -0 env PATH=":$PWD/../empty" "$TOP/bin/mig" --exec-path="$PWD/../empty" --list-commands
+	[ "$(grep -cx 'p[0-9]*' <<<"$output")" = 40 ]
+	has help
+}
+
 @test "--exec-path=DIR takes commands from DIR first" {
 	mkdir alt
 	printf '#!/bin/sh\necho alt status\n' >alt/mig-status
@@ -178,7 +202,11 @@ load helper
 }
 
 @test "-q and -v are taken by every command; -q keeps data and errors, -v says more" {
-	for c in $(mig --list-commands | grep -v '^help$'); do
+	run -0 mig --list-commands
+	commands=$(grep -vx help <<<"$output" | sort)
+	# every binary beside mig, so the loop below cannot pass by running no command
+	[ "$commands" = "$(cd "$TOP/bin" && ls mig-* | sed 's/^mig-//' | sort)" ]
+	for c in $commands; do
 		mig "$c" --list-options | grep -qx -- --quiet || { echo "$c: no --quiet" >&2; return 1; }
 		mig "$c" --list-options | grep -qx -- --verbose || { echo "$c: no --verbose" >&2; return 1; }
 	done

@@ -139,17 +139,20 @@ columns() {
 	[ "$output" = $'migrations/11_tags2.up.sql\nmigrations/11_tags2.down.sql' ]
 	[ -f migrations/11_tags2.up.sql ]
 	[ -f migrations/11_tags2.down.sql ]
-	rm -r migrations && mkdir migrations
+	rm -r migrations
+	mkdir migrations
 	dbmate
 	run -0 mig new more
 	[[ "$output" =~ ^migrations/[0-9]{14}_more\.sql$ ]]
 	grep -qx -- '-- migrate:up' "$output"
-	rm -r migrations && mkdir migrations
+	rm -r migrations
+	mkdir migrations
 	goose
 	run -0 mig new more
 	[ "$output" = migrations/00003_more.sql ]
 	grep -qx -- '-- +goose Up' "$output"
-	rm -r migrations && mkdir migrations
+	rm -r migrations
+	mkdir migrations
 	diesel
 	run -0 mig new more
 	[[ "${lines[0]}" =~ ^migrations/[0-9]{4}-[0-9]{2}-[0-9]{2}-[0-9]{6}_more/up\.sql$ ]]
@@ -168,7 +171,8 @@ columns() {
 	has "recording as applied: 20240201000000_email"
 	has "mig-fake: dbmate records version 20231231000000, which no revision here has"
 	run -0 mig -d app.db status --check
-	rm -rf migrations app.db* && mkdir migrations
+	rm -rf migrations app.db*
+	mkdir migrations
 
 	golang
 	sqlite3 app.db "CREATE TABLE schema_migrations(version uint64, dirty bool); INSERT INTO schema_migrations VALUES (2, 0);"
@@ -177,14 +181,16 @@ columns() {
 	sqlite3 app.db "UPDATE schema_migrations SET version = 10, dirty = 1"
 	run -5 mig -d app.db fake --adopt
 	has "mig-fake: error: golang-migrate left version 10 dirty"
-	rm -rf migrations app.db* && mkdir migrations
+	rm -rf migrations app.db*
+	mkdir migrations
 
 	goose
 	sqlite3 app.db "CREATE TABLE goose_db_version(id INTEGER PRIMARY KEY, version_id INTEGER, is_applied INTEGER);
 		INSERT INTO goose_db_version(version_id, is_applied) VALUES (0, 1), (1, 1), (2, 1), (2, 0);"
 	run -0 mig -d app.db fake --adopt
 	[ "$(sqlite3 app.db "SELECT group_concat(name, ' ') FROM mig_revisions WHERE scope = 'app'")" = "00001_users" ]
-	rm -rf migrations app.db* && mkdir migrations
+	rm -rf migrations app.db*
+	mkdir migrations
 
 	diesel
 	sqlite3 app.db "CREATE TABLE __diesel_schema_migrations(version VARCHAR(50) PRIMARY KEY, run_on TIMESTAMP);
@@ -291,7 +297,8 @@ names() {
 	has "mig-down: error: 10_tags is irreversible: migrations/10_tags.down.sql is missing"
 	[ "$(sqlite3 app.db "SELECT count(*) FROM sqlite_schema WHERE name = 'tags'")" = 1 ]
 	[ "$(sqlite3 app.db "SELECT count(*) FROM mig_revisions WHERE scope = 'app'")" = 3 ]
-	rm -rf migrations app.db* && mkdir migrations
+	rm -rf migrations app.db*
+	mkdir migrations
 	diesel
 	printf -- '-- This file should undo anything in `up.sql`\n\n' >migrations/2024-02-01-000000_email/down.sql
 	mig -d app.db up -q
@@ -300,7 +307,8 @@ names() {
 	[ "$(columns)" = "id email" ]
 	run -0 mig -d app.db status
 	has "applied: 2 of 2"
-	rm -rf migrations app.db* && mkdir migrations
+	rm -rf migrations app.db*
+	mkdir migrations
 	rev 20240101000000_a $'-- migrate:up\nCREATE TABLE a(x);\n-- migrate:down\n\n-- nothing\n'
 	mig -d app.db up -q
 	run -5 mig -d app.db down
@@ -326,7 +334,8 @@ names() {
 	run -4 mig -d app.db down --no-backup
 	has "mig-down: error: 2024-02-01-000000_email: migrations/2024-02-01-000000_email/down.sql (${id:0:12}, from the store):3: no such table: nope"
 	[ "$(columns)" = "id email" ]
-	rm -rf migrations app.db* && mkdir migrations
+	rm -rf migrations app.db*
+	mkdir migrations
 	golang
 	printf 'ALTER TABLE users ADD COLUMN email TEXT;\nSELECT * FROM nope;\n' >migrations/2_email.up.sql
 	run -4 mig -d app.db up

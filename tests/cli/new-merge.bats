@@ -67,7 +67,7 @@ load helper
 }
 
 @test "mig new in an unwritable place exits 6" {
-	[ "$(id -u)" = 0 ] && skip "root writes everywhere"
+	[ "$(id -u)" != 0 ] || skip "root writes everywhere"
 	chmod 555 migrations
 	run -6 mig new a
 	[[ "${lines[0]}" == "mig-new: error: cannot create 'migrations/0001_a.sql': Permission denied" ]]

@@ -32,6 +32,24 @@ users() {
 	[ -z "$stderr" ]
 }
 
+@test "down to the current revision, or from nothing, has nothing to do: exit 0, nothing said, nothing taken" {
+	users
+	mig -d app.db up -q
+	journal=$(git --git-dir=app.db.mig rev-parse refs/mig/journal)
+	run -0 --separate-stderr mig -d app.db down 0002_email
+	[ -z "$output" ]
+	[ -z "$stderr" ]
+	run -0 --separate-stderr mig -d app.db down current
+	[ -z "$output" ]
+	[ "$(git --git-dir=app.db.mig rev-parse refs/mig/journal)" = "$journal" ]
+	[ "$(mig -d app.db backup --list --porcelain)" = "" ]
+	[ "$(sqlite3 app.db "SELECT count(*) FROM mig_revisions WHERE scope = 'app'")" = 2 ]
+	mig -d app.db down -q --no-backup base
+	run -0 --separate-stderr mig -d app.db down base
+	[ -z "$output" ]
+	[ -z "$stderr" ]
+}
+
 @test "up TARGET stops there; down TARGET reverts what came after" {
 	users
 	run -0 mig -d app.db up 0001

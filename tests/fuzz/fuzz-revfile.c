@@ -197,7 +197,7 @@ static void directory(const char *data, size_t len)
 		}
 		p = rec_end + (rec_end < end);
 	}
-	if (mig_graph_load(&g, dir, &err) == 0)
+	if (mig_graph_load_cached(&g, dir, NULL, &err) == 0)
 		use_graph(g);
 	else if (g || err.code != MIG_EINVALID || !err.msg[0])
 		abort();

@@ -148,6 +148,37 @@ static void test_unnamed_check_in_insert(void **state)
 	sqlite3_close(h);
 }
 
+/* A PRIMARY KEY that is not the rowid fails as its own constraint, and is named like UNIQUE */
+static void test_primary_key_in_a_rebuild(void **state)
+{
+	sqlite3 *h = db("CREATE TABLE old (code TEXT, n INTEGER);"
+			"INSERT INTO old VALUES ('a', 1), ('b', 2), ('a', 3);"
+			"CREATE TABLE new (code TEXT PRIMARY KEY, n INTEGER) WITHOUT ROWID;");
+
+	(void)state;
+	expect(h, "INSERT INTO new (code, n) SELECT code, n FROM old", "UNIQUE constraint failed: new.code",
+	       "1 value of new (code) is duplicated in old: 'a' (rowid 1, 3); fix or delete them, then run again");
+	sqlite3_close(h);
+}
+
+/* A constraint SQLite names by no column (an index on an expression) is not guessed at */
+static void test_no_column_named(void **state)
+{
+	sqlite3 *h = db("CREATE TABLE t (name TEXT); INSERT INTO t VALUES ('A'), ('a');"
+			"CREATE TABLE c (x INTEGER CONSTRAINT pk PRIMARY KEY, y INTEGER CONSTRAINT big CHECK (y > 9));"
+			"INSERT INTO c VALUES (1, 10);");
+
+	(void)state;
+	expect(h, "CREATE UNIQUE INDEX t_lower ON t (lower(name))", "UNIQUE constraint failed: index 't_lower'",
+	       NULL);
+	/* a named constraint that is no CHECK is passed over on the way to the CHECK */
+	sqlite3_exec(h, "PRAGMA ignore_check_constraints = 1; UPDATE c SET y = 1;"
+		     " PRAGMA ignore_check_constraints = 0", NULL, NULL, NULL);
+	expect(h, "UPDATE c SET y = 2", "CHECK constraint failed: big",
+	       "1 row of c fails CHECK (y > 9): rowid 1; fix or delete it, then run again");
+	sqlite3_close(h);
+}
+
 static void test_left_alone(void **state)
 {
 	sqlite3 *h = db("PRAGMA foreign_keys = ON;"
@@ -213,6 +244,8 @@ int main(void)
 		cmocka_unit_test(test_composite_unique_and_sample),
 		cmocka_unit_test(test_check_outside_insert),
 		cmocka_unit_test(test_unnamed_check_in_insert),
+		cmocka_unit_test(test_primary_key_in_a_rebuild),
+		cmocka_unit_test(test_no_column_named),
 		cmocka_unit_test(test_left_alone),
 		cmocka_unit_test(test_cut_short),
 	};

@@ -101,6 +101,7 @@ static void test_errors(void **state)
 		{ "a", "-- mig:parents\n" }, { "b", "-- mig:parents c\n" }, { "c", "-- mig:parents b\n" },
 	};
 	const struct mig_memfile dup[] = { { "a", "" }, { "a", "x" } };
+	const struct mig_memfile bad[] = { { "a", "" }, { "b", "-- mig:parents a\n-- mig:bogus\n" } };
 
 	(void)state;
 	load_fails(unknown, 1, "(built in)/a.sql:1: unknown parent 'nosuch'");
@@ -108,6 +109,33 @@ static void test_errors(void **state)
 	load_fails(cycle, 3, "cycle in the revision graph: (built in)/b.sql names its parents in a loop: "
 		   "b ((built in)/b.sql) -> c ((built in)/c.sql) -> b");
 	load_fails(dup, 2, "duplicate revision name 'a': (built in)/a.sql and (built in)/a.sql");
+	/* a file that does not parse, after one that does: no graph, the file named */
+	load_fails(bad, 2, "(built in)/b.sql:2: unknown directive '-- mig:bogus'");
+}
+
+/* A diamond's ancestors: each once, and asking again for a marked one changes nothing */
+static void test_ancestors(void **state)
+{
+	const struct mig_memfile f[] = {
+		{ "1_root", "-- mig:parents\n" },
+		{ "2_a", "-- mig:parents 1_root\n" },
+		{ "3_b", "-- mig:parents 1_root\n" },
+		{ "4_m", "-- mig:parents 2_a 3_b\n" },
+		{ "5_other", "-- mig:parents\n" },
+	};
+	struct mig_graph *g = load_ok(f, 5);
+	unsigned char mark[6] = { 0 };
+
+	(void)state;
+	mig_graph_ancestors(g, 1, mark);
+	assert_memory_equal(mark, "\1\1\0\0\0", 5);
+	mig_graph_ancestors(g, 3, mark);
+	assert_memory_equal(mark, "\1\1\1\1\0", 5);
+	mig_graph_ancestors(g, 2, mark);
+	assert_memory_equal(mark, "\1\1\1\1\0", 5);
+	mig_graph_ancestors(g, 4, mark);
+	assert_memory_equal(mark, "\1\1\1\1\1", 5);
+	mig_graph_free(g);
 }
 
 static void test_thousand_with_merges(void **state)
@@ -255,7 +283,7 @@ static void test_load_dir(void **state)
 		fclose(f);
 		free(path);
 	}
-	assert_int_equal(mig_graph_load(&g, dir, &err), 0);
+	assert_int_equal(mig_graph_load_cached(&g, dir, NULL, &err), 0);
 	assert_int_equal(g->nr, 2);
 	assert_int_equal(g->nheads, 1);
 	assert_string_equal(g->revs[g->heads[0]]->name, "0002_b");
@@ -263,7 +291,7 @@ static void test_load_dir(void **state)
 	cmd = mig_xasprintf("rm -rf '%s'", dir);
 	assert_int_equal(system(cmd), 0);
 	free(cmd);
-	assert_int_equal(mig_graph_load(&g, dir, &err), MIG_EINVALID);
+	assert_int_equal(mig_graph_load_cached(&g, dir, NULL, &err), MIG_EINVALID);
 }
 
 int main(void)
@@ -273,6 +301,7 @@ int main(void)
 		cmocka_unit_test(test_branches_and_merge),
 		cmocka_unit_test(test_ties_broken_by_name),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_ancestors),
 		cmocka_unit_test(test_thousand_with_merges),
 		cmocka_unit_test(test_load_dir),
 		cmocka_unit_test_setup_teardown(test_revspecs, setup_state, teardown_state),

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <fcntl.h>
 #include <unistd.h>
 #include <cmocka.h>
 #include <git2.h>
@@ -320,7 +321,7 @@ static void test_load(void **state)
 	path = mig_path_join(dir, "0001_empty.sql");
 	assert_non_null(f = fopen(path, "w"));
 	fclose(f);
-	if (mig_rev_load(&r, "0001_empty", path, &err) < 0)
+	if (mig_rev_loadat(&r, AT_FDCWD, path, "0001_empty", path, &err) < 0)
 		fail_msg("%s", err.msg);
 	assert_string_equal(r->name, "0001_empty");
 	assert_string_equal(r->path, path);
@@ -328,7 +329,7 @@ static void test_load(void **state)
 	assert_string_equal(r->id, "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391");
 	mig_rev_free(r);
 	unlink(path);
-	assert_int_equal(mig_rev_load(&r, "0001_empty", path, &err), MIG_EINVALID);
+	assert_int_equal(mig_rev_loadat(&r, AT_FDCWD, path, "0001_empty", path, &err), MIG_EINVALID);
 	assert_null(r);
 	rmdir(dir);
 	free(path);

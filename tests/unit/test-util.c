@@ -7,8 +7,10 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <fnmatch.h>
 #include <cmocka.h>
 
 #include "err.h"
@@ -121,16 +123,54 @@ static void test_path_join(void **state)
 	check(mig_path_join("d", "a"), "d/a");
 }
 
+/* A name in a glob pattern matches itself only */
+static void test_glob_quote(void **state)
+{
+	char *q;
+
+	(void)state;
+	check(mig_glob_quote(""), "");
+	check(mig_glob_quote("0001_a.sql"), "0001_a.sql");
+	check(mig_glob_quote("a*b?c[d]\\e"), "a\\*b\\?c\\[d]\\\\e");
+	q = mig_glob_quote("a*b?c[d]\\e");
+	assert_int_equal(fnmatch(q, "a*b?c[d]\\e", 0), 0);
+	assert_int_equal(fnmatch(q, "axbyc[d]\\e", 0), FNM_NOMATCH);
+	assert_int_equal(fnmatch(q, "a*b?cd\\e", 0), FNM_NOMATCH);
+	free(q);
+}
+
 static void test_skip_space(void **state)
 {
 	static const char s[] = " \t\r\n\f-- comment\n/* block */x";
 	static const char open[] = "/* never closed";
 	static const char dash[] = "-";
+	static const char minus[] = " -1", slash[] = " /2", star[] = "/* a * b */x", line[] = "-- to the end";
 
 	(void)state;
 	assert_ptr_equal(mig_sql_skip_space(s, s + strlen(s)), s + strlen(s) - 1);
 	assert_ptr_equal(mig_sql_skip_space(open, open + strlen(open)), open + strlen(open));
 	assert_ptr_equal(mig_sql_skip_space(dash, dash + 1), dash);
+	/* a '-' or '/' that starts no comment is SQL; a '*' inside a block is not its end */
+	assert_ptr_equal(mig_sql_skip_space(minus, minus + strlen(minus)), minus + 1);
+	assert_ptr_equal(mig_sql_skip_space(slash, slash + strlen(slash)), slash + 1);
+	assert_ptr_equal(mig_sql_skip_space(star, star + strlen(star)), star + strlen(star) - 1);
+	assert_ptr_equal(mig_sql_skip_space(line, line + strlen(line)), line + strlen(line));
+}
+
+/* Times as the journal and backup --list show them; a format that makes nothing says when */
+static void test_time_format(void **state)
+{
+	char buf[64];
+
+	(void)state;
+	assert_string_equal(mig_time_format(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", 86400, 1),
+			    "1970-01-02T00:00:00Z");
+	setenv("TZ", "UTC", 1);
+	tzset();
+	assert_string_equal(mig_time_format(buf, sizeof(buf), "%Y-%m-%d %H:%M", 90, 0), "1970-01-01 00:01");
+	assert_string_equal(mig_time_format(buf, sizeof(buf), "", 1234, 1), "@1234");
+	/* too small for the time: the seconds, cut to fit */
+	assert_string_equal(mig_time_format(buf, 4, "%Y-%m-%d", 0, 1), "@0");
 }
 
 /* Errors: a caller may pass no err at all; hints add up to what the buffer holds. */
@@ -174,6 +214,8 @@ int main(void)
 		cmocka_unit_test(test_file_kind),
 		cmocka_unit_test(test_write_and_sync),
 		cmocka_unit_test(test_path_join),
+		cmocka_unit_test(test_glob_quote),
+		cmocka_unit_test(test_time_format),
 		cmocka_unit_test(test_skip_space),
 		cmocka_unit_test(test_err),
 	};
