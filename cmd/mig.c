@@ -38,6 +38,7 @@ static const char usage_text[] =
 	"   merge     write a revision that merges several heads\n"
 	"   fake      record revisions as applied or unapplied without running them\n"
 	"   sqlshow   print the SQL that up or down would run\n"
+	"   diff      show how applied revisions were edited since\n"
 	"   log       show the journal of operations\n"
 	"   backup    take, list, verify or prune snapshots of the database\n"
 	"   restore   put a snapshot back\n"

@@ -152,3 +152,10 @@ MIG_GIT_FN(int, git_treebuilder_new,
 	   (git_treebuilder **out, git_repository *repo, const git_tree *source),
 	   (out, repo, source))
 MIG_GIT_FN(int, git_treebuilder_write, (git_oid *id, git_treebuilder *bld), (id, bld))
+MIG_GIT_FN(int, git_patch_from_buffers,
+	   (git_patch **out, const void *old_buffer, size_t old_len, const char *old_as_path,
+	    const void *new_buffer, size_t new_len, const char *new_as_path, const git_diff_options *opts),
+	   (out, old_buffer, old_len, old_as_path, new_buffer, new_len, new_as_path, opts))
+MIG_GIT_FN(int, git_patch_to_buf, (git_buf *out, git_patch *patch), (out, patch))
+MIG_GIT_VOID(git_patch_free, (git_patch *patch), (patch))
+MIG_GIT_FN(int, git_diff_options_init, (git_diff_options *opts, unsigned int version), (opts, version))

@@ -90,6 +90,13 @@ int mig_store_lock(struct mig_store *s, int timeout_ms, struct mig_err *err);
  */
 int mig_store_lock_holder(const char *path, char *holder, size_t n);
 
+/*
+ * A unified diff of two texts, as git diff writes it ("a/OLDNAME",
+ * "b/NEWNAME"), appended to out; nothing when they are the same.
+ */
+int mig_store_diff(struct mig_buf *out, const char *old, size_t oldlen, const char *oldname, const char *new,
+		   size_t newlen, const char *newname, struct mig_err *err);
+
 /* The libgit2 repository and the path of the store, for the snapshot module. */
 struct git_repository *mig_store_repo(struct mig_store *s);
 const char *mig_store_path(const struct mig_store *s);
