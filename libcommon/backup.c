@@ -533,7 +533,8 @@ int mig_backup(const struct mig_settings *set, const struct mig_backup_opts *o, 
 
 	id[0] = '\0';
 	rc = mig_run_do(&take_kind, &t, set, &ro, NULL, err);
-	if (t.opened)
+	/* standard output is not ours to close; a file, even one that failed to open, is */
+	if (!t.to_stdout)
 		mig_outfile_release(&t.of);
 	return rc;
 }
