@@ -1,5 +1,5 @@
-#ifndef MIG_DIAGNOSE_H
-#define MIG_DIAGNOSE_H
+#ifndef MIG_SQLITE_DIAGNOSE_H
+#define MIG_SQLITE_DIAGNOSE_H
 
 #include <stddef.h>
 #include <sqlite3.h>

@@ -5,7 +5,7 @@
 #include <xxhash.h>
 
 #include "db.h"
-#include "diagnose.h"
+#include "sqlite-diagnose.h"
 #include "graph.h"
 #include "layout.h"
 #include "util.h"
