@@ -1,26 +1,32 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sqlite3.h>
 #include <xxhash.h>
 
-#include "db.h"
+/*
+ * The SQLite backend: a database file (or ":memory:") through SQLite's
+ * C API. The ops table at the end is all that db.c sees of it.
+ */
+#include "sqlite-db.h"
 #include "sqlite-diagnose.h"
-#include "graph.h"
-#include "layout.h"
 #include "util.h"
 
 extern const struct mig_memfile mig_bookkeeping_files[];
 extern const unsigned long mig_bookkeeping_nr;
 
-struct mig_db {
+/* A connection: the seam's part first. In a dry run (base.dry) everything is in one transaction, rolled back. */
+struct sqlite_db {
+	struct mig_db base;
 	sqlite3 *h;
-	char *path;
-	int readonly;
-	int dry;	/* everything in one transaction that is rolled back */
 };
 
+/* The connection behind a handle of the seam (an lvalue: open assigns it). */
+#define H(db) (((struct sqlite_db *)(db))->h)
+
 static int simple(struct mig_db *db, const char *sql, struct mig_err *err);
+static void sqlite_close(struct mig_db *db);
 
 void mig_sqlite_setup(void)
 {
@@ -38,33 +44,33 @@ void mig_sqlite_setup(void)
 
 static int db_error(struct mig_db *db, int code, const char *what, struct mig_err *err)
 {
-	return mig_err_set(err, code, "%s '%s': %s", what, db->path, sqlite3_errmsg(db->h));
+	return mig_err_set(err, code, "%s '%s': %s", what, db->name, sqlite3_errmsg(H(db)));
 }
 
 /* Another connection held the database all the time we would wait. */
 static int busy_error(struct mig_db *db, int busy_ms, struct mig_err *err)
 {
 	mig_err_set(err, MIG_EENV, "database '%s' is locked by another process: it stayed locked for %d ms",
-		    db->path, busy_ms);
+		    db->name, busy_ms);
 	mig_err_hint(err, "wait for it to finish, or raise --lock-timeout or mig.lockTimeout");
 	return MIG_EENV;
 }
 
 /*
- * Open db->path and read its schema, so "not a database" is reported as
+ * Open db->name and read its schema, so "not a database" is reported as
  * such. Returns SQLite's result code, with *what the step that failed;
- * the handle is in db->h either way.
+ * the handle is in H(db) either way.
  */
 static int open_touch(struct mig_db *db, int oflags, int busy_ms, const char **what)
 {
 	*what = "cannot open database";
-	if (sqlite3_open_v2(db->path, &db->h, oflags, NULL) != SQLITE_OK)
-		return sqlite3_extended_errcode(db->h);
-	sqlite3_extended_result_codes(db->h, 1);
-	sqlite3_busy_timeout(db->h, busy_ms);
+	if (sqlite3_open_v2(db->name, &H(db), oflags, NULL) != SQLITE_OK)
+		return sqlite3_extended_errcode(H(db));
+	sqlite3_extended_result_codes(H(db), 1);
+	sqlite3_busy_timeout(H(db), busy_ms);
 	*what = "cannot read database";
-	if (sqlite3_exec(db->h, "SELECT count(*) FROM sqlite_schema", NULL, NULL, NULL) != SQLITE_OK)
-		return sqlite3_extended_errcode(db->h);
+	if (sqlite3_exec(H(db), "SELECT count(*) FROM sqlite_schema", NULL, NULL, NULL) != SQLITE_OK)
+		return sqlite3_extended_errcode(H(db));
 	return SQLITE_OK;
 }
 
@@ -75,31 +81,33 @@ static int open_touch(struct mig_db *db, int oflags, int busy_ms, const char **w
  */
 static int roll_back_hot_journal(struct mig_db *db, int busy_ms, struct mig_err *err)
 {
-	struct mig_db rw = { NULL, db->path, 0, 0 };
+	struct sqlite_db rw = { { NULL, db->name, 0, 0 }, NULL };
 	const char *what;
-	int rc = 0, r = open_touch(&rw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, busy_ms, &what);
+	int rc = 0, r = open_touch(&rw.base, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, busy_ms, &what);
 
 	if ((r & 0xff) == SQLITE_BUSY) {
 		rc = busy_error(db, busy_ms, err);
 	} else if (r != SQLITE_OK) {
 		rc = mig_err_set(err, MIG_EENV, "database '%s' has a hot journal left by an interrupted write,"
-				 " and it cannot be rolled back: %s", db->path, sqlite3_errmsg(rw.h));
-		mig_err_hint(err, "run mig once as a user who can write '%s' and its directory", db->path);
+				 " and it cannot be rolled back: %s", db->name, sqlite3_errmsg(rw.h));
+		mig_err_hint(err, "run mig once as a user who can write '%s' and its directory", db->name);
 	}
 	sqlite3_close(rw.h);
 	return rc;
 }
 
-int mig_db_open(struct mig_db **out, const char *path, int flags, int busy_ms,
-		struct mig_err *err)
+static int sqlite_open(struct mig_db **out, const char *path, int flags, int busy_ms,
+		       struct mig_err *err)
 {
-	struct mig_db *db = mig_xcalloc(1, sizeof(*db));
+	struct sqlite_db *s = mig_xcalloc(1, sizeof(*s));
+	struct mig_db *db = &s->base;
 	int oflags = SQLITE_OPEN_NOMUTEX;
 	const char *what;
 	int rc = 0, r;
 
 	mig_sqlite_setup();
-	db->path = mig_xstrdup(path);
+	db->ops = &mig_sqlite_backend;
+	db->name = mig_xstrdup(path);
 	db->readonly = !!(flags & MIG_DB_READONLY);
 	db->dry = !!(flags & MIG_DB_DRYRUN);
 	if (db->readonly)
@@ -109,8 +117,8 @@ int mig_db_open(struct mig_db **out, const char *path, int flags, int busy_ms,
 	r = open_touch(db, oflags, busy_ms, &what);
 	/* only then: a database in good order costs no second open */
 	if (r == SQLITE_READONLY_ROLLBACK) {
-		sqlite3_close(db->h);
-		db->h = NULL;
+		sqlite3_close(H(db));
+		H(db) = NULL;
 		if ((rc = roll_back_hot_journal(db, busy_ms, err)) < 0)
 			goto out;
 		r = open_touch(db, oflags, busy_ms, &what);
@@ -124,54 +132,52 @@ int mig_db_open(struct mig_db **out, const char *path, int flags, int busy_ms,
 		goto out;
 	}
 	/* SQLite quietly opens a file it cannot write read-only: say so now, not as a failing revision */
-	if (!db->readonly && sqlite3_db_readonly(db->h, "main") == 1) {
+	if (!db->readonly && sqlite3_db_readonly(H(db), "main") == 1) {
 		rc = mig_err_set(err, MIG_EENV, "database '%s' is read-only", path);
 		goto out;
 	}
-	if (db->dry && sqlite3_exec(db->h, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
-		rc = (sqlite3_extended_errcode(db->h) & 0xff) == SQLITE_BUSY ? busy_error(db, busy_ms, err) :
-		     mig_err_set(err, MIG_EENV, "BEGIN IMMEDIATE on '%s': %s", path, sqlite3_errmsg(db->h));
+	if (db->dry && sqlite3_exec(H(db), "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+		rc = (sqlite3_extended_errcode(H(db)) & 0xff) == SQLITE_BUSY ? busy_error(db, busy_ms, err) :
+		     mig_err_set(err, MIG_EENV, "BEGIN IMMEDIATE on '%s': %s", path, sqlite3_errmsg(H(db)));
 out:
 	if (rc < 0) {
-		mig_db_close(db);
+		sqlite_close(db);
 		db = NULL;
 	}
 	*out = db;
 	return rc;
 }
 
-void mig_db_close(struct mig_db *db)
+static void sqlite_close(struct mig_db *db)
 {
-	if (!db)
-		return;
-	if (db->dry && !sqlite3_get_autocommit(db->h))
-		sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
-	sqlite3_close(db->h);
-	free(db->path);
-	free(db);
+	if (db->dry && !sqlite3_get_autocommit(H(db)))
+		sqlite3_exec(H(db), "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_close(H(db));
+	free(db->name);
+	free((struct sqlite_db *)db);
 }
 
 static int has_bookkeeping(struct mig_db *db, int *out, struct mig_err *err)
 {
 	/* a lookup in the schema SQLite has parsed, not a scan of sqlite_schema */
-	int rc = sqlite3_table_column_metadata(db->h, "main", "mig_revisions", NULL,
+	int rc = sqlite3_table_column_metadata(H(db), "main", "mig_revisions", NULL,
 					       NULL, NULL, NULL, NULL, NULL);
 
 	*out = rc == SQLITE_OK;
 	if (rc != SQLITE_OK && rc != SQLITE_ERROR)
 		return db_error(db, MIG_EENV, "cannot read database", err);
 	/* a table of that name that someone else made: say so, not "no such column" */
-	if (*out && sqlite3_table_column_metadata(db->h, "main", "mig_revisions", "scope", NULL, NULL, NULL,
+	if (*out && sqlite3_table_column_metadata(H(db), "main", "mig_revisions", "scope", NULL, NULL, NULL,
 						  NULL, NULL) != SQLITE_OK) {
 		mig_err_set(err, MIG_EENV, "database '%s' has a table 'mig_revisions' that is not mig's bookkeeping",
-			    db->path);
+			    db->name);
 		mig_err_hint(err, "mig keeps its records in mig_revisions: rename that table, or use another database");
 		return MIG_EENV;
 	}
 	return 0;
 }
 
-static int read_applied(struct mig_db *db, const char *scope, struct mig_applied_list *out,
+static int sqlite_applied(struct mig_db *db, const char *scope, struct mig_applied_list *out,
 			struct mig_err *err)
 {
 	sqlite3_stmt *st = NULL;
@@ -182,7 +188,7 @@ static int read_applied(struct mig_db *db, const char *scope, struct mig_applied
 	if ((rc = has_bookkeeping(db, &present, err)) < 0 || !present)
 		return rc;
 	/* 'app' is nearly every row, read in seq (rowid) order; 'mig' a few, found by the index */
-	if (sqlite3_prepare_v2(db->h, strcmp(scope, "app") ?
+	if (sqlite3_prepare_v2(H(db), strcmp(scope, "app") ?
 			       "SELECT name, id, applied_at, duration_ms, schema_hash, dirty, seq"
 			       " FROM mig_revisions WHERE scope = ? ORDER BY seq" :
 			       "SELECT name, id, applied_at, duration_ms, schema_hash, dirty, seq"
@@ -211,80 +217,6 @@ static int read_applied(struct mig_db *db, const char *scope, struct mig_applied
 		return db_error(db, MIG_EENV, "cannot read bookkeeping of", err);
 	}
 	return 0;
-}
-
-int mig_db_applied(struct mig_db *db, struct mig_applied_list *out, struct mig_err *err)
-{
-	return read_applied(db, "app", out, err);
-}
-
-void mig_applied_list_release(struct mig_applied_list *l)
-{
-	size_t i;
-
-	for (i = 0; i < l->nr; i++) {
-		free(l->v[i].name);
-		free(l->v[i].applied_at);
-		free(l->v[i].schema_hash);
-	}
-	free(l->v);
-	l->v = NULL;
-	l->nr = 0;
-}
-
-static int apply_bookkeeping(struct mig_db *db, struct mig_rev *rev, struct mig_err *err)
-{
-	int rc;
-
-	if ((rc = mig_db_begin(db, err)) < 0)
-		return rc;
-	if ((rc = mig_db_exec(db, rev->path, rev->up.sql, rev->up.len, rev->up.line, MIG_EXEC_BOOKKEEPING,
-			       err)) < 0 ||
-	    (rc = mig_db_record(db, "mig", rev->name, rev->id, 0, 0, err)) < 0 ||
-	    (rc = mig_db_commit(db, err)) < 0) {
-		mig_db_rollback(db);
-		return rc == MIG_ESQL ? MIG_EENV : rc;
-	}
-	return 0;
-}
-
-int mig_db_bookkeeping(struct mig_db *db, struct mig_err *err)
-{
-	struct mig_applied_list done = { NULL, 0 };
-	struct mig_graph *g = NULL;
-	size_t i, j;
-	int rc;
-
-	if ((rc = read_applied(db, "mig", &done, err)) < 0)
-		goto out;
-	/* names suffice to know the bookkeeping is ours: no graph, no hashing, no libgit2 */
-	for (i = 0; i < done.nr; i++) {
-		for (j = 0; j < mig_bookkeeping_nr && strcmp(done.v[i].name, mig_bookkeeping_files[j].name); j++)
-			;
-		if (j == mig_bookkeeping_nr) {
-			rc = mig_err_set(err, MIG_EENV,
-					 "database '%s' has bookkeeping from a newer mig (revision '%s')",
-					 db->path, done.v[i].name);
-			mig_err_hint(err, "upgrade mig to work with this database");
-			goto out;
-		}
-	}
-	if (db->readonly || done.nr == mig_bookkeeping_nr)
-		goto out;
-	if ((rc = mig_graph_load_mem(&g, mig_bookkeeping_files, mig_bookkeeping_nr, err)) < 0)
-		goto out;
-	for (i = 0; i < g->nr; i++) {
-		struct mig_rev *rev = g->revs[g->topo[i]];
-
-		for (j = 0; j < done.nr && strcmp(done.v[j].name, rev->name); j++)
-			;
-		if (j == done.nr && (rc = apply_bookkeeping(db, rev, err)) < 0)
-			goto out;
-	}
-out:
-	mig_applied_list_release(&done);
-	mig_graph_free(g);
-	return rc;
 }
 
 /* What a revision's statements may not do, and why the last refusal was made. */
@@ -380,7 +312,7 @@ static int refused(struct mig_err *err, const char *where, int line, const struc
 	return MIG_ESQL;
 }
 
-int mig_db_exec(struct mig_db *db, const char *where, const char *sql, size_t len,
+static int sqlite_exec(struct mig_db *db, const char *where, const char *sql, size_t len,
 		int first_line, unsigned flags, struct mig_err *err)
 {
 	/*
@@ -392,9 +324,9 @@ int mig_db_exec(struct mig_db *db, const char *where, const char *sql, size_t le
 	char *text = mig_xstrndup(sql, len);
 	const char *p = text, *end = text + len;
 	struct guard g = { flags, "", "" };
-	int line = first_line, ret = 0, in_tx = !sqlite3_get_autocommit(db->h);
+	int line = first_line, ret = 0, in_tx = !sqlite3_get_autocommit(H(db));
 
-	sqlite3_set_authorizer(db->h, guard_cb, &g);
+	sqlite3_set_authorizer(H(db), guard_cb, &g);
 	while (p < end) {
 		const char *start = mig_sql_skip_space(p, end), *tail = NULL;
 		sqlite3_stmt *st = NULL;
@@ -404,7 +336,7 @@ int mig_db_exec(struct mig_db *db, const char *where, const char *sql, size_t le
 		if (start == end)
 			break;
 		g.why[0] = '\0';
-		rc = sqlite3_prepare_v2(db->h, start, (int)(end - start) + 1, &st, &tail);
+		rc = sqlite3_prepare_v2(H(db), start, (int)(end - start) + 1, &st, &tail);
 		if (rc == SQLITE_AUTH && g.why[0]) {
 			ret = refused(err, where, line, &g);
 			break;
@@ -416,11 +348,11 @@ int mig_db_exec(struct mig_db *db, const char *where, const char *sql, size_t le
 				rc = SQLITE_OK;
 		}
 		if (rc != SQLITE_OK) {
-			ret = env_fault(sqlite3_extended_errcode(db->h)) ? MIG_EENV : MIG_ESQL;
-			mig_err_set(err, ret, "%s:%d: %s", where, line, sqlite3_errmsg(db->h));
+			ret = env_fault(sqlite3_extended_errcode(H(db))) ? MIG_EENV : MIG_ESQL;
+			mig_err_set(err, ret, "%s:%d: %s", where, line, sqlite3_errmsg(H(db)));
 			if ((rc & 0xff) == SQLITE_CONSTRAINT) {
-				sqlite3_set_authorizer(db->h, NULL, NULL);
-				mig_diagnose(db->h, start, tail && tail > start ? (size_t)(tail - start) :
+				sqlite3_set_authorizer(H(db), NULL, NULL);
+				mig_diagnose(H(db), start, tail && tail > start ? (size_t)(tail - start) :
 					     (size_t)(end - start), err);
 			}
 			sqlite3_finalize(st);
@@ -428,7 +360,7 @@ int mig_db_exec(struct mig_db *db, const char *where, const char *sql, size_t le
 		}
 		sqlite3_finalize(st);
 		/* the guard stops every way out of the transaction; this is the proof */
-		if (in_tx && !(flags & MIG_EXEC_OWN_TX) && sqlite3_get_autocommit(db->h)) {
+		if (in_tx && !(flags & MIG_EXEC_OWN_TX) && sqlite3_get_autocommit(H(db))) {
 			ret = mig_err_set(err, MIG_EENV, "%s:%d: the statement ended mig's transaction", where, line);
 			break;
 		}
@@ -437,50 +369,50 @@ int mig_db_exec(struct mig_db *db, const char *where, const char *sql, size_t le
 		line += mig_count_lines(start, tail);
 		p = tail;
 	}
-	sqlite3_set_authorizer(db->h, NULL, NULL);
+	sqlite3_set_authorizer(H(db), NULL, NULL);
 	free(text);
 	return ret;
 }
 
 static int simple(struct mig_db *db, const char *sql, struct mig_err *err)
 {
-	if (sqlite3_exec(db->h, sql, NULL, NULL, NULL) != SQLITE_OK)
-		return mig_err_set(err, MIG_EENV, "%s on '%s': %s", sql, db->path,
-				   sqlite3_errmsg(db->h));
+	if (sqlite3_exec(H(db), sql, NULL, NULL, NULL) != SQLITE_OK)
+		return mig_err_set(err, MIG_EENV, "%s on '%s': %s", sql, db->name,
+				   sqlite3_errmsg(H(db)));
 	return 0;
 }
 
 /* In a dry run, the transactions of revisions are savepoints in the one that is rolled back. */
-int mig_db_begin(struct mig_db *db, struct mig_err *err)
+static int sqlite_begin(struct mig_db *db, struct mig_err *err)
 {
 	return simple(db, db->dry ? "SAVEPOINT mig_revision" : "BEGIN IMMEDIATE", err);
 }
 
-int mig_db_commit(struct mig_db *db, struct mig_err *err)
+static int sqlite_commit(struct mig_db *db, struct mig_err *err)
 {
 	return simple(db, db->dry ? "RELEASE mig_revision" : "COMMIT", err);
 }
 
-int mig_db_in_transaction(struct mig_db *db)
+static int sqlite_in_transaction(struct mig_db *db)
 {
-	return !db->dry && !sqlite3_get_autocommit(db->h);
+	return !db->dry && !sqlite3_get_autocommit(H(db));
 }
 
-void mig_db_rollback(struct mig_db *db)
+static void sqlite_rollback(struct mig_db *db)
 {
 	if (db->dry)
-		sqlite3_exec(db->h, "ROLLBACK TO mig_revision; RELEASE mig_revision", NULL, NULL, NULL);
-	else if (!sqlite3_get_autocommit(db->h))
-		sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+		sqlite3_exec(H(db), "ROLLBACK TO mig_revision; RELEASE mig_revision", NULL, NULL, NULL);
+	else if (!sqlite3_get_autocommit(H(db)))
+		sqlite3_exec(H(db), "ROLLBACK", NULL, NULL, NULL);
 }
 
-int mig_db_update(struct mig_db *db, const char *scope, const char *name, const char *id,
+static int sqlite_update(struct mig_db *db, const char *scope, const char *name, const char *id,
 		  int dirty, struct mig_err *err)
 {
 	sqlite3_stmt *st = NULL;
 	int rc;
 
-	if (sqlite3_prepare_v2(db->h, "UPDATE mig_revisions SET id = coalesce(?, id), dirty = ?"
+	if (sqlite3_prepare_v2(H(db), "UPDATE mig_revisions SET id = coalesce(?, id), dirty = ?"
 			       " WHERE scope = ? AND name = ?", -1, &st, NULL) != SQLITE_OK)
 		return db_error(db, MIG_EENV, "cannot record in", err);
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
@@ -535,13 +467,13 @@ static void add_normalized(struct mig_buf *b, const char *sql, size_t len)
 	b->buf[b->len] = '\0';
 }
 
-int mig_db_schema(struct mig_db *db, struct mig_buf *out, struct mig_err *err)
+static int sqlite_schema(struct mig_db *db, struct mig_buf *out, struct mig_err *err)
 {
 	sqlite3_stmt *st = NULL;
 	int rc;
 
 	/* mig's own tables and SQLite's internal ones are not the project's schema */
-	if (sqlite3_prepare_v2(db->h, "SELECT type, name, sql FROM sqlite_schema"
+	if (sqlite3_prepare_v2(H(db), "SELECT type, name, sql FROM sqlite_schema"
 			       " WHERE sql IS NOT NULL AND name NOT LIKE 'mig\\_%' ESCAPE '\\'"
 			       " AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY type, name",
 			       -1, &st, NULL) != SQLITE_OK)
@@ -557,14 +489,14 @@ int mig_db_schema(struct mig_db *db, struct mig_buf *out, struct mig_err *err)
 	return 0;
 }
 
-int mig_db_schema_key(struct mig_db *db, char out[33], struct mig_err *err)
+static int sqlite_schema_key(struct mig_db *db, char out[33], struct mig_err *err)
 {
 	struct mig_buf b = MIG_BUF_INIT;
 	XXH128_canonical_t c;
 	sqlite3_stmt *st = NULL;
 	int rc, i;
 
-	if (sqlite3_prepare_v2(db->h, "SELECT type, name, sql FROM sqlite_schema", -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(H(db), "SELECT type, name, sql FROM sqlite_schema", -1, &st, NULL) != SQLITE_OK)
 		return db_error(db, MIG_EENV, "cannot read the schema of", err);
 	/* each value with its NUL, so that no two rows run together alike; NULL as "\1" */
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
@@ -581,12 +513,12 @@ int mig_db_schema_key(struct mig_db *db, char out[33], struct mig_err *err)
 	return rc == SQLITE_DONE ? 0 : db_error(db, MIG_EENV, "cannot read the schema of", err);
 }
 
-int mig_db_set_schema_hash(struct mig_db *db, const char *hash, struct mig_err *err)
+static int sqlite_set_schema_hash(struct mig_db *db, const char *hash, struct mig_err *err)
 {
 	sqlite3_stmt *st = NULL;
 	int rc;
 
-	if (sqlite3_prepare_v2(db->h, "UPDATE mig_revisions SET schema_hash = ? WHERE seq ="
+	if (sqlite3_prepare_v2(H(db), "UPDATE mig_revisions SET schema_hash = ? WHERE seq ="
 			       " (SELECT max(seq) FROM mig_revisions WHERE scope = 'app')",
 			       -1, &st, NULL) != SQLITE_OK)
 		return db_error(db, MIG_EENV, "cannot record in", err);
@@ -598,13 +530,13 @@ int mig_db_set_schema_hash(struct mig_db *db, const char *hash, struct mig_err *
 	return 0;
 }
 
-int mig_db_record(struct mig_db *db, const char *scope, const char *name,
+static int sqlite_record(struct mig_db *db, const char *scope, const char *name,
 		  const char *id, long long duration_ms, int dirty, struct mig_err *err)
 {
 	sqlite3_stmt *st = NULL;
 	int rc;
 
-	if (sqlite3_prepare_v2(db->h,
+	if (sqlite3_prepare_v2(H(db),
 			       "INSERT OR REPLACE INTO mig_revisions (scope, name, id, applied_at, duration_ms, dirty)"
 			       " VALUES (?, ?, ?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), ?, ?)",
 			       -1, &st, NULL) != SQLITE_OK)
@@ -621,7 +553,7 @@ int mig_db_record(struct mig_db *db, const char *scope, const char *name,
 	return 0;
 }
 
-int mig_db_fk_check(struct mig_db *db, const char *where, struct mig_err *err)
+static int sqlite_fk_check(struct mig_db *db, const char *where, struct mig_err *err)
 {
 	struct mig_buf sample = MIG_BUF_INIT;
 	sqlite3_stmt *st = NULL;
@@ -629,7 +561,7 @@ int mig_db_fk_check(struct mig_db *db, const char *where, struct mig_err *err)
 	long long count = 0, first = 0;
 	int rc;
 
-	if (sqlite3_prepare_v2(db->h, "PRAGMA foreign_key_check", -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(H(db), "PRAGMA foreign_key_check", -1, &st, NULL) != SQLITE_OK)
 		return db_error(db, MIG_EENV, "cannot check foreign keys in", err);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *table = (const char *)sqlite3_column_text(st, 0);
@@ -663,17 +595,17 @@ int mig_db_fk_check(struct mig_db *db, const char *where, struct mig_err *err)
 	return rc;
 }
 
-int mig_db_defer_fks(struct mig_db *db, struct mig_err *err)
+static int sqlite_defer_fks(struct mig_db *db, struct mig_err *err)
 {
 	return simple(db, "PRAGMA defer_foreign_keys = ON", err);
 }
 
-int mig_db_unrecord(struct mig_db *db, const char *scope, const char *name, struct mig_err *err)
+static int sqlite_unrecord(struct mig_db *db, const char *scope, const char *name, struct mig_err *err)
 {
 	sqlite3_stmt *st = NULL;
 	int rc;
 
-	if (sqlite3_prepare_v2(db->h, "DELETE FROM mig_revisions WHERE scope = ? AND name = ?",
+	if (sqlite3_prepare_v2(H(db), "DELETE FROM mig_revisions WHERE scope = ? AND name = ?",
 			       -1, &st, NULL) != SQLITE_OK)
 		return db_error(db, MIG_EENV, "cannot record in", err);
 	sqlite3_bind_text(st, 1, scope, -1, SQLITE_STATIC);
@@ -690,41 +622,41 @@ static const char schema_in_creation_order[] =
 	"SELECT sql FROM sqlite_schema WHERE sql IS NOT NULL"
 	" AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY rowid";
 
-int mig_db_open_replay(struct mig_db **out, struct mig_db *src, struct mig_err *err)
+static int sqlite_open_replay(struct mig_db **out, struct mig_db *src, struct mig_err *err)
 {
 	sqlite3_stmt *st = NULL;
 	int rc;
 
-	if ((rc = mig_db_open(out, ":memory:", MIG_DB_CREATE, 0, err)) < 0 || !src)
+	if ((rc = sqlite_open(out, ":memory:", MIG_DB_CREATE, 0, err)) < 0 || !src)
 		return rc;
-	if (sqlite3_prepare_v2(src->h, schema_in_creation_order,
+	if (sqlite3_prepare_v2(H(src), schema_in_creation_order,
 			       -1, &st, NULL) != SQLITE_OK) {
 		rc = db_error(src, MIG_EENV, "cannot read the schema of", err);
 		goto out;
 	}
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		if (sqlite3_exec((*out)->h, (const char *)sqlite3_column_text(st, 0), NULL, NULL, NULL) != SQLITE_OK) {
+		if (sqlite3_exec(H(*out), (const char *)sqlite3_column_text(st, 0), NULL, NULL, NULL) != SQLITE_OK) {
 			/* the copy failed, not the source: say what the copy said */
-			rc = mig_err_set(err, MIG_EENV, "cannot copy the schema of '%s': %s", src->path,
-					 sqlite3_errmsg((*out)->h));
+			rc = mig_err_set(err, MIG_EENV, "cannot copy the schema of '%s': %s", src->name,
+					 sqlite3_errmsg(H(*out)));
 			goto out;
 		}
 	rc = rc == SQLITE_DONE ? 0 : db_error(src, MIG_EENV, "cannot read the schema of", err);
 out:
 	sqlite3_finalize(st);
 	if (rc < 0) {
-		mig_db_close(*out);
+		sqlite_close(*out);
 		*out = NULL;
 	}
 	return rc;
 }
 
-int mig_db_dump_schema(struct mig_db *db, struct mig_buf *out, struct mig_err *err)
+static int sqlite_dump_schema(struct mig_db *db, struct mig_buf *out, struct mig_err *err)
 {
 	sqlite3_stmt *st = NULL;
 	int rc;
 
-	if (sqlite3_prepare_v2(db->h, schema_in_creation_order,
+	if (sqlite3_prepare_v2(H(db), schema_in_creation_order,
 			       -1, &st, NULL) != SQLITE_OK)
 		return db_error(db, MIG_EENV, "cannot read the schema of", err);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
@@ -735,7 +667,7 @@ int mig_db_dump_schema(struct mig_db *db, struct mig_buf *out, struct mig_err *e
 	return 0;
 }
 
-int mig_sql_complete(const char *sql, size_t len)
+static int sqlite_sql_complete(const char *sql, size_t len)
 {
 	char *z = mig_xstrndup(sql, len);
 	int r = sqlite3_complete(z);
@@ -744,7 +676,7 @@ int mig_sql_complete(const char *sql, size_t len)
 	return r;
 }
 
-void mig_sql_quote(struct mig_buf *b, const char *s)
+static void sqlite_sql_quote(struct mig_buf *b, const char *s)
 {
 	mig_buf_addc(b, '\'');
 	for (; *s; s++) {
@@ -755,117 +687,25 @@ void mig_sql_quote(struct mig_buf *b, const char *s)
 	mig_buf_addc(b, '\'');
 }
 
-void mig_db_record_sql(struct mig_buf *b, const char *scope, const char *name, const char *id, int dirty)
+static void sqlite_record_sql(struct mig_buf *b, const char *scope, const char *name, const char *id, int dirty)
 {
 	mig_buf_adds(b, "INSERT OR REPLACE INTO mig_revisions (scope, name, id, applied_at, duration_ms, dirty)"
 		     " VALUES (");
-	mig_sql_quote(b, scope);
+	sqlite_sql_quote(b, scope);
 	mig_buf_adds(b, ", ");
-	mig_sql_quote(b, name);
+	sqlite_sql_quote(b, name);
 	mig_buf_adds(b, ", ");
-	mig_sql_quote(b, id);
+	sqlite_sql_quote(b, id);
 	mig_buf_addf(b, ", strftime('%%Y-%%m-%%dT%%H:%%M:%%fZ', 'now'), 0, %d);\n", dirty);
 }
 
-int mig_db_bookkeeping_sql(struct mig_db *db, struct mig_buf *out, struct mig_err *err)
-{
-	struct mig_applied_list done = { NULL, 0 };
-	struct mig_graph *g = NULL;
-	size_t i, j;
-	int rc;
-
-	if ((rc = mig_graph_load_mem(&g, mig_bookkeeping_files, mig_bookkeeping_nr, err)) < 0 ||
-	    (db && (rc = read_applied(db, "mig", &done, err)) < 0))
-		goto out;
-	for (i = 0; i < g->nr; i++) {
-		struct mig_rev *rev = g->revs[g->topo[i]];
-
-		for (j = 0; j < done.nr && strcmp(done.v[j].name, rev->name); j++)
-			;
-		if (j < done.nr)
-			continue;
-		mig_buf_addf(out, "-- mig's bookkeeping: %s\nBEGIN IMMEDIATE;\n", rev->name);
-		mig_buf_add(out, rev->up.sql, rev->up.len);
-		mig_db_record_sql(out, "mig", rev->name, rev->id, 0);
-		mig_buf_adds(out, "COMMIT;\n\n");
-	}
-out:
-	mig_applied_list_release(&done);
-	mig_graph_free(g);
-	return rc;
-}
-
-/*
- * What another tool's bookkeeping says is applied: dbmate's and
- * diesel's one row per version, goose's latest row per version,
- * golang-migrate's one current version (and everything before it).
- */
-int mig_db_foreign(struct mig_db *db, enum mig_style style, struct mig_foreign *out, struct mig_err *err)
-{
-	static const char *const q[] = {
-		[MIG_STYLE_DBMATE] = "SELECT version FROM schema_migrations",
-		[MIG_STYLE_DIESEL] = "SELECT version FROM __diesel_schema_migrations",
-		[MIG_STYLE_GOOSE] = "SELECT version_id FROM goose_db_version AS g WHERE version_id > 0 AND is_applied "
-				    "AND id = (SELECT max(id) FROM goose_db_version WHERE version_id = g.version_id)",
-		[MIG_STYLE_GOLANG] = "SELECT version, dirty FROM schema_migrations",
-	};
-	static const char *const table[] = {
-		[MIG_STYLE_DBMATE] = "schema_migrations",
-		[MIG_STYLE_DIESEL] = "__diesel_schema_migrations",
-		[MIG_STYLE_GOOSE] = "goose_db_version",
-		[MIG_STYLE_GOLANG] = "schema_migrations",
-	};
-	sqlite3_stmt *st = NULL;
-	size_t alloc = 0;
-	int r;
-
-	memset(out, 0, sizeof(*out));
-	if (style == MIG_STYLE_MIG)
-		return mig_err_set(err, MIG_EUSAGE, "the migrations are in mig's own layout: there is no other "
-				   "tool's bookkeeping to adopt");
-	if ((r = sqlite3_prepare_v2(db->h, q[style], -1, &st, NULL)) != SQLITE_OK) {
-		/* no such table (or not of that tool's shape) is a usage error; the machine failing is not */
-		if (env_fault(r))
-			return db_error(db, MIG_EENV, "cannot read the other tool's bookkeeping in", err);
-		mig_err_set(err, MIG_EUSAGE, "database '%s' has no %s bookkeeping (table %s): %s", db->path,
-			    mig_layout_name(style), table[style], sqlite3_errmsg(db->h));
-		return MIG_EUSAGE;
-	}
-	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *v = (const char *)sqlite3_column_text(st, 0);
-
-		if (style == MIG_STYLE_GOLANG) {
-			out->upto = 1;
-			out->dirty = sqlite3_column_int(st, 1);
-		}
-		MIG_GROW(out->v, out->nr + 1, alloc);
-		out->v[out->nr++] = mig_xstrdup(v ? v : "");
-	}
-	sqlite3_finalize(st);
-	if (r != SQLITE_DONE) {
-		mig_foreign_release(out);
-		return db_error(db, MIG_EENV, "cannot read the other tool's bookkeeping in", err);
-	}
-	return 0;
-}
-
-void mig_foreign_release(struct mig_foreign *f)
-{
-	size_t i;
-
-	for (i = 0; i < f->nr; i++)
-		free(f->v[i]);
-	free(f->v);
-	memset(f, 0, sizeof(*f));
-}
-
-int mig_db_journal_add(struct mig_db *db, const char *run, const char *op, const char *name, const char *id,
+static int sqlite_journal_add(struct mig_db *db, const char *run, const char *op, const char *name, const char *id,
 		       long long ms, const char *snapshot, struct mig_err *err)
 {
 	sqlite3_stmt *st = NULL;
 	int rc;
 
-	if (sqlite3_prepare_v2(db->h, "INSERT INTO mig_journal (run, op, name, id, duration_ms, snapshot)"
+	if (sqlite3_prepare_v2(H(db), "INSERT INTO mig_journal (run, op, name, id, duration_ms, snapshot)"
 			       " VALUES (?, ?, ?, ?, ?, nullif(?, ''))", -1, &st, NULL) != SQLITE_OK)
 		return db_error(db, MIG_EENV, "cannot record in", err);
 	sqlite3_bind_text(st, 1, run, -1, SQLITE_STATIC);
@@ -888,17 +728,17 @@ static char *column_dup(sqlite3_stmt *st, int i)
 	return s ? mig_xstrdup(s) : NULL;
 }
 
-int mig_db_journal_pending(struct mig_db *db, struct mig_journal_rows *out, struct mig_err *err)
+static int sqlite_journal_pending(struct mig_db *db, struct mig_journal_rows *out, struct mig_err *err)
 {
 	sqlite3_stmt *st = NULL;
 	size_t alloc = 0;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if (sqlite3_table_column_metadata(db->h, "main", "mig_journal", NULL, NULL, NULL, NULL, NULL,
+	if (sqlite3_table_column_metadata(H(db), "main", "mig_journal", NULL, NULL, NULL, NULL, NULL,
 					  NULL) != SQLITE_OK)
 		return 0;
-	if (sqlite3_prepare_v2(db->h, "SELECT run, op, name, id, duration_ms, snapshot FROM mig_journal"
+	if (sqlite3_prepare_v2(H(db), "SELECT run, op, name, id, duration_ms, snapshot FROM mig_journal"
 			       " ORDER BY seq", -1, &st, NULL) != SQLITE_OK)
 		return db_error(db, MIG_EENV, "cannot read the bookkeeping of", err);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -921,16 +761,16 @@ int mig_db_journal_pending(struct mig_db *db, struct mig_journal_rows *out, stru
 	return 0;
 }
 
-int mig_db_journal_count(struct mig_db *db, size_t *n, struct mig_err *err)
+static int sqlite_journal_count(struct mig_db *db, size_t *n, struct mig_err *err)
 {
 	sqlite3_stmt *st = NULL;
 	int rc;
 
 	*n = 0;
-	if (sqlite3_table_column_metadata(db->h, "main", "mig_journal", NULL, NULL, NULL, NULL, NULL,
+	if (sqlite3_table_column_metadata(H(db), "main", "mig_journal", NULL, NULL, NULL, NULL, NULL,
 					  NULL) != SQLITE_OK)
 		return 0;
-	if (sqlite3_prepare_v2(db->h, "SELECT count(*) FROM mig_journal", -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(H(db), "SELECT count(*) FROM mig_journal", -1, &st, NULL) != SQLITE_OK)
 		return db_error(db, MIG_EENV, "cannot read the bookkeeping of", err);
 	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		*n = (size_t)sqlite3_column_int64(st, 0);
@@ -940,22 +780,93 @@ int mig_db_journal_count(struct mig_db *db, size_t *n, struct mig_err *err)
 	return 0;
 }
 
-void mig_journal_rows_release(struct mig_journal_rows *rows)
-{
-	size_t i;
-
-	for (i = 0; i < rows->nr; i++) {
-		free(rows->v[i].run);
-		free(rows->v[i].op);
-		free(rows->v[i].name);
-		free(rows->v[i].id);
-		free(rows->v[i].snapshot);
-	}
-	free(rows->v);
-	memset(rows, 0, sizeof(*rows));
-}
-
-int mig_db_journal_clear(struct mig_db *db, struct mig_err *err)
+static int sqlite_journal_clear(struct mig_db *db, struct mig_err *err)
 {
 	return simple(db, "DELETE FROM mig_journal", err);
 }
+
+static int sqlite_foreign(struct mig_db *db, const char *query, struct mig_foreign *out, struct mig_err *err)
+{
+	sqlite3_stmt *st = NULL;
+	size_t alloc = 0;
+	int r, dirty;
+
+	if ((r = sqlite3_prepare_v2(H(db), query, -1, &st, NULL)) != SQLITE_OK) {
+		/* no such table (or not of that tool's shape) is the query's fault; the machine failing is not */
+		if (env_fault(r))
+			return db_error(db, MIG_EENV, "cannot read the other tool's bookkeeping in", err);
+		return mig_err_set(err, MIG_ESQL, "%s", sqlite3_errmsg(H(db)));
+	}
+	dirty = sqlite3_column_count(st) > 1;
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *v = (const char *)sqlite3_column_text(st, 0);
+
+		if (dirty)
+			out->dirty = sqlite3_column_int(st, 1);
+		MIG_GROW(out->v, out->nr + 1, alloc);
+		out->v[out->nr++] = mig_xstrdup(v ? v : "");
+	}
+	sqlite3_finalize(st);
+	if (r != SQLITE_DONE)
+		return db_error(db, MIG_EENV, "cannot read the other tool's bookkeeping in", err);
+	return 0;
+}
+
+/*
+ * SQLite would wait forever on a FIFO, write a journal beside a device
+ * and call a directory an I/O error: refuse them before any command
+ * creates a store or anything else.
+ */
+static int sqlite_check(const char *path, struct mig_err *err)
+{
+	struct stat st;
+
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+		return mig_err_set(err, MIG_EENV, "database '%s' is %s, not a regular file", path,
+				   mig_file_kind(st.st_mode));
+	return 0;
+}
+
+static int sqlite_exists(const char *path)
+{
+	return mig_path_exists(path);
+}
+
+const struct mig_backend mig_sqlite_backend = {
+	.name = "sqlite",
+	.schemes = NULL,	/* file paths */
+	.bookkeeping = mig_bookkeeping_files,
+	.bookkeeping_nr = &mig_bookkeeping_nr,
+	.begin_sql = "BEGIN IMMEDIATE;",
+	.check = sqlite_check,
+	.exists = sqlite_exists,
+	.open = sqlite_open,
+	.open_replay = sqlite_open_replay,
+	.close = sqlite_close,
+	.lock = NULL,	/* the store's lock, and BEGIN IMMEDIATE, serialise writers */
+	.exec = sqlite_exec,
+	.begin = sqlite_begin,
+	.commit = sqlite_commit,
+	.rollback = sqlite_rollback,
+	.in_transaction = sqlite_in_transaction,
+	.defer_fks = sqlite_defer_fks,
+	.fk_check = sqlite_fk_check,
+	.applied = sqlite_applied,
+	.record = sqlite_record,
+	.update = sqlite_update,
+	.unrecord = sqlite_unrecord,
+	.set_schema_hash = sqlite_set_schema_hash,
+	.journal_add = sqlite_journal_add,
+	.journal_pending = sqlite_journal_pending,
+	.journal_count = sqlite_journal_count,
+	.journal_clear = sqlite_journal_clear,
+	.foreign = sqlite_foreign,
+	.schema = sqlite_schema,
+	.schema_key = sqlite_schema_key,
+	.dump_schema = sqlite_dump_schema,
+	.sql_complete = sqlite_sql_complete,
+	.sql_quote = sqlite_sql_quote,
+	.record_sql = sqlite_record_sql,
+	.image_read = mig_sqlite_image_read,
+	.image_write = mig_sqlite_image_write,
+};

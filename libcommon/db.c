@@ -1,0 +1,517 @@
+/*
+ * The database layer's public face: each mig_db_* call finds the
+ * backend (backend.h) and calls it, once per call. What is the same for
+ * every database lives here too: which backend an address names, how a
+ * URL is shown without its password, how mig's own bookkeeping is kept
+ * up to date, which other tools' bookkeeping there is to adopt.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "backend.h"
+#include "layout.h"
+#include "util.h"
+
+/*
+ * The backends built in. An address "SCHEME://..." goes to the one that
+ * lists SCHEME; any other address to the one that takes file paths.
+ */
+static const struct mig_backend *const backends[] = {
+	&mig_sqlite_backend,
+};
+
+/* Databases mig knows by their URL schemes, built in or not: for saying which is missing. */
+static const struct {
+	const char *scheme, *what;
+} known_schemes[] = {
+	{ "postgres", "PostgreSQL" },
+	{ "postgresql", "PostgreSQL" },
+};
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof(*(a)))
+
+/* The length of addr's URL scheme ("postgres" in postgres://...), or 0 when it has none. */
+static size_t scheme_len(const char *addr)
+{
+	size_t n = 0;
+
+	if (!((addr[0] >= 'a' && addr[0] <= 'z') || (addr[0] >= 'A' && addr[0] <= 'Z')))
+		return 0;
+	while ((addr[n] >= 'a' && addr[n] <= 'z') || (addr[n] >= 'A' && addr[n] <= 'Z') ||
+	       (addr[n] >= '0' && addr[n] <= '9') || addr[n] == '+' || addr[n] == '-' || addr[n] == '.')
+		n++;
+	return strncmp(addr + n, "://", 3) ? 0 : n;
+}
+
+static int serves(const struct mig_backend *b, const char *scheme, size_t n)
+{
+	const char *const *s;
+
+	for (s = b->schemes; s && *s; s++)
+		if (strlen(*s) == n && !strncasecmp(*s, scheme, n))
+			return 1;
+	return 0;
+}
+
+static const struct mig_backend *file_backend(void)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(backends) && backends[i]->schemes; i++)
+		;
+	return i < ARRAY_SIZE(backends) ? backends[i] : NULL;
+}
+
+/*
+ * The backend for addr. A URL of a database mig knows but was built
+ * without is MIG_EENV; one of a scheme nobody knows is a file name, as
+ * it always was.
+ */
+static int find(const char *addr, const struct mig_backend **out, struct mig_err *err)
+{
+	size_t n = scheme_len(addr), i;
+	char *shown;
+
+	for (i = 0; n && i < ARRAY_SIZE(backends); i++)
+		if (serves(backends[i], addr, n)) {
+			*out = backends[i];
+			return 0;
+		}
+	for (i = 0; n && i < ARRAY_SIZE(known_schemes); i++)
+		if (strlen(known_schemes[i].scheme) == n && !strncasecmp(known_schemes[i].scheme, addr, n)) {
+			shown = mig_db_display_name(addr);
+			mig_err_set(err, MIG_EENV, "database '%s': %s support is not built in", shown,
+				    known_schemes[i].what);
+			free(shown);
+			return MIG_EENV;
+		}
+	if (!(*out = file_backend()))
+		return mig_err_set(err, MIG_EENV, "database '%s': no backend for database files is built in", addr);
+	return 0;
+}
+
+/* Append s[0..n) with a password value replaced, if key (percent-decoded) is "password". */
+static void add_param(struct mig_buf *b, const char *s, size_t n)
+{
+	const char *eq = memchr(s, '=', n);
+	struct mig_buf key = MIG_BUF_INIT;
+	const char *p;
+
+	for (p = s; eq && p < eq; p++) {
+		unsigned hi, lo;
+
+		if (*p == '%' && eq - p > 2 && sscanf(p + 1, "%1x%1x", &hi, &lo) == 2) {
+			mig_buf_addc(&key, (char)(hi << 4 | lo));
+			p += 2;
+		} else {
+			mig_buf_addc(&key, *p);
+		}
+	}
+	/* libpq also reads a whole connection string from dbname: a password may hide there */
+	if (eq && ((key.buf && !strcmp(key.buf, "password")) ||
+		   memmem(eq, n - (size_t)(eq - s), "password", 8))) {
+		mig_buf_add(b, s, (size_t)(eq - s) + 1);
+		mig_buf_adds(b, "***");
+	} else {
+		mig_buf_add(b, s, n);
+	}
+	mig_buf_release(&key);
+}
+
+char *mig_db_display_name(const char *addr)
+{
+	struct mig_buf b = MIG_BUF_INIT;
+	size_t n = scheme_len(addr);
+	const char *auth, *end, *at, *colon, *p;
+
+	if (!n)
+		return mig_xstrdup(addr);
+	auth = addr + n + 3;
+	end = auth + strcspn(auth, "/?#");
+	/* the last '@' of the authority ends the user info, "user:password" */
+	for (at = NULL, p = auth; p < end; p++)
+		if (*p == '@')
+			at = p;
+	colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
+	mig_buf_add(&b, addr, (size_t)((colon ? colon : auth) - addr));
+	if (colon)
+		mig_buf_adds(&b, ":***");
+	mig_buf_add(&b, colon ? at : auth, (size_t)(end - (colon ? at : auth)));
+	p = end + strcspn(end, "?#");
+	mig_buf_add(&b, end, (size_t)(p - end));
+	while (*p == '?' || *p == '&') {
+		size_t len = strcspn(p + 1, "&#");
+
+		mig_buf_addc(&b, *p);
+		add_param(&b, p + 1, len);
+		p += 1 + len;
+	}
+	mig_buf_adds(&b, p);
+	return mig_buf_detach(&b);
+}
+
+int mig_db_is_url(const char *addr)
+{
+	return scheme_len(addr) > 0;
+}
+
+int mig_db_check(const char *addr, struct mig_err *err)
+{
+	const struct mig_backend *b;
+	int rc;
+
+	if ((rc = find(addr, &b, err)) < 0)
+		return rc;
+	return b->check ? b->check(addr, err) : 0;
+}
+
+int mig_db_exists(const char *addr)
+{
+	const struct mig_backend *b;
+	struct mig_err ignored = MIG_ERR_INIT;
+
+	return find(addr, &b, &ignored) == 0 && b->exists(addr);
+}
+
+int mig_db_open(struct mig_db **out, const char *path, int flags, int busy_ms,
+		struct mig_err *err)
+{
+	const struct mig_backend *b;
+	int rc;
+
+	*out = NULL;
+	if ((rc = find(path, &b, err)) < 0 || (rc = b->open(out, path, flags, busy_ms, err)) < 0)
+		return rc;
+	if (b->lock && !(flags & MIG_DB_READONLY) && (rc = b->lock(*out, busy_ms, err)) < 0) {
+		mig_db_close(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
+void mig_db_close(struct mig_db *db)
+{
+	if (db)
+		db->ops->close(db);
+}
+
+int mig_db_open_replay(struct mig_db **out, struct mig_db *src, struct mig_err *err)
+{
+	const struct mig_backend *b = src ? src->ops : file_backend();
+
+	*out = NULL;
+	if (!b)
+		return mig_err_set(err, MIG_EENV, "no backend for a scratch database is built in");
+	return b->open_replay(out, src, err);
+}
+
+int mig_db_exec(struct mig_db *db, const char *where, const char *sql, size_t len,
+		int first_line, unsigned flags, struct mig_err *err)
+{
+	return db->ops->exec(db, where, sql, len, first_line, flags, err);
+}
+
+int mig_db_begin(struct mig_db *db, struct mig_err *err)
+{
+	return db->ops->begin(db, err);
+}
+
+int mig_db_commit(struct mig_db *db, struct mig_err *err)
+{
+	return db->ops->commit(db, err);
+}
+
+void mig_db_rollback(struct mig_db *db)
+{
+	db->ops->rollback(db);
+}
+
+int mig_db_in_transaction(struct mig_db *db)
+{
+	return db->ops->in_transaction(db);
+}
+
+int mig_db_defer_fks(struct mig_db *db, struct mig_err *err)
+{
+	return db->ops->defer_fks(db, err);
+}
+
+int mig_db_fk_check(struct mig_db *db, const char *where, struct mig_err *err)
+{
+	return db->ops->fk_check(db, where, err);
+}
+
+int mig_db_applied(struct mig_db *db, struct mig_applied_list *out, struct mig_err *err)
+{
+	return db->ops->applied(db, "app", out, err);
+}
+
+void mig_applied_list_release(struct mig_applied_list *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->nr; i++) {
+		free(l->v[i].name);
+		free(l->v[i].applied_at);
+		free(l->v[i].schema_hash);
+	}
+	free(l->v);
+	l->v = NULL;
+	l->nr = 0;
+}
+
+int mig_db_record(struct mig_db *db, const char *scope, const char *name,
+		  const char *id, long long duration_ms, int dirty, struct mig_err *err)
+{
+	return db->ops->record(db, scope, name, id, duration_ms, dirty, err);
+}
+
+int mig_db_update(struct mig_db *db, const char *scope, const char *name, const char *id,
+		  int dirty, struct mig_err *err)
+{
+	return db->ops->update(db, scope, name, id, dirty, err);
+}
+
+int mig_db_unrecord(struct mig_db *db, const char *scope, const char *name, struct mig_err *err)
+{
+	return db->ops->unrecord(db, scope, name, err);
+}
+
+int mig_db_set_schema_hash(struct mig_db *db, const char *hash, struct mig_err *err)
+{
+	return db->ops->set_schema_hash(db, hash, err);
+}
+
+int mig_db_schema(struct mig_db *db, struct mig_buf *out, struct mig_err *err)
+{
+	return db->ops->schema(db, out, err);
+}
+
+int mig_db_schema_key(struct mig_db *db, char out[33], struct mig_err *err)
+{
+	return db->ops->schema_key(db, out, err);
+}
+
+int mig_db_dump_schema(struct mig_db *db, struct mig_buf *out, struct mig_err *err)
+{
+	return db->ops->dump_schema(db, out, err);
+}
+
+/*
+ * The dialect helpers take no database (sqlshow prints for one that may
+ * not exist yet): they speak that of database files.
+ */
+int mig_sql_complete(const char *sql, size_t len)
+{
+	return file_backend()->sql_complete(sql, len);
+}
+
+void mig_sql_quote(struct mig_buf *b, const char *s)
+{
+	file_backend()->sql_quote(b, s);
+}
+
+void mig_db_record_sql(struct mig_buf *b, const char *scope, const char *name, const char *id, int dirty)
+{
+	file_backend()->record_sql(b, scope, name, id, dirty);
+}
+
+static int apply_bookkeeping(struct mig_db *db, struct mig_rev *rev, struct mig_err *err)
+{
+	int rc;
+
+	if ((rc = mig_db_begin(db, err)) < 0)
+		return rc;
+	if ((rc = mig_db_exec(db, rev->path, rev->up.sql, rev->up.len, rev->up.line, MIG_EXEC_BOOKKEEPING,
+			       err)) < 0 ||
+	    (rc = mig_db_record(db, "mig", rev->name, rev->id, 0, 0, err)) < 0 ||
+	    (rc = mig_db_commit(db, err)) < 0) {
+		mig_db_rollback(db);
+		return rc == MIG_ESQL ? MIG_EENV : rc;
+	}
+	return 0;
+}
+
+int mig_db_bookkeeping(struct mig_db *db, struct mig_err *err)
+{
+	const struct mig_memfile *files = db->ops->bookkeeping;
+	const size_t nr = *db->ops->bookkeeping_nr;
+	struct mig_applied_list done = { NULL, 0 };
+	struct mig_graph *g = NULL;
+	size_t i, j;
+	int rc;
+
+	if ((rc = db->ops->applied(db, "mig", &done, err)) < 0)
+		goto out;
+	/* names suffice to know the bookkeeping is ours: no graph, no hashing, no libgit2 */
+	for (i = 0; i < done.nr; i++) {
+		for (j = 0; j < nr && strcmp(done.v[i].name, files[j].name); j++)
+			;
+		if (j == nr) {
+			rc = mig_err_set(err, MIG_EENV,
+					 "database '%s' has bookkeeping from a newer mig (revision '%s')",
+					 db->name, done.v[i].name);
+			mig_err_hint(err, "upgrade mig to work with this database");
+			goto out;
+		}
+	}
+	if (db->readonly || done.nr == nr)
+		goto out;
+	if ((rc = mig_graph_load_mem(&g, files, nr, err)) < 0)
+		goto out;
+	for (i = 0; i < g->nr; i++) {
+		struct mig_rev *rev = g->revs[g->topo[i]];
+
+		for (j = 0; j < done.nr && strcmp(done.v[j].name, rev->name); j++)
+			;
+		if (j == done.nr && (rc = apply_bookkeeping(db, rev, err)) < 0)
+			goto out;
+	}
+out:
+	mig_applied_list_release(&done);
+	mig_graph_free(g);
+	return rc;
+}
+
+int mig_db_bookkeeping_sql(struct mig_db *db, struct mig_buf *out, struct mig_err *err)
+{
+	const struct mig_backend *b = db ? db->ops : file_backend();
+	struct mig_applied_list done = { NULL, 0 };
+	struct mig_graph *g = NULL;
+	size_t i, j;
+	int rc;
+
+	if ((rc = mig_graph_load_mem(&g, b->bookkeeping, *b->bookkeeping_nr, err)) < 0 ||
+	    (db && (rc = b->applied(db, "mig", &done, err)) < 0))
+		goto out;
+	for (i = 0; i < g->nr; i++) {
+		struct mig_rev *rev = g->revs[g->topo[i]];
+
+		for (j = 0; j < done.nr && strcmp(done.v[j].name, rev->name); j++)
+			;
+		if (j < done.nr)
+			continue;
+		mig_buf_addf(out, "-- mig's bookkeeping: %s\n%s\n", rev->name, b->begin_sql);
+		mig_buf_add(out, rev->up.sql, rev->up.len);
+		b->record_sql(out, "mig", rev->name, rev->id, 0);
+		mig_buf_adds(out, "COMMIT;\n\n");
+	}
+out:
+	mig_applied_list_release(&done);
+	mig_graph_free(g);
+	return rc;
+}
+
+int mig_db_journal_add(struct mig_db *db, const char *run, const char *op, const char *name, const char *id,
+		       long long ms, const char *snapshot, struct mig_err *err)
+{
+	return db->ops->journal_add(db, run, op, name, id, ms, snapshot, err);
+}
+
+int mig_db_journal_pending(struct mig_db *db, struct mig_journal_rows *out, struct mig_err *err)
+{
+	memset(out, 0, sizeof(*out));
+	return db->ops->journal_pending(db, out, err);
+}
+
+int mig_db_journal_count(struct mig_db *db, size_t *n, struct mig_err *err)
+{
+	*n = 0;
+	return db->ops->journal_count(db, n, err);
+}
+
+int mig_db_journal_clear(struct mig_db *db, struct mig_err *err)
+{
+	return db->ops->journal_clear(db, err);
+}
+
+void mig_journal_rows_release(struct mig_journal_rows *rows)
+{
+	size_t i;
+
+	for (i = 0; i < rows->nr; i++) {
+		free(rows->v[i].run);
+		free(rows->v[i].op);
+		free(rows->v[i].name);
+		free(rows->v[i].id);
+		free(rows->v[i].snapshot);
+	}
+	free(rows->v);
+	memset(rows, 0, sizeof(*rows));
+}
+
+/*
+ * What another tool's bookkeeping says is applied: dbmate's and
+ * diesel's one row per version, goose's latest row per version,
+ * golang-migrate's one current version (and everything before it).
+ */
+int mig_db_foreign(struct mig_db *db, enum mig_style style, struct mig_foreign *out, struct mig_err *err)
+{
+	static const char *const q[] = {
+		[MIG_STYLE_DBMATE] = "SELECT version FROM schema_migrations",
+		[MIG_STYLE_DIESEL] = "SELECT version FROM __diesel_schema_migrations",
+		[MIG_STYLE_GOOSE] = "SELECT version_id FROM goose_db_version AS g WHERE version_id > 0 AND is_applied "
+				    "AND id = (SELECT max(id) FROM goose_db_version WHERE version_id = g.version_id)",
+		[MIG_STYLE_GOLANG] = "SELECT version, dirty FROM schema_migrations",
+	};
+	static const char *const table[] = {
+		[MIG_STYLE_DBMATE] = "schema_migrations",
+		[MIG_STYLE_DIESEL] = "__diesel_schema_migrations",
+		[MIG_STYLE_GOOSE] = "goose_db_version",
+		[MIG_STYLE_GOLANG] = "schema_migrations",
+	};
+	char why[MIG_ERR_MSG];
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (style == MIG_STYLE_MIG)
+		return mig_err_set(err, MIG_EUSAGE, "the migrations are in mig's own layout: there is no other "
+				   "tool's bookkeeping to adopt");
+	rc = db->ops->foreign(db, q[style], out, err);
+	/* a query the database cannot run: no such table, or not of that tool's shape */
+	if (rc == MIG_ESQL) {
+		memcpy(why, err->msg, sizeof(why));
+		rc = mig_err_set(err, MIG_EUSAGE, "database '%s' has no %s bookkeeping (table %s): %s", db->name,
+				 mig_layout_name(style), table[style], why);
+	}
+	if (rc < 0) {
+		mig_foreign_release(out);
+		return rc;
+	}
+	out->upto = style == MIG_STYLE_GOLANG && out->nr;
+	return 0;
+}
+
+void mig_foreign_release(struct mig_foreign *f)
+{
+	size_t i;
+
+	for (i = 0; i < f->nr; i++)
+		free(f->v[i]);
+	free(f->v);
+	memset(f, 0, sizeof(*f));
+}
+
+int mig_image_read(const char *path, int timeout_ms, const struct mig_image_sink *sink,
+		   uint32_t *page_size, uint64_t *size, struct mig_err *err)
+{
+	const struct mig_backend *b;
+	int rc;
+
+	if ((rc = find(path, &b, err)) < 0)
+		return rc;
+	return b->image_read(path, timeout_ms, sink, page_size, size, err);
+}
+
+int mig_image_write(const char *path, int timeout_ms, const struct mig_image_source *src,
+		    struct mig_err *err)
+{
+	const struct mig_backend *b;
+	int rc;
+
+	if ((rc = find(path, &b, err)) < 0)
+		return rc;
+	return b->image_write(path, timeout_ms, src, err);
+}
