@@ -150,7 +150,7 @@ static int take(const struct args *a, const struct mig_settings *set, struct mig
 
 	if ((rc = mig_settings_database(set, &dbpath, err)) < 0)
 		return rc;
-	if (!mig_path_exists(dbpath))
+	if (!mig_db_exists(dbpath))
 		return mig_err_set(err, MIG_EENV, "database '%s' does not exist", dbpath);
 	if (a->out && (rc = open_out(a->out, dbpath, set, &of, err)) < 0)
 		goto out;
