@@ -1,3 +1,7 @@
+/*
+ * The SQLite backend: a database file (or ":memory:") through SQLite's
+ * C API. The ops table at the end is all that db.c sees of it.
+ */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -5,10 +9,6 @@
 #include <sqlite3.h>
 #include <xxhash.h>
 
-/*
- * The SQLite backend: a database file (or ":memory:") through SQLite's
- * C API. The ops table at the end is all that db.c sees of it.
- */
 #include "sqlite-db.h"
 #include "sqlite-diagnose.h"
 #include "util.h"
@@ -16,7 +16,10 @@
 extern const struct mig_memfile mig_bookkeeping_files[];
 extern const unsigned long mig_bookkeeping_nr;
 
-/* A connection: the seam's part first. In a dry run (base.dry) everything is in one transaction, rolled back. */
+/*
+ * A connection: the seam's part first. In a dry run (base.dry),
+ * everything is in one transaction that close rolls back.
+ */
 struct sqlite_db {
 	struct mig_db base;
 	sqlite3 *h;
