@@ -92,32 +92,39 @@ static int find(const char *addr, const struct mig_backend **out, struct mig_err
 	return 0;
 }
 
-/* Append s[0..n) with a password value replaced, if key (percent-decoded) is "password". */
+/* Append s[0..n) percent-decoded, which is how libpq reads a URL's parameters. */
+static void add_decoded(struct mig_buf *b, const char *s, size_t n)
+{
+	const char *end = s + n;
+	unsigned hi, lo;
+
+	for (; s < end; s++)
+		if (*s == '%' && end - s > 2 && sscanf(s + 1, "%1x%1x", &hi, &lo) == 2) {
+			mig_buf_addc(b, (char)(hi << 4 | lo));
+			s += 2;
+		} else {
+			mig_buf_addc(b, *s);
+		}
+}
+
+/*
+ * Append the parameter s[0..n) ("key=value"), its value hidden when the
+ * parameter mentions a password anywhere: the key may be "password",
+ * and libpq reads a whole connection string from dbname's value.
+ */
 static void add_param(struct mig_buf *b, const char *s, size_t n)
 {
 	const char *eq = memchr(s, '=', n);
-	struct mig_buf key = MIG_BUF_INIT;
-	const char *p;
+	struct mig_buf plain = MIG_BUF_INIT;
 
-	for (p = s; eq && p < eq; p++) {
-		unsigned hi, lo;
-
-		if (*p == '%' && eq - p > 2 && sscanf(p + 1, "%1x%1x", &hi, &lo) == 2) {
-			mig_buf_addc(&key, (char)(hi << 4 | lo));
-			p += 2;
-		} else {
-			mig_buf_addc(&key, *p);
-		}
-	}
-	/* libpq also reads a whole connection string from dbname: a password may hide there */
-	if (eq && ((key.buf && !strcmp(key.buf, "password")) ||
-		   memmem(eq, n - (size_t)(eq - s), "password", 8))) {
+	add_decoded(&plain, s, n);
+	if (eq && plain.buf && strcasestr(plain.buf, "password")) {
 		mig_buf_add(b, s, (size_t)(eq - s) + 1);
 		mig_buf_adds(b, "***");
 	} else {
 		mig_buf_add(b, s, n);
 	}
-	mig_buf_release(&key);
+	mig_buf_release(&plain);
 }
 
 char *mig_db_display_name(const char *addr)

@@ -27,6 +27,9 @@ URL='postgres://alice:s3cret@db.example:5432/app?sslmode=require&password=s3cret
 	cd ..
 	MIG_DATABASE='POSTGRESQL:///app?dbname=host%3Dh%20password%3Dhunter2' run -6 mig up
 	[ "$output" = "mig-up: error: database 'POSTGRESQL:///app?dbname=***': PostgreSQL support is not built in" ]
+	# however the key is spelled: percent-encoded, in capitals
+	run -6 mig -d 'postgres:///app?%70assword=hunter2&PassWord=hunter2&sslmode=disable' status
+	[ "$output" = "mig-status: error: database 'postgres:///app?%70assword=***&PassWord=***&sslmode=disable': PostgreSQL support is not built in" ]
 	# no file of mig's own holds the password (mig.conf is the user's; the
 	# settings cache in xdg-cache copies it: left for the PostgreSQL work)
 	run ! grep -rq --exclude=mig.conf --exclude-dir=xdg-cache hunter2 .
