@@ -490,7 +490,7 @@ static int take_plan(struct mig_run *run, struct mig_err *err)
 
 	if ((rc = mig_settings_database(run->set, &dbpath, err)) < 0)
 		return rc;
-	if (!mig_path_exists(dbpath))
+	if (!mig_db_exists(dbpath))
 		return mig_err_set(err, MIG_EENV, "database '%s' does not exist", dbpath);
 	/* the output is checked and made before anything else is */
 	if (t->o->out && t->of.fd < 0 && (rc = open_out(t, run->set, err)) < 0)

@@ -8,6 +8,7 @@
 
 #include "cache.h"
 #include "config.h"
+#include "db.h"
 #include "util.h"
 
 /*
@@ -175,8 +176,9 @@ static int read_conf(struct mig_settings *s, const char *prefix, struct mig_err 
 		if (known && !includes)
 			mig_confcache_put(s->conf, &st, &now, &v);
 	}
+	/* a URL is no path, relative to mig.conf or to anything */
 	if (v.database)
-		s->database = relative_to(prefix, v.database);
+		s->database = mig_db_is_url(v.database) ? mig_xstrdup(v.database) : relative_to(prefix, v.database);
 	if (v.migrations) {
 		free(s->migrations);
 		s->migrations = relative_to(prefix, v.migrations);
@@ -230,23 +232,14 @@ out:
 
 int mig_settings_database(const struct mig_settings *s, const char **out, struct mig_err *err)
 {
-	struct stat st;
-
 	*out = s->database;
 	if (!s->database) {
 		mig_err_set(err, MIG_EUSAGE, "no database given");
 		mig_err_hint(err, "name one with -d PATH, MIG_DATABASE, or 'database = PATH' under [mig] in mig.conf");
 		return MIG_EUSAGE;
 	}
-	/*
-	 * SQLite would wait forever on a FIFO, write a journal beside a
-	 * device and call a directory an I/O error: refuse them here, before
-	 * any command creates a store or anything else.
-	 */
-	if (stat(s->database, &st) == 0 && !S_ISREG(st.st_mode))
-		return mig_err_set(err, MIG_EENV, "database '%s' is %s, not a regular file", s->database,
-				   mig_file_kind(st.st_mode));
-	return 0;
+	/* what the database's backend can tell before it opens: before any command creates anything */
+	return mig_db_check(s->database, err);
 }
 
 void mig_settings_release(struct mig_settings *s)

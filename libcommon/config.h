@@ -22,8 +22,9 @@ struct mig_settings {
 int mig_settings_load(struct mig_settings *s, const struct mig_globals *g, struct mig_err *err);
 
 /*
- * The database, or MIG_EUSAGE saying how to name one; MIG_EENV when it
- * exists and is not a regular file (a FIFO, a device, a directory).
+ * The database, or MIG_EUSAGE saying how to name one; MIG_EENV when its
+ * backend refuses it before opening (mig_db_check: a URL of a database
+ * mig was built without, a FIFO, a device, a directory).
  */
 int mig_settings_database(const struct mig_settings *s, const char **out, struct mig_err *err);
 

@@ -107,7 +107,7 @@ int mig_ctx_open(struct mig_ctx **out, const struct mig_settings *set, int mode,
 	if (rc < 0)
 		goto out;
 	if (mode != MIG_CTX_FILES) {
-		exists = mig_path_exists(dbpath);
+		exists = mig_db_exists(dbpath);
 		if (mode == MIG_CTX_WRITE || exists) {
 			int flags = mode == MIG_CTX_WRITE ? MIG_DB_CREATE : MIG_DB_READONLY;
 

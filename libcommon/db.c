@@ -1,220 +1,257 @@
+/*
+ * The database layer's public face: each mig_db_* call finds the
+ * backend (backend.h) and calls it, once per call. What is the same for
+ * every database lives here too: which backend an address names, how a
+ * URL is shown without its password, how mig's own bookkeeping is kept
+ * up to date, which other tools' bookkeeping there is to adopt.
+ */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sqlite3.h>
-#include <xxhash.h>
+#include <strings.h>
 
-#include "db.h"
-#include "diagnose.h"
-#include "graph.h"
+#include "backend.h"
 #include "util.h"
 
-extern const struct mig_memfile mig_bookkeeping_files[];
-extern const unsigned long mig_bookkeeping_nr;
-
-struct mig_db {
-	sqlite3 *h;
-	char *path;
-	int readonly;
-	int dry;	/* everything in one transaction that is rolled back */
+/*
+ * The backends built in. An address "SCHEME://..." goes to the one that
+ * lists SCHEME; any other address to the one that takes file paths.
+ */
+static const struct mig_backend *const backends[] = {
+	&mig_sqlite_backend,
 };
 
-static int simple(struct mig_db *db, const char *sql, struct mig_err *err);
+/* Databases mig knows by their URL schemes, built in or not: for saying which is missing. */
+static const struct {
+	const char *scheme, *what;
+} known_schemes[] = {
+	{ "postgres", "PostgreSQL" },
+	{ "postgresql", "PostgreSQL" },
+};
 
-void mig_sqlite_setup(void)
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof(*(a)))
+
+/* The length of addr's URL scheme ("postgres" in postgres://...), or 0 when it has none. */
+static size_t scheme_len(const char *addr)
 {
-	static int done;
+	size_t n = 0;
 
-	if (done++)
-		return;
-	/*
-	 * mig never asks how much memory SQLite holds; without the count,
-	 * every allocation skips a mutex and a size lookup, which is 8% of
-	 * a status that parses a schema of a few thousand objects.
-	 */
-	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+	if (!((addr[0] >= 'a' && addr[0] <= 'z') || (addr[0] >= 'A' && addr[0] <= 'Z')))
+		return 0;
+	while ((addr[n] >= 'a' && addr[n] <= 'z') || (addr[n] >= 'A' && addr[n] <= 'Z') ||
+	       (addr[n] >= '0' && addr[n] <= '9') || addr[n] == '+' || addr[n] == '-' || addr[n] == '.')
+		n++;
+	return strncmp(addr + n, "://", 3) ? 0 : n;
 }
 
-static int db_error(struct mig_db *db, int code, const char *what, struct mig_err *err)
+static int serves(const struct mig_backend *b, const char *scheme, size_t n)
 {
-	return mig_err_set(err, code, "%s '%s': %s", what, db->path, sqlite3_errmsg(db->h));
+	const char *const *s;
+
+	for (s = b->schemes; s && *s; s++)
+		if (strlen(*s) == n && !strncasecmp(*s, scheme, n))
+			return 1;
+	return 0;
 }
 
-/* Another connection held the database all the time we would wait. */
-static int busy_error(struct mig_db *db, int busy_ms, struct mig_err *err)
+static const struct mig_backend *file_backend(void)
 {
-	mig_err_set(err, MIG_EENV, "database '%s' is locked by another process: it stayed locked for %d ms",
-		    db->path, busy_ms);
-	mig_err_hint(err, "wait for it to finish, or raise --lock-timeout or mig.lockTimeout");
-	return MIG_EENV;
-}
+	size_t i;
 
-/*
- * Open db->path and read its schema, so "not a database" is reported as
- * such. Returns SQLite's result code, with *what the step that failed;
- * the handle is in db->h either way.
- */
-static int open_touch(struct mig_db *db, int oflags, int busy_ms, const char **what)
-{
-	*what = "cannot open database";
-	if (sqlite3_open_v2(db->path, &db->h, oflags, NULL) != SQLITE_OK)
-		return sqlite3_extended_errcode(db->h);
-	sqlite3_extended_result_codes(db->h, 1);
-	sqlite3_busy_timeout(db->h, busy_ms);
-	*what = "cannot read database";
-	if (sqlite3_exec(db->h, "SELECT count(*) FROM sqlite_schema", NULL, NULL, NULL) != SQLITE_OK)
-		return sqlite3_extended_errcode(db->h);
-	return SQLITE_OK;
+	for (i = 0; i < ARRAY_SIZE(backends) && backends[i]->schemes; i++)
+		;
+	return i < ARRAY_SIZE(backends) ? backends[i] : NULL;
 }
 
 /*
- * A writer that died mid-transaction left a hot journal, which only a
- * read-write connection can roll back: open one (never creating the
- * file), let reading the schema roll it back, and close it.
+ * The backend for addr. A URL of a database mig knows but was built
+ * without is MIG_EENV; one of a scheme nobody knows is a file name, as
+ * it always was.
  */
-static int roll_back_hot_journal(struct mig_db *db, int busy_ms, struct mig_err *err)
+static int find(const char *addr, const struct mig_backend **out, struct mig_err *err)
 {
-	struct mig_db rw = { NULL, db->path, 0, 0 };
-	const char *what;
-	int rc = 0, r = open_touch(&rw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, busy_ms, &what);
+	size_t n = scheme_len(addr), i;
+	char *shown;
 
-	if ((r & 0xff) == SQLITE_BUSY) {
-		rc = busy_error(db, busy_ms, err);
-	} else if (r != SQLITE_OK) {
-		rc = mig_err_set(err, MIG_EENV, "database '%s' has a hot journal left by an interrupted write,"
-				 " and it cannot be rolled back: %s", db->path, sqlite3_errmsg(rw.h));
-		mig_err_hint(err, "run mig once as a user who can write '%s' and its directory", db->path);
+	for (i = 0; n && i < ARRAY_SIZE(backends); i++)
+		if (serves(backends[i], addr, n)) {
+			*out = backends[i];
+			return 0;
+		}
+	for (i = 0; n && i < ARRAY_SIZE(known_schemes); i++)
+		if (strlen(known_schemes[i].scheme) == n && !strncasecmp(known_schemes[i].scheme, addr, n)) {
+			shown = mig_db_display_name(addr);
+			mig_err_set(err, MIG_EENV, "database '%s': %s support is not built in", shown,
+				    known_schemes[i].what);
+			free(shown);
+			return MIG_EENV;
+		}
+	if (!(*out = file_backend()))
+		return mig_err_set(err, MIG_EENV, "database '%s': no backend for database files is built in", addr);
+	return 0;
+}
+
+/* Append s[0..n) percent-decoded, which is how libpq reads a URL's parameters. */
+static void add_decoded(struct mig_buf *b, const char *s, size_t n)
+{
+	const char *end = s + n;
+	unsigned hi, lo;
+
+	for (; s < end; s++)
+		if (*s == '%' && end - s > 2 && sscanf(s + 1, "%1x%1x", &hi, &lo) == 2) {
+			mig_buf_addc(b, (char)(hi << 4 | lo));
+			s += 2;
+		} else {
+			mig_buf_addc(b, *s);
+		}
+}
+
+/*
+ * Append the parameter s[0..n) ("key=value"), its value hidden when the
+ * parameter mentions a password anywhere: the key may be "password",
+ * and libpq reads a whole connection string from dbname's value.
+ */
+static void add_param(struct mig_buf *b, const char *s, size_t n)
+{
+	const char *eq = memchr(s, '=', n);
+	struct mig_buf plain = MIG_BUF_INIT;
+
+	add_decoded(&plain, s, n);
+	if (eq && plain.buf && strcasestr(plain.buf, "password")) {
+		mig_buf_add(b, s, (size_t)(eq - s) + 1);
+		mig_buf_adds(b, "***");
+	} else {
+		mig_buf_add(b, s, n);
 	}
-	sqlite3_close(rw.h);
-	return rc;
+	mig_buf_release(&plain);
+}
+
+char *mig_db_display_name(const char *addr)
+{
+	struct mig_buf b = MIG_BUF_INIT;
+	size_t n = scheme_len(addr);
+	const char *auth, *end, *at, *colon, *p;
+
+	if (!n)
+		return mig_xstrdup(addr);
+	auth = addr + n + 3;
+	end = auth + strcspn(auth, "/?#");
+	/* the last '@' of the authority ends the user info, "user:password" */
+	for (at = NULL, p = auth; p < end; p++)
+		if (*p == '@')
+			at = p;
+	colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
+	mig_buf_add(&b, addr, (size_t)((colon ? colon : auth) - addr));
+	if (colon)
+		mig_buf_adds(&b, ":***");
+	mig_buf_add(&b, colon ? at : auth, (size_t)(end - (colon ? at : auth)));
+	p = end + strcspn(end, "?#");
+	mig_buf_add(&b, end, (size_t)(p - end));
+	while (*p == '?' || *p == '&') {
+		size_t len = strcspn(p + 1, "&#");
+
+		mig_buf_addc(&b, *p);
+		add_param(&b, p + 1, len);
+		p += 1 + len;
+	}
+	mig_buf_adds(&b, p);
+	return mig_buf_detach(&b);
+}
+
+int mig_db_is_url(const char *addr)
+{
+	return scheme_len(addr) > 0;
+}
+
+int mig_db_check(const char *addr, struct mig_err *err)
+{
+	const struct mig_backend *b;
+	int rc;
+
+	if ((rc = find(addr, &b, err)) < 0)
+		return rc;
+	return b->check ? b->check(addr, err) : 0;
+}
+
+int mig_db_exists(const char *addr)
+{
+	const struct mig_backend *b;
+	struct mig_err ignored = MIG_ERR_INIT;
+
+	return find(addr, &b, &ignored) == 0 && b->exists(addr);
 }
 
 int mig_db_open(struct mig_db **out, const char *path, int flags, int busy_ms,
 		struct mig_err *err)
 {
-	struct mig_db *db = mig_xcalloc(1, sizeof(*db));
-	int oflags = SQLITE_OPEN_NOMUTEX;
-	const char *what;
-	int rc = 0, r;
+	const struct mig_backend *b;
+	int rc;
 
-	mig_sqlite_setup();
-	db->path = mig_xstrdup(path);
-	db->readonly = !!(flags & MIG_DB_READONLY);
-	db->dry = !!(flags & MIG_DB_DRYRUN);
-	if (db->readonly)
-		oflags |= SQLITE_OPEN_READONLY;
-	else
-		oflags |= SQLITE_OPEN_READWRITE | ((flags & MIG_DB_CREATE) ? SQLITE_OPEN_CREATE : 0);
-	r = open_touch(db, oflags, busy_ms, &what);
-	/* only then: a database in good order costs no second open */
-	if (r == SQLITE_READONLY_ROLLBACK) {
-		sqlite3_close(db->h);
-		db->h = NULL;
-		if ((rc = roll_back_hot_journal(db, busy_ms, err)) < 0)
-			goto out;
-		r = open_touch(db, oflags, busy_ms, &what);
+	*out = NULL;
+	if ((rc = find(path, &b, err)) < 0 || (rc = b->open(out, path, flags, busy_ms, err)) < 0)
+		return rc;
+	if (b->lock && !(flags & MIG_DB_READONLY) && (rc = b->lock(*out, busy_ms, err)) < 0) {
+		mig_db_close(*out);
+		*out = NULL;
 	}
-	if ((r & 0xff) == SQLITE_BUSY) {
-		rc = busy_error(db, busy_ms, err);
-		goto out;
-	}
-	if (r != SQLITE_OK) {
-		rc = db_error(db, MIG_EENV, what, err);
-		goto out;
-	}
-	/* SQLite quietly opens a file it cannot write read-only: say so now, not as a failing revision */
-	if (!db->readonly && sqlite3_db_readonly(db->h, "main") == 1) {
-		rc = mig_err_set(err, MIG_EENV, "database '%s' is read-only", path);
-		goto out;
-	}
-	if (db->dry && sqlite3_exec(db->h, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
-		rc = (sqlite3_extended_errcode(db->h) & 0xff) == SQLITE_BUSY ? busy_error(db, busy_ms, err) :
-		     mig_err_set(err, MIG_EENV, "BEGIN IMMEDIATE on '%s': %s", path, sqlite3_errmsg(db->h));
-out:
-	if (rc < 0) {
-		mig_db_close(db);
-		db = NULL;
-	}
-	*out = db;
 	return rc;
 }
 
 void mig_db_close(struct mig_db *db)
 {
-	if (!db)
-		return;
-	if (db->dry && !sqlite3_get_autocommit(db->h))
-		sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
-	sqlite3_close(db->h);
-	free(db->path);
-	free(db);
+	if (db)
+		db->ops->close(db);
 }
 
-static int has_bookkeeping(struct mig_db *db, int *out, struct mig_err *err)
+int mig_db_open_replay(struct mig_db **out, struct mig_db *src, struct mig_err *err)
 {
-	/* a lookup in the schema SQLite has parsed, not a scan of sqlite_schema */
-	int rc = sqlite3_table_column_metadata(db->h, "main", "mig_revisions", NULL,
-					       NULL, NULL, NULL, NULL, NULL);
+	const struct mig_backend *b = src ? src->ops : file_backend();
 
-	*out = rc == SQLITE_OK;
-	if (rc != SQLITE_OK && rc != SQLITE_ERROR)
-		return db_error(db, MIG_EENV, "cannot read database", err);
-	/* a table of that name that someone else made: say so, not "no such column" */
-	if (*out && sqlite3_table_column_metadata(db->h, "main", "mig_revisions", "scope", NULL, NULL, NULL,
-						  NULL, NULL) != SQLITE_OK) {
-		mig_err_set(err, MIG_EENV, "database '%s' has a table 'mig_revisions' that is not mig's bookkeeping",
-			    db->path);
-		mig_err_hint(err, "mig keeps its records in mig_revisions: rename that table, or use another database");
-		return MIG_EENV;
-	}
-	return 0;
+	*out = NULL;
+	if (!b)
+		return mig_err_set(err, MIG_EENV, "no backend for a scratch database is built in");
+	return b->open_replay(out, src, err);
 }
 
-static int read_applied(struct mig_db *db, const char *scope, struct mig_applied_list *out,
-			struct mig_err *err)
+int mig_db_exec(struct mig_db *db, const char *where, const char *sql, size_t len,
+		int first_line, unsigned flags, struct mig_err *err)
 {
-	sqlite3_stmt *st = NULL;
-	size_t alloc = 0;
-	int present = 0, rc;
+	return db->ops->exec(db, where, sql, len, first_line, flags, err);
+}
 
-	memset(out, 0, sizeof(*out));
-	if ((rc = has_bookkeeping(db, &present, err)) < 0 || !present)
-		return rc;
-	/* 'app' is nearly every row, read in seq (rowid) order; 'mig' a few, found by the index */
-	if (sqlite3_prepare_v2(db->h, strcmp(scope, "app") ?
-			       "SELECT name, id, applied_at, duration_ms, schema_hash, dirty, seq"
-			       " FROM mig_revisions WHERE scope = ? ORDER BY seq" :
-			       "SELECT name, id, applied_at, duration_ms, schema_hash, dirty, seq"
-			       " FROM mig_revisions WHERE +scope = ? ORDER BY seq", -1, &st, NULL) != SQLITE_OK)
-		return db_error(db, MIG_EENV, "cannot read bookkeeping of", err);
-	sqlite3_bind_text(st, 1, scope, -1, SQLITE_STATIC);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct mig_applied *a;
-		const char *hash = (const char *)sqlite3_column_text(st, 4), *id;
+int mig_db_begin(struct mig_db *db, struct mig_err *err)
+{
+	return db->ops->begin(db, err);
+}
 
-		MIG_GROW(out->v, out->nr + 1, alloc);
-		a = &out->v[out->nr++];
-		memset(a, 0, sizeof(*a));
-		a->name = mig_xstrdup((const char *)sqlite3_column_text(st, 0));
-		if ((id = (const char *)sqlite3_column_text(st, 1)))
-			memcpy(a->id, id, strnlen(id, sizeof(a->id) - 1));
-		a->applied_at = mig_xstrdup((const char *)sqlite3_column_text(st, 2));
-		a->duration_ms = sqlite3_column_int64(st, 3);
-		a->schema_hash = hash ? mig_xstrdup(hash) : NULL;
-		a->dirty = sqlite3_column_int(st, 5);
-		a->seq = sqlite3_column_int64(st, 6);
-	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		mig_applied_list_release(out);
-		return db_error(db, MIG_EENV, "cannot read bookkeeping of", err);
-	}
-	return 0;
+int mig_db_commit(struct mig_db *db, struct mig_err *err)
+{
+	return db->ops->commit(db, err);
+}
+
+void mig_db_rollback(struct mig_db *db)
+{
+	db->ops->rollback(db);
+}
+
+int mig_db_in_transaction(struct mig_db *db)
+{
+	return db->ops->in_transaction(db);
+}
+
+int mig_db_defer_fks(struct mig_db *db, struct mig_err *err)
+{
+	return db->ops->defer_fks(db, err);
+}
+
+int mig_db_fk_check(struct mig_db *db, const char *where, struct mig_err *err)
+{
+	return db->ops->fk_check(db, where, err);
 }
 
 int mig_db_applied(struct mig_db *db, struct mig_applied_list *out, struct mig_err *err)
 {
-	return read_applied(db, "app", out, err);
+	return db->ops->applied(db, "app", out, err);
 }
 
 void mig_applied_list_release(struct mig_applied_list *l)
@@ -229,6 +266,62 @@ void mig_applied_list_release(struct mig_applied_list *l)
 	free(l->v);
 	l->v = NULL;
 	l->nr = 0;
+}
+
+int mig_db_record(struct mig_db *db, const char *scope, const char *name,
+		  const char *id, long long duration_ms, int dirty, struct mig_err *err)
+{
+	return db->ops->record(db, scope, name, id, duration_ms, dirty, err);
+}
+
+int mig_db_update(struct mig_db *db, const char *scope, const char *name, const char *id,
+		  int dirty, struct mig_err *err)
+{
+	return db->ops->update(db, scope, name, id, dirty, err);
+}
+
+int mig_db_unrecord(struct mig_db *db, const char *scope, const char *name, struct mig_err *err)
+{
+	return db->ops->unrecord(db, scope, name, err);
+}
+
+int mig_db_set_schema_hash(struct mig_db *db, const char *hash, struct mig_err *err)
+{
+	return db->ops->set_schema_hash(db, hash, err);
+}
+
+int mig_db_schema(struct mig_db *db, struct mig_buf *out, struct mig_err *err)
+{
+	return db->ops->schema(db, out, err);
+}
+
+int mig_db_schema_key(struct mig_db *db, char out[33], struct mig_err *err)
+{
+	return db->ops->schema_key(db, out, err);
+}
+
+int mig_db_dump_schema(struct mig_db *db, struct mig_buf *out, struct mig_err *err)
+{
+	return db->ops->dump_schema(db, out, err);
+}
+
+/*
+ * The dialect helpers take no database (sqlshow prints for one that may
+ * not exist yet): they speak that of database files.
+ */
+int mig_sql_complete(const char *sql, size_t len)
+{
+	return file_backend()->sql_complete(sql, len);
+}
+
+void mig_sql_quote(struct mig_buf *b, const char *s)
+{
+	file_backend()->sql_quote(b, s);
+}
+
+void mig_db_record_sql(struct mig_buf *b, const char *scope, const char *name, const char *id, int dirty)
+{
+	file_backend()->record_sql(b, scope, name, id, dirty);
 }
 
 static int apply_bookkeeping(struct mig_db *db, struct mig_rev *rev, struct mig_err *err)
@@ -249,28 +342,30 @@ static int apply_bookkeeping(struct mig_db *db, struct mig_rev *rev, struct mig_
 
 int mig_db_bookkeeping(struct mig_db *db, struct mig_err *err)
 {
+	const struct mig_memfile *files = db->ops->bookkeeping;
+	const size_t nr = *db->ops->bookkeeping_nr;
 	struct mig_applied_list done = { NULL, 0 };
 	struct mig_graph *g = NULL;
 	size_t i, j;
 	int rc;
 
-	if ((rc = read_applied(db, "mig", &done, err)) < 0)
+	if ((rc = db->ops->applied(db, "mig", &done, err)) < 0)
 		goto out;
 	/* names suffice to know the bookkeeping is ours: no graph, no hashing, no libgit2 */
 	for (i = 0; i < done.nr; i++) {
-		for (j = 0; j < mig_bookkeeping_nr && strcmp(done.v[i].name, mig_bookkeeping_files[j].name); j++)
+		for (j = 0; j < nr && strcmp(done.v[i].name, files[j].name); j++)
 			;
-		if (j == mig_bookkeeping_nr) {
+		if (j == nr) {
 			rc = mig_err_set(err, MIG_EENV,
 					 "database '%s' has bookkeeping from a newer mig (revision '%s')",
-					 db->path, done.v[i].name);
+					 db->name, done.v[i].name);
 			mig_err_hint(err, "upgrade mig to work with this database");
 			goto out;
 		}
 	}
-	if (db->readonly || done.nr == mig_bookkeeping_nr)
+	if (db->readonly || done.nr == nr)
 		goto out;
-	if ((rc = mig_graph_load_mem(&g, mig_bookkeeping_files, mig_bookkeeping_nr, err)) < 0)
+	if ((rc = mig_graph_load_mem(&g, files, nr, err)) < 0)
 		goto out;
 	for (i = 0; i < g->nr; i++) {
 		struct mig_rev *rev = g->revs[g->topo[i]];
@@ -286,495 +381,16 @@ out:
 	return rc;
 }
 
-/* What a revision's statements may not do, and why the last refusal was made. */
-struct guard {
-	unsigned flags;
-	char why[160];
-	char table[32];
-};
-
-/* mig's own table that name is, however cased, or NULL */
-static const char *bookkeeping_table(const char *name)
-{
-	static const char *const tables[] = { "mig_revisions", "mig_journal" };
-	size_t i;
-
-	for (i = 0; name && i < sizeof(tables) / sizeof(*tables); i++)
-		if (!sqlite3_stricmp(name, tables[i]))
-			return tables[i];
-	return NULL;
-}
-
-/*
- * The authorizer that runs while a revision's statements are prepared:
- * it sees every statement as SQLite parsed it (comments, case, quoting,
- * the body of every trigger it fires), so no spelling gets past it.
- */
-static int guard_cb(void *arg, int action, const char *a1, const char *a2, const char *dbname,
-		    const char *trigger)
-{
-	struct guard *g = arg;
-	const char *table = NULL;
-
-	(void)trigger;
-	switch (action) {
-	case SQLITE_TRANSACTION:
-	case SQLITE_SAVEPOINT:
-		if (g->flags & MIG_EXEC_OWN_TX)
-			return SQLITE_OK;
-		if (action == SQLITE_SAVEPOINT)
-			a1 = !a1 ? "SAVEPOINT" : !strcmp(a1, "BEGIN") ? "SAVEPOINT" :
-			     !strcmp(a1, "ROLLBACK") ? "ROLLBACK TO" : a1;
-		snprintf(g->why, sizeof(g->why), "%s", a1 ? a1 : "transaction control");
-		return SQLITE_DENY;
-	case SQLITE_CREATE_TABLE: case SQLITE_CREATE_TEMP_TABLE:
-	case SQLITE_CREATE_VIEW: case SQLITE_CREATE_TEMP_VIEW:
-	case SQLITE_DROP_TABLE: case SQLITE_DROP_TEMP_TABLE:
-	case SQLITE_DROP_VIEW: case SQLITE_DROP_TEMP_VIEW:
-	case SQLITE_CREATE_VTABLE: case SQLITE_DROP_VTABLE:
-	case SQLITE_INSERT: case SQLITE_UPDATE: case SQLITE_DELETE:
-		table = a1;
-		break;
-	case SQLITE_CREATE_INDEX: case SQLITE_CREATE_TEMP_INDEX:
-	case SQLITE_CREATE_TRIGGER: case SQLITE_CREATE_TEMP_TRIGGER:
-	case SQLITE_DROP_INDEX: case SQLITE_DROP_TEMP_INDEX:
-	case SQLITE_DROP_TRIGGER: case SQLITE_DROP_TEMP_TRIGGER:
-	case SQLITE_ALTER_TABLE:
-		table = a2;
-		break;
-	}
-	/* VACUUM copies every table, the bookkeeping too, into "vacuum_db" */
-	if (!(g->flags & MIG_EXEC_BOOKKEEPING) && (table = bookkeeping_table(table)) &&
-	    (!dbname || !strcmp(dbname, "main") || !strcmp(dbname, "temp"))) {
-		snprintf(g->why, sizeof(g->why), "bookkeeping");
-		snprintf(g->table, sizeof(g->table), "%s", table);
-		return SQLITE_DENY;
-	}
-	return SQLITE_OK;
-}
-
-/* Errors that say nothing about the revision's SQL, and everything about the machine. */
-static int env_fault(int rc)
-{
-	switch (rc & 0xff) {
-	case SQLITE_FULL: case SQLITE_IOERR: case SQLITE_NOMEM: case SQLITE_CANTOPEN:
-	case SQLITE_CORRUPT: case SQLITE_NOTADB: case SQLITE_BUSY: case SQLITE_LOCKED:
-	case SQLITE_READONLY: case SQLITE_PROTOCOL: case SQLITE_NOLFS:
-		return 1;
-	}
-	return 0;
-}
-
-static int refused(struct mig_err *err, const char *where, int line, const struct guard *g)
-{
-	if (!strcmp(g->why, "bookkeeping")) {
-		mig_err_set(err, MIG_ESQL, "%s:%d: %s is mig's bookkeeping: a revision may read it, "
-			    "not change it", where, line, g->table);
-		mig_err_hint(err, "to change what is recorded as applied, use 'mig fake'");
-	} else {
-		mig_err_set(err, MIG_ESQL, "%s:%d: %s: a revision may not end or begin a transaction: "
-			    "mig runs each in its own", where, line, g->why);
-		mig_err_hint(err, "to manage transactions yourself, mark the revision '-- mig:no-transaction'");
-	}
-	return MIG_ESQL;
-}
-
-int mig_db_exec(struct mig_db *db, const char *where, const char *sql, size_t len,
-		int first_line, unsigned flags, struct mig_err *err)
-{
-	/*
-	 * SQLite copies a statement's text unless it sees the terminating
-	 * NUL within the length it is given: without one, preparing each
-	 * statement would copy the rest of the script, and a revision of
-	 * n statements would cost n^2. One copy, NUL-terminated, up front.
-	 */
-	char *text = mig_xstrndup(sql, len);
-	const char *p = text, *end = text + len;
-	struct guard g = { flags, "", "" };
-	int line = first_line, ret = 0, in_tx = !sqlite3_get_autocommit(db->h);
-
-	sqlite3_set_authorizer(db->h, guard_cb, &g);
-	while (p < end) {
-		const char *start = mig_sql_skip_space(p, end), *tail = NULL;
-		sqlite3_stmt *st = NULL;
-		int rc;
-
-		line += mig_count_lines(p, start);
-		if (start == end)
-			break;
-		g.why[0] = '\0';
-		rc = sqlite3_prepare_v2(db->h, start, (int)(end - start) + 1, &st, &tail);
-		if (rc == SQLITE_AUTH && g.why[0]) {
-			ret = refused(err, where, line, &g);
-			break;
-		}
-		if (rc == SQLITE_OK && st) {
-			while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-				;
-			if (rc == SQLITE_DONE)
-				rc = SQLITE_OK;
-		}
-		if (rc != SQLITE_OK) {
-			ret = env_fault(sqlite3_extended_errcode(db->h)) ? MIG_EENV : MIG_ESQL;
-			mig_err_set(err, ret, "%s:%d: %s", where, line, sqlite3_errmsg(db->h));
-			if ((rc & 0xff) == SQLITE_CONSTRAINT) {
-				sqlite3_set_authorizer(db->h, NULL, NULL);
-				mig_diagnose(db->h, start, tail && tail > start ? (size_t)(tail - start) :
-					     (size_t)(end - start), err);
-			}
-			sqlite3_finalize(st);
-			break;
-		}
-		sqlite3_finalize(st);
-		/* the guard stops every way out of the transaction; this is the proof */
-		if (in_tx && !(flags & MIG_EXEC_OWN_TX) && sqlite3_get_autocommit(db->h)) {
-			ret = mig_err_set(err, MIG_EENV, "%s:%d: the statement ended mig's transaction", where, line);
-			break;
-		}
-		if (!tail || tail <= start)
-			break;
-		line += mig_count_lines(start, tail);
-		p = tail;
-	}
-	sqlite3_set_authorizer(db->h, NULL, NULL);
-	free(text);
-	return ret;
-}
-
-static int simple(struct mig_db *db, const char *sql, struct mig_err *err)
-{
-	if (sqlite3_exec(db->h, sql, NULL, NULL, NULL) != SQLITE_OK)
-		return mig_err_set(err, MIG_EENV, "%s on '%s': %s", sql, db->path,
-				   sqlite3_errmsg(db->h));
-	return 0;
-}
-
-/* In a dry run, the transactions of revisions are savepoints in the one that is rolled back. */
-int mig_db_begin(struct mig_db *db, struct mig_err *err)
-{
-	return simple(db, db->dry ? "SAVEPOINT mig_revision" : "BEGIN IMMEDIATE", err);
-}
-
-int mig_db_commit(struct mig_db *db, struct mig_err *err)
-{
-	return simple(db, db->dry ? "RELEASE mig_revision" : "COMMIT", err);
-}
-
-int mig_db_in_transaction(struct mig_db *db)
-{
-	return !db->dry && !sqlite3_get_autocommit(db->h);
-}
-
-void mig_db_rollback(struct mig_db *db)
-{
-	if (db->dry)
-		sqlite3_exec(db->h, "ROLLBACK TO mig_revision; RELEASE mig_revision", NULL, NULL, NULL);
-	else if (!sqlite3_get_autocommit(db->h))
-		sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
-}
-
-int mig_db_update(struct mig_db *db, const char *scope, const char *name, const char *id,
-		  int dirty, struct mig_err *err)
-{
-	sqlite3_stmt *st = NULL;
-	int rc;
-
-	if (sqlite3_prepare_v2(db->h, "UPDATE mig_revisions SET id = coalesce(?, id), dirty = ?"
-			       " WHERE scope = ? AND name = ?", -1, &st, NULL) != SQLITE_OK)
-		return db_error(db, MIG_EENV, "cannot record in", err);
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 2, dirty);
-	sqlite3_bind_text(st, 3, scope, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, name, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return db_error(db, MIG_EENV, "cannot record in", err);
-	return 0;
-}
-
-static int wordish(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-	       c == '_' || c == '$' || c == '\'' || c == '"' || c == '`' || c == '[' || c == ']' ||
-	       (unsigned char)c >= 0x80;
-}
-
-/*
- * Append sql with white space outside quotes reduced to what separates
- * two words, so re-indenting a CREATE statement is not drift but any
- * real change is.
- */
-static void add_normalized(struct mig_buf *b, const char *sql, size_t len)
-{
-	char quote = 0, *o;
-	int space = 0;
-	size_t i;
-
-	/* at most len bytes come out: write them straight into the buffer */
-	mig_buf_grow(b, len);
-	o = b->buf + b->len;
-	for (i = 0; i < len; i++) {
-		char c = sql[i];
-
-		if (!quote && (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f')) {
-			space = 1;
-			continue;
-		}
-		if (space && o > b->buf && wordish(o[-1]) && wordish(c))
-			*o++ = ' ';
-		space = 0;
-		if (quote && c == quote)
-			quote = 0;
-		else if (!quote && (c == '\'' || c == '"' || c == '`' || c == '['))
-			quote = c == '[' ? ']' : c;
-		*o++ = c;
-	}
-	b->len = o - b->buf;
-	b->buf[b->len] = '\0';
-}
-
-int mig_db_schema(struct mig_db *db, struct mig_buf *out, struct mig_err *err)
-{
-	sqlite3_stmt *st = NULL;
-	int rc;
-
-	/* mig's own tables and SQLite's internal ones are not the project's schema */
-	if (sqlite3_prepare_v2(db->h, "SELECT type, name, sql FROM sqlite_schema"
-			       " WHERE sql IS NOT NULL AND name NOT LIKE 'mig\\_%' ESCAPE '\\'"
-			       " AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY type, name",
-			       -1, &st, NULL) != SQLITE_OK)
-		return db_error(db, MIG_EENV, "cannot read the schema of", err);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		mig_buf_addf(out, "%s %s: ", sqlite3_column_text(st, 0), sqlite3_column_text(st, 1));
-		add_normalized(out, (const char *)sqlite3_column_text(st, 2), (size_t)sqlite3_column_bytes(st, 2));
-		mig_buf_addc(out, '\n');
-	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return db_error(db, MIG_EENV, "cannot read the schema of", err);
-	return 0;
-}
-
-int mig_db_schema_key(struct mig_db *db, char out[33], struct mig_err *err)
-{
-	struct mig_buf b = MIG_BUF_INIT;
-	XXH128_canonical_t c;
-	sqlite3_stmt *st = NULL;
-	int rc, i;
-
-	if (sqlite3_prepare_v2(db->h, "SELECT type, name, sql FROM sqlite_schema", -1, &st, NULL) != SQLITE_OK)
-		return db_error(db, MIG_EENV, "cannot read the schema of", err);
-	/* each value with its NUL, so that no two rows run together alike; NULL as "\1" */
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		for (i = 0; i < 3; i++) {
-			const char *v = (const char *)sqlite3_column_text(st, i);
-
-			mig_buf_add(&b, v ? v : "\1", (size_t)sqlite3_column_bytes(st, i) + 1);
-		}
-	sqlite3_finalize(st);
-	XXH128_canonicalFromHash(&c, XXH3_128bits(b.buf ? b.buf : "", b.len));
-	mig_buf_release(&b);
-	for (i = 0; i < 16; i++)
-		sprintf(out + 2 * i, "%02x", c.digest[i]);
-	return rc == SQLITE_DONE ? 0 : db_error(db, MIG_EENV, "cannot read the schema of", err);
-}
-
-int mig_db_set_schema_hash(struct mig_db *db, const char *hash, struct mig_err *err)
-{
-	sqlite3_stmt *st = NULL;
-	int rc;
-
-	if (sqlite3_prepare_v2(db->h, "UPDATE mig_revisions SET schema_hash = ? WHERE seq ="
-			       " (SELECT max(seq) FROM mig_revisions WHERE scope = 'app')",
-			       -1, &st, NULL) != SQLITE_OK)
-		return db_error(db, MIG_EENV, "cannot record in", err);
-	sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return db_error(db, MIG_EENV, "cannot record in", err);
-	return 0;
-}
-
-int mig_db_record(struct mig_db *db, const char *scope, const char *name,
-		  const char *id, long long duration_ms, int dirty, struct mig_err *err)
-{
-	sqlite3_stmt *st = NULL;
-	int rc;
-
-	if (sqlite3_prepare_v2(db->h,
-			       "INSERT OR REPLACE INTO mig_revisions (scope, name, id, applied_at, duration_ms, dirty)"
-			       " VALUES (?, ?, ?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), ?, ?)",
-			       -1, &st, NULL) != SQLITE_OK)
-		return db_error(db, MIG_EENV, "cannot record in", err);
-	sqlite3_bind_text(st, 1, scope, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 4, duration_ms);
-	sqlite3_bind_int(st, 5, dirty);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return db_error(db, MIG_EENV, "cannot record in", err);
-	return 0;
-}
-
-int mig_db_fk_check(struct mig_db *db, const char *where, struct mig_err *err)
-{
-	struct mig_buf sample = MIG_BUF_INIT;
-	sqlite3_stmt *st = NULL;
-	char *first_table = NULL, *first_parent = NULL;
-	long long count = 0, first = 0;
-	int rc;
-
-	if (sqlite3_prepare_v2(db->h, "PRAGMA foreign_key_check", -1, &st, NULL) != SQLITE_OK)
-		return db_error(db, MIG_EENV, "cannot check foreign keys in", err);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *table = (const char *)sqlite3_column_text(st, 0);
-		const char *parent = (const char *)sqlite3_column_text(st, 2);
-
-		if (!count) {
-			first_table = mig_xstrdup(table);
-			first_parent = mig_xstrdup(parent);
-		}
-		if (!strcmp(table, first_table) && first++ < 5)
-			mig_buf_addf(&sample, "%s%lld", sample.len ? ", " : "", sqlite3_column_int64(st, 1));
-		count++;
-	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		rc = db_error(db, MIG_EENV, "cannot check foreign keys in", err);
-	} else if (count) {
-		rc = mig_err_set(err, MIG_ESQL, "%s: FOREIGN KEY constraint failed: %lld row%s violate%s it",
-				 where, count, count == 1 ? "" : "s", count == 1 ? "s" : "");
-		mig_err_hint(err, "rows in %s point at missing rows of %s (rowid %s%s)", first_table,
-			     first_parent, sample.buf, first > 5 ? ", ..." : "");
-		if (count > first)
-			mig_err_hint_add(err, "and %lld row%s in other tables", count - first,
-					 count - first == 1 ? "" : "s");
-	} else {
-		rc = 0;
-	}
-	free(first_table);
-	free(first_parent);
-	mig_buf_release(&sample);
-	return rc;
-}
-
-int mig_db_defer_fks(struct mig_db *db, struct mig_err *err)
-{
-	return simple(db, "PRAGMA defer_foreign_keys = ON", err);
-}
-
-int mig_db_unrecord(struct mig_db *db, const char *scope, const char *name, struct mig_err *err)
-{
-	sqlite3_stmt *st = NULL;
-	int rc;
-
-	if (sqlite3_prepare_v2(db->h, "DELETE FROM mig_revisions WHERE scope = ? AND name = ?",
-			       -1, &st, NULL) != SQLITE_OK)
-		return db_error(db, MIG_EENV, "cannot record in", err);
-	sqlite3_bind_text(st, 1, scope, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return db_error(db, MIG_EENV, "cannot record in", err);
-	return 0;
-}
-
-/* creation order, so tables come before their indexes and triggers */
-static const char schema_in_creation_order[] =
-	"SELECT sql FROM sqlite_schema WHERE sql IS NOT NULL"
-	" AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY rowid";
-
-int mig_db_open_replay(struct mig_db **out, struct mig_db *src, struct mig_err *err)
-{
-	sqlite3_stmt *st = NULL;
-	int rc;
-
-	if ((rc = mig_db_open(out, ":memory:", MIG_DB_CREATE, 0, err)) < 0 || !src)
-		return rc;
-	if (sqlite3_prepare_v2(src->h, schema_in_creation_order,
-			       -1, &st, NULL) != SQLITE_OK) {
-		rc = db_error(src, MIG_EENV, "cannot read the schema of", err);
-		goto out;
-	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		if (sqlite3_exec((*out)->h, (const char *)sqlite3_column_text(st, 0), NULL, NULL, NULL) != SQLITE_OK) {
-			/* the copy failed, not the source: say what the copy said */
-			rc = mig_err_set(err, MIG_EENV, "cannot copy the schema of '%s': %s", src->path,
-					 sqlite3_errmsg((*out)->h));
-			goto out;
-		}
-	rc = rc == SQLITE_DONE ? 0 : db_error(src, MIG_EENV, "cannot read the schema of", err);
-out:
-	sqlite3_finalize(st);
-	if (rc < 0) {
-		mig_db_close(*out);
-		*out = NULL;
-	}
-	return rc;
-}
-
-int mig_db_dump_schema(struct mig_db *db, struct mig_buf *out, struct mig_err *err)
-{
-	sqlite3_stmt *st = NULL;
-	int rc;
-
-	if (sqlite3_prepare_v2(db->h, schema_in_creation_order,
-			       -1, &st, NULL) != SQLITE_OK)
-		return db_error(db, MIG_EENV, "cannot read the schema of", err);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		mig_buf_addf(out, "%s;\n", sqlite3_column_text(st, 0));
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return db_error(db, MIG_EENV, "cannot read the schema of", err);
-	return 0;
-}
-
-int mig_sql_complete(const char *sql, size_t len)
-{
-	char *z = mig_xstrndup(sql, len);
-	int r = sqlite3_complete(z);
-
-	free(z);
-	return r;
-}
-
-void mig_sql_quote(struct mig_buf *b, const char *s)
-{
-	mig_buf_addc(b, '\'');
-	for (; *s; s++) {
-		if (*s == '\'')
-			mig_buf_addc(b, '\'');
-		mig_buf_addc(b, *s);
-	}
-	mig_buf_addc(b, '\'');
-}
-
-void mig_db_record_sql(struct mig_buf *b, const char *scope, const char *name, const char *id, int dirty)
-{
-	mig_buf_adds(b, "INSERT OR REPLACE INTO mig_revisions (scope, name, id, applied_at, duration_ms, dirty)"
-		     " VALUES (");
-	mig_sql_quote(b, scope);
-	mig_buf_adds(b, ", ");
-	mig_sql_quote(b, name);
-	mig_buf_adds(b, ", ");
-	mig_sql_quote(b, id);
-	mig_buf_addf(b, ", strftime('%%Y-%%m-%%dT%%H:%%M:%%fZ', 'now'), 0, %d);\n", dirty);
-}
-
 int mig_db_bookkeeping_sql(struct mig_db *db, struct mig_buf *out, struct mig_err *err)
 {
+	const struct mig_backend *b = db ? db->ops : file_backend();
 	struct mig_applied_list done = { NULL, 0 };
 	struct mig_graph *g = NULL;
 	size_t i, j;
 	int rc;
 
-	if ((rc = mig_graph_load_mem(&g, mig_bookkeeping_files, mig_bookkeeping_nr, err)) < 0 ||
-	    (db && (rc = read_applied(db, "mig", &done, err)) < 0))
+	if ((rc = mig_graph_load_mem(&g, b->bookkeeping, *b->bookkeeping_nr, err)) < 0 ||
+	    (db && (rc = b->applied(db, "mig", &done, err)) < 0))
 		goto out;
 	for (i = 0; i < g->nr; i++) {
 		struct mig_rev *rev = g->revs[g->topo[i]];
@@ -783,9 +399,9 @@ int mig_db_bookkeeping_sql(struct mig_db *db, struct mig_buf *out, struct mig_er
 			;
 		if (j < done.nr)
 			continue;
-		mig_buf_addf(out, "-- mig's bookkeeping: %s\nBEGIN IMMEDIATE;\n", rev->name);
+		mig_buf_addf(out, "-- mig's bookkeeping: %s\n%s\n", rev->name, b->begin_sql);
 		mig_buf_add(out, rev->up.sql, rev->up.len);
-		mig_db_record_sql(out, "mig", rev->name, rev->id, 0);
+		b->record_sql(out, "mig", rev->name, rev->id, 0);
 		mig_buf_adds(out, "COMMIT;\n\n");
 	}
 out:
@@ -794,130 +410,27 @@ out:
 	return rc;
 }
 
-/* What another tool's bookkeeping says is applied, read as q says. */
-int mig_db_foreign(struct mig_db *db, const char *tool, const struct mig_foreign_query *q, struct mig_foreign *out,
-		   struct mig_err *err)
-{
-	sqlite3_stmt *st = NULL;
-	size_t alloc = 0;
-	int r;
-
-	memset(out, 0, sizeof(*out));
-	if ((r = sqlite3_prepare_v2(db->h, q->sql, -1, &st, NULL)) != SQLITE_OK) {
-		/* no such table (or not of that tool's shape) is a usage error; the machine failing is not */
-		if (env_fault(r))
-			return db_error(db, MIG_EENV, "cannot read the other tool's bookkeeping in", err);
-		mig_err_set(err, MIG_EUSAGE, "database '%s' has no %s bookkeeping (table %s): %s", db->path,
-			    tool, q->table, sqlite3_errmsg(db->h));
-		return MIG_EUSAGE;
-	}
-	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *v = (const char *)sqlite3_column_text(st, 0);
-
-		if (q->upto) {
-			out->upto = 1;
-			out->dirty = sqlite3_column_int(st, 1);
-		}
-		MIG_GROW(out->v, out->nr + 1, alloc);
-		out->v[out->nr++] = mig_xstrdup(v ? v : "");
-	}
-	sqlite3_finalize(st);
-	if (r != SQLITE_DONE) {
-		mig_foreign_release(out);
-		return db_error(db, MIG_EENV, "cannot read the other tool's bookkeeping in", err);
-	}
-	return 0;
-}
-
-void mig_foreign_release(struct mig_foreign *f)
-{
-	size_t i;
-
-	for (i = 0; i < f->nr; i++)
-		free(f->v[i]);
-	free(f->v);
-	memset(f, 0, sizeof(*f));
-}
-
 int mig_db_journal_add(struct mig_db *db, const char *run, const char *op, const char *name, const char *id,
 		       long long ms, const char *snapshot, struct mig_err *err)
 {
-	sqlite3_stmt *st = NULL;
-	int rc;
-
-	if (sqlite3_prepare_v2(db->h, "INSERT INTO mig_journal (run, op, name, id, duration_ms, snapshot)"
-			       " VALUES (?, ?, ?, ?, ?, nullif(?, ''))", -1, &st, NULL) != SQLITE_OK)
-		return db_error(db, MIG_EENV, "cannot record in", err);
-	sqlite3_bind_text(st, 1, run, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, op, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 5, ms);
-	sqlite3_bind_text(st, 6, snapshot ? snapshot : "", -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return db_error(db, MIG_EENV, "cannot record in", err);
-	return 0;
-}
-
-static char *column_dup(sqlite3_stmt *st, int i)
-{
-	const char *s = (const char *)sqlite3_column_text(st, i);
-
-	return s ? mig_xstrdup(s) : NULL;
+	return db->ops->journal_add(db, run, op, name, id, ms, snapshot, err);
 }
 
 int mig_db_journal_pending(struct mig_db *db, struct mig_journal_rows *out, struct mig_err *err)
 {
-	sqlite3_stmt *st = NULL;
-	size_t alloc = 0;
-	int rc;
-
 	memset(out, 0, sizeof(*out));
-	if (sqlite3_table_column_metadata(db->h, "main", "mig_journal", NULL, NULL, NULL, NULL, NULL,
-					  NULL) != SQLITE_OK)
-		return 0;
-	if (sqlite3_prepare_v2(db->h, "SELECT run, op, name, id, duration_ms, snapshot FROM mig_journal"
-			       " ORDER BY seq", -1, &st, NULL) != SQLITE_OK)
-		return db_error(db, MIG_EENV, "cannot read the bookkeeping of", err);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct mig_journal_row *r;
-
-		MIG_GROW(out->v, out->nr + 1, alloc);
-		r = &out->v[out->nr++];
-		r->run = column_dup(st, 0);
-		r->op = column_dup(st, 1);
-		r->name = column_dup(st, 2);
-		r->id = column_dup(st, 3);
-		r->ms = sqlite3_column_int64(st, 4);
-		r->snapshot = column_dup(st, 5);
-	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		mig_journal_rows_release(out);
-		return db_error(db, MIG_EENV, "cannot read the bookkeeping of", err);
-	}
-	return 0;
+	return db->ops->journal_pending(db, out, err);
 }
 
 int mig_db_journal_count(struct mig_db *db, size_t *n, struct mig_err *err)
 {
-	sqlite3_stmt *st = NULL;
-	int rc;
-
 	*n = 0;
-	if (sqlite3_table_column_metadata(db->h, "main", "mig_journal", NULL, NULL, NULL, NULL, NULL,
-					  NULL) != SQLITE_OK)
-		return 0;
-	if (sqlite3_prepare_v2(db->h, "SELECT count(*) FROM mig_journal", -1, &st, NULL) != SQLITE_OK)
-		return db_error(db, MIG_EENV, "cannot read the bookkeeping of", err);
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		*n = (size_t)sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_ROW)
-		return db_error(db, MIG_EENV, "cannot read the bookkeeping of", err);
-	return 0;
+	return db->ops->journal_count(db, n, err);
+}
+
+int mig_db_journal_clear(struct mig_db *db, struct mig_err *err)
+{
+	return db->ops->journal_clear(db, err);
 }
 
 void mig_journal_rows_release(struct mig_journal_rows *rows)
@@ -935,7 +448,59 @@ void mig_journal_rows_release(struct mig_journal_rows *rows)
 	memset(rows, 0, sizeof(*rows));
 }
 
-int mig_db_journal_clear(struct mig_db *db, struct mig_err *err)
+/* What another tool's bookkeeping says is applied, read as q says (layout.c's table). */
+int mig_db_foreign(struct mig_db *db, const char *tool, const struct mig_foreign_query *q, struct mig_foreign *out,
+		   struct mig_err *err)
 {
-	return simple(db, "DELETE FROM mig_journal", err);
+	char why[MIG_ERR_MSG];
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = db->ops->foreign(db, q->sql, out, err);
+	/* a query the database cannot run: no such table, or not of that tool's shape */
+	if (rc == MIG_ESQL) {
+		memcpy(why, err->msg, sizeof(why));
+		rc = mig_err_set(err, MIG_EUSAGE, "database '%s' has no %s bookkeeping (table %s): %s", db->name,
+				 tool, q->table, why);
+	}
+	if (rc < 0) {
+		mig_foreign_release(out);
+		return rc;
+	}
+	out->upto = q->upto && out->nr;
+	if (!q->upto)
+		out->dirty = 0;
+	return 0;
+}
+
+void mig_foreign_release(struct mig_foreign *f)
+{
+	size_t i;
+
+	for (i = 0; i < f->nr; i++)
+		free(f->v[i]);
+	free(f->v);
+	memset(f, 0, sizeof(*f));
+}
+
+int mig_image_read(const char *path, int timeout_ms, const struct mig_image_sink *sink,
+		   uint32_t *page_size, uint64_t *size, struct mig_err *err)
+{
+	const struct mig_backend *b;
+	int rc;
+
+	if ((rc = find(path, &b, err)) < 0)
+		return rc;
+	return b->image_read(path, timeout_ms, sink, page_size, size, err);
+}
+
+int mig_image_write(const char *path, int timeout_ms, const struct mig_image_source *src,
+		    struct mig_err *err)
+{
+	const struct mig_backend *b;
+	int rc;
+
+	if ((rc = find(path, &b, err)) < 0)
+		return rc;
+	return b->image_write(path, timeout_ms, src, err);
 }

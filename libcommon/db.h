@@ -7,9 +7,11 @@
 #include "util.h"
 
 /*
- * The only module that speaks SQLite. Everything above it sees a database
- * that can run scripts statement by statement, hold transactions, keep
- * mig's bookkeeping and fingerprint its schema.
+ * The database layer. Everything above it sees a database that can run
+ * scripts statement by statement, hold transactions, keep mig's
+ * bookkeeping and fingerprint its schema; which database it is (SQLite,
+ * by a file path) is the business of the backend behind it (backend.h),
+ * chosen by the address at open.
  */
 struct mig_db;
 
@@ -35,9 +37,31 @@ struct mig_applied_list {
 	size_t nr;
 };
 
-/* Configure SQLite for mig, once, before anything opens a database. */
-void mig_sqlite_setup(void);
+/*
+ * Could the database at addr (a path, or a URL such as postgres://...)
+ * be opened, as far as can be told without opening it? A URL whose
+ * backend is not built in, and a path that is not a regular file, are
+ * MIG_EENV: refused before any command creates anything beside them.
+ */
+int mig_db_check(const char *addr, struct mig_err *err);
 
+/* Is there a database at addr? */
+int mig_db_exists(const char *addr);
+
+/* Does addr name its database by URL (SCHEME://...), not by a path? */
+int mig_db_is_url(const char *addr);
+
+/*
+ * addr as it may be shown: a URL without its password (user:***@,
+ * password=***); a path unchanged. The caller frees it.
+ */
+char *mig_db_display_name(const char *addr);
+
+/*
+ * Open the database at addr with the backend its address names, waiting
+ * up to busy_ms for other connections (and, where the database keeps a
+ * lock of its own, for other runs: unless READONLY).
+ */
 int mig_db_open(struct mig_db **out, const char *path, int flags, int busy_ms,
 		struct mig_err *err);
 void mig_db_close(struct mig_db *db);
@@ -115,13 +139,20 @@ int mig_db_schema_key(struct mig_db *db, char out[33], struct mig_err *err);
 int mig_db_set_schema_hash(struct mig_db *db, const char *hash, struct mig_err *err);
 
 /*
- * A scratch database in memory to replay revisions on: empty, or with
- * src's schema (no rows) when src is given.
+ * A scratch database to replay revisions on, of src's backend: empty,
+ * or with src's schema (no rows) when src is given; without src, a
+ * SQLite database in memory.
  */
 int mig_db_open_replay(struct mig_db **out, struct mig_db *src, struct mig_err *err);
 
 /* The schema as SQL, "STATEMENT;" per line, in creation order. */
 int mig_db_dump_schema(struct mig_db *db, struct mig_buf *out, struct mig_err *err);
+
+/*
+ * The three below take no database, and speak the dialect of database
+ * files (SQLite's): what sqlshow prints for a database that may not
+ * exist yet.
+ */
 
 /* Does sql end with a complete statement (sqlite3_complete)? */
 int mig_sql_complete(const char *sql, size_t len);

@@ -6,10 +6,11 @@
 #include "err.h"
 
 /*
- * A database image, streamed out of and into a live database with
- * SQLite's backup API, so it is consistent whatever other connections do
- * (rollback journal or WAL), and never sits whole in memory or on disk.
- * Part of the database layer: the snapshot module above it sees chunks.
+ * A database image, streamed out of and into a live database, so it is
+ * consistent whatever other connections do, and never sits whole in
+ * memory or on disk. Part of the database layer: the backend the path
+ * names makes and takes the image (SQLite's through its backup API,
+ * sqlite-image.c); the snapshot module above it sees chunks.
  */
 
 /*

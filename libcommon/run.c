@@ -125,7 +125,7 @@ int mig_journal_flush(const char *dbpath, struct mig_store *store, int timeout_m
 	 * A look without waiting: a database that cannot be read now is the
 	 * command's own to report (the entries wait for the next one)
 	 */
-	if (!dbpath || !mig_path_exists(dbpath) || mig_db_open(&db, dbpath, MIG_DB_READONLY, 0, &ignored) < 0)
+	if (!dbpath || !mig_db_exists(dbpath) || mig_db_open(&db, dbpath, MIG_DB_READONLY, 0, &ignored) < 0)
 		return 0;
 	rc = mig_db_journal_count(db, &n, &ignored);
 	mig_db_close(db);

@@ -13,7 +13,7 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
-#include "diagnose.h"
+#include "sqlite-diagnose.h"
 
 static sqlite3 *db(const char *setup)
 {

@@ -12,8 +12,7 @@
 #include <sys/stat.h>
 #include <sqlite3.h>
 
-#include "db.h"
-#include "image.h"
+#include "sqlite-db.h"
 #include "util.h"
 
 #define SECTOR 512	/* the smallest page SQLite writes */
@@ -330,8 +329,8 @@ static int sqlite_fail(struct mig_err *err, sqlite3 *db, const char *what, const
 	return mig_err_set(err, MIG_EENV, "%s '%s': %s", what, path, db ? sqlite3_errmsg(db) : "out of memory");
 }
 
-int mig_image_read(const char *path, int timeout_ms, const struct mig_image_sink *out,
-		   uint32_t *page_size, uint64_t *size, struct mig_err *err)
+int mig_sqlite_image_read(const char *path, int timeout_ms, const struct mig_image_sink *out,
+			  uint32_t *page_size, uint64_t *size, struct mig_err *err)
 {
 	struct sink s;
 	sqlite3 *src = NULL, *dst = NULL;
@@ -510,8 +509,8 @@ static int committed(const char *path, long long cookie, const struct mig_image_
 	return r;
 }
 
-int mig_image_write(const char *path, int timeout_ms, const struct mig_image_source *in,
-		    struct mig_err *err)
+int mig_sqlite_image_write(const char *path, int timeout_ms, const struct mig_image_source *in,
+			   struct mig_err *err)
 {
 	struct source s;
 	sqlite3 *src = NULL, *dst = NULL;

@@ -21,7 +21,7 @@
 #include <strings.h>
 #include <sqlite3.h>
 
-#include "diagnose.h"
+#include "sqlite-diagnose.h"
 #include "util.h"
 
 #define SAMPLE 5
