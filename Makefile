@@ -25,7 +25,7 @@ ALL_CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recov
 LDFLAGS += -fsanitize=$(SANITIZE)
 endif
 
-CMDS = mig mig-status mig-new mig-merge mig-up mig-down mig-fake mig-log mig-sqlshow mig-backup mig-restore
+CMDS = mig mig-init mig-status mig-new mig-merge mig-up mig-down mig-fake mig-log mig-sqlshow mig-backup mig-restore
 LIB_SRC = $(wildcard libcommon/*.c)
 LIB_OBJ = $(LIB_SRC:libcommon/%.c=build/%.o) build/bookkeeping.o
 BINS = $(CMDS:%=bin/%)

@@ -30,6 +30,7 @@ static const char usage_text[] =
 	"           [--exec-path[=DIR]] COMMAND [ARGS]\n"
 	"\n"
 	"commands:\n"
+	"   init      write mig.conf and the migrations directory\n"
 	"   status    show what is applied, what is pending, and what is wrong\n"
 	"   up        apply pending revisions\n"
 	"   down      revert applied revisions\n"
