@@ -199,6 +199,28 @@ static void list_options(void)
 	printf("--help\n");
 }
 
+/*
+ * For completion: the values of option --name (or name), when its
+ * argument is a choice ("applied|rolled-back"), one a line; nothing
+ * for any other option.
+ */
+static void list_values(const char *name)
+{
+	const struct mig_opt *o;
+	const char *p;
+
+	if (!strncmp(name, "--", 2))
+		name += 2;
+	if (!(o = find_long(name, strlen(name))) || !o->argname || !strchr(o->argname, '|'))
+		return;
+	for (p = o->argname; *p; p += *p == '|') {
+		size_t n = strcspn(p, "|");
+
+		printf("%.*s\n", (int)n, p);
+		p += n;
+	}
+}
+
 static void set_value(const struct mig_opt *o, const char *arg, const char *spelled)
 {
 	char *end;
@@ -264,6 +286,10 @@ int mig_cli_parse(int argc, char **argv, const struct mig_opt *opts,
 			}
 			if (!strcmp(name, "list-options")) {
 				list_options();
+				exit(mig_close_stdout(0));
+			}
+			if (!strncmp(name, "list-values=", 12)) {
+				list_values(name + 12);
 				exit(mig_close_stdout(0));
 			}
 			if (!(o = find_long(name, len))) {
