@@ -137,7 +137,8 @@ static void fork_parents(struct mig_buf *out, struct columns *c, size_t at, cons
 		add_line(c, &n, at, at + i);
 	MIG_GROW(c->v, old + np, c->alloc);
 	memmove(c->v + at + np, c->v + at + 1, (old - at - 1) * sizeof(size_t));
-	memcpy(c->v + at, r->pidx, np * sizeof(size_t));
+	if (np)		/* a root's pidx may be NULL */
+		memcpy(c->v + at, r->pidx, np * sizeof(size_t));
 	c->nr = old + np - 1;
 	move_lines(out, c->cur, c->to, n);
 }
