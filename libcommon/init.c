@@ -137,7 +137,7 @@ int mig_init(const struct mig_globals *g, struct mig_err *err)
 	struct mig_confvals v = { NULL, NULL, NULL, -1, -1 };
 	struct mig_buf body = MIG_BUF_INIT, added = MIG_BUF_INIT;
 	const char *dir;
-	struct stat st;
+	struct stat st, lst;
 	int rc = 0, exists, made = 0;
 	size_t i;
 
@@ -173,6 +173,18 @@ int mig_init(const struct mig_globals *g, struct mig_err *err)
 			goto out;
 	}
 	dir = keys[1].named ? keys[1].named : keys[1].conf ? keys[1].conf : keys[1].dflt;
+	if (added.len && exists && lstat(CONF, &lst) == 0 && S_ISLNK(lst.st_mode)) {
+		/* replacing it would cut the link to the file it shares */
+		struct mig_buf what = MIG_BUF_INIT;
+
+		for (i = 0; i < sizeof(keys) / sizeof(*keys); i++)
+			if (!keys[i].conf && keys[i].named)
+				mig_buf_addf(&what, "%s'%s = %s'", what.len ? " and " : "", keys[i].name, keys[i].named);
+		rc = mig_err_set(err, MIG_EUNSAFE, "%s is a symbolic link: mig init does not replace it", CONF);
+		mig_err_hint(err, "add %s under [mig] in the file it points to", what.buf);
+		mig_buf_release(&what);
+		goto out;
+	}
 	if ((rc = make_dir(dir, &made, err)) < 0)
 		goto out;
 	if (made)

@@ -100,6 +100,21 @@ tree() {
 	has "database	app.db	missing"
 }
 
+@test "init does not replace a mig.conf that is a symbolic link, and says what to add where" {
+	mkdir shared
+	printf '[mig]\n\tmigrations = migrations\n' >shared/mig.conf
+	ln -s shared/mig.conf mig.conf
+	before=$(tree)
+	run -5 mig init -d app.db
+	[ "${lines[0]}" = "mig-init: error: mig.conf is a symbolic link: mig init does not replace it" ]
+	[ "${lines[1]}" = "hint: add 'database = app.db' under [mig] in the file it points to" ]
+	[ -L mig.conf ]
+	[ "$(tree)" = "$before" ]
+	run -0 mig init -m migrations
+	[ -L mig.conf ]
+	[ -d migrations ]
+}
+
 @test "init quotes a path git-config would cut short, and mig reads it back whole" {
 	run -0 mig init -d 'my app #1.db' -m ' db/"x";'
 	[ "$(git config -f mig.conf mig.database)" = 'my app #1.db' ]
