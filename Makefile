@@ -25,7 +25,7 @@ ALL_CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recov
 LDFLAGS += -fsanitize=$(SANITIZE)
 endif
 
-CMDS = mig mig-status mig-new mig-merge mig-up mig-down mig-redo mig-diff mig-fake mig-log mig-sqlshow mig-backup mig-restore
+CMDS = mig mig-init mig-status mig-new mig-merge mig-up mig-down mig-redo mig-diff mig-fake mig-log mig-sqlshow mig-backup mig-restore
 LIB_SRC = $(wildcard libcommon/*.c)
 LIB_OBJ = $(LIB_SRC:libcommon/%.c=build/%.o) build/bookkeeping.o
 BINS = $(CMDS:%=bin/%)
@@ -207,10 +207,11 @@ fuzz-merge: fuzz-build
 BASHCOMPDIR = $(PREFIX)/share/bash-completion/completions
 ZSHCOMPDIR = $(PREFIX)/share/zsh/site-functions
 FISHCOMPDIR = $(PREFIX)/share/fish/vendor_completions.d
+MIGDATADIR = $(PREFIX)/share/mig
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7 \
-		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR)
+		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR) $(DESTDIR)$(MIGDATADIR)
 	install -m 755 $(filter-out $(BUILTINS:%=bin/%),$(BINS)) $(DESTDIR)$(BINDIR)/
 	for b in $(BUILTINS); do ln -f $(DESTDIR)$(BINDIR)/mig $(DESTDIR)$(BINDIR)/$$b || exit 1; done
 	install -m 644 man/*.1 $(DESTDIR)$(MANDIR)/man1/
@@ -218,6 +219,7 @@ install: all
 	install -m 644 completions/mig.bash $(DESTDIR)$(BASHCOMPDIR)/mig
 	install -m 644 completions/_mig $(DESTDIR)$(ZSHCOMPDIR)/_mig
 	install -m 644 completions/mig.fish $(DESTDIR)$(FISHCOMPDIR)/mig.fish
+	install -m 644 contrib/mig.mk $(DESTDIR)$(MIGDATADIR)/mig.mk
 
 clean:
 	rm -rf build bin build-fuzz

@@ -30,6 +30,7 @@ static const char usage_text[] =
 	"           [--exec-path[=DIR]] COMMAND [ARGS]\n"
 	"\n"
 	"commands:\n"
+	"   init      write mig.conf and the migrations directory\n"
 	"   status    show what is applied, what is pending, and what is wrong\n"
 	"   up        apply pending revisions\n"
 	"   down      revert applied revisions\n"
@@ -143,26 +144,63 @@ static void free_names(char **names, size_t nr)
 	free(names);
 }
 
+/*
+ * What users of other tools type, and what mig calls it: Alembic's
+ * history, current, heads and stamp, Django's and dbmate's migrate,
+ * dbmate's and Rails' rollback.
+ */
+static const struct peer {
+	const char *name, *mig, *does;
+} peers[] = {
+	{ "history", "log", "the journal; 'mig log --graph' draws the revisions" },
+	{ "current", "status", "what is applied, pending and wrong" },
+	{ "heads", "status", "its 'head:' line names them; 'mig log --graph' draws them" },
+	{ "stamp", "fake", "record revisions as applied without running them" },
+	{ "migrate", "up", "apply pending revisions" },
+	{ "rollback", "down", "revert applied revisions" },
+};
+
+/*
+ * Is name close enough to cmd to be what was meant? Only a slip: one
+ * edit in three letters, or cmd the start of name ('mig stat'), so that
+ * a word of another tool is not matched to whatever is least unlike it.
+ */
+static int close_enough(const char *cmd, const char *name, size_t d)
+{
+	size_t len = strlen(cmd);
+
+	return d * 3 <= len || (len >= 2 && !strncmp(name, cmd, len));
+}
+
 static int unknown_command(const char *cmd, const char *execdir)
 {
 	char **names;
-	size_t nr = commands(&names, execdir), i, best = (size_t)-1, nbest = 0;
+	size_t nr, i, best = (size_t)-1, nbest = 0, *dist;
 
+	fprintf(stderr, "mig: '%s' is not a mig command. See 'mig --help'.\n", cmd);
+	for (i = 0; i < sizeof(peers) / sizeof(*peers); i++)
+		if (!strcmp(cmd, peers[i].name)) {
+			fprintf(stderr, "hint: mig calls that 'mig %s' (%s)\n", peers[i].mig, peers[i].does);
+			return 2;
+		}
+	nr = commands(&names, execdir);
+	dist = mig_xcalloc(nr + 1, sizeof(*dist));
 	for (i = 0; i < nr; i++) {
-		size_t d = mig_edit_distance(cmd, names[i]);
-
-		if (d < best)
-			best = d, nbest = 0;
-		if (d == best)
+		dist[i] = mig_edit_distance(cmd, names[i]);
+		if (!close_enough(cmd, names[i], dist[i]))
+			continue;
+		if (dist[i] < best)
+			best = dist[i], nbest = 0;
+		if (dist[i] == best)
 			nbest++;
 	}
-	fprintf(stderr, "mig: '%s' is not a mig command. See 'mig --help'.\n", cmd);
-	if (best <= (strlen(cmd) + 2) / 2) {
+	if (nbest) {
 		fprintf(stderr, "\nThe most similar command%s\n", nbest > 1 ? "s are" : " is");
 		for (i = 0; i < nr; i++)
-			if (mig_edit_distance(cmd, names[i]) == best)
+			if (dist[i] == best && close_enough(cmd, names[i], dist[i]))
 				fprintf(stderr, "\t%s\n", names[i]);
 	}
+	free(dist);
 	free_names(names, nr);
 	return 2;
 }
@@ -202,6 +240,27 @@ static void need_value(int argc, char **argv, int i)
 		fprintf(stderr, "mig: error: option '%s' requires a value\n\n%s", argv[i], usage_text);
 		exit(2);
 	}
+}
+
+/* An unknown global option: exit 2, with the one it was likely meant to be. */
+static void unknown_option(const char *a)
+{
+	static const char *const longs[] = {
+		"database", "migrations", "store", "quiet", "verbose", "version", "help", "exec-path",
+	};
+	const char *near = NULL;
+	size_t len = strcspn(a, "="), i, d, best = (size_t)-1;
+	char *typed = mig_xstrndup(a + 2, len > 2 ? len - 2 : 0);
+
+	for (i = 0; a[1] == '-' && i < sizeof(longs) / sizeof(*longs); i++)
+		if ((d = mig_edit_distance(typed, longs[i])) < best && close_enough(typed, longs[i], d))
+			best = d, near = longs[i];
+	fprintf(stderr, "mig: error: unknown option '%s'", a);
+	if (near)
+		fprintf(stderr, "; did you mean '--%s'?", near);
+	fprintf(stderr, "\n\n%s", usage_text);
+	free(typed);
+	exit(2);
 }
 
 int main(int argc, char **argv)
@@ -271,8 +330,7 @@ int main(int argc, char **argv)
 			free(d);
 			return mig_close_stdout(0);
 		} else {
-			fprintf(stderr, "mig: error: unknown option '%s'\n\n%s", a, usage_text);
-			return 2;
+			unknown_option(a);
 		}
 	}
 	if (i >= argc) {

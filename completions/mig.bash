@@ -1,6 +1,7 @@
 # bash completion for mig. Commands and options come from the binaries
 # themselves (mig --list-commands, mig CMD --list-options), so completion
-# never drifts from the code; revisions from 'mig status --list-revisions' (hidden, like
+# never drifts from the code; an option's values from mig CMD
+# --list-values=OPTION; revisions from 'mig status --list-revisions' (hidden, like
 # --list-options),
 # snapshots from 'mig backup --list --porcelain'.
 
@@ -75,6 +76,15 @@ _mig()
 		return
 		;;
 	esac
+
+	# an option whose value is one of a few words (fake --resolve): the
+	# binary lists them; --opt=value arrives as --opt, =, value
+	local opt=$prev
+	[[ $prev == = ]] && opt=${COMP_WORDS[COMP_CWORD-2]}
+	if [[ $opt == --* && $cur != -* ]]; then
+		COMPREPLY=($(compgen -W "$(mig "$cmd" --list-values="$opt" 2>/dev/null)" -- "$cur"))
+		((${#COMPREPLY[@]})) && return
+	fi
 
 	if [[ $cur == -* ]]; then
 		COMPREPLY=($(compgen -W "$(mig "$cmd" --list-options 2>/dev/null)" -- "$cur"))

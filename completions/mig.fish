@@ -1,5 +1,6 @@
 # fish completion for mig: commands and options asked from the binaries
-# (mig --list-commands, mig CMD --list-options), revisions from
+# (mig --list-commands, mig CMD --list-options, an option's values from
+# mig CMD --list-values=OPTION), revisions from
 # 'mig status --list-revisions', snapshots from 'mig backup --list --porcelain'.
 
 # the global options given before the command (with --globals), or the
@@ -35,6 +36,22 @@ function __mig_complete
         case 'backup:-o' 'backup:--output' 'restore:-i' 'restore:--input'
             __fish_complete_path $cur
             return
+    end
+    # an option whose value is one of a few words (fake --resolve), from the binary
+    if string match -q -- '--*' $prev; and not string match -q -- '-*' $cur
+        set -l vals (mig $cmd --list-values=$prev 2>/dev/null)
+        if set -q vals[1]
+            printf '%s\n' $vals
+            return
+        end
+    end
+    if string match -qr -- '^--[^=]+=' $cur
+        set -l opt (string replace -r '=.*' '' -- $cur)
+        set -l vals (mig $cmd --list-values=$opt 2>/dev/null)
+        if set -q vals[1]
+            printf "$opt=%s\n" $vals
+            return
+        end
     end
     if string match -q -- '-*' $cur
         mig $cmd --list-options 2>/dev/null | string replace -r '=$' ''

@@ -6,6 +6,11 @@
 # pending or wrong: the target to put before tests or a deploy),
 # db-backup and db-schema. Set MIG to the mig command and MIG_FLAGS to
 # its global options (say -d app.db) when mig.conf does not name them.
+#
+# Included before a Makefile's own targets, it does not make db-up the
+# default goal: a plain 'make' builds what it built before.
+
+_mig_mk_goal := $(.DEFAULT_GOAL)
 
 MIG ?= mig
 MIG_FLAGS ?=
@@ -31,3 +36,6 @@ db-schema:
 	$(MIG) $(MIG_FLAGS) sqlshow --schema > $(MIG_SCHEMA).tmp && mv $(MIG_SCHEMA).tmp $(MIG_SCHEMA)
 
 .PHONY: db-up db-down db-status db-check db-backup db-schema
+
+# as it was: empty, the includer's first target becomes the default
+.DEFAULT_GOAL := $(_mig_mk_goal)

@@ -133,6 +133,39 @@ static const struct mig_opt *find_long(const char *name, size_t len)
 	return NULL;
 }
 
+/*
+ * The option a mistyped --name most likely meant: the only one it is a
+ * prefix of, else the nearest by edit distance when that is at most a
+ * third of its length (one slip in three letters); NULL when none is
+ * that close. Hidden options are never suggested.
+ */
+static const char *nearest_long(const char *name, size_t len)
+{
+	char *typed = mig_xstrndup(name, len);
+	const char *best = NULL, *prefixed = NULL;
+	size_t bestd = (size_t)-1, nprefixed = 0;
+	int t;
+
+	for (t = 0; t < 2; t++) {
+		const struct mig_opt *o;
+
+		for (o = cur_tables[t]; o->type != MIG_OPT_END_; o++) {
+			size_t d;
+
+			if (!o->long_name || !o->help)
+				continue;
+			if (len >= 2 && !strncmp(o->long_name, typed, len))
+				prefixed = o->long_name, nprefixed++;
+			if ((d = mig_edit_distance(typed, o->long_name)) < bestd)
+				bestd = d, best = o->long_name;
+		}
+	}
+	free(typed);
+	if (nprefixed == 1)
+		return prefixed;
+	return best && bestd * 3 <= len ? best : NULL;
+}
+
 static const struct mig_opt *find_short(char c)
 {
 	int t;
@@ -164,6 +197,28 @@ static void list_options(void)
 		}
 	}
 	printf("--help\n");
+}
+
+/*
+ * For completion: the values of option --name (or name), when its
+ * argument is a choice ("applied|rolled-back"), one a line; nothing
+ * for any other option.
+ */
+static void list_values(const char *name)
+{
+	const struct mig_opt *o;
+	const char *p;
+
+	if (!strncmp(name, "--", 2))
+		name += 2;
+	if (!(o = find_long(name, strlen(name))) || !o->argname || !strchr(o->argname, '|'))
+		return;
+	for (p = o->argname; *p; p += *p == '|') {
+		size_t n = strcspn(p, "|");
+
+		printf("%.*s\n", (int)n, p);
+		p += n;
+	}
 }
 
 static void set_value(const struct mig_opt *o, const char *arg, const char *spelled)
@@ -233,8 +288,18 @@ int mig_cli_parse(int argc, char **argv, const struct mig_opt *opts,
 				list_options();
 				exit(mig_close_stdout(0));
 			}
-			if (!(o = find_long(name, len)))
+			if (!strncmp(name, "list-values=", 12)) {
+				list_values(name + 12);
+				exit(mig_close_stdout(0));
+			}
+			if (!(o = find_long(name, len))) {
+				const char *near = nearest_long(name, len);
+
+				if (near)
+					mig_usage_error("unknown option '--%.*s'; did you mean '--%s'?", (int)len, name,
+							near);
 				mig_usage_error("unknown option '--%.*s'", (int)len, name);
+			}
 			/* the option as named, without its =VALUE */
 			snprintf(spelled, sizeof(spelled), "--%s", o->long_name);
 			if (o->argname) {

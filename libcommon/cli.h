@@ -10,7 +10,9 @@
  * bundled short options (-qv), "--" to end options, options and operands
  * in any order. -h/--help prints usage to stdout and exits 0; misuse
  * prints the error and usage to stderr and exits 2. --list-options (not
- * shown) prints the long options, for shell completion.
+ * shown) prints the long options, for shell completion, and
+ * --list-values=OPTION the values of an option whose argument name is
+ * a choice ("applied|rolled-back").
  *
  * The global options (-C, -d/--database, -m/--migrations, --store, and
  * -q/--quiet and -v/--verbose) are accepted by every binary after its

@@ -194,6 +194,16 @@ out:
 	return rc;
 }
 
+int mig_conf_read(struct mig_confvals *v, const char *conf, struct mig_err *err)
+{
+	int includes;
+
+	v->database = v->migrations = v->store = NULL;
+	v->lock_timeout = v->backup = -1;
+	/* check_text reads it first, and refuses a FIFO, a device or a directory unopened */
+	return read_git(conf, v, &includes, err);
+}
+
 static void override(char **slot, const char *value)
 {
 	if (value && *value) {

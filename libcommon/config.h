@@ -28,6 +28,15 @@ int mig_settings_load(struct mig_settings *s, const struct mig_globals *g, struc
  */
 int mig_settings_database(const struct mig_settings *s, const char **out, struct mig_err *err);
 
+/*
+ * What the mig.conf at conf itself says, as written there (cache.h's
+ * struct mig_confvals: NULL or -1 for what it does not set), read afresh;
+ * the caller releases v. A file that is not there, not regular, not text
+ * or not git-config syntax is MIG_EENV naming it.
+ */
+struct mig_confvals;
+int mig_conf_read(struct mig_confvals *v, const char *conf, struct mig_err *err);
+
 void mig_settings_release(struct mig_settings *s);
 
 #endif

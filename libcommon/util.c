@@ -600,27 +600,30 @@ int mig_count_lines(const char *p, const char *end)
 size_t mig_edit_distance(const char *a, const char *b)
 {
 	size_t la = strlen(a), lb = strlen(b), i, j, d;
-	size_t *row = mig_xmalloc((lb + 1) * sizeof(size_t));
+	/* three rows: two letters swapped cost one, as a typist makes them */
+	size_t *prev2 = mig_xmalloc((lb + 1) * sizeof(size_t));
+	size_t *prev = mig_xmalloc((lb + 1) * sizeof(size_t));
+	size_t *row = mig_xmalloc((lb + 1) * sizeof(size_t)), *t;
 
 	for (j = 0; j <= lb; j++)
 		row[j] = j;
 	for (i = 1; i <= la; i++) {
-		size_t diag = row[0];
-
+		t = prev2, prev2 = prev, prev = row, row = t;
 		row[0] = i;
 		for (j = 1; j <= lb; j++) {
-			size_t up = row[j];
-
-			d = diag + (a[i - 1] != b[j - 1]);
-			if (up + 1 < d)
-				d = up + 1;
+			d = prev[j - 1] + (a[i - 1] != b[j - 1]);
+			if (prev[j] + 1 < d)
+				d = prev[j] + 1;
 			if (row[j - 1] + 1 < d)
 				d = row[j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] && prev2[j - 2] + 1 < d)
+				d = prev2[j - 2] + 1;
 			row[j] = d;
-			diag = up;
 		}
 	}
 	d = row[lb];
+	free(prev2);
+	free(prev);
 	free(row);
 	return d;
 }

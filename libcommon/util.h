@@ -103,7 +103,11 @@ const char *mig_sql_skip_space(const char *p, const char *end);
 /* Count the newlines in [p, end). */
 int mig_count_lines(const char *p, const char *end);
 
-/* Levenshtein distance between a and b, for did-you-mean hints. */
+/*
+ * Edit distance between a and b, for did-you-mean hints: insertions,
+ * deletions, substitutions and swaps of two adjacent bytes cost one each
+ * (optimal string alignment).
+ */
 size_t mig_edit_distance(const char *a, const char *b);
 
 /* "a directory", "a FIFO", ... for a st_mode, in messages. */

@@ -135,3 +135,48 @@ screen_has() {
 	keys C-u C-l "mig up 000" Tab
 	screen_has "0002_email"
 }
+
+@test "fake --resolve's values come from the binary" {
+	run -0 mig fake --list-values=resolve
+	[ "$output" = $'applied\nrolled-back' ]
+	run -0 mig fake --list-values=--resolve
+	[ "$output" = $'applied\nrolled-back' ]
+	run -0 mig fake --list-values=unapply
+	[ -z "$output" ]
+}
+
+@test "bash: fake --resolve offers applied and rolled-back, as --resolve V and --resolve=V" {
+	project
+	run -0 comp mig fake --resolve ""
+	[ "$output" = $'applied\nrolled-back' ]
+	run -0 comp mig fake --resolve r
+	[ "$output" = rolled-back ]
+	run -0 comp mig -d app.db fake --resolve = a
+	[ "$output" = applied ]
+	# a revision, not a value, after an option that takes no choice
+	run -0 comp mig fake --out-of-order 0001
+	[ "$output" = 0001_users ]
+	[ ! -e app.db ]
+}
+
+@test "fish: fake --resolve offers applied and rolled-back" {
+	command -v fish >/dev/null || skip "fish is not installed"
+	run -0 --separate-stderr fish -c "source '$TOP/completions/mig.fish'; complete -C'mig fake --resolve '"
+	[ "$output" = $'applied\nrolled-back' ]
+	run -0 --separate-stderr fish -c "source '$TOP/completions/mig.fish'; complete -C'mig fake --resolve=r'"
+	[ "$output" = "--resolve=rolled-back" ]
+}
+
+@test "zsh: TAB after fake --resolve offers applied and rolled-back" {
+	command -v zsh >/dev/null || skip "zsh is not installed"
+	command -v tmux >/dev/null || skip "tmux is not installed"
+	TMUX_SOCK=mig-test-$$
+	tmux -L "$TMUX_SOCK" -f /dev/null new-session -d -s z -x 100 -y 20 \
+		"env PATH='$PATH' HOME='$PWD' PS1='%% ' zsh -f"
+	keys "fpath=('$TOP/completions' \$fpath); autoload -Uz compinit; compinit -u; echo READY" Enter
+	screen_has READY
+	keys C-l "mig fake --resolve r" Tab
+	screen_has "% mig fake --resolve rolled-back"
+	keys C-u C-l "mig fake --resolve=a" Tab
+	screen_has "% mig fake --resolve=applied"
+}

@@ -41,3 +41,33 @@ project() {
 	mig -d piped.db backup -o - 2>/dev/null | mig -d copy.db restore -q -i -
 	[ "$(sqlite3 copy.db 'SELECT id FROM users')" = 7 ]
 }
+
+@test "mig.mk included first does not become the default goal: plain make builds the project's first target" {
+	rev 0001_users $'-- mig:up\nCREATE TABLE users(id INTEGER PRIMARY KEY);\n-- mig:down\nDROP TABLE users;\n'
+	printf 'MIG_FLAGS = -d app.db\ninclude %s/contrib/mig.mk\n\nbuild:\n\t@echo built\n' "$TOP" >Makefile
+	run -0 make -s
+	[ "$output" = built ]
+	[ ! -e app.db ]
+	printf 'MIG_FLAGS = -d app.db\ninclude %s/contrib/mig.mk\n' "$TOP" >Makefile
+	run -2 make -s
+	[[ "$output" == *"No targets"* ]]
+	[ ! -e app.db ]
+}
+
+@test "mig.mk included after the project's default goal leaves it the default" {
+	rev 0001_users $'-- mig:up\nCREATE TABLE users(id INTEGER PRIMARY KEY);\n'
+	printf 'MIG_FLAGS = -d app.db\nall: db-check\n\t@echo tests run\ninclude %s/contrib/mig.mk\n' "$TOP" >Makefile
+	run make -s
+	[ "$status" -ne 0 ]
+	has "pending: 1"
+	[ ! -e app.db ]
+}
+
+@test "make install puts mig.mk in PREFIX/share/mig, and a Makefile can include it from there" {
+	make -s -C "$TOP" install DESTDIR="$PWD/root" PREFIX=/usr >/dev/null
+	cmp "$TOP/contrib/mig.mk" root/usr/share/mig/mig.mk
+	rev 0001_users $'-- mig:up\nCREATE TABLE users(id INTEGER PRIMARY KEY);\n'
+	printf 'MIG_FLAGS = -d app.db\ninclude root/usr/share/mig/mig.mk\n' >Makefile
+	run -0 make -s db-up
+	has "applying 0001_users"
+}

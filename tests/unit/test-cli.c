@@ -231,8 +231,8 @@ static void test_misuse_exits_2_naming_it(void **state)
 		      "mig-test: error: option '--keep' expects a non-negative number, not '2147483648'");
 	expect_misuse("mig-test -C /nonexistent/mig-test",
 		      "mig-test: error: cannot change to '/nonexistent/mig-test': No such file or directory");
-	/* partial long names are not guessed */
-	expect_misuse("mig-test --dry", "mig-test: error: unknown option '--dry'");
+	/* partial long names are not guessed, only suggested */
+	expect_misuse("mig-test --dry", "mig-test: error: unknown option '--dry'; did you mean '--dry-run'?");
 }
 
 static void test_h_prints_usage_and_exits_0(void **state)
