@@ -57,8 +57,6 @@ struct mig_backend {
 	 */
 	const struct mig_memfile *bookkeeping;
 	const unsigned long *bookkeeping_nr;
-	/* How a script sqlshow prints begins a transaction ("BEGIN IMMEDIATE;"). */
-	const char *begin_sql;
 
 	/* --- the address, before anything is opened --- */
 
@@ -172,7 +170,8 @@ struct mig_backend {
 
 	int (*sql_complete)(const char *sql, size_t len);
 	void (*sql_quote)(struct mig_buf *b, const char *s);
-	void (*record_sql)(struct mig_buf *b, const char *scope, const char *name, const char *id, int dirty);
+	/* a step of a run as the SQL text the backend runs for it, v written in, ending ";\n" */
+	void (*step_sql)(struct mig_buf *b, enum mig_db_step step, const struct mig_db_row *v);
 
 	/* --- images, for snapshots: mig_image_read and mig_image_write of image.h --- */
 

@@ -319,9 +319,9 @@ void mig_sql_quote(struct mig_buf *b, const char *s)
 	file_backend()->sql_quote(b, s);
 }
 
-void mig_db_record_sql(struct mig_buf *b, const char *scope, const char *name, const char *id, int dirty)
+void mig_db_step_sql(struct mig_buf *b, enum mig_db_step step, const struct mig_db_row *v)
 {
-	file_backend()->record_sql(b, scope, name, id, dirty);
+	file_backend()->step_sql(b, step, v);
 }
 
 static int apply_bookkeeping(struct mig_db *db, struct mig_rev *rev, struct mig_err *err)
@@ -399,10 +399,14 @@ int mig_db_bookkeeping_sql(struct mig_db *db, struct mig_buf *out, struct mig_er
 			;
 		if (j < done.nr)
 			continue;
-		mig_buf_addf(out, "-- mig's bookkeeping: %s\n%s\n", rev->name, b->begin_sql);
+		struct mig_db_row v = { "mig", rev->name, rev->id, 0, 0, NULL };
+
+		mig_buf_addf(out, "-- mig's bookkeeping: %s\n", rev->name);
+		b->step_sql(out, MIG_STEP_BEGIN, &v);
 		mig_buf_add(out, rev->up.sql, rev->up.len);
-		b->record_sql(out, "mig", rev->name, rev->id, 0);
-		mig_buf_adds(out, "COMMIT;\n\n");
+		b->step_sql(out, MIG_STEP_RECORD, &v);
+		b->step_sql(out, MIG_STEP_COMMIT, &v);
+		mig_buf_addc(out, '\n');
 	}
 out:
 	mig_applied_list_release(&done);

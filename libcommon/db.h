@@ -160,8 +160,29 @@ int mig_sql_complete(const char *sql, size_t len);
 /* Append s as an SQL string literal. */
 void mig_sql_quote(struct mig_buf *b, const char *s);
 
-/* The statement mig_db_record runs, as SQL text (duration 0). */
-void mig_db_record_sql(struct mig_buf *b, const char *scope, const char *name, const char *id, int dirty);
+/*
+ * The steps of a run that are mig's, not the revision's: its
+ * transaction and bookkeeping. mig_db_step_sql writes the very SQL the
+ * database layer runs for each (what sqlshow prints), with the values
+ * of v written in.
+ */
+enum mig_db_step {
+	MIG_STEP_BEGIN,
+	MIG_STEP_DEFER_FKS,
+	MIG_STEP_FK_CHECK,
+	MIG_STEP_RECORD,	/* insert or replace the row of scope/name: id, ms, dirty */
+	MIG_STEP_UPDATE,	/* set the id (unless NULL) and dirty of scope/name */
+	MIG_STEP_UNRECORD,	/* delete the row of scope/name */
+	MIG_STEP_SCHEMA_HASH,	/* the schema hash on the last applied row */
+	MIG_STEP_COMMIT,
+};
+struct mig_db_row {
+	const char *scope, *name, *id;
+	long long ms;
+	int dirty;
+	const char *hash;
+};
+void mig_db_step_sql(struct mig_buf *b, enum mig_db_step step, const struct mig_db_row *v);
 
 /*
  * The script that creates or upgrades mig's bookkeeping in db (NULL: a

@@ -386,14 +386,106 @@ static int simple(struct mig_db *db, const char *sql, struct mig_err *err)
 }
 
 /* In a dry run, the transactions of revisions are savepoints in the one that is rolled back. */
+static void sqlite_sql_quote(struct mig_buf *b, const char *s)
+{
+	mig_buf_addc(b, '\'');
+	for (; *s; s++) {
+		if (*s == '\'')
+			mig_buf_addc(b, '\'');
+		mig_buf_addc(b, *s);
+	}
+	mig_buf_addc(b, '\'');
+}
+
+/*
+ * mig's bookkeeping statements, written once: run with the values
+ * bound (?1 scope, ?2 name, ?3 id, ?4 duration, ?5 dirty, ?6 schema
+ * hash), and shown by sqlshow with the values written in, so that
+ * 'mig sqlshow | sqlite3' records what mig records.
+ */
+static const char *const step_sql[] = {
+	[MIG_STEP_BEGIN] = "BEGIN IMMEDIATE",
+	[MIG_STEP_DEFER_FKS] = "PRAGMA defer_foreign_keys = ON",
+	[MIG_STEP_FK_CHECK] = "PRAGMA foreign_key_check",
+	[MIG_STEP_RECORD] = "INSERT OR REPLACE INTO mig_revisions (scope, name, id, applied_at, duration_ms, dirty)"
+			    " VALUES (?1, ?2, ?3, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), ?4, ?5)",
+	[MIG_STEP_UPDATE] = "UPDATE mig_revisions SET id = coalesce(?3, id), dirty = ?5 WHERE scope = ?1 AND name = ?2",
+	[MIG_STEP_UNRECORD] = "DELETE FROM mig_revisions WHERE scope = ?1 AND name = ?2",
+	[MIG_STEP_SCHEMA_HASH] = "UPDATE mig_revisions SET schema_hash = ?6 WHERE seq ="
+				 " (SELECT max(seq) FROM mig_revisions WHERE scope = 'app')",
+	[MIG_STEP_COMMIT] = "COMMIT",
+};
+
+static void bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+	if (s)
+		sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+/* Run a bookkeeping step with v's values bound. */
+static int run_step(struct mig_db *db, enum mig_db_step step, const struct mig_db_row *v, struct mig_err *err)
+{
+	sqlite3_stmt *st = NULL;
+	int i, rc;
+
+	if (sqlite3_prepare_v2(H(db), step_sql[step], -1, &st, NULL) != SQLITE_OK)
+		return db_error(db, MIG_EENV, "cannot record in", err);
+	for (i = 1; i <= sqlite3_bind_parameter_count(st); i++)
+		switch (i) {
+		case 1: bind_text(st, i, v->scope); break;
+		case 2: bind_text(st, i, v->name); break;
+		case 3: bind_text(st, i, v->id); break;
+		case 4: sqlite3_bind_int64(st, i, v->ms); break;
+		case 5: sqlite3_bind_int(st, i, v->dirty); break;
+		case 6: bind_text(st, i, v->hash); break;
+		}
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return db_error(db, MIG_EENV, "cannot record in", err);
+	return 0;
+}
+
+static void quote_or_null(struct mig_buf *b, const char *s)
+{
+	if (s)
+		sqlite_sql_quote(b, s);
+	else
+		mig_buf_adds(b, "NULL");
+}
+
+/* The step as SQL text, v's values written in where it binds them. */
+static void sqlite_step_sql(struct mig_buf *b, enum mig_db_step step, const struct mig_db_row *v)
+{
+	const char *p = step_sql[step];
+
+	for (; *p; p++) {
+		if (*p != '?' || p[1] < '1' || p[1] > '6') {
+			mig_buf_addc(b, *p);
+			continue;
+		}
+		switch (*++p) {
+		case '1': quote_or_null(b, v->scope); break;
+		case '2': quote_or_null(b, v->name); break;
+		case '3': quote_or_null(b, v->id); break;
+		case '4': mig_buf_addf(b, "%lld", v->ms); break;
+		case '5': mig_buf_addf(b, "%d", v->dirty); break;
+		case '6': quote_or_null(b, v->hash); break;
+		}
+	}
+	mig_buf_adds(b, ";\n");
+}
+
 static int sqlite_begin(struct mig_db *db, struct mig_err *err)
 {
-	return simple(db, db->dry ? "SAVEPOINT mig_revision" : "BEGIN IMMEDIATE", err);
+	return simple(db, db->dry ? "SAVEPOINT mig_revision" : step_sql[MIG_STEP_BEGIN], err);
 }
 
 static int sqlite_commit(struct mig_db *db, struct mig_err *err)
 {
-	return simple(db, db->dry ? "RELEASE mig_revision" : "COMMIT", err);
+	return simple(db, db->dry ? "RELEASE mig_revision" : step_sql[MIG_STEP_COMMIT], err);
 }
 
 static int sqlite_in_transaction(struct mig_db *db)
@@ -412,21 +504,9 @@ static void sqlite_rollback(struct mig_db *db)
 static int sqlite_update(struct mig_db *db, const char *scope, const char *name, const char *id,
 		  int dirty, struct mig_err *err)
 {
-	sqlite3_stmt *st = NULL;
-	int rc;
+	struct mig_db_row v = { scope, name, id, 0, dirty, NULL };
 
-	if (sqlite3_prepare_v2(H(db), "UPDATE mig_revisions SET id = coalesce(?, id), dirty = ?"
-			       " WHERE scope = ? AND name = ?", -1, &st, NULL) != SQLITE_OK)
-		return db_error(db, MIG_EENV, "cannot record in", err);
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 2, dirty);
-	sqlite3_bind_text(st, 3, scope, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, name, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return db_error(db, MIG_EENV, "cannot record in", err);
-	return 0;
+	return run_step(db, MIG_STEP_UPDATE, &v, err);
 }
 
 static int wordish(char c)
@@ -518,42 +598,17 @@ static int sqlite_schema_key(struct mig_db *db, char out[33], struct mig_err *er
 
 static int sqlite_set_schema_hash(struct mig_db *db, const char *hash, struct mig_err *err)
 {
-	sqlite3_stmt *st = NULL;
-	int rc;
+	struct mig_db_row v = { NULL, NULL, NULL, 0, 0, hash };
 
-	if (sqlite3_prepare_v2(H(db), "UPDATE mig_revisions SET schema_hash = ? WHERE seq ="
-			       " (SELECT max(seq) FROM mig_revisions WHERE scope = 'app')",
-			       -1, &st, NULL) != SQLITE_OK)
-		return db_error(db, MIG_EENV, "cannot record in", err);
-	sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return db_error(db, MIG_EENV, "cannot record in", err);
-	return 0;
+	return run_step(db, MIG_STEP_SCHEMA_HASH, &v, err);
 }
 
 static int sqlite_record(struct mig_db *db, const char *scope, const char *name,
 		  const char *id, long long duration_ms, int dirty, struct mig_err *err)
 {
-	sqlite3_stmt *st = NULL;
-	int rc;
+	struct mig_db_row v = { scope, name, id, duration_ms, dirty, NULL };
 
-	if (sqlite3_prepare_v2(H(db),
-			       "INSERT OR REPLACE INTO mig_revisions (scope, name, id, applied_at, duration_ms, dirty)"
-			       " VALUES (?, ?, ?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), ?, ?)",
-			       -1, &st, NULL) != SQLITE_OK)
-		return db_error(db, MIG_EENV, "cannot record in", err);
-	sqlite3_bind_text(st, 1, scope, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 4, duration_ms);
-	sqlite3_bind_int(st, 5, dirty);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return db_error(db, MIG_EENV, "cannot record in", err);
-	return 0;
+	return run_step(db, MIG_STEP_RECORD, &v, err);
 }
 
 static int sqlite_fk_check(struct mig_db *db, const char *where, struct mig_err *err)
@@ -600,24 +655,14 @@ static int sqlite_fk_check(struct mig_db *db, const char *where, struct mig_err 
 
 static int sqlite_defer_fks(struct mig_db *db, struct mig_err *err)
 {
-	return simple(db, "PRAGMA defer_foreign_keys = ON", err);
+	return simple(db, step_sql[MIG_STEP_DEFER_FKS], err);
 }
 
 static int sqlite_unrecord(struct mig_db *db, const char *scope, const char *name, struct mig_err *err)
 {
-	sqlite3_stmt *st = NULL;
-	int rc;
+	struct mig_db_row v = { scope, name, NULL, 0, 0, NULL };
 
-	if (sqlite3_prepare_v2(H(db), "DELETE FROM mig_revisions WHERE scope = ? AND name = ?",
-			       -1, &st, NULL) != SQLITE_OK)
-		return db_error(db, MIG_EENV, "cannot record in", err);
-	sqlite3_bind_text(st, 1, scope, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return db_error(db, MIG_EENV, "cannot record in", err);
-	return 0;
+	return run_step(db, MIG_STEP_UNRECORD, &v, err);
 }
 
 /* creation order, so tables come before their indexes and triggers */
@@ -679,28 +724,7 @@ static int sqlite_sql_complete(const char *sql, size_t len)
 	return r;
 }
 
-static void sqlite_sql_quote(struct mig_buf *b, const char *s)
-{
-	mig_buf_addc(b, '\'');
-	for (; *s; s++) {
-		if (*s == '\'')
-			mig_buf_addc(b, '\'');
-		mig_buf_addc(b, *s);
-	}
-	mig_buf_addc(b, '\'');
-}
 
-static void sqlite_record_sql(struct mig_buf *b, const char *scope, const char *name, const char *id, int dirty)
-{
-	mig_buf_adds(b, "INSERT OR REPLACE INTO mig_revisions (scope, name, id, applied_at, duration_ms, dirty)"
-		     " VALUES (");
-	sqlite_sql_quote(b, scope);
-	mig_buf_adds(b, ", ");
-	sqlite_sql_quote(b, name);
-	mig_buf_adds(b, ", ");
-	sqlite_sql_quote(b, id);
-	mig_buf_addf(b, ", strftime('%%Y-%%m-%%dT%%H:%%M:%%fZ', 'now'), 0, %d);\n", dirty);
-}
 
 static int sqlite_journal_add(struct mig_db *db, const char *run, const char *op, const char *name, const char *id,
 		       long long ms, const char *snapshot, struct mig_err *err)
@@ -840,7 +864,6 @@ const struct mig_backend mig_sqlite_backend = {
 	.schemes = NULL,	/* file paths */
 	.bookkeeping = mig_bookkeeping_files,
 	.bookkeeping_nr = &mig_bookkeeping_nr,
-	.begin_sql = "BEGIN IMMEDIATE;",
 	.check = sqlite_check,
 	.exists = sqlite_exists,
 	.open = sqlite_open,
@@ -869,7 +892,7 @@ const struct mig_backend mig_sqlite_backend = {
 	.dump_schema = sqlite_dump_schema,
 	.sql_complete = sqlite_sql_complete,
 	.sql_quote = sqlite_sql_quote,
-	.record_sql = sqlite_record_sql,
+	.step_sql = sqlite_step_sql,
 	.image_read = mig_sqlite_image_read,
 	.image_write = mig_sqlite_image_write,
 };

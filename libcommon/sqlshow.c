@@ -28,41 +28,33 @@ static void add_comment_text(struct mig_buf *out, const char *s)
 static void add_revision(struct mig_buf *out, const struct mig_rev *r, int up)
 {
 	const struct mig_section *s = up ? &r->up : &r->down;
+	struct mig_db_row v = { "app", r->name, r->id, 0, 0, NULL };
 
 	mig_buf_addf(out, "-- %s ", up ? "up" : "down");
 	add_comment_text(out, r->name);
 	mig_buf_adds(out, " (");
-	/* the file the section is in: a two-file revision's down file for down */
 	add_comment_text(out, !up && r->down_path ? r->down_path : r->path);
 	mig_buf_adds(out, ")\n");
 	if (r->no_transaction) {
-		if (up)
-			mig_db_record_sql(out, "app", r->name, r->id, 1);
-		else {
-			mig_buf_adds(out, "UPDATE mig_revisions SET dirty = 1 WHERE scope = 'app' AND name = ");
-			mig_sql_quote(out, r->name);
-			mig_buf_adds(out, ";\n");
+		/* dirty while it runs, as mig records it */
+		v.dirty = 1;
+		if (up) {
+			mig_db_step_sql(out, MIG_STEP_RECORD, &v);
+		} else {
+			v.id = NULL;
+			mig_db_step_sql(out, MIG_STEP_UPDATE, &v);
 		}
 		add_section(out, s);
-		if (up) {
-			mig_buf_adds(out, "UPDATE mig_revisions SET dirty = 0 WHERE scope = 'app' AND name = ");
-		} else {
-			mig_buf_adds(out, "DELETE FROM mig_revisions WHERE scope = 'app' AND name = ");
-		}
-		mig_sql_quote(out, r->name);
-		mig_buf_adds(out, ";\n");
+		v.id = NULL;
+		v.dirty = 0;
+		mig_db_step_sql(out, up ? MIG_STEP_UPDATE : MIG_STEP_UNRECORD, &v);
 		return;
 	}
-	mig_buf_adds(out, "BEGIN IMMEDIATE;\nPRAGMA defer_foreign_keys = ON;\n");
+	mig_db_step_sql(out, MIG_STEP_BEGIN, &v);
+	mig_db_step_sql(out, MIG_STEP_DEFER_FKS, &v);
 	add_section(out, s);
-	mig_buf_adds(out, "PRAGMA foreign_key_check;\n");
-	if (up) {
-		mig_db_record_sql(out, "app", r->name, r->id, 0);
-	} else {
-		mig_buf_adds(out, "DELETE FROM mig_revisions WHERE scope = 'app' AND name = ");
-		mig_sql_quote(out, r->name);
-		mig_buf_adds(out, ";\n");
-	}
+	mig_db_step_sql(out, MIG_STEP_FK_CHECK, &v);
+	mig_db_step_sql(out, up ? MIG_STEP_RECORD : MIG_STEP_UNRECORD, &v);
 }
 
 /*
@@ -73,19 +65,20 @@ static void add_schema_hash(struct mig_buf *out, struct mig_db *replay, struct m
 			    int no_transaction)
 {
 	struct mig_buf schema = MIG_BUF_INIT;
+	struct mig_db_row v = { NULL, NULL, NULL, 0, 0, NULL };
 	char hash[41];
 
 	if (replay && mig_db_schema(replay, &schema, err) == 0) {
 		mig_blob_id(hash, schema.buf ? schema.buf : "", schema.len);
-		mig_buf_addf(out, "UPDATE mig_revisions SET schema_hash = '%s' WHERE seq ="
-			     " (SELECT max(seq) FROM mig_revisions WHERE scope = 'app');\n", hash);
+		v.hash = hash;
+		mig_db_step_sql(out, MIG_STEP_SCHEMA_HASH, &v);
 	} else {
 		mig_buf_adds(out, "-- no schema hash: replaying the revisions failed: ");
 		add_comment_text(out, err->msg);
 		mig_buf_addc(out, '\n');
 	}
 	if (!no_transaction)
-		mig_buf_adds(out, "COMMIT;\n");
+		mig_db_step_sql(out, MIG_STEP_COMMIT, &v);
 	mig_buf_release(&schema);
 }
 
@@ -156,7 +149,7 @@ int mig_sqlshow_run(struct mig_buf *out, const struct mig_settings *set, const c
 			replay = NULL;
 		}
 		if (i + 1 < n && !bodies[i]->no_transaction)
-			mig_buf_adds(out, "COMMIT;\n");
+			mig_db_step_sql(out, MIG_STEP_COMMIT, &(struct mig_db_row){ NULL, NULL, NULL, 0, 0, NULL });
 		if (i + 1 < n)
 			mig_buf_addc(out, '\n');
 	}

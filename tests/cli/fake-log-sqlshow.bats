@@ -400,3 +400,60 @@ store_sum() {
 	run -2 mig -d app.db fake --rehash heads
 	has "mig-fake: error: 'heads' names no single revision"
 }
+
+# as_mig_does DIR: 'mig sqlshow | sqlite3' on one copy and 'mig up' on another
+# record the same rows and schema, for every target in turn and then down
+as_mig_does() {
+	local q="SELECT scope, name, id, schema_hash, dirty FROM mig_revisions ORDER BY seq" t
+	for t in "$@"; do
+		run -0 mig -m "$DIR" -d s.db sqlshow "$t"
+		mig -m "$DIR" -d s.db sqlshow "$t" | sqlite3 -bail s.db
+		mig -m "$DIR" -d u.db up -q --no-backup "$t"
+		[ "$(sqlite3 s.db "$q")" = "$(sqlite3 u.db "$q")" ]
+		[ "$(sqlite3 s.db .schema)" = "$(sqlite3 u.db .schema)" ]
+	done
+	mig -m "$DIR" -d s.db sqlshow --down base | sqlite3 -bail s.db
+	mig -m "$DIR" -d u.db down -q --no-backup base
+	[ "$(sqlite3 s.db "$q")" = "$(sqlite3 u.db "$q")" ]
+	[ "$(sqlite3 s.db .schema)" = "$(sqlite3 u.db .schema)" ]
+	run -0 mig -m "$DIR" -d s.db status --porcelain
+	[[ "$output" != *problem* ]]
+}
+
+@test "sqlshow | sqlite3 does what up and down do: targets, a no-transaction revision" {
+	DIR=migrations
+	rev 0001_a $'-- mig:up\nCREATE TABLE a(x);\n-- mig:down\nDROP TABLE a;\n'
+	rev 0002_idx $'-- mig:no-transaction\n-- mig:up\nCREATE INDEX a_x ON a(x);\n-- mig:down\nDROP INDEX a_x;\n'
+	rev 0003_b $'-- mig:up\nCREATE TABLE b(y);\n-- mig:down\nDROP TABLE b;\n'
+	as_mig_does 0001 0002 head
+}
+
+@test "sqlshow | sqlite3 does what up and down do in every other tool's layout" {
+	DIR=dbmate
+	mkdir -p dbmate goose golang diesel/2024-01-01-000000_a diesel/2024-02-01-000000_b
+	printf -- '-- migrate:up\nCREATE TABLE a(x);\n-- migrate:down\nDROP TABLE a;\n' >dbmate/20240101000000_a.sql
+	printf -- '-- migrate:up\nCREATE TABLE b(x);\n-- migrate:down\nDROP TABLE b;\n' >dbmate/20240201000000_b.sql
+	as_mig_does 20240101000000_a head
+	rm -f s.db u.db
+	rm -rf s.db.mig u.db.mig
+	DIR=goose
+	printf -- '-- +goose Up\nCREATE TABLE a(x);\n-- +goose Down\nDROP TABLE a;\n' >goose/00001_a.sql
+	printf -- '-- +goose Up\nCREATE TABLE b(x);\n-- +goose Down\nDROP TABLE b;\n' >goose/00002_b.sql
+	as_mig_does 00001_a head
+	rm -f s.db u.db
+	rm -rf s.db.mig u.db.mig
+	DIR=golang
+	printf 'CREATE TABLE a(x);\n' >golang/1_a.up.sql
+	printf 'DROP TABLE a;\n' >golang/1_a.down.sql
+	printf 'CREATE TABLE b(x);\n' >golang/2_b.up.sql
+	printf 'DROP TABLE b;\n' >golang/2_b.down.sql
+	as_mig_does 1_a head
+	rm -f s.db u.db
+	rm -rf s.db.mig u.db.mig
+	DIR=diesel
+	printf 'CREATE TABLE a(x);\n' >diesel/2024-01-01-000000_a/up.sql
+	printf 'DROP TABLE a;\n' >diesel/2024-01-01-000000_a/down.sql
+	printf 'CREATE TABLE b(x);\n' >diesel/2024-02-01-000000_b/up.sql
+	printf 'DROP TABLE b;\n' >diesel/2024-02-01-000000_b/down.sql
+	as_mig_does 2024-01-01-000000_a head
+}
