@@ -113,6 +113,24 @@ static int report_cycle(struct mig_graph *g, const unsigned char *done, struct m
 	return MIG_EINVALID;
 }
 
+/*
+ * The revision name a slip of the pen away from name (one in three
+ * letters, as for options), or NULL. Quadratic in nothing: it runs once,
+ * on the way to an error.
+ */
+static const char *nearest_name(const struct mig_graph *g, const char *name)
+{
+	const char *best = NULL;
+	size_t i, d, bestd = (size_t)-1;
+
+	for (i = 0; i < g->nr; i++)
+		if ((d = mig_edit_distance(name, g->revs[i]->name)) < bestd) {
+			bestd = d;
+			best = g->revs[i]->name;
+		}
+	return best && bestd * 3 <= strlen(name) ? best : NULL;
+}
+
 static int build(struct mig_graph *g, struct mig_err *err)
 {
 	struct heap h = { NULL, 0 };
@@ -140,8 +158,12 @@ static int build(struct mig_graph *g, struct mig_err *err)
 				long p = mig_graph_find(g, r->parents[j]);
 
 				if (p < 0) {
+					const char *near = nearest_name(g, r->parents[j]);
+
 					mig_err_set(err, MIG_EINVALID, "%s:%d: unknown parent '%s'",
 						    r->path, r->parents_line, r->parents[j]);
+					if (near)
+						mig_err_hint(err, "did you mean '%s'?", near);
 					return MIG_EINVALID;
 				}
 				if ((size_t)p == i)

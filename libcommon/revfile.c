@@ -174,13 +174,31 @@ static const struct mig_markers *markers_of(const char *data, size_t len)
 	return NULL;
 }
 
+/* The directive a slip of the pen away from the len bytes at d, or NULL. */
+static const char *nearest_directive(const char *d, size_t len)
+{
+	static const char *const known[] = { "up", "down", "parents", "no-transaction" };
+	char *typed = mig_xstrndup(d, len);
+	const char *best = NULL;
+	size_t i, dist, bestd = (size_t)-1;
+
+	for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if ((dist = mig_edit_distance(typed, known[i])) < bestd) {
+			bestd = dist;
+			best = known[i];
+		}
+	free(typed);
+	/* one slip in every three letters, as for options */
+	return best && bestd * 3 <= len ? best : NULL;
+}
+
 int mig_rev_parse(struct mig_rev **out, const char *name, const char *path,
 		  const char *data, size_t len, struct mig_err *err)
 {
 	struct mig_rev *rev = mig_xcalloc(1, sizeof(*rev));
 	struct mig_section *open = NULL;
 	const struct mig_markers *m;
-	const char *p, *end, *nul, *sql;
+	const char *p, *end, *nul, *sql, *near;
 	int line = 1, rc = 0;
 
 	rev->name = mig_xstrdup(name);
@@ -271,7 +289,10 @@ int mig_rev_parse(struct mig_rev **out, const char *name, const char *path,
 			rc = mig_err_set(err, MIG_EINVALID,
 					 "%s:%d: unknown directive '-- mig:%.*s'",
 					 path, line, (int)(w - d), d);
-			mig_err_hint(err, "the directives are up, down, parents and no-transaction");
+			if ((near = nearest_directive(d, (size_t)(w - d))))
+				mig_err_hint(err, "did you mean '-- mig:%s'?", near);
+			else
+				mig_err_hint(err, "the directives are up, down, parents and no-transaction");
 			goto out;
 		}
 #undef IS

@@ -6,6 +6,11 @@ load helper
 	rev 0001_a $'-- mig:up\nSELECT 1;\n-- mig:dwon\nSELECT 2;\n'
 	run -3 mig -d a.db status
 	[ "${lines[0]}" = "mig-status: error: migrations/0001_a.sql:3: unknown directive '-- mig:dwon'" ]
+	[ "${lines[1]}" = "hint: did you mean '-- mig:down'?" ]
+	# one that is not a slip away from any gets the list
+	rev 0001_a $'-- mig:up\nSELECT 1;\n-- mig:revert\nSELECT 2;\n'
+	run -3 mig -d a.db status
+	[ "${lines[0]}" = "mig-status: error: migrations/0001_a.sql:3: unknown directive '-- mig:revert'" ]
 	[ "${lines[1]}" = "hint: the directives are up, down, parents and no-transaction" ]
 }
 
@@ -14,6 +19,11 @@ load helper
 	rev 0002_b $'\n-- mig:parents 0001_a 0000_gone\n'
 	run -3 mig -d a.db status
 	[ "$output" = "mig-status: error: migrations/0002_b.sql:2: unknown parent '0000_gone'" ]
+	# a slip in a parent's name is named
+	rev 0002_b $'\n-- mig:parents 0001_aa\n'
+	run -3 mig -d a.db status
+	[ "${lines[0]}" = "mig-status: error: migrations/0002_b.sql:2: unknown parent '0001_aa'" ]
+	[ "${lines[1]}" = "hint: did you mean '0001_a'?" ]
 }
 
 @test "a cycle exits 3 naming the files" {
