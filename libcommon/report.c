@@ -51,19 +51,29 @@ static long long now_ms(void)
 void mig_meter_start(struct mig_meter *m, const char *what)
 {
 	m->what = what;
+	m->start = now_ms();
 	m->last = 0;
+	m->wait_ms = 1000;
 	m->on = reporter.meter != NULL;
+	m->drawn = m->ended = 0;
 }
 
 void mig_meter_update(struct mig_meter *m, uint64_t done, uint64_t total)
 {
 	long long now;
 
-	if (!m->on || !reporter.meter)
+	if (!m->on || !reporter.meter || m->ended || !total)
 		return;
+	if (done >= total) {
+		m->ended = 1;
+		if (m->drawn)
+			reporter.meter(m->what, total, total, reporter.data);
+		return;
+	}
 	now = now_ms();
-	if (done < total && now - m->last < 100)
+	if (now - m->start < m->wait_ms || now - m->last < 100)
 		return;
 	m->last = now;
+	m->drawn = 1;
 	reporter.meter(m->what, done, total, reporter.data);
 }

@@ -40,13 +40,17 @@ int mig_saying(enum mig_say_level level);
 
 /*
  * A progress meter of one operation. Call mig_meter_update as work is
- * done; it passes at most ten updates a second to the reporter, and
- * always the last one (done == total).
+ * done; it passes an update to the reporter at most ten times a second,
+ * none before the work has taken wait_ms (1000: work under a second
+ * shows nothing), none for a total of 0, and the last (done == total)
+ * once, only when something was shown before it, so a meter is one line
+ * redrawn and ended by one newline.
  */
 struct mig_meter {
 	const char *what;
-	long long last;		/* ms of the last update passed on */
-	int on;
+	long long start, last;	/* ms */
+	int wait_ms;		/* set by mig_meter_start; a test may lower it */
+	int on, drawn, ended;
 };
 void mig_meter_start(struct mig_meter *m, const char *what);
 void mig_meter_update(struct mig_meter *m, uint64_t done, uint64_t total);
