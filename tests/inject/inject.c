@@ -4,9 +4,9 @@
  *
  * Preloaded (LD_PRELOAD=build/inject/libgit2.so), it is two things:
  *
- * - libgit2. Its soname is libgit2's, so the dlopen in libcommon/gitlib.c
+ * - libgit2. Its soname is libgit2's, so the dlopen in libcommon/store-gitlib.c
  *   finds it, already loaded, instead of the real library. Every function
- *   of libcommon/gitfns.h is defined here and passes the call on to the
+ *   of libcommon/store-gitfns.h is defined here and passes the call on to the
  *   real libgit2 (opened by its full path); the Nth call to the function
  *   named fails instead, with -1 and the libgit2 error "injected fault",
  *   as when the store's disk fails or is full. Only functions that
@@ -52,7 +52,7 @@ static const void *self_base, *sqlite_base, *git_base;
 
 /*
  * A call site: the first two return addresses on the stack outside this
- * library (the second tells apart the callers of gitlib.c's trampolines).
+ * library (the second tells apart the callers of store-gitlib.c's trampolines).
  * Calls that SQLite or libgit2 make to their own functions (through
  * their PLT, so they land here too) are not counted.
  */
@@ -324,7 +324,7 @@ static int git_fault(const char *name)
 			f = (void (*) params)git_fn(#name); \
 		f args; \
 	}
-#include "gitfns.h"
+#include "store-gitfns.h"
 #undef MIG_GIT_FN
 #undef MIG_GIT_VOID
 

@@ -1,6 +1,6 @@
 /*
  * Every libgit2 function mig calls, with its prototype from git2.h, for
- * gitlib.c to define as a call into libgit2 loaded when first needed.
+ * store-gitlib.c to define as a call into libgit2 loaded when first needed.
  * The compiler checks each against git2.h. A new call into libgit2
  * needs its line here; the link fails until it has one.
  *

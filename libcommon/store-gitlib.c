@@ -4,7 +4,7 @@
  * costs a command about 2.5 ms before main; most runs of mig status need
  * none of it (its caches stand in for hashing, and no mig.conf means no
  * config to read). So no binary links libgit2: each function mig calls
- * (gitfns.h) is defined here as a call through a pointer, all of them
+ * (store-gitfns.h) is defined here as a call through a pointer, all of them
  * looked up in one dlopen the first time any is called.
  *
  * A libgit2 that cannot be loaded is the same failure as a missing
@@ -27,7 +27,7 @@
 
 #define MIG_GIT_FN(ret, name, params, args) static ret (*p_##name) params;
 #define MIG_GIT_VOID(name, params, args) static void (*p_##name) params;
-#include "gitfns.h"
+#include "store-gitfns.h"
 #undef MIG_GIT_FN
 #undef MIG_GIT_VOID
 
@@ -54,7 +54,7 @@ static void load(void)
 	}
 #define MIG_GIT_FN(ret, name, params, args) p_##name = (ret (*) params)sym(lib, #name);
 #define MIG_GIT_VOID(name, params, args) p_##name = (void (*) params)sym(lib, #name);
-#include "gitfns.h"
+#include "store-gitfns.h"
 #undef MIG_GIT_FN
 #undef MIG_GIT_VOID
 }
@@ -71,7 +71,7 @@ static void load(void)
 		pthread_once(&once, load); \
 		p_##name args; \
 	}
-#include "gitfns.h"
+#include "store-gitfns.h"
 #undef MIG_GIT_FN
 #undef MIG_GIT_VOID
 
