@@ -64,8 +64,8 @@ int mig_ctx_open(struct mig_ctx **out, int mode, struct mig_err *err)
 
 	mode &= ~(MIG_CTX_MKDIR | MIG_CTX_DRYRUN | MIG_CTX_SCHEMA | MIG_CTX_CACHE);
 	/* a command that writes uses the store: a libgit2 that cannot load fails it before any change */
-	if (mode == MIG_CTX_WRITE)
-		mig_git_need();
+	if (mode == MIG_CTX_WRITE && (rc = mig_git_need(err)) < 0)
+		goto out;
 	if ((rc = mig_settings_load(&ctx->settings, &mig_globals, err)) < 0)
 		goto out;
 	if (mkdir_ok && mkdir(ctx->settings.migrations, 0777) < 0 && errno != EEXIST) {

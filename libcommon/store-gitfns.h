@@ -5,7 +5,7 @@
  * needs its line here; the link fails until it has one.
  *
  *   MIG_GIT_FN(return type, name, (parameters), (arguments))
- *   MIG_GIT_VOID(name, (parameters), (arguments))
+ *   MIG_GIT_VOID(name, (parameters), (arguments))     a free: NULL is fine
  */
 MIG_GIT_FN(int, git_blob_create_from_buffer,
 	   (git_oid *id, git_repository *repo, const void *buffer, size_t len),

@@ -92,7 +92,8 @@ int mig_store_open(struct mig_store **out, const char *path, int create_it, stru
 
 	s->path = mig_xstrdup(path);
 	s->lock_fd = -1;
-	mig_git_need();
+	if ((rc = mig_git_need(err)) < 0)
+		goto out;
 	if (git_repository_open_bare(&s->repo, path) == 0)
 		goto out;
 	/* a store that appeared since is whole: it was renamed into place */
@@ -234,8 +235,7 @@ void mig_store_put_all_start(struct mig_store_job **job, struct mig_store *s, co
 	struct mig_store_job *j = mig_xcalloc(1, sizeof(*j));
 
 	*j = (struct mig_store_job){ .s = s, .data = data, .len = len, .n = n, .err = MIG_ERR_INIT };
-	/* libgit2 is loaded and set up by whoever opened the store, not in the thread */
-	mig_git_need();
+	/* libgit2 was loaded and set up when the store was opened, not in the thread */
 	j->started = pthread_create(&j->thread, NULL, put_all_thread, j) == 0;
 	if (!j->started)
 		put_all_thread(j);

@@ -25,7 +25,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc, (void)argv;
 	mig_prog = "fuzz-manifest";
-	mig_git_need();
+	fuzz_git_need();
 	setenv("TZ", "UTC", 1);
 	return 0;
 }
