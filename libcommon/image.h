@@ -9,7 +9,7 @@
  * A database image, streamed out of and into a live database with
  * SQLite's backup API, so it is consistent whatever other connections do
  * (rollback journal or WAL), and never sits whole in memory or on disk.
- * Part of the database layer: the snapshot module above it sees chunks.
+ * Part of the database layer: the store's snapshots above it see chunks.
  */
 
 /*

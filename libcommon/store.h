@@ -12,8 +12,6 @@
  * refs/mig/journal. Created 0700, its files 0600.
  */
 struct mig_store;
-struct git_repository;
-struct git_signature;
 
 /*
  * Open the store at path; create it when create is set and it is
@@ -90,11 +88,7 @@ int mig_store_lock(struct mig_store *s, int timeout_ms, struct mig_err *err);
  */
 int mig_store_lock_holder(const char *path, char *holder, size_t n);
 
-/* The libgit2 repository and the path of the store, for the snapshot module. */
-struct git_repository *mig_store_repo(struct mig_store *s);
+/* The path of the store, as it was opened. */
 const char *mig_store_path(const struct mig_store *s);
-
-/* Who commits: $USER (or "mig") at this host, now. */
-int mig_store_signature(struct git_signature **out, struct mig_err *err);
 
 #endif
