@@ -28,11 +28,14 @@ static void hash_hex(char out[33], XXH128_hash_t h)
 		sprintf(out + 2 * i, "%02x", c.digest[i]);
 }
 
+/* 32 hex digits, no fewer: sscanf's %2x alone took "f" of "fg" */
 static int hash_parse(XXH128_hash_t *h, const char *s)
 {
 	XXH128_canonical_t c;
 	int i;
 
+	if (strspn(s, "0123456789abcdef") != 32)
+		return -1;
 	for (i = 0; i < 16; i++) {
 		unsigned v;
 
