@@ -22,6 +22,7 @@
 
 #include "cli.h"
 #include "err.h"
+#include "store-internal.h"
 
 #ifndef MIG_LIBGIT2
 #error "MIG_LIBGIT2 names libgit2's shared library (its soname); the Makefile sets it"
@@ -33,6 +34,7 @@
 #undef MIG_GIT_FN
 #undef MIG_GIT_VOID
 
+static int (*p_git_libgit2_opts)(int option, ...);	/* variadic: not in the table */
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static char why[512];		/* why loading failed; "" when it did not */
 
@@ -58,6 +60,7 @@ static void load(void)
 #include "store-gitfns.h"
 #undef MIG_GIT_FN
 #undef MIG_GIT_VOID
+	p_git_libgit2_opts = (int (*)(int, ...))sym(lib, "git_libgit2_opts");
 }
 
 /*
@@ -98,6 +101,14 @@ int mig_git_need(struct mig_err *err)
 		return mig_err_set(err, MIG_EENV, "%s", why);
 	if (!ready)
 		ready = git_libgit2_init() > 0;
+	return 0;
+}
+
+int store_git_fsync(struct mig_err *err)
+{
+	loaded();
+	if (p_git_libgit2_opts(GIT_OPT_ENABLE_FSYNC_GITDIR, 1) < 0)
+		return mig_err_git(err, MIG_EENV, "cannot set up libgit2");
 	return 0;
 }
 

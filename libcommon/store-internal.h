@@ -31,6 +31,15 @@ struct mig_store {
 	int lock_fd;
 };
 
+/*
+ * Have libgit2 fsync what it writes: each object file and the directory
+ * that names it, packs and their index, each ref and its directory
+ * (GIT_OPT_ENABLE_FSYNC_GITDIR, libgit2 1.5: its loose backend, the
+ * indexer and refdb_fs; not a directory it has just made, nor a ref it
+ * deletes). Called when the store is opened, after mig_git_need.
+ */
+int store_git_fsync(struct mig_err *err);
+
 /* Who commits: $USER (or "mig") at this host, now. */
 int store_signature(git_signature **out, struct mig_err *err);
 

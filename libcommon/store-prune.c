@@ -267,6 +267,9 @@ int mig_snapshot_prune(struct mig_store *s, size_t keep, size_t *pruned, size_t 
 		}
 		(*pruned)++;
 	}
+	/* ...and are gone for good before the objects they named go (libgit2 syncs no ref it deletes) */
+	if (*pruned && (rc = store_sync(s, err)) < 0)
+		goto out;
 	if (gone.nr)
 		qsort(gone.v, gone.nr, sizeof(*gone.v), oid_cmp);
 	for (i = 0; i < gone.nr; i++) {

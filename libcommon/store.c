@@ -18,6 +18,22 @@
 #include "cli.h"
 #include "store-internal.h"
 
+/* fsync the directory that holds path, so a rename into it lasts. */
+static int sync_parent(const char *path)
+{
+	char *dir = mig_xstrdup(path), *slash = strrchr(dir, '/');
+	int fd, rc;
+
+	if (slash)
+		slash[slash == dir] = '\0';
+	fd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	rc = fd < 0 || fsync(fd) < 0 ? -1 : 0;
+	if (fd >= 0)
+		close(fd);
+	free(dir);
+	return rc;
+}
+
 /*
  * Create the store at path: made whole in a temporary directory beside
  * it, then renamed into place, so no run ever opens a store half made.
@@ -51,9 +67,14 @@ static int create(const char *path, struct mig_err *err)
 		rc = mig_err_git(err, MIG_EENV, "cannot create store");
 	git_reference_free(head);
 	git_repository_free(repo);
+	/* on disk before it is in place, and in place before anything is written to it */
+	if (rc == 0 && syncfs(fd) < 0)
+		rc = mig_err_errno(err, MIG_EENV, "cannot create store '%s'", path);
 	if (rc == 0 && rename(tmp, dest) == 0) {
 		free(tmp);
 		tmp = NULL;
+		if (sync_parent(dest) < 0)
+			rc = mig_err_errno(err, MIG_EENV, "cannot create store '%s'", path);
 	} else if (rc == 0 && errno != EEXIST && errno != ENOTEMPTY) {
 		rc = mig_err_errno(err, MIG_EENV, "cannot create store '%s'", path);
 	}
@@ -74,7 +95,8 @@ int mig_store_open(struct mig_store **out, const char *path, int create_it, stru
 
 	s->path = mig_xstrdup(path);
 	s->lock_fd = -1;
-	if ((rc = mig_git_need(err)) < 0)
+	/* what the store writes is on disk before mig says it is done */
+	if ((rc = mig_git_need(err)) < 0 || (rc = store_git_fsync(err)) < 0)
 		goto out;
 	if (git_repository_open_bare(&s->repo, path) == 0)
 		goto out;

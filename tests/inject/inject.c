@@ -33,6 +33,7 @@
 #include <dlfcn.h>
 #include <execinfo.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -327,6 +328,26 @@ static int git_fault(const char *name)
 #include "store-gitfns.h"
 #undef MIG_GIT_FN
 #undef MIG_GIT_VOID
+
+/*
+ * Variadic, so not in the table: passed on, never failed, for the one
+ * option mig sets (an int).
+ */
+int git_libgit2_opts(int option, ...)
+{
+	static int (*f)(int, ...);
+	va_list ap;
+	int v;
+
+	if (!f)
+		f = (int (*)(int, ...))git_fn("git_libgit2_opts");
+	if (option != GIT_OPT_ENABLE_FSYNC_GITDIR)
+		return -1;
+	va_start(ap, option);
+	v = va_arg(ap, int);
+	va_end(ap);
+	return f(option, v);
+}
 
 __attribute__((constructor)) static void init(void)
 {
