@@ -83,7 +83,7 @@ static void loaded(void)
 #define MIG_GIT_VOID(name, params, args) \
 	void name params \
 	{ \
-		/* each is a free: before libgit2 is loaded there is nothing to free */ \
+		/* a free or a clear: before libgit2 is loaded there is nothing to do */ \
 		pthread_once(&once, load); \
 		if (!why[0]) \
 			p_##name args; \

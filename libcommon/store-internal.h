@@ -19,6 +19,7 @@
 #include "util.h"
 
 #define JOURNAL_REF "refs/mig/journal"
+#define JOURNAL_BRANCH "refs/heads/journal"	/* follows JOURNAL_REF, for HEAD (store.c) */
 #define SNAP_REFS "refs/mig/snapshots/"
 #define CHUNK_SIZE (256 * 1024)
 #define MAX_CHUNK_SIZE (4096 * 1024)	/* MIG_CHUNK_SIZE's largest */

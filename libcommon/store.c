@@ -61,9 +61,12 @@ static int create(const char *path, struct mig_err *err)
 		tmp = NULL;
 		goto out;
 	}
-	/* HEAD names the journal, so plain 'git log' shows it */
+	/*
+	 * HEAD names the journal's branch (see mig_store_journal), so plain
+	 * 'git log' shows it and git fsck finds HEAD on a branch
+	 */
 	if (git_repository_init(&repo, tmp, 1) < 0 ||
-	    git_reference_symbolic_create(&head, repo, "HEAD", JOURNAL_REF, 1, NULL) < 0)
+	    git_reference_symbolic_create(&head, repo, "HEAD", JOURNAL_BRANCH, 1, NULL) < 0)
 		rc = mig_err_git(err, MIG_EENV, "cannot create store");
 	git_reference_free(head);
 	git_repository_free(repo);
@@ -311,6 +314,25 @@ int store_sync(struct mig_store *s, struct mig_err *err)
 	return rc;
 }
 
+/*
+ * git fsck wants HEAD on a branch (refs/heads/), and a symbolic ref
+ * from there to JOURNAL_REF is no better: fsck follows it. So in a
+ * store made now HEAD names JOURNAL_BRANCH, which follows the journal
+ * for git's tools; mig itself reads and writes JOURNAL_REF only, so a
+ * store made before, whose HEAD names JOURNAL_REF, works as it did. A
+ * branch left behind (a run killed between the two writes, or a write
+ * that failed) costs the journal nothing, and the next entry catches
+ * it up: no error.
+ */
+static void follow_journal(struct mig_store *s, const git_oid *tip)
+{
+	git_reference *branch = NULL;
+
+	if (git_reference_create(&branch, s->repo, JOURNAL_BRANCH, tip, 1, "journal") < 0)
+		git_error_clear();
+	git_reference_free(branch);
+}
+
 int mig_store_journal(struct mig_store *s, const char *message, const char *const *names,
 		      const char *const *ids, size_t n, struct mig_err *err)
 {
@@ -356,6 +378,7 @@ int mig_store_journal(struct mig_store *s, const char *message, const char *cons
 			      parent ? 1 : 0, parents) < 0 ||
 	    git_reference_name_to_id(&written, s->repo, JOURNAL_REF) < 0 || git_oid_cmp(&written, &commit_id))
 		goto fail;
+	follow_journal(s, &commit_id);
 	goto out;
 fail:
 	rc = mig_err_git(err, MIG_EENV, "cannot write the journal");

@@ -9,8 +9,9 @@
  * The store: a bare git repository beside the database (DATABASE.mig/)
  * holding every revision body ever applied, as blobs whose ids are the
  * revisions' ids, and the journal: one commit per operation on
- * refs/mig/journal. Created 0700, its files 0600. What mig reports
- * written is on disk: objects and refs are synced before it says so.
+ * refs/mig/journal, which the branch HEAD names (refs/heads/journal)
+ * follows. Created 0700, its files 0600. What mig reports written is on
+ * disk: objects and refs are synced before it says so.
  */
 struct mig_store;
 
