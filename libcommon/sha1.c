@@ -22,9 +22,19 @@ static uint32_t rol(uint32_t x, int n)
 	return x << n | x >> (32 - n);
 }
 
+#define ROUND(f, k) \
+	do { \
+		t = rol(a, 5) + (f) + e + (k) + w[i]; \
+		e = d; \
+		d = c; \
+		c = rol(b, 30); \
+		b = a; \
+		a = t; \
+	} while (0)
+
 static void sha1_block(struct sha1 *s, const unsigned char *p)
 {
-	uint32_t w[80], a = s->h[0], b = s->h[1], c = s->h[2], d = s->h[3], e = s->h[4], f, k, t;
+	uint32_t w[80], a = s->h[0], b = s->h[1], c = s->h[2], d = s->h[3], e = s->h[4], t;
 	int i;
 
 	for (i = 0; i < 16; i++)
@@ -32,22 +42,15 @@ static void sha1_block(struct sha1 *s, const unsigned char *p)
 		       p[4 * i + 3];
 	for (; i < 80; i++)
 		w[i] = rol(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1);
-	for (i = 0; i < 80; i++) {
-		if (i < 20)
-			f = (b & c) | (~b & d), k = 0x5a827999;
-		else if (i < 40)
-			f = b ^ c ^ d, k = 0x6ed9eba1;
-		else if (i < 60)
-			f = (b & c) | (b & d) | (c & d), k = 0x8f1bbcdc;
-		else
-			f = b ^ c ^ d, k = 0xca62c1d6;
-		t = rol(a, 5) + f + e + k + w[i];
-		e = d;
-		d = c;
-		c = rol(b, 30);
-		b = a;
-		a = t;
-	}
+	/* a loop per function, not a test in every round */
+	for (i = 0; i < 20; i++)
+		ROUND((b & c) | (~b & d), 0x5a827999);
+	for (; i < 40; i++)
+		ROUND(b ^ c ^ d, 0x6ed9eba1);
+	for (; i < 60; i++)
+		ROUND((b & c) | (b & d) | (c & d), 0x8f1bbcdc);
+	for (; i < 80; i++)
+		ROUND(b ^ c ^ d, 0xca62c1d6);
 	s->h[0] += a;
 	s->h[1] += b;
 	s->h[2] += c;
