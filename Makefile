@@ -6,8 +6,8 @@ BINDIR = $(PREFIX)/bin
 MANDIR = $(PREFIX)/share/man
 VERSION = 0.1.0
 
-PKGS = sqlite3 libgit2 zlib libdeflate libxxhash
-# libgit2 is loaded when first needed (libcommon/gitlib.c), by its soname
+PKGS = sqlite3 libgit2 zlib libdeflate libxxhash nettle
+# libgit2 is loaded when first needed (libcommon/store-gitlib.c), by its soname
 LINK_PKGS = $(filter-out libgit2,$(PKGS))
 LIBGIT2 := $(shell readelf -d "$$(pkg-config --variable=libdir libgit2)/libgit2.so" 2>/dev/null | \
 	sed -n 's/.*Library soname: \[\(.*\)\]/\1/p')
@@ -74,7 +74,7 @@ build bin:
 # libgit2 by its soname, passing calls on to the real one; never
 # sanitized or measured, so it loads into any build
 LIBGIT2_PATH := $(shell pkg-config --variable=libdir libgit2)/$(LIBGIT2)
-build/inject.so: tests/inject/inject.c libcommon/gitfns.h | build
+build/inject.so: tests/inject/inject.c libcommon/store-gitfns.h | build
 	$(CC) -O2 -g -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -shared -fPIC -Ilibcommon \
 		-DREAL_LIBGIT2='"$(LIBGIT2_PATH)"' -Wl,-soname,$(LIBGIT2) \
 		$(shell pkg-config --cflags sqlite3 libgit2) -o $@ $< $(shell pkg-config --libs sqlite3) -ldl -pthread

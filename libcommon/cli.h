@@ -84,10 +84,11 @@ int mig_want_color(FILE *f);
 /*
  * libgit2's global state. Its set-up costs milliseconds (it loads TLS
  * certificates), more than a whole 'mig status', so it is made only when
- * something first needs libgit2 (mig.conf, the store); mig_shutdown()
- * undoes it if it was made.
+ * something first needs libgit2 (mig.conf, the store): mig_git_need
+ * loads libgit2 and sets it up, or is MIG_EENV naming the library and
+ * what the dynamic loader said. mig_shutdown() undoes it if it was made.
  */
-void mig_git_need(void);
+int mig_git_need(struct mig_err *err);
 void mig_shutdown(void);
 
 #endif

@@ -122,7 +122,8 @@ static int read_git(const char *conf, struct mig_confvals *v, int *includes, str
 
 	if ((rc = check_text(conf, err)) < 0)
 		return rc;
-	mig_git_need();
+	if ((rc = mig_git_need(err)) < 0)
+		return rc;
 	if (git_config_open_ondisk(&cfg, conf) < 0)
 		return mig_err_git(err, MIG_EENV, "cannot read configuration");
 	if ((rc = conf_string(cfg, "mig.database", &v->database, conf, err)) < 0 ||

@@ -90,8 +90,8 @@ int mig_ctx_open(struct mig_ctx **out, const struct mig_settings *set, int mode,
 
 	mode &= ~(MIG_CTX_MKDIR | MIG_CTX_DRYRUN | MIG_CTX_SCHEMA | MIG_CTX_CACHE);
 	/* a command that writes uses the store: a libgit2 that cannot load fails it before any change */
-	if (mode == MIG_CTX_WRITE)
-		mig_git_need();
+	if (mode == MIG_CTX_WRITE && (rc = mig_git_need(err)) < 0)
+		goto out;
 	ctx->set = set;
 	if (mkdir_ok && mkdir(ctx->set->migrations, 0777) < 0 && errno != EEXIST) {
 		rc = mig_err_errno(err, MIG_EENV, "cannot create '%s'", ctx->set->migrations);

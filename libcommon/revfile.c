@@ -2,20 +2,11 @@
 #include <strings.h>
 #include <stdlib.h>
 #include <string.h>
-#include <git2.h>
 
 #include "revfile.h"
 #include "util.h"
 
 #define DIRECTIVE "-- mig:"
-
-void mig_blob_id(char out[41], const void *data, size_t len)
-{
-	git_oid oid;
-
-	git_odb_hash(&oid, data, len, GIT_OBJECT_BLOB);
-	git_oid_tostr(out, 41, &oid);
-}
 
 /* Where the first SQL (not blanks, not comments) in [p, end) is, or NULL. */
 static const char *first_sql(const char *p, const char *end)

@@ -3,6 +3,7 @@
 
 #include <stddef.h>
 #include "err.h"
+#include "util.h"
 
 /*
  * One revision file, parsed. The file's bytes are kept whole in data (the
@@ -85,9 +86,6 @@ int mig_rev_parse(struct mig_rev **out, const char *name, const char *path,
  */
 int mig_rev_loadat(struct mig_rev **out, int dirfd, const char *file, const char *name,
 		   const char *path, struct mig_err *err);
-
-/* Compute the git blob id (40 hex digits and a NUL) of the bytes. */
-void mig_blob_id(char out[41], const void *data, size_t len);
 
 /* Does name make a good revision name for a new file? */
 int mig_rev_name_ok(const char *name);

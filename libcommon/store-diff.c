@@ -10,9 +10,10 @@ int mig_store_diff(struct mig_buf *out, const char *old, size_t oldlen, const ch
 	git_diff_options opts;
 	git_patch *patch = NULL;
 	git_buf b = { NULL, 0, 0 };
-	int rc = 0;
+	int rc;
 
-	mig_git_need();
+	if ((rc = mig_git_need(err)) < 0)
+		return rc;
 	if (git_diff_options_init(&opts, GIT_DIFF_OPTIONS_VERSION) < 0 ||
 	    git_patch_from_buffers(&patch, old, oldlen, oldname, new, newlen, newname, &opts) < 0 ||
 	    git_patch_to_buf(&b, patch) < 0)

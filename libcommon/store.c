@@ -16,24 +16,22 @@
 #include <git2/sys/odb_backend.h>
 
 #include "cli.h"
-#include "store.h"
+#include "store-internal.h"
 
-#define JOURNAL_REF "refs/mig/journal"
-
-struct mig_store {
-	git_repository *repo;
-	char *path;
-	int lock_fd;
-};
-
-/* nftw's callback: remove what it is handed, depth first. */
-static int remove_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
+/* fsync the directory that holds path, so a rename into it lasts. */
+static int sync_parent(const char *path)
 {
-	(void)st;
-	(void)type;
-	(void)ftw;
-	remove(path);
-	return 0;
+	char *dir = mig_xstrdup(path), *slash = strrchr(dir, '/');
+	int fd, rc;
+
+	if (slash)
+		slash[slash == dir] = '\0';
+	fd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	rc = fd < 0 || fsync(fd) < 0 ? -1 : 0;
+	if (fd >= 0)
+		close(fd);
+	free(dir);
+	return rc;
 }
 
 /*
@@ -63,20 +61,28 @@ static int create(const char *path, struct mig_err *err)
 		tmp = NULL;
 		goto out;
 	}
-	/* HEAD names the journal, so plain 'git log' shows it */
+	/*
+	 * HEAD names the journal's branch (see mig_store_journal), so plain
+	 * 'git log' shows it and git fsck finds HEAD on a branch
+	 */
 	if (git_repository_init(&repo, tmp, 1) < 0 ||
-	    git_reference_symbolic_create(&head, repo, "HEAD", JOURNAL_REF, 1, NULL) < 0)
+	    git_reference_symbolic_create(&head, repo, "HEAD", JOURNAL_BRANCH, 1, NULL) < 0)
 		rc = mig_err_git(err, MIG_EENV, "cannot create store");
 	git_reference_free(head);
 	git_repository_free(repo);
+	/* on disk before it is in place, and in place before anything is written to it */
+	if (rc == 0 && syncfs(fd) < 0)
+		rc = mig_err_errno(err, MIG_EENV, "cannot create store '%s'", path);
 	if (rc == 0 && rename(tmp, dest) == 0) {
 		free(tmp);
 		tmp = NULL;
+		if (sync_parent(dest) < 0)
+			rc = mig_err_errno(err, MIG_EENV, "cannot create store '%s'", path);
 	} else if (rc == 0 && errno != EEXIST && errno != ENOTEMPTY) {
 		rc = mig_err_errno(err, MIG_EENV, "cannot create store '%s'", path);
 	}
 	if (tmp)
-		nftw(tmp, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+		nftw(tmp, store_remove_one, 16, FTW_DEPTH | FTW_PHYS);
 	close(fd);
 out:
 	umask(old);
@@ -92,7 +98,9 @@ int mig_store_open(struct mig_store **out, const char *path, int create_it, stru
 
 	s->path = mig_xstrdup(path);
 	s->lock_fd = -1;
-	mig_git_need();
+	/* what the store writes is on disk before mig says it is done */
+	if ((rc = mig_git_need(err)) < 0 || (rc = store_git_fsync(err)) < 0)
+		goto out;
 	if (git_repository_open_bare(&s->repo, path) == 0)
 		goto out;
 	/* a store that appeared since is whole: it was renamed into place */
@@ -234,8 +242,7 @@ void mig_store_put_all_start(struct mig_store_job **job, struct mig_store *s, co
 	struct mig_store_job *j = mig_xcalloc(1, sizeof(*j));
 
 	*j = (struct mig_store_job){ .s = s, .data = data, .len = len, .n = n, .err = MIG_ERR_INIT };
-	/* libgit2 is loaded and set up by whoever opened the store, not in the thread */
-	mig_git_need();
+	/* libgit2 was loaded and set up when the store was opened, not in the thread */
 	j->started = pthread_create(&j->thread, NULL, put_all_thread, j) == 0;
 	if (!j->started)
 		put_all_thread(j);
@@ -271,17 +278,12 @@ int mig_store_get(struct mig_store *s, const char *id, struct mig_buf *b, struct
 	return 0;
 }
 
-struct git_repository *mig_store_repo(struct mig_store *s)
-{
-	return s->repo;
-}
-
 const char *mig_store_path(const struct mig_store *s)
 {
 	return s->path;
 }
 
-int mig_store_signature(git_signature **out, struct mig_err *err)
+int store_signature(git_signature **out, struct mig_err *err)
 {
 	const char *user = getenv("USER");
 	char host[256] = "localhost", *email;
@@ -293,6 +295,42 @@ int mig_store_signature(git_signature **out, struct mig_err *err)
 	r = git_signature_now(out, user && *user ? user : "mig", email);
 	free(email);
 	return r < 0 ? mig_err_git(err, MIG_EENV, "cannot sign a commit") : 0;
+}
+
+/*
+ * Make what the store holds durable: every loose object a snapshot
+ * wrote, and the directories that name them. One syncfs(2) of the
+ * store's file system instead of an fsync per chunk, which a first
+ * snapshot writes thousands of; it reports a failed write-back too.
+ */
+int store_sync(struct mig_store *s, struct mig_err *err)
+{
+	int fd = open(s->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc = 0;
+
+	if (fd < 0 || syncfs(fd) < 0)
+		rc = mig_err_errno(err, MIG_EENV, "cannot sync the store '%s'", s->path);
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+/*
+ * git fsck wants HEAD on a branch (refs/heads/), and a symbolic ref
+ * from there to JOURNAL_REF is no better: fsck follows it. So in a
+ * store made now HEAD names JOURNAL_BRANCH, which follows the journal
+ * for git's tools; mig itself reads and writes JOURNAL_REF only, so a
+ * store made before, whose HEAD names JOURNAL_REF, works as it did. A
+ * branch left behind (a run killed between the two writes, or a write
+ * that failed) costs the journal nothing, and the next entry catches
+ * it up: no error.
+ */
+static void follow_journal(struct mig_store *s, const git_oid *tip)
+{
+	git_reference *branch = NULL;
+
+	if (git_reference_create(&branch, s->repo, JOURNAL_BRANCH, tip, 1, "journal") < 0)
+		git_error_clear();
+	git_reference_free(branch);
 }
 
 int mig_store_journal(struct mig_store *s, const char *message, const char *const *names,
@@ -324,7 +362,7 @@ int mig_store_journal(struct mig_store *s, const char *message, const char *cons
 	}
 	if (git_treebuilder_write(&tree_id, tb) < 0 || git_tree_lookup(&tree, s->repo, &tree_id) < 0)
 		goto fail;
-	if (mig_store_signature(&sig, err) < 0) {
+	if (store_signature(&sig, err) < 0) {
 		rc = err->code;
 		goto out;
 	}
@@ -340,6 +378,7 @@ int mig_store_journal(struct mig_store *s, const char *message, const char *cons
 			      parent ? 1 : 0, parents) < 0 ||
 	    git_reference_name_to_id(&written, s->repo, JOURNAL_REF) < 0 || git_oid_cmp(&written, &commit_id))
 		goto fail;
+	follow_journal(s, &commit_id);
 	goto out;
 fail:
 	rc = mig_err_git(err, MIG_EENV, "cannot write the journal");

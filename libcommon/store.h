@@ -9,11 +9,11 @@
  * The store: a bare git repository beside the database (DATABASE.mig/)
  * holding every revision body ever applied, as blobs whose ids are the
  * revisions' ids, and the journal: one commit per operation on
- * refs/mig/journal. Created 0700, its files 0600.
+ * refs/mig/journal, which the branch HEAD names (refs/heads/journal)
+ * follows. Created 0700, its files 0600. What mig reports written is on
+ * disk: objects and refs are synced before it says so.
  */
 struct mig_store;
-struct git_repository;
-struct git_signature;
 
 /*
  * Open the store at path; create it when create is set and it is
@@ -97,11 +97,7 @@ int mig_store_lock_holder(const char *path, char *holder, size_t n);
 int mig_store_diff(struct mig_buf *out, const char *old, size_t oldlen, const char *oldname, const char *new,
 		   size_t newlen, const char *newname, struct mig_err *err);
 
-/* The libgit2 repository and the path of the store, for the snapshot module. */
-struct git_repository *mig_store_repo(struct mig_store *s);
+/* The path of the store, as it was opened. */
 const char *mig_store_path(const struct mig_store *s);
-
-/* Who commits: $USER (or "mig") at this host, now. */
-int mig_store_signature(struct git_signature **out, struct mig_err *err);
 
 #endif

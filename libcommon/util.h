@@ -29,6 +29,12 @@ char *mig_xvasprintf(const char *fmt, va_list ap) __attribute__((format(printf, 
 		} \
 	} while (0)
 
+/*
+ * The git blob id (40 hex digits and a NUL) of the bytes: what 'git
+ * hash-object' prints for a file of them (blobid.c: nettle, not libgit2).
+ */
+void mig_blob_id(char out[41], const void *data, size_t len);
+
 /* A growable, always NUL-terminated byte buffer (git's strbuf, smaller). */
 struct mig_buf {
 	char *buf;

@@ -229,9 +229,14 @@ cached_files() {
 	[ "$output" = "mig-up: error: cannot load libgit2: $PWD/broken/$soname: file too short" ]
 	[ ! -e app.db ]
 	[ ! -e app.db.mig ]
-	# status hashes the files with it
-	LD_LIBRARY_PATH=$PWD/broken run -6 mig -d app.db status
+	# status hashes the files without it, and has no mig.conf to read
+	LD_LIBRARY_PATH=$PWD/broken run -0 mig -d app.db status --porcelain
+	[[ "${lines[2]}" == "revision	pending	0001_users	"* ]]
+	# one that reads a mig.conf fails as up does
+	printf '[mig]\n\tdatabase = app.db\n' >mig.conf
+	LD_LIBRARY_PATH=$PWD/broken run -6 mig status
 	[ "$output" = "mig-status: error: cannot load libgit2: $PWD/broken/$soname: file too short" ]
+	rm mig.conf
 	# one that loads but lacks a function mig calls
 	cc -shared -fPIC -o "broken/$soname" -x c /dev/null
 	LD_LIBRARY_PATH=$PWD/broken run -6 mig -d app.db up

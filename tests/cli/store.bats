@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
 # The store at its edges: its name with a trailing slash, a place it
 # cannot be made, its lock taken by another or not a file, commits by a
-# user with no name; and a dry run's revision that needs no transaction.
+# user with no name, what git fsck says of it; and a dry run's revision
+# that needs no transaction.
 load helper
 
 one() {
@@ -15,6 +16,28 @@ one() {
 	run -0 mig -d app.db --store st backup --list
 	run -0 mig -d app.db --store st log --porcelain
 	[[ "${lines[0]}" == entry*$'\tup\tok\t'* ]]
+}
+
+@test "git fsck finds nothing wrong with a store: HEAD names a branch that follows the journal" {
+	one
+	run -0 mig -d app.db up -q
+	# (blobs no commit names, such as the empty one, are no damage)
+	run -0 git --git-dir=app.db.mig fsck --no-progress --no-dangling
+	[ "$output" = "" ]
+	[ "$(git --git-dir=app.db.mig symbolic-ref HEAD)" = refs/heads/journal ]
+	run -0 mig -d app.db backup -q
+	run -0 mig -d app.db down -q
+	run -0 git --git-dir=app.db.mig fsck --no-progress --no-dangling --strict
+	[ "$output" = "" ]
+	# plain git log is the journal, newest first
+	[ "$(git --git-dir=app.db.mig log --format=%s | tr '\n' '|')" = "down 0001_a|backup|up 0001_a|" ]
+	[ "$(git --git-dir=app.db.mig rev-parse HEAD)" = "$(git --git-dir=app.db.mig rev-parse refs/mig/journal)" ]
+	# a store made before, whose HEAD names the journal itself, is read and written as ever
+	git --git-dir=app.db.mig symbolic-ref HEAD refs/mig/journal
+	git --git-dir=app.db.mig update-ref -d refs/heads/journal
+	run -0 mig -d app.db up -q
+	[ "$(mig -d app.db log --porcelain | cut -f1,4 | grep -c '^entry')" = 4 ]
+	[ "$(git --git-dir=app.db.mig log --format=%s | tr '\n' '|')" = "up 0001_a|down 0001_a|backup|up 0001_a|" ]
 }
 
 @test "a store that cannot be created exits 6 before anything runs" {

@@ -48,7 +48,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc, (void)argv;
 	mig_prog = "fuzz-gzip";
 	setenv("MIG_CHUNK_SIZE", "64", 1);
-	mig_git_need();
+	fuzz_git_need();
 	store_path = mig_path_join(fuzz_scratch_dir(), "app.db.mig");
 	store_open();
 	atexit(release);

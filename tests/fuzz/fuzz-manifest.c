@@ -14,10 +14,13 @@
  *      shown in every format: porcelain one record a line, nothing raw
  *      to a terminal.
  *
- * snapshot.c is included for its static parsers.
+ * The parsers are the store's own (store-internal.h).
  */
-#include "../../libcommon/snapshot.c"
+#include <stdlib.h>
+#include <string.h>
+
 #include "fuzz.h"
+#include "store-internal.h"
 
 #define MAX_CHUNK (4096 * 1024)
 
@@ -25,7 +28,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc, (void)argv;
 	mig_prog = "fuzz-manifest";
-	mig_git_need();
+	fuzz_git_need();
 	setenv("TZ", "UTC", 1);
 	return 0;
 }

@@ -31,7 +31,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc, (void)argv;
 	mig_prog = "fuzz-revfile";
-	mig_git_need();
+	fuzz_git_need();
 	dir = mig_path_join(fuzz_scratch_dir(), "migrations");
 	return 0;
 }

@@ -79,7 +79,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 	(void)argc, (void)argv;
 	mig_prog = "fuzz-revspec";
-	mig_git_need();
+	fuzz_git_need();
 	make_state(&states[0], linear, 5, linear_applied, 3);
 	make_state(&states[1], branches, 4, branches_applied, 4);
 	make_state(&states[2], NULL, 0, NULL, 0);

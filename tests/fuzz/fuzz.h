@@ -21,6 +21,17 @@
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* libgit2, loaded and set up: a fuzzer without it has nothing to run. */
+static inline void fuzz_git_need(void)
+{
+	struct mig_err err = MIG_ERR_INIT;
+
+	if (mig_git_need(&err) < 0) {
+		fprintf(stderr, "%s\n", err.msg);
+		abort();
+	}
+}
+
 static char fuzz_scratch[256];
 
 static int fuzz_remove_one(const char *path, const struct stat *st, int type, struct FTW *ftw)

@@ -4,9 +4,9 @@
  *
  * Preloaded (LD_PRELOAD=build/inject/libgit2.so), it is two things:
  *
- * - libgit2. Its soname is libgit2's, so the dlopen in libcommon/gitlib.c
+ * - libgit2. Its soname is libgit2's, so the dlopen in libcommon/store-gitlib.c
  *   finds it, already loaded, instead of the real library. Every function
- *   of libcommon/gitfns.h is defined here and passes the call on to the
+ *   of libcommon/store-gitfns.h is defined here and passes the call on to the
  *   real libgit2 (opened by its full path); the Nth call to the function
  *   named fails instead, with -1 and the libgit2 error "injected fault",
  *   as when the store's disk fails or is full. Only functions that
@@ -33,6 +33,7 @@
 #include <dlfcn.h>
 #include <execinfo.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,7 +53,7 @@ static const void *self_base, *sqlite_base, *git_base;
 
 /*
  * A call site: the first two return addresses on the stack outside this
- * library (the second tells apart the callers of gitlib.c's trampolines).
+ * library (the second tells apart the callers of store-gitlib.c's trampolines).
  * Calls that SQLite or libgit2 make to their own functions (through
  * their PLT, so they land here too) are not counted.
  */
@@ -324,9 +325,29 @@ static int git_fault(const char *name)
 			f = (void (*) params)git_fn(#name); \
 		f args; \
 	}
-#include "gitfns.h"
+#include "store-gitfns.h"
 #undef MIG_GIT_FN
 #undef MIG_GIT_VOID
+
+/*
+ * Variadic, so not in the table: passed on, never failed, for the one
+ * option mig sets (an int).
+ */
+int git_libgit2_opts(int option, ...)
+{
+	static int (*f)(int, ...);
+	va_list ap;
+	int v;
+
+	if (!f)
+		f = (int (*)(int, ...))git_fn("git_libgit2_opts");
+	if (option != GIT_OPT_ENABLE_FSYNC_GITDIR)
+		return -1;
+	va_start(ap, option);
+	v = va_arg(ap, int);
+	va_end(ap);
+	return f(option, v);
+}
 
 __attribute__((constructor)) static void init(void)
 {

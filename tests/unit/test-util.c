@@ -38,6 +38,37 @@ static char *tty(const char *s)
 	return mig_buf_detach(&b);
 }
 
+/*
+ * Blob ids where SHA-1's padding changes, counting git's "blob N\0"
+ * header (8 or 9 bytes here): 55 bytes in all fit one block with the
+ * length, 56 need a second, 64 fill one; 119 and 120 the same a block
+ * on (printf 'a%.0s' $(seq N) | git hash-object --stdin).
+ */
+static void test_blob_id(void **state)
+{
+	static const struct {
+		size_t n;
+		const char *id;
+	} want[] = {
+		{ 47, "5e3bf7e629b4908cce461530c17a64365cb47303" },
+		{ 48, "12d42395b020f44bb7710113b31f688d0ebeda7c" },
+		{ 56, "1f973e890f52da1f22fa7e5620a628bc4ee74cb3" },
+		{ 110, "1fcb14c5910397220c4f8d0dd2203c70116bd4e0" },
+		{ 111, "d64a843f44190f041194ba87abf3cedc76eeb30e" },
+	};
+	char a[128], id[41];
+	size_t i;
+
+	(void)state;
+	memset(a, 'a', sizeof(a));
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		mig_blob_id(id, a, want[i].n);
+		assert_string_equal(id, want[i].id);
+	}
+	mig_blob_id(id, "", 0);
+	assert_string_equal(id, "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391");
+}
+
 static void test_json(void **state)
 {
 	(void)state;
@@ -207,6 +238,7 @@ static void test_err(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_blob_id),
 		cmocka_unit_test(test_json),
 		cmocka_unit_test(test_tty_multibyte),
 		cmocka_unit_test(test_unesc),

@@ -1,11 +1,11 @@
 /*
  * Every libgit2 function mig calls, with its prototype from git2.h, for
- * gitlib.c to define as a call into libgit2 loaded when first needed.
+ * store-gitlib.c to define as a call into libgit2 loaded when first needed.
  * The compiler checks each against git2.h. A new call into libgit2
  * needs its line here; the link fails until it has one.
  *
  *   MIG_GIT_FN(return type, name, (parameters), (arguments))
- *   MIG_GIT_VOID(name, (parameters), (arguments))
+ *   MIG_GIT_VOID(name, (parameters), (arguments))     a free (NULL is fine) or a clear
  */
 MIG_GIT_FN(int, git_blob_create_from_buffer,
 	   (git_oid *id, git_repository *repo, const void *buffer, size_t len),
@@ -49,6 +49,7 @@ MIG_GIT_FN(int, git_config_get_string_buf,
 	   (git_buf *out, const git_config *cfg, const char *name),
 	   (out, cfg, name))
 MIG_GIT_FN(int, git_config_open_ondisk, (git_config **out, const char *path), (out, path))
+MIG_GIT_VOID(git_error_clear, (void), ())
 MIG_GIT_FN(const git_error *, git_error_last, (void), ())
 MIG_GIT_FN(int, git_libgit2_init, (void), ())
 MIG_GIT_FN(int, git_libgit2_shutdown, (void), ())

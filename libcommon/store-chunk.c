@@ -1,0 +1,304 @@
+/*
+ * Chunks as the store holds them: git loose objects (zlib, "blob N\0"
+ * and the bytes), written and read here without libgit2 for speed, or
+ * deltas against a base chunk; read back, each is checked against its
+ * object id and the manifest's hash. A chunk git gc packed is read
+ * through libgit2.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <libdeflate.h>
+
+#include "store-internal.h"
+
+#define DELTA_MAGIC "mig-delta 1\n"
+#define DELTA_UNIT 512		/* a delta's grain: the smallest page */
+
+char *store_loose_path(const char *objdir, const git_oid *oid)
+{
+	char hex[GIT_OID_HEXSZ + 1];
+
+	git_oid_tostr(hex, sizeof(hex), oid);
+	return mig_xasprintf("%s/%.2s/%s", objdir, hex, hex + 2);
+}
+
+int store_loose_exists(const char *objdir, const git_oid *oid)
+{
+	char *p = store_loose_path(objdir, oid);
+	int r = access(p, F_OK) == 0;
+
+	free(p);
+	return r;
+}
+
+uint32_t get_be32(const unsigned char *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static void put_be32(unsigned char *p, uint32_t v)
+{
+	p[0] = (unsigned char)(v >> 24);
+	p[1] = (unsigned char)(v >> 16);
+	p[2] = (unsigned char)(v >> 8);
+	p[3] = (unsigned char)v;
+}
+
+
+int store_remove_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)st;
+	(void)type;
+	(void)ftw;
+	remove(path);
+	return 0;
+}
+
+/* What libgit2 said last. */
+const char *store_git_why(void)
+{
+	const git_error *e = git_error_last();
+
+	return e && e->message ? e->message : "unknown error";
+}
+
+/* Write a compressed object to its loose path: a temporary file, renamed. */
+int write_loose(const char *objdir, const git_oid *oid, const void *z, size_t n, struct mig_err *err)
+{
+	char *path = store_loose_path(objdir, oid), *slash = strrchr(path, '/');
+	char *tmp = NULL;
+	const unsigned char *p = z;
+	int fd, rc = 0;
+
+	*slash = '\0';
+	if (mkdir(path, 0700) < 0 && errno != EEXIST) {
+		rc = mig_err_errno(err, MIG_EENV, "cannot create '%s'", path);
+		goto out;
+	}
+	tmp = mig_xasprintf("%s/tmp_chunk_XXXXXX", path);
+	*slash = '/';
+	if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0) {
+		rc = mig_err_errno(err, MIG_EENV, "cannot write to the store at '%s'", tmp);
+		goto out;
+	}
+	if (mig_write_all(fd, p, n) < 0)
+		rc = mig_err_errno(err, MIG_EENV, "cannot write '%s'", tmp);
+	if (close(fd) < 0 && rc == 0)
+		rc = mig_err_errno(err, MIG_EENV, "cannot write '%s'", tmp);
+	if (rc == 0 && rename(tmp, path) < 0)
+		rc = mig_err_errno(err, MIG_EENV, "cannot write '%s'", path);
+	if (rc < 0)
+		unlink(tmp);
+out:
+	free(tmp);
+	free(path);
+	return rc;
+}
+
+
+/*
+ * The sectors in which data differs from base, as a delta blob into
+ * out; 0 when it would not fit in cap.
+ */
+size_t make_delta(const unsigned char *base, const unsigned char *data, size_t len, unsigned char *out,
+			 size_t cap)
+{
+	size_t n = sizeof(DELTA_MAGIC) - 1, off = 0;
+
+	memcpy(out, DELTA_MAGIC, n);
+	while (off < len) {
+		size_t start, unit = len - off < DELTA_UNIT ? len - off : DELTA_UNIT;
+
+		if (!memcmp(base + off, data + off, unit)) {
+			off += unit;
+			continue;
+		}
+		for (start = off; off < len; off += unit) {
+			unit = len - off < DELTA_UNIT ? len - off : DELTA_UNIT;
+			if (!memcmp(base + off, data + off, unit))
+				break;
+		}
+		if (n + 8 + (off - start) > cap)
+			return 0;
+		put_be32(out + n, (uint32_t)start);
+		put_be32(out + n + 4, (uint32_t)(off - start));
+		memcpy(out + n + 8, data + start, off - start);
+		n += 8 + (off - start);
+	}
+	return n;
+}
+
+static int damaged_object(struct mig_err *err, const struct manifest *m, size_t i, const git_oid *oid,
+			  const char *what, const char *why)
+{
+	char hex[GIT_OID_HEXSZ + 1];
+
+	git_oid_tostr(hex, sizeof(hex), oid);
+	return mig_err_set(err, MIG_EENV, "snapshot %.12s is damaged: chunk %zu (%s %s) %s", m->id, i, what, hex,
+			   why);
+}
+
+int damaged(struct mig_err *err, const struct manifest *m, size_t i, const char *why)
+{
+	return damaged_object(err, m, i, &m->c[i].oid, "object", why);
+}
+
+/*
+ * The size an image's SQLite header gives it: its page count times its
+ * page size, or 0 when the header does not say (the count is only kept
+ * by SQLite 3.7.0 and later, and valid when the version-valid-for
+ * number matches the change counter).
+ */
+uint64_t header_size(const unsigned char *p, size_t len)
+{
+	uint32_t ps, pages;
+
+	if (len < 100 || memcmp(p, "SQLite format 3", 16))
+		return 0;
+	ps = (uint32_t)p[16] << 8 | p[17];
+	ps = ps == 1 ? 65536 : ps;
+	pages = get_be32(p + 28);
+	if (!pages || get_be32(p + 92) != get_be32(p + 24))
+		return 0;
+	return (uint64_t)pages * ps;
+}
+
+/*
+ * Is snapshot m's image as long as its first chunk's header says? A
+ * shorter one (a gzip image cut at a member boundary) is whole in every
+ * chunk, yet no database SQLite can open.
+ */
+int image_whole(const struct manifest *m, const unsigned char *first, struct mig_err *err)
+{
+	uint64_t want = header_size(first, chunk_len(m, 0));
+
+	if (want > m->size)
+		return mig_err_set(err, MIG_EENV, "snapshot %.12s is damaged: its image is cut short: %llu bytes of "
+				   "the %llu its database header says", m->id, (unsigned long long)m->size,
+				   (unsigned long long)want);
+	return 0;
+}
+
+/* Read blob oid, len bytes, into data, checked against its id. */
+static int decode_blob(struct decoder *dc, const char *objdir, const struct manifest *m, size_t i,
+		       const git_oid *id, const char *what, unsigned char *data, size_t len, struct mig_err *err)
+{
+	char *path = store_loose_path(objdir, id);
+	git_oid oid;
+	int rc = 0;
+
+	mig_buf_reset(&dc->in);
+	if (mig_read_file(&dc->in, path, err) == 0) {
+		char hdr[HDR_ROOM];
+		size_t hlen = (size_t)snprintf(hdr, sizeof(hdr), "blob %zu", len) + 1, got = 0;
+		enum libdeflate_result r;
+
+		/* the header lands in the room before the chunk */
+		r = libdeflate_zlib_decompress(dc->d, dc->in.buf, dc->in.len, data - hlen, hlen + len, &got);
+		if (r != LIBDEFLATE_SUCCESS || got != hlen + len || memcmp(data - hlen, hdr, hlen))
+			rc = damaged_object(err, m, i, id, what, "does not inflate to a blob of the right size");
+	} else if (errno == ENOENT) {
+		git_odb_object *o = NULL;
+
+		if ((!dc->odb && git_odb_open(&dc->odb, objdir) < 0) || git_odb_read(&o, dc->odb, id) < 0)
+			rc = damaged_object(err, m, i, id, what, "is missing");
+		else if (git_odb_object_type(o) != GIT_OBJECT_BLOB || git_odb_object_size(o) != len)
+			rc = damaged_object(err, m, i, id, what, "is not a blob of the right size");
+		else
+			memcpy(data, git_odb_object_data(o), len);
+		git_odb_object_free(o);
+	} else {
+		rc = mig_err_errno(err, MIG_EENV, "cannot read '%s'", path);
+	}
+	free(path);
+	if (rc == 0 && (git_odb_hash(&oid, data, len, GIT_OBJECT_BLOB) < 0 || git_oid_cmp(&oid, id)))
+		rc = damaged_object(err, m, i, id, what, "does not match its id");
+	return rc;
+}
+
+/* Apply a delta blob (DELTA_MAGIC, then offset, length, bytes, ...) to data. */
+int apply_delta(unsigned char *data, size_t len, const unsigned char *d, size_t n)
+{
+	size_t at = sizeof(DELTA_MAGIC) - 1;
+
+	if (n < at || memcmp(d, DELTA_MAGIC, at))
+		return -1;
+	while (at < n) {
+		uint32_t off, cnt;
+
+		if (n - at < 8)
+			return -1;
+		off = get_be32(d + at);
+		cnt = get_be32(d + at + 4);
+		at += 8;
+		if (off > len || cnt > len - off || cnt > n - at)
+			return -1;
+		memcpy(data + off, d + at, cnt);
+		at += cnt;
+	}
+	return 0;
+}
+
+/*
+ * Read chunk i into buf + HDR_ROOM: its blob, or its base with its delta
+ * applied, checked against their ids and the manifest's hash.
+ */
+int decode(struct decoder *dc, const char *objdir, const struct manifest *m, size_t i,
+		  unsigned char *buf, struct mig_err *err)
+{
+	const struct chunk_ref *c = &m->c[i];
+	const size_t len = chunk_len(m, i);
+	unsigned char *data = buf + HDR_ROOM;
+	int rc;
+
+	if (!c->delta) {
+		rc = decode_blob(dc, objdir, m, i, &c->oid, "object", data, len, err);
+	} else if ((rc = decode_blob(dc, objdir, m, i, &c->base, "base", data, len, err)) == 0) {
+		git_odb_object *o = NULL;
+
+		if ((!dc->odb && git_odb_open(&dc->odb, objdir) < 0) || git_odb_read(&o, dc->odb, &c->oid) < 0)
+			rc = damaged(err, m, i, "is missing or does not match its id");
+		else if (git_odb_object_type(o) != GIT_OBJECT_BLOB ||
+			 apply_delta(data, len, git_odb_object_data(o), git_odb_object_size(o)) < 0)
+			rc = damaged(err, m, i, "is no delta");
+		git_odb_object_free(o);
+	}
+	if (rc == 0 && hash_cmp(XXH3_128bits(data, len), c->h))
+		rc = damaged(err, m, i, "does not match the manifest");
+	return rc;
+}
+
+int decoder_init(struct decoder *dc)
+{
+	memset(dc, 0, sizeof(*dc));
+	dc->d = libdeflate_alloc_decompressor();
+	return dc->d ? 0 : -1;
+}
+
+void decoder_release(struct decoder *dc)
+{
+	libdeflate_free_decompressor(dc->d);
+	git_odb_free(dc->odb);
+	mig_buf_release(&dc->in);
+}
+
+/* Check the start of an image: SQLite's magic and a page size. */
+int image_header(const unsigned char *p, size_t len, uint32_t *page_size)
+{
+	uint32_t ps;
+
+	if (len < 100 || memcmp(p, "SQLite format 3", 16))
+		return -1;
+	ps = (uint32_t)p[16] << 8 | p[17];
+	if (ps == 1)
+		ps = 65536;
+	if (ps < 512 || ps > 65536 || (ps & (ps - 1)))
+		return -1;
+	*page_size = ps;
+	return 0;
+}

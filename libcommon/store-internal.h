@@ -1,0 +1,208 @@
+#ifndef MIG_STORE_INTERNAL_H
+#define MIG_STORE_INTERNAL_H
+
+/*
+ * What the store's own files (store.c, store-*.c) share, and nothing
+ * outside them includes: the repository, the snapshot format, the
+ * worker queue. Everyone else asks store.h and snapshot.h, and never
+ * sees a git_repository.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <git2.h>
+#include <xxhash.h>
+
+#include "err.h"
+#include "report.h"
+#include "snapshot.h"
+#include "store.h"
+#include "util.h"
+
+#define JOURNAL_REF "refs/mig/journal"
+#define JOURNAL_BRANCH "refs/heads/journal"	/* follows JOURNAL_REF, for HEAD (store.c) */
+#define SNAP_REFS "refs/mig/snapshots/"
+#define CHUNK_SIZE (256 * 1024)
+#define MAX_CHUNK_SIZE (4096 * 1024)	/* MIG_CHUNK_SIZE's largest */
+#define HDR_ROOM 32		/* room before a chunk for "blob N\0" */
+#define MAX_THREADS 8
+
+struct mig_store {
+	git_repository *repo;
+	char *path;
+	int lock_fd;
+};
+
+/*
+ * Have libgit2 fsync what it writes: each object file and the directory
+ * that names it, packs and their index, each ref and its directory
+ * (GIT_OPT_ENABLE_FSYNC_GITDIR, libgit2 1.5: its loose backend, the
+ * indexer and refdb_fs; not a directory it has just made, nor a ref it
+ * deletes). Called when the store is opened, after mig_git_need.
+ */
+int store_git_fsync(struct mig_err *err);
+
+/* Who commits: $USER (or "mig") at this host, now. */
+int store_signature(git_signature **out, struct mig_err *err);
+
+/*
+ * Make what the store wrote durable (store.c): the objects, packs and
+ * refs written so far, and the directories that name them.
+ */
+int store_sync(struct mig_store *s, struct mig_err *err);
+
+/* What libgit2 said last. */
+const char *store_git_why(void);
+
+/* The path of a loose object under objdir (freed by the caller); is it there? */
+char *store_loose_path(const char *objdir, const git_oid *oid);
+int store_loose_exists(const char *objdir, const git_oid *oid);
+
+/* nftw's callback: remove what it is handed, depth first. */
+struct stat;
+struct FTW;
+int store_remove_one(const char *path, const struct stat *st, int type, struct FTW *ftw);
+
+/* ---- the worker queue (store-work.c) ---- */
+
+/*
+ * The store's worker threads: one per core, at most MAX_THREADS, each
+ * with state of its own (a compressor, a decompressor), running jobs
+ * from one bounded queue in the order they were queued. Taking a
+ * snapshot queues each chunk to store as the image streams in; reading
+ * one queues the chunks ahead of the one SQLite asks for.
+ */
+struct store_work;
+struct store_work_ops {
+	void *(*init)(void *data);	/* a thread's own state */
+	void (*fini)(void *state);
+	void (*run)(void *data, void *state, void *job);
+};
+
+size_t store_nthreads(void);
+
+/* Start the threads; MIG_EENV when not one could be started. */
+int store_work_start(struct store_work **out, const struct store_work_ops *ops, void *data, size_t depth,
+		     struct mig_err *err);
+/* Queue a job, waiting while depth jobs wait for a thread. */
+void store_work_push(struct store_work *w, void *job);
+/* Run every job queued, then stop the threads and free w (NULL is fine). */
+void store_work_finish(struct store_work *w);
+
+/* ---- the manifest (store-manifest.c) ---- */
+
+/*
+ * One chunk of an image: the XXH3-128 of its bytes, and the blob that
+ * holds them, or (delta) a blob of the sectors in which they differ
+ * from the base blob, the chunk a previous snapshot stored whole.
+ */
+struct chunk_ref {
+	XXH128_hash_t h;
+	git_oid oid;
+	git_oid base;
+	int delta;
+};
+
+struct manifest {
+	char id[41];		/* the snapshot's */
+	uint32_t page_size;
+	uint64_t size;
+	size_t chunk_size;
+	char checksum[80];
+	struct chunk_ref *c;
+	size_t n;
+};
+
+int hash_cmp(XXH128_hash_t a, XXH128_hash_t b);
+/* The chunk size to take snapshots with: MIG_CHUNK_SIZE KiB, or CHUNK_SIZE. */
+size_t chunk_size(void);
+/* How many bytes chunk i of m holds: chunk_size, but for the last. */
+size_t chunk_len(const struct manifest *m, size_t i);
+/* The image checksum: XXH3-128 of the chunks' XXH3-128s, in order. */
+void image_checksum(char out[80], const struct chunk_ref *c, size_t n);
+void manifest_format(struct mig_buf *b, const struct manifest *m);
+/*
+ * Parse a manifest as mig writes them, and only that (m->id names the
+ * snapshot in the message). On error nothing is left to release.
+ */
+int manifest_parse(struct manifest *m, const char *text, size_t len, struct mig_err *err);
+/*
+ * Load snapshot id's manifest, and check its tree's chunks against it,
+ * so what the manifest says is what git sees.
+ */
+int manifest_load(struct manifest *m, struct mig_store *s, const char *id, struct mig_err *err);
+/* The newest snapshot's manifest: 0, or < 0 when there is none to be had. */
+int manifest_newest(struct mig_store *s, struct manifest *m);
+void manifest_release(struct manifest *m);
+
+/* ---- chunks as they are stored (store-chunk.c) ---- */
+
+#define DELTA_MAX 4		/* a delta is kept when under 1/4 of its chunk */
+
+uint32_t get_be32(const unsigned char *p);
+/*
+ * The sectors in which data differs from base, as a delta blob into
+ * out; 0 when it would not fit in cap.
+ */
+size_t make_delta(const unsigned char *base, const unsigned char *data, size_t len, unsigned char *out,
+		  size_t cap);
+/* Apply a delta blob to data (len bytes): -1 when it is no delta that fits. */
+int apply_delta(unsigned char *data, size_t len, const unsigned char *d, size_t n);
+/* The size an image's SQLite header gives it, or 0 when it does not say. */
+uint64_t header_size(const unsigned char *p, size_t len);
+/* Check the start of an image: SQLite's magic and a page size. */
+int image_header(const unsigned char *p, size_t len, uint32_t *page_size);
+/* Is snapshot m's image as long as its first chunk's header says? */
+int image_whole(const struct manifest *m, const unsigned char *first, struct mig_err *err);
+/* Write a compressed object to its loose path: a temporary file, renamed. */
+int write_loose(const char *objdir, const git_oid *oid, const void *z, size_t n, struct mig_err *err);
+
+/* What reads chunks back: one per thread. */
+struct decoder {
+	struct libdeflate_decompressor *d;
+	git_odb *odb;		/* for objects that are not loose (packed by git gc) */
+	struct mig_buf in;
+};
+int decoder_init(struct decoder *dc);
+void decoder_release(struct decoder *dc);
+/*
+ * Read chunk i of m into buf + HDR_ROOM: its blob, or its base with its
+ * delta applied, checked against their ids and the manifest's hash.
+ */
+int decode(struct decoder *dc, const char *objdir, const struct manifest *m, size_t i, unsigned char *buf,
+	   struct mig_err *err);
+int damaged(struct mig_err *err, const struct manifest *m, size_t i, const char *why);
+
+/* ---- taking and reading snapshots ---- */
+
+/*
+ * A snapshot being taken (store-snapshot-take.c): chunks handed to
+ * taker_chunk, by index, are stored by the workers; taker_finish waits
+ * for them and gives m (m->n chunks) their refs; commit_snapshot then
+ * writes the snapshot. prev, when given, is the newest snapshot's
+ * manifest, whose chunks need not be stored again.
+ */
+struct taker;
+struct taker *taker_start(struct mig_store *s, const struct manifest *prev, size_t cs, int progress,
+			  const char *what);
+int taker_chunk(void *t, uint64_t index, const unsigned char *buf, size_t len);
+void taker_progress(void *t, uint64_t done, uint64_t total);
+/* Frees t; *stored gets the bytes written. */
+int taker_finish(struct taker *t, struct manifest *m, uint64_t *stored, struct mig_err *err);
+int commit_snapshot(struct mig_store *s, struct manifest *m, const char *database,
+		    const struct mig_snapshot_opts *o, uint64_t stored, char id[41], struct mig_err *err);
+
+/*
+ * Reading a snapshot's chunks back (store-snapshot-read.c), in order,
+ * decoded ahead by the workers; reader_get gives chunk i, valid until
+ * the next call.
+ */
+struct reader;
+int reader_start(struct reader **out, const struct manifest *m, struct mig_store *s, int progress,
+		 const char *what, struct mig_err *err);
+int reader_get(struct reader *r, size_t i, const unsigned char **out, struct mig_err *err);
+void reader_stop(struct reader *r);
+
+/* What a snapshot's commit message says (store-snapshot-list.c). */
+void info_parse(struct mig_snapshot_info *in, const char *msg, long long commit_time);
+
+#endif

@@ -1,0 +1,300 @@
+/*
+ * Pruning snapshots: the newest are kept, the refs of the others go,
+ * then the objects only they used, loose or packed. Revision bodies and
+ * the journal are never touched.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <ftw.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "store-internal.h"
+
+struct oidset {
+	git_oid *v;
+	size_t nr, alloc;
+	int sorted;
+};
+
+static void oidset_add(struct oidset *s, const git_oid *o)
+{
+	MIG_GROW(s->v, s->nr + 1, s->alloc);
+	s->v[s->nr++] = *o;
+	s->sorted = 0;
+}
+
+static int oid_cmp(const void *a, const void *b)
+{
+	return git_oid_cmp(a, b);
+}
+
+static int oidset_has(struct oidset *s, const git_oid *o)
+{
+	if (!s->sorted && s->nr) {
+		qsort(s->v, s->nr, sizeof(*s->v), oid_cmp);
+		s->sorted = 1;
+	}
+	return s->nr && bsearch(o, s->v, s->nr, sizeof(*s->v), oid_cmp) != NULL;
+}
+
+/* Add the commit, its tree and everything below to set. */
+static int add_reachable_tree(git_repository *repo, const git_oid *tree_id, struct oidset *set)
+{
+	git_tree *tree = NULL;
+	size_t i;
+	int rc = 0;
+
+	oidset_add(set, tree_id);
+	if (git_tree_lookup(&tree, repo, tree_id) < 0)
+		return -1;
+	for (i = 0; i < git_tree_entrycount(tree) && rc == 0; i++) {
+		const git_tree_entry *e = git_tree_entry_byindex(tree, i);
+
+		if (git_tree_entry_type(e) == GIT_OBJECT_TREE)
+			rc = add_reachable_tree(repo, git_tree_entry_id(e), set);
+		else
+			oidset_add(set, git_tree_entry_id(e));
+	}
+	git_tree_free(tree);
+	return rc;
+}
+
+static int add_reachable_commit(git_repository *repo, const git_oid *id, struct oidset *set)
+{
+	git_commit *c = NULL;
+	int rc;
+
+	oidset_add(set, id);
+	if (git_commit_lookup(&c, repo, id) < 0)
+		return -1;
+	rc = add_reachable_tree(repo, git_commit_tree_id(c), set);
+	git_commit_free(c);
+	return rc;
+}
+
+/* Everything the journal reaches: revision bodies, schemas. */
+static int add_journal(git_repository *repo, struct oidset *set)
+{
+	git_revwalk *w = NULL;
+	git_oid oid;
+	int rc = 0;
+
+	if ((rc = git_reference_name_to_id(&oid, repo, JOURNAL_REF)) == GIT_ENOTFOUND)
+		return 0;
+	if (rc < 0 || git_revwalk_new(&w, repo) < 0)
+		return -1;
+	/* a journal that cannot be walked whole stops the prune: what it reaches is unknown */
+	if ((rc = git_revwalk_push(w, &oid)) == 0)
+		while (rc == 0 && (rc = git_revwalk_next(&oid, w)) == 0)
+			rc = add_reachable_commit(repo, &oid, set);
+	git_revwalk_free(w);
+	return rc == GIT_ITEROVER ? 0 : rc;
+}
+
+/* ---- packed objects: after a git gc, what prune removes is in packs ---- */
+
+struct repacker {
+	struct oidset *drop;	/* what goes */
+	const char *objdir;
+	git_packbuilder *pb;
+};
+
+/* git_odb_foreach's callback: every packed object that stays goes into the new pack. */
+static int repack_one(const git_oid *oid, void *data)
+{
+	struct repacker *r = data;
+
+	if (oidset_has(r->drop, oid) || store_loose_exists(r->objdir, oid))
+		return 0;
+	return git_packbuilder_insert(r->pb, oid, NULL);
+}
+
+/* The packs in packdir, by name without ".pack"; *keep when git was told to keep one. */
+static int list_packs(const char *packdir, char ***names, size_t *n, int *keep, struct mig_err *err)
+{
+	DIR *d = opendir(packdir);
+	struct dirent *e;
+	size_t alloc = 0;
+
+	*names = NULL;
+	*n = 0;
+	*keep = 0;
+	if (!d)
+		return errno == ENOENT ? 0 : mig_err_errno(err, MIG_EENV, "cannot read '%s'", packdir);
+	while ((e = readdir(d))) {
+		size_t len = strlen(e->d_name);
+
+		if (len > 5 && !strcmp(e->d_name + len - 5, ".keep"))
+			*keep = 1;
+		if (len > 10 && !strncmp(e->d_name, "pack-", 5) && !strcmp(e->d_name + len - 5, ".pack")) {
+			MIG_GROW(*names, *n + 1, alloc);
+			(*names)[(*n)++] = mig_xstrndup(e->d_name, len - 5);
+		}
+	}
+	closedir(d);
+	return 0;
+}
+
+/*
+ * Write the packed objects that stay into one new pack, sync it, then
+ * remove the old packs, so what drop holds is gone from them too. A
+ * pack is found by its .idx, which goes first: a cut-short removal
+ * leaves a .pack nobody reads. The commit-graph, multi-pack-index and
+ * info/packs a git gc may have written name what is gone: they are
+ * caches git makes again, and go too. A pack git was told to keep (.keep) leaves
+ * everything to git: *left gets how many objects stay packed.
+ */
+static int repack(struct mig_store *s, const char *objdir, struct oidset *drop, size_t *removed, uint64_t *freed,
+		  size_t *left, struct mig_err *err)
+{
+	static const char *const exts[] = { ".idx", ".pack", ".rev", ".bitmap", ".promisor", ".mtimes" };
+	struct repacker r = { drop, objdir, NULL };
+	char *packdir = mig_path_join(objdir, "pack"), **old = NULL, *p;
+	const char *name;
+	git_odb *odb = NULL;
+	uint64_t before = 0, after = 0;
+	mode_t mask = umask(077);
+	size_t nold = 0, i, j;
+	int rc, keep;
+	struct stat st;
+
+	if ((rc = list_packs(packdir, &old, &nold, &keep, err)) < 0)
+		goto out;
+	if (keep) {
+		*left = drop->nr;
+		goto out;
+	}
+	if (git_repository_odb(&odb, s->repo) < 0 || git_packbuilder_new(&r.pb, s->repo) < 0)
+		goto fail;
+	git_packbuilder_set_threads(r.pb, (unsigned)store_nthreads());
+	if (git_odb_foreach(odb, repack_one, &r) < 0 || git_packbuilder_write(r.pb, packdir, 0, NULL, NULL) < 0)
+		goto fail;
+	if ((rc = store_sync(s, err)) < 0)
+		goto out;
+	name = git_packbuilder_name(r.pb);
+	for (i = 0; i < nold; i++) {
+		if (name && !strcmp(old[i] + 5, name))
+			continue;
+		for (j = 0; j < sizeof(exts) / sizeof(exts[0]); j++) {
+			p = mig_xasprintf("%s/%s%s", packdir, old[i], exts[j]);
+			if (stat(p, &st) == 0 && unlink(p) == 0)
+				before += (uint64_t)st.st_size;
+			free(p);
+		}
+	}
+	if (name) {
+		for (j = 0; j < 2; j++) {
+			p = mig_xasprintf("%s/pack-%s%s", packdir, name, exts[j]);
+			if (stat(p, &st) == 0)
+				after += (uint64_t)st.st_size;
+			free(p);
+		}
+	}
+	p = mig_path_join(packdir, "multi-pack-index");
+	unlink(p);
+	free(p);
+	p = mig_path_join(objdir, "info/commit-graph");
+	unlink(p);
+	free(p);
+	p = mig_path_join(objdir, "info/packs");
+	unlink(p);
+	free(p);
+	p = mig_path_join(objdir, "info/commit-graphs");
+	nftw(p, store_remove_one, 16, FTW_DEPTH | FTW_PHYS);
+	free(p);
+	git_odb_refresh(odb);
+	*removed += drop->nr;
+	*freed += before > after ? before - after : 0;
+	goto out;
+fail:
+	rc = mig_err_git(err, MIG_EENV, "cannot repack the store");
+out:
+	umask(mask);
+	for (i = 0; i < nold; i++)
+		free(old[i]);
+	free(old);
+	free(packdir);
+	git_packbuilder_free(r.pb);
+	git_odb_free(odb);
+	return rc;
+}
+
+int mig_snapshot_prune(struct mig_store *s, size_t keep, size_t *pruned, size_t *removed, uint64_t *freed,
+		       size_t *left, struct mig_err *err)
+{
+	git_repository *repo = s->repo;
+	struct oidset gone = { 0 }, kept = { 0 }, packed = { 0 };
+	struct mig_snapshot_list l = { NULL, 0 };
+	char *objdir = mig_path_join(s->path, "objects");
+	git_odb *odb = NULL;
+	size_t i;
+	int rc;
+
+	*pruned = *removed = *left = 0;
+	*freed = 0;
+	if ((rc = mig_snapshot_list(s, &l, err)) < 0)
+		goto out;
+	if (git_repository_odb(&odb, repo) < 0) {
+		rc = mig_err_git(err, MIG_EENV, "cannot open the store's objects");
+		goto out;
+	}
+	for (i = 0; i < l.nr; i++) {
+		git_oid oid;
+
+		git_oid_fromstr(&oid, l.v[i].id);
+		if (add_reachable_commit(repo, &oid, i < keep ? &kept : &gone) < 0) {
+			rc = mig_err_set(err, MIG_EENV, "snapshot %.12s is damaged: cannot walk it: %s", l.v[i].id,
+					 store_git_why());
+			goto out;
+		}
+	}
+	if (add_journal(repo, &kept) < 0) {
+		rc = mig_err_git(err, MIG_EENV, "cannot walk the journal");
+		goto out;
+	}
+	/* the refs first: a prune cut short leaves unlisted objects, never a broken snapshot */
+	for (i = keep; i < l.nr; i++) {
+		char *ref = mig_xasprintf(SNAP_REFS "%s", l.v[i].id);
+		int r = git_reference_remove(repo, ref);
+
+		free(ref);
+		if (r < 0) {
+			rc = mig_err_git(err, MIG_EENV, "cannot remove a snapshot");
+			goto out;
+		}
+		(*pruned)++;
+	}
+	/* ...and are gone for good before the objects they named go (libgit2 syncs no ref it deletes) */
+	if (*pruned && (rc = store_sync(s, err)) < 0)
+		goto out;
+	if (gone.nr)
+		qsort(gone.v, gone.nr, sizeof(*gone.v), oid_cmp);
+	for (i = 0; i < gone.nr; i++) {
+		char *p;
+		struct stat st;
+
+		if ((i && !git_oid_cmp(&gone.v[i], &gone.v[i - 1])) || oidset_has(&kept, &gone.v[i]))
+			continue;
+		p = store_loose_path(objdir, &gone.v[i]);
+		if (stat(p, &st) == 0 && unlink(p) == 0) {
+			(*removed)++;
+			*freed += (uint64_t)st.st_size;
+		} else if (errno == ENOENT && git_odb_exists(odb, &gone.v[i])) {
+			oidset_add(&packed, &gone.v[i]);
+		}
+		free(p);
+	}
+	if (packed.nr)
+		rc = repack(s, objdir, &packed, removed, freed, left, err);
+out:
+	git_odb_free(odb);
+	free(packed.v);
+	free(gone.v);
+	free(kept.v);
+	free(objdir);
+	mig_snapshot_list_release(&l);
+	return rc;
+}

@@ -1,0 +1,427 @@
+/*
+ * Taking a snapshot. SQLite's backup API streams the image (image.c);
+ * the store's workers, one per core, hash each chunk with XXH3 and look
+ * it up in the newest snapshot's manifest, so an unchanged chunk costs
+ * a fast hash and nothing else; a new chunk gets its git id, and is
+ * compressed with libdeflate and written as a loose object (git's own
+ * format, so libgit2 and git read it), or as a delta against the chunk
+ * the newest snapshot had in its place. All of it is synced before the
+ * snapshot's ref names it.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <libdeflate.h>
+
+#include "image.h"
+#include "store-internal.h"
+
+#define LEVEL 5			/* libdeflate: within 3% of gzip -6's size, at 3x its speed */
+
+/* One chunk on its way: a buffer of HDR_ROOM, then the chunk. */
+struct job {
+	uint64_t index;
+	size_t len;
+	unsigned char *buf;
+};
+
+struct taker {
+	pthread_mutex_t mu;
+	pthread_cond_t room;
+	struct job *jobs;
+	struct job **spare;	/* the jobs no worker holds */
+	size_t nspare, njobs;
+	struct chunk_ref *res;
+	unsigned char *set;
+	size_t nres;
+	uint64_t stored;
+	int failed;
+	struct mig_err err;
+	const struct chunk_ref *known;	/* the newest snapshot's, by hash */
+	size_t nknown;
+	const struct chunk_ref *prev;	/* the newest snapshot's, in order */
+	size_t nprev;
+	uint64_t prev_size;
+	char *objdir;
+	size_t chunk_size;
+	struct store_work *work;
+	struct mig_meter meter;
+};
+
+/* What one worker owns. */
+struct worker {
+	struct libdeflate_compressor *c;
+	unsigned char *z, *delta;	/* compressed output; a delta, after HDR_ROOM */
+	size_t zcap;
+	git_odb *odb;			/* to read base chunks */
+};
+
+static int by_hash(const void *a, const void *b)
+{
+	return hash_cmp(((const struct chunk_ref *)a)->h, ((const struct chunk_ref *)b)->h);
+}
+
+/* Compress len bytes at data (HDR_ROOM free before them) as a loose blob with id oid. */
+static int put_blob(struct taker *t, struct worker *w, const git_oid *oid, unsigned char *data, size_t len,
+		    size_t *stored, struct mig_err *err)
+{
+	char hdr[HDR_ROOM];
+	size_t hlen = (size_t)snprintf(hdr, sizeof(hdr), "blob %zu", len) + 1, zn;
+
+	memcpy(data - hlen, hdr, hlen);
+	if (!(zn = libdeflate_zlib_compress(w->c, data - hlen, hlen + len, w->z, w->zcap)))
+		return mig_err_set(err, MIG_EENV, "cannot compress a chunk");
+	*stored += zn;
+	return write_loose(t->objdir, oid, w->z, zn, err);
+}
+
+/*
+ * Try chunk j as a delta against the base of the previous snapshot's
+ * chunk at its place; 1 when it made one.
+ */
+static int try_delta(struct taker *t, struct worker *w, const struct job *j, struct chunk_ref *r, size_t *stored,
+		     struct mig_err *err)
+{
+	const struct chunk_ref *p;
+	const git_oid *base;
+	git_odb_object *o = NULL;
+	size_t n = 0;
+	int rc = 0;
+
+	if (j->index >= t->nprev || j->len != (j->index + 1 < t->nprev ? t->chunk_size :
+			(size_t)(t->prev_size - j->index * t->chunk_size)))
+		return 0;
+	p = &t->prev[j->index];
+	base = p->delta ? &p->base : &p->oid;
+	/* a base that cannot be read just means no delta */
+	if ((w->odb || git_odb_open(&w->odb, t->objdir) == 0) && git_odb_read(&o, w->odb, base) == 0 &&
+	    git_odb_object_type(o) == GIT_OBJECT_BLOB && git_odb_object_size(o) == j->len)
+		n = make_delta(git_odb_object_data(o), j->buf + HDR_ROOM, j->len, w->delta + HDR_ROOM,
+			       j->len / DELTA_MAX);
+	git_odb_object_free(o);
+	if (!n)
+		return 0;
+	r->delta = 1;
+	r->base = *base;
+	if (git_odb_hash(&r->oid, w->delta + HDR_ROOM, n, GIT_OBJECT_BLOB) < 0)
+		return mig_err_git(err, MIG_EENV, "cannot hash a chunk");
+	if (!store_loose_exists(t->objdir, &r->oid))
+		rc = put_blob(t, w, &r->oid, w->delta + HDR_ROOM, n, stored, err);
+	return rc < 0 ? rc : 1;
+}
+
+/*
+ * Store chunk j: known by its hash from the newest snapshot, already
+ * there by its id, a delta against the newest snapshot's chunk at the
+ * same place, or else whole.
+ */
+static int store_chunk(struct taker *t, struct worker *w, const struct job *j, struct chunk_ref *r,
+		       size_t *stored, struct mig_err *err)
+{
+	unsigned char *data = j->buf + HDR_ROOM;
+	const struct chunk_ref *k;
+	int rc;
+
+	*stored = 0;
+	memset(r, 0, sizeof(*r));
+	r->h = XXH3_128bits(data, j->len);
+	k = t->nknown ? bsearch(r, t->known, t->nknown, sizeof(*r), by_hash) : NULL;
+	if (k && store_loose_exists(t->objdir, &k->oid) && (!k->delta || store_loose_exists(t->objdir, &k->base))) {
+		*r = *k;
+		return 0;
+	}
+	if (git_odb_hash(&r->oid, data, j->len, GIT_OBJECT_BLOB) < 0)
+		return mig_err_git(err, MIG_EENV, "cannot hash a chunk");
+	if (store_loose_exists(t->objdir, &r->oid))
+		return 0;
+	if ((rc = try_delta(t, w, j, r, stored, err)) != 0)
+		return rc < 0 ? rc : 0;
+	return put_blob(t, w, &r->oid, data, j->len, stored, err);
+}
+
+
+static void *worker_init(void *data)
+{
+	struct taker *t = data;
+	struct worker *w = mig_xcalloc(1, sizeof(*w));
+
+	w->c = libdeflate_alloc_compressor(LEVEL);
+	w->zcap = w->c ? libdeflate_zlib_compress_bound(w->c, t->chunk_size + HDR_ROOM) : 0;
+	w->z = mig_xmalloc(w->zcap + 1);
+	w->delta = mig_xmalloc(HDR_ROOM + t->chunk_size / DELTA_MAX + 1);
+	return w;
+}
+
+static void worker_fini(void *state)
+{
+	struct worker *w = state;
+
+	free(w->z);
+	free(w->delta);
+	git_odb_free(w->odb);
+	libdeflate_free_compressor(w->c);
+	free(w);
+}
+
+/* Keep chunk j's ref r, under the lock. */
+static void keep(struct taker *t, const struct job *j, const struct chunk_ref *r, size_t stored)
+{
+	if (j->index >= t->nres) {
+		size_t n = (size_t)j->index * 2 + 64;
+
+		t->res = mig_xrealloc(t->res, n * sizeof(*t->res));
+		t->set = mig_xrealloc(t->set, n);
+		memset(t->set + t->nres, 0, n - t->nres);
+		t->nres = n;
+	}
+	t->res[j->index] = *r;
+	t->set[j->index] = 1;
+	t->stored += stored;
+}
+
+static void take_one(void *data, void *state, void *job)
+{
+	struct taker *t = data;
+	struct worker *w = state;
+	struct job *j = job;
+	struct mig_err e = MIG_ERR_INIT;
+	struct chunk_ref r;
+	size_t stored = 0;
+	int rc;
+
+	rc = w->c ? store_chunk(t, w, j, &r, &stored, &e) :
+		    mig_err_set(&e, MIG_EENV, "out of memory for a compressor");
+	pthread_mutex_lock(&t->mu);
+	if (rc < 0 && !t->failed) {
+		t->failed = 1;
+		t->err = e;
+	}
+	if (rc == 0)
+		keep(t, j, &r, stored);
+	t->spare[t->nspare++] = j;
+	pthread_cond_signal(&t->room);
+	pthread_mutex_unlock(&t->mu);
+}
+
+static const struct store_work_ops take_ops = { worker_init, worker_fini, take_one };
+
+struct taker *taker_start(struct mig_store *s, const struct manifest *prev, size_t cs, int progress,
+			  const char *what)
+{
+	struct taker *t = mig_xcalloc(1, sizeof(*t));
+	size_t i;
+
+	pthread_mutex_init(&t->mu, NULL);
+	pthread_cond_init(&t->room, NULL);
+	t->chunk_size = cs;
+	t->objdir = mig_path_join(s->path, "objects");
+	if (prev && prev->n) {
+		struct chunk_ref *k = mig_xmalloc(prev->n * sizeof(*k));
+
+		memcpy(k, prev->c, prev->n * sizeof(*k));
+		qsort(k, prev->n, sizeof(*k), by_hash);
+		t->known = k;
+		t->nknown = prev->n;
+		k = mig_xmalloc(prev->n * sizeof(*k));
+		memcpy(k, prev->c, prev->n * sizeof(*k));
+		t->prev = k;
+		t->nprev = prev->n;
+		t->prev_size = prev->size;
+	}
+	/* two chunks a thread, and two more: one being read, one queued */
+	t->njobs = store_nthreads() * 2 + 2;
+	t->jobs = mig_xcalloc(t->njobs, sizeof(*t->jobs));
+	t->spare = mig_xcalloc(t->njobs, sizeof(*t->spare));
+	for (i = 0; i < t->njobs; i++) {
+		t->jobs[i].buf = mig_xmalloc(HDR_ROOM + cs);
+		t->spare[t->nspare++] = &t->jobs[i];
+	}
+	if (progress)
+		mig_meter_start(&t->meter, what);
+	/* no thread: the first chunk fails with why */
+	if (store_work_start(&t->work, &take_ops, t, t->njobs, &t->err) < 0)
+		t->failed = 1;
+	return t;
+}
+
+/* The sink's chunk callback: hand a copy to a worker. */
+int taker_chunk(void *data, uint64_t index, const unsigned char *buf, size_t len)
+{
+	struct taker *t = data;
+	struct job *j;
+
+	pthread_mutex_lock(&t->mu);
+	while (!t->nspare && !t->failed)
+		pthread_cond_wait(&t->room, &t->mu);
+	if (t->failed) {
+		pthread_mutex_unlock(&t->mu);
+		return -1;
+	}
+	j = t->spare[--t->nspare];
+	pthread_mutex_unlock(&t->mu);
+	j->index = index;
+	j->len = len;
+	memcpy(j->buf + HDR_ROOM, buf, len);
+	store_work_push(t->work, j);
+	return 0;
+}
+
+void taker_progress(void *data, uint64_t done, uint64_t total)
+{
+	struct taker *t = data;
+
+	mig_meter_update(&t->meter, done, total > done ? total : done);
+}
+
+/* Wait for the workers; the chunks' refs go to m (m->n of them). */
+int taker_finish(struct taker *t, struct manifest *m, uint64_t *stored, struct mig_err *err)
+{
+	size_t i;
+	int rc = 0;
+
+	store_work_finish(t->work);
+	if (t->failed) {
+		*err = t->err;
+		rc = err->code;
+	} else if (m) {
+		m->c = mig_xcalloc(m->n + 1, sizeof(*m->c));
+		for (i = 0; i < m->n; i++) {
+			if (i >= t->nres || !t->set[i]) {
+				rc = mig_err_set(err, MIG_EENV, "snapshot lost chunk %zu on the way", i);
+				break;
+			}
+			m->c[i] = t->res[i];
+		}
+	}
+	if (stored)
+		*stored = t->stored;
+	for (i = 0; i < t->njobs; i++)
+		free(t->jobs[i].buf);
+	free(t->jobs);
+	free(t->spare);
+	free(t->res);
+	free(t->set);
+	free((void *)t->known);
+	free((void *)t->prev);
+	free(t->objdir);
+	pthread_cond_destroy(&t->room);
+	pthread_mutex_destroy(&t->mu);
+	free(t);
+	return rc;
+}
+
+int commit_snapshot(struct mig_store *s, struct manifest *m, const char *database,
+		    const struct mig_snapshot_opts *o, uint64_t stored, char id[41], struct mig_err *err)
+{
+	git_repository *repo = s->repo;
+	git_treebuilder *tb = NULL, *ctb = NULL;
+	git_signature *sig = NULL;
+	git_tree *tree = NULL;
+	git_reference *ref = NULL;
+	git_odb *odb = NULL;
+	struct mig_buf b = MIG_BUF_INIT;
+	git_oid blob, chunks, tree_id, commit;
+	mode_t old = umask(077);
+	struct timespec now;
+	size_t i;
+	int rc = 0;
+
+	image_checksum(m->checksum, m->c, m->n);
+	manifest_format(&b, m);
+	if (git_blob_create_from_buffer(&blob, repo, b.buf, b.len) < 0 || git_treebuilder_new(&ctb, repo, NULL) < 0)
+		goto fail;
+	for (i = 0; i < m->n; i++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "%08zu", i);
+		if (git_treebuilder_insert(NULL, ctb, name, &m->c[i].oid, GIT_FILEMODE_BLOB) < 0)
+			goto fail;
+		snprintf(name, sizeof(name), "%08zu-base", i);
+		if (m->c[i].delta && git_treebuilder_insert(NULL, ctb, name, &m->c[i].base, GIT_FILEMODE_BLOB) < 0)
+			goto fail;
+	}
+	if (git_treebuilder_write(&chunks, ctb) < 0 || git_treebuilder_new(&tb, repo, NULL) < 0 ||
+	    git_treebuilder_insert(NULL, tb, "manifest", &blob, GIT_FILEMODE_BLOB) < 0 ||
+	    git_treebuilder_insert(NULL, tb, "chunks", &chunks, GIT_FILEMODE_TREE) < 0 ||
+	    git_treebuilder_write(&tree_id, tb) < 0 || git_tree_lookup(&tree, repo, &tree_id) < 0)
+		goto fail;
+	if ((rc = store_signature(&sig, err)) < 0)
+		goto out;
+	clock_gettime(CLOCK_REALTIME, &now);
+	mig_buf_reset(&b);
+	mig_buf_addf(&b, "%s\n\ntaken %lld.%09ld\ndatabase %s\npage-size %u\nsize %llu\nchunk-size %zu\nchunks %zu\nstored %llu\n"
+		     "checksum %s\nrevisions %zu\n%s", o->subject, (long long)now.tv_sec, now.tv_nsec, database, m->page_size, (unsigned long long)m->size,
+		     m->chunk_size, m->n, (unsigned long long)stored, m->checksum, o->nrevisions,
+		     o->revisions ? o->revisions : "");
+	/* libgit2 1.5 returns 0 when it could not write the commit (a full disk) */
+	if (git_commit_create(&commit, repo, NULL, sig, sig, NULL, b.buf, tree, 0, NULL) < 0 ||
+	    git_repository_odb(&odb, repo) < 0 || !git_odb_exists(odb, &commit))
+		goto fail;
+	git_oid_tostr(id, 41, &commit);
+	/* the objects reach the disk before the ref that names them, and the ref before its id is told */
+	if ((rc = store_sync(s, err)) < 0)
+		goto out;
+	mig_buf_reset(&b);
+	mig_buf_addf(&b, SNAP_REFS "%s", id);
+	if (git_reference_create(&ref, repo, b.buf, &commit, 0, "snapshot") < 0)
+		goto fail;
+	rc = store_sync(s, err);
+	goto out;
+fail:
+	rc = mig_err_git(err, MIG_EENV, "cannot write the snapshot");
+out:
+	if (rc < 0)
+		id[0] = '\0';
+	umask(old);
+	mig_buf_release(&b);
+	git_odb_free(odb);
+	git_reference_free(ref);
+	git_tree_free(tree);
+	git_signature_free(sig);
+	git_treebuilder_free(tb);
+	git_treebuilder_free(ctb);
+	return rc;
+}
+
+static char *absolute(const char *path)
+{
+	char *r = realpath(path, NULL);
+
+	return r ? r : mig_xstrdup(path);
+}
+
+int mig_snapshot_take(struct mig_store *s, const char *path, const struct mig_snapshot_opts *o, char id[41],
+		      struct mig_err *err)
+{
+	struct manifest prev, m;
+	struct mig_image_sink sink;
+	struct taker *t;
+	struct mig_err ierr = MIG_ERR_INIT;
+	char *abs = absolute(path);
+	uint64_t stored = 0;
+	int rc, frc;
+
+	memset(&m, 0, sizeof(m));
+	if (manifest_newest(s, &prev) < 0)
+		memset(&prev, 0, sizeof(prev));
+	m.chunk_size = chunk_size();
+	t = taker_start(s, prev.chunk_size == m.chunk_size ? &prev : NULL, m.chunk_size, o->progress, "snapshot");
+	manifest_release(&prev);
+	sink = (struct mig_image_sink){ m.chunk_size, taker_chunk, taker_progress, t };
+	rc = mig_image_read(path, o->timeout_ms, &sink, &m.page_size, &m.size, &ierr);
+	m.n = (size_t)((m.size + m.chunk_size - 1) / m.chunk_size);
+	frc = taker_finish(t, rc == 0 ? &m : NULL, &stored, err);
+	if (rc < 0 && frc == 0) {
+		*err = ierr;	/* the database's failure, not a consumer's */
+	} else if (rc == 0 && frc == 0) {
+		rc = commit_snapshot(s, &m, abs, o, stored, id, err);
+	} else {
+		rc = frc < 0 ? frc : rc;
+	}
+	manifest_release(&m);
+	free(abs);
+	return rc;
+}
