@@ -92,7 +92,7 @@ _mig()
 		return
 	fi
 	case $cmd in
-	up | down | sqlshow | fake | merge)
+	up | down | redo | diff | sqlshow | fake | merge)
 		COMPREPLY=($(compgen -W "$(_mig_revisions)" -- "$cur"))
 		;;
 	help)

@@ -59,7 +59,7 @@ function __mig_complete
     end
     set -l g (__mig_words --globals)
     switch $cmd
-        case up down sqlshow fake merge
+        case up down redo diff sqlshow fake merge
             mig $g status --list-revisions 2>/dev/null
             printf '%s\n' head heads base current -1 +1
         case restore backup

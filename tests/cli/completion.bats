@@ -59,6 +59,11 @@ project() {
 	[ "$output" = $'0001_users\n0002_email' ]
 	run -0 comp mig up he
 	[ "$output" = $'head\nheads' ]
+	# redo and diff take a revision too
+	run -0 comp mig redo 0002
+	[ "$output" = 0002_email ]
+	run -0 comp mig diff 0001
+	[ "$output" = 0001_users ]
 	mkdir sub
 	mv migrations sub/
 	run -0 comp mig up 0
@@ -91,6 +96,8 @@ project() {
 	[ "$output" = "--dry-run" ]
 	run -0 --separate-stderr fish -c "source '$TOP/completions/mig.fish'; complete -C'mig down 0001'"
 	[ "$output" = 0001_users ]
+	run -0 --separate-stderr fish -c "source '$TOP/completions/mig.fish'; complete -C'mig redo 0002'"
+	[ "$output" = 0002_email ]
 }
 
 # zsh completes only at a terminal: run it in a tmux of its own and type
