@@ -7,6 +7,9 @@ setup() {
 	# MIG_TEST_BIN: the same commands through a wrapper (make valgrind)
 	PATH="${MIG_TEST_BIN:-$TOP/bin}:$TOP/bin:$PATH"
 	unset MIG_DATABASE MIG_MIGRATIONS MIG_STORE MIG_EXEC_PATH NO_COLOR
+	# nor from the make that runs the suite: a make a test runs is a user's,
+	# not a sub-make printing "Entering directory" (make asan)
+	unset MAKEFLAGS MFLAGS MAKELEVEL MAKEOVERRIDES
 	# what a mig.conf says is remembered here, not in the user's ~/.cache
 	export XDG_CACHE_HOME=$BATS_TEST_TMPDIR/xdg-cache
 	cd "$BATS_TEST_TMPDIR"
