@@ -140,6 +140,17 @@ static int read_git(const char *conf, struct mig_confvals *v, int *includes, str
 		rc = key_error(err, conf, "mig.lockTimeout");
 		goto out;
 	}
+	if ((rc = git_config_get_int32(&n, cfg, "mig.backupkeep")) == 0) {
+		if (n < 0) {
+			rc = mig_err_set(err, MIG_EENV, "%s: mig.backupKeep must not be negative", conf);
+			mig_err_hint(err, "it is how many automatic snapshots to keep; 0 keeps them all");
+			goto out;
+		}
+		v->backup_keep = n;
+	} else if (rc != GIT_ENOTFOUND) {
+		rc = key_error(err, conf, "mig.backupKeep");
+		goto out;
+	}
 	if ((rc = git_config_get_bool(&b, cfg, "mig.backup")) == 0) {
 		v->backup = b;
 	} else if (rc != GIT_ENOTFOUND) {
@@ -161,7 +172,7 @@ out:
  */
 static int read_conf(struct mig_settings *s, const char *prefix, struct mig_err *err)
 {
-	struct mig_confvals v = { NULL, NULL, NULL, -1, -1 };
+	struct mig_confvals v = { NULL, NULL, NULL, -1, -1, -1 };
 	struct timespec now;
 	struct stat st;
 	int rc = 0, includes = 1, known;
@@ -190,6 +201,8 @@ static int read_conf(struct mig_settings *s, const char *prefix, struct mig_err 
 		s->lock_timeout = v.lock_timeout;
 	if (v.backup >= 0)
 		s->backup = v.backup;
+	if (v.backup_keep >= 0)
+		s->backup_keep = v.backup_keep;
 out:
 	mig_confvals_release(&v);
 	return rc;
@@ -200,7 +213,7 @@ int mig_conf_read(struct mig_confvals *v, const char *conf, struct mig_err *err)
 	int includes;
 
 	v->database = v->migrations = v->store = NULL;
-	v->lock_timeout = v->backup = -1;
+	v->lock_timeout = v->backup = v->backup_keep = -1;
 	/* check_text reads it first, and refuses a FIFO, a device or a directory unopened */
 	return read_git(conf, v, &includes, err);
 }
@@ -221,6 +234,7 @@ int mig_settings_load(struct mig_settings *s, const struct mig_globals *g, struc
 	memset(s, 0, sizeof(*s));
 	s->lock_timeout = 5000;
 	s->backup = 1;
+	s->backup_keep = 20;
 	s->conf = find_conf(&prefix);
 	s->migrations = relative_to(prefix ? prefix : "", "migrations");
 	if (s->conf && (rc = read_conf(s, prefix, err)) < 0)
