@@ -34,7 +34,7 @@
  *   end
  *
  * a line for each setting the file sets (database, migrations, store,
- * locktimeout, backup, backupkeep), its value as written there; "end", so that a file
+ * schemafile, locktimeout, backup, backupkeep), its value as written there; "end", so that a file
  * cut short, which would say less, says nothing.
  */
 #define REV_MAGIC "mig revision cache 1 " MIG_VERSION "\n"
@@ -451,6 +451,8 @@ static int conf_value(struct mig_confvals *v, const char *key, const char *val)
 		slot = &v->migrations;
 	else if (!strcmp(key, "store"))
 		slot = &v->store;
+	else if (!strcmp(key, "schemafile"))
+		slot = &v->schema_file;
 	if (slot) {
 		if (*slot || !*val)
 			return -1;
@@ -519,7 +521,7 @@ void mig_confcache_put(const char *conf, const struct stat *st, const struct tim
 	unsigned long long key[NKEY];
 
 	if (racy_stat(now, st) || unsafe(conf) || unsafe(v->database) || unsafe(v->migrations) ||
-	    unsafe(v->store) || !(path = conf_cache_path(conf)))
+	    unsafe(v->store) || unsafe(v->schema_file) || !(path = conf_cache_path(conf)))
 		return;
 	/* CACHE/mig, and CACHE first: ~/.cache may not be there yet */
 	dir = mig_xstrdup(path);
@@ -540,6 +542,8 @@ void mig_confcache_put(const char *conf, const struct stat *st, const struct tim
 		mig_buf_addf(&b, "migrations\t%s\n", v->migrations);
 	if (v->store)
 		mig_buf_addf(&b, "store\t%s\n", v->store);
+	if (v->schema_file)
+		mig_buf_addf(&b, "schemafile\t%s\n", v->schema_file);
 	if (v->lock_timeout >= 0)
 		mig_buf_addf(&b, "locktimeout\t%d\n", v->lock_timeout);
 	if (v->backup >= 0)
@@ -557,6 +561,7 @@ void mig_confvals_release(struct mig_confvals *v)
 	free(v->database);
 	free(v->migrations);
 	free(v->store);
+	free(v->schema_file);
 	memset(v, 0, sizeof(*v));
 	v->lock_timeout = v->backup = v->backup_keep = -1;
 }

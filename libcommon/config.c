@@ -128,7 +128,8 @@ static int read_git(const char *conf, struct mig_confvals *v, int *includes, str
 		return mig_err_git(err, MIG_EENV, "cannot read configuration");
 	if ((rc = conf_string(cfg, "mig.database", &v->database, conf, err)) < 0 ||
 	    (rc = conf_string(cfg, "mig.migrations", &v->migrations, conf, err)) < 0 ||
-	    (rc = conf_string(cfg, "mig.store", &v->store, conf, err)) < 0)
+	    (rc = conf_string(cfg, "mig.store", &v->store, conf, err)) < 0 ||
+	    (rc = conf_string(cfg, "mig.schemafile", &v->schema_file, conf, err)) < 0)
 		goto out;
 	if ((rc = git_config_get_int32(&n, cfg, "mig.locktimeout")) == 0) {
 		if (n < 0) {
@@ -172,7 +173,7 @@ out:
  */
 static int read_conf(struct mig_settings *s, const char *prefix, struct mig_err *err)
 {
-	struct mig_confvals v = { NULL, NULL, NULL, -1, -1, -1 };
+	struct mig_confvals v = { NULL, NULL, NULL, NULL, -1, -1, -1 };
 	struct timespec now;
 	struct stat st;
 	int rc = 0, includes = 1, known;
@@ -197,6 +198,8 @@ static int read_conf(struct mig_settings *s, const char *prefix, struct mig_err 
 	}
 	if (v.store)
 		s->store = relative_to(prefix, v.store);
+	if (v.schema_file)
+		s->schema_file = relative_to(prefix, v.schema_file);
 	if (v.lock_timeout >= 0)
 		s->lock_timeout = v.lock_timeout;
 	if (v.backup >= 0)
@@ -212,7 +215,7 @@ int mig_conf_read(struct mig_confvals *v, const char *conf, struct mig_err *err)
 {
 	int includes;
 
-	v->database = v->migrations = v->store = NULL;
+	v->database = v->migrations = v->store = v->schema_file = NULL;
 	v->lock_timeout = v->backup = v->backup_keep = -1;
 	/* check_text reads it first, and refuses a FIFO, a device or a directory unopened */
 	return read_git(conf, v, &includes, err);
@@ -273,5 +276,6 @@ void mig_settings_release(struct mig_settings *s)
 	free(s->migrations);
 	free(s->store);
 	free(s->conf);
+	free(s->schema_file);
 	memset(s, 0, sizeof(*s));
 }

@@ -10,6 +10,7 @@
 #include "journal.h"
 #include "report.h"
 #include "run.h"
+#include "schemafile.h"
 #include "snapshot.h"
 #include "util.h"
 
@@ -390,7 +391,13 @@ int mig_run_do(const struct mig_run_kind *kind, void *arg, const struct mig_sett
 	}
 	rc = kind->execute(&run, err);
 	rc = finish(&run, rc, err);
-	/* the run's result stands: a prune that fails after it is a warning */
+	/* the run's result stands: a schema file or a prune that fails after it is a warning */
+	if (rc == 0 && !o->dry_run && set->schema_file && (kind->revisions || kind->snapshot)) {
+		struct mig_err serr = MIG_ERR_INIT;
+
+		if (mig_schema_file_write(set, &serr) < 0)
+			mig_say(MIG_SAY_WARNING, "mig.schemaFile: %s; the run itself succeeded", serr.msg);
+	}
 	if (rc == 0 && snapshot && run.journaled && run.env->prune) {
 		struct mig_err perr = MIG_ERR_INIT;
 

@@ -699,13 +699,19 @@ out:
 	return rc;
 }
 
-static int sqlite_dump_schema(struct mig_db *db, struct mig_buf *out, struct mig_err *err)
+/* mig.schemaFile's order: what the schema is, not how it came to be */
+static const char schema_stable[] =
+	"SELECT sql FROM sqlite_schema WHERE sql IS NOT NULL"
+	" AND name NOT LIKE 'mig\\_%' ESCAPE '\\' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
+	" ORDER BY CASE type WHEN 'table' THEN 0 WHEN 'view' THEN 1 ELSE 2 END,"
+	" CASE type WHEN 'view' THEN rowid ELSE 0 END, name COLLATE BINARY, type";
+
+static int dump(struct mig_db *db, const char *query, struct mig_buf *out, struct mig_err *err)
 {
 	sqlite3_stmt *st = NULL;
 	int rc;
 
-	if (sqlite3_prepare_v2(H(db), schema_in_creation_order,
-			       -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(H(db), query, -1, &st, NULL) != SQLITE_OK)
 		return db_error(db, MIG_EENV, "cannot read the schema of", err);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		mig_buf_addf(out, "%s;\n", sqlite3_column_text(st, 0));
@@ -713,6 +719,16 @@ static int sqlite_dump_schema(struct mig_db *db, struct mig_buf *out, struct mig
 	if (rc != SQLITE_DONE)
 		return db_error(db, MIG_EENV, "cannot read the schema of", err);
 	return 0;
+}
+
+static int sqlite_dump_schema(struct mig_db *db, struct mig_buf *out, struct mig_err *err)
+{
+	return dump(db, schema_in_creation_order, out, err);
+}
+
+static int sqlite_schema_sql(struct mig_db *db, struct mig_buf *out, struct mig_err *err)
+{
+	return dump(db, schema_stable, out, err);
 }
 
 static int sqlite_sql_complete(const char *sql, size_t len)
@@ -890,6 +906,7 @@ const struct mig_backend mig_sqlite_backend = {
 	.schema = sqlite_schema,
 	.schema_key = sqlite_schema_key,
 	.dump_schema = sqlite_dump_schema,
+	.schema_sql = sqlite_schema_sql,
 	.sql_complete = sqlite_sql_complete,
 	.sql_quote = sqlite_sql_quote,
 	.step_sql = sqlite_step_sql,
