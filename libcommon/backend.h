@@ -165,6 +165,8 @@ struct mig_backend {
 	int (*schema)(struct mig_db *db, struct mig_buf *out, struct mig_err *err);
 	int (*schema_key)(struct mig_db *db, char out[33], struct mig_err *err);
 	int (*dump_schema)(struct mig_db *db, struct mig_buf *out, struct mig_err *err);
+	/* mig_db_schema_sql of db.h */
+	int (*schema_sql)(struct mig_db *db, struct mig_buf *out, struct mig_err *err);
 
 	/* --- the dialect, as sqlshow prints it --- */
 

@@ -420,7 +420,7 @@ static int prune_execute(struct mig_run *run, struct mig_err *err)
 	char subject[64];
 	int rc;
 
-	if ((rc = mig_snapshot_prune(run->store, keep, &pruned, &removed, &freed, &left, err)) < 0)
+	if ((rc = mig_snapshot_prune(run->store, keep, NULL, NULL, &pruned, &removed, &freed, &left, err)) < 0)
 		return rc;
 	mig_say(MIG_SAY_NOTE, "pruned %zu snapshot%s; removed %zu object%s (%.1f MiB)", pruned,
 		pruned == 1 ? "" : "s", removed, removed == 1 ? "" : "s", freed / 1048576.0);

@@ -26,7 +26,7 @@
  *
  * conf-HASH, HASH the XXH3-64 of the mig.conf's path:
  *
- *   mig conf cache 1 VERSION
+ *   mig conf cache 2 VERSION
  *   DEV INO SIZE MSEC MNSEC CSEC CNSEC
  *   PATH
  *   KEY<TAB>VALUE
@@ -34,12 +34,12 @@
  *   end
  *
  * a line for each setting the file sets (database, migrations, store,
- * locktimeout, backup), its value as written there; "end", so that a file
+ * schemafile, locktimeout, backup, backupkeep), its value as written there; "end", so that a file
  * cut short, which would say less, says nothing.
  */
 #define REV_MAGIC "mig revision cache 1 " MIG_VERSION "\n"
 #define SCHEMA_MAGIC "mig schema cache 1 " MIG_VERSION "\n"
-#define CONF_MAGIC "mig conf cache 1 " MIG_VERSION "\n"
+#define CONF_MAGIC "mig conf cache 2 " MIG_VERSION "\n"
 #define NKEY 7
 
 static void key_of(unsigned long long key[NKEY], const struct stat *st)
@@ -451,6 +451,8 @@ static int conf_value(struct mig_confvals *v, const char *key, const char *val)
 		slot = &v->migrations;
 	else if (!strcmp(key, "store"))
 		slot = &v->store;
+	else if (!strcmp(key, "schemafile"))
+		slot = &v->schema_file;
 	if (slot) {
 		if (*slot || !*val)
 			return -1;
@@ -463,6 +465,8 @@ static int conf_value(struct mig_confvals *v, const char *key, const char *val)
 		v->lock_timeout = (int)n;
 	else if (!strcmp(key, "backup") && v->backup < 0 && n <= 1)
 		v->backup = (int)n;
+	else if (!strcmp(key, "backupkeep") && v->backup_keep < 0)
+		v->backup_keep = (int)n;
 	else
 		return -1;
 	return 0;
@@ -476,7 +480,7 @@ int mig_confcache_get(const char *conf, const struct stat *st, struct mig_confva
 	int i;
 
 	memset(v, 0, sizeof(*v));
-	v->lock_timeout = v->backup = -1;
+	v->lock_timeout = v->backup = v->backup_keep = -1;
 	if (!path || !(buf = slurp(path)) || strncmp(buf, CONF_MAGIC, strlen(CONF_MAGIC)))
 		goto miss;
 	p = buf + strlen(CONF_MAGIC);
@@ -517,7 +521,7 @@ void mig_confcache_put(const char *conf, const struct stat *st, const struct tim
 	unsigned long long key[NKEY];
 
 	if (racy_stat(now, st) || unsafe(conf) || unsafe(v->database) || unsafe(v->migrations) ||
-	    unsafe(v->store) || !(path = conf_cache_path(conf)))
+	    unsafe(v->store) || unsafe(v->schema_file) || !(path = conf_cache_path(conf)))
 		return;
 	/* CACHE/mig, and CACHE first: ~/.cache may not be there yet */
 	dir = mig_xstrdup(path);
@@ -538,10 +542,14 @@ void mig_confcache_put(const char *conf, const struct stat *st, const struct tim
 		mig_buf_addf(&b, "migrations\t%s\n", v->migrations);
 	if (v->store)
 		mig_buf_addf(&b, "store\t%s\n", v->store);
+	if (v->schema_file)
+		mig_buf_addf(&b, "schemafile\t%s\n", v->schema_file);
 	if (v->lock_timeout >= 0)
 		mig_buf_addf(&b, "locktimeout\t%d\n", v->lock_timeout);
 	if (v->backup >= 0)
 		mig_buf_addf(&b, "backup\t%d\n", v->backup);
+	if (v->backup_keep >= 0)
+		mig_buf_addf(&b, "backupkeep\t%d\n", v->backup_keep);
 	mig_buf_adds(&b, "end\n");
 	replace_file(path, &b);
 	mig_buf_release(&b);
@@ -553,6 +561,7 @@ void mig_confvals_release(struct mig_confvals *v)
 	free(v->database);
 	free(v->migrations);
 	free(v->store);
+	free(v->schema_file);
 	memset(v, 0, sizeof(*v));
-	v->lock_timeout = v->backup = -1;
+	v->lock_timeout = v->backup = v->backup_keep = -1;
 }

@@ -128,7 +128,8 @@ static int read_git(const char *conf, struct mig_confvals *v, int *includes, str
 		return mig_err_git(err, MIG_EENV, "cannot read configuration");
 	if ((rc = conf_string(cfg, "mig.database", &v->database, conf, err)) < 0 ||
 	    (rc = conf_string(cfg, "mig.migrations", &v->migrations, conf, err)) < 0 ||
-	    (rc = conf_string(cfg, "mig.store", &v->store, conf, err)) < 0)
+	    (rc = conf_string(cfg, "mig.store", &v->store, conf, err)) < 0 ||
+	    (rc = conf_string(cfg, "mig.schemafile", &v->schema_file, conf, err)) < 0)
 		goto out;
 	if ((rc = git_config_get_int32(&n, cfg, "mig.locktimeout")) == 0) {
 		if (n < 0) {
@@ -138,6 +139,17 @@ static int read_git(const char *conf, struct mig_confvals *v, int *includes, str
 		v->lock_timeout = n;
 	} else if (rc != GIT_ENOTFOUND) {
 		rc = key_error(err, conf, "mig.lockTimeout");
+		goto out;
+	}
+	if ((rc = git_config_get_int32(&n, cfg, "mig.backupkeep")) == 0) {
+		if (n < 0) {
+			rc = mig_err_set(err, MIG_EENV, "%s: mig.backupKeep must not be negative", conf);
+			mig_err_hint(err, "it is how many automatic snapshots to keep; 0 keeps them all");
+			goto out;
+		}
+		v->backup_keep = n;
+	} else if (rc != GIT_ENOTFOUND) {
+		rc = key_error(err, conf, "mig.backupKeep");
 		goto out;
 	}
 	if ((rc = git_config_get_bool(&b, cfg, "mig.backup")) == 0) {
@@ -161,7 +173,7 @@ out:
  */
 static int read_conf(struct mig_settings *s, const char *prefix, struct mig_err *err)
 {
-	struct mig_confvals v = { NULL, NULL, NULL, -1, -1 };
+	struct mig_confvals v = { NULL, NULL, NULL, NULL, -1, -1, -1 };
 	struct timespec now;
 	struct stat st;
 	int rc = 0, includes = 1, known;
@@ -186,10 +198,14 @@ static int read_conf(struct mig_settings *s, const char *prefix, struct mig_err 
 	}
 	if (v.store)
 		s->store = relative_to(prefix, v.store);
+	if (v.schema_file)
+		s->schema_file = relative_to(prefix, v.schema_file);
 	if (v.lock_timeout >= 0)
 		s->lock_timeout = v.lock_timeout;
 	if (v.backup >= 0)
 		s->backup = v.backup;
+	if (v.backup_keep >= 0)
+		s->backup_keep = v.backup_keep;
 out:
 	mig_confvals_release(&v);
 	return rc;
@@ -199,8 +215,8 @@ int mig_conf_read(struct mig_confvals *v, const char *conf, struct mig_err *err)
 {
 	int includes;
 
-	v->database = v->migrations = v->store = NULL;
-	v->lock_timeout = v->backup = -1;
+	v->database = v->migrations = v->store = v->schema_file = NULL;
+	v->lock_timeout = v->backup = v->backup_keep = -1;
 	/* check_text reads it first, and refuses a FIFO, a device or a directory unopened */
 	return read_git(conf, v, &includes, err);
 }
@@ -221,6 +237,7 @@ int mig_settings_load(struct mig_settings *s, const struct mig_globals *g, struc
 	memset(s, 0, sizeof(*s));
 	s->lock_timeout = 5000;
 	s->backup = 1;
+	s->backup_keep = 20;
 	s->conf = find_conf(&prefix);
 	s->migrations = relative_to(prefix ? prefix : "", "migrations");
 	if (s->conf && (rc = read_conf(s, prefix, err)) < 0)
@@ -259,5 +276,6 @@ void mig_settings_release(struct mig_settings *s)
 	free(s->migrations);
 	free(s->store);
 	free(s->conf);
+	free(s->schema_file);
 	memset(s, 0, sizeof(*s));
 }

@@ -17,6 +17,8 @@ struct mig_settings {
 	char *conf;		/* the mig.conf that was read, or NULL */
 	int lock_timeout;	/* milliseconds, default 5000; mig_globals.lock_timeout wins */
 	int backup;		/* snapshot before changes, default 1 */
+	int backup_keep;	/* automatic snapshots kept after a run, default 20; 0 keeps all */
+	char *schema_file;	/* write the live schema there after each change, or NULL */
 };
 
 int mig_settings_load(struct mig_settings *s, const struct mig_globals *g, struct mig_err *err);

@@ -305,6 +305,11 @@ int mig_db_dump_schema(struct mig_db *db, struct mig_buf *out, struct mig_err *e
 	return db->ops->dump_schema(db, out, err);
 }
 
+int mig_db_schema_sql(struct mig_db *db, struct mig_buf *out, struct mig_err *err)
+{
+	return db->ops->schema_sql(db, out, err);
+}
+
 /*
  * The dialect helpers take no database (sqlshow prints for one that may
  * not exist yet): they speak that of database files.

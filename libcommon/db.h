@@ -149,6 +149,15 @@ int mig_db_open_replay(struct mig_db **out, struct mig_db *src, struct mig_err *
 int mig_db_dump_schema(struct mig_db *db, struct mig_buf *out, struct mig_err *err);
 
 /*
+ * The project's schema (not mig's nor SQLite's own objects) as runnable
+ * SQL for mig.schemaFile, "STATEMENT;" per line, in an order that
+ * depends on the schema alone, not on the order it was built in: tables
+ * by name, views in creation order (one may use another), then indexes
+ * and triggers by name.
+ */
+int mig_db_schema_sql(struct mig_db *db, struct mig_buf *out, struct mig_err *err);
+
+/*
  * The three below take no database, and speak the dialect of database
  * files (SQLite's): what sqlshow prints for a database that may not
  * exist yet.

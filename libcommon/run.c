@@ -10,6 +10,8 @@
 #include "journal.h"
 #include "report.h"
 #include "run.h"
+#include "schemafile.h"
+#include "snapshot.h"
 #include "util.h"
 
 void mig_run_token(char token[17])
@@ -188,8 +190,36 @@ static void store_unlock(struct mig_run *run)
 	run->store = NULL;
 }
 
+/*
+ * Automatic snapshots pile up, one a run: keep the newest backupKeep of
+ * them. What the user asked for (mig backup, an import) stays.
+ */
+static int store_prune(struct mig_run *run, struct mig_err *err)
+{
+	struct mig_journal_facts f = { "ok", NULL, NULL, NULL, run->token, NULL };
+	struct mig_buf m = MIG_BUF_INIT;
+	size_t keep = (size_t)run->set->backup_keep, pruned, removed, left;
+	uint64_t freed;
+	char subject[80];
+	int rc;
+
+	if (!keep)
+		return 0;
+	if ((rc = mig_snapshot_prune(run->store, keep, mig_snapshot_is_automatic, NULL, &pruned, &removed, &freed,
+				     &left, err)) < 0 || !pruned)
+		return rc;
+	mig_say(MIG_SAY_NOTE, "pruned %zu automatic snapshot%s (mig.backupKeep = %zu)", pruned,
+		pruned == 1 ? "" : "s", keep);
+	snprintf(subject, sizeof(subject), "prune: keep %zu automatic", keep);
+	mig_journal_head(&m, subject, "prune");
+	mig_journal_end(&m, &f);
+	rc = mig_store_journal(run->store, m.buf, NULL, NULL, 0, err);
+	mig_buf_release(&m);
+	return rc;
+}
+
 const struct mig_run_env mig_run_store = {
-	store_lock, store_flush, store_snapshot, store_journal, store_unlock,
+	store_lock, store_flush, store_snapshot, store_journal, store_unlock, store_prune,
 };
 
 /* ---- the sequence ---- */
@@ -282,8 +312,12 @@ static int finish(struct mig_run *run, int rc, struct mig_err *err)
 	/* the store is the body writer's until it is done; a failed step's error comes first */
 	if (mig_store_wait(&run->bodies, rc < 0 ? &jerr : err) < 0 && rc == 0)
 		rc = err->code;
-	if (run->o->dry_run || run->kind->journals_itself)
+	if (run->o->dry_run)
 		return rc;
+	if (run->kind->journals_itself) {
+		run->journaled = rc == 0;
+		return rc;
+	}
 	/* the way back, when there is something to go back from: not after a clean rollback */
 	if (rc < 0 && *run->snapshot && (done || run->dirty))
 		mig_err_hint_add(err, "to go back to where this run started: mig restore %.12s", run->snapshot);
@@ -294,7 +328,8 @@ static int finish(struct mig_run *run, int rc, struct mig_err *err)
 		run->done = done;
 		return rc;
 	}
-	if ((run->env->journal(run, rc < 0 ? "failed" : "ok", &jerr) < 0 ||
+	run->journaled = run->env->journal(run, rc < 0 ? "failed" : "ok", &jerr) == 0;
+	if ((!run->journaled ||
 	     (done && run->ctx && run->ctx->db && mig_db_journal_clear(run->ctx->db, &jerr) < 0)) && done) {
 		mig_say(MIG_SAY_WARNING, "%s", jerr.msg);
 		mig_say(MIG_SAY_WARNING, "the database keeps the entry; the next run writes it");
@@ -318,7 +353,7 @@ int mig_run_do(const struct mig_run_kind *kind, void *arg, const struct mig_sett
 {
 	struct mig_run run = { .kind = kind, .env = env ? env : &mig_run_store, .set = set, .o = o, .arg = arg };
 	struct mig_err ignored = MIG_ERR_INIT;
-	int rc, had_content, ctx_mode = MIG_CTX_WRITE | (o->dry_run ? MIG_CTX_DRYRUN : 0);
+	int rc, had_content, snapshot = 0, ctx_mode = MIG_CTX_WRITE | (o->dry_run ? MIG_CTX_DRYRUN : 0);
 
 	mig_run_token(run.token);
 	/* plan on a read-only look first: a bad request must not create anything */
@@ -349,12 +384,26 @@ int mig_run_do(const struct mig_run_kind *kind, void *arg, const struct mig_sett
 		snprintf(subject, sizeof(subject), "before %s", kind->op);
 		if ((rc = run.env->snapshot(&run, subject, err)) < 0)
 			goto out;
+		snapshot = *run.snapshot != '\0';
 		/* a step of a run of revisions; a restore says it in its own words */
 		if (*run.snapshot && kind->revisions)
 			mig_say(MIG_SAY_PROGRESS, "snapshot %.12s", run.snapshot);
 	}
 	rc = kind->execute(&run, err);
 	rc = finish(&run, rc, err);
+	/* the run's result stands: a schema file or a prune that fails after it is a warning */
+	if (rc == 0 && !o->dry_run && set->schema_file && (kind->revisions || kind->snapshot)) {
+		struct mig_err serr = MIG_ERR_INIT;
+
+		if (mig_schema_file_write(set, &serr) < 0)
+			mig_say(MIG_SAY_WARNING, "mig.schemaFile: %s; the run itself succeeded", serr.msg);
+	}
+	if (rc == 0 && snapshot && run.journaled && run.env->prune) {
+		struct mig_err perr = MIG_ERR_INIT;
+
+		if (run.env->prune(&run, &perr) < 0)
+			mig_say(MIG_SAY_WARNING, "cannot prune automatic snapshots: %s", perr.msg);
+	}
 out:
 	mig_store_wait(&run.bodies, &ignored);
 	release_plan(&run);

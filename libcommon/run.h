@@ -62,6 +62,12 @@ struct mig_run_env {
 	/* append the run's entry, result "ok", "failed" or "interrupted" */
 	int (*journal)(struct mig_run *run, const char *result, struct mig_err *err);
 	void (*unlock)(struct mig_run *run);
+	/*
+	 * After a run that snapshot the database went well: keep the newest
+	 * mig.backupKeep automatic snapshots, prune the older ones, journal
+	 * it (may be NULL)
+	 */
+	int (*prune)(struct mig_run *run, struct mig_err *err);
 };
 extern const struct mig_run_env mig_run_store;
 
@@ -86,6 +92,7 @@ struct mig_run {
 	long long *ms;
 	size_t done;
 	int dirty;			/* a failed step may have left changes behind */
+	int journaled;			/* the run's entry is in the store */
 };
 
 /*

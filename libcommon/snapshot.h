@@ -106,14 +106,26 @@ int mig_snapshot_export(struct mig_store *s, const char *id, int fd, const char 
 int mig_snapshot_import(struct mig_store *s, int fd, const char *name, const struct mig_snapshot_opts *o,
 			char id[41], struct mig_err *err);
 
+/* Which snapshots a prune may remove: 1 for those it may. */
+typedef int mig_snapshot_pick(const struct mig_snapshot_info *i, void *data);
+
 /*
- * Keep the newest keep snapshots; remove the others, and the objects
- * only they used, loose or packed (a git gc packs them: the packs are
- * then written anew without them). Revision bodies and the journal are
- * never touched. *removed and *freed get the objects and bytes
- * removed; *left those left in a pack git was told to keep.
+ * Is i a snapshot a run took by itself ("before up", "before down",
+ * "before redo", "before restore"), not one asked for (mig backup, an
+ * import)? A mig_snapshot_pick.
  */
-int mig_snapshot_prune(struct mig_store *s, size_t keep, size_t *pruned, size_t *removed, uint64_t *freed,
-		       size_t *left, struct mig_err *err);
+int mig_snapshot_is_automatic(const struct mig_snapshot_info *i, void *data);
+
+/*
+ * Of the snapshots pick(data) picks (NULL: all of them), keep the
+ * newest keep; remove the others, and the objects only they used, loose
+ * or packed (a git gc packs them: the packs are then written anew
+ * without them). Snapshots not picked, revision bodies and the journal
+ * are never touched. *pruned gets the snapshots removed, *removed and
+ * *freed the objects and bytes removed; *left those left in a pack git
+ * was told to keep.
+ */
+int mig_snapshot_prune(struct mig_store *s, size_t keep, mig_snapshot_pick *pick, void *data, size_t *pruned,
+		       size_t *removed, uint64_t *freed, size_t *left, struct mig_err *err);
 
 #endif

@@ -611,16 +611,114 @@ static int sqlite_record(struct mig_db *db, const char *scope, const char *name,
 	return run_step(db, MIG_STEP_RECORD, &v, err);
 }
 
+/* The columns of foreign key fkid of child, and the parent's columns they name. */
+struct fk_cols {
+	struct mig_buf from, to;	/* "a", "b": as SQL, "\"a\", \"b\"" and "a, b" for a message */
+	size_t n;
+};
+
+static int fk_columns(struct mig_db *db, const char *child, const char *parent, long long fkid,
+		      struct fk_cols *c)
+{
+	sqlite3_stmt *st = NULL;
+	char *q = sqlite3_mprintf("SELECT \"from\", \"to\" FROM pragma_foreign_key_list(%Q) WHERE id = %lld"
+				  " ORDER BY seq", child, fkid);
+	int rc = SQLITE_ERROR, no_to = 0;
+
+	if (q && sqlite3_prepare_v2(H(db), q, -1, &st, NULL) == SQLITE_OK) {
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			const char *from = (const char *)sqlite3_column_text(st, 0);
+			const char *to = (const char *)sqlite3_column_text(st, 1);
+			char *w = sqlite3_mprintf("%s\"%w\"", c->n ? ", " : "", from ? from : "");
+
+			mig_buf_adds(&c->from, w ? w : "");
+			sqlite3_free(w);
+			if (to)
+				mig_buf_addf(&c->to, "%s%s", c->n ? ", " : "", to);
+			else
+				no_to = 1;
+			c->n++;
+		}
+	}
+	sqlite3_finalize(st);
+	sqlite3_free(q);
+	/* REFERENCES parent without columns: the parent's primary key */
+	if (rc == SQLITE_DONE && no_to) {
+		mig_buf_release(&c->to);
+		q = sqlite3_mprintf("SELECT name FROM pragma_table_info(%Q) WHERE pk > 0 ORDER BY pk", parent);
+		if (q && sqlite3_prepare_v2(H(db), q, -1, &st, NULL) == SQLITE_OK)
+			while (sqlite3_step(st) == SQLITE_ROW)
+				mig_buf_addf(&c->to, "%s%s", c->to.len ? ", " : "", sqlite3_column_text(st, 0));
+		sqlite3_finalize(st);
+		sqlite3_free(q);
+	}
+	return rc == SQLITE_DONE && c->n ? 0 : -1;
+}
+
+/*
+ * The missing parent keys the sample rows of child hold, each once:
+ * "7, 9", or "(1, 'a'), (2, 'b')" for a key of several columns.
+ */
+static void fk_missing_keys(struct mig_db *db, const char *child, const struct fk_cols *c,
+			    const long long *rowids, size_t n, struct mig_buf *out)
+{
+	char *q = sqlite3_mprintf("SELECT %s FROM \"%w\" WHERE rowid = ?", c->from.buf, child);
+	sqlite3_stmt *st = NULL;
+	struct mig_buf key = MIG_BUF_INIT, seen = MIG_BUF_INIT;
+	char *framed;
+	size_t i;
+	int j, dup;
+
+	if (!q || sqlite3_prepare_v2(H(db), q, -1, &st, NULL) != SQLITE_OK)
+		goto out;
+	for (i = 0; i < n; i++) {
+		sqlite3_reset(st);
+		sqlite3_bind_int64(st, 1, rowids[i]);
+		if (sqlite3_step(st) != SQLITE_ROW)
+			continue;
+		mig_buf_release(&key);
+		/* text quoted as SQL would, numbers as they are */
+		for (j = 0; j < sqlite3_column_count(st); j++) {
+			char *v = sqlite3_column_type(st, j) == SQLITE_TEXT ?
+					  sqlite3_mprintf("%Q", sqlite3_column_text(st, j)) :
+					  sqlite3_mprintf("%s", sqlite3_column_text(st, j));
+
+			mig_buf_addf(&key, "%s%s", j ? ", " : "", v ? v : "");
+			sqlite3_free(v);
+		}
+		/* each key once: seen holds them framed by newlines */
+		framed = mig_xasprintf("\n%s\n", key.buf);
+		dup = seen.buf && strstr(seen.buf, framed);
+		if (!dup)
+			mig_buf_adds(&seen, framed + (seen.len ? 1 : 0));
+		free(framed);
+		if (dup)
+			continue;
+		if (c->n > 1)
+			mig_buf_addf(out, "%s(%s)", out->len ? ", " : "", key.buf);
+		else
+			mig_buf_addf(out, "%s%s", out->len ? ", " : "", key.buf);
+	}
+out:
+	sqlite3_finalize(st);
+	sqlite3_free(q);
+	mig_buf_release(&key);
+	mig_buf_release(&seen);
+}
+
 static int sqlite_fk_check(struct mig_db *db, const char *where, struct mig_err *err)
 {
-	struct mig_buf sample = MIG_BUF_INIT;
+	struct mig_buf sample = MIG_BUF_INIT, keys = MIG_BUF_INIT, hint = MIG_BUF_INIT;
+	struct fk_cols cols = { MIG_BUF_INIT, MIG_BUF_INIT, 0 };
 	sqlite3_stmt *st = NULL;
 	char *first_table = NULL, *first_parent = NULL;
-	long long count = 0, first = 0;
+	long long count = 0, first = 0, same_table = 0, fkid = 0, rowids[5];
+	size_t nrowids = 0;
 	int rc;
 
 	if (sqlite3_prepare_v2(H(db), "PRAGMA foreign_key_check", -1, &st, NULL) != SQLITE_OK)
 		return db_error(db, MIG_EENV, "cannot check foreign keys in", err);
+	/* the sample: rows of the first child table that break the same foreign key as its first */
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *table = (const char *)sqlite3_column_text(st, 0);
 		const char *parent = (const char *)sqlite3_column_text(st, 2);
@@ -628,10 +726,18 @@ static int sqlite_fk_check(struct mig_db *db, const char *where, struct mig_err 
 		if (!count) {
 			first_table = mig_xstrdup(table);
 			first_parent = mig_xstrdup(parent);
+			fkid = sqlite3_column_int64(st, 3);
 		}
-		if (!strcmp(table, first_table) && first++ < 5)
-			mig_buf_addf(&sample, "%s%lld", sample.len ? ", " : "", sqlite3_column_int64(st, 1));
 		count++;
+		if (strcmp(table, first_table))
+			continue;
+		same_table++;
+		if (strcmp(parent, first_parent) || sqlite3_column_int64(st, 3) != fkid)
+			continue;
+		if (first++ < 5 && sqlite3_column_type(st, 1) != SQLITE_NULL) {
+			rowids[nrowids++] = sqlite3_column_int64(st, 1);
+			mig_buf_addf(&sample, "%s%lld", sample.len ? ", " : "", sqlite3_column_int64(st, 1));
+		}
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
@@ -639,17 +745,32 @@ static int sqlite_fk_check(struct mig_db *db, const char *where, struct mig_err 
 	} else if (count) {
 		rc = mig_err_set(err, MIG_ESQL, "%s: FOREIGN KEY constraint failed: %lld row%s violate%s it",
 				 where, count, count == 1 ? "" : "s", count == 1 ? "s" : "");
-		mig_err_hint(err, "rows in %s point at missing rows of %s (rowid %s%s)", first_table,
-			     first_parent, sample.buf, first > 5 ? ", ..." : "");
-		if (count > first)
-			mig_err_hint_add(err, "and %lld row%s in other tables", count - first,
-					 count - first == 1 ? "" : "s");
+		/* the children are named by rowid, the parents by the keys they lack */
+		if (fk_columns(db, first_table, first_parent, fkid, &cols) == 0)
+			fk_missing_keys(db, first_table, &cols, rowids, nrowids, &keys);
+		mig_buf_addf(&hint, "%s row%s%s%s%s refer%s to %s that do not exist", first_table,
+			     first == 1 ? "" : "s", sample.len ? " " : "", sample.buf ? sample.buf : "",
+			     first > 5 ? ", ..." : "", first == 1 ? "s" : "", first_parent);
+		if (keys.len)
+			mig_buf_addf(&hint, cols.n > 1 ? " (%s(%s) %s%s)" : " (%s.%s %s%s)", first_parent,
+				     cols.to.buf ? cols.to.buf : "?", keys.buf, first > (long long)nrowids ? ", ..." : "");
+		mig_err_hint(err, "%s", hint.buf);
+		if (same_table > first)
+			mig_err_hint_add(err, "and %lld row%s of %s through other foreign keys", same_table - first,
+					 same_table - first == 1 ? "" : "s", first_table);
+		if (count > same_table)
+			mig_err_hint_add(err, "and %lld row%s in other tables", count - same_table,
+					 count - same_table == 1 ? "" : "s");
 	} else {
 		rc = 0;
 	}
 	free(first_table);
 	free(first_parent);
 	mig_buf_release(&sample);
+	mig_buf_release(&keys);
+	mig_buf_release(&hint);
+	mig_buf_release(&cols.from);
+	mig_buf_release(&cols.to);
 	return rc;
 }
 
@@ -699,13 +820,19 @@ out:
 	return rc;
 }
 
-static int sqlite_dump_schema(struct mig_db *db, struct mig_buf *out, struct mig_err *err)
+/* mig.schemaFile's order: what the schema is, not how it came to be */
+static const char schema_stable[] =
+	"SELECT sql FROM sqlite_schema WHERE sql IS NOT NULL"
+	" AND name NOT LIKE 'mig\\_%' ESCAPE '\\' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
+	" ORDER BY CASE type WHEN 'table' THEN 0 WHEN 'view' THEN 1 ELSE 2 END,"
+	" CASE type WHEN 'view' THEN rowid ELSE 0 END, name COLLATE BINARY, type";
+
+static int dump(struct mig_db *db, const char *query, struct mig_buf *out, struct mig_err *err)
 {
 	sqlite3_stmt *st = NULL;
 	int rc;
 
-	if (sqlite3_prepare_v2(H(db), schema_in_creation_order,
-			       -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(H(db), query, -1, &st, NULL) != SQLITE_OK)
 		return db_error(db, MIG_EENV, "cannot read the schema of", err);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		mig_buf_addf(out, "%s;\n", sqlite3_column_text(st, 0));
@@ -713,6 +840,16 @@ static int sqlite_dump_schema(struct mig_db *db, struct mig_buf *out, struct mig
 	if (rc != SQLITE_DONE)
 		return db_error(db, MIG_EENV, "cannot read the schema of", err);
 	return 0;
+}
+
+static int sqlite_dump_schema(struct mig_db *db, struct mig_buf *out, struct mig_err *err)
+{
+	return dump(db, schema_in_creation_order, out, err);
+}
+
+static int sqlite_schema_sql(struct mig_db *db, struct mig_buf *out, struct mig_err *err)
+{
+	return dump(db, schema_stable, out, err);
 }
 
 static int sqlite_sql_complete(const char *sql, size_t len)
@@ -890,6 +1027,7 @@ const struct mig_backend mig_sqlite_backend = {
 	.schema = sqlite_schema,
 	.schema_key = sqlite_schema_key,
 	.dump_schema = sqlite_dump_schema,
+	.schema_sql = sqlite_schema_sql,
 	.sql_complete = sqlite_sql_complete,
 	.sql_quote = sqlite_sql_quote,
 	.step_sql = sqlite_step_sql,

@@ -222,15 +222,30 @@ out:
 	return rc;
 }
 
-int mig_snapshot_prune(struct mig_store *s, size_t keep, size_t *pruned, size_t *removed, uint64_t *freed,
-		       size_t *left, struct mig_err *err)
+int mig_snapshot_is_automatic(const struct mig_snapshot_info *i, void *data)
+{
+	static const char *const ops[] = { "up", "down", "redo", "restore" };
+	size_t k;
+
+	(void)data;
+	if (!i->subject || strncmp(i->subject, "before ", 7))
+		return 0;
+	for (k = 0; k < sizeof(ops) / sizeof(ops[0]); k++)
+		if (!strcmp(i->subject + 7, ops[k]))
+			return 1;
+	return 0;
+}
+
+int mig_snapshot_prune(struct mig_store *s, size_t keep, mig_snapshot_pick *pick, void *data, size_t *pruned,
+		       size_t *removed, uint64_t *freed, size_t *left, struct mig_err *err)
 {
 	git_repository *repo = s->repo;
 	struct oidset gone = { 0 }, kept = { 0 }, packed = { 0 };
 	struct mig_snapshot_list l = { NULL, 0 };
 	char *objdir = mig_path_join(s->path, "objects");
 	git_odb *odb = NULL;
-	size_t i;
+	char *goes = NULL;	/* goes[i]: snapshot i is pruned */
+	size_t i, picked = 0;
 	int rc;
 
 	*pruned = *removed = *left = 0;
@@ -241,11 +256,16 @@ int mig_snapshot_prune(struct mig_store *s, size_t keep, size_t *pruned, size_t 
 		rc = mig_err_git(err, MIG_EENV, "cannot open the store's objects");
 		goto out;
 	}
+	/* the newest keep of those picked stay, and all the others */
+	goes = mig_xcalloc(l.nr + 1, 1);
+	for (i = 0; i < l.nr; i++)
+		if ((!pick || pick(&l.v[i], data)) && picked++ >= keep)
+			goes[i] = 1;
 	for (i = 0; i < l.nr; i++) {
 		git_oid oid;
 
 		git_oid_fromstr(&oid, l.v[i].id);
-		if (add_reachable_commit(repo, &oid, i < keep ? &kept : &gone) < 0) {
+		if (add_reachable_commit(repo, &oid, goes[i] ? &gone : &kept) < 0) {
 			rc = mig_err_set(err, MIG_EENV, "snapshot %.12s is damaged: cannot walk it: %s", l.v[i].id,
 					 store_git_why());
 			goto out;
@@ -256,9 +276,14 @@ int mig_snapshot_prune(struct mig_store *s, size_t keep, size_t *pruned, size_t 
 		goto out;
 	}
 	/* the refs first: a prune cut short leaves unlisted objects, never a broken snapshot */
-	for (i = keep; i < l.nr; i++) {
-		char *ref = mig_xasprintf(SNAP_REFS "%s", l.v[i].id);
-		int r = git_reference_remove(repo, ref);
+	for (i = 0; i < l.nr; i++) {
+		char *ref;
+		int r;
+
+		if (!goes[i])
+			continue;
+		ref = mig_xasprintf(SNAP_REFS "%s", l.v[i].id);
+		r = git_reference_remove(repo, ref);
 
 		free(ref);
 		if (r < 0) {
@@ -291,6 +316,7 @@ int mig_snapshot_prune(struct mig_store *s, size_t keep, size_t *pruned, size_t 
 		rc = repack(s, objdir, &packed, removed, freed, left, err);
 out:
 	git_odb_free(odb);
+	free(goes);
 	free(packed.v);
 	free(gone.v);
 	free(kept.v);

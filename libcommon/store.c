@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <pwd.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -283,17 +284,33 @@ const char *mig_store_path(const struct mig_store *s)
 	return s->path;
 }
 
-int store_signature(git_signature **out, struct mig_err *err)
+/*
+ * Who runs mig: $USER, else the password database's name for the uid
+ * (cron, systemd units and containers often leave USER unset), else "mig".
+ */
+static const char *user_name(void)
 {
 	const char *user = getenv("USER");
-	char host[256] = "localhost", *email;
+	struct passwd *pw;
+
+	if (user && *user)
+		return user;
+	if ((pw = getpwuid(getuid())) && pw->pw_name && *pw->pw_name)
+		return pw->pw_name;
+	return "mig";
+}
+
+int store_signature(git_signature **out, struct mig_err *err)
+{
+	char host[256] = "localhost", *user = mig_xstrdup(user_name()), *email;
 	int r;
 
 	gethostname(host, sizeof(host) - 1);
 	host[sizeof(host) - 1] = '\0';
-	email = mig_xasprintf("%s@%s", user && *user ? user : "mig", host);
-	r = git_signature_now(out, user && *user ? user : "mig", email);
+	email = mig_xasprintf("%s@%s", user, host);
+	r = git_signature_now(out, user, email);
 	free(email);
+	free(user);
 	return r < 0 ? mig_err_git(err, MIG_EENV, "cannot sign a commit") : 0;
 }
 

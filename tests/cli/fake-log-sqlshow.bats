@@ -212,6 +212,17 @@ applied() {
 	has "mig-log: error: --porcelain and --json cannot be used together"
 }
 
+@test "with \$USER unset the journal names the user from the password database; with it set, \$USER" {
+	users
+	env -u USER mig -d app.db up -q 0001
+	USER=alice mig -d app.db up -q
+	run -0 mig -d app.db log
+	[[ "${lines[1]}" == *" ok: up 0001_users ($(id -un)@$(hostname))" ]]
+	[[ "${lines[0]}" == *" ok: up 0002_email (alice@$(hostname))" ]]
+	run -0 git --git-dir=app.db.mig log -1 --skip=1 --format=%an
+	[ "$output" = "$(id -un)" ]
+}
+
 # the store's objects and refs (not its lock or caches), to see that nothing changed
 store_sum() {
 	(cd app.db.mig && find . -type f ! -name mig.lock ! -name '*.cache' -exec cksum {} + | sort)

@@ -834,3 +834,64 @@ EOF
 	has "mig-restore: error: 'part.gz' does not hold an SQLite database: 5000 bytes is no whole number of pages"
 	[ "$(sha1sum <app.db)" = "$sum" ]
 }
+
+# revisions 0001_t1 ... 0004_t4, each a table of its own
+four() {
+	local i
+	for i in 1 2 3 4; do
+		rev "000${i}_t$i" "-- mig:up
+CREATE TABLE t$i(x);
+-- mig:down
+DROP TABLE t$i;
+"
+	done
+}
+
+@test "with mig.backupKeep = 2 a run keeps the 2 newest automatic snapshots, every manual one, and journals the prune" {
+	four
+	printf '[mig]\n\tdatabase = app.db\n\tbackupKeep = 2\n' >mig.conf
+	mig up 0001_t1
+	manual=$(mig backup --message "by hand")
+	mig up 0002_t2
+	mig up 0003_t3
+	run -0 mig up 0004_t4
+	has "mig-up: pruned 1 automatic snapshot (mig.backupKeep = 2)"
+	run -0 mig down
+	run -0 mig backup --list --porcelain
+	[ "${#lines[@]}" = 3 ]
+	[[ "${lines[0]}" == *$'\tbefore down' ]]
+	[[ "${lines[1]}" == *$'\tbefore up' ]]
+	[ "$(echo "${lines[1]}" | cut -f4)" = 3 ]
+	[[ "${lines[2]}" == snapshot$'\t'"$manual"$'\t'*$'\tby hand' ]]
+	run -0 mig log -n 1
+	[[ "${lines[0]}" == *" ok: prune: keep 2 automatic "* ]]
+	# whatever the pruned snapshots used alone is gone, what the others use is whole
+	run -0 mig backup --verify
+	run -0 git --git-dir=app.db.mig fsck --no-dangling
+}
+
+@test "mig.backupKeep = 0 keeps every automatic snapshot" {
+	four
+	printf '[mig]\n\tdatabase = app.db\n\tbackupKeep = 0\n' >mig.conf
+	mig up 0001_t1
+	for r in 0002_t2 0003_t3 0004_t4; do
+		mig up "$r"
+	done
+	mig down
+	run -0 mig backup --list --porcelain
+	[ "${#lines[@]}" = 4 ]
+	run -0 mig log
+	[[ "$output" != *prune* ]]
+}
+
+@test "a bad mig.backupKeep in mig.conf exits 6 naming the key, before anything runs" {
+	four
+	printf '[mig]\n\tdatabase = app.db\n\tbackupKeep = lots\n' >mig.conf
+	run -6 mig up
+	[[ "${lines[0]}" == *"mig.conf: mig.backupKeep"* ]]
+	[ ! -e app.db ]
+	printf '[mig]\n\tdatabase = app.db\n\tbackupKeep = -1\n' >mig.conf
+	run -6 mig up
+	[[ "${lines[0]}" == *"mig.conf: mig.backupKeep must not be negative" ]]
+	[ ! -e app.db ]
+}

@@ -14,12 +14,28 @@ load helper
 	[ "$(sqlite3 app.db .dump)" = "$before" ]
 	has "mig-up: error: 0002_fk: migrations/0002_fk.sql: FOREIGN KEY constraint failed: 9 rows violate it"
 	# SQLite reports d2 first: its two rows, then the other table's seven
-	has "hint: rows in d2 point at missing rows of p (rowid 1, 2)"
+	has "hint: d2 rows 1, 2 refer to p that do not exist (p.id 8, 9)"
 	has "hint: and 7 rows in other tables"
 	sqlite3 app.db "DELETE FROM d"
 	run -4 mig -d app.db up --no-backup
-	has "hint: rows in c2 point at missing rows of p (rowid 1, 2, 3, 4, 5, ...)"
+	has "hint: c2 rows 1, 2, 3, 4, 5, ... refer to p that do not exist (p.id 1, 2, 3, 4, 5, ...)"
 	run ! grep -q "other tables" <<<"$output"
+}
+
+@test "the foreign-key hint names the child rows and the parent keys they lack, through the key that broke" {
+	rev 0001_t $'-- mig:up\nCREATE TABLE users(id INTEGER PRIMARY KEY);\nCREATE TABLE tags(name TEXT PRIMARY KEY);\nCREATE TABLE posts(id INTEGER PRIMARY KEY, tag TEXT REFERENCES tags, author INTEGER REFERENCES users(id));\nINSERT INTO users VALUES (1);\nINSERT INTO tags VALUES (\'db\');\n'
+	rev 0002_orphans $'-- mig:up\nINSERT INTO posts VALUES (2, \'db\', 7), (3, \'db\', 9), (4, \'db\', 7), (5, \'db\', 1);\n'
+	run -4 mig -d app.db up --no-backup
+	has "mig-up: error: 0002_orphans: migrations/0002_orphans.sql: FOREIGN KEY constraint failed: 3 rows violate it"
+	# the children by rowid, the missing users by the column the key names, each once
+	has "hint: posts rows 2, 3, 4 refer to users that do not exist (users.id 7, 9)"
+	[ "$(sqlite3 app.db 'SELECT count(*) FROM posts')" = 0 ]
+	rev 0002_orphans $'-- mig:up\nINSERT INTO posts VALUES (6, \'nosql\', 1);\n'
+	run -4 mig -d app.db up --no-backup
+	has "hint: posts row 6 refers to tags that do not exist (tags.name 'nosql')"
+	rev 0002_orphans $'-- mig:up\nCREATE TABLE pairs(a, b, PRIMARY KEY (a, b));\nCREATE TABLE links(x, y, FOREIGN KEY (x, y) REFERENCES pairs(a, b));\nINSERT INTO links VALUES (1, \'u\');\n'
+	run -4 mig -d app.db up --no-backup
+	has "hint: links row 1 refers to pairs that do not exist (pairs(a, b) (1, 'u'))"
 }
 
 @test "quoted names and strings keep their blanks when schemas are compared; blanks outside them do not count" {

@@ -69,13 +69,13 @@ PY
 	[ "$(sqlite3 app.db "SELECT count(*) FROM sqlite_schema WHERE name = 't'")" = 1 ]
 }
 
-@test "with no user name the journal's commits are by mig" {
+@test "with \$USER empty or unset the journal's commits are by the password database's name" {
 	one
 	USER= run -0 mig -d app.db up -q
-	[ "$(git --git-dir=app.db.mig log -1 --format=%an refs/mig/journal)" = mig ]
-	[[ "$(git --git-dir=app.db.mig log -1 --format=%ae refs/mig/journal)" == mig@* ]]
+	[ "$(git --git-dir=app.db.mig log -1 --format=%an refs/mig/journal)" = "$(id -un)" ]
+	[[ "$(git --git-dir=app.db.mig log -1 --format=%ae refs/mig/journal)" == "$(id -un)"@* ]]
 	run -0 env -u USER "$(command -v mig)" -d app.db down -q --no-backup
-	[ "$(git --git-dir=app.db.mig log -1 --format=%an refs/mig/journal)" = mig ]
+	[ "$(git --git-dir=app.db.mig log -1 --format=%an refs/mig/journal)" = "$(id -un)" ]
 }
 
 @test "a dry run down skips a revision that runs outside a transaction, and says so unless -q" {

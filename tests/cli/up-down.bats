@@ -125,7 +125,7 @@ users() {
 	rev 0002_orphans $'-- mig:up\nINSERT INTO c VALUES (7, 70), (8, 80);\n-- mig:down\nDELETE FROM c;\n'
 	run -4 mig -d app.db up
 	has "mig-up: error: 0002_orphans: migrations/0002_orphans.sql: FOREIGN KEY constraint failed: 2 rows violate it"
-	has "hint: rows in c point at missing rows of p (rowid 7, 8)"
+	has "hint: c rows 7, 8 refer to p that do not exist (p.id 70, 80)"
 	[ "$(sqlite3 app.db 'SELECT count(*) FROM c')" = 0 ]
 }
 

@@ -80,6 +80,7 @@ static void test_defaults_without_anything(void **state)
 	assert_null(s.conf);
 	assert_int_equal(s.lock_timeout, 5000);
 	assert_int_equal(s.backup, 1);
+	assert_int_equal(s.backup_keep, 20);
 	mig_settings_release(&s);
 }
 

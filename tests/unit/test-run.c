@@ -21,7 +21,7 @@
 /* What a test asks of the fakes, and what they saw. */
 static struct {
 	int plan_rc, plan_n, plan_n_locked;	/* the second plan, under the lock */
-	int prepare_rc, execute_rc, journal_rc, snapshot_rc, pending;
+	int prepare_rc, execute_rc, journal_rc, snapshot_rc, prune_rc, pending;
 	size_t execute_done;			/* steps done before execute_rc */
 	int name_failed;			/* execute names the step that fails */
 	int nplans;
@@ -118,7 +118,14 @@ static void env_unlock(struct mig_run *run)
 	run->store = NULL;
 }
 
-static const struct mig_run_env env = { env_lock, env_flush, env_snapshot, env_journal, env_unlock };
+static int env_prune(struct mig_run *run, struct mig_err *err)
+{
+	(void)run;
+	event("prune");
+	return t.prune_rc ? mig_err_set(err, t.prune_rc, "prune refused") : 0;
+}
+
+static const struct mig_run_env env = { env_lock, env_flush, env_snapshot, env_journal, env_unlock, env_prune };
 
 static void say(enum mig_say_level level, const char *msg, void *data)
 {
@@ -160,7 +167,7 @@ static int teardown(void **state)
 
 static int run(const struct mig_run_opts *o, struct mig_err *err)
 {
-	struct mig_settings set = { dbpath, "migrations", "store", NULL, 0, 1 };
+	struct mig_settings set = { dbpath, "migrations", "store", NULL, 0, 1, 20, NULL };
 
 	return mig_run_do(&kind, NULL, &set, o, &env, err);
 }
@@ -172,7 +179,7 @@ static void test_order(void **state)
 
 	(void)state;
 	assert_int_equal(run(&o, &err), 0);
-	assert_string_equal(t.log.buf, "plan,lock,flush,plan,prepare,snapshot,execute,journal,unlock");
+	assert_string_equal(t.log.buf, "plan,lock,flush,plan,prepare,snapshot,execute,journal,prune,unlock");
 	assert_string_equal(t.result, "ok");
 	assert_int_equal(t.journaled, 2);
 }
@@ -301,6 +308,20 @@ static void test_journal_refused_after_the_change_is_a_warning(void **state)
 	assert_int_equal(run(&o, &err), 0);
 	assert_non_null(strstr(t.said.buf, "0 journal refused\n"));
 	assert_non_null(strstr(t.said.buf, "0 the database keeps the entry; the next run writes it\n"));
+	/* no entry, no prune: what is pruned is journaled after the run's own entry */
+	assert_string_equal(t.log.buf, "plan,lock,flush,plan,prepare,snapshot,execute,journal,unlock");
+}
+
+static void test_failed_prune_after_the_run_is_a_warning(void **state)
+{
+	struct mig_run_opts o = { 0 };
+	struct mig_err err = MIG_ERR_INIT;
+
+	(void)state;
+	t.prune_rc = MIG_EENV;
+	assert_int_equal(run(&o, &err), 0);
+	assert_string_equal(t.log.buf, "plan,lock,flush,plan,prepare,snapshot,execute,journal,prune,unlock");
+	assert_non_null(strstr(t.said.buf, "0 cannot prune automatic snapshots: prune refused\n"));
 }
 
 int main(void)
@@ -317,6 +338,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_failure_before_any_step_journals_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dry_run_leaves_no_trace, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_journal_refused_after_the_change_is_a_warning, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_failed_prune_after_the_run_is_a_warning, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
