@@ -439,7 +439,7 @@ int mig_body_of(struct mig_rev **out, const struct mig_state *st, long rec, stru
 	 * A file whose id is the applied one holds the body as it was
 	 * applied: no store is needed to read it
 	 */
-	if (from_files || (st->rev[rec] >= 0 && !strcmp(st->g->revs[st->rev[rec]]->id, a->id))) {
+	if (from_files || mig_state_file_as_applied(st, rec)) {
 		if (st->rev[rec] < 0)
 			return mig_err_set(err, MIG_EUNSAFE, "%s: its file is missing and --from-files was given",
 					   a->name);
@@ -460,9 +460,8 @@ int mig_body_of(struct mig_rev **out, const struct mig_state *st, long rec, stru
 				     st->g->revs[st->rev[rec]]->path);
 		return rc;
 	}
-	path = st->rev[rec] >= 0 && !strcmp(st->g->revs[st->rev[rec]]->id, a->id) ?
-		mig_xstrdup(st->g->revs[st->rev[rec]]->path) :
-		mig_xasprintf("%s.sql (%.12s, from the store)", a->name, a->id);
+	/* a file as applied was read above: this body is no file's */
+	path = mig_xasprintf("%s.sql (%.12s, from the store)", a->name, a->id);
 	/* a two-file layout's body says where its lines really are */
 	if ((rc = mig_rev_parse(out, a->name, path, b.buf ? b.buf : "", b.len, err)) == 0)
 		mig_layout_body_places(*out, st->rev[rec] >= 0 ? st->g->revs[st->rev[rec]] : NULL, st->g->dir,

@@ -1,5 +1,3 @@
-#include <string.h>
-
 #include "ctx.h"
 #include "diff.h"
 #include "revspec.h"
@@ -14,7 +12,7 @@ static int diff_one(struct mig_buf *out, const struct mig_state *st, long rec, s
 	struct mig_buf body = MIG_BUF_INIT;
 	int rc;
 
-	if (!strcmp(a->id, f->id))
+	if (mig_state_file_as_applied(st, rec))
 		return 0;
 	if (!*store && (rc = mig_store_open(store, set->store, 0, err)) < 0)
 		return rc;

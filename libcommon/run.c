@@ -113,6 +113,12 @@ static int journal_pending(struct mig_db *db, struct mig_store *store, struct mi
 	return rc < 0 ? rc : mig_db_journal_clear(db, err);
 }
 
+/* Journal a restore that was cut short, if one was. */
+static int recover_restore(struct mig_store *store, const char *dbpath, int timeout_ms, struct mig_err *err)
+{
+	return mig_backup_interrupted(mig_store_path(store)) ? mig_backup_recover(store, dbpath, timeout_ms, err) : 0;
+}
+
 int mig_journal_flush(const char *dbpath, struct mig_store *store, int timeout_ms, struct mig_err *err)
 {
 	struct mig_err ignored = MIG_ERR_INIT;
@@ -120,8 +126,7 @@ int mig_journal_flush(const char *dbpath, struct mig_store *store, int timeout_m
 	size_t n = 0;
 	int rc;
 
-	if (mig_backup_interrupted(mig_store_path(store)) &&
-	    (rc = mig_backup_recover(store, dbpath, timeout_ms, err)) < 0)
+	if ((rc = recover_restore(store, dbpath, timeout_ms, err)) < 0)
 		return rc;
 	/*
 	 * A look without waiting: a database that cannot be read now is the
@@ -170,12 +175,12 @@ static int store_flush(struct mig_run *run, int pending_only, struct mig_err *er
 			return rc;
 		return n > 0;
 	}
-	if (mig_backup_interrupted(mig_store_path(run->store)) &&
-	    (rc = mig_backup_recover(run->store, run->set->database, run->set->lock_timeout, err)) < 0)
+	/* the run's own database when it has one open, else a look at the file */
+	if (!run->ctx || !run->ctx->db)
+		return mig_journal_flush(run->set->database, run->store, run->set->lock_timeout, err);
+	if ((rc = recover_restore(run->store, run->set->database, run->set->lock_timeout, err)) < 0)
 		return rc;
-	if (run->ctx && run->ctx->db)
-		return journal_pending(run->ctx->db, run->store, err);
-	return mig_journal_flush(run->set->database, run->store, run->set->lock_timeout, err);
+	return journal_pending(run->ctx->db, run->store, err);
 }
 
 static int store_snapshot(struct mig_run *run, const char *subject, struct mig_err *err)

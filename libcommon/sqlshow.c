@@ -88,7 +88,7 @@ static int need_store(const struct mig_state *st, const long *recs, size_t n)
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		if (st->rev[recs[i]] < 0 || strcmp(st->g->revs[st->rev[recs[i]]]->id, st->applied.v[recs[i]].id))
+		if (!mig_state_file_as_applied(st, recs[i]))
 			return 1;
 	return 0;
 }

@@ -39,6 +39,11 @@ void mig_state_release(struct mig_state *st)
 	memset(st, 0, sizeof(*st));
 }
 
+int mig_state_file_as_applied(const struct mig_state *st, long rec)
+{
+	return st->rev[rec] >= 0 && !strcmp(st->g->revs[st->rev[rec]]->id, st->applied.v[rec].id);
+}
+
 int mig_state_applied(const struct mig_state *st, size_t idx)
 {
 	return st->rec[idx] >= 0;

@@ -50,6 +50,13 @@ void mig_state_release(struct mig_state *st);
 /* The schema hash recorded after the last run, or NULL. */
 const char *mig_state_recorded_hash(const struct mig_state *st);
 
+/*
+ * Does applied record rec's file hold the body as it was applied (it
+ * exists and its id is the recorded one)? Then no store is needed to
+ * read that body.
+ */
+int mig_state_file_as_applied(const struct mig_state *st, long rec);
+
 /* Is revision idx applied (its record exists, whatever its id)? */
 int mig_state_applied(const struct mig_state *st, size_t idx);
 
