@@ -110,6 +110,18 @@ applied() {
 	[[ "$output" != *"drift accepted"* ]]
 }
 
+@test "without the recorded schema in a store, the drift refusal names the two hashes" {
+	users
+	mig -d app.db up -q 0001
+	rm -rf app.db.mig
+	sqlite3 app.db 'CREATE TABLE hotfix(x)'
+	live=$(sqlite3 app.db "SELECT schema_hash FROM mig_revisions WHERE name = '0001_users'")
+	run -5 mig -d app.db up
+	[[ "${lines[0]}" == "mig-up: error: the schema differs from the one recorded after 0001_users: schema "*", recorded ${live:0:12}" ]]
+	[ "$(applied)" = 0001_users ]
+	[ ! -e app.db.mig ]
+}
+
 @test "re-indenting a CREATE statement is no drift" {
 	rev 0001_t $'-- mig:up\nCREATE TABLE t (\n  x INTEGER,\n  y TEXT\n);\n'
 	mig -d app.db up -q

@@ -69,6 +69,8 @@ id() {
 	[ "${lines[0]}" = "mig-redo: error: name the revision to redo" ]
 	run -2 mig -d app.db redo nosuch
 	[ "${lines[0]}" = "mig-redo: error: unknown revision 'nosuch'" ]
+	run -2 mig -d app.db redo heads
+	[ "$output" = "mig-redo: error: 'heads' names no single revision" ]
 	# 0002_b was applied without a down section: it cannot be reverted, so nothing is
 	run -5 mig -d app.db redo 0001
 	[ "${lines[0]}" = "mig-redo: error: 0002_b is irreversible: it has no '-- mig:down' section" ]
@@ -104,5 +106,15 @@ id() {
 	before=$(sqlite3 app.db .dump)
 	run -0 mig -d app.db redo -n 0003
 	has "applying 0003_c (dry run)"
+	[ "$(sqlite3 app.db .dump)" = "$before" ]
+}
+
+@test "redo refuses a dirty database (exit 5) and changes nothing" {
+	chain
+	mig -d app.db up -q
+	sqlite3 app.db "UPDATE mig_revisions SET dirty = 1 WHERE name = '0003_c'"
+	before=$(sqlite3 app.db .dump)
+	run -5 mig -d app.db redo 0002
+	[ "${lines[0]}" = "mig-redo: error: 0003_c did not finish: the database is dirty" ]
 	[ "$(sqlite3 app.db .dump)" = "$before" ]
 }
