@@ -6,7 +6,7 @@ BINDIR = $(PREFIX)/bin
 MANDIR = $(PREFIX)/share/man
 VERSION = 0.1.0
 
-PKGS = sqlite3 libgit2 zlib libdeflate libxxhash nettle
+PKGS = sqlite3 libgit2 zlib libdeflate libxxhash nettle libpq
 # libgit2 is loaded when first needed (libcommon/store-gitlib.c), by its soname
 LINK_PKGS = $(filter-out libgit2,$(PKGS))
 LIBGIT2 := $(shell readelf -d "$$(pkg-config --variable=libdir libgit2)/libgit2.so" 2>/dev/null | \
@@ -27,7 +27,7 @@ endif
 
 CMDS = mig mig-init mig-status mig-new mig-merge mig-up mig-down mig-redo mig-diff mig-fake mig-log mig-sqlshow mig-backup mig-restore
 LIB_SRC = $(wildcard libcommon/*.c)
-LIB_OBJ = $(LIB_SRC:libcommon/%.c=build/%.o) build/bookkeeping.o
+LIB_OBJ = $(LIB_SRC:libcommon/%.c=build/%.o) build/bookkeeping.o build/bookkeeping-pg.o
 BINS = $(CMDS:%=bin/%)
 UNIT_SRC = $(wildcard tests/unit/test-*.c)
 UNIT_BINS = $(UNIT_SRC:tests/unit/%.c=build/tests/%)
@@ -41,6 +41,12 @@ build/bookkeeping.c: tools/embed.sh $(wildcard migrations/*.sql) | build
 	sh tools/embed.sh $(sort $(wildcard migrations/*.sql)) > $@.tmp && mv $@.tmp $@
 
 build/bookkeeping.o: build/bookkeeping.c
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+build/bookkeeping-pg.c: tools/embed.sh $(wildcard migrations/postgres/*.sql) | build
+	sh tools/embed.sh -p mig_pg_bookkeeping $(sort $(wildcard migrations/postgres/*.sql)) > $@.tmp && mv $@.tmp $@
+
+build/bookkeeping-pg.o: build/bookkeeping-pg.c
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 # made anew, so an object whose source is gone does not linger in it
@@ -104,8 +110,9 @@ $(CRASH_SHIM): $(wildcard tests/crash/*.c) | build
 crash: all $(CRASH_SHIM)
 	tests/crash/run.sh $(CRASH_TRIALS)
 
+# the PostgreSQL tests (tests/cli/pg.bats) on a throwaway cluster (tools/with-pg.sh)
 check: all $(UNIT_BINS) build/inject.so build/faultfs.so $(CRASH_SHIM) lint-man lint-tests
-	prove -j2 --exec tests/run-one $(UNIT_BINS) tests/cli/*.bats
+	sh tools/with-pg.sh prove -j2 --exec tests/run-one $(UNIT_BINS) tests/cli/*.bats
 
 # every manual page, checked by mandoc: warnings fail
 lint-man:
@@ -165,7 +172,7 @@ FUZZ_SECONDS = 60
 FUZZ_TARGETS = $(patsubst tests/fuzz/fuzz-%.c,%,$(wildcard tests/fuzz/fuzz-*.c))
 FUZZ_SAN = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_CFLAGS = $(subst -Ibuild ,-Ibuild-fuzz ,$(ALL_CFLAGS:-O2=)) -O1 -g $(FUZZ_SAN)
-FUZZ_OBJ = $(LIB_SRC:libcommon/%.c=build-fuzz/%.o) build-fuzz/bookkeeping.o
+FUZZ_OBJ = $(LIB_SRC:libcommon/%.c=build-fuzz/%.o) build-fuzz/bookkeeping.o build-fuzz/bookkeeping-pg.o
 FUZZ_BINS = $(FUZZ_TARGETS:%=build-fuzz/fuzz-%)
 
 build-fuzz/%.o: libcommon/%.c | build-fuzz
@@ -175,6 +182,12 @@ build-fuzz/bookkeeping.c: tools/embed.sh $(wildcard migrations/*.sql) | build-fu
 	sh tools/embed.sh $(sort $(wildcard migrations/*.sql)) > $@.tmp && mv $@.tmp $@
 
 build-fuzz/bookkeeping.o: build-fuzz/bookkeeping.c
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
+
+build-fuzz/bookkeeping-pg.c: tools/embed.sh $(wildcard migrations/postgres/*.sql) | build-fuzz
+	sh tools/embed.sh -p mig_pg_bookkeeping $(sort $(wildcard migrations/postgres/*.sql)) > $@.tmp && mv $@.tmp $@
+
+build-fuzz/bookkeeping-pg.o: build-fuzz/bookkeeping-pg.c
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
 
 build-fuzz/libcommon.a: $(FUZZ_OBJ)

@@ -175,7 +175,10 @@ struct mig_backend {
 	/* a step of a run as the SQL text the backend runs for it, v written in, ending ";\n" */
 	void (*step_sql)(struct mig_buf *b, enum mig_db_step step, const struct mig_db_row *v);
 
-	/* --- images, for snapshots: mig_image_read and mig_image_write of image.h --- */
+	/*
+	 * --- images, for snapshots: mig_image_read and mig_image_write of
+	 * image.h; NULL in a backend that cannot take snapshots yet ---
+	 */
 
 	int (*image_read)(const char *addr, int timeout_ms, const struct mig_image_sink *sink,
 			  uint32_t *page_size, uint64_t *size, struct mig_err *err);
@@ -185,5 +188,6 @@ struct mig_backend {
 
 /* The backends built in, each listed once in db.c. */
 extern const struct mig_backend mig_sqlite_backend;
+extern const struct mig_backend mig_postgres_backend;
 
 #endif

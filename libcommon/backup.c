@@ -7,6 +7,7 @@
 
 #include "backup.h"
 #include "db.h"
+#include "image.h"
 #include "journal.h"
 #include "report.h"
 #include "run.h"
@@ -488,7 +489,7 @@ static int take_plan(struct mig_run *run, struct mig_err *err)
 	const char *dbpath;
 	int rc;
 
-	if ((rc = mig_settings_database(run->set, &dbpath, err)) < 0)
+	if ((rc = mig_settings_database(run->set, &dbpath, err)) < 0 || (rc = mig_image_check(dbpath, err)) < 0)
 		return rc;
 	if (!mig_db_exists(dbpath))
 		return mig_err_set(err, MIG_EENV, "database '%s' does not exist", dbpath);
@@ -552,7 +553,7 @@ static int restore_plan(struct mig_run *run, struct mig_err *err)
 	const char *dbpath, *in = r->o->input;
 	int rc;
 
-	if ((rc = mig_settings_database(run->set, &dbpath, err)) < 0)
+	if ((rc = mig_settings_database(run->set, &dbpath, err)) < 0 || (rc = mig_image_check(dbpath, err)) < 0)
 		return rc;
 	if (in && strcmp(in, "-") && r->fd < 0 && (r->fd = open(in, O_RDONLY | O_CLOEXEC)) < 0)
 		return mig_err_errno(err, MIG_EENV, "cannot open '%s'", in);

@@ -251,8 +251,15 @@ int mig_settings_load(struct mig_settings *s, const struct mig_globals *g, struc
 	/* the option governs every wait of the run: busy timeouts and the store's lock */
 	if (g->lock_timeout >= 0)
 		s->lock_timeout = g->lock_timeout;
-	if (!s->store && s->database)
-		s->store = mig_xasprintf("%s.mig", s->database);
+	/* beside the database file; for a server's database, beside mig.conf */
+	if (!s->store && s->database && mig_db_is_url(s->database)) {
+		char *name = mig_db_store_name(s->database);
+
+		s->store = relative_to(prefix ? prefix : "", name);
+		free(name);
+	} else if (!s->store && s->database) {
+		s->store = mig_db_store_name(s->database);
+	}
 out:
 	free(prefix);
 	return rc;

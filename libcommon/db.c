@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
+#include <pwd.h>
 
 #include "backend.h"
 #include "util.h"
@@ -19,6 +21,7 @@
  */
 static const struct mig_backend *const backends[] = {
 	&mig_sqlite_backend,
+	&mig_postgres_backend,
 };
 
 /* Databases mig knows by their URL schemes, built in or not: for saying which is missing. */
@@ -158,6 +161,47 @@ char *mig_db_display_name(const char *addr)
 	return mig_buf_detach(&b);
 }
 
+char *mig_db_store_name(const char *addr)
+{
+	size_t n = scheme_len(addr);
+	const char *auth, *end, *at = NULL, *p, *name = NULL;
+	struct mig_buf raw = MIG_BUF_INIT, b = MIG_BUF_INIT;
+	struct passwd *pw;
+	size_t i;
+
+	if (!n)
+		return mig_xasprintf("%s.mig", addr);
+	auth = addr + n + 3;
+	end = auth + strcspn(auth, "/?#");
+	for (p = auth; p < end; p++)
+		if (*p == '@')
+			at = p;
+	/* libpq's order: the URL's database, PGDATABASE, the URL's user, PGUSER, the login name */
+	if (*end == '/' && end[1 + strcspn(end + 1, "?#")] != end[1])
+		add_decoded(&raw, end + 1, strcspn(end + 1, "?#"));
+	else if ((name = getenv("PGDATABASE")) && *name)
+		mig_buf_adds(&raw, name);
+	else if (at && at > auth)
+		add_decoded(&raw, auth, strcspn(auth, ":@"));
+	else if ((name = getenv("PGUSER")) && *name)
+		mig_buf_adds(&raw, name);
+	else if ((pw = getpwuid(getuid())))
+		mig_buf_adds(&raw, pw->pw_name);
+	/* a name of the file system's safe letters: no '/', no leading '.', no control characters */
+	for (i = 0; i < raw.len; i++) {
+		char c = raw.buf[i];
+		int safe = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+			   c == '_' || c == '-' || (c == '.' && i > 0);
+
+		mig_buf_addc(&b, safe ? c : '_');
+	}
+	if (!b.len)
+		mig_buf_adds(&b, "postgres");
+	mig_buf_adds(&b, ".mig");
+	mig_buf_release(&raw);
+	return mig_buf_detach(&b);
+}
+
 int mig_db_is_url(const char *addr)
 {
 	return scheme_len(addr) > 0;
@@ -211,6 +255,19 @@ int mig_db_open_replay(struct mig_db **out, struct mig_db *src, struct mig_err *
 	if (!b)
 		return mig_err_set(err, MIG_EENV, "no backend for a scratch database is built in");
 	return b->open_replay(out, src, err);
+}
+
+int mig_db_open_scratch(struct mig_db **out, const char *addr, struct mig_err *err)
+{
+	const struct mig_backend *b = NULL;
+	int rc;
+
+	*out = NULL;
+	if (addr && (rc = find(addr, &b, err)) < 0)
+		return rc;
+	if (!b && !(b = file_backend()))
+		return mig_err_set(err, MIG_EENV, "no backend for a scratch database is built in");
+	return b->open_replay(out, NULL, err);
 }
 
 int mig_db_exec(struct mig_db *db, const char *where, const char *sql, size_t len,
@@ -311,22 +368,27 @@ int mig_db_schema_sql(struct mig_db *db, struct mig_buf *out, struct mig_err *er
 }
 
 /*
- * The dialect helpers take no database (sqlshow prints for one that may
- * not exist yet): they speak that of database files.
+ * The dialect helpers: db's, and without one (sqlshow prints for a
+ * database that may not exist yet) that of database files.
  */
-int mig_sql_complete(const char *sql, size_t len)
+static const struct mig_backend *dialect(struct mig_db *db)
 {
-	return file_backend()->sql_complete(sql, len);
+	return db ? db->ops : file_backend();
 }
 
-void mig_sql_quote(struct mig_buf *b, const char *s)
+int mig_sql_complete(struct mig_db *db, const char *sql, size_t len)
 {
-	file_backend()->sql_quote(b, s);
+	return dialect(db)->sql_complete(sql, len);
 }
 
-void mig_db_step_sql(struct mig_buf *b, enum mig_db_step step, const struct mig_db_row *v)
+void mig_sql_quote(struct mig_db *db, struct mig_buf *b, const char *s)
 {
-	file_backend()->step_sql(b, step, v);
+	dialect(db)->sql_quote(b, s);
+}
+
+void mig_db_step_sql(struct mig_db *db, struct mig_buf *b, enum mig_db_step step, const struct mig_db_row *v)
+{
+	dialect(db)->step_sql(b, step, v);
 }
 
 static int apply_bookkeeping(struct mig_db *db, struct mig_rev *rev, struct mig_err *err)
@@ -492,13 +554,36 @@ void mig_foreign_release(struct mig_foreign *f)
 	memset(f, 0, sizeof(*f));
 }
 
+/* The backend of path, when it can take and restore snapshots. */
+static int find_imaging(const char *path, const struct mig_backend **b, struct mig_err *err)
+{
+	char *shown;
+	int rc;
+
+	if ((rc = find(path, b, err)) < 0 || ((*b)->image_read && (*b)->image_write))
+		return rc;
+	shown = mig_db_display_name(path);
+	mig_err_set(err, MIG_EENV, "database '%s': snapshots of %s databases are not built yet", shown,
+		    !strcmp((*b)->name, "postgres") ? "PostgreSQL" : (*b)->name);
+	mig_err_hint(err, "use the database's own tools (pg_dump); run with --no-backup, or set mig.backup = false");
+	free(shown);
+	return MIG_EENV;
+}
+
+int mig_image_check(const char *path, struct mig_err *err)
+{
+	const struct mig_backend *b;
+
+	return find_imaging(path, &b, err);
+}
+
 int mig_image_read(const char *path, int timeout_ms, const struct mig_image_sink *sink,
 		   uint32_t *page_size, uint64_t *size, struct mig_err *err)
 {
 	const struct mig_backend *b;
 	int rc;
 
-	if ((rc = find(path, &b, err)) < 0)
+	if ((rc = find_imaging(path, &b, err)) < 0)
 		return rc;
 	return b->image_read(path, timeout_ms, sink, page_size, size, err);
 }
@@ -509,7 +594,7 @@ int mig_image_write(const char *path, int timeout_ms, const struct mig_image_sou
 	const struct mig_backend *b;
 	int rc;
 
-	if ((rc = find(path, &b, err)) < 0)
+	if ((rc = find_imaging(path, &b, err)) < 0)
 		return rc;
 	return b->image_write(path, timeout_ms, src, err);
 }

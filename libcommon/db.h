@@ -52,6 +52,14 @@ int mig_db_exists(const char *addr);
 int mig_db_is_url(const char *addr);
 
 /*
+ * The store's default name for the database at addr: "PATH.mig" for a
+ * file; for a server's database "NAME.mig", NAME its database name as
+ * libpq finds it (the URL's, PGDATABASE, the URL's user, PGUSER, the
+ * login name) with what a file name should not hold made '_'.
+ */
+char *mig_db_store_name(const char *addr);
+
+/*
  * addr as it may be shown: a URL without its password (user:***@,
  * password=***); a path unchanged. The caller frees it.
  */
@@ -145,6 +153,9 @@ int mig_db_set_schema_hash(struct mig_db *db, const char *hash, struct mig_err *
  */
 int mig_db_open_replay(struct mig_db **out, struct mig_db *src, struct mig_err *err);
 
+/* An empty scratch database of the backend addr names (NULL: SQLite's), to replay revisions on. */
+int mig_db_open_scratch(struct mig_db **out, const char *addr, struct mig_err *err);
+
 /* The schema as SQL, "STATEMENT;" per line, in creation order. */
 int mig_db_dump_schema(struct mig_db *db, struct mig_buf *out, struct mig_err *err);
 
@@ -158,16 +169,16 @@ int mig_db_dump_schema(struct mig_db *db, struct mig_buf *out, struct mig_err *e
 int mig_db_schema_sql(struct mig_db *db, struct mig_buf *out, struct mig_err *err);
 
 /*
- * The three below take no database, and speak the dialect of database
+ * The three below speak db's dialect, and with db NULL that of database
  * files (SQLite's): what sqlshow prints for a database that may not
  * exist yet.
  */
 
 /* Does sql end with a complete statement (sqlite3_complete)? */
-int mig_sql_complete(const char *sql, size_t len);
+int mig_sql_complete(struct mig_db *db, const char *sql, size_t len);
 
 /* Append s as an SQL string literal. */
-void mig_sql_quote(struct mig_buf *b, const char *s);
+void mig_sql_quote(struct mig_db *db, struct mig_buf *b, const char *s);
 
 /*
  * The steps of a run that are mig's, not the revision's: its
@@ -191,7 +202,7 @@ struct mig_db_row {
 	int dirty;
 	const char *hash;
 };
-void mig_db_step_sql(struct mig_buf *b, enum mig_db_step step, const struct mig_db_row *v);
+void mig_db_step_sql(struct mig_db *db, struct mig_buf *b, enum mig_db_step step, const struct mig_db_row *v);
 
 /*
  * The script that creates or upgrades mig's bookkeeping in db (NULL: a

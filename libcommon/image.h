@@ -27,6 +27,12 @@ struct mig_image_sink {
 };
 
 /*
+ * Can the database at path be snapshotted and restored? MIG_EENV, naming
+ * it, where its backend cannot: checked before anything is created.
+ */
+int mig_image_check(const char *path, struct mig_err *err);
+
+/*
  * Stream a consistent image of the database at path into sink, in one
  * read transaction (waiting up to timeout_ms for a writer). *page_size
  * and *size get the image's page size and length in bytes. A consumer's

@@ -260,7 +260,7 @@ static int check_dir(const struct mig_run *run, struct mig_err *err)
 	char *dir, *slash;
 	int rc = 0;
 
-	if (!run->kind->revisions || run->o->dry_run || !run->set->database)
+	if (!run->kind->revisions || run->o->dry_run || !run->set->database || mig_db_is_url(run->set->database))
 		return 0;
 	dir = mig_xstrdup(run->set->database);
 	if ((slash = strrchr(dir, '/')) && slash != dir) {
@@ -300,6 +300,17 @@ static int has_content(const struct mig_settings *set)
 	struct stat st;
 
 	return set->database && stat(set->database, &st) == 0 && st.st_size > 0;
+}
+
+/*
+ * Snapshots are of database files so far: a run on a server's database
+ * says it goes without one, rather than pretend.
+ */
+static void no_snapshot(const struct mig_run *run)
+{
+	if (run->kind->snapshot && run->kind->revisions && !run->o->dry_run && !run->o->no_backup &&
+	    run->set->backup && mig_db_is_url(run->set->database))
+		mig_say(MIG_SAY_NOTE, "no snapshot taken: snapshots of PostgreSQL databases are not built yet");
 }
 
 /*
@@ -383,6 +394,7 @@ int mig_run_do(const struct mig_run_kind *kind, void *arg, const struct mig_sett
 	steps_alloc(&run);
 	if (kind->prepare && (rc = kind->prepare(&run, err)) < 0)
 		goto out;
+	no_snapshot(&run);
 	if (kind->snapshot && had_content && !o->dry_run && !o->no_backup && set->backup) {
 		char subject[64];
 

@@ -509,47 +509,6 @@ static int sqlite_update(struct mig_db *db, const char *scope, const char *name,
 	return run_step(db, MIG_STEP_UPDATE, &v, err);
 }
 
-static int wordish(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-	       c == '_' || c == '$' || c == '\'' || c == '"' || c == '`' || c == '[' || c == ']' ||
-	       (unsigned char)c >= 0x80;
-}
-
-/*
- * Append sql with white space outside quotes reduced to what separates
- * two words, so re-indenting a CREATE statement is not drift but any
- * real change is.
- */
-static void add_normalized(struct mig_buf *b, const char *sql, size_t len)
-{
-	char quote = 0, *o;
-	int space = 0;
-	size_t i;
-
-	/* at most len bytes come out: write them straight into the buffer */
-	mig_buf_grow(b, len);
-	o = b->buf + b->len;
-	for (i = 0; i < len; i++) {
-		char c = sql[i];
-
-		if (!quote && (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f')) {
-			space = 1;
-			continue;
-		}
-		if (space && o > b->buf && wordish(o[-1]) && wordish(c))
-			*o++ = ' ';
-		space = 0;
-		if (quote && c == quote)
-			quote = 0;
-		else if (!quote && (c == '\'' || c == '"' || c == '`' || c == '['))
-			quote = c == '[' ? ']' : c;
-		*o++ = c;
-	}
-	b->len = o - b->buf;
-	b->buf[b->len] = '\0';
-}
-
 static int sqlite_schema(struct mig_db *db, struct mig_buf *out, struct mig_err *err)
 {
 	sqlite3_stmt *st = NULL;
@@ -563,7 +522,7 @@ static int sqlite_schema(struct mig_db *db, struct mig_buf *out, struct mig_err 
 		return db_error(db, MIG_EENV, "cannot read the schema of", err);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		mig_buf_addf(out, "%s %s: ", sqlite3_column_text(st, 0), sqlite3_column_text(st, 1));
-		add_normalized(out, (const char *)sqlite3_column_text(st, 2), (size_t)sqlite3_column_bytes(st, 2));
+		mig_sql_normalize(out, (const char *)sqlite3_column_text(st, 2), (size_t)sqlite3_column_bytes(st, 2));
 		mig_buf_addc(out, '\n');
 	}
 	sqlite3_finalize(st);

@@ -7,12 +7,12 @@
 #include "sqlshow.h"
 
 /* A section as a script, ending with a complete statement. */
-static void add_section(struct mig_buf *out, const struct mig_section *s)
+static void add_section(struct mig_buf *out, struct mig_db *db, const struct mig_section *s)
 {
 	mig_buf_add(out, s->sql, s->len);
 	if (s->len && s->sql[s->len - 1] != '\n')
 		mig_buf_addc(out, '\n');
-	if (!mig_sql_complete(s->sql, s->len) && mig_sql_skip_space(s->sql, s->sql + s->len) < s->sql + s->len)
+	if (!mig_sql_complete(db, s->sql, s->len) && mig_sql_skip_space(s->sql, s->sql + s->len) < s->sql + s->len)
 		mig_buf_adds(out, ";\n");
 }
 
@@ -25,7 +25,7 @@ static void add_comment_text(struct mig_buf *out, const char *s)
 	mig_buf_add_esc(out, s, strlen(s));
 }
 
-static void add_revision(struct mig_buf *out, const struct mig_rev *r, int up)
+static void add_revision(struct mig_buf *out, struct mig_db *db, const struct mig_rev *r, int up)
 {
 	const struct mig_section *s = up ? &r->up : &r->down;
 	struct mig_db_row v = { "app", r->name, r->id, 0, 0, NULL };
@@ -39,29 +39,29 @@ static void add_revision(struct mig_buf *out, const struct mig_rev *r, int up)
 		/* dirty while it runs, as mig records it */
 		v.dirty = 1;
 		if (up) {
-			mig_db_step_sql(out, MIG_STEP_RECORD, &v);
+			mig_db_step_sql(db, out, MIG_STEP_RECORD, &v);
 		} else {
 			v.id = NULL;
-			mig_db_step_sql(out, MIG_STEP_UPDATE, &v);
+			mig_db_step_sql(db, out, MIG_STEP_UPDATE, &v);
 		}
-		add_section(out, s);
+		add_section(out, db, s);
 		v.id = NULL;
 		v.dirty = 0;
-		mig_db_step_sql(out, up ? MIG_STEP_UPDATE : MIG_STEP_UNRECORD, &v);
+		mig_db_step_sql(db, out, up ? MIG_STEP_UPDATE : MIG_STEP_UNRECORD, &v);
 		return;
 	}
-	mig_db_step_sql(out, MIG_STEP_BEGIN, &v);
-	mig_db_step_sql(out, MIG_STEP_DEFER_FKS, &v);
-	add_section(out, s);
-	mig_db_step_sql(out, MIG_STEP_FK_CHECK, &v);
-	mig_db_step_sql(out, up ? MIG_STEP_RECORD : MIG_STEP_UNRECORD, &v);
+	mig_db_step_sql(db, out, MIG_STEP_BEGIN, &v);
+	mig_db_step_sql(db, out, MIG_STEP_DEFER_FKS, &v);
+	add_section(out, db, s);
+	mig_db_step_sql(db, out, MIG_STEP_FK_CHECK, &v);
+	mig_db_step_sql(db, out, up ? MIG_STEP_RECORD : MIG_STEP_UNRECORD, &v);
 }
 
 /*
  * End the script: the schema hash on the last record, and the last
  * commit. err says why replaying failed, when it did.
  */
-static void add_schema_hash(struct mig_buf *out, struct mig_db *replay, struct mig_err *err,
+static void add_schema_hash(struct mig_buf *out, struct mig_db *db, struct mig_db *replay, struct mig_err *err,
 			    int no_transaction)
 {
 	struct mig_buf schema = MIG_BUF_INIT;
@@ -71,14 +71,14 @@ static void add_schema_hash(struct mig_buf *out, struct mig_db *replay, struct m
 	if (replay && mig_db_schema(replay, &schema, err) == 0) {
 		mig_blob_id(hash, schema.buf ? schema.buf : "", schema.len);
 		v.hash = hash;
-		mig_db_step_sql(out, MIG_STEP_SCHEMA_HASH, &v);
+		mig_db_step_sql(db, out, MIG_STEP_SCHEMA_HASH, &v);
 	} else {
 		mig_buf_adds(out, "-- no schema hash: replaying the revisions failed: ");
 		add_comment_text(out, err->msg);
 		mig_buf_addc(out, '\n');
 	}
 	if (!no_transaction)
-		mig_db_step_sql(out, MIG_STEP_COMMIT, &v);
+		mig_db_step_sql(db, out, MIG_STEP_COMMIT, &v);
 	mig_buf_release(&schema);
 }
 
@@ -102,6 +102,7 @@ int mig_sqlshow_run(struct mig_buf *out, const struct mig_settings *set, const c
 	struct mig_rev **bodies = NULL;
 	size_t *plan = NULL, n = 0, i;
 	long *recs = NULL;
+	char *shown;
 	int rc;
 
 	if ((rc = mig_ctx_open(&ctx, set, MIG_CTX_READ, err)) < 0)
@@ -132,7 +133,9 @@ int mig_sqlshow_run(struct mig_buf *out, const struct mig_settings *set, const c
 		}
 	}
 	mig_buf_addf(out, "-- mig %s on ", down ? "down" : "up");
-	add_comment_text(out, ctx->set->database);
+	shown = mig_db_display_name(ctx->set->database);
+	add_comment_text(out, shown);
+	free(shown);
 	mig_buf_addc(out, '\n');
 	if (!down && (rc = mig_db_bookkeeping_sql(ctx->db, out, err)) < 0)
 		goto out;
@@ -142,18 +145,18 @@ int mig_sqlshow_run(struct mig_buf *out, const struct mig_settings *set, const c
 	for (i = 0; i < n; i++) {
 		const struct mig_section *s = down ? &bodies[i]->down : &bodies[i]->up;
 
-		add_revision(out, bodies[i], !down);
+		add_revision(out, ctx->db, bodies[i], !down);
 		if (replay && mig_db_exec(replay, bodies[i]->name, s->sql, s->len, s->line,
 					  bodies[i]->no_transaction ? MIG_EXEC_OWN_TX : 0, &replay_err) < 0) {
 			mig_db_close(replay);
 			replay = NULL;
 		}
 		if (i + 1 < n && !bodies[i]->no_transaction)
-			mig_db_step_sql(out, MIG_STEP_COMMIT, &(struct mig_db_row){ NULL, NULL, NULL, 0, 0, NULL });
+			mig_db_step_sql(ctx->db, out, MIG_STEP_COMMIT, &(struct mig_db_row){ NULL, NULL, NULL, 0, 0, NULL });
 		if (i + 1 < n)
 			mig_buf_addc(out, '\n');
 	}
-	add_schema_hash(out, replay, &replay_err, bodies[n - 1]->no_transaction);
+	add_schema_hash(out, ctx->db, replay, &replay_err, bodies[n - 1]->no_transaction);
 	mig_err_clear(err);
 	rc = 0;
 out:
@@ -199,7 +202,7 @@ int mig_sqlshow_revision(struct mig_buf *out, const struct mig_settings *set, co
 	}
 	if ((rc = down ? mig_layout_reversible(r, err) : mig_layout_runnable(r, err)) < 0)
 		goto out;
-	add_section(out, down ? &r->down : &r->up);
+	add_section(out, ctx->db, down ? &r->down : &r->up);
 out:
 	mig_rev_free(body);
 	mig_store_close(store);
@@ -232,7 +235,7 @@ int mig_sqlshow_schema(struct mig_buf *out, const struct mig_settings *set, cons
 		else if (t.kind == MIG_TARGET_REV && t.rev >= 0)
 			mig_graph_ancestors(ctx->st.g, (size_t)t.rev, want);
 	}
-	if ((rc = mig_db_open_replay(&replay, NULL, err)) < 0)
+	if ((rc = mig_db_open_scratch(&replay, set->database, err)) < 0)
 		goto out;
 	for (i = 0; i < ctx->st.g->nr; i++) {
 		const struct mig_rev *r = ctx->st.g->revs[ctx->st.g->topo[i]];

@@ -37,8 +37,11 @@ static void porcelain(struct mig_buf *o, const struct mig_ctx *ctx, const size_t
 	const struct mig_graph *g = st->g;
 	size_t i;
 
+	char *shown = mig_db_display_name(ctx->set->database);
+
 	mig_buf_adds(o, "database");
-	field(o, ctx->set->database);
+	field(o, shown);
+	free(shown);
 	field(o, st->db_exists ? "exists" : "missing");
 	mig_buf_adds(o, "\nmigrations");
 	field(o, g->dir);
@@ -86,8 +89,11 @@ static void json(struct mig_buf *o, const struct mig_ctx *ctx, const size_t *cur
 	const struct mig_graph *g = st->g;
 	size_t i, j;
 
+	char *shown = mig_db_display_name(ctx->set->database);
+
 	mig_buf_adds(o, "{\"database\":");
-	mig_buf_add_json(o, ctx->set->database);
+	mig_buf_add_json(o, shown);
+	free(shown);
 	mig_buf_addf(o, ",\"exists\":%s,\"migrations\":", st->db_exists ? "true" : "false");
 	mig_buf_add_json(o, g->dir);
 	mig_buf_adds(o, ",\"current\":[");
@@ -213,8 +219,11 @@ static void human(struct mig_buf *o, const struct mig_ctx *ctx, const size_t *cu
 	const char *green = color ? "\033[32m" : "", *reset = color ? "\033[m" : "";
 	size_t i;
 
+	char *shown = mig_db_display_name(ctx->set->database);
+
 	mig_buf_adds(o, "database: ");
-	text(o, ctx->set->database);
+	text(o, shown);
+	free(shown);
 	mig_buf_addf(o, "%s\nmigrations: ", st->db_exists ? "" : " (does not exist yet)");
 	text(o, g->dir);
 	mig_buf_addf(o, " (%s%s%zu revision%s)\n",

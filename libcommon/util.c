@@ -586,6 +586,47 @@ const char *mig_sql_skip_space(const char *p, const char *end)
 	return p;
 }
 
+static int wordish(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '_' || c == '$' || c == '\'' || c == '"' || c == '`' || c == '[' || c == ']' ||
+	       (unsigned char)c >= 0x80;
+}
+
+/*
+ * Append sql with white space outside quotes reduced to what separates
+ * two words, so re-indenting a CREATE statement is not drift but any
+ * real change is.
+ */
+void mig_sql_normalize(struct mig_buf *b, const char *sql, size_t len)
+{
+	char quote = 0, *o;
+	int space = 0;
+	size_t i;
+
+	/* at most len bytes come out: write them straight into the buffer */
+	mig_buf_grow(b, len);
+	o = b->buf + b->len;
+	for (i = 0; i < len; i++) {
+		char c = sql[i];
+
+		if (!quote && (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f')) {
+			space = 1;
+			continue;
+		}
+		if (space && o > b->buf && wordish(o[-1]) && wordish(c))
+			*o++ = ' ';
+		space = 0;
+		if (quote && c == quote)
+			quote = 0;
+		else if (!quote && (c == '\'' || c == '"' || c == '`' || c == '['))
+			quote = c == '[' ? ']' : c;
+		*o++ = c;
+	}
+	b->len = o - b->buf;
+	b->buf[b->len] = '\0';
+}
+
 int mig_count_lines(const char *p, const char *end)
 {
 	int n = 0;

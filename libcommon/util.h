@@ -106,6 +106,12 @@ char *mig_path_join(const char *dir, const char *name);
  */
 const char *mig_sql_skip_space(const char *p, const char *end);
 
+/*
+ * Append sql with white space outside quotes reduced to what separates
+ * two words: a schema object's text as it is, however it was indented.
+ */
+void mig_sql_normalize(struct mig_buf *b, const char *sql, size_t len);
+
 /* Count the newlines in [p, end). */
 int mig_count_lines(const char *p, const char *end);
 

@@ -1,0 +1,274 @@
+/*
+ * PostgreSQL's lexical rules, as much of them as it takes to cut a
+ * script into statements and to read a statement's first words: the
+ * ways a ';' or a word can hide (strings, E'' strings, quoted
+ * identifiers, dollar quotes, nested comments, BEGIN ATOMIC bodies).
+ * psql's lexer (psqlscan.l) is the model; like it, nothing here parses.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "postgres-lex.h"
+#include "util.h"
+
+static int ident_start(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || (unsigned char)c >= 0x80;
+}
+
+static int ident_char(char c)
+{
+	return ident_start(c) || (c >= '0' && c <= '9') || c == '$';
+}
+
+/* The end of the dollar-quote tag at p ("$tag$" or "$$"), or NULL when p starts none. */
+static const char *dollar_tag(const char *p, const char *end)
+{
+	const char *q = p + 1;
+
+	if (q < end && *q == '$')
+		return q + 1;
+	if (q >= end || !ident_start(*q))
+		return NULL;
+	while (q < end && ident_char(*q) && *q != '$')
+		q++;
+	return q < end && *q == '$' ? q + 1 : NULL;
+}
+
+/* Past the comment, string or quoted name that starts at p; p itself when none does. */
+static const char *skip_quoted(const char *p, const char *end, const char *stmt)
+{
+	const char *tag, *q;
+	int depth;
+
+	if (p + 1 < end && p[0] == '-' && p[1] == '-') {
+		q = memchr(p, '\n', (size_t)(end - p));
+		return q ? q + 1 : end;
+	}
+	if (p + 1 < end && p[0] == '/' && p[1] == '*') {
+		/* comments nest */
+		for (q = p + 2, depth = 1; q < end && depth; q++)
+			if (q + 1 < end && q[0] == '/' && q[1] == '*')
+				depth++, q++;
+			else if (q + 1 < end && q[0] == '*' && q[1] == '/')
+				depth--, q++;
+		return q;
+	}
+	if (*p == '\'' || *p == '"') {
+		/* E'...' takes backslash escapes; '' and "" are the quote itself */
+		int esc = *p == '\'' && p > stmt && (p[-1] == 'e' || p[-1] == 'E') &&
+			  (p - 1 == stmt || !ident_char(p[-2]));
+
+		for (q = p + 1; q < end; q++) {
+			if (esc && *q == '\\' && q + 1 < end)
+				q++;
+			else if (*q == *p && q + 1 < end && q[1] == *p)
+				q++;
+			else if (*q == *p)
+				return q + 1;
+		}
+		return end;
+	}
+	if (*p == '$' && (p == stmt || !ident_char(p[-1])) && (tag = dollar_tag(p, end))) {
+		size_t n = (size_t)(tag - p);
+
+		for (q = tag; q + n <= end; q++)
+			if (*q == '$' && !memcmp(q, p, n))
+				return q + n;
+		return end;
+	}
+	return p;
+}
+
+const char *mig_pg_skip_space(const char *p, const char *end)
+{
+	const char *q;
+
+	for (;;) {
+		while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n' || *p == '\f'))
+			p++;
+		if (p + 1 >= end || !((p[0] == '-' && p[1] == '-') || (p[0] == '/' && p[1] == '*')))
+			return p;
+		q = skip_quoted(p, end, p);
+		p = q;
+	}
+}
+
+/* The word at p (an identifier or keyword), case-insensitively word. */
+static int word_is(const char *p, const char *end, const char *word)
+{
+	size_t n = strlen(word);
+
+	return (size_t)(end - p) >= n && !strncasecmp(p, word, n) && (p + n == end || !ident_char(p[n]));
+}
+
+const char *mig_pg_statement_end(const char *p, const char *end)
+{
+	const char *stmt = p, *q;
+	int create = 0, atomic = 0, depth = 0, words = 0;
+
+	while (p < end) {
+		if ((q = skip_quoted(p, end, stmt)) != p) {
+			p = q;
+			continue;
+		}
+		if (*p == ';' && !depth)
+			return p + 1;
+		if (!ident_start(*p)) {
+			p++;
+			continue;
+		}
+		/*
+		 * A function body in standard SQL (BEGIN ATOMIC ... END) holds
+		 * ';'s of its own: inside one, CASE opens and END closes.
+		 */
+		if (!words++)
+			create = word_is(p, end, "create");
+		if (create && word_is(p, end, "begin")) {
+			q = mig_pg_skip_space(p + 5, end);
+			if (word_is(q, end, "atomic"))
+				atomic = 1, depth++;
+		} else if (atomic && word_is(p, end, "case")) {
+			depth++;
+		} else if (atomic && depth && word_is(p, end, "end")) {
+			depth--;
+		}
+		for (q = p; q < end && ident_char(*q); q++)
+			;
+		p = q;
+	}
+	return end;
+}
+
+size_t mig_pg_word(const char *p, const char *end, char *out, size_t size)
+{
+	size_t n = 0;
+
+	p = mig_pg_skip_space(p, end);
+	if (p < end && *p == '"') {
+		/* a quoted name is the name, its case kept */
+		for (p++; p < end && n + 1 < size; p++) {
+			if (*p == '"' && p + 1 < end && p[1] == '"')
+				p++;
+			else if (*p == '"')
+				break;
+			out[n++] = *p;
+		}
+	} else {
+		for (; p < end && ident_char(*p) && n + 1 < size; p++)
+			out[n++] = (*p >= 'A' && *p <= 'Z') ? (char)(*p - 'A' + 'a') : *p;
+	}
+	out[n] = '\0';
+	return n;
+}
+
+/* Past the word at p (quoted or not), and the space after it. */
+static const char *next_word(const char *p, const char *end)
+{
+	const char *q;
+
+	p = mig_pg_skip_space(p, end);
+	if (p < end && *p == '"')
+		p = (q = skip_quoted(p, end, p)) != p ? q : p + 1;
+	else
+		while (p < end && ident_char(*p))
+			p++;
+	return mig_pg_skip_space(p, end);
+}
+
+const char *mig_pg_transaction_control(const char *p, const char *end)
+{
+	static const char *const words[] = { "begin", "start", "commit", "end", "rollback", "abort",
+					     "savepoint", "release" };
+	char w[16], w2[16];
+	size_t i;
+
+	mig_pg_word(p, end, w, sizeof(w));
+	for (i = 0; i < sizeof(words) / sizeof(*words); i++)
+		if (!strcmp(w, words[i]))
+			return words[i];
+	/* PREPARE name AS ... is a prepared statement; PREPARE TRANSACTION ends this one */
+	mig_pg_word(next_word(p, end), end, w2, sizeof(w2));
+	if (!strcmp(w, "prepare") && !strcmp(w2, "transaction"))
+		return "prepare transaction";
+	return NULL;
+}
+
+/* Is w one of the NULL-terminated words? */
+static int among(const char *w, const char *const *words)
+{
+	for (; *words; words++)
+		if (!strcmp(w, *words))
+			return 1;
+	return 0;
+}
+
+int mig_pg_writes_schema(const char *p, const char *end, const char *schema)
+{
+	/* statements that change whatever they name */
+	static const char *const changers[] = { "drop", "truncate", "alter", "lock", "grant", "revoke", "comment",
+						"reindex", "cluster", "vacuum", "copy", "security", "refresh", NULL };
+	/* the words that name what a statement writes, creates or changes */
+	static const char *const targets[] = { "into", "update", "truncate", "table", "exists", "schema", "view",
+					       "sequence", "index", "function", "procedure", "type", "domain",
+					       "trigger", "only", NULL };
+	/* ... and ON, in statements that make or change something on a table */
+	static const char *const on_makers[] = { "create", "alter", "drop", "grant", "revoke", "comment", NULL };
+	const char *stmt = p, *q;
+	size_t n = strlen(schema);
+	char first[16] = "", w0[16] = "", w1[16] = "";
+
+	while (p < end) {
+		int start = p == stmt || !ident_char(p[-1]);
+
+		if (*p == '"' && (size_t)(end - p) > n + 1 && !memcmp(p + 1, schema, n) && p[n + 1] == '"') {
+			q = p + n + 2;
+		} else if (ident_start(*p) && start && word_is(p, end, schema)) {
+			q = p + n;
+		} else if ((q = skip_quoted(p, end, stmt)) != p) {
+			p = q;
+			continue;
+		} else {
+			if (ident_start(*p) && start) {
+				memcpy(w1, w0, sizeof(w1));
+				mig_pg_word(p, end, w0, sizeof(w0));
+				if (!*first)
+					memcpy(first, w0, sizeof(first));
+			}
+			p++;
+			continue;
+		}
+		/* schema.name, or the schema itself after SCHEMA (DROP SCHEMA [IF EXISTS] mig) */
+		if (((q = mig_pg_skip_space(q, end)) < end && *q == '.') || !strcmp(w0, "schema") ||
+		    !strcmp(w0, "exists")) {
+			if (among(first, changers) || among(w0, targets) ||
+			    (!strcmp(w0, "on") && among(first, on_makers)) ||
+			    (!strcmp(w0, "from") && !strcmp(w1, "delete")))
+				return 1;
+		}
+		memcpy(w1, w0, sizeof(w1));
+		snprintf(w0, sizeof(w0), "%s", schema);
+		p = q;
+	}
+	return 0;
+}
+
+int mig_pg_blank_word(char *p, const char *word)
+{
+	char *stmt = p, *end = p + strlen(p), *q;
+	size_t n = strlen(word);
+
+	while (p < end) {
+		if ((q = (char *)skip_quoted(p, end, stmt)) != p) {
+			p = q;
+			continue;
+		}
+		if (ident_start(*p) && (p == stmt || !ident_char(p[-1])) && word_is(p, end, word)) {
+			memset(p, ' ', n);
+			return 1;
+		}
+		p++;
+	}
+	return 0;
+}

@@ -1,0 +1,44 @@
+#ifndef MIG_POSTGRES_LEX_H
+#define MIG_POSTGRES_LEX_H
+
+#include <stddef.h>
+
+/*
+ * PostgreSQL's lexical rules for the backend (postgres-db.c): no
+ * parsing, no libpq, so the fuzzer and the unit tests reach them alone.
+ */
+
+/* Past blanks and comments (which nest) at p. */
+const char *mig_pg_skip_space(const char *p, const char *end);
+
+/* Where the statement that starts at p ends: past its ';', or end. */
+const char *mig_pg_statement_end(const char *p, const char *end);
+
+/*
+ * The first word at p, after blanks and comments, lowercased (a quoted
+ * name as it is), into out; its length, 0 when there is none.
+ */
+size_t mig_pg_word(const char *p, const char *end, char *out, size_t size);
+
+/*
+ * The transaction control the statement at p is ("begin", "commit",
+ * "savepoint", "prepare transaction", ...), or NULL.
+ */
+const char *mig_pg_transaction_control(const char *p, const char *end);
+
+/*
+ * Does the statement [p, end) write to, make, change or drop something
+ * in schema (lowercase), or the schema itself, as far as its words tell
+ * outside strings and comments? Reading it (SELECT ... FROM schema.t,
+ * CREATE TABLE x AS SELECT ...) is no write.
+ */
+int mig_pg_writes_schema(const char *p, const char *end, const char *schema);
+
+/*
+ * Blank out (with spaces, so positions stay) the first word of the
+ * statement p that is word (lowercase), outside strings and comments;
+ * was there one?
+ */
+int mig_pg_blank_word(char *p, const char *word);
+
+#endif

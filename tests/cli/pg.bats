@@ -1,0 +1,284 @@
+#!/usr/bin/env bats
+# PostgreSQL: the same commands on a server's database, each test on a
+# database of its own in the throwaway cluster that make check starts
+# (tools/pg-cluster.sh, MIG_TEST_PG). Without a server these tests fail:
+# they never skip.
+load helper
+
+eval "base_$(declare -f setup)"
+
+setup() {
+	base_setup
+	if [ -z "${MIG_TEST_PG:-}" ]; then
+		echo "MIG_TEST_PG is not set: run the tests with 'make check', which starts a PostgreSQL cluster" >&2
+		return 1
+	fi
+	DB=t_${BATS_TEST_NUMBER}_$$_$RANDOM
+	psql -qX -v ON_ERROR_STOP=1 "$MIG_TEST_PG" -c "CREATE DATABASE $DB" >/dev/null
+	# the cluster's URL with this test's database in place of "postgres"
+	URL=${MIG_TEST_PG/\/postgres\?//$DB?}
+	export MIG_DATABASE=$URL
+}
+
+teardown() {
+	if [ -n "${DB:-}" ] && [ -n "${MIG_TEST_PG:-}" ]; then
+		psql -qX "$MIG_TEST_PG" -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1 || true
+	fi
+}
+
+# q SQL: run SQL on the test's database, unaligned, tuples only
+q() {
+	psql -qAtX -v ON_ERROR_STOP=1 "$URL" -c "$1"
+}
+
+# the project's tables and mig's rows, to compare before and after
+state() {
+	q "SELECT string_agg(table_schema || '.' || table_name, ' ' ORDER BY table_schema, table_name) FROM information_schema.tables
+	   WHERE table_schema NOT IN ('pg_catalog', 'information_schema')"
+	q "SELECT string_agg(scope || ':' || name || ':' || dirty, ' ' ORDER BY seq) FROM mig.revisions" 2>/dev/null || true
+}
+
+two_revisions() {
+	cat >migrations/0001_users.sql <<'EOF'
+-- mig:parents
+-- mig:up
+CREATE TABLE users (id serial PRIMARY KEY, email text NOT NULL UNIQUE);
+INSERT INTO users (email) VALUES ($$a@x;$$), (E'\x62@x\';');
+-- mig:down
+DROP TABLE users;
+EOF
+	cat >migrations/0002_posts.sql <<'EOF'
+-- mig:parents 0001_users
+-- mig:up
+CREATE TABLE posts (id int PRIMARY KEY, user_id int REFERENCES users);
+-- a semicolon in a function body is not the end of a statement
+CREATE FUNCTION post_count() RETURNS bigint LANGUAGE sql BEGIN ATOMIC SELECT count(*) FROM posts; END;
+-- mig:down
+DROP FUNCTION post_count();
+DROP TABLE posts;
+EOF
+}
+
+@test "up, status, log and down on PostgreSQL: bookkeeping in schema mig, the store beside mig.conf" {
+	two_revisions
+	printf '[mig]\n\tdatabase = %s\n' "$URL" >mig.conf
+	unset MIG_DATABASE
+	run -0 mig up
+	has "applying 0001_users"
+	has "applying 0002_posts"
+	[ "$(q 'SELECT count(*) FROM public.users')" = 2 ]
+	[ "$(q 'SELECT post_count()')" = 0 ]
+	[ "$(q "SELECT string_agg(name, ' ' ORDER BY seq) FROM mig.revisions WHERE scope = 'app'")" = "0001_users 0002_posts" ]
+	# the store is named after the database, beside mig.conf
+	[ -d "$DB.mig" ]
+	run -0 mig status
+	has "current: 0002_posts"
+	has "applied: 2 of 2"
+	run -0 mig log
+	[[ "${lines[0]}" = *" ok: up 0001_users..0002_posts (2 revisions) "* ]]
+	run -0 mig down base
+	has "reverting 0002_posts"
+	has "reverting 0001_users"
+	[ "$(state)" = "$(printf 'mig.journal mig.revisions\nmig:0001_revisions:0 mig:0002_journal:0')" ]
+}
+
+@test "a revision that fails on PostgreSQL names its file and line, exit 4, and changes nothing" {
+	two_revisions
+	rev 0003_bad '-- mig:parents 0002_posts
+-- mig:up
+CREATE TABLE tags (id int);
+ALTER TABLE users
+	ADD COLUMN name text NOT NULL;
+-- mig:down
+DROP TABLE tags;
+'
+	run -0 mig up 0002_posts
+	before=$(state)
+	run -4 mig up
+	has "mig-up: error: 0003_bad: migrations/0003_bad.sql:4: column \"name\" of relation \"users\" contains null values"
+	[ "$(state)" = "$before" ]
+	[ "$(q "SELECT count(*) FROM pg_tables WHERE tablename = 'tags'")" = 0 ]
+	run -0 mig log
+	[[ "${lines[0]}" = *" failed: up 0003_bad "* ]]
+}
+
+@test "a unique violation on PostgreSQL says which key, exit 4" {
+	rev 0001_a 'CREATE TABLE a (k text);
+INSERT INTO a VALUES ($$x$$), ($$x$$);
+CREATE UNIQUE INDEX a_k ON a (k);'
+	run -4 mig up
+	has "mig-up: error: 0001_a: migrations/0001_a.sql:3: could not create unique index \"a_k\""
+	has "hint: Key (k)=(x) is duplicated."
+	[ "$(q "SELECT count(*) FROM pg_tables WHERE tablename = 'a'")" = 0 ]
+}
+
+@test "transaction control in a PostgreSQL revision is refused before it runs, exit 4" {
+	for stmt in 'COMMIT' 'end' 'ROLLBACK' 'begin' 'Start Transaction' 'SAVEPOINT s' 'release s' 'abort' \
+		"PREPARE TRANSACTION 'x'" '/* c */ commit'; do
+		rm -f migrations/*.sql
+		rev 0001_a "CREATE TABLE a (x int);
+$stmt;
+CREATE TABLE b (x int);"
+		run -4 mig up
+		[[ "${lines[-2]}" = "mig-up: error: 0001_a: migrations/0001_a.sql:2: "*": a revision may not end or begin a transaction: mig runs each in its own" ]]
+		[ "$(q "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")" = 0 ]
+		[ "$(q "SELECT count(*) FROM mig.revisions WHERE scope = 'app'")" = 0 ]
+	done
+	# the same words in strings, dollar quotes and comments are no statements
+	rm -f migrations/*.sql
+	rev 0001_a "CREATE TABLE a (x text DEFAULT 'COMMIT;');
+DO \$x\$ BEGIN PERFORM 'x;'; END \$x\$;
+-- COMMIT;
+/* ROLLBACK; /* nested; */ END; */
+CREATE TABLE b (y int);"
+	run -0 mig up -q
+	[ "$(q "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")" = 2 ]
+}
+
+@test "a PostgreSQL revision may read mig's bookkeeping, not change it, exit 4" {
+	rev 0001_a 'CREATE TABLE a AS SELECT count(*) AS n FROM mig.revisions;'
+	run -0 mig up -q
+	for stmt in 'DELETE FROM mig.revisions' 'UPDATE "mig".revisions SET dirty = 1' 'DROP SCHEMA mig CASCADE' \
+		'DROP SCHEMA IF EXISTS mig CASCADE' 'TRUNCATE mig . journal'; do
+		rm -f migrations/0002_b.sql
+		rev 0002_b "-- mig:parents 0001_a
+-- mig:up
+$stmt;"
+		before=$(state)
+		run -4 mig up
+		has "mig-up: error: 0002_b: migrations/0002_b.sql:3: schema mig is mig's bookkeeping: a revision may read it, not change it"
+		[ "$(state)" = "$before" ]
+	done
+}
+
+@test "a no-transaction revision runs CREATE INDEX CONCURRENTLY on PostgreSQL" {
+	rev 0001_a 'CREATE TABLE a (x int); INSERT INTO a SELECT generate_series(1, 100);'
+	rev 0002_idx '-- mig:parents 0001_a
+-- mig:no-transaction
+-- mig:up
+CREATE INDEX CONCURRENTLY a_x ON a (x);
+-- mig:down
+DROP INDEX CONCURRENTLY a_x;
+'
+	run -0 mig up -q
+	[ "$(q "SELECT indexname FROM pg_indexes WHERE tablename = 'a'")" = a_x ]
+	[ "$(q "SELECT dirty FROM mig.revisions WHERE name = '0002_idx'")" = 0 ]
+	run -0 mig down -q 0001_a
+	[ "$(q "SELECT count(*) FROM pg_indexes WHERE tablename = 'a'")" = 0 ]
+}
+
+@test "runs on PostgreSQL wait on an advisory lock, then exit 6 naming its holder" {
+	rev 0001_a 'CREATE TABLE a (x int);'
+	# another session holds the run lock, as a run on another host would
+	psql -qAtX "$URL" -c "SET application_name = 'other-host-run'" \
+		-c "SELECT pg_advisory_lock(7170407, hashtext('mig'))" -c "SELECT pg_sleep(30)" >/dev/null 2>&1 &
+	holder=$!
+	for _ in $(seq 50); do
+		[ "$(q "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted")" = 1 ] && break
+		sleep 0.1
+	done
+	run -6 mig up --lock-timeout 300
+	q "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'other-host-run'" >/dev/null
+	wait "$holder" || true
+	[ "${lines[0]}" = "mig-up: error: database '$URL' is locked by another mig run: it stayed locked for 300 ms" ]
+	[[ "${lines[1]}" = "hint: held by pid "*" (other-host-run, from local, since "*"; last query: SELECT pg_sleep(30))" ]]
+	[ "$(q "SELECT count(*) FROM pg_tables WHERE tablename = 'a'")" = 0 ]
+	run -0 mig up -q
+	[ "$(q "SELECT count(*) FROM pg_tables WHERE tablename = 'a'")" = 1 ]
+}
+
+@test "drift on PostgreSQL: status names the object, up refuses (exit 5) unless --accept-drift" {
+	two_revisions
+	run -0 mig up -q 0001_users
+	q 'CREATE TABLE hotfix (x int)'
+	run -0 mig status
+	[[ "$output" = *"  the schema differs from the one recorded after 0001_users: table public.hotfix added (schema "* ]]
+	run -5 mig up
+	has "mig-up: error: the schema differs from the one recorded after 0001_users: table public.hotfix added"
+	[ "$(q "SELECT count(*) FROM pg_tables WHERE tablename = 'posts'")" = 0 ]
+	run -0 mig up -q --accept-drift
+	[ "$(q "SELECT count(*) FROM pg_tables WHERE tablename = 'posts'")" = 1 ]
+}
+
+@test "a role named like mig's schema still puts the project's tables in public" {
+	q "CREATE ROLE mig LOGIN SUPERUSER" 2>/dev/null || true
+	url=${URL/tester@/mig@}
+	rev 0001_a 'CREATE TABLE a (x int);'
+	run -0 mig -d "$url" up -q
+	[ "$(q "SELECT schemaname FROM pg_tables WHERE tablename = 'a'")" = public ]
+}
+
+@test "'mig sqlshow | psql' leaves a PostgreSQL database as 'mig up' does, bookkeeping included" {
+	two_revisions
+	rev 0003_idx '-- mig:parents 0002_posts
+-- mig:no-transaction
+-- mig:up
+CREATE INDEX CONCURRENTLY posts_user ON posts (user_id);
+-- mig:down
+DROP INDEX CONCURRENTLY posts_user;
+'
+	other=${DB}_b
+	psql -qX "$MIG_TEST_PG" -c "CREATE DATABASE $other"
+	run -0 mig sqlshow
+	printf '%s\n' "$output" | psql -qX -v ON_ERROR_STOP=1 "${URL/\/$DB\?//$other?}" >/dev/null
+	run -0 mig up -q
+	cols="scope, name, id, coalesce(schema_hash, '-'), dirty"
+	mine=$(q "SELECT $cols FROM mig.revisions ORDER BY seq")
+	theirs=$(psql -qAtX "${URL/\/$DB\?//$other?}" -c "SELECT $cols FROM mig.revisions ORDER BY seq")
+	psql -qX "$MIG_TEST_PG" -c "DROP DATABASE $other WITH (FORCE)"
+	[ -n "$mine" ]
+	[ "$mine" = "$theirs" ]
+}
+
+@test "a dry run on PostgreSQL leaves nothing behind" {
+	two_revisions
+	run -0 mig up --dry-run
+	has "applying 0002_posts (dry run)"
+	[ "$(q "SELECT count(*) FROM pg_namespace WHERE nspname = 'mig'")" = 0 ]
+	[ "$(q "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")" = 0 ]
+}
+
+@test "a password in a PostgreSQL URL reaches no output, journal or store" {
+	rev 0001_a '-- mig:parents
+-- mig:up
+CREATE TABLE a (x int);
+-- mig:down
+DROP TABLE a;
+'
+	url="${URL/tester@/tester:Sekr1t@}&password=Sekr1t"
+	run -0 mig -d "$url" up
+	[[ "$output" != *Sekr1t* ]]
+	run -0 mig -d "$url" status
+	has "database: ${URL/tester@/tester:***@}&password=***"
+	[[ "$output" != *Sekr1t* ]]
+	run -0 mig -d "$url" log -v
+	[[ "$output" != *Sekr1t* ]]
+	run -0 mig -d "$url" sqlshow --down base
+	[[ "$output" != *Sekr1t* ]]
+	# nor any file: the store and the settings cache
+	run -1 grep -rqa Sekr1t .
+}
+
+@test "mig fake --adopt takes over dbmate's bookkeeping on PostgreSQL" {
+	mkdir -p db/migrations
+	printf -- '-- migrate:up\nCREATE TABLE a (x int);\n-- migrate:down\nDROP TABLE a;\n' >db/migrations/20240101000000_a.sql
+	printf -- '-- migrate:up\nCREATE TABLE b (x int);\n-- migrate:down\nDROP TABLE b;\n' >db/migrations/20240102000000_b.sql
+	q "CREATE TABLE schema_migrations (version varchar(128) PRIMARY KEY); INSERT INTO schema_migrations VALUES ('20240101000000'); CREATE TABLE a (x int)"
+	run -0 mig -m db/migrations fake --adopt
+	run -0 mig -m db/migrations status
+	has "applied: 1 of 2"
+	run -0 mig -m db/migrations up -q
+	[ "$(q "SELECT count(*) FROM pg_tables WHERE tablename = 'b'")" = 1 ]
+}
+
+@test "snapshots of a PostgreSQL database are refused, exit 6, and nothing is made" {
+	rev 0001_a 'CREATE TABLE a (x int);'
+	for c in backup restore; do
+		run -6 mig "$c"
+		[ "${lines[0]}" = "mig-$c: error: database '$URL': snapshots of PostgreSQL databases are not built yet" ]
+	done
+	[ "$(ls -A | grep -vx xdg-cache)" = migrations ]
+	# a run says it goes without one
+	run -0 mig up
+	has "mig-up: no snapshot taken: snapshots of PostgreSQL databases are not built yet"
+}
