@@ -13,6 +13,7 @@
 #include <xxhash.h>
 
 #include "backend.h"
+#include "postgres-diagnose.h"
 #include "postgres-lex.h"
 #include "util.h"
 
@@ -279,6 +280,12 @@ static int statement_error(struct mig_db *db, PGresult *r, const char *where, co
 		mig_err_hint(err, "%s", one_line(detail, buf, sizeof(buf)));
 	if (hint)
 		mig_err_hint_add(err, "%s", one_line(hint, buf, sizeof(buf)));
+	if (code == MIG_ESQL) {
+		char *url = libpq_url(((struct pg_db *)db)->addr);
+
+		mig_pg_diagnose(url, r, stmt, len, err);
+		free(url);
+	}
 	return code;
 }
 
@@ -572,7 +579,7 @@ static int pg_applied(struct mig_db *db, const char *scope, struct mig_applied_l
 		return rc;
 	}
 	out->nr = (size_t)PQntuples(r);
-	out->v = mig_xcalloc(out->nr ? out->nr : 1, sizeof(*out->v));
+	out->v = out->nr ? mig_xcalloc(out->nr, sizeof(*out->v)) : NULL;
 	for (i = 0; i < PQntuples(r); i++) {
 		struct mig_applied *a = &out->v[i];
 
@@ -654,7 +661,7 @@ static int pg_journal_pending(struct mig_db *db, struct mig_journal_rows *out, s
 		return rc;
 	}
 	out->nr = (size_t)PQntuples(r);
-	out->v = mig_xcalloc(out->nr ? out->nr : 1, sizeof(*out->v));
+	out->v = out->nr ? mig_xcalloc(out->nr, sizeof(*out->v)) : NULL;
 	for (i = 0; i < PQntuples(r); i++) {
 		out->v[i].run = value_dup(r, i, 0);
 		out->v[i].op = value_dup(r, i, 1);
@@ -710,7 +717,7 @@ static int pg_foreign(struct mig_db *db, const char *query, struct mig_foreign *
 		return rc;
 	}
 	out->nr = (size_t)PQntuples(r);
-	out->v = mig_xcalloc(out->nr ? out->nr : 1, sizeof(*out->v));
+	out->v = out->nr ? mig_xcalloc(out->nr, sizeof(*out->v)) : NULL;
 	for (i = 0; i < PQntuples(r); i++) {
 		out->v[i] = mig_xstrdup(PQgetvalue(r, i, 0));
 		/* golang-migrate's dirty is a boolean here */

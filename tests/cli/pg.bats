@@ -282,3 +282,36 @@ DROP TABLE a;
 	run -0 mig up
 	has "mig-up: no snapshot taken: snapshots of PostgreSQL databases are not built yet"
 }
+
+@test "a constraint that existing rows break on PostgreSQL names them by primary key, exit 4, nothing changed" {
+	rev 0001_a "CREATE TABLE users (id int PRIMARY KEY, email text, age int);
+INSERT INTO users SELECT g, CASE WHEN g % 3 = 0 THEN 'dup' ELSE 'u' || g END, CASE WHEN g = 4 THEN -1 ELSE g END
+	FROM generate_series(1, 10) g;
+CREATE TABLE nokey (x int);
+INSERT INTO nokey VALUES (1), (NULL);"
+	run -0 mig up -q
+	before=$(state)
+	check() {
+		rm -f migrations/0002_b.sql
+		rev 0002_b "-- mig:parents 0001_a
+-- mig:up
+$1"
+		run -4 mig up -q
+		[ "${lines[0]}" = "mig-up: error: 0002_b: migrations/0002_b.sql:3: $2" ]
+		[ "${lines[1]}" = "hint: $3" ]
+		[ "$(state)" = "$before" ]
+	}
+	# the seed's case: a NOT NULL column without a default, on a table with rows
+	check 'ALTER TABLE users ADD COLUMN name text NOT NULL;' 'column "name" of relation "users" contains null values' \
+		'10 rows of users would leave name NULL: id 1, 2, 3, 4, 5, ...; fix or delete them, or give the column a DEFAULT, then run again'
+	check 'CREATE UNIQUE INDEX u_email ON users (email);' 'could not create unique index "u_email"' \
+		"1 value of users (email) is duplicated: 'dup' (id 3, 6, 9); fix or delete them, then run again"
+	check 'ALTER TABLE users ADD CONSTRAINT adult CHECK (age > 0);' 'check constraint "adult" of relation "users" is violated by some row' \
+		'1 row of users fails CHECK (age > 0): id 4; fix or delete it, then run again'
+	# without a primary key, rows are named by where they are
+	check 'ALTER TABLE nokey ALTER COLUMN x SET NOT NULL;' 'column "x" of relation "nokey" contains null values' \
+		'1 row of nokey would leave x NULL: ctid (0,2); fix or delete it, then run again'
+	# a row the revision itself made is not there to find: the server's detail says it
+	check 'ALTER TABLE users ALTER COLUMN email SET NOT NULL; UPDATE users SET email = NULL WHERE id = 2;' \
+		'null value in column "email" of relation "users" violates not-null constraint' 'Failing row contains (2, null, 2).'
+}
