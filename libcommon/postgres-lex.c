@@ -184,6 +184,9 @@ const char *mig_pg_transaction_control(const char *p, const char *end)
 	char w[16], w2[16];
 	size_t i;
 
+	/* a keyword is never quoted: "commit" is a name */
+	if ((p = mig_pg_skip_space(p, end)) < end && *p == '"')
+		return NULL;
 	mig_pg_word(p, end, w, sizeof(w));
 	for (i = 0; i < sizeof(words) / sizeof(*words); i++)
 		if (!strcmp(w, words[i]))

@@ -1,0 +1,52 @@
+/*
+ * PostgreSQL's lexical rules (postgres-lex.c) on any bytes: every
+ * statement ends past where it starts and within the input, the
+ * statements cover the input in order, a blanked word keeps every
+ * position, and the guards read no byte outside what they are given
+ * (ASan: the input is copied to a buffer of its exact size).
+ */
+#include "fuzz.h"
+#include "postgres-lex.h"
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char *sql = malloc(size ? size : 1), *text;
+	const char *p, *end, *start, *stop;
+	char w[16];
+	size_t n;
+
+	if (!sql)
+		return 0;
+	memcpy(sql, data, size);
+	p = sql;
+	end = sql + size;
+	while ((start = mig_pg_skip_space(p, end)) < end) {
+		if (start < p)
+			abort();
+		stop = mig_pg_statement_end(start, end);
+		if (stop <= start || stop > end)
+			abort();
+		mig_pg_transaction_control(start, stop);
+		mig_pg_writes_schema(start, stop, "mig");
+		n = mig_pg_word(start, stop, w, sizeof(w));
+		if (n >= sizeof(w) || w[n] != '\0')
+			abort();
+		/* the backend blanks words in a NUL-terminated copy of one statement */
+		text = mig_xstrndup(start, (size_t)(stop - start));
+		n = strlen(text);
+		mig_pg_blank_word(text, "concurrently");
+		if (strlen(text) != n)
+			abort();
+		free(text);
+		p = stop;
+	}
+	free(sql);
+	return 0;
+}

@@ -1,0 +1,142 @@
+/* PostgreSQL's lexical rules as the backend uses them: statements, words, guards. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "postgres-lex.h"
+#include "util.h"
+
+/* The statements of sql, each as it would be sent, joined by '|'. */
+static char *split(const char *sql)
+{
+	const char *p = sql, *end = sql + strlen(sql), *stop;
+	struct mig_buf b = MIG_BUF_INIT;
+
+	while ((p = mig_pg_skip_space(p, end)) < end) {
+		stop = mig_pg_statement_end(p, end);
+		assert_true(stop > p);
+		if (b.len)
+			mig_buf_addc(&b, '|');
+		mig_buf_add(&b, p, (size_t)(stop - p));
+		p = stop;
+	}
+	return b.buf ? mig_buf_detach(&b) : mig_xstrdup("");
+}
+
+static void split_is(const char *sql, const char *want)
+{
+	char *got = split(sql);
+
+	assert_string_equal(got, want);
+	free(got);
+}
+
+static void test_statements(void **state)
+{
+	(void)state;
+	split_is("SELECT 1; SELECT 2;", "SELECT 1;|SELECT 2;");
+	split_is("SELECT 'a;b''c;'; SELECT 2", "SELECT 'a;b''c;';|SELECT 2");
+	/* E'' strings take backslash escapes; a plain '' does not */
+	split_is("SELECT E'\\';x'; SELECT 'a\\'; SELECT 3;", "SELECT E'\\';x';|SELECT 'a\\';|SELECT 3;");
+	split_is("SELECT \"a;\"\"b\" FROM t; x;", "SELECT \"a;\"\"b\" FROM t;|x;");
+	split_is("DO $$ BEGIN PERFORM 1; END $$; DO $f$ x; $$ y; $f$;", "DO $$ BEGIN PERFORM 1; END $$;|DO $f$ x; $$ y; $f$;");
+	/* $1 is a parameter, not a dollar quote */
+	split_is("PREPARE p AS SELECT $1; EXECUTE p(1);", "PREPARE p AS SELECT $1;|EXECUTE p(1);");
+	split_is("SELECT 1 -- a; comment\n; SELECT 2 /* a /* nested; */ comment; */;",
+		 "SELECT 1 -- a; comment\n;|SELECT 2 /* a /* nested; */ comment; */;");
+	split_is("CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; SELECT CASE WHEN true THEN 1 END; END; SELECT 2;",
+		 "CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; SELECT CASE WHEN true THEN 1 END; END;|SELECT 2;");
+	/* BEGIN outside CREATE is a statement of its own */
+	split_is("BEGIN; SELECT 1;", "BEGIN;|SELECT 1;");
+	/* what never closes runs to the end */
+	split_is("SELECT 'open; SELECT 2;", "SELECT 'open; SELECT 2;");
+	split_is("SELECT $x$ open;", "SELECT $x$ open;");
+	split_is("  -- only a comment\n", "");
+}
+
+static void tx_is(const char *sql, const char *want)
+{
+	const char *got = mig_pg_transaction_control(sql, sql + strlen(sql));
+
+	if (!want)
+		assert_null(got);
+	else
+		assert_string_equal(got, want);
+}
+
+static void test_transaction_control(void **state)
+{
+	(void)state;
+	tx_is("COMMIT", "commit");
+	tx_is("  /* x */ -- y\n end", "end");
+	tx_is("Start Transaction", "start");
+	tx_is("ROLLBACK TO s", "rollback");
+	tx_is("savepoint a", "savepoint");
+	tx_is("RELEASE a", "release");
+	tx_is("abort", "abort");
+	tx_is("begin", "begin");
+	tx_is("PREPARE TRANSACTION 'x'", "prepare transaction");
+	tx_is("PREPARE p AS SELECT 1", NULL);
+	tx_is("COMMENT ON TABLE t IS 'x'", NULL);
+	tx_is("\"commit\"", NULL);
+	tx_is("CREATE TABLE commit_log (x int)", NULL);
+	tx_is("endless", NULL);
+}
+
+static void writes_is(const char *sql, int want)
+{
+	assert_int_equal(mig_pg_writes_schema(sql, sql + strlen(sql), "mig"), want);
+}
+
+static void test_bookkeeping_guard(void **state)
+{
+	(void)state;
+	writes_is("SELECT * FROM mig.revisions", 0);
+	writes_is("CREATE TABLE a AS SELECT count(*) FROM mig.revisions", 0);
+	writes_is("WITH x AS (SELECT * FROM mig.journal) SELECT * FROM x", 0);
+	writes_is("SELECT 'DELETE FROM mig.revisions'", 0);
+	writes_is("SELECT 1 -- DELETE FROM mig.revisions", 0);
+	writes_is("CREATE TABLE migrations (x int)", 0);
+	writes_is("CREATE TABLE app.mig (x int)", 0);
+	writes_is("DELETE FROM mig.revisions", 1);
+	writes_is("WITH d AS (DELETE FROM mig.revisions RETURNING *) SELECT 1", 1);
+	writes_is("INSERT INTO mig . journal VALUES (1)", 1);
+	writes_is("UPDATE \"mig\".revisions SET dirty = 1", 1);
+	writes_is("UPDATE ONLY mig.revisions SET dirty = 1", 1);
+	writes_is("TRUNCATE mig.journal", 1);
+	writes_is("DROP TABLE a, mig.revisions", 1);
+	writes_is("DROP SCHEMA mig CASCADE", 1);
+	writes_is("drop schema if exists MIG cascade", 1);
+	writes_is("ALTER SCHEMA mig RENAME TO old", 1);
+	writes_is("ALTER TABLE mig.revisions ADD COLUMN x int", 1);
+	writes_is("CREATE TABLE mig.extra (x int)", 1);
+	writes_is("CREATE INDEX ON mig.revisions (name)", 1);
+	writes_is("CREATE TRIGGER t BEFORE INSERT ON mig.revisions FOR EACH ROW EXECUTE FUNCTION f()", 1);
+	writes_is("COPY mig.revisions FROM '/tmp/x'", 1);
+}
+
+static void test_blank_word(void **state)
+{
+	char sql[] = "CREATE INDEX /* concurrently */ CONCURRENTLY i ON t (x)";
+
+	(void)state;
+	assert_int_equal(mig_pg_blank_word(sql, "concurrently"), 1);
+	assert_string_equal(sql, "CREATE INDEX /* concurrently */              i ON t (x)");
+	assert_int_equal(mig_pg_blank_word(sql, "concurrently"), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_statements),
+		cmocka_unit_test(test_transaction_control),
+		cmocka_unit_test(test_bookkeeping_guard),
+		cmocka_unit_test(test_blank_word),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
