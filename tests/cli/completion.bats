@@ -87,6 +87,33 @@ project() {
 	[ "$output" = image.gz ]
 }
 
+# the described lists: what a command does, an option's help, a revision's state
+@test "--list-commands, --list-options and --list-revisions =described: NAME, a tab, what it is" {
+	mkdir -p ext
+	printf '#!/bin/sh\n' >ext/mig-frobnicate
+	chmod +x ext/mig-frobnicate
+	PATH="$PWD/ext:$PATH" run -0 mig --list-commands=described
+	has $'up\tapply pending revisions'
+	has $'help\tshow a command\'s manual'
+	# a third-party command has no description
+	has $'frobnicate\t'
+	# the usage lists the same commands, doing the same: one table
+	run -0 mig --help
+	has "   up        apply pending revisions"
+	has "   sqlshow   print the SQL that up or down would run"
+	run -0 mig --list-options=described
+	has $'--database=\tthe database file'
+	has $'--version\tprint mig\'s version'
+	# a command's options, each with the help its usage shows
+	run -0 mig up --list-options=described
+	has $'--dry-run\trun it all in one transaction, then roll it back'
+	has $'--quiet\tno notes or progress on stderr (data and errors stay)'
+	[ "$(mig up --list-options=described | cut -f1)" = "$(mig up --list-options)" ]
+	run -0 mig up -h
+	has "    -n, --dry-run            run it all in one transaction, then roll it back"
+	run -2 mig up --list-options=other
+}
+
 @test "fish: commands, options and revisions" {
 	command -v fish >/dev/null || skip "fish is not installed"
 	project
