@@ -61,7 +61,6 @@ function __mig_complete
     switch $cmd
         case up down redo diff sqlshow fake merge
             mig $g status --list-revisions 2>/dev/null
-            printf '%s\n' head heads base current -1 +1
         case restore backup
             mig $g backup --list --porcelain 2>/dev/null | cut -f2 | cut -c1-12
         case help

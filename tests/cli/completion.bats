@@ -114,6 +114,34 @@ project() {
 	run -2 mig up --list-options=other
 }
 
+@test "--list-revisions=described: each revision's state, the spec words' meaning, any name escaped" {
+	project
+	rev 0003_gone 'CREATE TABLE gone(x);'
+	mig -d app.db up -q 0003_gone
+	rm migrations/0003_gone.sql
+	rev '0004_a:b c' 'SELECT 1;'
+	rev $'0005_tab\tnew\nline\\back' 'SELECT 1;'
+	echo '-- an edit' >>migrations/0002_email.sql
+	run -0 --separate-stderr mig -d app.db status --list-revisions=described
+	# applied, to the minute (UTC, as recorded)
+	when='applied 20[0-9]{2}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}'
+	re=$'^0001_users\t'"$when\$"
+	[[ ${lines[0]} =~ $re ]] || false
+	re=$'^0002_email\t'"$when, edited since\$"
+	[[ ${lines[1]} =~ $re ]] || false
+	has $'0004_a:b c\tpending'
+	has $'0005_tab\\tnew\\nline\\\\back\tpending'
+	re=$'^0003_gone\t'"$when, file missing\$"
+	[[ ${lines[4]} =~ $re ]] || false
+	has $'head\tthe single head'
+	has $'-1\tone back from current'
+	# no project here: the spec words still
+	mkdir empty
+	cd empty
+	run -3 --separate-stderr mig status --list-revisions=described
+	has $'base\tnothing applied'
+}
+
 @test "fish: commands, options and revisions" {
 	command -v fish >/dev/null || skip "fish is not installed"
 	project
