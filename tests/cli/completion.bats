@@ -142,17 +142,40 @@ project() {
 	has $'base\tnothing applied'
 }
 
-@test "fish: commands, options and revisions" {
+# fishc LINE: what fish completes for the command line LINE
+fishc() {
+	fish -c "source '$TOP/completions/mig.fish'; complete -C'$1'"
+}
+
+@test "fish: commands, options and revisions, each with what it is" {
 	command -v fish >/dev/null || skip "fish is not installed"
 	project
-	run -0 --separate-stderr fish -c "source '$TOP/completions/mig.fish'; complete -C'mig sta'"
-	[ "$output" = status ]
-	run -0 --separate-stderr fish -c "source '$TOP/completions/mig.fish'; complete -C'mig up --dr'"
-	[ "$output" = "--dry-run" ]
-	run -0 --separate-stderr fish -c "source '$TOP/completions/mig.fish'; complete -C'mig down 0001'"
-	[ "$output" = 0001_users ]
-	run -0 --separate-stderr fish -c "source '$TOP/completions/mig.fish'; complete -C'mig redo 0002'"
-	[ "$output" = 0002_email ]
+	mig -d app.db up -q 0001
+	run -0 --separate-stderr fishc 'mig sta'
+	[ "$output" = $'status\tshow what is applied, what is pending, and what is wrong' ]
+	run -0 --separate-stderr fishc 'mig up --dr'
+	[ "$output" = $'--dry-run\trun it all in one transaction, then roll it back' ]
+	run -0 --separate-stderr fishc 'mig --qu'
+	[ "$output" = $'--quiet\tno notes or progress on stderr (data and errors stay)' ]
+	run -0 --separate-stderr fishc 'mig -d app.db down 0001'
+	[[ $output =~ ^0001_users$'\t'"applied 20" ]] || false
+	run -0 --separate-stderr fishc 'mig -d app.db redo 0002'
+	[ "$output" = $'0002_email\tpending' ]
+	run -0 --separate-stderr fishc 'mig up hea'
+	[ "$output" = $'head\tthe single head\nheads\tevery head' ]
+}
+
+@test "fish: a name with a colon and a blank completes whole, a backslash is itself, a tab is left out" {
+	command -v fish >/dev/null || skip "fish is not installed"
+	rev '0001_a:b c' 'SELECT 1;'
+	rev '0002_back\slash' 'SELECT 1;'
+	rev $'0003_tab\tx' 'SELECT 1;'
+	run -0 --separate-stderr fishc 'mig up 0001'
+	[ "$output" = $'0001_a:b c\tpending' ]
+	run -0 --separate-stderr fishc 'mig up 0002'
+	[ "$output" = $'0002_back\\slash\tpending' ]
+	run -0 --separate-stderr fishc 'mig up 0003'
+	[ -z "$output" ]
 }
 
 # zsh completes only at a terminal: run it in a tmux of its own and type
@@ -178,16 +201,33 @@ screen_has() {
 	return 1
 }
 
+# screen_match REGEX: a line of the screen matches REGEX within 5 seconds
+screen_match() {
+	local n
+	for ((n = 0; n < 50; n++)); do
+		tmux -L "$TMUX_SOCK" capture-pane -t z -p | grep -qE -- "$1" && return 0
+		sleep 0.1
+	done
+	echo "no line matching '$1' on the screen:" >&2
+	tmux -L "$TMUX_SOCK" capture-pane -t z -p >&2
+	return 1
+}
+
+# zsh_start: a zsh with mig's completion, in a tmux of its own
+zsh_start() {
+	TMUX_SOCK=mig-test-$$
+	tmux -L "$TMUX_SOCK" -f /dev/null new-session -d -s z -x 100 -y 30 \
+		"env PATH='$PATH' HOME='$PWD' PS1='%% ' zsh -f"
+	keys "fpath=('$TOP/completions' \$fpath); autoload -Uz compinit; compinit -u; echo READY" Enter
+	screen_has READY
+}
+
 @test "zsh: TAB completes commands, options and revisions" {
 	command -v zsh >/dev/null || skip "zsh is not installed"
 	command -v tmux >/dev/null || skip "tmux is not installed"
 	run -0 zsh -n "$TOP/completions/_mig"
 	project
-	TMUX_SOCK=mig-test-$$
-	tmux -L "$TMUX_SOCK" -f /dev/null new-session -d -s z -x 100 -y 20 \
-		"env PATH='$PATH' HOME='$PWD' PS1='%% ' zsh -f"
-	keys "fpath=('$TOP/completions' \$fpath); autoload -Uz compinit; compinit -u; echo READY" Enter
-	screen_has READY
+	zsh_start
 	keys C-l "mig sta" Tab
 	screen_has "% mig status"
 	keys C-u C-l "mig status --po" Tab
@@ -232,13 +272,46 @@ screen_has() {
 @test "zsh: TAB after fake --resolve offers applied and rolled-back" {
 	command -v zsh >/dev/null || skip "zsh is not installed"
 	command -v tmux >/dev/null || skip "tmux is not installed"
-	TMUX_SOCK=mig-test-$$
-	tmux -L "$TMUX_SOCK" -f /dev/null new-session -d -s z -x 100 -y 20 \
-		"env PATH='$PATH' HOME='$PWD' PS1='%% ' zsh -f"
-	keys "fpath=('$TOP/completions' \$fpath); autoload -Uz compinit; compinit -u; echo READY" Enter
-	screen_has READY
+	zsh_start
 	keys C-l "mig fake --resolve r" Tab
 	screen_has "% mig fake --resolve rolled-back"
 	keys C-u C-l "mig fake --resolve=a" Tab
 	screen_has "% mig fake --resolve=applied"
+}
+
+@test "zsh: TAB lists commands, options and revisions with what each is" {
+	command -v zsh >/dev/null || skip "zsh is not installed"
+	command -v tmux >/dev/null || skip "tmux is not installed"
+	project
+	mig -d app.db up -q 0001
+	zsh_start
+	keys C-l "mig " Tab
+	screen_match "^up +-- apply pending revisions$"
+	screen_match "^status +-- show what is applied, what is pending, and what is wrong$"
+	keys C-u C-l "mig --q" Tab
+	screen_has "% mig --quiet"
+	keys C-u C-l "mig up --d" Tab
+	screen_match "^--dry-run +-- run it all in one transaction, then roll it back$"
+	screen_match "^--database +-- the database file$"
+	keys C-u C-l "mig -d app.db down " Tab
+	screen_match "^0001_users +-- applied 20[0-9-]+ [0-9:]+$"
+	screen_match "^0002_email +-- pending$"
+	screen_match "^heads +-- every head$"
+	screen_match "^-1 +-- one back from current$"
+}
+
+@test "zsh: a name with a colon and a blank, or a tab, completes whole and runs" {
+	command -v zsh >/dev/null || skip "zsh is not installed"
+	command -v tmux >/dev/null || skip "tmux is not installed"
+	rev '0001_a:b c' 'CREATE TABLE a(x);'
+	rev $'0002_tab\tx\\y' 'CREATE TABLE b(x);'
+	zsh_start
+	keys C-l "mig -d app.db up 0001" Tab
+	screen_has '% mig -d app.db up 0001_a:b\ c'
+	keys " --dry-run" Enter
+	screen_has "applying 0001_a:b c (dry run)"
+	keys C-l "mig -d app.db up 0002" Tab
+	screen_has "% mig -d app.db up 0002_tab\$'\\t'x\\\\y"
+	keys " --dry-run" Enter
+	screen_has 'applying 0002_tab\tx\y (dry run)'
 }
