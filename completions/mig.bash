@@ -8,9 +8,16 @@
 # the global options before the command, to ask mig about the same project
 _mig_globals=()
 
+# _mig_revisions CUR: the revisions and spec words that start with CUR,
+# quoted for the command line (a name may hold a blank, a quote or a $,
+# which compgen -W would split or expand)
 _mig_revisions()
 {
-	mig "${_mig_globals[@]}" status --list-revisions 2>/dev/null
+	local name
+	mig "${_mig_globals[@]}" status --list-revisions 2>/dev/null |
+		while IFS= read -r name; do
+			[[ $name == "$1"* ]] && printf '%q\n' "$name"
+		done
 }
 
 _mig_snapshots()
@@ -92,7 +99,7 @@ _mig()
 	fi
 	case $cmd in
 	up | down | redo | diff | sqlshow | fake | merge)
-		COMPREPLY=($(compgen -W "$(_mig_revisions)" -- "$cur"))
+		COMPREPLY=($(_mig_revisions "$cur"))
 		;;
 	help)
 		COMPREPLY=($(compgen -W "$(mig --list-commands 2>/dev/null | sort -u)" -- "$cur"))

@@ -72,6 +72,17 @@ project() {
 	[ "$output" = 0002_email ]
 }
 
+@test "bash: a name with a colon, a blank, a quote or a \$ is offered quoted, not split or expanded" {
+	rev '0001_a:b c' 'SELECT 1;'
+	rev "0002_\$HOME 'q'" 'SELECT 1;'
+	run -0 comp mig up 0001
+	[ "$output" = '0001_a:b\ c' ]
+	run -0 comp mig up 0002
+	[ "$output" = "0002_\\\$HOME\\ \\'q\\'" ]
+	run -0 comp mig up zz
+	[ -z "$output" ]
+}
+
 @test "bash: snapshot ids for restore and backup --verify; files for -o and -i" {
 	project
 	mig -d app.db up -q
