@@ -81,7 +81,9 @@ function __mig_complete
         case up down redo diff sqlshow fake merge
             __mig_described mig $g status --list-revisions=described
         case restore backup
-            mig $g backup --list --porcelain 2>/dev/null | cut -f2 | cut -c1-12
+            # the id's first 12 digits, when it was taken (UTC) and its message
+            mig $g backup --list --porcelain 2>/dev/null |
+                awk -F '\t' '{ t = $3; sub(/T/, " ", t); sub(/:[0-9]+Z$/, "", t); print substr($2, 1, 12) "\t" t " " $7 }'
         case help
             __mig_described mig --list-commands=described
     end

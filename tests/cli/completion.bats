@@ -212,6 +212,16 @@ screen_has() {
 	return 1
 }
 
+@test "fish: snapshot ids, each with when it was taken and its message" {
+	command -v fish >/dev/null || skip "fish is not installed"
+	project
+	mig -d app.db up -q
+	id=$(mig -d app.db backup --message 'before the big one')
+	run -0 --separate-stderr fishc "mig -d app.db restore ${id:0:4}"
+	re="^${id:0:12}"$'\t''20[0-9]{2}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2} before the big one$'
+	[[ $output =~ $re ]] || false
+}
+
 # screen_match REGEX: a line of the screen matches REGEX within 5 seconds
 screen_match() {
 	local n
@@ -325,4 +335,17 @@ zsh_start() {
 	screen_has "% mig -d app.db up 0002_tab\$'\\t'x\\\\y"
 	keys " --dry-run" Enter
 	screen_has 'applying 0002_tab\tx\y (dry run)'
+}
+
+@test "zsh: TAB lists snapshot ids, each with when it was taken and its message" {
+	command -v zsh >/dev/null || skip "zsh is not installed"
+	command -v tmux >/dev/null || skip "tmux is not installed"
+	project
+	mig -d app.db up -q
+	one=$(mig -d app.db backup --message 'first one')
+	two=$(mig -d app.db backup --message 'second one')
+	zsh_start
+	keys C-l "mig -d app.db restore " Tab
+	screen_match "^${one:0:12} +-- 20[0-9-]+ [0-9:]+ first one$"
+	screen_match "^${two:0:12} +-- 20[0-9-]+ [0-9:]+ second one$"
 }
