@@ -345,6 +345,8 @@ zsh_start() {
 	one=$(mig -d app.db backup --message 'first one')
 	two=$(mig -d app.db backup --message 'second one')
 	zsh_start
+	# two ids may start alike: list them even when TAB inserts that start
+	keys "unsetopt listambiguous" Enter
 	keys C-l "mig -d app.db restore " Tab
 	screen_match "^${one:0:12} +-- 20[0-9-]+ [0-9:]+ first one$"
 	screen_match "^${two:0:12} +-- 20[0-9-]+ [0-9:]+ second one$"
