@@ -45,7 +45,7 @@ int cmd_status(int argc, char **argv)
 	else if (json)
 		fmt = MIG_FMT_JSON;
 	if (mig_settings_load(&set, &mig_globals, &err) < 0 ||
-	    (revisions ? mig_status_revisions(&out, &set, &err) :
+	    (revisions ? mig_status_revisions(&out, &set, revisions == 2, &err) :
 	     graph ? mig_drawgraph_show(&out, &set, dot, &findings, &err) :
 			 mig_status_show(&out, &set, fmt, verbose, fmt == MIG_FMT_HUMAN && mig_want_color(stdout),
 					 &findings, &err)) < 0)

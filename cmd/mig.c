@@ -25,26 +25,60 @@
 #define MIG_VERSION "unknown"
 #endif
 
-static const char usage_text[] =
-	"usage: mig [-C DIR] [-d PATH] [-m DIR] [--store DIR] [-q] [-v] [--version] [--help]\n"
-	"           [--exec-path[=DIR]] COMMAND [ARGS]\n"
-	"\n"
-	"commands:\n"
-	"   init      write mig.conf and the migrations directory\n"
-	"   status    show what is applied, what is pending, and what is wrong\n"
-	"   up        apply pending revisions\n"
-	"   down      revert applied revisions\n"
-	"   redo      revert an edited revision and what follows, then apply the files\n"
-	"   new       write a new revision file\n"
-	"   merge     write a revision that merges several heads\n"
-	"   fake      record revisions as applied or unapplied without running them\n"
-	"   sqlshow   print the SQL that up or down would run\n"
-	"   diff      show how applied revisions were edited since\n"
-	"   log       show the journal of operations\n"
-	"   backup    take, list, verify or prune snapshots of the database\n"
-	"   restore   put a snapshot back\n"
-	"\n"
-	"'mig help COMMAND' or 'mig COMMAND --help' tells more about a command.\n";
+/*
+ * mig's own commands and what each does: the usage lists them, and
+ * completion shows them beside the names (--list-commands=described).
+ */
+static const struct command {
+	const char *name, *does;
+} commands_table[] = {
+	{ "init", "write mig.conf and the migrations directory" },
+	{ "status", "show what is applied, what is pending, and what is wrong" },
+	{ "up", "apply pending revisions" },
+	{ "down", "revert applied revisions" },
+	{ "redo", "revert an edited revision and what follows, then apply the files" },
+	{ "new", "write a new revision file" },
+	{ "merge", "write a revision that merges several heads" },
+	{ "fake", "record revisions as applied or unapplied without running them" },
+	{ "sqlshow", "print the SQL that up or down would run" },
+	{ "diff", "show how applied revisions were edited since" },
+	{ "log", "show the journal of operations" },
+	{ "backup", "take, list, verify or prune snapshots of the database" },
+	{ "restore", "put a snapshot back" },
+	{ "help", "show a command's manual" },	/* not in the usage: its last line says it */
+};
+
+/* The front end's own options, for completion; the global ones follow. */
+static const struct mig_opt front_opts[] = {
+	MIG_OPT_BOOL(0, "version", NULL, "print mig's version"),
+	MIG_OPT_BOOL(0, "exec-path", NULL, "print where mig's commands are (=DIR: look there)"),
+	MIG_OPT_END(),
+};
+
+static void usage(FILE *f)
+{
+	size_t i;
+
+	fputs("usage: mig [-C DIR] [-d PATH] [-m DIR] [--store DIR] [-q] [-v] [--version] [--help]\n"
+	      "           [--exec-path[=DIR]] COMMAND [ARGS]\n"
+	      "\n"
+	      "commands:\n", f);
+	for (i = 0; i < sizeof(commands_table) / sizeof(*commands_table); i++)
+		if (strcmp(commands_table[i].name, "help"))
+			fprintf(f, "   %-10s%s\n", commands_table[i].name, commands_table[i].does);
+	fputs("\n'mig help COMMAND' or 'mig COMMAND --help' tells more about a command.\n", f);
+}
+
+/* What a command does, or NULL for one that is not mig's own. */
+static const char *command_does(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(commands_table) / sizeof(*commands_table); i++)
+		if (!strcmp(commands_table[i].name, name))
+			return commands_table[i].does;
+	return NULL;
+}
 
 static const struct builtin {
 	const char *name;
@@ -234,10 +268,32 @@ static int run(const char *execdir, const char *cmd, char **argv)
 	return 6;
 }
 
+/*
+ * For completion: every mig-* we can find, one a line; described, as
+ * candidates (util.h) with what mig's own do.
+ */
+static void list_commands(int described)
+{
+	struct mig_buf b = MIG_BUF_INIT;
+	char *d = exec_dir(), **names;
+	size_t nr = commands(&names, d), k;
+
+	for (k = 0; k < nr; k++)
+		if (described)
+			mig_buf_add_candidate(&b, names[k], command_does(names[k]));
+		else
+			mig_buf_addf(&b, "%s\n", names[k]);
+	fwrite(b.buf ? b.buf : "", 1, b.len, stdout);
+	mig_buf_release(&b);
+	free_names(names, nr);
+	free(d);
+}
+
 static void need_value(int argc, char **argv, int i)
 {
 	if (i + 1 >= argc) {
-		fprintf(stderr, "mig: error: option '%s' requires a value\n\n%s", argv[i], usage_text);
+		fprintf(stderr, "mig: error: option '%s' requires a value\n\n", argv[i]);
+		usage(stderr);
 		exit(2);
 	}
 }
@@ -258,7 +314,8 @@ static void unknown_option(const char *a)
 	fprintf(stderr, "mig: error: unknown option '%s'", a);
 	if (near)
 		fprintf(stderr, "; did you mean '--%s'?", near);
-	fprintf(stderr, "\n\n%s", usage_text);
+	fputs("\n\n", stderr);
+	usage(stderr);
 	free(typed);
 	exit(2);
 }
@@ -281,7 +338,7 @@ int main(int argc, char **argv)
 			i++;
 			break;
 		} else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-			fputs(usage_text, stdout);
+			usage(stdout);
 			return mig_close_stdout(0);
 		} else if (!strcmp(a, "--version")) {
 			printf("mig version %s\n", MIG_VERSION);
@@ -319,22 +376,19 @@ int main(int argc, char **argv)
 			/* every command takes these itself: hand them on */
 			if (npassed < (int)(sizeof(passed) / sizeof(*passed)))
 				passed[npassed++] = a;
-		} else if (!strcmp(a, "--list-commands")) {
-			/* for completion: every mig-* we can find */
-			char *d = exec_dir(), **names;
-			size_t nr = commands(&names, d), k;
-
-			for (k = 0; k < nr; k++)
-				printf("%s\n", names[k]);
-			free_names(names, nr);
-			free(d);
+		} else if (!strcmp(a, "--list-commands") || !strcmp(a, "--list-commands=described")) {
+			list_commands(a[15] == '=');
+			return mig_close_stdout(0);
+		} else if (!strcmp(a, "--list-options") || !strcmp(a, "--list-options=described")) {
+			/* for completion: the options before a command */
+			mig_cli_list_options(front_opts, a[14] == '=');
 			return mig_close_stdout(0);
 		} else {
 			unknown_option(a);
 		}
 	}
 	if (i >= argc) {
-		fputs(usage_text, stderr);
+		usage(stderr);
 		return 2;
 	}
 	cmd = argv[i];
@@ -343,7 +397,7 @@ int main(int argc, char **argv)
 	execdir = exec_dir();
 	if (!strcmp(cmd, "help")) {
 		if (argc < 2) {
-			fputs(usage_text, stdout);
+			usage(stdout);
 			free(execdir);
 			return mig_close_stdout(0);
 		}

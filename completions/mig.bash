@@ -1,17 +1,23 @@
 # bash completion for mig. Commands and options come from the binaries
-# themselves (mig --list-commands, mig CMD --list-options), so completion
+# themselves (mig --list-commands, mig [CMD] --list-options), so completion
 # never drifts from the code; an option's values from mig CMD
-# --list-values=OPTION; revisions from 'mig status --list-revisions' (hidden, like
-# --list-options),
+# --list-values=OPTION; revisions and the spec words (head, base, -1, ...)
+# from 'mig status --list-revisions' (hidden, like --list-options),
 # snapshots from 'mig backup --list --porcelain'.
 
 # the global options before the command, to ask mig about the same project
 _mig_globals=()
 
+# _mig_revisions CUR: the revisions and spec words that start with CUR,
+# quoted for the command line (a name may hold a blank, a quote or a $,
+# which compgen -W would split or expand)
 _mig_revisions()
 {
-	mig "${_mig_globals[@]}" status --list-revisions 2>/dev/null
-	printf '%s\n' head heads base current -1 +1
+	local name
+	mig "${_mig_globals[@]}" status --list-revisions 2>/dev/null |
+		while IFS= read -r name; do
+			[[ $name == "$1"* ]] && printf '%q\n' "$name"
+		done
 }
 
 _mig_snapshots()
@@ -54,7 +60,7 @@ _mig()
 			;;
 		esac
 		if [[ $cur == -* ]]; then
-			COMPREPLY=($(compgen -W $'-C\n-d\n--database=\n-m\n--migrations=\n--store=\n-q\n--quiet\n-v\n--verbose\n--version\n--help\n--exec-path' -- "$cur"))
+			COMPREPLY=($(compgen -W "$(mig --list-options 2>/dev/null)" -- "$cur"))
 		else
 			COMPREPLY=($(compgen -W "$(mig --list-commands 2>/dev/null | sort -u)" -- "$cur"))
 		fi
@@ -93,7 +99,7 @@ _mig()
 	fi
 	case $cmd in
 	up | down | redo | diff | sqlshow | fake | merge)
-		COMPREPLY=($(compgen -W "$(_mig_revisions)" -- "$cur"))
+		COMPREPLY=($(_mig_revisions "$cur"))
 		;;
 	help)
 		COMPREPLY=($(compgen -W "$(mig --list-commands 2>/dev/null | sort -u)" -- "$cur"))

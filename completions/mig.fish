@@ -1,7 +1,22 @@
-# fish completion for mig: commands and options asked from the binaries
-# (mig --list-commands, mig CMD --list-options, an option's values from
-# mig CMD --list-values=OPTION), revisions from
-# 'mig status --list-revisions', snapshots from 'mig backup --list --porcelain'.
+# fish completion for mig. Every candidate and what it is come from the
+# binaries: commands from mig --list-commands=described, options from
+# mig [CMD] --list-options=described, revisions and the spec words from
+# 'mig status --list-revisions=described', an option's values from
+# mig CMD --list-values=OPTION, snapshots from 'mig backup --list --porcelain'.
+
+# __mig_described CMD...: what CMD lists, one NAME<TAB>DESCRIPTION a
+# line, escaped as in --porcelain (\\, \t, \n, \xHH), as fish takes
+# candidates: the name unescaped, and left out when it holds a control
+# character (fish's candidates are lines, split at the first tab)
+function __mig_described
+    for line in ($argv 2>/dev/null)
+        set -l f (string split -m1 \t -- $line)
+        # \\ stands for a backslash; any other escape, for a control character
+        set -l name (string replace -a -- '\\\\' \e $f[1])
+        string match -qr -- '\\\\' $name; and continue
+        printf '%s\t%s\n' (string replace -a -- \e '\\' $name) "$f[2]"
+    end
+end
 
 # the global options given before the command (with --globals), or the
 # command, if one was given
@@ -25,12 +40,16 @@ function __mig_words
 end
 
 function __mig_complete
+    set -l cur (commandline -ct)
     set -l cmd (__mig_words)
     or begin
-        mig --list-commands 2>/dev/null
+        if string match -q -- '-*' $cur
+            __mig_described mig --list-options=described | string replace -r -- '=\t' \t
+        else
+            __mig_described mig --list-commands=described
+        end
         return
     end
-    set -l cur (commandline -ct)
     set -l prev (commandline -opc)[-1]
     switch "$cmd:$prev"
         case 'backup:-o' 'backup:--output' 'restore:-i' 'restore:--input'
@@ -54,18 +73,19 @@ function __mig_complete
         end
     end
     if string match -q -- '-*' $cur
-        mig $cmd --list-options 2>/dev/null | string replace -r '=$' ''
+        __mig_described mig $cmd --list-options=described | string replace -r -- '=\t' \t
         return
     end
     set -l g (__mig_words --globals)
     switch $cmd
         case up down redo diff sqlshow fake merge
-            mig $g status --list-revisions 2>/dev/null
-            printf '%s\n' head heads base current -1 +1
+            __mig_described mig $g status --list-revisions=described
         case restore backup
-            mig $g backup --list --porcelain 2>/dev/null | cut -f2 | cut -c1-12
+            # the id's first 12 digits, when it was taken (UTC) and its message
+            mig $g backup --list --porcelain 2>/dev/null |
+                awk -F '\t' '{ t = $3; sub(/T/, " ", t); sub(/:[0-9]+Z$/, "", t); print substr($2, 1, 12) "\t" t " " $7 }'
         case help
-            mig --list-commands 2>/dev/null
+            __mig_described mig --list-commands=described
     end
 end
 

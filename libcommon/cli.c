@@ -180,23 +180,36 @@ static const struct mig_opt *find_short(char c)
 	return NULL;
 }
 
-static void list_options(void)
+void mig_cli_list_options(const struct mig_opt *opts, int described)
 {
+	const struct mig_opt *tables[2] = { opts, global_opts };
+	struct mig_buf b = MIG_BUF_INIT;
 	int t;
 
 	for (t = 0; t < 2; t++) {
 		const struct mig_opt *o;
 
-		for (o = cur_tables[t]; o->type != MIG_OPT_END_; o++) {
+		for (o = tables[t]; o->type != MIG_OPT_END_; o++) {
+			char name[64];
+
 			if (!o->help)
 				continue;
 			if (o->long_name)
-				printf("--%s%s\n", o->long_name, o->argname ? "=" : "");
+				snprintf(name, sizeof(name), "--%s%s", o->long_name, o->argname ? "=" : "");
 			else
-				printf("-%c\n", o->short_name);
+				snprintf(name, sizeof(name), "-%c", o->short_name);
+			if (described)
+				mig_buf_add_candidate(&b, name, o->help);
+			else
+				mig_buf_addf(&b, "%s\n", name);
 		}
 	}
-	printf("--help\n");
+	if (described)
+		mig_buf_add_candidate(&b, "--help", "show the manual");
+	else
+		mig_buf_adds(&b, "--help\n");
+	fwrite(b.buf, 1, b.len, stdout);
+	mig_buf_release(&b);
 }
 
 /*
@@ -284,8 +297,8 @@ int mig_cli_parse(int argc, char **argv, const struct mig_opt *opts,
 				print_usage(stdout, opts, usage);
 				exit(mig_close_stdout(0));
 			}
-			if (!strcmp(name, "list-options")) {
-				list_options();
+			if (!strcmp(name, "list-options") || !strcmp(name, "list-options=described")) {
+				mig_cli_list_options(opts, eq != NULL);
 				exit(mig_close_stdout(0));
 			}
 			if (!strncmp(name, "list-values=", 12)) {
@@ -309,6 +322,8 @@ int mig_cli_parse(int argc, char **argv, const struct mig_opt *opts,
 					set_value(o, argv[++i], spelled);
 				else
 					mig_usage_error("option '--%s' requires a value", o->long_name);
+			} else if (eq && !o->help && o->type == MIG_OPT_BOOL_ && !strcmp(eq + 1, "described")) {
+				*(int *)o->value = 2;	/* a hidden list for completion, with descriptions */
 			} else {
 				if (eq)
 					mig_usage_error("option '--%s' takes no value", o->long_name);

@@ -10,9 +10,10 @@
  * bundled short options (-qv), "--" to end options, options and operands
  * in any order. -h/--help prints usage to stdout and exits 0; misuse
  * prints the error and usage to stderr and exits 2. --list-options (not
- * shown) prints the long options, for shell completion, and
- * --list-values=OPTION the values of an option whose argument name is
- * a choice ("applied|rolled-back").
+ * shown) prints the long options, for shell completion
+ * (mig_cli_list_options), --list-options=described the same with their
+ * help, and --list-values=OPTION the values of an option whose argument
+ * name is a choice ("applied|rolled-back").
  *
  * The global options (-C, -d/--database, -m/--migrations, --store, and
  * -q/--quiet and -v/--verbose) are accepted by every binary after its
@@ -35,7 +36,11 @@ struct mig_opt {
 #define MIG_OPT_INT(s, l, v, a, h)	{ MIG_OPT_INT_, (s), (l), (v), (a), (h) }
 #define MIG_OPT_END()			{ MIG_OPT_END_, 0, NULL, NULL, NULL, NULL }
 
-/* An option whose help is NULL is hidden from usage and --list-options. */
+/*
+ * An option whose help is NULL is hidden from usage and --list-options.
+ * A hidden BOOL is a list for completion (status --list-revisions): given
+ * as --name=described, it is set to 2, for the list with descriptions.
+ */
 
 /* What the global options said; NULL when not given. */
 struct mig_globals {
@@ -64,6 +69,15 @@ int mig_cli_parse(int argc, char **argv, const struct mig_opt *opts,
 void mig_reporter_stderr(int quiet, int verbose);
 /* Print "PROG: error: MSG" and any hint to stderr; return the exit code. */
 int mig_report(const struct mig_err *err);
+
+/*
+ * For completion, on stdout: opts' long options (the short one of an
+ * option with no long name), then the global ones, then --help, one a
+ * line, "--name=" for one that takes a value; hidden options left out.
+ * Described, each is a candidate with its help (mig_buf_add_candidate,
+ * util.h: "NAME<TAB>HELP", escaped).
+ */
+void mig_cli_list_options(const struct mig_opt *opts, int described);
 
 /* Print a usage error ("PROG: error: ...") and exit 2. */
 void mig_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));

@@ -130,6 +130,16 @@ out:
 	return rc;
 }
 
+const struct mig_revspec_word mig_revspec_words[] = {
+	{ "head", "the single head" },
+	{ "heads", "every head" },
+	{ "base", "nothing applied" },
+	{ "current", "the applied head" },
+	{ "-1", "one back from current" },
+	{ "+1", "one forward from current" },
+	{ NULL, NULL },
+};
+
 int mig_revspec(struct mig_target *t, const struct mig_state *st, const char *spec,
 		struct mig_err *err)
 {

@@ -24,4 +24,11 @@ struct mig_target {
 int mig_revspec(struct mig_target *t, const struct mig_state *st, const char *spec,
 		struct mig_err *err);
 
+/* The words a spec may be besides a name, with what each means; ends with NULLs. */
+struct mig_revspec_word {
+	const char *word, *means;
+};
+
+extern const struct mig_revspec_word mig_revspec_words[];
+
 #endif

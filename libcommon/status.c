@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "layout.h"
+#include "revspec.h"
 #include "status.h"
 #include "store.h"
 
@@ -338,22 +339,60 @@ static int completable(const char *name)
 	return 1;
 }
 
-int mig_status_revisions(struct mig_buf *out, const struct mig_settings *set, struct mig_err *err)
+/* What completion shows beside an applied revision: when, and what is wrong. */
+static void describe_applied(struct mig_buf *b, const struct mig_state *st, size_t rec)
 {
+	const struct mig_applied *a = &st->applied.v[rec];
+	const char *at = a->applied_at ? a->applied_at : "";
+
+	mig_buf_reset(b);
+	if (a->dirty)
+		mig_buf_adds(b, "dirty, ");
+	/* 2026-12-01T20:15:03.123Z: to the minute */
+	mig_buf_addf(b, "applied %.10s%s%.5s", at, strlen(at) > 11 ? " " : "", strlen(at) > 11 ? at + 11 : "");
+	if (st->rev[rec] < 0)
+		mig_buf_adds(b, ", file missing");
+	else if (!mig_state_file_as_applied(st, (long)rec))
+		mig_buf_adds(b, ", edited since");
+}
+
+static void add_revision(struct mig_buf *out, const char *name, const char *desc, int described)
+{
+	if (described)
+		mig_buf_add_candidate(out, name, desc);
+	else if (completable(name))
+		mig_buf_addf(out, "%s\n", name);
+}
+
+int mig_status_revisions(struct mig_buf *out, const struct mig_settings *set, int described,
+			 struct mig_err *err)
+{
+	struct mig_buf desc = MIG_BUF_INIT;
 	struct mig_ctx *ctx = NULL;
 	size_t i;
 	int rc;
 
 	if ((rc = mig_ctx_open(&ctx, set, MIG_CTX_READ | MIG_CTX_CACHE, err)) == MIG_EUSAGE)
 		rc = mig_ctx_open(&ctx, set, MIG_CTX_FILES, err);
-	if (rc < 0)
-		return rc;
-	for (i = 0; i < ctx->st.g->nr; i++)
-		if (completable(ctx->st.g->revs[i]->name))
-			mig_buf_addf(out, "%s\n", ctx->st.g->revs[i]->name);
-	for (i = 0; i < ctx->st.applied.nr; i++)
-		if (ctx->st.rev[i] < 0 && completable(ctx->st.applied.v[i].name))
-			mig_buf_addf(out, "%s\n", ctx->st.applied.v[i].name);
-	mig_ctx_close(ctx);
-	return 0;
+	if (rc == 0) {
+		const struct mig_state *st = &ctx->st;
+
+		for (i = 0; i < st->g->nr; i++) {
+			if (described && st->rec[i] >= 0)
+				describe_applied(&desc, st, (size_t)st->rec[i]);
+			add_revision(out, st->g->revs[i]->name, st->rec[i] >= 0 ? desc.buf : "pending", described);
+		}
+		for (i = 0; i < st->applied.nr; i++) {
+			if (st->rev[i] >= 0)
+				continue;
+			if (described)
+				describe_applied(&desc, st, i);
+			add_revision(out, st->applied.v[i].name, desc.buf, described);
+		}
+		mig_ctx_close(ctx);
+	}
+	for (i = 0; mig_revspec_words[i].word; i++)
+		add_revision(out, mig_revspec_words[i].word, mig_revspec_words[i].means, described);
+	mig_buf_release(&desc);
+	return rc;
 }

@@ -22,9 +22,15 @@ int mig_status_show(struct mig_buf *out, const struct mig_settings *set, enum mi
 
 /*
  * For completion: the revision names, one per line, from the files, and
- * those applied whose files are gone when there is a database to ask;
- * not those a shell cannot offer.
+ * those applied whose files are gone when there is a database to ask,
+ * then the words a spec may be (head, base, -1, ...); not the names a
+ * shell cannot offer. Described, every name is a candidate (util.h's
+ * mig_buf_add_candidate), escaped, none left out, with its state
+ * ("pending", "applied 2026-12-01 20:15", "edited since", "file
+ * missing", "dirty") or what the word means. The words are in out even
+ * when the project cannot be read.
  */
-int mig_status_revisions(struct mig_buf *out, const struct mig_settings *set, struct mig_err *err);
+int mig_status_revisions(struct mig_buf *out, const struct mig_settings *set, int described,
+			 struct mig_err *err);
 
 #endif

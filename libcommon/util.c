@@ -233,6 +233,15 @@ void mig_buf_add_tty(struct mig_buf *b, const char *s, size_t len)
 	escape(b, s, len, ESC_NOT_UTF8);
 }
 
+void mig_buf_add_candidate(struct mig_buf *b, const char *name, const char *desc)
+{
+	mig_buf_add_esc(b, name, strlen(name));
+	mig_buf_addc(b, '\t');
+	if (desc)
+		mig_buf_add_esc(b, desc, strlen(desc));
+	mig_buf_addc(b, '\n');
+}
+
 static int hexval(char c)
 {
 	if (c >= '0' && c <= '9')

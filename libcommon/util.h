@@ -70,6 +70,12 @@ void mig_buf_add_tty(struct mig_buf *b, const char *s, size_t len);
  * it writes (nor \x00) is kept as it is. Caller frees.
  */
 char *mig_unesc(const char *s, size_t len);
+/*
+ * A candidate for shell completion, described: "NAME<TAB>DESC\n", both
+ * with mig_buf_add_esc's escapes, so that any name is one line and one
+ * field; desc may be NULL or empty (nothing after the tab).
+ */
+void mig_buf_add_candidate(struct mig_buf *b, const char *name, const char *desc);
 void mig_buf_reset(struct mig_buf *b);
 /* Give up ownership of the bytes; the buffer is empty afterwards. */
 char *mig_buf_detach(struct mig_buf *b);

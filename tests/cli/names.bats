@@ -232,5 +232,11 @@ hint: rename its file, or write the new revision by hand" ]
 	rev '0005_with blank' 'SELECT 1;'
 	run -0 --separate-stderr mig -d app.db status --list-revisions
 	[ "$output" = "0004_plain
-0005_with blank" ]
+0005_with blank
+head
+heads
+base
+current
+-1
++1" ]
 }

@@ -33,7 +33,7 @@ print([p["detail"] for p in d["problems"] if p["kind"] == "missing"][0])' "$outp
 @test "completion is offered the files' names and the gone ones', but no name with a control character" {
 	roots
 	run -0 mig -d app.db status --list-revisions
-	[ "$output" = $'0001_a\n0002_b\n0004_gone' ]
+	[ "$output" = $'0001_a\n0002_b\n0004_gone\nhead\nheads\nbase\ncurrent\n-1\n+1' ]
 }
 
 @test "status -v on a terminal colours applied green and modified red; NO_COLOR turns it off" {
