@@ -98,6 +98,14 @@ struct mig_backend {
 	 * store's lock and BEGIN IMMEDIATE serialise writers).
 	 */
 	int (*lock)(struct mig_db *db, int busy_ms, struct mig_err *err);
+	/*
+	 * Optional: how long, in ms, a revision's statement may wait for a
+	 * lock another transaction holds (mig.statementLockTimeout) before
+	 * it fails with MIG_EENV; 0 waits as long as it takes. NULL where
+	 * statements never queue behind other transactions' locks (SQLite:
+	 * the run's BEGIN IMMEDIATE waits, once, up to busy_ms).
+	 */
+	int (*statement_lock_timeout)(struct mig_db *db, int ms, struct mig_err *err);
 
 	/* --- running a revision --- */
 

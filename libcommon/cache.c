@@ -34,7 +34,7 @@
  *   end
  *
  * a line for each setting the file sets (database, migrations, store,
- * schemafile, locktimeout, backup, backupkeep), its value as written there; "end", so that a file
+ * schemafile, locktimeout, backup, backupkeep, statementlocktimeout), its value as written there; "end", so that a file
  * cut short, which would say less, says nothing.
  */
 #define REV_MAGIC "mig revision cache 1 " MIG_VERSION "\n"
@@ -467,6 +467,8 @@ static int conf_value(struct mig_confvals *v, const char *key, const char *val)
 		v->backup = (int)n;
 	else if (!strcmp(key, "backupkeep") && v->backup_keep < 0)
 		v->backup_keep = (int)n;
+	else if (!strcmp(key, "statementlocktimeout") && v->statement_lock_timeout < 0)
+		v->statement_lock_timeout = (int)n;
 	else
 		return -1;
 	return 0;
@@ -480,7 +482,7 @@ int mig_confcache_get(const char *conf, const struct stat *st, struct mig_confva
 	int i;
 
 	memset(v, 0, sizeof(*v));
-	v->lock_timeout = v->backup = v->backup_keep = -1;
+	v->lock_timeout = v->backup = v->backup_keep = v->statement_lock_timeout = -1;
 	if (!path || !(buf = slurp(path)) || strncmp(buf, CONF_MAGIC, strlen(CONF_MAGIC)))
 		goto miss;
 	p = buf + strlen(CONF_MAGIC);
@@ -550,6 +552,8 @@ void mig_confcache_put(const char *conf, const struct stat *st, const struct tim
 		mig_buf_addf(&b, "backup\t%d\n", v->backup);
 	if (v->backup_keep >= 0)
 		mig_buf_addf(&b, "backupkeep\t%d\n", v->backup_keep);
+	if (v->statement_lock_timeout >= 0)
+		mig_buf_addf(&b, "statementlocktimeout\t%d\n", v->statement_lock_timeout);
 	mig_buf_adds(&b, "end\n");
 	replace_file(path, &b);
 	mig_buf_release(&b);
@@ -563,5 +567,5 @@ void mig_confvals_release(struct mig_confvals *v)
 	free(v->store);
 	free(v->schema_file);
 	memset(v, 0, sizeof(*v));
-	v->lock_timeout = v->backup = v->backup_keep = -1;
+	v->lock_timeout = v->backup = v->backup_keep = v->statement_lock_timeout = -1;
 }

@@ -70,7 +70,7 @@ void mig_schemacache_put(const char *path, const char *key, const char *hash);
 /* The settings a mig.conf sets, as written there; NULL or -1: not set. */
 struct mig_confvals {
 	char *database, *migrations, *store, *schema_file;
-	int lock_timeout, backup, backup_keep;
+	int lock_timeout, backup, backup_keep, statement_lock_timeout;
 };
 
 /* What conf, whose stat data is st, says: 0 and v filled in, or -1. */

@@ -152,6 +152,17 @@ static int read_git(const char *conf, struct mig_confvals *v, int *includes, str
 		rc = key_error(err, conf, "mig.backupKeep");
 		goto out;
 	}
+	if ((rc = git_config_get_int32(&n, cfg, "mig.statementlocktimeout")) == 0) {
+		if (n < 0) {
+			rc = mig_err_set(err, MIG_EENV, "%s: mig.statementLockTimeout must not be negative", conf);
+			mig_err_hint(err, "it is how long, in milliseconds, a revision's statement may wait for a lock; 0 waits for ever");
+			goto out;
+		}
+		v->statement_lock_timeout = n;
+	} else if (rc != GIT_ENOTFOUND) {
+		rc = key_error(err, conf, "mig.statementLockTimeout");
+		goto out;
+	}
 	if ((rc = git_config_get_bool(&b, cfg, "mig.backup")) == 0) {
 		v->backup = b;
 	} else if (rc != GIT_ENOTFOUND) {
@@ -173,7 +184,7 @@ out:
  */
 static int read_conf(struct mig_settings *s, const char *prefix, struct mig_err *err)
 {
-	struct mig_confvals v = { NULL, NULL, NULL, NULL, -1, -1, -1 };
+	struct mig_confvals v = { NULL, NULL, NULL, NULL, -1, -1, -1, -1 };
 	struct timespec now;
 	struct stat st;
 	int rc = 0, includes = 1, known;
@@ -206,6 +217,8 @@ static int read_conf(struct mig_settings *s, const char *prefix, struct mig_err 
 		s->backup = v.backup;
 	if (v.backup_keep >= 0)
 		s->backup_keep = v.backup_keep;
+	if (v.statement_lock_timeout >= 0)
+		s->statement_lock_timeout = v.statement_lock_timeout;
 out:
 	mig_confvals_release(&v);
 	return rc;
@@ -216,7 +229,7 @@ int mig_conf_read(struct mig_confvals *v, const char *conf, struct mig_err *err)
 	int includes;
 
 	v->database = v->migrations = v->store = v->schema_file = NULL;
-	v->lock_timeout = v->backup = v->backup_keep = -1;
+	v->lock_timeout = v->backup = v->backup_keep = v->statement_lock_timeout = -1;
 	/* check_text reads it first, and refuses a FIFO, a device or a directory unopened */
 	return read_git(conf, v, &includes, err);
 }

@@ -19,6 +19,7 @@ struct mig_settings {
 	int backup;		/* snapshot before changes, default 1 */
 	int backup_keep;	/* automatic snapshots kept after a run, default 20; 0 keeps all */
 	char *schema_file;	/* write the live schema there after each change, or NULL */
+	int statement_lock_timeout;	/* ms a revision's statement may wait for a lock (PostgreSQL); 0: no limit */
 };
 
 int mig_settings_load(struct mig_settings *s, const struct mig_globals *g, struct mig_err *err);

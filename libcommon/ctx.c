@@ -118,7 +118,9 @@ int mig_ctx_open(struct mig_ctx **out, const struct mig_settings *set, int mode,
 				run_in_progress(ctx, mode == MIG_CTX_WRITE && !dry, err);
 				goto out;
 			}
-			if ((rc = mig_db_bookkeeping(ctx->db, err)) < 0 ||
+			if ((mode == MIG_CTX_WRITE && ctx->set->statement_lock_timeout > 0 &&
+			     (rc = mig_db_statement_lock_timeout(ctx->db, ctx->set->statement_lock_timeout, err)) < 0) ||
+			    (rc = mig_db_bookkeeping(ctx->db, err)) < 0 ||
 			    (rc = mig_db_applied(ctx->db, &applied, err)) < 0)
 				goto out;
 		}

@@ -241,6 +241,11 @@ int mig_db_open(struct mig_db **out, const char *path, int flags, int busy_ms,
 	return rc;
 }
 
+int mig_db_statement_lock_timeout(struct mig_db *db, int ms, struct mig_err *err)
+{
+	return db->ops->statement_lock_timeout ? db->ops->statement_lock_timeout(db, ms, err) : 0;
+}
+
 void mig_db_close(struct mig_db *db)
 {
 	if (db)

@@ -75,6 +75,14 @@ int mig_db_open(struct mig_db **out, const char *path, int flags, int busy_ms,
 void mig_db_close(struct mig_db *db);
 
 /*
+ * Let each statement of a revision wait at most ms for a lock that
+ * another transaction holds (mig.statementLockTimeout): a migration
+ * never queues behind a long transaction and all that queues behind it.
+ * A no-op for a database without such waits.
+ */
+int mig_db_statement_lock_timeout(struct mig_db *db, int ms, struct mig_err *err);
+
+/*
  * Check mig's own bookkeeping: a database written by a newer mig (it has
  * bookkeeping revisions this mig does not know) is MIG_EENV. Unless the
  * database was opened read-only, apply the bookkeeping revisions it lacks.

@@ -247,6 +247,14 @@ static int pg_lock(struct mig_db *db, int busy_ms, struct mig_err *err)
 	return rc;
 }
 
+static int pg_statement_lock_timeout(struct mig_db *db, int ms, struct mig_err *err)
+{
+	char sql[64];
+
+	snprintf(sql, sizeof(sql), "SET lock_timeout = %d", ms);
+	return simple(db, sql, err);
+}
+
 /* The line of the error's position (characters from 1) in stmt, counted from line. */
 static int error_line(PGresult *r, const char *stmt, size_t len, int line)
 {
@@ -280,6 +288,9 @@ static int statement_error(struct mig_db *db, PGresult *r, const char *where, co
 		mig_err_hint(err, "%s", one_line(detail, buf, sizeof(buf)));
 	if (hint)
 		mig_err_hint_add(err, "%s", one_line(hint, buf, sizeof(buf)));
+	if (PQresultErrorField(r, PG_DIAG_SQLSTATE) && !strcmp(PQresultErrorField(r, PG_DIAG_SQLSTATE), "55P03"))
+		mig_err_hint(err, "another transaction holds a lock the statement needs: see pg_stat_activity;"
+			     " mig.statementLockTimeout says how long a statement waits");
 	if (code == MIG_ESQL) {
 		char *url = libpq_url(((struct pg_db *)db)->addr);
 
@@ -918,6 +929,7 @@ const struct mig_backend mig_postgres_backend = {
 	.open_replay = pg_open_replay,
 	.close = pg_close,
 	.lock = pg_lock,
+	.statement_lock_timeout = pg_statement_lock_timeout,
 	.exec = pg_exec,
 	.begin = pg_begin,
 	.commit = pg_commit,

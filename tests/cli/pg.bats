@@ -315,3 +315,38 @@ $1"
 	check 'ALTER TABLE users ALTER COLUMN email SET NOT NULL; UPDATE users SET email = NULL WHERE id = 2;' \
 		'null value in column "email" of relation "users" violates not-null constraint' 'Failing row contains (2, null, 2).'
 }
+
+@test "mig.statementLockTimeout: a revision never queues behind a long transaction, exit 6, nothing changed" {
+	rev 0001_a '-- mig:parents
+-- mig:up
+CREATE TABLE a (x int);
+-- mig:down
+DROP TABLE a;
+'
+	rev 0002_b '-- mig:parents 0001_a
+-- mig:up
+ALTER TABLE a ADD COLUMN y int;
+'
+	printf '[mig]\n\tdatabase = %s\n\tstatementLockTimeout = 300\n' "$URL" >mig.conf
+	unset MIG_DATABASE
+	run -0 mig up -q 0001_a
+	# a long transaction reads a; ALTER TABLE would wait for it, and all after it for ALTER TABLE
+	psql -qAtX "$URL" -c "SET application_name = 'long-report'" -c "BEGIN" -c "SELECT count(*) FROM a" \
+		-c "SELECT pg_sleep(30)" >/dev/null 2>&1 &
+	holder=$!
+	for _ in $(seq 50); do
+		[ "$(q "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE c.relname = 'a'")" -gt 0 ] && break
+		sleep 0.1
+	done
+	before=$(state)
+	run -6 mig up
+	q "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'long-report'" >/dev/null
+	wait "$holder" || true
+	has "mig-up: error: 0002_b: migrations/0002_b.sql:3: canceling statement due to lock timeout"
+	has "hint: another transaction holds a lock the statement needs: see pg_stat_activity; mig.statementLockTimeout says how long a statement waits"
+	[ "$(state)" = "$before" ]
+	# a value that is no number is refused, exit 6, naming the key
+	printf '[mig]\n\tdatabase = %s\n\tstatementLockTimeout = soon\n' "$URL" >mig.conf
+	run -6 mig up
+	[[ "${lines[0]}" = "mig-up: error: "*"mig.conf: mig.statementLockTimeout"* ]]
+}

@@ -160,7 +160,7 @@ static void conf_cache(const uint8_t *data, size_t size)
 	free(head);
 	if (mig_confcache_get(conf, &st, &v) < 0) {
 		if (v.database || v.migrations || v.store || v.schema_file || v.lock_timeout != -1 || v.backup != -1 ||
-		    v.backup_keep != -1)
+		    v.backup_keep != -1 || v.statement_lock_timeout != -1)
 			abort();
 		return;
 	}
@@ -175,7 +175,8 @@ static void conf_cache(const uint8_t *data, size_t size)
 		if (mig_confcache_get(conf, &st, &again) < 0 || !same(v.database, again.database) ||
 		    !same(v.migrations, again.migrations) || !same(v.store, again.store) ||
 		    !same(v.schema_file, again.schema_file) || v.lock_timeout != again.lock_timeout ||
-		    v.backup != again.backup || v.backup_keep != again.backup_keep)
+		    v.backup != again.backup || v.backup_keep != again.backup_keep ||
+		    v.statement_lock_timeout != again.statement_lock_timeout)
 			abort();
 		mig_confvals_release(&again);
 	}
