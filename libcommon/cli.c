@@ -16,7 +16,7 @@ static const char *chdir_to;
 
 static const struct mig_opt global_opts[] = {
 	MIG_OPT_STRING('C', NULL, &chdir_to, "dir", "run as if started in DIR"),
-	MIG_OPT_STRING('d', "database", &mig_globals.database, "path", "the database file"),
+	MIG_OPT_STRING('d', "database", &mig_globals.database, "path", "the database: a file, or a postgres:// URL"),
 	MIG_OPT_STRING('m', "migrations", &mig_globals.migrations, "dir", "the migrations directory"),
 	MIG_OPT_STRING(0, "store", &mig_globals.store, "dir", "the store (default DATABASE.mig)"),
 	MIG_OPT_COUNT('q', "quiet", &mig_globals.quiet, "no notes or progress on stderr (data and errors stay)"),

@@ -113,7 +113,7 @@ project() {
 	has "   up        apply pending revisions"
 	has "   sqlshow   print the SQL that up or down would run"
 	run -0 mig --list-options=described
-	has $'--database=\tthe database file'
+	has $'--database=\tthe database: a file, or a postgres:// URL'
 	has $'--version\tprint mig\'s version'
 	# a command's options, each with the help its usage shows
 	run -0 mig up --list-options=described
@@ -313,7 +313,7 @@ zsh_start() {
 	screen_has "% mig --quiet"
 	keys C-u C-l "mig up --d" Tab
 	screen_match "^--dry-run +-- run it all in one transaction, then roll it back$"
-	screen_match "^--database +-- the database file$"
+	screen_match "^--database +-- the database: a file, or a postgres:// URL$"
 	keys C-u C-l "mig -d app.db down " Tab
 	screen_match "^0001_users +-- applied 20[0-9-]+ [0-9:]+$"
 	screen_match "^0002_email +-- pending$"
