@@ -231,7 +231,18 @@ static int run_section(struct mig_run *run, const struct mig_rev *r, const struc
 	    (rc = mig_db_fk_check(db, where, err)) < 0)
 		goto fail;
 	*ms = now_ms() - t0;
-	if ((rc = record_run(run, r, up, last, *ms, err)) < 0 || (rc = mig_db_commit(db, err)) < 0)
+	if ((rc = record_run(run, r, up, last, *ms, err)) < 0)
+		goto fail;
+	/* a constraint checked at commit (PostgreSQL's deferred ones) fails the revision: say which */
+	if ((rc = mig_db_commit(db, err)) == MIG_ESQL) {
+		char *msg = mig_xstrdup(err->msg), *hint = mig_xstrdup(err->hint);
+
+		mig_err_set(err, MIG_ESQL, "%s: %s", where, msg);
+		memcpy(err->hint, hint, strlen(hint) + 1);
+		free(msg);
+		free(hint);
+	}
+	if (rc < 0)
 		goto fail;
 	goto out;
 fail:

@@ -350,3 +350,25 @@ ALTER TABLE a ADD COLUMN y int;
 	run -6 mig up
 	[[ "${lines[0]}" = "mig-up: error: "*"mig.conf: mig.statementLockTimeout"* ]]
 }
+
+@test "a foreign key on PostgreSQL, checked at the statement or at commit, fails the revision, exit 4, nothing changed" {
+	rev 0001_p 'CREATE TABLE p (id int PRIMARY KEY);'
+	run -0 mig up -q
+	before=$(state)
+	rev 0002_c "-- mig:parents 0001_p
+-- mig:up
+CREATE TABLE c (pid int REFERENCES p DEFERRABLE INITIALLY DEFERRED);
+INSERT INTO c VALUES (7);"
+	run -4 mig up -q
+	[ "${lines[0]}" = "mig-up: error: 0002_c: migrations/0002_c.sql: insert or update on table \"c\" violates foreign key constraint \"c_pid_fkey\"" ]
+	[ "${lines[1]}" = "hint: Key (pid)=(7) is not present in table \"p\"." ]
+	[ "$(state)" = "$before" ]
+	rm migrations/0002_c.sql
+	rev 0002_c "-- mig:parents 0001_p
+-- mig:up
+CREATE TABLE c (pid int REFERENCES p);
+INSERT INTO c VALUES (7);"
+	run -4 mig up -q
+	[ "${lines[0]}" = "mig-up: error: 0002_c: migrations/0002_c.sql:4: insert or update on table \"c\" violates foreign key constraint \"c_pid_fkey\"" ]
+	[ "$(state)" = "$before" ]
+}
