@@ -6,11 +6,17 @@
  * mig.journal), made by the revisions in migrations/postgres/. The ops
  * table at the end is all that db.c sees of it.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <libpq-fe.h>
 #include <xxhash.h>
+
+extern char **environ;
 
 #include "backend.h"
 #include "postgres-diagnose.h"
@@ -840,26 +846,104 @@ static int pg_schema_key(struct mig_db *db, char out[33], struct mig_err *err)
 }
 
 /*
- * The schema as runnable SQL is pg_dump's to write: not built in yet,
- * and said so rather than guessed.
+ * The schema as runnable SQL is pg_dump's to write, as every PostgreSQL
+ * user knows it: pg_dump --schema-only, mig's schema and owners and
+ * grants left out, run with the connection's own settings in its
+ * environment (PGHOST, PGPASSWORD, ...: never on a command line that ps
+ * shows). What only says how the dump was made (comments, SET lines,
+ * the search_path it clears) is left out, so that the same schema reads
+ * the same whichever pg_dump and server wrote it.
  */
-static int not_yet(struct mig_db *db, const char *what, struct mig_err *err)
+static int starts(const char *s, const char *prefix)
 {
-	mig_err_set(err, MIG_EENV, "database '%s': %s is not built for PostgreSQL yet", db->name, what);
-	mig_err_hint(err, "pg_dump --schema-only gives the schema as SQL");
-	return MIG_EENV;
+	return !strncmp(s, prefix, strlen(prefix));
+}
+
+static int pg_dump(struct mig_db *db, struct mig_buf *out, struct mig_err *err)
+{
+	static const char *const argv[] = { "pg_dump", "--schema-only", "--no-owner", "--no-privileges",
+					    "--exclude-schema=" SCHEMA, NULL };
+	PQconninfoOption *opts = PQconninfo(H(db)), *o;
+	struct mig_buf raw = MIG_BUF_INIT, msg = MIG_BUF_INIT;
+	char *envp[4096], *vars[64];
+	size_t i, nenv = 0, nvars = 0;
+	int outp[2], errp[2], status = 0, rc = 0;
+	char buf[65536], line[MIG_ERR_MSG];
+	const char *p, *eol;
+	ssize_t n;
+	pid_t pid;
+
+	if (!opts)
+		return mig_err_set(err, MIG_EENV, "database '%s': out of memory", db->name);
+	if (pipe2(outp, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0) {
+		PQconninfoFree(opts);
+		return mig_err_errno(err, MIG_EENV, "cannot run pg_dump");
+	}
+	/* the environment, made before fork: a child of a process with threads must not allocate */
+	for (i = 0; environ[i] && nenv + 65 < sizeof(envp) / sizeof(*envp); i++)
+		if (strncmp(environ[i], "PG", 2))
+			envp[nenv++] = environ[i];
+	for (o = opts; o->keyword && nvars < sizeof(vars) / sizeof(*vars); o++)
+		if (o->envvar && o->val && *o->val)
+			envp[nenv++] = vars[nvars++] = mig_xasprintf("%s=%s", o->envvar, o->val);
+	envp[nenv] = NULL;
+	if ((pid = fork()) == 0) {
+		static const char why[] = "cannot run pg_dump (apt-get install postgresql-client)\n";
+
+		dup2(outp[1], 1);
+		dup2(errp[1], 2);
+		execvpe("pg_dump", (char *const *)argv, envp);
+		if (write(2, why, sizeof(why) - 1) < 0)
+			_exit(127);
+		_exit(127);
+	}
+	for (i = 0; i < nvars; i++)
+		free(vars[i]);
+	PQconninfoFree(opts);
+	close(outp[1]);
+	close(errp[1]);
+	/* its errors are a few lines: read after the dump, which never fills the error pipe first */
+	while (pid > 0 && (n = read(outp[0], buf, sizeof(buf))) != 0)
+		if (n > 0)
+			mig_buf_add(&raw, buf, (size_t)n);
+		else if (errno != EINTR)
+			break;
+	while (pid > 0 && (n = read(errp[0], buf, sizeof(buf))) != 0)
+		if (n > 0)
+			mig_buf_add(&msg, buf, (size_t)n);
+		else if (errno != EINTR)
+			break;
+	close(outp[0]);
+	close(errp[0]);
+	if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status)) {
+		rc = mig_err_set(err, MIG_EENV, "database '%s': pg_dump --schema-only failed: %s", db->name,
+				 msg.buf ? one_line(msg.buf, line, sizeof(line)) : pid < 0 ? strerror(errno) : "no message");
+		goto out;
+	}
+	for (p = raw.buf; p && *p; p = eol) {
+		eol = strchr(p, '\n');
+		eol = eol ? eol + 1 : p + strlen(p);
+		if (*p == '\n' || starts(p, "--") || starts(p, "SET ") ||
+		    starts(p, "SELECT pg_catalog.set_config('search_path'") ||
+		    /* psql's guard against a hostile dump, a new random key each time */
+		    starts(p, "\\restrict ") || starts(p, "\\unrestrict "))
+			continue;
+		mig_buf_add(out, p, (size_t)(eol - p));
+	}
+out:
+	mig_buf_release(&raw);
+	mig_buf_release(&msg);
+	return rc;
 }
 
 static int pg_dump_schema(struct mig_db *db, struct mig_buf *out, struct mig_err *err)
 {
-	(void)out;
-	return not_yet(db, "the schema as SQL", err);
+	return pg_dump(db, out, err);
 }
 
 static int pg_schema_sql(struct mig_db *db, struct mig_buf *out, struct mig_err *err)
 {
-	(void)out;
-	return not_yet(db, "mig.schemaFile", err);
+	return pg_dump(db, out, err);
 }
 
 /*
@@ -874,8 +958,11 @@ static int pg_open_replay(struct mig_db **out, struct mig_db *src, struct mig_er
 	int rc;
 
 	*out = NULL;
-	if (!src)
-		return mig_err_set(err, MIG_EENV, "an empty scratch PostgreSQL database is not built yet");
+	if (!src) {
+		mig_err_set(err, MIG_EENV, "sqlshow --schema on PostgreSQL is not built yet: it needs an empty scratch database");
+		mig_err_hint(err, "apply the revisions to a database of your own, then pg_dump --schema-only");
+		return MIG_EENV;
+	}
 	if ((rc = pg_open(out, ((struct pg_db *)src)->addr, MIG_DB_DRYRUN, 0, err)) == 0 &&
 	    (rc = simple(*out, "SET lock_timeout = 2000", err)) < 0) {
 		pg_close(*out);

@@ -372,3 +372,28 @@ INSERT INTO c VALUES (7);"
 	[ "${lines[0]}" = "mig-up: error: 0002_c: migrations/0002_c.sql:4: insert or update on table \"c\" violates foreign key constraint \"c_pid_fkey\"" ]
 	[ "$(state)" = "$before" ]
 }
+
+@test "mig.schemaFile on PostgreSQL: pg_dump's schema, mig's left out, the same bytes each time, runnable by psql" {
+	two_revisions
+	printf '[mig]\n\tdatabase = %s\n\tschemaFile = db/schema.sql\n' "$URL" >mig.conf
+	mkdir db
+	unset MIG_DATABASE
+	run -0 mig up -q
+	grep -qx 'CREATE TABLE public.users (' db/schema.sql
+	grep -q 'FUNCTION public.post_count()' db/schema.sql
+	# nothing of mig's, nothing that says when or how it was dumped
+	run -1 grep -E '^(--|SET |\\restrict|\\unrestrict)|mig\.|revisions' db/schema.sql
+	cp db/schema.sql first.sql
+	run -0 mig down -q base
+	run -0 mig up -q
+	cmp first.sql db/schema.sql
+	# another database made from it has the same schema
+	other=${DB}_s
+	psql -qX "$MIG_TEST_PG" -c "CREATE DATABASE $other"
+	psql -qX -v ON_ERROR_STOP=1 "${URL/\/$DB\?//$other?}" -f db/schema.sql
+	rm db/schema.sql
+	# fake writes the schema file too: from the other database, the same bytes
+	run -0 mig -d "${URL/\/$DB\?//$other?}" fake -q head
+	psql -qX "$MIG_TEST_PG" -c "DROP DATABASE $other WITH (FORCE)"
+	cmp first.sql db/schema.sql
+}
