@@ -36,11 +36,10 @@ int mig_backup_take(struct mig_store *s, const char *path, const char *subject, 
 {
 	struct mig_snapshot_opts o = { subject, NULL, 0, timeout_ms, progress };
 	struct mig_buf revs = MIG_BUF_INIT;
-	struct stat st;
 	int rc;
 
 	id[0] = '\0';
-	if (stat(path, &st) < 0 || st.st_size == 0)
+	if (!mig_db_has_content(path))
 		return 0;
 	o.nrevisions = applied_lines(path, timeout_ms, &revs);
 	o.revisions = revs.buf;

@@ -11,6 +11,7 @@
 #include <strings.h>
 #include <unistd.h>
 #include <pwd.h>
+#include <sys/stat.h>
 
 #include "backend.h"
 #include "util.h"
@@ -200,6 +201,15 @@ char *mig_db_store_name(const char *addr)
 	mig_buf_adds(&b, ".mig");
 	mig_buf_release(&raw);
 	return mig_buf_detach(&b);
+}
+
+int mig_db_has_content(const char *addr)
+{
+	struct stat st;
+
+	if (mig_db_is_url(addr))
+		return 1;
+	return stat(addr, &st) == 0 && st.st_size > 0;
 }
 
 int mig_db_is_url(const char *addr)

@@ -48,6 +48,12 @@ int mig_db_check(const char *addr, struct mig_err *err);
 /* Is there a database at addr? */
 int mig_db_exists(const char *addr);
 
+/*
+ * Is there a database at addr with something in it to snapshot? A
+ * file's is when it is not empty; a server's always is.
+ */
+int mig_db_has_content(const char *addr);
+
 /* Does addr name its database by URL (SCHEME://...), not by a path? */
 int mig_db_is_url(const char *addr);
 

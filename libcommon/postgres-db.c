@@ -16,10 +16,10 @@
 #include <libpq-fe.h>
 #include <xxhash.h>
 
-extern char **environ;
 
 #include "backend.h"
 #include "postgres-diagnose.h"
+#include "postgres-image.h"
 #include "postgres-lex.h"
 #include "util.h"
 
@@ -863,61 +863,27 @@ static int pg_dump(struct mig_db *db, struct mig_buf *out, struct mig_err *err)
 {
 	static const char *const argv[] = { "pg_dump", "--schema-only", "--no-owner", "--no-privileges",
 					    "--exclude-schema=" SCHEMA, NULL };
-	PQconninfoOption *opts = PQconninfo(H(db)), *o;
-	struct mig_buf raw = MIG_BUF_INIT, msg = MIG_BUF_INIT;
-	char *envp[4096], *vars[64];
-	size_t i, nenv = 0, nvars = 0;
-	int outp[2], errp[2], status = 0, rc = 0;
-	char buf[65536], line[MIG_ERR_MSG];
+	PQconninfoOption *opts = PQconninfo(H(db));
+	struct mig_buf raw = MIG_BUF_INIT;
+	struct mig_pg_child c;
+	char buf[65536], what[256];
 	const char *p, *eol;
 	ssize_t n;
-	pid_t pid;
+	int rc;
 
-	if (!opts)
-		return mig_err_set(err, MIG_EENV, "database '%s': out of memory", db->name);
-	if (pipe2(outp, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0) {
-		PQconninfoFree(opts);
-		return mig_err_errno(err, MIG_EENV, "cannot run pg_dump");
-	}
-	/* the environment, made before fork: a child of a process with threads must not allocate */
-	for (i = 0; environ[i] && nenv + 65 < sizeof(envp) / sizeof(*envp); i++)
-		if (strncmp(environ[i], "PG", 2))
-			envp[nenv++] = environ[i];
-	for (o = opts; o->keyword && nvars < sizeof(vars) / sizeof(*vars); o++)
-		if (o->envvar && o->val && *o->val)
-			envp[nenv++] = vars[nvars++] = mig_xasprintf("%s=%s", o->envvar, o->val);
-	envp[nenv] = NULL;
-	if ((pid = fork()) == 0) {
-		static const char why[] = "cannot run pg_dump (apt-get install postgresql-client)\n";
-
-		dup2(outp[1], 1);
-		dup2(errp[1], 2);
-		execvpe("pg_dump", (char *const *)argv, envp);
-		if (write(2, why, sizeof(why) - 1) < 0)
-			_exit(127);
-		_exit(127);
-	}
-	for (i = 0; i < nvars; i++)
-		free(vars[i]);
+	rc = mig_pg_spawn(opts, argv, 0, 1, &c, err);
 	PQconninfoFree(opts);
-	close(outp[1]);
-	close(errp[1]);
-	/* its errors are a few lines: read after the dump, which never fills the error pipe first */
-	while (pid > 0 && (n = read(outp[0], buf, sizeof(buf))) != 0)
+	if (rc < 0)
+		return rc;
+	while ((n = read(c.out, buf, sizeof(buf))) != 0)
 		if (n > 0)
 			mig_buf_add(&raw, buf, (size_t)n);
 		else if (errno != EINTR)
 			break;
-	while (pid > 0 && (n = read(errp[0], buf, sizeof(buf))) != 0)
-		if (n > 0)
-			mig_buf_add(&msg, buf, (size_t)n);
-		else if (errno != EINTR)
-			break;
-	close(outp[0]);
-	close(errp[0]);
-	if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status)) {
-		rc = mig_err_set(err, MIG_EENV, "database '%s': pg_dump --schema-only failed: %s", db->name,
-				 msg.buf ? one_line(msg.buf, line, sizeof(line)) : pid < 0 ? strerror(errno) : "no message");
+	snprintf(what, sizeof(what), "database '%s': pg_dump --schema-only", db->name);
+	if ((rc = mig_pg_child_finish(&c, n < 0, what, err)) < 0 || n < 0) {
+		if (rc == 0)
+			rc = mig_err_errno(err, MIG_EENV, "%s", what);
 		goto out;
 	}
 	for (p = raw.buf; p && *p; p = eol) {
@@ -932,7 +898,6 @@ static int pg_dump(struct mig_db *db, struct mig_buf *out, struct mig_err *err)
 	}
 out:
 	mig_buf_release(&raw);
-	mig_buf_release(&msg);
 	return rc;
 }
 
@@ -1011,6 +976,40 @@ static int pg_exists(const char *addr)
 	return 1;
 }
 
+/* "WHAT 'database': why", the database shown without its password, the hint kept */
+static int image_error(const char *addr, const char *what, struct mig_err *err)
+{
+	char *shown = mig_db_display_name(addr), *why = mig_xstrdup(err->msg), *hint = mig_xstrdup(err->hint);
+	int code = err->code;
+
+	mig_err_set(err, code, "%s '%s': %s", what, shown, why);
+	memcpy(err->hint, hint, strlen(hint) + 1);
+	free(shown);
+	free(why);
+	free(hint);
+	return code;
+}
+
+static int pg_image_read(const char *addr, int timeout_ms, const struct mig_image_sink *sink, uint32_t *page_size,
+			 uint64_t *size, struct mig_err *err)
+{
+	char *url = libpq_url(addr);
+	int rc = mig_pg_image_read(url, timeout_ms, sink, page_size, size, err);
+
+	free(url);
+	return rc < 0 && strcmp(err->msg, "consumer failed") ? image_error(addr, "cannot snapshot", err) : rc;
+}
+
+static int pg_image_write(const char *addr, int timeout_ms, const struct mig_image_source *src,
+			  struct mig_err *err)
+{
+	char *url = libpq_url(addr);
+	int rc = mig_pg_image_write(url, timeout_ms, src, err);
+
+	free(url);
+	return rc < 0 ? image_error(addr, "cannot restore into", err) : rc;
+}
+
 static const char *const schemes[] = { "postgres", "postgresql", NULL };
 
 const struct mig_backend mig_postgres_backend = {
@@ -1049,6 +1048,6 @@ const struct mig_backend mig_postgres_backend = {
 	.sql_complete = pg_sql_complete,
 	.sql_quote = pg_sql_quote,
 	.step_sql = pg_step_sql,
-	.image_read = NULL,	/* snapshots: not built for PostgreSQL yet */
-	.image_write = NULL,
+	.image_read = pg_image_read,
+	.image_write = pg_image_write,
 };

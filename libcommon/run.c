@@ -295,24 +295,6 @@ static int nothing_to_do(struct mig_run *run, struct mig_err *err)
 }
 
 /* Is there a database with something in it, before the run creates one? */
-static int has_content(const struct mig_settings *set)
-{
-	struct stat st;
-
-	return set->database && stat(set->database, &st) == 0 && st.st_size > 0;
-}
-
-/*
- * Snapshots are of database files so far: a run on a server's database
- * says it goes without one, rather than pretend.
- */
-static void no_snapshot(const struct mig_run *run)
-{
-	if (run->kind->snapshot && run->kind->revisions && !run->o->dry_run && !run->o->no_backup &&
-	    run->set->backup && mig_db_is_url(run->set->database))
-		mig_say(MIG_SAY_NOTE, "no snapshot taken: snapshots of PostgreSQL databases are not built yet");
-}
-
 /*
  * The end of a run that got under way: after a failure, the way back;
  * then the entry, the failed step journaled too, as the last one. A
@@ -379,7 +361,7 @@ int mig_run_do(const struct mig_run_kind *kind, void *arg, const struct mig_sett
 		rc = nothing_to_do(&run, err);
 		goto out;
 	}
-	had_content = has_content(set);
+	had_content = set->database && mig_db_has_content(set->database);
 	release_plan(&run);
 	mig_ctx_close(run.ctx);
 	run.ctx = NULL;
@@ -394,7 +376,6 @@ int mig_run_do(const struct mig_run_kind *kind, void *arg, const struct mig_sett
 	steps_alloc(&run);
 	if (kind->prepare && (rc = kind->prepare(&run, err)) < 0)
 		goto out;
-	no_snapshot(&run);
 	if (kind->snapshot && had_content && !o->dry_run && !o->no_backup && set->backup) {
 		char subject[64];
 

@@ -17,6 +17,7 @@
 #include <libdeflate.h>
 
 #include "image.h"
+#include "db.h"
 #include "store-internal.h"
 
 #define LEVEL 5			/* libdeflate: within 3% of gzip -6's size, at 3x its speed */
@@ -386,11 +387,12 @@ out:
 	return rc;
 }
 
+/* The database as the manifest names it: a file by its real path, a server's without its password. */
 static char *absolute(const char *path)
 {
-	char *r = realpath(path, NULL);
+	char *r = mig_db_is_url(path) ? NULL : realpath(path, NULL);
 
-	return r ? r : mig_xstrdup(path);
+	return r ? r : mig_db_display_name(path);
 }
 
 int mig_snapshot_take(struct mig_store *s, const char *path, const struct mig_snapshot_opts *o, char id[41],

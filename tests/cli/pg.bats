@@ -255,8 +255,11 @@ DROP TABLE a;
 	[[ "$output" != *Sekr1t* ]]
 	run -0 mig -d "$url" sqlshow --down base
 	[[ "$output" != *Sekr1t* ]]
-	# nor any file: the store and the settings cache
+	# nor any file: the store (its objects unpacked) and the settings cache
 	run -1 grep -rqa Sekr1t .
+	git --git-dir="$DB.mig" cat-file --batch-all-objects --batch >objects
+	[ -s objects ]
+	run -1 grep -qa Sekr1t objects
 }
 
 @test "mig fake --adopt takes over dbmate's bookkeeping on PostgreSQL" {
@@ -271,16 +274,80 @@ DROP TABLE a;
 	[ "$(q "SELECT count(*) FROM pg_tables WHERE tablename = 'b'")" = 1 ]
 }
 
-@test "snapshots of a PostgreSQL database are refused, exit 6, and nothing is made" {
-	rev 0001_a 'CREATE TABLE a (x int);'
-	for c in backup restore; do
-		run -6 mig "$c"
-		[ "${lines[0]}" = "mig-$c: error: database '$URL': snapshots of PostgreSQL databases are not built yet" ]
-	done
-	[ "$(ls -A | grep -vx xdg-cache)" = migrations ]
-	# a run says it goes without one
+@test "snapshots of a PostgreSQL database: backup, verify, restore of data and bookkeeping, export psql replays" {
+	two_revisions
 	run -0 mig up
-	has "mig-up: no snapshot taken: snapshots of PostgreSQL databases are not built yet"
+	# every run takes one first
+	[[ "$output" = *"snapshot "* ]]
+	q "INSERT INTO posts SELECT g, 1 FROM generate_series(1, 5000) g"
+	run -0 mig backup
+	id=$output
+	run -0 mig backup --list
+	[ "${#lines[@]}" -eq 2 ]
+	run -0 mig backup --verify
+	# change data and schema, then go back
+	q "DELETE FROM posts WHERE id > 10; CREATE TABLE junk (x int); UPDATE users SET email = email || 'z'"
+	run -0 mig down -q --accept-drift 0001_users
+	run -0 mig restore "$id"
+	[ "$(q 'SELECT count(*) FROM posts')" = 5000 ]
+	[ "$(q "SELECT string_agg(email, ' ' ORDER BY id) FROM users")" = "a@x; b@x';" ]
+	[ "$(q "SELECT count(*) FROM pg_tables WHERE tablename = 'junk'")" = 0 ]
+	[ "$(q 'SELECT post_count()')" = 5000 ]
+	run -0 mig status
+	has "current: 0002_posts"
+	# what backup -o writes, psql replays by itself
+	run -0 mig backup -o all.sql.gz
+	other=${DB}_r
+	psql -qX "$MIG_TEST_PG" -c "CREATE DATABASE $other"
+	gunzip -c all.sql.gz | psql -qX -o /dev/null -v ON_ERROR_STOP=1 "${URL/\/$DB\?//$other?}"
+	n=$(psql -qAtX "${URL/\/$DB\?//$other?}" -c "SELECT count(*) FROM posts")
+	psql -qX "$MIG_TEST_PG" -c "DROP DATABASE $other WITH (FORCE)"
+	[ "$n" = 5000 ]
+}
+
+@test "a restore into PostgreSQL that fails or is killed leaves the database as it was" {
+	two_revisions
+	run -0 mig up -q
+	run -0 mig backup
+	id=$output
+	q "DELETE FROM users WHERE id = 2"
+	before=$(q "SELECT count(*) FROM users")
+	# another session holds a table the restore must drop: it gives up, exit 6, nothing changed
+	psql -qAtX "$URL" -c "SET application_name = 'reader'" -c "BEGIN" -c "SELECT count(*) FROM users" \
+		-c "SELECT pg_sleep(30)" >/dev/null 2>&1 &
+	holder=$!
+	for _ in $(seq 50); do
+		[ "$(q "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'reader' AND state = 'active'")" = 1 ] && break
+		sleep 0.1
+	done
+	run -6 mig restore --lock-timeout 300 "$id"
+	q "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'reader'" >/dev/null
+	wait "$holder" || true
+	[ "${lines[0]}" = "mig-restore: error: cannot restore into '$URL': psql: canceling statement due to lock timeout" ]
+	[ "$(q "SELECT count(*) FROM users")" = "$before" ]
+	[ "$(q "SELECT count(*) FROM pg_tables WHERE tablename = 'posts'")" = 1 ]
+	# killed while it streams the image: psql never sees the COMMIT
+	q "INSERT INTO posts SELECT g, 1 FROM generate_series(1, 200000) g"
+	run -0 mig backup
+	big=$output
+	q "DELETE FROM posts"
+	mig restore "$big" 2>/dev/null &
+	pid=$!
+	for _ in $(seq 100); do
+		[ "$(q "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'psql' AND state <> 'idle'")" -ge 1 ] && break
+		sleep 0.02
+	done
+	kill -9 "$pid"
+	wait "$pid" || true
+	for _ in $(seq 100); do
+		[ "$(q "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'psql'")" = 0 ] && break
+		sleep 0.05
+	done
+	[ "$(q "SELECT count(*) FROM posts")" = 0 ]
+	[ "$(q "SELECT count(*) FROM users")" = "$before" ]
+	# and the next restore goes through
+	run -0 mig restore "$big"
+	[ "$(q "SELECT count(*) FROM posts")" = 200000 ]
 }
 
 @test "a constraint that existing rows break on PostgreSQL names them by primary key, exit 4, nothing changed" {

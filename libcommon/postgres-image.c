@@ -1,0 +1,363 @@
+/*
+ * Snapshots of a PostgreSQL database, and the schema as SQL: what
+ * PostgreSQL's own tools do best, run as children. An image is the
+ * plain-SQL dump pg_dump writes (one repeatable-read snapshot of the
+ * whole database, mig's schema included, owners and grants left out),
+ * so that what 'mig backup -o' exports is a gzip that psql replays by
+ * itself. Each table's data starts at a chunk boundary once the run
+ * before it holds a chunk of its own, so that a change in one table
+ * leaves the other tables' chunks as they were: padded with blank
+ * lines, which psql reads as nothing.
+ *
+ * A restore is one transaction of psql's that drops the project's
+ * schemas and mig's, then replays the image: psql ends at the first
+ * error, and a psql that sees its input end before the COMMIT rolls it
+ * all back, so a failed, refused or killed restore leaves the database
+ * as it was.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "postgres-image.h"
+#include "util.h"
+
+extern char **environ;
+
+#define MAX_ENV 4096
+#define PAGE 512	/* what the manifest counts an image in */
+
+void mig_pg_child_init(struct mig_pg_child *c)
+{
+	c->pid = -1;
+	c->in = c->out = -1;
+	c->errf = NULL;
+}
+
+/*
+ * Start argv[0] (from PATH) with the connection's settings in its
+ * environment, never on its command line (ps shows that to every
+ * user): opts are libpq's, each with its PG* variable. The child's
+ * stdin and stdout are pipes when asked for; its stderr a temporary
+ * file, read after it ends, so that no amount of NOTICEs can fill a
+ * pipe nobody reads. Everything is made before fork: the parent may
+ * have threads, and a child of such a process must not allocate.
+ */
+int mig_pg_spawn(PQconninfoOption *opts, const char *const *argv, int want_in, int want_out,
+		 struct mig_pg_child *c, struct mig_err *err)
+{
+	char *envp[MAX_ENV], *vars[96];
+	int inp[2] = { -1, -1 }, outp[2] = { -1, -1 }, errfd, rc = 0;
+	size_t i, nenv = 0, nvars = 0;
+	PQconninfoOption *o;
+
+	mig_pg_child_init(c);
+	for (i = 0; environ[i] && nenv + 100 < MAX_ENV; i++)
+		if (strncmp(environ[i], "PG", 2))
+			envp[nenv++] = environ[i];
+	for (o = opts; o && o->keyword && nvars < sizeof(vars) / sizeof(*vars); o++)
+		if (o->envvar && o->val && *o->val)
+			envp[nenv++] = vars[nvars++] = mig_xasprintf("%s=%s", o->envvar, o->val);
+	envp[nenv] = NULL;
+	if (!(c->errf = tmpfile()) || (want_in && pipe2(inp, O_CLOEXEC) < 0) ||
+	    (want_out && pipe2(outp, O_CLOEXEC) < 0)) {
+		rc = mig_err_errno(err, MIG_EENV, "cannot run %s", argv[0]);
+		goto out;
+	}
+	errfd = fileno(c->errf);
+	if ((c->pid = fork()) == 0) {
+		static const char why[] = ": cannot run it (apt-get install postgresql-client)\n";
+
+		if ((want_in && dup2(inp[0], 0) < 0) || (want_out && dup2(outp[1], 1) < 0) || dup2(errfd, 2) < 0)
+			_exit(127);
+		signal(SIGPIPE, SIG_DFL);
+		execvpe(argv[0], (char *const *)argv, envp);
+		if (write(2, argv[0], strlen(argv[0])) < 0 || write(2, why, sizeof(why) - 1) < 0)
+			_exit(127);
+		_exit(127);
+	}
+	if (c->pid < 0)
+		rc = mig_err_errno(err, MIG_EENV, "cannot run %s", argv[0]);
+out:
+	for (i = 0; i < nvars; i++)
+		free(vars[i]);
+	if (inp[0] >= 0)
+		close(inp[0]);
+	if (outp[1] >= 0)
+		close(outp[1]);
+	c->in = inp[1];
+	c->out = outp[0];
+	if (rc < 0)
+		mig_pg_child_finish(c, 1, NULL, NULL);
+	return rc;
+}
+
+int mig_pg_child_finish(struct mig_pg_child *c, int kill_it, const char *what, struct mig_err *err)
+{
+	char buf[MIG_ERR_MSG], line[MIG_ERR_MSG];
+	int status = 0, rc = 0;
+	size_t n = 0, i, o = 0;
+
+	if (c->in >= 0)
+		close(c->in);
+	if (c->out >= 0)
+		close(c->out);
+	c->in = c->out = -1;
+	if (c->pid > 0) {
+		if (kill_it)
+			kill(c->pid, SIGTERM);
+		while (waitpid(c->pid, &status, 0) < 0 && errno == EINTR)
+			;
+		if (!kill_it && (!WIFEXITED(status) || WEXITSTATUS(status))) {
+			/* its first words of complaint, on one line */
+			if (c->errf && fseek(c->errf, 0, SEEK_SET) == 0)
+				n = fread(buf, 1, sizeof(buf) - 1, c->errf);
+			buf[n] = '\0';
+			for (i = 0; i < n && o + 1 < sizeof(line); i++) {
+				/* psql's "psql:<stdin>:LINE: ERROR:  " counts lines of a stream nobody sees */
+				if (!strncmp(buf + i, "psql:<stdin>:", 13)) {
+					i += 13 + strspn(buf + i + 13, "0123456789");
+					i += buf[i] == ':' ? strspn(buf + i + 1, " ") : 0;
+					if (!strncmp(buf + i + 1, "ERROR:", 6))
+						i += 6 + strspn(buf + i + 7, " ");
+					continue;
+				}
+				line[o++] = buf[i] == '\n' || buf[i] == '\t' ? ' ' : buf[i];
+			}
+			while (o && line[o - 1] == ' ')
+				o--;
+			line[o] = '\0';
+			rc = mig_err_set(err, MIG_EENV, "%s: %s", what, o ? line :
+					 WIFEXITED(status) ? "it failed with no message" : "it was killed");
+		}
+	}
+	c->pid = -1;
+	if (c->errf)
+		fclose(c->errf);
+	c->errf = NULL;
+	return rc;
+}
+
+/* The image as it is streamed out: chunk_size bytes a chunk, in order. */
+struct chunker {
+	const struct mig_image_sink *sink;
+	unsigned char *buf;
+	size_t fill;
+	uint64_t index, total, since_pad;
+	int failed;
+};
+
+static void put(struct chunker *k, const char *p, size_t n)
+{
+	size_t take;
+
+	while (n && !k->failed) {
+		take = k->sink->chunk_size - k->fill < n ? k->sink->chunk_size - k->fill : n;
+		if (p)
+			memcpy(k->buf + k->fill, p, take);
+		else
+			memset(k->buf + k->fill, '\n', take);
+		k->fill += take;
+		k->total += take;
+		if (p)
+			p += take;
+		n -= take;
+		if (k->fill == k->sink->chunk_size) {
+			if (k->sink->chunk(k->sink->data, k->index++, k->buf, k->fill) < 0)
+				k->failed = 1;
+			k->fill = 0;
+		}
+	}
+}
+
+/* Blank lines to the next multiple of unit. */
+static void pad(struct chunker *k, uint64_t unit)
+{
+	if (k->total % unit)
+		put(k, NULL, (size_t)(unit - k->total % unit));
+	k->since_pad = 0;
+}
+
+static int starts(const char *s, const char *prefix)
+{
+	return !strncmp(s, prefix, strlen(prefix));
+}
+
+int mig_pg_image_read(const char *url, int timeout_ms, const struct mig_image_sink *sink, uint32_t *page_size,
+		      uint64_t *size, struct mig_err *err)
+{
+	char wait[64], *msg = NULL, *line = NULL;
+	const char *argv[] = { "pg_dump", "--format=plain", "--no-owner", "--no-privileges", wait, NULL };
+	PQconninfoOption *opts = PQconninfoParse(url, &msg);
+	struct chunker k = { sink, NULL, 0, 0, 0, 0, 0 };
+	struct mig_pg_child c;
+	size_t cap = 0;
+	ssize_t n;
+	FILE *f = NULL;
+	int rc, in_copy = 0;
+
+	if (!opts) {
+		rc = mig_err_set(err, MIG_EENV, "cannot read the address: %s", msg ? msg : "out of memory");
+		PQfreemem(msg);
+		return rc;
+	}
+	snprintf(wait, sizeof(wait), "--lock-wait-timeout=%d", timeout_ms > 0 ? timeout_ms : 1);
+	rc = mig_pg_spawn(opts, argv, 0, 1, &c, err);
+	PQconninfoFree(opts);
+	if (rc < 0)
+		return rc;
+	k.buf = mig_xmalloc(sink->chunk_size);
+	if (!(f = fdopen(c.out, "r"))) {
+		rc = mig_err_errno(err, MIG_EENV, "cannot read pg_dump's output");
+		goto out;
+	}
+	c.out = -1;
+	while (!k.failed && (n = getline(&line, &cap, f)) > 0) {
+		/* a table's data from a chunk boundary, once what came since the last one fills a chunk */
+		if (!in_copy && starts(line, "COPY ") && k.since_pad >= sink->chunk_size)
+			pad(&k, sink->chunk_size);
+		if (!in_copy && starts(line, "COPY "))
+			in_copy = 1;
+		else if (in_copy && !strcmp(line, "\\.\n"))
+			in_copy = 0;
+		put(&k, line, (size_t)n);
+		k.since_pad += (uint64_t)n;
+		if (sink->progress)
+			sink->progress(sink->data, k.total, 0);
+	}
+	if (ferror(f))
+		rc = mig_err_errno(err, MIG_EENV, "cannot read pg_dump's output");
+	fclose(f);
+	f = NULL;
+	if (k.failed) {
+		mig_pg_child_finish(&c, 1, NULL, NULL);
+		rc = mig_err_set(err, MIG_EENV, "consumer failed");
+		goto out;
+	}
+	if ((rc = mig_pg_child_finish(&c, rc < 0, "pg_dump", err)) < 0)
+		goto out;
+	/* whole pages, and the last chunk */
+	pad(&k, PAGE);
+	if (k.fill && !k.failed && sink->chunk(sink->data, k.index++, k.buf, k.fill) < 0)
+		k.failed = 1;
+	if (k.failed) {
+		rc = mig_err_set(err, MIG_EENV, "consumer failed");
+		goto out;
+	}
+	*page_size = PAGE;
+	*size = k.total;
+out:
+	if (f)
+		fclose(f);
+	mig_pg_child_finish(&c, 1, NULL, NULL);
+	free(line);
+	free(k.buf);
+	return rc;
+}
+
+static int write_all(int fd, const void *p, size_t n)
+{
+	return mig_write_all(fd, p, n);
+}
+
+/*
+ * The SQL that empties the database for the image, in the restore's
+ * transaction: every schema but PostgreSQL's own, mig's among them,
+ * dropped with all it holds, and public made again as a new database
+ * has it. Listed now, on a connection of its own.
+ */
+static int prelude(const char *url, int timeout_ms, struct mig_buf *out, struct mig_err *err)
+{
+	static const char *const keys[] = { "dbname", "fallback_application_name", NULL };
+	const char *values[] = { url, "mig restore", NULL };
+	PGconn *h = PQconnectdbParams(keys, values, 1);
+	PGresult *r = NULL;
+	int rc = 0, i;
+
+	if (!h || PQstatus(h) != CONNECTION_OK) {
+		rc = mig_err_set(err, MIG_EENV, "cannot connect: %s", h ? PQerrorMessage(h) : "out of memory");
+		goto out;
+	}
+	r = PQexec(h, "SELECT quote_ident(nspname) FROM pg_namespace WHERE nspname NOT IN"
+		   " ('pg_catalog', 'information_schema', 'pg_toast') AND nspname NOT LIKE 'pg\\_temp\\_%'"
+		   " AND nspname NOT LIKE 'pg\\_toast\\_temp\\_%' ORDER BY 1");
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		rc = mig_err_set(err, MIG_EENV, "cannot list the schemas: %s", PQerrorMessage(h));
+		goto out;
+	}
+	mig_buf_addf(out, "BEGIN;\nSET LOCAL lock_timeout = %d;\nSET LOCAL client_min_messages = warning;\n",
+		     timeout_ms > 0 ? timeout_ms : 1);
+	for (i = 0; i < PQntuples(r); i++)
+		mig_buf_addf(out, "DROP SCHEMA %s CASCADE;\n", PQgetvalue(r, i, 0));
+	mig_buf_adds(out, "CREATE SCHEMA public AUTHORIZATION pg_database_owner;\n"
+		     "COMMENT ON SCHEMA public IS 'standard public schema';\n"
+		     "GRANT USAGE ON SCHEMA public TO PUBLIC;\n");
+out:
+	PQclear(r);
+	if (h)
+		PQfinish(h);
+	return rc;
+}
+
+int mig_pg_image_write(const char *url, int timeout_ms, const struct mig_image_source *src, struct mig_err *err)
+{
+	static const char *const argv[] = { "psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-o", "/dev/null", "-f", "-", NULL };
+	char *msg = NULL;
+	PQconninfoOption *opts = PQconninfoParse(url, &msg);
+	struct mig_buf pre = MIG_BUF_INIT;
+	struct mig_pg_child c;
+	unsigned char *buf = NULL;
+	uint64_t off;
+	size_t len, step = 1024 * 1024;
+	void (*old)(int);
+	int rc;
+
+	if (!opts) {
+		rc = mig_err_set(err, MIG_EENV, "cannot read the address: %s", msg ? msg : "out of memory");
+		PQfreemem(msg);
+		return rc;
+	}
+	mig_pg_child_init(&c);
+	if ((rc = prelude(url, timeout_ms, &pre, err)) < 0 || (rc = mig_pg_spawn(opts, argv, 1, 0, &c, err)) < 0)
+		goto out;
+	/* psql ending early must be an error here, not a signal */
+	old = signal(SIGPIPE, SIG_IGN);
+	buf = mig_xmalloc(step);
+	if (write_all(c.in, pre.buf, pre.len) < 0)
+		rc = mig_err_errno(err, MIG_EENV, "cannot write to psql");
+	for (off = 0; rc == 0 && off < src->size; off += len) {
+		len = src->size - off < step ? (size_t)(src->size - off) : step;
+		if ((rc = src->read(src->data, off, buf, len, err)) < 0)
+			break;
+		if (write_all(c.in, buf, len) < 0)
+			rc = mig_err_errno(err, MIG_EENV, "cannot write to psql");
+	}
+	/* only a whole image commits: without this line, psql's transaction dies with it */
+	if (rc == 0 && write_all(c.in, "COMMIT;\n", 8) < 0)
+		rc = mig_err_errno(err, MIG_EENV, "cannot write to psql");
+	close(c.in);
+	c.in = -1;
+	if (rc < 0 && errno == EPIPE) {
+		/* psql stopped reading: it ended at an error of the image's, which it says */
+		struct mig_err perr = MIG_ERR_INIT;
+
+		if (mig_pg_child_finish(&c, 0, "psql", &perr) < 0)
+			*err = perr;
+	} else if (rc < 0) {
+		mig_pg_child_finish(&c, 1, NULL, NULL);
+	} else {
+		rc = mig_pg_child_finish(&c, 0, "psql", err);
+	}
+	signal(SIGPIPE, old);
+out:
+	mig_pg_child_finish(&c, 1, NULL, NULL);
+	PQconninfoFree(opts);
+	mig_buf_release(&pre);
+	free(buf);
+	return rc;
+}
