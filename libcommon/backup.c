@@ -492,6 +492,14 @@ static int take_plan(struct mig_run *run, struct mig_err *err)
 		return rc;
 	if (!mig_db_exists(dbpath))
 		return mig_err_set(err, MIG_EENV, "database '%s' does not exist", dbpath);
+	/* a server's database is there when it answers: asked before the store is made */
+	if (mig_db_is_url(dbpath)) {
+		struct mig_db *db = NULL;
+
+		if ((rc = mig_db_open(&db, dbpath, MIG_DB_READONLY, run->set->lock_timeout, err)) < 0)
+			return rc;
+		mig_db_close(db);
+	}
 	/* the output is checked and made before anything else is */
 	if (t->o->out && t->of.fd < 0 && (rc = open_out(t, run->set, err)) < 0)
 		return rc;

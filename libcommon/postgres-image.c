@@ -127,13 +127,21 @@ int mig_pg_child_finish(struct mig_pg_child *c, int kill_it, const char *what, s
 						i += 6 + strspn(buf + i + 7, " ");
 					continue;
 				}
-				line[o++] = buf[i] == '\n' || buf[i] == '\t' ? ' ' : buf[i];
+				if (buf[i] == '\n' || buf[i] == '\t' || buf[i] == ' ') {
+					if (o && line[o - 1] != ' ')
+						line[o++] = ' ';
+					continue;
+				}
+				line[o++] = buf[i];
 			}
 			while (o && line[o - 1] == ' ')
 				o--;
 			line[o] = '\0';
-			rc = mig_err_set(err, MIG_EENV, "%s: %s", what, o ? line :
-					 WIFEXITED(status) ? "it failed with no message" : "it was killed");
+			/* "pg_dump: error: ..." says its name already */
+			i = strlen(what);
+			rc = mig_err_set(err, MIG_EENV, "%s%s%s", !strncmp(line, what, i) && line[i] == ':' ? "" : what,
+					 !strncmp(line, what, i) && line[i] == ':' ? "" : ": ",
+					 o ? line : WIFEXITED(status) ? "it failed with no message" : "it was killed");
 		}
 	}
 	c->pid = -1;

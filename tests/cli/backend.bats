@@ -9,17 +9,15 @@ URL='postgres://alice:s3cret@/app?host=/nonexistent&sslmode=disable&password=s3c
 
 @test "a PostgreSQL server that does not answer fails every command, exit 6, its password hidden" {
 	rev 0001_a 'CREATE TABLE a (x);'
-	for c in status up down sqlshow "fake head"; do
+	for c in status up down sqlshow "fake head" backup; do
 		# shellcheck disable=SC2086
 		run -6 mig -d "$URL" $c
 		[[ "${lines[0]}" = "mig-${c%% *}: error: cannot connect to database 'postgres://alice:***@/app?host=/nonexistent&sslmode=disable&password=***': connection to server on socket \"/nonexistent/.s.PGSQL.5432\" failed: No such file or directory "* ]]
 		[ "${#lines[@]}" -eq 1 ]
 	done
-	# snapshots of a server's database are not built yet: said before anything is made
-	for c in backup restore; do
-		run -6 mig -d "$URL" $c
-		[ "${lines[0]}" = "mig-$c: error: database 'postgres://alice:***@/app?host=/nonexistent&sslmode=disable&password=***': snapshots of PostgreSQL databases are not built yet" ]
-	done
+	# a restore with no store has no snapshot to restore, and says so first
+	run -6 mig -d "$URL" restore
+	[ "${lines[0]}" = "mig-restore: error: no snapshot in store 'app.mig': it does not exist" ]
 	run -0 mig -d "$URL" log
 	[ -z "$output" ]
 	# nothing was made beside it, neither a database file nor a store
