@@ -38,6 +38,24 @@ state() {
 	q "SELECT string_agg(scope || ':' || name || ':' || dirty, ' ' ORDER BY seq) FROM mig.revisions" 2>/dev/null || true
 }
 
+# hold APP SQL: another session, named APP, runs SQL and then sleeps,
+# holding what SQL took, until release APP; waits until it sleeps
+hold() {
+	psql -qAtX "$URL" -c "SET application_name = '$1'" -c "BEGIN" -c "$2" -c "SELECT pg_sleep(60)" >/dev/null 2>&1 &
+	HOLDER=$!
+	for _ in $(seq 100); do
+		[ "$(q "SELECT count(*) FROM pg_stat_activity WHERE application_name = '$1' AND query LIKE '%pg_sleep%'")" = 1 ] &&
+			return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+release() {
+	q "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '$1'" >/dev/null
+	wait "$HOLDER" || true
+}
+
 two_revisions() {
 	cat >migrations/0001_users.sql <<'EOF'
 -- mig:parents
@@ -170,18 +188,11 @@ DROP INDEX CONCURRENTLY a_x;
 @test "runs on PostgreSQL wait on an advisory lock, then exit 6 naming its holder" {
 	rev 0001_a 'CREATE TABLE a (x int);'
 	# another session holds the run lock, as a run on another host would
-	psql -qAtX "$URL" -c "SET application_name = 'other-host-run'" \
-		-c "SELECT pg_advisory_lock(7170407, hashtext('mig'))" -c "SELECT pg_sleep(30)" >/dev/null 2>&1 &
-	holder=$!
-	for _ in $(seq 50); do
-		[ "$(q "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted")" = 1 ] && break
-		sleep 0.1
-	done
+	hold other-host-run "SELECT pg_advisory_lock(7170407, hashtext('mig'))"
 	run -6 mig up --lock-timeout 300
-	q "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'other-host-run'" >/dev/null
-	wait "$holder" || true
+	release other-host-run
 	[ "${lines[0]}" = "mig-up: error: database '$URL' is locked by another mig run: it stayed locked for 300 ms" ]
-	[[ "${lines[1]}" = "hint: held by pid "*" (other-host-run, from local, since "*"; last query: SELECT pg_sleep(30))" ]]
+	[[ "${lines[1]}" = "hint: held by pid "*" (other-host-run, from local, since "*"; last query: SELECT pg_sleep(60))" ]]
 	[ "$(q "SELECT count(*) FROM pg_tables WHERE tablename = 'a'")" = 0 ]
 	run -0 mig up -q
 	[ "$(q "SELECT count(*) FROM pg_tables WHERE tablename = 'a'")" = 1 ]
@@ -313,16 +324,9 @@ DROP TABLE a;
 	q "DELETE FROM users WHERE id = 2"
 	before=$(q "SELECT count(*) FROM users")
 	# another session holds a table the restore must drop: it gives up, exit 6, nothing changed
-	psql -qAtX "$URL" -c "SET application_name = 'reader'" -c "BEGIN" -c "SELECT count(*) FROM users" \
-		-c "SELECT pg_sleep(30)" >/dev/null 2>&1 &
-	holder=$!
-	for _ in $(seq 50); do
-		[ "$(q "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'reader' AND state = 'active'")" = 1 ] && break
-		sleep 0.1
-	done
+	hold reader "SELECT count(*) FROM users"
 	run -6 mig restore --lock-timeout 300 "$id"
-	q "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'reader'" >/dev/null
-	wait "$holder" || true
+	release reader
 	[ "${lines[0]}" = "mig-restore: error: cannot restore into '$URL': psql: canceling statement due to lock timeout" ]
 	[ "$(q "SELECT count(*) FROM users")" = "$before" ]
 	[ "$(q "SELECT count(*) FROM pg_tables WHERE tablename = 'posts'")" = 1 ]
@@ -398,17 +402,10 @@ ALTER TABLE a ADD COLUMN y int;
 	unset MIG_DATABASE
 	run -0 mig up -q 0001_a
 	# a long transaction reads a; ALTER TABLE would wait for it, and all after it for ALTER TABLE
-	psql -qAtX "$URL" -c "SET application_name = 'long-report'" -c "BEGIN" -c "SELECT count(*) FROM a" \
-		-c "SELECT pg_sleep(30)" >/dev/null 2>&1 &
-	holder=$!
-	for _ in $(seq 50); do
-		[ "$(q "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE c.relname = 'a'")" -gt 0 ] && break
-		sleep 0.1
-	done
+	hold long-report "SELECT count(*) FROM a"
 	before=$(state)
 	run -6 mig up
-	q "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'long-report'" >/dev/null
-	wait "$holder" || true
+	release long-report
 	has "mig-up: error: 0002_b: migrations/0002_b.sql:3: canceling statement due to lock timeout"
 	has "hint: another transaction holds a lock the statement needs: see pg_stat_activity; mig.statementLockTimeout says how long a statement waits"
 	[ "$(state)" = "$before" ]
