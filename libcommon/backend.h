@@ -83,10 +83,11 @@ struct mig_backend {
 	int (*open)(struct mig_db **out, const char *addr, int flags, int busy_ms, struct mig_err *err);
 	/*
 	 * A scratch database to replay revisions on, for sqlshow's schema
-	 * hash and --schema: empty, or with src's schema and no rows. src is
-	 * a handle of this backend, or NULL.
+	 * hash and --schema: with src's schema (a handle of this backend),
+	 * or, with src NULL, empty, made where addr says (NULL: anywhere);
+	 * close removes it.
 	 */
-	int (*open_replay)(struct mig_db **out, struct mig_db *src, struct mig_err *err);
+	int (*open_replay)(struct mig_db **out, struct mig_db *src, const char *addr, struct mig_err *err);
 	/* Roll back what a dry run did, free everything; db is never NULL. */
 	void (*close)(struct mig_db *db);
 	/*

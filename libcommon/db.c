@@ -269,7 +269,7 @@ int mig_db_open_replay(struct mig_db **out, struct mig_db *src, struct mig_err *
 	*out = NULL;
 	if (!b)
 		return mig_err_set(err, MIG_EENV, "no backend for a scratch database is built in");
-	return b->open_replay(out, src, err);
+	return b->open_replay(out, src, NULL, err);
 }
 
 int mig_db_open_scratch(struct mig_db **out, const char *addr, struct mig_err *err)
@@ -282,7 +282,7 @@ int mig_db_open_scratch(struct mig_db **out, const char *addr, struct mig_err *e
 		return rc;
 	if (!b && !(b = file_backend()))
 		return mig_err_set(err, MIG_EENV, "no backend for a scratch database is built in");
-	return b->open_replay(out, NULL, err);
+	return b->open_replay(out, NULL, addr, err);
 }
 
 int mig_db_exec(struct mig_db *db, const char *where, const char *sql, size_t len,

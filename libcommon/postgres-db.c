@@ -11,7 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <libpq-fe.h>
 #include <xxhash.h>
@@ -34,6 +36,7 @@ struct pg_db {
 	struct mig_db base;
 	PGconn *h;
 	char *addr;	/* as given, password and all: for a second connection */
+	char *scratch;	/* a scratch database of mig's own, dropped at close, or NULL */
 };
 
 #define H(db) (((struct pg_db *)(db))->h)
@@ -187,10 +190,24 @@ out:
 
 static void pg_close(struct mig_db *db)
 {
+	struct pg_db *s = (struct pg_db *)db;
+
 	/* a dry run's transaction is rolled back with the connection; the session's lock goes with it */
 	if (H(db))
 		PQfinish(H(db));
-	free(((struct pg_db *)db)->addr);
+	if (s->scratch) {
+		struct mig_db *admin = NULL;
+		struct mig_err ignored = MIG_ERR_INIT;
+		char sql[128];
+
+		snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %s WITH (FORCE)", s->scratch);
+		if (pg_open(&admin, s->addr, 0, 0, &ignored) == 0)
+			simple(admin, sql, &ignored);
+		if (admin)
+			pg_close(admin);
+		free(s->scratch);
+	}
+	free(s->addr);
 	free(db->name);
 	free((struct pg_db *)db);
 }
@@ -915,25 +932,74 @@ static int pg_schema_sql(struct mig_db *db, struct mig_buf *out, struct mig_err 
  * Revisions replayed for sqlshow's schema hash: on a second connection
  * to the same database, in a transaction that is never committed (DDL
  * is transactional), waiting at most a little for locks so that a busy
- * table never queues behind it. An empty scratch database would need
- * one to be created: not built yet.
+ * table never queues behind it.
  */
-static int pg_open_replay(struct mig_db **out, struct mig_db *src, struct mig_err *err)
+static int replay_beside(struct mig_db **out, struct mig_db *src, struct mig_err *err)
 {
 	int rc;
 
-	*out = NULL;
-	if (!src) {
-		mig_err_set(err, MIG_EENV, "sqlshow --schema on PostgreSQL is not built yet: it needs an empty scratch database");
-		mig_err_hint(err, "apply the revisions to a database of your own, then pg_dump --schema-only");
-		return MIG_EENV;
-	}
 	if ((rc = pg_open(out, ((struct pg_db *)src)->addr, MIG_DB_DRYRUN, 0, err)) == 0 &&
 	    (rc = simple(*out, "SET lock_timeout = 2000", err)) < 0) {
 		pg_close(*out);
 		*out = NULL;
 	}
 	return rc;
+}
+
+/*
+ * An empty database for sqlshow --schema: made on the server addr names
+ * (CREATE DATABASE needs the CREATEDB privilege, and says so when it is
+ * missing), from template0, under a name no one else uses; close drops
+ * it, on a connection to addr's own database.
+ */
+static int replay_empty(struct mig_db **out, const char *addr, struct mig_err *err)
+{
+	static const char *const keys[] = { "dbname", "dbname", "fallback_application_name", NULL };
+	char name[64], sql[128], *url = libpq_url(addr);
+	const char *values[] = { url, name, "mig", NULL };
+	struct pg_db *s;
+	struct mig_db *admin = NULL;
+	unsigned r = 0;
+	int rc;
+
+	*out = NULL;
+	if (getentropy(&r, sizeof(r)) < 0)
+		r = (unsigned)time(NULL);
+	snprintf(name, sizeof(name), "mig_scratch_%ld_%08x", (long)getpid(), r);
+	snprintf(sql, sizeof(sql), "CREATE DATABASE %s TEMPLATE template0", name);
+	if ((rc = pg_open(&admin, addr, 0, 0, err)) < 0 || (rc = simple(admin, sql, err)) < 0) {
+		if (admin)
+			pg_close(admin);
+		free(url);
+		return rc;
+	}
+	pg_close(admin);
+	s = mig_xcalloc(1, sizeof(*s));
+	s->base.ops = &mig_postgres_backend;
+	s->base.name = mig_xasprintf("%s (scratch database %s)", "sqlshow --schema", name);
+	s->addr = mig_xstrdup(addr);
+	s->scratch = mig_xstrdup(name);
+	s->h = PQconnectdbParams(keys, values, 1);
+	free(url);
+	*out = &s->base;
+	if (!s->h || PQstatus(s->h) != CONNECTION_OK) {
+		rc = conn_error(*out, "cannot connect to database", err);
+		pg_close(*out);
+		*out = NULL;
+		return rc;
+	}
+	PQsetNoticeProcessor(s->h, quiet, NULL);
+	return 0;
+}
+
+static int pg_open_replay(struct mig_db **out, struct mig_db *src, const char *addr, struct mig_err *err)
+{
+	*out = NULL;
+	if (src)
+		return replay_beside(out, src, err);
+	if (!addr)
+		return mig_err_set(err, MIG_EENV, "a scratch PostgreSQL database needs a server to make it on");
+	return replay_empty(out, addr, err);
 }
 
 static int pg_sql_complete(const char *sql, size_t len)

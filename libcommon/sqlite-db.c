@@ -750,11 +750,12 @@ static const char schema_in_creation_order[] =
 	"SELECT sql FROM sqlite_schema WHERE sql IS NOT NULL"
 	" AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY rowid";
 
-static int sqlite_open_replay(struct mig_db **out, struct mig_db *src, struct mig_err *err)
+static int sqlite_open_replay(struct mig_db **out, struct mig_db *src, const char *addr, struct mig_err *err)
 {
 	sqlite3_stmt *st = NULL;
 	int rc;
 
+	(void)addr;	/* in memory: nothing to make, nothing to remove */
 	if ((rc = sqlite_open(out, ":memory:", MIG_DB_CREATE, 0, err)) < 0 || !src)
 		return rc;
 	if (sqlite3_prepare_v2(H(src), schema_in_creation_order,

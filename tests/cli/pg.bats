@@ -461,3 +461,23 @@ INSERT INTO c VALUES (7);"
 	psql -qX "$MIG_TEST_PG" -c "DROP DATABASE $other WITH (FORCE)"
 	cmp first.sql db/schema.sql
 }
+
+@test "sqlshow --schema on PostgreSQL: the revisions replayed on a scratch database of mig's, dropped after" {
+	two_revisions
+	run -0 mig sqlshow --schema
+	has "CREATE TABLE public.users ("
+	has "CREATE TABLE public.posts ("
+	run -0 mig sqlshow --schema 0001_users
+	has "CREATE TABLE public.users ("
+	run -1 grep -q "public.posts" <<<"$output"
+	# nothing of it stays, and the database itself was not touched
+	[ "$(q "SELECT count(*) FROM pg_database WHERE datname LIKE 'mig\_scratch\_%'")" = 0 ]
+	[ "$(q "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")" = 0 ]
+	# a revision that fails there says so, exit 4, and the scratch database goes all the same
+	rev 0003_bad '-- mig:parents 0002_posts
+-- mig:up
+ALTER TABLE nope ADD COLUMN x int;'
+	run -4 mig sqlshow --schema
+	has "mig-sqlshow: error: 0003_bad: migrations/0003_bad.sql:3: relation \"nope\" does not exist"
+	[ "$(q "SELECT count(*) FROM pg_database WHERE datname LIKE 'mig\_scratch\_%'")" = 0 ]
+}
