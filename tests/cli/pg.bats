@@ -481,3 +481,18 @@ ALTER TABLE nope ADD COLUMN x int;'
 	has "mig-sqlshow: error: 0003_bad: migrations/0003_bad.sql:3: relation \"nope\" does not exist"
 	[ "$(q "SELECT count(*) FROM pg_database WHERE datname LIKE 'mig\_scratch\_%'")" = 0 ]
 }
+
+@test "a restore into PostgreSQL waits for a run on another host, then gives up, exit 6, nothing changed" {
+	rev 0001_a 'CREATE TABLE a (x int); INSERT INTO a VALUES (1);'
+	run -0 mig up -q
+	run -0 mig backup
+	id=$output
+	q "INSERT INTO a VALUES (2)"
+	hold other-host-run "SELECT pg_advisory_lock(7170407, hashtext('mig'))"
+	run -6 mig restore --lock-timeout 300 "$id"
+	release other-host-run
+	[ "${lines[0]}" = "mig-restore: error: cannot restore into '$URL': psql: canceling statement due to lock timeout" ]
+	[ "$(q "SELECT count(*) FROM a")" = 2 ]
+	run -0 mig restore "$id"
+	[ "$(q "SELECT count(*) FROM a")" = 1 ]
+}
