@@ -423,6 +423,12 @@ static int pg_exec(struct mig_db *db, const char *where, const char *sql, size_t
 		line += mig_count_lines(start, stop);
 		p = stop;
 	}
+	/* a revision that runs its own transactions ends them: mig's bookkeeping must not commit one */
+	if (!ret && (flags & MIG_EXEC_OWN_TX) && !in_tx && PQtransactionStatus(H(db)) != PQTRANS_IDLE) {
+		PQclear(PQexec(H(db), "ROLLBACK"));
+		ret = mig_err_set(err, MIG_ESQL, "%s: the revision left a transaction open; it was rolled back", where);
+		mig_err_hint(err, "end what the revision begins with COMMIT");
+	}
 	return ret;
 }
 

@@ -496,3 +496,17 @@ ALTER TABLE nope ADD COLUMN x int;'
 	run -0 mig restore "$id"
 	[ "$(q "SELECT count(*) FROM a")" = 1 ]
 }
+
+@test "a no-transaction revision on PostgreSQL that leaves its transaction open: rolled back, exit 4, left dirty" {
+	rev 0001_a '-- mig:no-transaction
+-- mig:up
+CREATE TABLE a (x int);
+BEGIN;
+CREATE TABLE b (x int);
+'
+	run -4 mig up -q
+	[ "${lines[0]}" = "mig-up: error: 0001_a: migrations/0001_a.sql: the revision left a transaction open; it was rolled back" ]
+	# what ran on its own stays, what was in the open transaction does not, and the revision is dirty
+	[ "$(q "SELECT string_agg(tablename, ' ') FROM pg_tables WHERE schemaname = 'public'")" = a ]
+	[ "$(q "SELECT dirty FROM mig.revisions WHERE name = '0001_a'")" = 1 ]
+}
