@@ -48,23 +48,6 @@ int mig_backup_take(struct mig_store *s, const char *path, const char *subject, 
 	return rc;
 }
 
-int mig_backup_journal(struct mig_store *s, const char *subject, const char *op, const char *snapshot,
-		       const char *before, const char *result, struct mig_err *err)
-{
-	struct mig_buf m = MIG_BUF_INIT;
-	int rc;
-
-	mig_buf_addf(&m, "%s\n\noperation %s\n", subject, op);
-	if (snapshot && *snapshot)
-		mig_buf_addf(&m, "snapshot %s\n", snapshot);
-	if (before && *before)
-		mig_buf_addf(&m, "before %s\n", before);
-	mig_buf_addf(&m, "result %s\n", result);
-	rc = mig_store_journal(s, m.buf, NULL, NULL, 0, err);
-	mig_buf_release(&m);
-	return rc;
-}
-
 /* The marker of a restore under way, in the store. */
 static char *marker_path(const char *store)
 {

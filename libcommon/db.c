@@ -319,11 +319,6 @@ int mig_sql_complete(const char *sql, size_t len)
 	return file_backend()->sql_complete(sql, len);
 }
 
-void mig_sql_quote(struct mig_buf *b, const char *s)
-{
-	file_backend()->sql_quote(b, s);
-}
-
 void mig_db_step_sql(struct mig_buf *b, enum mig_db_step step, const struct mig_db_row *v)
 {
 	file_backend()->step_sql(b, step, v);

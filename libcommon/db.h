@@ -166,9 +166,6 @@ int mig_db_schema_sql(struct mig_db *db, struct mig_buf *out, struct mig_err *er
 /* Does sql end with a complete statement (sqlite3_complete)? */
 int mig_sql_complete(const char *sql, size_t len);
 
-/* Append s as an SQL string literal. */
-void mig_sql_quote(struct mig_buf *b, const char *s);
-
 /*
  * The steps of a run that are mig's, not the revision's: its
  * transaction and bookkeeping. mig_db_step_sql writes the very SQL the
