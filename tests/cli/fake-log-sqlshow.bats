@@ -355,7 +355,8 @@ store_sum() {
 	mig -d a.db sqlshow | sqlite3 a.db
 	echo "-- edited" >>migrations/0002_email.sql
 	run -6 mig -d a.db sqlshow --down 0001
-	[[ "$output" == "mig-sqlshow: error: cannot open store: "* ]]
+	[[ "${lines[0]}" == "mig-sqlshow: error: revision body "*" of 0002_email: there is no store" ]]
+	[ "${lines[1]}" = "hint: to revert with migrations/0002_email.sql as it is now, use --from-files" ]
 }
 
 @test "sqlshow --revision prints one section; --schema replays up to a target" {
@@ -407,7 +408,7 @@ store_sum() {
 	# one edited since: its body as applied is only in the store
 	echo "-- edited" >>migrations/0002_email.sql
 	run -6 mig -d app.db sqlshow --down
-	[[ "${lines[0]}" == "mig-sqlshow: error: cannot open store"* ]]
+	[[ "${lines[0]}" == "mig-sqlshow: error: revision body "*" of 0002_email: there is no store" ]]
 	run -0 mig -d app.db sqlshow --down --from-files
 	has "ALTER TABLE users DROP COLUMN email;"
 }
