@@ -318,6 +318,30 @@ names() {
 	[ "$(sqlite3 app.db "SELECT count(*) FROM sqlite_schema WHERE name = 'a'")" = 1 ]
 }
 
+@test "a dbmate or goose file of only a down section has an empty up: up runs none of it, down runs it" {
+	for marker in '-- migrate:' '-- +goose '; do
+		rm -rf migrations app.db app.db.mig
+		mkdir migrations
+		rev 20240101000000_a "${marker}up
+CREATE TABLE a(x);
+${marker}down
+DROP TABLE a;
+"
+		rev 20240201000000_b "-- the up part is still to write
+${marker}down
+CREATE TABLE z(x);
+"
+		run -0 mig -d app.db up -q
+		[ "$(sqlite3 app.db "SELECT group_concat(name) FROM sqlite_schema WHERE name IN ('a', 'z')")" = a ]
+		run -0 mig -d app.db sqlshow --revision 20240201000000_b
+		[ -z "$output" ]
+		run -0 mig -d app.db sqlshow --revision 20240201000000_b --down
+		[ "$output" = "CREATE TABLE z(x);" ]
+		run -0 mig -d app.db down -q
+		[ "$(sqlite3 app.db "SELECT group_concat(name) FROM sqlite_schema WHERE name IN ('a', 'z') ORDER BY name")" = a,z ]
+	done
+}
+
 @test "errors in a down file name that file and its own line, from the store too" {
 	diesel
 	# in a transaction, so a failed down leaves nothing dirty
