@@ -515,6 +515,17 @@ int mig_backup(const struct mig_settings *set, const struct mig_backup_opts *o, 
 	int rc;
 
 	id[0] = '\0';
+	/* mig.backupKeep knows automatic snapshots by their message: one by hand must not read as theirs */
+	if (o->message) {
+		struct mig_snapshot_info as = { .subject = (char *)o->message };
+
+		if (mig_snapshot_is_automatic(&as, NULL)) {
+			mig_err_set(err, MIG_EUSAGE, "'%s' is what mig calls its automatic snapshots, which "
+				    "mig.backupKeep prunes", o->message);
+			mig_err_hint(err, "say what this snapshot is for in other words");
+			return MIG_EUSAGE;
+		}
+	}
 	rc = mig_run_do(&take_kind, &t, set, &ro, NULL, err);
 	/* standard output is not ours to close; a file, even one that failed to open, is */
 	if (!t.to_stdout)

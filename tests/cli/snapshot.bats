@@ -870,6 +870,26 @@ DROP TABLE t$i;
 	run -0 git --git-dir=app.db.mig fsck --no-dangling
 }
 
+@test "a snapshot taken by hand may not have an automatic one's message, which mig.backupKeep would prune" {
+	four
+	printf '[mig]\n\tdatabase = app.db\n\tbackupKeep = 1\n' >mig.conf
+	mig up -q 0001_t1
+	for m in "before up" "before down" "before redo" "before restore"; do
+		run -2 mig backup --message "$m"
+		[ "${lines[0]}" = "mig-backup: error: '$m' is what mig calls its automatic snapshots, which mig.backupKeep prunes" ]
+		[ "${lines[1]}" = "hint: say what this snapshot is for in other words" ]
+	done
+	run -0 mig backup --list --porcelain
+	[ -z "$output" ]
+	manual=$(mig backup --message "before upgrade")
+	mig up -q 0002_t2
+	mig up -q 0003_t3
+	run -0 mig backup --list --porcelain
+	[ "${#lines[@]}" = 2 ]
+	[[ "${lines[0]}" == *$'\tbefore up' ]]
+	[[ "${lines[1]}" == snapshot$'\t'"$manual"$'\t'*$'\tbefore upgrade' ]]
+}
+
 @test "mig.backupKeep = 0 keeps every automatic snapshot" {
 	four
 	printf '[mig]\n\tdatabase = app.db\n\tbackupKeep = 0\n' >mig.conf
