@@ -122,6 +122,32 @@ DROP TABLE t_$name;
 	[ "$(sqlite3 app.db .dump)" = "$before" ]
 }
 
+@test "applied revisions whose files are gone are drawn apart, dirty or not, in text and in dot" {
+	rev 0001_a $'CREATE TABLE a(x);\n-- mig:down\nDROP TABLE a;\n'
+	rev 0002_gone $'CREATE TABLE g(x);\n-- mig:down\nDROP TABLE g;\n'
+	rev 0003_dirty $'-- mig:no-transaction\nCREATE TABLE d(x);\nSELECT nosuch();\n-- mig:down\nDROP TABLE d;\n'
+	run -4 mig -d app.db up -q
+	mv migrations/0003_dirty.sql dirty.sql
+	rm migrations/0002_gone.sql
+	before=$(sqlite3 app.db .dump)
+	run -0 mig -d app.db log --graph
+	[ "$output" = "* 0001_a  applied (head)
+
+* 0003_dirty  dirty, file missing
+* 0002_gone  applied, file missing" ]
+	run -0 mig -d app.db log --graph --dot
+	has '	"0001_a" [label="0001_a\napplied (head)", fillcolor=palegreen, peripheries=2];'
+	has '	"0003_dirty" [label="0003_dirty\ndirty, file missing", style="rounded,dashed"];'
+	has '	"0002_gone" [label="0002_gone\napplied, file missing", style="rounded,dashed"];'
+	[ "$(printf '%s\n' "$output" | grep -c -- ' -> ')" = 0 ]
+	# a dirty revision with its file is filled as an edited one is
+	mv dirty.sql migrations/0003_dirty.sql
+	run -0 mig -d app.db log --graph --dot
+	has '	"0003_dirty" [label="0003_dirty\ndirty (head)", fillcolor=lightsalmon, peripheries=2];'
+	has '	"0003_dirty" -> "0001_a";'
+	[ "$(sqlite3 app.db .dump)" = "$before" ]
+}
+
 @test "status --graph draws the same graph, and --check still says whether anything is pending or wrong" {
 	step 0001_a
 	step 0002_b 0001_a
@@ -177,8 +203,14 @@ DROP TABLE t_$name;
 	[ "${lines[0]}" = "mig-log: error: --dot goes with --graph" ]
 	run -2 mig -d app.db log --graph -n 3
 	[ "${lines[0]}" = "mig-log: error: --graph cannot be used with -n" ]
+	run -2 mig -d app.db log --graph --porcelain
+	[ "${lines[0]}" = "mig-log: error: --graph cannot be used with --porcelain" ]
+	run -2 mig -d app.db log --graph --json
+	[ "${lines[0]}" = "mig-log: error: --graph cannot be used with --json" ]
 	run -2 mig -d app.db status --graph --porcelain
 	[ "${lines[0]}" = "mig-status: error: --graph cannot be used with --porcelain" ]
+	run -2 mig -d app.db status --graph --json
+	[ "${lines[0]}" = "mig-status: error: --graph cannot be used with --json" ]
 	run -2 mig -d app.db status --dot
 	[ "${lines[0]}" = "mig-status: error: --dot goes with --graph" ]
 	[ ! -e app.db ]

@@ -289,6 +289,28 @@ names() {
 	[ ! -e app.db ]
 }
 
+@test "golang-migrate: two down files of a version are refused too, a third file changes nothing, version 0 pairs" {
+	golang
+	printf 'DROP TABLE x;\n' >migrations/01_x.down.sql
+	run -3 mig -d app.db up
+	[ "${lines[0]}" = "mig-up: error: migrations/1_users.down.sql: duplicate migration file: version 1 is also migrations/01_x.down.sql" ]
+	[ "${lines[1]}" = "hint: golang-migrate pairs files by their version number: give one of them another" ]
+	rm migrations/01_x.down.sql
+	printf 'CREATE TABLE a(x);\n' >migrations/01_a.up.sql
+	printf 'CREATE TABLE b(x);\n' >migrations/001_b.up.sql
+	run -3 mig -d app.db up
+	[ "${lines[0]}" = "mig-up: error: migrations/1_users.up.sql: duplicate migration file: version 1 is also migrations/001_b.up.sql" ]
+	[ ! -e app.db ]
+	rm migrations/01_a.up.sql migrations/001_b.up.sql
+	# 000 is version 0, as 0 is
+	printf 'CREATE TABLE z(x);\n' >migrations/000_zero.up.sql
+	printf 'DROP TABLE z;\n' >migrations/0_zero.down.sql
+	run -0 mig -d app.db up -q
+	[ "$(sqlite3 app.db "SELECT count(*) FROM sqlite_schema WHERE name IN ('z', 'tags')")" = 2 ]
+	run -0 mig -d app.db down -q base
+	[ "$(sqlite3 app.db "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'mig%'")" = 0 ]
+}
+
 @test "a missing or empty down part is irreversible: down refuses, names the file, changes nothing" {
 	golang
 	rm migrations/10_tags.down.sql
@@ -316,6 +338,23 @@ names() {
 	run -5 mig -d app.db sqlshow --down
 	has "mig-sqlshow: error: 20240101000000_a is irreversible: migrations/20240101000000_a.sql has an empty '-- migrate:down' section"
 	[ "$(sqlite3 app.db "SELECT count(*) FROM sqlite_schema WHERE name = 'a'")" = 1 ]
+}
+
+@test "a dbmate file without a down section, and a mig file with an empty one, are irreversible in their words" {
+	rev 20240101000000_a $'-- migrate:up\nCREATE TABLE a(x);\n'
+	mig -d app.db up -q
+	before=$(sqlite3 app.db .dump)
+	run -5 mig -d app.db down
+	[ "${lines[0]}" = "mig-down: error: 20240101000000_a is irreversible: migrations/20240101000000_a.sql has no '-- migrate:down' section" ]
+	[ "$(sqlite3 app.db .dump)" = "$before" ]
+	rm -r migrations app.db app.db.mig
+	mkdir migrations
+	rev 0001_a $'-- mig:up\nCREATE TABLE a(x);\n-- mig:down\n\n'
+	mig -d app.db up -q
+	before=$(sqlite3 app.db .dump)
+	run -5 mig -d app.db down
+	[ "${lines[0]}" = "mig-down: error: 0001_a is irreversible: it has an empty '-- mig:down' section" ]
+	[ "$(sqlite3 app.db .dump)" = "$before" ]
 }
 
 @test "a dbmate or goose file of only a down section has an empty up: up runs none of it, down runs it" {
