@@ -44,6 +44,14 @@ load helper
 	printf '[mig\n\tdatabase = x\n' >mig.conf
 	run -6 mig status
 	[[ "${lines[0]}" == "mig-status: error: cannot read configuration: "*"mig.conf"* ]]
+	# every command reads it first, those that change nothing in the database too
+	rev 0001_a $'-- mig:up\nCREATE TABLE a(x);\n'
+	for c in "new x" "merge" "diff" "redo 0001_a" "log" "log --graph" "sqlshow"; do
+		# shellcheck disable=SC2086 # the command is words
+		run -6 mig $c
+		[[ "${lines[0]}" == "mig-${c%% *}: error: cannot read configuration: "*"mig.conf"* ]]
+	done
+	[ "$(ls migrations)" = 0001_a.sql ]
 }
 
 @test "a mig.conf that is a FIFO or a directory exits 6 at once" {

@@ -296,7 +296,15 @@ crafted() {
 	has "mig-restore: error: 'short.gz' ends in the middle of its gzip stream"
 	run -6 mig -d app.db restore -i missing.gz
 	has "mig-restore: error: cannot open 'missing.gz': No such file or directory"
+	# nothing compressed, and a whole image with something after it that is no gzip member
+	gzip </dev/null >empty.gz
+	run -6 mig -d app.db restore -i empty.gz
+	has "mig-restore: error: 'empty.gz' does not hold an SQLite database: 0 bytes is no whole number of pages"
+	cat image.gz bad.gz >trailing.gz
+	run -6 mig -d app.db restore -i trailing.gz
+	has "mig-restore: error: 'trailing.gz' is not a gzip stream: incorrect header check"
 	[ "$(sha1sum <app.db)" = "$sum" ]
+	[ "$(mig -d app.db backup --list --porcelain | wc -l)" = 1 ]
 }
 
 @test "verify re-reads every chunk; a damaged chunk is named, and restore refuses it, touching nothing" {
@@ -888,6 +896,22 @@ DROP TABLE t$i;
 	[ "${#lines[@]}" = 2 ]
 	[[ "${lines[0]}" == *$'\tbefore up' ]]
 	[[ "${lines[1]}" == snapshot$'\t'"$manual"$'\t'*$'\tbefore upgrade' ]]
+}
+
+@test "a lower mig.backupKeep prunes every automatic snapshot over it at the next run" {
+	four
+	printf '[mig]\n\tdatabase = app.db\n\tbackupKeep = 0\n' >mig.conf
+	for r in 0001_t1 0002_t2 0003_t3 0004_t4; do
+		mig up -q "$r"
+	done
+	[ "$(mig backup --list --porcelain | wc -l)" = 3 ]
+	printf '[mig]\n\tdatabase = app.db\n\tbackupKeep = 1\n' >mig.conf
+	run -0 --separate-stderr mig down
+	[ "${stderr_lines[-1]}" = "mig-down: pruned 3 automatic snapshots (mig.backupKeep = 1)" ]
+	run -0 mig backup --list --porcelain
+	[ "${#lines[@]}" = 1 ]
+	[[ "${lines[0]}" == *$'\tbefore down' ]]
+	run -0 mig backup --verify
 }
 
 @test "mig.backupKeep = 0 keeps every automatic snapshot" {
