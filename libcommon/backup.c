@@ -519,6 +519,9 @@ int mig_backup(const struct mig_settings *set, const struct mig_backup_opts *o, 
 	if (o->message) {
 		struct mig_snapshot_info as = { .subject = (char *)o->message };
 
+		/* the message is the first line of the snapshot's commit; what follows it, mig's */
+		if (strchr(o->message, '\n'))
+			return mig_err_set(err, MIG_EUSAGE, "a snapshot's message is one line");
 		if (mig_snapshot_is_automatic(&as, NULL)) {
 			mig_err_set(err, MIG_EUSAGE, "'%s' is what mig calls its automatic snapshots, which "
 				    "mig.backupKeep prunes", o->message);

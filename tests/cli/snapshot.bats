@@ -914,6 +914,19 @@ DROP TABLE t$i;
 	run -0 mig backup --verify
 }
 
+@test "a message that starts like a snapshot's fact is only its message; one of two lines is refused" {
+	sqlite3 app.db "CREATE TABLE t(x)"
+	size=$(stat -c %s app.db)
+	mig -d app.db backup -q --message "revisions 99 and size 1" >/dev/null
+	mig -d app.db backup -q --message "size matters" >/dev/null
+	run -0 mig -d app.db backup --list --porcelain
+	[ "$(cut -f4,5,7 <<<"$output")" = "0	$size	size matters
+0	$size	revisions 99 and size 1" ]
+	run -2 mig -d app.db backup --message $'two\nsize 5'
+	[ "$output" = "mig-backup: error: a snapshot's message is one line" ]
+	[ "$(mig -d app.db backup --list --porcelain | wc -l)" = 2 ]
+}
+
 @test "mig.backupKeep = 0 keeps every automatic snapshot" {
 	four
 	printf '[mig]\n\tdatabase = app.db\n\tbackupKeep = 0\n' >mig.conf
