@@ -284,6 +284,27 @@ big_revision() {
 	[ "$(mig -d app.db backup --list --porcelain | wc -l)" = 1 ]
 }
 
+# the store: made whole in a directory beside it, synced, renamed into place
+@test "up exits 6 when its store cannot be synced or put in place, before it changes the database" {
+	rev 0001_t $'-- mig:up\nCREATE TABLE t(x);\n'
+	sqlite3 app.db "CREATE TABLE pre(x)"
+	sum=$(cksum <app.db)
+	# the store's file system, the rename (the fifth: libgit2 renames four of its own before)
+	for fault in "FAULT_OPS=fsync FAULT_CALL=syncfs" "FAULT_OPS=rename FAULT_CALL=rename FAULT_N=5"; do
+		# shellcheck disable=SC2086 # the fault is words
+		run -6 faulty FAULT_N=1 $fault -- mig -d app.db up -q
+		[ "$output" = "mig-up: error: cannot create store 'app.db.mig': Input/output error" ]
+		[ "$(cksum <app.db)" = "$sum" ]
+		[ -z "$(find . -maxdepth 1 -name 'app.db.mig*')" ]
+	done
+	# the directory it is renamed into: in place, but not known to be on disk
+	run -6 faulty FAULT_OPS=fsync FAULT_N=4 -- mig -d app.db up -q
+	[ "$output" = "mig-up: error: cannot create store 'app.db.mig': Input/output error" ]
+	[ "$(cksum <app.db)" = "$sum" ]
+	run -0 mig -d app.db up -q
+	[ "$(sqlite3 app.db "SELECT count(*) FROM sqlite_schema WHERE name = 't'")" = 1 ]
+}
+
 @test "restore exits 6 when it cannot write its marker, before it touches the database" {
 	sqlite3 app.db "CREATE TABLE t(x); INSERT INTO t VALUES (1)"
 	id=$(mig -d app.db backup)

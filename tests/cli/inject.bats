@@ -282,3 +282,34 @@ each_fault() {
 	run -0 mig status --porcelain
 	has "database	app.db	missing"
 }
+
+@test "up of a no-transaction revision: marked dirty first, recorded after" {
+	project
+	printf -- '-- mig:no-transaction\n-- mig:up\nCREATE TABLE IF NOT EXISTS u(x);\n-- mig:down\nDROP TABLE u;\n' \
+		>migrations/0002_b.sql
+	mig -d app.db up -q 0001
+	verify() {
+		mig -d app.db status --check >/dev/null || return 1
+		[ "$(sqlite3 app.db "SELECT count(*) FROM sqlite_schema WHERE name = 'u'")" = 1 ] || return 1
+	}
+	# cut short after its SQL ran, it is dirty: said to have rolled back, it runs again (it can)
+	AGAIN='mig -d app.db up -q 2>/dev/null ||
+		{ mig -d app.db fake -q --resolve rolled-back && mig -d app.db up -q; }' \
+		MIN_SITES=20 each_fault mig -d app.db up -q
+}
+
+@test "the entry a run could not journal is written by the next command: up, up with nothing to do, backup" {
+	project
+	# the journal commit of the first up fails: its entry stays in the database
+	injected INJECT_FN=git_commit_create INJECT_N=1 mig -d app.db up -q 0001
+	[ "$(sqlite3 app.db 'SELECT count(*) FROM mig_journal')" = 1 ]
+	# written by the command, or (when its own entry cannot be) kept for the next, which writes all
+	verify() {
+		mig -d app.db up -q 0002 || return 1
+		[ "$(sqlite3 app.db 'SELECT count(*) FROM mig_journal')" = 0 ] || return 1
+		git --git-dir=app.db.mig log --format=%s refs/mig/journal | grep -qx 'up 0001_a' || return 1
+	}
+	MIN_SITES=20 each_fault mig -d app.db up -q
+	each_fault mig -d app.db up -q 0001
+	each_fault mig -d app.db backup -q
+}
