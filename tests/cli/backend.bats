@@ -43,4 +43,14 @@ URL='postgres://alice:s3cret@db.example:5432/app?sslmode=require&password=s3cret
 	mkdir -p 'x:'
 	run -0 mig -d 'x://app.db' up -q
 	[ -f x:/app.db ]
+	# a scheme of letters, digits, '+', '-' and '.' that starts with a letter, but not one mig knows
+	for a in 'my+db-1.0://x' '9x://y'; do
+		run -0 mig -d "$a" status --porcelain
+		[ "${lines[0]}" = "database	$a	missing" ]
+	done
+}
+
+@test "a known scheme in capitals is still refused; what is no percent escape is shown as it is" {
+	run -6 mig -d 'POSTGRES://u:p@h/db?x=%7&pass%zzword=y&password=%' status
+	[ "$output" = "mig-status: error: database 'POSTGRES://u:***@h/db?x=%7&pass%zzword=y&password=***': PostgreSQL support is not built in" ]
 }

@@ -97,6 +97,9 @@ load helper
 @test "an unknown global option exits 2" {
 	run -2 mig --frobnicate status
 	[ "${lines[0]}" = "mig: error: unknown option '--frobnicate'" ]
+	# a short one is looked up among no long names
+	run -2 mig -Z status
+	[ "${lines[0]}" = "mig: error: unknown option '-Z'" ]
 }
 
 @test "a global option without its value exits 2" {

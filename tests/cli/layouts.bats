@@ -214,6 +214,15 @@ columns() {
 	has "mig-fake: error: too many arguments"
 }
 
+@test "fake --adopt of golang-migrate's table with no version in it adopts nothing, and says so" {
+	golang
+	sqlite3 app.db "CREATE TABLE schema_migrations(version bigint NOT NULL PRIMARY KEY, dirty boolean NOT NULL)"
+	run -0 --separate-stderr mig -d app.db fake --adopt
+	[ "$stderr" = "mig-fake: nothing to adopt: golang-migrate records nothing that is not applied" ]
+	[ "$(sqlite3 app.db "SELECT count(*) FROM sqlite_schema WHERE name LIKE 'mig%'")" = 0 ]
+	run -1 mig -d app.db status --check
+}
+
 @test "layouts' own mistakes name the file and line" {
 	printf 'DROP TABLE users;\n' >migrations/1_users.down.sql
 	run -3 mig -d app.db status
@@ -222,6 +231,9 @@ columns() {
 	rev 20240101000000_a $'-- migrate:up\nCREATE TABLE a(x);\n-- migrate:sideways\n'
 	run -3 mig -d app.db status
 	has "mig-status: error: migrations/20240101000000_a.sql:3: unknown marker '-- migrate:sideways'"
+	rev 20240101000000_a $'-- migrate:up\nCREATE TABLE a(x);\n-- migrate:dwon\n'
+	run -3 mig -d app.db status
+	has "mig-status: error: migrations/20240101000000_a.sql:3: unknown marker '-- migrate:dwon'"
 	rev 20240101000000_a $'-- migrate:up\nCREATE TABLE a(x);\n-- migrate:up\n'
 	run -3 mig -d app.db status
 	has "mig-status: error: migrations/20240101000000_a.sql:3: second '-- migrate:up' (the first is on line 1)"
