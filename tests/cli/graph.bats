@@ -91,6 +91,29 @@ DROP TABLE t_$name;
 * 0001_root  pending" ]
 }
 
+@test "a merge of twenty heads: written, applied, drawn and journaled whole" {
+	step 0001_root
+	for i in $(seq -w 2 21); do
+		step "00${i}_b$i" 0001_root
+	done
+	run -0 mig -d app.db up -q heads
+	run -0 mig merge
+	[ "$output" = migrations/0022_merge.sql ]
+	[ "$(head -1 migrations/0022_merge.sql)" = "-- mig:parents $(cd migrations && ls 00??_b*.sql | sed 's/\.sql$//' | tr '\n' ' ' | sed 's/ $//')" ]
+	run -0 mig -d app.db up -q
+	run -0 mig -d app.db status --porcelain
+	[ "$(grep -c '^revision	applied	' <<<"$output")" = 22 ]
+	run -0 mig -d app.db log --graph
+	[[ "${lines[0]}" =~ ^\*\ +0022_merge\ \ applied\ \(head\)$ ]]
+	[ "${lines[1]}" = '|\' ]
+	[ "${lines[-2]}" = '|/' ]
+	[ "${lines[-1]}" = '* 0001_root  applied' ]
+	[ "$(grep -c '  applied$' <<<"$output")" = 21 ]
+	# the run of the heads is one entry of all twenty-one
+	run -0 mig -d app.db log -v -n 2
+	[ "$(grep -c '^    00' <<<"$output")" = 22 ]
+}
+
 @test "revisions that share nothing are drawn apart, a blank line between" {
 	step 0001_a
 	step 0002_b 0001_a

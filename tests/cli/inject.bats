@@ -313,3 +313,17 @@ each_fault() {
 	each_fault mig -d app.db up -q 0001
 	each_fault mig -d app.db backup -q
 }
+
+@test "fake --resolve of a dirty revision, and init adding to a mig.conf" {
+	project
+	printf -- '-- mig:no-transaction\n-- mig:up\nCREATE TABLE u(x);\nSELECT nosuch();\n-- mig:down\nDROP TABLE u;\n' \
+		>migrations/0002_b.sql
+	mig -d app.db up -q 0001
+	run -4 mig -d app.db up -q
+	verify() { mig -d app.db status --check >/dev/null || return 1; }
+	each_fault mig -d app.db fake -q --resolve applied
+	rm -rf app.db app.db.mig
+	printf '[mig]\n\tdatabase = app.db\n' >mig.conf
+	verify() { [ "$(git config -f mig.conf mig.migrations)" = migrations ] || return 1; }
+	MIN_SITES=1 each_fault mig init -q -m migrations
+}

@@ -48,6 +48,19 @@ columns() {
 	[ "$(sqlite3 app.db "SELECT count(*) FROM sqlite_schema WHERE name = 'tags'")" = 0 ]
 }
 
+@test "golang-migrate: twenty versions are paired and chained by number, every one" {
+	for i in $(seq 1 20); do
+		printf 'CREATE TABLE t%d(x);\n' "$i" >"migrations/${i}_t$i.up.sql"
+		printf 'DROP TABLE t%d;\n' "$i" >"migrations/${i}_t$i.down.sql"
+	done
+	run -0 mig -d app.db status --porcelain
+	[ "$(grep '^revision' <<<"$output" | cut -f3 | tr '\n' ' ')" = "$(seq 1 20 | sed 's/.*/&_t&/' | tr '\n' ' ')" ]
+	run -0 mig -d app.db up -q
+	[ "$(sqlite3 app.db "SELECT count(*) FROM sqlite_schema WHERE name GLOB 't[0-9]*'")" = 20 ]
+	run -0 mig -d app.db down -q base
+	[ "$(sqlite3 app.db "SELECT count(*) FROM sqlite_schema WHERE name GLOB 't[0-9]*'")" = 0 ]
+}
+
 @test "golang-migrate, diesel: a '-- mig:parents' line in a file does not change the chain" {
 	printf -- '-- mig:parents 2_b\nCREATE TABLE a(x);\n' >migrations/1_a.up.sql
 	printf 'CREATE TABLE b(x);\n' >migrations/2_b.up.sql
