@@ -180,7 +180,6 @@ struct mig_backend {
 	/* --- the dialect, as sqlshow prints it --- */
 
 	int (*sql_complete)(const char *sql, size_t len);
-	void (*sql_quote)(struct mig_buf *b, const char *s);
 	/* a step of a run as the SQL text the backend runs for it, v written in, ending ";\n" */
 	void (*step_sql)(struct mig_buf *b, enum mig_db_step step, const struct mig_db_row *v);
 

@@ -48,23 +48,6 @@ int mig_backup_take(struct mig_store *s, const char *path, const char *subject, 
 	return rc;
 }
 
-int mig_backup_journal(struct mig_store *s, const char *subject, const char *op, const char *snapshot,
-		       const char *before, const char *result, struct mig_err *err)
-{
-	struct mig_buf m = MIG_BUF_INIT;
-	int rc;
-
-	mig_buf_addf(&m, "%s\n\noperation %s\n", subject, op);
-	if (snapshot && *snapshot)
-		mig_buf_addf(&m, "snapshot %s\n", snapshot);
-	if (before && *before)
-		mig_buf_addf(&m, "before %s\n", before);
-	mig_buf_addf(&m, "result %s\n", result);
-	rc = mig_store_journal(s, m.buf, NULL, NULL, 0, err);
-	mig_buf_release(&m);
-	return rc;
-}
-
 /* The marker of a restore under way, in the store. */
 static char *marker_path(const char *store)
 {
@@ -540,6 +523,20 @@ int mig_backup(const struct mig_settings *set, const struct mig_backup_opts *o, 
 	int rc;
 
 	id[0] = '\0';
+	/* mig.backupKeep knows automatic snapshots by their message: one by hand must not read as theirs */
+	if (o->message) {
+		struct mig_snapshot_info as = { .subject = (char *)o->message };
+
+		/* the message is the first line of the snapshot's commit; what follows it, mig's */
+		if (strchr(o->message, '\n'))
+			return mig_err_set(err, MIG_EUSAGE, "a snapshot's message is one line");
+		if (mig_snapshot_is_automatic(&as, NULL)) {
+			mig_err_set(err, MIG_EUSAGE, "'%s' is what mig calls its automatic snapshots, which "
+				    "mig.backupKeep prunes", o->message);
+			mig_err_hint(err, "say what this snapshot is for in other words");
+			return MIG_EUSAGE;
+		}
+	}
 	rc = mig_run_do(&take_kind, &t, set, &ro, NULL, err);
 	/* standard output is not ours to close; a file, even one that failed to open, is */
 	if (!t.to_stdout)

@@ -20,13 +20,6 @@ int mig_backup_take(struct mig_store *s, const char *path, const char *subject, 
 		    char id[41], struct mig_err *err);
 
 /*
- * Journal a snapshot operation: op ("backup", "restore", "prune"),
- * the snapshot it made or used, and for a restore the one taken before.
- */
-int mig_backup_journal(struct mig_store *s, const char *subject, const char *op, const char *snapshot,
-		       const char *before, const char *result, struct mig_err *err);
-
-/*
  * Restore snapshot id into the database at path and journal it, with
  * before the snapshot taken of what was there (or ""). A marker in the
  * store says that a restore is under way until its entry is written:

@@ -396,11 +396,6 @@ int mig_sql_complete(struct mig_db *db, const char *sql, size_t len)
 	return dialect(db)->sql_complete(sql, len);
 }
 
-void mig_sql_quote(struct mig_db *db, struct mig_buf *b, const char *s)
-{
-	dialect(db)->sql_quote(b, s);
-}
-
 void mig_db_step_sql(struct mig_db *db, struct mig_buf *b, enum mig_db_step step, const struct mig_db_row *v)
 {
 	dialect(db)->step_sql(b, step, v);

@@ -183,7 +183,7 @@ int mig_db_dump_schema(struct mig_db *db, struct mig_buf *out, struct mig_err *e
 int mig_db_schema_sql(struct mig_db *db, struct mig_buf *out, struct mig_err *err);
 
 /*
- * The three below speak db's dialect, and with db NULL that of database
+ * The two below speak db's dialect, and with db NULL that of database
  * files (SQLite's): what sqlshow prints for a database that may not
  * exist yet.
  */
@@ -191,8 +191,6 @@ int mig_db_schema_sql(struct mig_db *db, struct mig_buf *out, struct mig_err *er
 /* Does sql end with a complete statement (sqlite3_complete)? */
 int mig_sql_complete(struct mig_db *db, const char *sql, size_t len);
 
-/* Append s as an SQL string literal. */
-void mig_sql_quote(struct mig_db *db, struct mig_buf *b, const char *s);
 
 /*
  * The steps of a run that are mig's, not the revision's: its

@@ -14,6 +14,8 @@ static int diff_one(struct mig_buf *out, const struct mig_state *st, long rec, s
 
 	if (mig_state_file_as_applied(st, rec))
 		return 0;
+	if (!*store && !mig_path_exists(set->store))
+		return mig_err_set(err, MIG_EENV, "revision body %.12s of %s: there is no store", a->id, a->name);
 	if (!*store && (rc = mig_store_open(store, set->store, 0, err)) < 0)
 		return rc;
 	if ((rc = mig_store_get(*store, a->id, &body, err)) == 0)

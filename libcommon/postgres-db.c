@@ -1118,7 +1118,6 @@ const struct mig_backend mig_postgres_backend = {
 	.dump_schema = pg_dump_schema,
 	.schema_sql = pg_schema_sql,
 	.sql_complete = pg_sql_complete,
-	.sql_quote = pg_sql_quote,
 	.step_sql = pg_step_sql,
 	.image_read = pg_image_read,
 	.image_write = pg_image_write,

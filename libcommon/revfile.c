@@ -148,17 +148,22 @@ static int parse_markers(struct mig_rev *rev, const struct mig_markers *m, struc
 	return 0;
 }
 
-/* The tool whose up marker a file has, if any. */
+/*
+ * The tool whose up or down marker a file has, if any: a file of only a
+ * down section is still that tool's, its up empty, not plain SQL whose
+ * up would run the down part.
+ */
 static const struct mig_markers *markers_of(const char *data, size_t len)
 {
 	const struct mig_markers *m;
 	size_t i;
 
 	for (i = 0; (m = mig_markers_at(i)); i++) {
-		char *up = mig_xasprintf("%sup", m->prefix);
-		int has = has_line(data, data + len, up);
+		char *up = mig_xasprintf("%sup", m->prefix), *down = mig_xasprintf("%sdown", m->prefix);
+		int has = has_line(data, data + len, up) || has_line(data, data + len, down);
 
 		free(up);
+		free(down);
 		if (has)
 			return m;
 	}

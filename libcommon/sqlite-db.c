@@ -989,7 +989,6 @@ const struct mig_backend mig_sqlite_backend = {
 	.dump_schema = sqlite_dump_schema,
 	.schema_sql = sqlite_schema_sql,
 	.sql_complete = sqlite_sql_complete,
-	.sql_quote = sqlite_sql_quote,
 	.step_sql = sqlite_step_sql,
 	.image_read = mig_sqlite_image_read,
 	.image_write = mig_sqlite_image_write,

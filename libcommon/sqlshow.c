@@ -120,8 +120,12 @@ int mig_sqlshow_run(struct mig_buf *out, const struct mig_settings *set, const c
 	} else {
 		if ((rc = mig_plan_down(&ctx->st, spec, &recs, &n, err)) < 0 || !n)
 			goto out;
-		/* the store only when some body is not in its file as applied */
-		if (!from_files && need_store(&ctx->st, recs, n) &&
+		/*
+		 * the store only when some body is not in its file as applied,
+		 * and only one that exists: without it, mig_body_of says what
+		 * mig down --dry-run says
+		 */
+		if (!from_files && need_store(&ctx->st, recs, n) && mig_path_exists(ctx->set->store) &&
 		    (rc = mig_store_open(&store, ctx->set->store, 0, err)) < 0)
 			goto out;
 		bodies = mig_xcalloc(n + 1, sizeof(*bodies));
@@ -193,7 +197,7 @@ int mig_sqlshow_revision(struct mig_buf *out, const struct mig_settings *set, co
 	}
 	if (t.rev < 0) {
 		/* applied, file gone: as it was applied */
-		if ((rc = mig_store_open(&store, ctx->set->store, 0, err)) < 0 ||
+		if ((mig_path_exists(ctx->set->store) && (rc = mig_store_open(&store, ctx->set->store, 0, err)) < 0) ||
 		    (rc = mig_body_of(&body, &ctx->st, t.rec, store, 0, err)) < 0)
 			goto out;
 		r = body;

@@ -34,25 +34,31 @@ static unsigned long long fact_num(const char *msg, const char *key)
 	return v ? strtoull(v, NULL, 10) : 0;
 }
 
-/* What a snapshot's commit message says; when it was taken, unless it says, is the commit's time. */
+/*
+ * What a snapshot's commit message says; when it was taken, unless it
+ * says, is the commit's time. The facts follow the message the user gave
+ * and a blank line: a message that starts like one ("size matters") is
+ * no fact.
+ */
 void info_parse(struct mig_snapshot_info *in, const char *msg, long long commit_time)
 {
-	const char *v;
+	const char *v, *facts = strstr(msg, "\n\n");
 	size_t len;
 
+	facts = facts ? facts + 2 : msg + strlen(msg);
 	in->time = commit_time;
-	if ((v = fact(msg, "taken", &len))) {
+	if ((v = fact(facts, "taken", &len))) {
 		char *dot;
 
 		in->time = strtoll(v, &dot, 10);
 		in->nsec = *dot == '.' ? strtol(dot + 1, NULL, 10) : 0;
 	}
 	in->subject = mig_xstrndup(msg, strcspn(msg, "\n"));
-	in->database = (v = fact(msg, "database", &len)) ? mig_xstrndup(v, len) : mig_xstrdup("?");
-	in->size = fact_num(msg, "size");
-	in->stored = fact_num(msg, "stored");
-	in->page_size = (uint32_t)fact_num(msg, "page-size");
-	in->revisions = (size_t)fact_num(msg, "revisions");
+	in->database = (v = fact(facts, "database", &len)) ? mig_xstrndup(v, len) : mig_xstrdup("?");
+	in->size = fact_num(facts, "size");
+	in->stored = fact_num(facts, "stored");
+	in->page_size = (uint32_t)fact_num(facts, "page-size");
+	in->revisions = (size_t)fact_num(facts, "revisions");
 }
 
 static int collect_ref(const char *name, void *data)

@@ -50,4 +50,14 @@ URL='postgres://alice:s3cret@/app?host=/nonexistent&sslmode=disable&password=s3c
 	mkdir -p 'x:'
 	run -0 mig -d 'x://app.db' up -q
 	[ -f x:/app.db ]
+	# a scheme of letters, digits, '+', '-' and '.' that starts with a letter, but not one mig knows
+	for a in 'my+db-1.0://x' '9x://y'; do
+		run -0 mig -d "$a" status --porcelain
+		[ "${lines[0]}" = "database	$a	missing" ]
+	done
+}
+
+@test "a known scheme in capitals goes to libpq, which refuses a bad escape; what is no percent escape is shown as it is" {
+	run -6 mig -d 'POSTGRES://u:p@h/db?x=%7&pass%zzword=y&password=%' status
+	[ "$output" = "mig-status: error: database 'POSTGRES://u:***@h/db?x=%7&pass%zzword=y&password=***': invalid percent-encoded token: \"%7\"" ]
 }

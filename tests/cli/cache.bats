@@ -70,7 +70,7 @@ cached_files() {
 @test "a damaged or foreign cache is read as empty and written anew" {
 	rev 0001_users 'CREATE TABLE users(id INTEGER PRIMARY KEY);'
 	mig -d app.db up -q --no-backup
-	for junk in 'garbage' $'mig revision cache 1 0.0.0\ndir 1 2\n' "$(head -c 300 /dev/urandom | tr -d '\0')"; do
+	for junk in '' 'garbage' $'mig revision cache 1 0.0.0\ndir 1 2\n' "$(head -c 300 /dev/urandom | tr -d '\0')"; do
 		printf '%s' "$junk" >app.db.mig/revisions.cache
 		run -0 mig -d app.db status --porcelain
 		has "revision	applied	0001_users	$(git hash-object migrations/0001_users.sql)	migrations/0001_users.sql"
@@ -81,6 +81,12 @@ cached_files() {
 	cp migrations/0001_users.sql other/
 	run -0 mig -d app.db -m other status --check
 	[ "$(sed -n 2p app.db.mig/revisions.cache)" = "dir $(stat -c '%d %i' other)" ]
+	# one larger than any mig writes is not read at all
+	truncate -s 65M app.db.mig/revisions.cache
+	run -0 mig -d app.db status --porcelain
+	has "revision	applied	0001_users	$(git hash-object migrations/0001_users.sql)	migrations/0001_users.sql"
+	[ "$(head -c 18 app.db.mig/revisions.cache)" = "mig revision cache" ]
+	[ "$(stat -c %s app.db.mig/revisions.cache)" -lt 4096 ]
 }
 
 @test "a file too new to be remembered is read every time" {

@@ -49,8 +49,9 @@ two() {
 	# one revision's, from the store, when its file is gone: no store, no body
 	rm migrations/0001_a.sql
 	mv app.db.mig elsewhere
+	id=$(sqlite3 app.db "SELECT substr(id, 1, 12) FROM mig_revisions WHERE name = '0001_a'")
 	run -6 mig -d app.db sqlshow --revision 0001_a
-	[ "$output" = "mig-sqlshow: error: cannot open store: failed to resolve path 'app.db.mig': No such file or directory" ]
+	[ "$output" = "mig-sqlshow: error: revision body $id of 0001_a: there is no store" ]
 }
 
 @test "an irreversible revision's hint gives the whole command, with its target" {

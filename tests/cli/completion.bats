@@ -266,6 +266,11 @@ zsh_start() {
 	[ "$output" = $'applied\nrolled-back' ]
 	run -0 mig fake --list-values=unapply
 	[ -z "$output" ]
+	# an option that takes no value, and none at all, have none to offer
+	run -0 mig fake --list-values=adopt
+	[ -z "$output" ]
+	run -0 mig fake --list-values=nosuch
+	[ -z "$output" ]
 }
 
 @test "bash: fake --resolve offers applied and rolled-back, as --resolve V and --resolve=V" {

@@ -13,6 +13,14 @@ load helper
 	has "revision	pending	0001_a	$(git hash-object ../../db/migrations/0001_a.sql)	../../db/migrations/0001_a.sql"
 }
 
+@test "from / the search for mig.conf ends at once, and options alone do" {
+	rev 0001_a $'-- mig:up\nCREATE TABLE a(x);\n'
+	[ ! -e /mig.conf ] || skip "there is a /mig.conf"
+	run -0 sh -c "cd / && mig -d '$PWD/app.db' -m '$PWD/migrations' status --porcelain"
+	[ "${lines[0]}" = "database	$PWD/app.db	missing" ]
+	[ "${lines[2]}" = "revision	pending	0001_a	$(git hash-object migrations/0001_a.sql)	$PWD/migrations/0001_a.sql" ]
+}
+
 @test "the environment overrides mig.conf, options override the environment" {
 	printf '[mig]\n\tdatabase = conf.db\n' >mig.conf
 	run -0 mig status --porcelain
@@ -44,6 +52,14 @@ load helper
 	printf '[mig\n\tdatabase = x\n' >mig.conf
 	run -6 mig status
 	[[ "${lines[0]}" == "mig-status: error: cannot read configuration: "*"mig.conf"* ]]
+	# every command reads it first, those that change nothing in the database too
+	rev 0001_a $'-- mig:up\nCREATE TABLE a(x);\n'
+	for c in "new x" "merge" "diff" "redo 0001_a" "log" "log --graph" "sqlshow"; do
+		# shellcheck disable=SC2086 # the command is words
+		run -6 mig $c
+		[[ "${lines[0]}" == "mig-${c%% *}: error: cannot read configuration: "*"mig.conf"* ]]
+	done
+	[ "$(ls migrations)" = 0001_a.sql ]
 }
 
 @test "a mig.conf that is a FIFO or a directory exits 6 at once" {

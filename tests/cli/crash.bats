@@ -52,6 +52,22 @@ subjects() {
 	[ "${#lines[@]}" = 4 ]
 }
 
+@test "what is no file or directory among the temporary names, new leaves alone: a link, a FIFO" {
+	two
+	mkdir elsewhere
+	: >elsewhere/target
+	ln -s ../elsewhere/target migrations/.0003_c.sql.tmp-linked
+	mkfifo migrations/.0003_c.sql.tmp-fifo00
+	: >migrations/.0003_c.sql.tmp-stale0
+	mkdir migrations/.0003_c.sql.tmp-stale1
+	: >migrations/.0003_c.sql.tmp-stale1/half
+	run -0 timeout 10 mig new c
+	[ "$output" = migrations/0003_c.sql ]
+	run -0 ls -A migrations
+	[ "$output" = $'.0003_c.sql.tmp-fifo00\n.0003_c.sql.tmp-linked\n0001_a.sql\n0002_b.sql\n0003_c.sql' ]
+	[ -e elsewhere/target ]
+}
+
 @test "a temporary revision file a live writer holds is left alone" {
 	two
 	: >migrations/.0003_c.sql.tmp-abcdef
@@ -75,12 +91,19 @@ subjects() {
 	: >db.mig/objects/tmp_object_git2_a1b2c3
 	: >db.mig/objects/ab/tmp_chunk_a1b2c3
 	: >db.mig/objects/pack/pack_git2_a1b2c3
+	# not git's fan-out directories: not mig's to sweep
+	mkdir -p db.mig/objects/az db.mig/objects/zz
+	: >db.mig/objects/az/tmp_keep
+	: >db.mig/objects/zz/tmp_keep
 	mkdir -p db.mig.tmp-abcdef/objects
 	run -0 --separate-stderr mig -d db up --no-backup
 	[ "$stderr" = "applying 0002_b" ]
 	[ "$(subjects)" = "up 0002_b|up 0001_a|" ]
-	run -0 find db.mig -name '*.lock' ! -name mig.lock -o -name 'tmp_*' -o -name 'pack_git2_*'
+	run -0 find db.mig -name '*.lock' ! -name mig.lock -o -name 'tmp_*' ! -name tmp_keep -o -name 'pack_git2_*'
 	[ "$output" = "" ]
+	[ -e db.mig/objects/az/tmp_keep ]
+	[ -e db.mig/objects/zz/tmp_keep ]
+	rm -r db.mig/objects/az db.mig/objects/zz
 	[ ! -e db.mig.tmp-abcdef ]
 	run -0 git --git-dir=db.mig fsck --no-dangling --no-progress
 	[ "$output" = "" ]

@@ -47,6 +47,15 @@ ALTER TABLE users_new RENAME TO users;
 	has "hint: 1 row of users fails CHECK (age > 0): rowid 3; fix or delete it, then run again"
 }
 
+@test "a quoted CHECK name is found past other named constraints; its body keeps nested parentheses and strings" {
+	setup_users
+	rebuild $'email TEXT CONSTRAINT email_unique UNIQUE,\n\tage INTEGER CONSTRAINT "age ok" CHECK ((age > 0) OR email = \')(\')'
+	run -4 mig -d app.db up
+	has "mig-up: error: 0002_rebuild: migrations/0002_rebuild.sql:7: CHECK constraint failed: age ok"
+	has "hint: 1 row of users fails CHECK ((age > 0) OR email = ')('): rowid 3; fix or delete it, then run again"
+	[ "$(sqlite3 app.db .dump)" = "$before" ]
+}
+
 @test "CREATE UNIQUE INDEX on duplicates names them; NULLs are no duplicates" {
 	setup_users
 	rev 0002_unique $'-- mig:up\nCREATE UNIQUE INDEX users_email ON users(email);\n'

@@ -54,7 +54,27 @@ chain() {
 	mv elsewhere migrations/0002_b.sql
 	echo "-- edited" >>migrations/0002_b.sql
 	rm -rf app.db.mig
+	id=$(sqlite3 app.db "SELECT substr(id, 1, 12) FROM mig_revisions WHERE name = '0002_b'")
 	run -6 mig -d app.db diff
-	[[ "$output" == "mig-diff: error: cannot open store"* ]]
+	[ "$output" = "mig-diff: error: revision body $id of 0002_b: there is no store" ]
+	[ ! -e app.db.mig ]
+}
+
+@test "without a store, sqlshow --down and --revision say what down --dry-run says" {
+	chain
+	mig -d app.db up -q 0002
+	echo "-- edited" >>migrations/0002_b.sql
+	rm -r app.db.mig
+	id=$(sqlite3 app.db "SELECT substr(id, 1, 12) FROM mig_revisions WHERE name = '0002_b'")
+	for c in "down --dry-run" "sqlshow --down"; do
+		# shellcheck disable=SC2086 # the command is words
+		run -6 --separate-stderr mig -d app.db $c
+		[ "${stderr_lines[-2]}" = "mig-${c%% *}: error: revision body $id of 0002_b: there is no store" ]
+		[ "${stderr_lines[-1]}" = "hint: to revert with migrations/0002_b.sql as it is now, use --from-files" ]
+		[ -z "$output" ]
+	done
+	mv migrations/0002_b.sql elsewhere
+	run -6 mig -d app.db sqlshow --revision 0002_b --down
+	[ "$output" = "mig-sqlshow: error: revision body $id of 0002_b: there is no store" ]
 	[ ! -e app.db.mig ]
 }

@@ -251,6 +251,12 @@ load helper
 	[ "${lines[0]}" = "mig-sqlshow: error: unknown revision '-'" ]
 	run -2 mig -d app.db up +x
 	[ "${lines[0]}" = "mig-up: error: unknown revision '+x'" ]
+	# a count is a whole number from 1 that fits
+	for s in -0 +0 -99999999999999999999 +1x; do
+		run -2 mig -d app.db up "$s"
+		[ "${lines[0]}" = "mig-up: error: bad revision '$s': expected -N or +N, N at least 1" ]
+	done
+	[ ! -e app.db ]
 	mkdir sub
 	run -0 mig-status -Csub -d ../app.db -m ../migrations --porcelain
 	has "database	../app.db	missing"

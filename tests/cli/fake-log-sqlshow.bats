@@ -122,11 +122,54 @@ applied() {
 	[ ! -e app.db.mig ]
 }
 
+@test "a store that lacks the recorded schema: the drift refusal names the two hashes, status -v says why" {
+	users
+	mig -d app.db up -q 0001
+	sqlite3 app.db 'CREATE TABLE hotfix(x)'
+	live=$(sqlite3 app.db "SELECT schema_hash FROM mig_revisions WHERE name = '0001_users'")
+	rm "app.db.mig/objects/${live:0:2}/${live:2}"
+	store=$(cd app.db.mig && find . -type f ! -name mig.lock ! -name '*.cache' -exec cksum {} + | sort)
+	run -5 mig -d app.db up
+	[[ "${lines[0]}" == "mig-up: error: the schema differs from the one recorded after 0001_users: schema "*", recorded ${live:0:12}" ]]
+	[ "$(applied)" = 0001_users ]
+	[ "$(cd app.db.mig && find . -type f ! -name mig.lock ! -name '*.cache' -exec cksum {} + | sort)" = "$store" ]
+	run -1 mig -d app.db status -v --check
+	[[ "$output" == *"(the recorded schema is not in the store: "*"${live:0:12} is not in the store 'app.db.mig')"* ]]
+}
+
 @test "re-indenting a CREATE statement is no drift" {
 	rev 0001_t $'-- mig:up\nCREATE TABLE t (\n  x INTEGER,\n  y TEXT\n);\n'
 	mig -d app.db up -q
 	sqlite3 app.db "PRAGMA writable_schema = ON; UPDATE sqlite_schema SET sql = 'CREATE TABLE t (x INTEGER, y TEXT)' WHERE name = 't'"
 	run -0 mig -d app.db status --check
+}
+
+@test "CRLF, tabs and form feeds between words are no drift either, whatever the words are made of" {
+	t=$'\xc3\xa9t\xc3\xa9'
+	rev 0001_t $'-- mig:up\r\nCREATE TABLE "'"$t"$'"\r\n(\r\n\ta$1 INTEGER ,\r\n\t[b]\tTEXT ,\r\n\t`c` BLOB\r\n) ;\r\n'
+	mig -d app.db up -q
+	run -0 mig -d app.db status --check
+	set_sql() {
+		sqlite3 app.db "PRAGMA writable_schema = ON; UPDATE sqlite_schema SET sql = '$1' WHERE type = 'table' AND name = '$t'"
+		[ "$(sqlite3 app.db "SELECT sql FROM sqlite_schema WHERE name = '$t'")" = "$1" ]
+	}
+	set_sql "CREATE TABLE \"$t\"$(printf '\f')( a\$1 INTEGER, [b] TEXT, \`c\` BLOB )"
+	run -0 mig -d app.db status --check
+	# a blank that now parts two words is a change
+	set_sql "CREATE TABLE \"$t\"( a\$1 INTEGER, [b] TEXT, \`c\` BLO B )"
+	run -1 mig -d app.db status --check
+}
+
+@test "sqlshow --revision ends a last statement the file leaves open, with its newline and semicolon" {
+	printf 'CREATE TABLE a(x)' >migrations/0001_a.sql
+	printf -- '-- mig:up\nCREATE TABLE b(x);\n-- mig:down\nDROP TABLE b' >migrations/0002_b.sql
+	run -0 mig -d app.db sqlshow --revision 0001_a
+	[ "$output" = $'CREATE TABLE a(x)\n;' ]
+	run -0 mig -d app.db sqlshow --revision 0002_b --down
+	[ "$output" = $'DROP TABLE b\n;' ]
+	run -0 mig -d app.db up -q
+	mig -d app.db sqlshow --revision 0002_b --down | sqlite3 app.db
+	[ "$(sqlite3 app.db "SELECT count(*) FROM sqlite_schema WHERE name = 'b'")" = 0 ]
 }
 
 @test "fake TARGET records revisions as applied without running them, and journals it" {
@@ -355,7 +398,8 @@ store_sum() {
 	mig -d a.db sqlshow | sqlite3 a.db
 	echo "-- edited" >>migrations/0002_email.sql
 	run -6 mig -d a.db sqlshow --down 0001
-	[[ "$output" == "mig-sqlshow: error: cannot open store: "* ]]
+	[[ "${lines[0]}" == "mig-sqlshow: error: revision body "*" of 0002_email: there is no store" ]]
+	[ "${lines[1]}" = "hint: to revert with migrations/0002_email.sql as it is now, use --from-files" ]
 }
 
 @test "sqlshow --revision prints one section; --schema replays up to a target" {
@@ -407,7 +451,7 @@ store_sum() {
 	# one edited since: its body as applied is only in the store
 	echo "-- edited" >>migrations/0002_email.sql
 	run -6 mig -d app.db sqlshow --down
-	[[ "${lines[0]}" == "mig-sqlshow: error: cannot open store"* ]]
+	[[ "${lines[0]}" == "mig-sqlshow: error: revision body "*" of 0002_email: there is no store" ]]
 	run -0 mig -d app.db sqlshow --down --from-files
 	has "ALTER TABLE users DROP COLUMN email;"
 }

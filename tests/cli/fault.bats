@@ -197,6 +197,48 @@ big_revision() {
 	[ "$(find migrations | sort)" = "$before" ]
 }
 
+# init: mig.conf written aside, then linked into place (renamed over
+# the old one when init adds to it) once whole
+@test "init exits 6 when mig.conf cannot be written or put in place, and leaves no file, whole or half" {
+	for fault in "FAULT_OPS=open FAULT_CALL=mkostemp" "FAULT_OPS=write FAULT_PATH=.mig.conf.tmp-" \
+		"FAULT_OPS=fsync FAULT_PATH=.mig.conf.tmp-" "FAULT_OPS=rename FAULT_PATH=mig.conf"; do
+		# shellcheck disable=SC2086 # the fault is words
+		run -6 --separate-stderr faulty FAULT_N=1 $fault -- mig init -d app.db -m migrations
+		case $fault in
+		*open* | *rename*) [ "$stderr" = "mig-init: error: cannot create 'mig.conf': Input/output error" ] ;;
+		*) [ "$stderr" = "mig-init: error: cannot write 'mig.conf': Input/output error" ] ;;
+		esac
+		[ ! -e mig.conf ]
+		[ -z "$(find . -name '.mig.conf.tmp-*')" ]
+	done
+	# the directory it goes in, synced once it holds mig.conf
+	run -6 --separate-stderr faulty FAULT_N=2 FAULT_OPS=fsync -- mig init -d app.db
+	[ "$stderr" = "mig-init: error: cannot write 'mig.conf': Input/output error" ]
+	[ "$(git config -f mig.conf mig.database)" = app.db ]
+	# adding to a mig.conf replaces it: the old one stays when that fails
+	printf '[mig]\n\tdatabase = app.db' >mig.conf
+	run -6 --separate-stderr faulty FAULT_N=1 FAULT_OPS=rename FAULT_PATH=mig.conf -- mig init -m migrations
+	[ "$stderr" = "mig-init: error: cannot replace 'mig.conf': Input/output error" ]
+	[ "$(cat mig.conf)" = "$(printf '[mig]\n\tdatabase = app.db')" ]
+	[ -z "$(find . -name '.mig.conf.tmp-*')" ]
+	# a mig.conf without its last newline gets one before what is added
+	run -0 mig init -m migrations
+	[ "$(cat mig.conf)" = "$(printf '[mig]\n\tdatabase = app.db\n[mig]\n\tmigrations = migrations')" ]
+}
+
+@test "init exits 6 when the migrations directory cannot be made or synced, before mig.conf" {
+	rmdir migrations
+	run -6 faulty FAULT_N=1 FAULT_CALL=mkdir -- mig init -m db/migrations
+	[ "$output" = "mig-init: error: cannot create migrations directory 'db/migrations': Input/output error" ]
+	[ -z "$(ls -A)" ]
+	run -6 faulty FAULT_N=1 FAULT_OPS=fsync -- mig init -m db/migrations
+	[ "$output" = "mig-init: error: cannot create 'db': Input/output error" ]
+	[ ! -e mig.conf ]
+	run -0 mig init -m db/migrations
+	[ -d db/migrations ]
+	[ "$(git config -f mig.conf mig.migrations)" = db/migrations ]
+}
+
 @test "backup -o exits 6 when the image cannot be synced or put in place, and leaves no file" {
 	sqlite3 app.db "CREATE TABLE t(x); INSERT INTO t VALUES (1)"
 	for ops in fsync rename; do
@@ -205,6 +247,62 @@ big_revision() {
 		# nor a temporary one beside it
 		[ -z "$(find . -maxdepth 1 -name '*out.gz*')" ]
 	done
+}
+
+@test "backup -o exits 6 when the directory that holds the image cannot be synced; the image is whole" {
+	sqlite3 app.db "CREATE TABLE t(x); INSERT INTO t VALUES (1)"
+	mkdir out
+	# the first sync is the image's, the second its directory's, after the rename
+	run -6 --separate-stderr faulty FAULT_OPS=fsync FAULT_PATH=/out FAULT_N=2 -- mig -d app.db backup -o out/x.gz
+	[ "$stderr" = "mig-backup: error: cannot write 'out/x.gz': Input/output error" ]
+	[ "$(ls -A out)" = x.gz ]
+	gunzip -c out/x.gz >image.db
+	[ "$(sqlite3 image.db 'SELECT x FROM t')" = 1 ]
+}
+
+@test "a schema file that cannot be written for a full disk is a warning; the old one stays whole" {
+	rev 0001_t $'-- mig:up\nCREATE TABLE t(x);\n-- mig:down\nDROP TABLE t;\n'
+	rev 0002_u $'-- mig:up\nCREATE TABLE u(x);\n-- mig:down\nDROP TABLE u;\n'
+	printf '[mig]\n\tdatabase = app.db\n\tschemaFile = schema.sql\n' >mig.conf
+	mig up -q 0001
+	[ "$(cat schema.sql)" = "CREATE TABLE t(x);" ]
+	run -0 --separate-stderr faulty FAULT_OPS=write FAULT_PATH=schema.sql FAULT_ERRNO=ENOSPC FAULT_N=1 -- mig up -q
+	[ "$stderr" = "mig-up: warning: mig.schemaFile: cannot write schema file 'schema.sql': No space left on device; the run itself succeeded" ]
+	[ "$(cat schema.sql)" = "CREATE TABLE t(x);" ]
+	[ -z "$(find . -maxdepth 1 -name '.schema.sql.tmp-*')" ]
+	run -0 mig status --check
+}
+
+@test "restore -i exits 6 when the image cannot be read to its end, and changes nothing" {
+	sqlite3 app.db "CREATE TABLE t(x); INSERT INTO t SELECT randomblob(500) FROM generate_series(1, 2000)"
+	mig -d app.db backup -q -o x.gz >/dev/null
+	sqlite3 app.db "DELETE FROM t"
+	sum=$(cksum <app.db)
+	run -6 --separate-stderr faulty FAULT_OPS=read FAULT_PATH=x.gz FAULT_N=2 -- mig -d app.db restore -i x.gz
+	[ "$stderr" = "mig-restore: error: cannot read 'x.gz': Input/output error" ]
+	[ "$(cksum <app.db)" = "$sum" ]
+	[ "$(mig -d app.db backup --list --porcelain | wc -l)" = 1 ]
+}
+
+# the store: made whole in a directory beside it, synced, renamed into place
+@test "up exits 6 when its store cannot be synced or put in place, before it changes the database" {
+	rev 0001_t $'-- mig:up\nCREATE TABLE t(x);\n'
+	sqlite3 app.db "CREATE TABLE pre(x)"
+	sum=$(cksum <app.db)
+	# the store's file system, the rename (the fifth: libgit2 renames four of its own before)
+	for fault in "FAULT_OPS=fsync FAULT_CALL=syncfs" "FAULT_OPS=rename FAULT_CALL=rename FAULT_N=5"; do
+		# shellcheck disable=SC2086 # the fault is words
+		run -6 faulty FAULT_N=1 $fault -- mig -d app.db up -q
+		[ "$output" = "mig-up: error: cannot create store 'app.db.mig': Input/output error" ]
+		[ "$(cksum <app.db)" = "$sum" ]
+		[ -z "$(find . -maxdepth 1 -name 'app.db.mig*')" ]
+	done
+	# the directory it is renamed into: in place, but not known to be on disk
+	run -6 faulty FAULT_OPS=fsync FAULT_N=4 -- mig -d app.db up -q
+	[ "$output" = "mig-up: error: cannot create store 'app.db.mig': Input/output error" ]
+	[ "$(cksum <app.db)" = "$sum" ]
+	run -0 mig -d app.db up -q
+	[ "$(sqlite3 app.db "SELECT count(*) FROM sqlite_schema WHERE name = 't'")" = 1 ]
 }
 
 @test "restore exits 6 when it cannot write its marker, before it touches the database" {

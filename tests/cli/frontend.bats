@@ -77,6 +77,18 @@ load helper
 	[ "${lines[2]}" = "	status" ]
 }
 
+@test "a typo as near to a third-party command as to mig's own suggests both" {
+	mkdir tools
+	printf '#!/bin/sh\necho lag\n' >tools/mig-lag
+	chmod +x tools/mig-lag
+	PATH=$PWD/tools:$PATH run -2 mig lgg
+	[ "${lines[0]}" = "mig: 'lgg' is not a mig command. See 'mig --help'." ]
+	[ "${lines[1]}" = "The most similar commands are" ]
+	[ "${lines[2]}" = "	log" ]
+	[ "${lines[3]}" = "	lag" ]
+	[ "${#lines[@]}" -eq 4 ]
+}
+
 @test "a command nothing resembles gets no suggestion" {
 	run -2 mig xyzzyplugh
 	[ "$output" = "mig: 'xyzzyplugh' is not a mig command. See 'mig --help'." ]
@@ -85,6 +97,9 @@ load helper
 @test "an unknown global option exits 2" {
 	run -2 mig --frobnicate status
 	[ "${lines[0]}" = "mig: error: unknown option '--frobnicate'" ]
+	# a short one is looked up among no long names
+	run -2 mig -Z status
+	[ "${lines[0]}" = "mig: error: unknown option '-Z'" ]
 }
 
 @test "a global option without its value exits 2" {

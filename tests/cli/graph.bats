@@ -91,6 +91,29 @@ DROP TABLE t_$name;
 * 0001_root  pending" ]
 }
 
+@test "a merge of twenty heads: written, applied, drawn and journaled whole" {
+	step 0001_root
+	for i in $(seq -w 2 21); do
+		step "00${i}_b$i" 0001_root
+	done
+	run -0 mig -d app.db up -q heads
+	run -0 mig merge
+	[ "$output" = migrations/0022_merge.sql ]
+	[ "$(head -1 migrations/0022_merge.sql)" = "-- mig:parents $(cd migrations && ls 00??_b*.sql | sed 's/\.sql$//' | tr '\n' ' ' | sed 's/ $//')" ]
+	run -0 mig -d app.db up -q
+	run -0 mig -d app.db status --porcelain
+	[ "$(grep -c '^revision	applied	' <<<"$output")" = 22 ]
+	run -0 mig -d app.db log --graph
+	[[ "${lines[0]}" =~ ^\*\ +0022_merge\ \ applied\ \(head\)$ ]]
+	[ "${lines[1]}" = '|\' ]
+	[ "${lines[-2]}" = '|/' ]
+	[ "${lines[-1]}" = '* 0001_root  applied' ]
+	[ "$(grep -c '  applied$' <<<"$output")" = 21 ]
+	# the run of the heads is one entry of all twenty-one
+	run -0 mig -d app.db log -v -n 2
+	[ "$(grep -c '^    00' <<<"$output")" = 22 ]
+}
+
 @test "revisions that share nothing are drawn apart, a blank line between" {
 	step 0001_a
 	step 0002_b 0001_a
@@ -119,6 +142,32 @@ DROP TABLE t_$name;
 * 0001_a  applied
 
 * 0002_gone  applied, file missing" ]
+	[ "$(sqlite3 app.db .dump)" = "$before" ]
+}
+
+@test "applied revisions whose files are gone are drawn apart, dirty or not, in text and in dot" {
+	rev 0001_a $'CREATE TABLE a(x);\n-- mig:down\nDROP TABLE a;\n'
+	rev 0002_gone $'CREATE TABLE g(x);\n-- mig:down\nDROP TABLE g;\n'
+	rev 0003_dirty $'-- mig:no-transaction\nCREATE TABLE d(x);\nSELECT nosuch();\n-- mig:down\nDROP TABLE d;\n'
+	run -4 mig -d app.db up -q
+	mv migrations/0003_dirty.sql dirty.sql
+	rm migrations/0002_gone.sql
+	before=$(sqlite3 app.db .dump)
+	run -0 mig -d app.db log --graph
+	[ "$output" = "* 0001_a  applied (head)
+
+* 0003_dirty  dirty, file missing
+* 0002_gone  applied, file missing" ]
+	run -0 mig -d app.db log --graph --dot
+	has '	"0001_a" [label="0001_a\napplied (head)", fillcolor=palegreen, peripheries=2];'
+	has '	"0003_dirty" [label="0003_dirty\ndirty, file missing", style="rounded,dashed"];'
+	has '	"0002_gone" [label="0002_gone\napplied, file missing", style="rounded,dashed"];'
+	[ "$(printf '%s\n' "$output" | grep -c -- ' -> ')" = 0 ]
+	# a dirty revision with its file is filled as an edited one is
+	mv dirty.sql migrations/0003_dirty.sql
+	run -0 mig -d app.db log --graph --dot
+	has '	"0003_dirty" [label="0003_dirty\ndirty (head)", fillcolor=lightsalmon, peripheries=2];'
+	has '	"0003_dirty" -> "0001_a";'
 	[ "$(sqlite3 app.db .dump)" = "$before" ]
 }
 
@@ -177,8 +226,14 @@ DROP TABLE t_$name;
 	[ "${lines[0]}" = "mig-log: error: --dot goes with --graph" ]
 	run -2 mig -d app.db log --graph -n 3
 	[ "${lines[0]}" = "mig-log: error: --graph cannot be used with -n" ]
+	run -2 mig -d app.db log --graph --porcelain
+	[ "${lines[0]}" = "mig-log: error: --graph cannot be used with --porcelain" ]
+	run -2 mig -d app.db log --graph --json
+	[ "${lines[0]}" = "mig-log: error: --graph cannot be used with --json" ]
 	run -2 mig -d app.db status --graph --porcelain
 	[ "${lines[0]}" = "mig-status: error: --graph cannot be used with --porcelain" ]
+	run -2 mig -d app.db status --graph --json
+	[ "${lines[0]}" = "mig-status: error: --graph cannot be used with --json" ]
 	run -2 mig -d app.db status --dot
 	[ "${lines[0]}" = "mig-status: error: --dot goes with --graph" ]
 	[ ! -e app.db ]

@@ -155,3 +155,29 @@ tree() {
 	[ "${lines[0]}" = "mig-init: error: mig.conf:2: not a text file (byte 0x01)" ]
 	[ ! -e migrations ]
 }
+
+@test "init escapes a backslash and keeps a trailing blank, and refuses DEL as a control character" {
+	run -2 mig init -d $'a\x7fb.db'
+	[ "$output" = "mig-init: error: the database 'a\\x7fb.db' holds a control character: mig.conf cannot name it" ]
+	[ -z "$(ls -A)" ]
+	run -0 mig init -d 'a\b.db ' -m 'm\'
+	[ "$(sed -n 3,4p mig.conf)" = "$(printf '\tdatabase = "a\\\\b.db "\n\tmigrations = "m\\\\"')" ]
+	[ "$(git config -f mig.conf mig.database)" = 'a\b.db ' ]
+	[ -d 'm\' ]
+	run -0 mig status --porcelain
+	has "database	a\\\\b.db 	missing"
+	# an empty MIG_DATABASE names nothing: what mig.conf says stands
+	run -0 env MIG_DATABASE= mig init
+	[ "$output" = "mig-init: nothing to do: mig.conf and 'm\\' are in place" ]
+}
+
+@test "init names every key to add to a mig.conf that is a symbolic link" {
+	mkdir shared
+	printf '# shared\n[mig]\n' >shared/mig.conf
+	ln -s shared/mig.conf mig.conf
+	before=$(tree)
+	run -5 mig init -d app.db -m db
+	[ "${lines[0]}" = "mig-init: error: mig.conf is a symbolic link: mig init does not replace it" ]
+	[ "${lines[1]}" = "hint: add 'database = app.db' and 'migrations = db' under [mig] in the file it points to" ]
+	[ "$(tree)" = "$before" ]
+}

@@ -48,6 +48,19 @@ columns() {
 	[ "$(sqlite3 app.db "SELECT count(*) FROM sqlite_schema WHERE name = 'tags'")" = 0 ]
 }
 
+@test "golang-migrate: twenty versions are paired and chained by number, every one" {
+	for i in $(seq 1 20); do
+		printf 'CREATE TABLE t%d(x);\n' "$i" >"migrations/${i}_t$i.up.sql"
+		printf 'DROP TABLE t%d;\n' "$i" >"migrations/${i}_t$i.down.sql"
+	done
+	run -0 mig -d app.db status --porcelain
+	[ "$(grep '^revision' <<<"$output" | cut -f3 | tr '\n' ' ')" = "$(seq 1 20 | sed 's/.*/&_t&/' | tr '\n' ' ')" ]
+	run -0 mig -d app.db up -q
+	[ "$(sqlite3 app.db "SELECT count(*) FROM sqlite_schema WHERE name GLOB 't[0-9]*'")" = 20 ]
+	run -0 mig -d app.db down -q base
+	[ "$(sqlite3 app.db "SELECT count(*) FROM sqlite_schema WHERE name GLOB 't[0-9]*'")" = 0 ]
+}
+
 @test "golang-migrate, diesel: a '-- mig:parents' line in a file does not change the chain" {
 	printf -- '-- mig:parents 2_b\nCREATE TABLE a(x);\n' >migrations/1_a.up.sql
 	printf 'CREATE TABLE b(x);\n' >migrations/2_b.up.sql
@@ -214,6 +227,15 @@ columns() {
 	has "mig-fake: error: too many arguments"
 }
 
+@test "fake --adopt of golang-migrate's table with no version in it adopts nothing, and says so" {
+	golang
+	sqlite3 app.db "CREATE TABLE schema_migrations(version bigint NOT NULL PRIMARY KEY, dirty boolean NOT NULL)"
+	run -0 --separate-stderr mig -d app.db fake --adopt
+	[ "$stderr" = "mig-fake: nothing to adopt: golang-migrate records nothing that is not applied" ]
+	[ "$(sqlite3 app.db "SELECT count(*) FROM sqlite_schema WHERE name LIKE 'mig%'")" = 0 ]
+	run -1 mig -d app.db status --check
+}
+
 @test "layouts' own mistakes name the file and line" {
 	printf 'DROP TABLE users;\n' >migrations/1_users.down.sql
 	run -3 mig -d app.db status
@@ -222,6 +244,9 @@ columns() {
 	rev 20240101000000_a $'-- migrate:up\nCREATE TABLE a(x);\n-- migrate:sideways\n'
 	run -3 mig -d app.db status
 	has "mig-status: error: migrations/20240101000000_a.sql:3: unknown marker '-- migrate:sideways'"
+	rev 20240101000000_a $'-- migrate:up\nCREATE TABLE a(x);\n-- migrate:dwon\n'
+	run -3 mig -d app.db status
+	has "mig-status: error: migrations/20240101000000_a.sql:3: unknown marker '-- migrate:dwon'"
 	rev 20240101000000_a $'-- migrate:up\nCREATE TABLE a(x);\n-- migrate:up\n'
 	run -3 mig -d app.db status
 	has "mig-status: error: migrations/20240101000000_a.sql:3: second '-- migrate:up' (the first is on line 1)"
@@ -289,6 +314,28 @@ names() {
 	[ ! -e app.db ]
 }
 
+@test "golang-migrate: two down files of a version are refused too, a third file changes nothing, version 0 pairs" {
+	golang
+	printf 'DROP TABLE x;\n' >migrations/01_x.down.sql
+	run -3 mig -d app.db up
+	[ "${lines[0]}" = "mig-up: error: migrations/1_users.down.sql: duplicate migration file: version 1 is also migrations/01_x.down.sql" ]
+	[ "${lines[1]}" = "hint: golang-migrate pairs files by their version number: give one of them another" ]
+	rm migrations/01_x.down.sql
+	printf 'CREATE TABLE a(x);\n' >migrations/01_a.up.sql
+	printf 'CREATE TABLE b(x);\n' >migrations/001_b.up.sql
+	run -3 mig -d app.db up
+	[ "${lines[0]}" = "mig-up: error: migrations/1_users.up.sql: duplicate migration file: version 1 is also migrations/001_b.up.sql" ]
+	[ ! -e app.db ]
+	rm migrations/01_a.up.sql migrations/001_b.up.sql
+	# 000 is version 0, as 0 is
+	printf 'CREATE TABLE z(x);\n' >migrations/000_zero.up.sql
+	printf 'DROP TABLE z;\n' >migrations/0_zero.down.sql
+	run -0 mig -d app.db up -q
+	[ "$(sqlite3 app.db "SELECT count(*) FROM sqlite_schema WHERE name IN ('z', 'tags')")" = 2 ]
+	run -0 mig -d app.db down -q base
+	[ "$(sqlite3 app.db "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'mig%'")" = 0 ]
+}
+
 @test "a missing or empty down part is irreversible: down refuses, names the file, changes nothing" {
 	golang
 	rm migrations/10_tags.down.sql
@@ -316,6 +363,47 @@ names() {
 	run -5 mig -d app.db sqlshow --down
 	has "mig-sqlshow: error: 20240101000000_a is irreversible: migrations/20240101000000_a.sql has an empty '-- migrate:down' section"
 	[ "$(sqlite3 app.db "SELECT count(*) FROM sqlite_schema WHERE name = 'a'")" = 1 ]
+}
+
+@test "a dbmate file without a down section, and a mig file with an empty one, are irreversible in their words" {
+	rev 20240101000000_a $'-- migrate:up\nCREATE TABLE a(x);\n'
+	mig -d app.db up -q
+	before=$(sqlite3 app.db .dump)
+	run -5 mig -d app.db down
+	[ "${lines[0]}" = "mig-down: error: 20240101000000_a is irreversible: migrations/20240101000000_a.sql has no '-- migrate:down' section" ]
+	[ "$(sqlite3 app.db .dump)" = "$before" ]
+	rm -r migrations app.db app.db.mig
+	mkdir migrations
+	rev 0001_a $'-- mig:up\nCREATE TABLE a(x);\n-- mig:down\n\n'
+	mig -d app.db up -q
+	before=$(sqlite3 app.db .dump)
+	run -5 mig -d app.db down
+	[ "${lines[0]}" = "mig-down: error: 0001_a is irreversible: it has an empty '-- mig:down' section" ]
+	[ "$(sqlite3 app.db .dump)" = "$before" ]
+}
+
+@test "a dbmate or goose file of only a down section has an empty up: up runs none of it, down runs it" {
+	for marker in '-- migrate:' '-- +goose '; do
+		rm -rf migrations app.db app.db.mig
+		mkdir migrations
+		rev 20240101000000_a "${marker}up
+CREATE TABLE a(x);
+${marker}down
+DROP TABLE a;
+"
+		rev 20240201000000_b "-- the up part is still to write
+${marker}down
+CREATE TABLE z(x);
+"
+		run -0 mig -d app.db up -q
+		[ "$(sqlite3 app.db "SELECT group_concat(name) FROM sqlite_schema WHERE name IN ('a', 'z')")" = a ]
+		run -0 mig -d app.db sqlshow --revision 20240201000000_b
+		[ -z "$output" ]
+		run -0 mig -d app.db sqlshow --revision 20240201000000_b --down
+		[ "$output" = "CREATE TABLE z(x);" ]
+		run -0 mig -d app.db down -q
+		[ "$(sqlite3 app.db "SELECT group_concat(name) FROM sqlite_schema WHERE name IN ('a', 'z') ORDER BY name")" = a,z ]
+	done
 }
 
 @test "errors in a down file name that file and its own line, from the store too" {

@@ -230,6 +230,7 @@ hint: rename its file, or write the new revision by hand" ]
 	odd_names
 	rev '0004_plain' 'SELECT 1;'
 	rev '0005_with blank' 'SELECT 1;'
+	rev "0006_d$(printf '\177')el" 'SELECT 1;'
 	run -0 --separate-stderr mig -d app.db status --list-revisions
 	[ "$output" = "0004_plain
 0005_with blank

@@ -110,6 +110,8 @@ load helper
 	[ "${lines[0]}" = "mig-merge: error: nothing to merge: name at least two heads" ]
 	run -2 mig merge nosuch 0003_side
 	[ "${lines[0]}" = "mig-merge: error: unknown revision 'nosuch'" ]
+	run -2 mig merge base 0003_side
+	[ "${lines[0]}" = "mig-merge: error: 'base' is not a head" ]
 	run -2 mig merge 000
 	[ "${lines[0]}" = "mig-merge: error: revision '000' is ambiguous: 0001_base, 0002_next, 0003_side" ]
 	[ "$(ls migrations | wc -l)" = 3 ]

@@ -67,7 +67,7 @@ one() {
 	[ "${stderr_lines[0]}" = "mig-status: error: unknown option '-Z'" ]
 	run -2 --separate-stderr mig-status -C /nonexistent
 	[ "${stderr_lines[0]}" = "mig-status: error: cannot change to '/nonexistent': No such file or directory" ]
-	for v in abc -5 '' 99999999999; do
+	for v in abc -5 '' 99999999999 99999999999999999999; do
 		run -2 --separate-stderr mig-up --lock-timeout="$v"
 		[ "${stderr_lines[0]}" = "mig-up: error: option '--lock-timeout' expects a non-negative number, not '$v'" ]
 	done

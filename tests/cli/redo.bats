@@ -67,6 +67,8 @@ id() {
 	[ "$output" = "mig-redo: error: 0003_c is not applied: there is nothing to redo" ]
 	run -2 mig -d app.db redo
 	[ "${lines[0]}" = "mig-redo: error: name the revision to redo" ]
+	run -2 mig -d app.db redo 0001 0002
+	[ "${lines[0]}" = "mig-redo: error: too many arguments" ]
 	run -2 mig -d app.db redo nosuch
 	[ "${lines[0]}" = "mig-redo: error: unknown revision 'nosuch'" ]
 	run -2 mig -d app.db redo heads

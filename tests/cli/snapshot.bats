@@ -296,7 +296,15 @@ crafted() {
 	has "mig-restore: error: 'short.gz' ends in the middle of its gzip stream"
 	run -6 mig -d app.db restore -i missing.gz
 	has "mig-restore: error: cannot open 'missing.gz': No such file or directory"
+	# nothing compressed, and a whole image with something after it that is no gzip member
+	gzip </dev/null >empty.gz
+	run -6 mig -d app.db restore -i empty.gz
+	has "mig-restore: error: 'empty.gz' does not hold an SQLite database: 0 bytes is no whole number of pages"
+	cat image.gz bad.gz >trailing.gz
+	run -6 mig -d app.db restore -i trailing.gz
+	has "mig-restore: error: 'trailing.gz' is not a gzip stream: incorrect header check"
 	[ "$(sha1sum <app.db)" = "$sum" ]
+	[ "$(mig -d app.db backup --list --porcelain | wc -l)" = 1 ]
 }
 
 @test "verify re-reads every chunk; a damaged chunk is named, and restore refuses it, touching nothing" {
@@ -868,6 +876,55 @@ DROP TABLE t$i;
 	# whatever the pruned snapshots used alone is gone, what the others use is whole
 	run -0 mig backup --verify
 	run -0 git --git-dir=app.db.mig fsck --no-dangling
+}
+
+@test "a snapshot taken by hand may not have an automatic one's message, which mig.backupKeep would prune" {
+	four
+	printf '[mig]\n\tdatabase = app.db\n\tbackupKeep = 1\n' >mig.conf
+	mig up -q 0001_t1
+	for m in "before up" "before down" "before redo" "before restore"; do
+		run -2 mig backup --message "$m"
+		[ "${lines[0]}" = "mig-backup: error: '$m' is what mig calls its automatic snapshots, which mig.backupKeep prunes" ]
+		[ "${lines[1]}" = "hint: say what this snapshot is for in other words" ]
+	done
+	run -0 mig backup --list --porcelain
+	[ -z "$output" ]
+	manual=$(mig backup --message "before upgrade")
+	mig up -q 0002_t2
+	mig up -q 0003_t3
+	run -0 mig backup --list --porcelain
+	[ "${#lines[@]}" = 2 ]
+	[[ "${lines[0]}" == *$'\tbefore up' ]]
+	[[ "${lines[1]}" == snapshot$'\t'"$manual"$'\t'*$'\tbefore upgrade' ]]
+}
+
+@test "a lower mig.backupKeep prunes every automatic snapshot over it at the next run" {
+	four
+	printf '[mig]\n\tdatabase = app.db\n\tbackupKeep = 0\n' >mig.conf
+	for r in 0001_t1 0002_t2 0003_t3 0004_t4; do
+		mig up -q "$r"
+	done
+	[ "$(mig backup --list --porcelain | wc -l)" = 3 ]
+	printf '[mig]\n\tdatabase = app.db\n\tbackupKeep = 1\n' >mig.conf
+	run -0 --separate-stderr mig down
+	[ "${stderr_lines[-1]}" = "mig-down: pruned 3 automatic snapshots (mig.backupKeep = 1)" ]
+	run -0 mig backup --list --porcelain
+	[ "${#lines[@]}" = 1 ]
+	[[ "${lines[0]}" == *$'\tbefore down' ]]
+	run -0 mig backup --verify
+}
+
+@test "a message that starts like a snapshot's fact is only its message; one of two lines is refused" {
+	sqlite3 app.db "CREATE TABLE t(x)"
+	size=$(stat -c %s app.db)
+	mig -d app.db backup -q --message "revisions 99 and size 1" >/dev/null
+	mig -d app.db backup -q --message "size matters" >/dev/null
+	run -0 mig -d app.db backup --list --porcelain
+	[ "$(cut -f4,5,7 <<<"$output")" = "0	$size	size matters
+0	$size	revisions 99 and size 1" ]
+	run -2 mig -d app.db backup --message $'two\nsize 5'
+	[ "$output" = "mig-backup: error: a snapshot's message is one line" ]
+	[ "$(mig -d app.db backup --list --porcelain | wc -l)" = 2 ]
 }
 
 @test "mig.backupKeep = 0 keeps every automatic snapshot" {

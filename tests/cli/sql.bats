@@ -38,6 +38,30 @@ load helper
 	has "hint: links row 1 refers to pairs that do not exist (pairs(a, b) (1, 'u'))"
 }
 
+@test "the foreign-key hint counts a table's rows broken through its other keys, and names no rowid a table lacks" {
+	rev 0001_p $'-- mig:up\nCREATE TABLE p(id INTEGER PRIMARY KEY);\nCREATE TABLE q(id INTEGER PRIMARY KEY);\n'
+	mig -d app.db up -q
+	before=$(sqlite3 app.db .dump)
+	rev 0002_c $'-- mig:up\nCREATE TABLE c(id INTEGER PRIMARY KEY, p INTEGER REFERENCES p, q INTEGER REFERENCES q);\nINSERT INTO c VALUES (1, 5, 6);\n'
+	run -4 --separate-stderr mig -d app.db up --no-backup
+	[ "${stderr_lines[1]}" = "mig-up: error: 0002_c: migrations/0002_c.sql: FOREIGN KEY constraint failed: 2 rows violate it" ]
+	[ "${stderr_lines[2]}" = "hint: c row 1 refers to q that do not exist (q.id 6)" ]
+	[ "${stderr_lines[3]}" = "hint: and 1 row of c through other foreign keys" ]
+	[ "$(sqlite3 app.db .dump)" = "$before" ]
+	# a table WITHOUT ROWID has no rowids to name
+	rev 0002_c $'-- mig:up\nCREATE TABLE w(k TEXT PRIMARY KEY, p INTEGER REFERENCES p) WITHOUT ROWID;\nINSERT INTO w VALUES (\'a\', 9), (\'b\', 9);\n'
+	run -4 --separate-stderr mig -d app.db up --no-backup
+	[ "${stderr_lines[1]}" = "mig-up: error: 0002_c: migrations/0002_c.sql: FOREIGN KEY constraint failed: 2 rows violate it" ]
+	[ "${stderr_lines[2]}" = "hint: w rows refer to p that do not exist" ]
+	[ "${#stderr_lines[@]}" -eq 3 ]
+	[ "$(sqlite3 app.db .dump)" = "$before" ]
+	rev 0002_c $'-- mig:up\nCREATE TABLE w(k TEXT PRIMARY KEY, p INTEGER REFERENCES p) WITHOUT ROWID;\nINSERT INTO w VALUES (\'a\', 9);\nCREATE TABLE c(id INTEGER PRIMARY KEY, p INTEGER REFERENCES p);\nINSERT INTO c VALUES (1, 5);\n'
+	run -4 --separate-stderr mig -d app.db up --no-backup
+	[ "${stderr_lines[2]}" = "hint: c row 1 refers to p that do not exist (p.id 5)" ]
+	[ "${stderr_lines[3]}" = "hint: and 1 row in other tables" ]
+	[ "$(sqlite3 app.db .dump)" = "$before" ]
+}
+
 @test "quoted names and strings keep their blanks when schemas are compared; blanks outside them do not count" {
 	rev 0001_t $'-- mig:up\nCREATE TABLE "my  t" (\n  "a  b" TEXT DEFAULT \'x  y\',\n  [c  d] INT,\n  `e  f` INT\n);\n'
 	mig -d app.db up -q

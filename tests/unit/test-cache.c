@@ -426,6 +426,8 @@ static void test_conf_bad_values(void **state)
 		{ "locktimeout\t5\n", "locktimeout\t99999999999\n" },	/* too large */
 		{ "locktimeout\t5\n", "locktimeout\t5\nlocktimeout\t6\n" },
 		{ "backup\t1\n", "backup\t2\n" },
+		{ "backup\t1\n", "backup\t1\nbackup\t0\n" },
+		{ "backup\t1\n", "backup\t1\nbackupkeep\t3\nbackupkeep\t4\n" },
 		{ "backup\t1\n", "colour\t1\n" },				/* no such key */
 		{ "backup\t1\n", "backup 1\n" },				/* no tab */
 	};
@@ -527,6 +529,12 @@ static void test_conf_unsafe_and_home(void **state)
 		free(cmd);
 	}
 	free(dir);
+	/* a relative XDG_CACHE_HOME is ignored, and a relative HOME names no cache */
+	setenv("XDG_CACHE_HOME", "relative", 1);
+	setenv("HOME", "relative", 1);
+	mig_confcache_put("/p/mig.conf", &st, &now, &v);
+	assert_int_equal(mig_confcache_get("/p/mig.conf", &st, &got), -1);
+	assert_false(mig_path_exists("relative"));
 	if (home)
 		setenv("HOME", home, 1);
 	free(home);
