@@ -510,3 +510,82 @@ CREATE TABLE b (x int);
 	[ "$(q "SELECT string_agg(tablename, ' ') FROM pg_tables WHERE schemaname = 'public'")" = a ]
 	[ "$(q "SELECT dirty FROM mig.revisions WHERE name = '0001_a'")" = 1 ]
 }
+
+@test "a table in schema mig that is not mig's bookkeeping: every command exit 6, nothing changed" {
+	rev 0001_a 'CREATE TABLE a (x int);'
+	q "CREATE SCHEMA mig; CREATE TABLE mig.revisions (id int)"
+	for c in status up; do
+		run -6 mig "$c"
+		[ "${lines[0]}" = "mig-$c: error: database '$URL' has a table 'mig.revisions' that is not mig's bookkeeping" ]
+	done
+	[ "$(q "SELECT count(*) FROM pg_tables WHERE tablename = 'a'")" = 0 ]
+}
+
+@test "COPY in a PostgreSQL revision: FROM STDIN has nothing to read (exit 4), TO STDOUT is read and dropped" {
+	rev 0001_a 'CREATE TABLE a (x int); INSERT INTO a VALUES (1), (2);
+COPY a TO STDOUT;
+CREATE TABLE b (x int);'
+	run -0 mig up -q
+	[ -z "$output" ]
+	[ "$(q "SELECT count(*) FROM pg_tables WHERE tablename = 'b'")" = 1 ]
+	rev 0002_c '-- mig:parents 0001_a
+-- mig:up
+CREATE TABLE c (x int);
+COPY c FROM STDIN;'
+	before=$(state)
+	run -4 mig up -q
+	[ "${lines[0]}" = "mig-up: error: 0002_c: migrations/0002_c.sql:4: COPY ... FROM STDIN: a revision has no input to copy" ]
+	[ "$(state)" = "$before" ]
+}
+
+@test "a PostgreSQL revision that ends its own connection: exit 6, nothing recorded, the next run goes on" {
+	rev 0001_a '-- mig:parents
+-- mig:up
+CREATE TABLE a (x int);
+SELECT pg_terminate_backend(pg_backend_pid());
+-- mig:down
+DROP TABLE a;
+'
+	run -6 mig up -q
+	[[ "${lines[0]}" = "mig-up: error: 0001_a: migrations/0001_a.sql:4: "* ]]
+	[ "$(q "SELECT count(*) FROM pg_tables WHERE tablename = 'a'")" = 0 ]
+	[ "$(q "SELECT count(*) FROM mig.revisions WHERE scope = 'app'")" = 0 ]
+	rm migrations/0001_a.sql
+	rev 0001_a 'CREATE TABLE a (x int);'
+	run -0 mig up -q
+}
+
+@test "--lock-timeout 0 on PostgreSQL: a held run lock fails at once, exit 6" {
+	rev 0001_a 'CREATE TABLE a (x int);'
+	hold other-host-run "SELECT pg_advisory_lock(7170407, hashtext('mig'))"
+	run -6 mig up --lock-timeout 0
+	release other-host-run
+	[ "${lines[0]}" = "mig-up: error: database '$URL' is locked by another mig run: it stayed locked for 0 ms" ]
+	[ "$(q "SELECT count(*) FROM pg_tables WHERE tablename = 'a'")" = 0 ]
+}
+
+@test "a run on PostgreSQL cut short before its journal reached the store: the next command writes the entry" {
+	rev 0001_a 'CREATE TABLE a (x int);'
+	run -0 mig up -q
+	# what a run killed between its commit and the store's journal leaves in the database
+	q "INSERT INTO mig.journal (run, op, name, id, duration_ms)
+	   VALUES ('cutshort1', 'up', '0001_a', '$(git hash-object migrations/0001_a.sql)', 3)"
+	run -0 mig log
+	[ "${#lines[@]}" -eq 1 ]
+	run -0 mig up
+	[ "$(q "SELECT count(*) FROM mig.journal")" = 0 ]
+	run -0 mig log
+	[ "${#lines[@]}" -eq 2 ]
+	[[ "${lines[0]}" = *" interrupted: up 0001_a "* ]]
+}
+
+@test "without pg_dump on PATH, a PostgreSQL snapshot fails plainly, exit 6, and the store keeps none" {
+	rev 0001_a 'CREATE TABLE a (x int);'
+	run -0 mig up -q --no-backup
+	mkdir nopg
+	for t in git; do ln -s "$(command -v "$t")" nopg/; done
+	PATH=$TOP/bin:$PWD/nopg run -6 mig backup
+	[ "${lines[0]}" = "mig-backup: error: cannot snapshot '$URL': pg_dump: cannot run it (apt-get install postgresql-client)" ]
+	run -0 mig backup --list
+	[ -z "$output" ]
+}
