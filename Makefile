@@ -83,7 +83,7 @@ LIBGIT2_PATH := $(shell pkg-config --variable=libdir libgit2)/$(LIBGIT2)
 build/inject.so: tests/inject/inject.c libcommon/store-gitfns.h | build
 	$(CC) -O2 -g -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -shared -fPIC -Ilibcommon \
 		-DREAL_LIBGIT2='"$(LIBGIT2_PATH)"' -Wl,-soname,$(LIBGIT2) \
-		$(shell pkg-config --cflags sqlite3 libgit2) -o $@ $< $(shell pkg-config --libs sqlite3) -ldl -pthread
+		$(shell pkg-config --cflags sqlite3 libgit2 libpq) -o $@ $< $(shell pkg-config --libs sqlite3 libpq) -ldl -pthread
 
 # the fault injector the tests preload (tests/fault/faultfs.c): never
 # sanitized, so it loads into any build

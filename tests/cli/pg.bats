@@ -589,3 +589,100 @@ DROP TABLE a;
 	run -0 mig backup --list
 	[ -z "$output" ]
 }
+
+# each_pg_fault CMD...: CMD once for each place it calls libpq, that
+# call losing its connection (build/inject.so, tests/inject/inject.c),
+# each run on fresh copies of the project and of the test's database:
+# it exits 6 with one error line (or 0, when it could do without), then
+# runs again without the fault (or AGAIN, when a cut-short CMD leaves a
+# state CMD refuses) and succeeds, and verify (each test's) holds. As
+# inject.bats does for SQLite and libgit2.
+each_pg_fault() {
+	local aside=${BATS_TEST_TMPDIR}.faults work=$PWD fn n where sites=0 failed=0
+	local base=${DB}_base keep=$aside/keep log=$aside/fired
+	psql -qX "$MIG_TEST_PG" -c "CREATE DATABASE $base TEMPLATE $DB" >/dev/null
+	rm -rf "$aside" && mkdir "$aside" && cp -a "$work" "$keep"
+	reset() {
+		cd / && rm -rf "$work" && cp -a "$keep" "$work" && cd "$work"
+		psql -qX "$MIG_TEST_PG" -c "DROP DATABASE $DB WITH (FORCE)" -c "CREATE DATABASE $DB TEMPLATE $base" >/dev/null
+	}
+	env LD_PRELOAD="$TOP/build/inject.so" ASAN_OPTIONS=verify_asan_link_order=0:detect_leaks=0 \
+		INJECT_COUNT="$aside/calls" "$@" >/dev/null 2>&1 || true
+	grep '^PQ' "$aside/calls" | sort -u >"$aside/sites"
+	while read -r fn n; do
+		where="with call $n of $fn losing its connection:"
+		sites=$((sites + 1))
+		reset
+		rm -f "$log"
+		run --separate-stderr env LD_PRELOAD="$TOP/build/inject.so" \
+			ASAN_OPTIONS=verify_asan_link_order=0:detect_leaks=0 INJECT_FN="$fn" INJECT_N="$n" INJECT_LOG="$log" "$@"
+		if [ "$(cat "$log" 2>/dev/null)" != "fired $fn $n" ]; then
+			echo "$where the fault was not injected" >&2
+			return 1
+		fi
+		if [ "$status" = 6 ]; then
+			failed=$((failed + 1))
+			if [ "$(grep -cE '^mig(-[a-z]+)?: error: ' <<<"$stderr")" != 1 ]; then
+				printf '%s not one error line:\n%s\n' "$where" "$stderr" >&2
+				return 1
+			fi
+			# again, or what finishes a run its own cut-short state refuses (AGAIN)
+			if [ -n "${AGAIN-}" ]; then
+				run --separate-stderr sh -c "$AGAIN"
+			else
+				run --separate-stderr "$@"
+			fi
+			if [ "$status" != 0 ]; then
+				printf '%s then without it, exit %s:\n%s\n' "$where" "$status" "$stderr" >&2
+				return 1
+			fi
+		elif [ "$status" != 0 ]; then
+			printf '%s exit %s:\n%s\n' "$where" "$status" "$stderr" >&2
+			return 1
+		fi
+		if ! verify; then
+			echo "$where the result is wrong" >&2
+			return 1
+		fi
+	done <"$aside/sites"
+	reset
+	psql -qX "$MIG_TEST_PG" -c "DROP DATABASE $base" >/dev/null
+	rm -rf "$aside"
+	echo "$sites places, $failed runs failed" >&2
+	[ "$sites" -ge "${MIN_SITES:-3}" ]
+	[ "$failed" -ge 1 ]
+}
+
+@test "up, down and redo on PostgreSQL whose connection is lost at each call in turn: exit 6, then done" {
+	two_revisions
+	verify() {
+		[ "$(q "SELECT string_agg(name, ' ' ORDER BY seq) FROM mig.revisions WHERE scope = 'app'")" = "0001_users 0002_posts" ] ||
+			return 1
+		[ "$(q 'SELECT count(*) FROM users')" = 2 ] || return 1
+	}
+	MIN_SITES=10 each_pg_fault mig up -q
+	run -0 mig up -q
+	verify() { [ "$(q "SELECT count(*) FROM mig.revisions WHERE scope = 'app'")" = 1 ] || return 1; }
+	MIN_SITES=5 each_pg_fault mig down -q
+	verify() { [ "$(q "SELECT count(*) FROM mig.revisions WHERE scope = 'app'")" = 2 ] || return 1; }
+	# a redo cut short between its revert and its apply is finished by up
+	AGAIN='mig up -q' MIN_SITES=5 each_pg_fault mig redo -q 0002_posts
+}
+
+@test "status, sqlshow, fake, backup and restore on PostgreSQL whose connection is lost at each call in turn" {
+	two_revisions
+	run -0 mig up -q 0001_users
+	verify() { :; }
+	each_pg_fault mig status
+	each_pg_fault mig sqlshow
+	each_pg_fault mig sqlshow --schema
+	verify() { [ "$(q "SELECT count(*) FROM mig.revisions WHERE scope = 'app'")" = 2 ] || return 1; }
+	each_pg_fault mig fake -q head
+	verify() { [ -n "$(mig backup --list)" ] || return 1; }
+	MIN_SITES=1 each_pg_fault mig backup -q
+	run -0 mig backup
+	id=$output
+	q "DELETE FROM users"
+	verify() { [ "$(q 'SELECT count(*) FROM users')" = 2 ] || return 1; }
+	MIN_SITES=1 each_pg_fault mig restore -q "$id"
+}

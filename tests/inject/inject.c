@@ -12,6 +12,12 @@
  *   as when the store's disk fails or is full. Only functions that
  *   report errors that way can be named.
  *
+ * - a front of libpq's connect and query functions: the Nth call loses
+ *   its connection, as when the server goes away or kills the session
+ *   (the query becomes pg_terminate_backend of its own backend, the
+ *   connect goes to a socket that is not there), with libpq's own
+ *   results and messages.
+ *
  * - a front of a few SQLite functions mig calls (open, prepare, step,
  *   exec, the backup API). SQLite's allocator is wrapped (before mig sets
  *   SQLite up), and while the Nth call to the function named runs every
@@ -31,6 +37,7 @@
 #define _GNU_SOURCE
 #endif
 #include <dlfcn.h>
+#include <errno.h>
 #include <execinfo.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -41,6 +48,7 @@
 #include <git2.h>
 #include <git2/sys/mempack.h>
 #include <sqlite3.h>
+#include <libpq-fe.h>
 
 #ifndef REAL_LIBGIT2
 #error "REAL_LIBGIT2 is the full path of the real libgit2 (the Makefile sets it)"
@@ -49,7 +57,7 @@
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static const char *fn_name, *count_file, *log_file;
 static long fn_n = 1;
-static const void *self_base, *sqlite_base, *git_base;
+static const void *self_base, *sqlite_base, *git_base, *pq_base;
 
 /*
  * A call site: the first two return addresses on the stack outside this
@@ -89,7 +97,7 @@ static int caller(void *at[2])
 
 		if (b == self_base)
 			continue;
-		if (!k && b && (b == sqlite_base || b == git_base))
+		if (!k && b && (b == sqlite_base || b == git_base || b == pq_base))
 			return 0;
 		at[k++] = bt[i];
 	}
@@ -349,6 +357,43 @@ int git_libgit2_opts(int option, ...)
 	return f(option, v);
 }
 
+/* ---- libpq: the chosen call loses its connection ---- */
+
+#define LOSE "SELECT pg_terminate_backend(pg_backend_pid())"
+
+PGconn *PQconnectdbParams(const char *const *keys, const char *const *values, int expand)
+{
+	static PGconn *(*f)(const char *const *, const char *const *, int);
+	static const char *const nokeys[] = { "host", "dbname", NULL };
+	static const char *const novalues[] = { "/nonexistent-injected", "injected", NULL };
+
+	if (!f)
+		f = next_fn("PQconnectdbParams");
+	return hit("PQconnectdbParams") ? f(nokeys, novalues, 0) : f(keys, values, expand);
+}
+
+PGresult *PQexec(PGconn *conn, const char *sql)
+{
+	static PGresult *(*f)(PGconn *, const char *);
+
+	if (!f)
+		f = next_fn("PQexec");
+	return f(conn, hit("PQexec") ? LOSE : sql);
+}
+
+PGresult *PQexecParams(PGconn *conn, const char *sql, int n, const Oid *types, const char *const *values,
+		       const int *lengths, const int *formats, int result_format)
+{
+	static PGresult *(*f)(PGconn *, const char *, int, const Oid *, const char *const *, const int *,
+			      const int *, int);
+
+	if (!f)
+		f = next_fn("PQexecParams");
+	if (hit("PQexecParams"))
+		return f(conn, LOSE, 0, NULL, NULL, NULL, NULL, result_format);
+	return f(conn, sql, n, types, values, lengths, formats, result_format);
+}
+
 __attribute__((constructor)) static void init(void)
 {
 	const char *n = getenv("INJECT_N");
@@ -356,8 +401,12 @@ __attribute__((constructor)) static void init(void)
 
 	self_base = base_of((const void *)hit);
 	sqlite_base = base_of(dlsym(RTLD_NEXT, "sqlite3_libversion"));
+	pq_base = base_of(dlsym(RTLD_NEXT, "PQlibVersion"));
 	backtrace(bt, 1);	/* loads the unwinder now, not inside a fault */
 
+	/* the programs mig runs (pg_dump, psql) inherit the preload: faults are mig's alone */
+	if (strncmp(program_invocation_short_name, "mig", 3))
+		return;
 	fn_name = getenv("INJECT_FN");
 	if (fn_name && !*fn_name)
 		fn_name = NULL;
