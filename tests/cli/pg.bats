@@ -686,3 +686,36 @@ each_pg_fault() {
 	verify() { [ "$(q 'SELECT count(*) FROM users')" = 2 ] || return 1; }
 	MIN_SITES=1 each_pg_fault mig restore -q "$id"
 }
+
+@test "restore -i into PostgreSQL says it is not built, exit 6, nothing changed; fake --adopt of a tool with no table, exit 2" {
+	rev 0001_a 'CREATE TABLE a (x int); INSERT INTO a VALUES (1);'
+	run -0 mig up -q
+	run -0 mig backup -o all.sql.gz
+	q "INSERT INTO a VALUES (2)"
+	run -6 mig restore -i all.sql.gz
+	[ "${lines[0]}" = "mig-restore: error: database '$URL': restore -i of a PostgreSQL database is not built yet" ]
+	[ "${lines[1]}" = "hint: restore a snapshot by its id, or replay the file: gunzip -c FILE | psql" ]
+	[ "$(q "SELECT count(*) FROM a")" = 2 ]
+	# another tool's bookkeeping that is not there
+	mkdir -p db/migrations
+	printf -- '-- migrate:up\nCREATE TABLE b (x int);\n' >db/migrations/20240101000000_b.sql
+	run -2 mig -m db/migrations fake --adopt
+	[[ "${lines[0]}" = "mig-fake: error: database '$URL' has no dbmate bookkeeping (table schema_migrations): "*"schema_migrations"*"does not exist" ]]
+}
+
+@test "fake --adopt of golang-migrate's bookkeeping on PostgreSQL, its dirty flag a boolean" {
+	mkdir -p m
+	for v in 1 2 3; do
+		printf 'CREATE TABLE t%s (x int);\n' "$v" >"m/${v}_t$v.up.sql"
+		printf 'DROP TABLE t%s;\n' "$v" >"m/${v}_t$v.down.sql"
+	done
+	q "CREATE TABLE schema_migrations (version bigint PRIMARY KEY, dirty boolean NOT NULL);
+	   INSERT INTO schema_migrations VALUES (2, false); CREATE TABLE t1 (x int); CREATE TABLE t2 (x int)"
+	run -0 mig -m m fake --adopt
+	run -0 mig -m m status
+	has "applied: 2 of 3"
+	q "UPDATE schema_migrations SET dirty = true"
+	run -0 mig -m m fake -q --unapply base
+	run -5 mig -m m fake --adopt
+	[[ "${lines[0]}" = *"dirty"* ]]
+}
