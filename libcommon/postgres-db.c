@@ -852,19 +852,45 @@ static int pg_schema(struct mig_db *db, struct mig_buf *out, struct mig_err *err
 	return 0;
 }
 
+/*
+ * A cheap fingerprint of the catalogs the schema is read from: each
+ * one's row count, and the sum and the largest of its rows' xmin. DDL
+ * writes catalog rows, each a new version with the writing transaction's
+ * id, and dropping removes some: whatever changes the schema changes the
+ * count or a sum (freezing keeps xmin since PostgreSQL 9.4; statistics
+ * are written in place). A different key may be the same schema (ANALYZE,
+ * a change of an object outside it): the cache then reads it again.
+ */
+static const char key_query[] =
+	"SELECT concat_ws(',', (SELECT count(*) || ':' || sum(xmin::text::bigint) || ':' || max(xmin::text::bigint)"
+	" FROM pg_class), (SELECT count(*) || ':' || sum(xmin::text::bigint) FROM pg_attribute),"
+	" (SELECT count(*) || ':' || sum(xmin::text::bigint) FROM pg_attrdef),"
+	" (SELECT count(*) || ':' || sum(xmin::text::bigint) FROM pg_constraint),"
+	" (SELECT count(*) || ':' || sum(xmin::text::bigint) FROM pg_index),"
+	" (SELECT count(*) || ':' || sum(xmin::text::bigint) FROM pg_proc),"
+	" (SELECT count(*) || ':' || sum(xmin::text::bigint) FROM pg_type),"
+	" (SELECT count(*) || ':' || sum(xmin::text::bigint) FROM pg_enum),"
+	" (SELECT count(*) || ':' || sum(xmin::text::bigint) FROM pg_trigger),"
+	" (SELECT count(*) || ':' || sum(xmin::text::bigint) FROM pg_namespace),"
+	" (SELECT count(*) || ':' || sum(xmin::text::bigint) FROM pg_rewrite),"
+	" (SELECT count(*) || ':' || sum(xmin::text::bigint) FROM pg_sequence),"
+	" (SELECT count(*) || ':' || sum(xmin::text::bigint) FROM pg_extension),"
+	" current_database())";
+
 static int pg_schema_key(struct mig_db *db, char out[33], struct mig_err *err)
 {
-	struct mig_buf b = MIG_BUF_INIT;
+	PGresult *r = PQexec(H(db), key_query);
 	XXH128_canonical_t c;
-	int rc, i;
+	int rc = 0, i;
 
-	/* the catalog has no cheaper whole than the schema itself */
-	if ((rc = pg_schema(db, &b, err)) == 0) {
-		XXH128_canonicalFromHash(&c, XXH3_128bits(b.buf ? b.buf : "", b.len));
+	if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
+		rc = result_error(db, r, "cannot read the schema of", err);
+	} else {
+		XXH128_canonicalFromHash(&c, XXH3_128bits(PQgetvalue(r, 0, 0), (size_t)PQgetlength(r, 0, 0)));
 		for (i = 0; i < 16; i++)
 			sprintf(out + 2 * i, "%02x", c.digest[i]);
 	}
-	mig_buf_release(&b);
+	PQclear(r);
 	return rc;
 }
 
