@@ -37,6 +37,12 @@ struct pg_db {
 	PGconn *h;
 	char *addr;	/* as given, password and all: for a second connection */
 	char *scratch;	/* a scratch database of mig's own, dropped at close, or NULL */
+	/*
+	 * A revision's BEGIN not sent yet: it goes in one round trip with
+	 * the revision's first statement (one of the six a revision costs),
+	 * or on its own before anything else is sent.
+	 */
+	int begin_pending;
 };
 
 #define H(db) (((struct pg_db *)(db))->h)
@@ -89,9 +95,40 @@ static int ok(PGresult *r)
 	return s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK || s == PGRES_EMPTY_QUERY;
 }
 
+/* Send the revision's BEGIN when what comes next cannot carry it. */
+static PGresult *flush_begin(struct mig_db *db)
+{
+	struct pg_db *s = (struct pg_db *)db;
+	PGresult *r;
+
+	if (!s->begin_pending)
+		return NULL;
+	s->begin_pending = 0;
+	r = PQexec(s->h, "BEGIN");
+	if (ok(r)) {
+		PQclear(r);
+		return NULL;
+	}
+	return r;
+}
+
+static PGresult *exec_sql(struct mig_db *db, const char *sql)
+{
+	PGresult *r = flush_begin(db);
+
+	return r ? r : PQexec(H(db), sql);
+}
+
+static PGresult *exec_params(struct mig_db *db, const char *sql, int n, const char *const *values)
+{
+	PGresult *r = flush_begin(db);
+
+	return r ? r : PQexecParams(H(db), sql, n, NULL, values, NULL, NULL, 0);
+}
+
 static int simple(struct mig_db *db, const char *sql, struct mig_err *err)
 {
-	PGresult *r = PQexec(H(db), sql);
+	PGresult *r = exec_sql(db, sql);
 	int rc = ok(r) ? 0 : result_error(db, r, sql, err);
 
 	PQclear(r);
@@ -215,7 +252,7 @@ static void pg_close(struct mig_db *db)
 /* Who holds the run lock, for the message that says we gave up waiting. */
 static void lock_holder(struct mig_db *db, struct mig_err *err)
 {
-	PGresult *r = PQexec(H(db), "SELECT a.pid, coalesce(nullif(a.application_name, ''), '?'),"
+	PGresult *r = exec_sql(db, "SELECT a.pid, coalesce(nullif(a.application_name, ''), '?'),"
 			     " coalesce(host(a.client_addr), 'local'),"
 			     " to_char(a.backend_start AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
 			     " left(regexp_replace(coalesce(a.query, ''), '\\s+', ' ', 'g'), 60)"
@@ -243,12 +280,12 @@ static int pg_lock(struct mig_db *db, int busy_ms, struct mig_err *err)
 	int rc = 0, got;
 
 	if (busy_ms <= 0) {
-		r = PQexec(H(db), "SELECT pg_try_advisory_lock(" LOCK_KEY ")");
+		r = exec_sql(db, "SELECT pg_try_advisory_lock(" LOCK_KEY ")");
 	} else {
 		snprintf(sql, sizeof(sql), "SET lock_timeout = %d", busy_ms);
 		if ((rc = simple(db, sql, err)) < 0)
 			return rc;
-		r = PQexec(H(db), "SELECT pg_advisory_lock(" LOCK_KEY ") IS NOT NULL");
+		r = exec_sql(db, "SELECT pg_advisory_lock(" LOCK_KEY ") IS NOT NULL");
 	}
 	got = PQresultStatus(r) == PGRES_TUPLES_OK && !strcmp(PQgetvalue(r, 0, 0), "t");
 	if (!got && (PQresultStatus(r) == PGRES_TUPLES_OK ||
@@ -256,7 +293,7 @@ static int pg_lock(struct mig_db *db, int busy_ms, struct mig_err *err)
 			     "55P03"))) {
 		PQclear(r);
 		if (db->dry)
-			PQclear(PQexec(H(db), "ROLLBACK; BEGIN"));
+			PQclear(exec_sql(db, "ROLLBACK; BEGIN"));
 		rc = mig_err_set(err, MIG_EENV, "database '%s' is locked by another mig run: it stayed locked for %d ms",
 				 db->name, busy_ms);
 		lock_holder(db, err);
@@ -350,21 +387,21 @@ static PGresult *dry_exec(struct mig_db *db, char *text)
 	const char *state;
 	char w[16];
 
-	PQclear(PQexec(H(db), "SAVEPOINT mig_statement"));
-	r = PQexec(H(db), text);
+	PQclear(exec_sql(db, "SAVEPOINT mig_statement"));
+	r = exec_sql(db, text);
 	state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
 	if (!ok(r) && state && !strcmp(state, "25001")) {
 		PQclear(r);
-		PQclear(PQexec(H(db), "ROLLBACK TO SAVEPOINT mig_statement"));
+		PQclear(exec_sql(db, "ROLLBACK TO SAVEPOINT mig_statement"));
 		mig_pg_word(text, text + strlen(text), w, sizeof(w));
 		if (!strcmp(w, "vacuum")) {
-			r = PQexec(H(db), "SELECT 'vacuum: nothing to do in a dry run'");
+			r = exec_sql(db, "SELECT 'vacuum: nothing to do in a dry run'");
 		} else {
 			mig_pg_blank_word(text, "concurrently");
-			r = PQexec(H(db), text);
+			r = exec_sql(db, text);
 		}
 	}
-	PQclear(PQexec(H(db), ok(r) ? "RELEASE SAVEPOINT mig_statement" :
+	PQclear(exec_sql(db, ok(r) ? "RELEASE SAVEPOINT mig_statement" :
 				       "ROLLBACK TO SAVEPOINT mig_statement; RELEASE SAVEPOINT mig_statement"));
 	return r;
 }
@@ -372,8 +409,9 @@ static PGresult *dry_exec(struct mig_db *db, char *text)
 static int pg_exec(struct mig_db *db, const char *where, const char *sql, size_t len, int first_line,
 		   unsigned flags, struct mig_err *err)
 {
+	struct pg_db *s = (struct pg_db *)db;
 	const char *p = sql, *end = sql + len;
-	int line = first_line, ret = 0, in_tx = PQtransactionStatus(H(db)) != PQTRANS_IDLE;
+	int line = first_line, ret = 0, in_tx = s->begin_pending || PQtransactionStatus(H(db)) != PQTRANS_IDLE;
 
 	while (p < end && !ret) {
 		const char *start = mig_pg_skip_space(p, end), *stop, *tx;
@@ -389,7 +427,13 @@ static int pg_exec(struct mig_db *db, const char *where, const char *sql, size_t
 			return refused(err, where, line, tx);
 		if (!(flags & MIG_EXEC_BOOKKEEPING) && mig_pg_writes_schema(start, stop, SCHEMA))
 			return refused(err, where, line, NULL);
-		text = mig_xstrndup(start, (size_t)(stop - start));
+		/* the revision's BEGIN rides with its first statement: a line of its own it is not */
+		if (s->begin_pending) {
+			text = mig_xasprintf("BEGIN;%.*s", (int)(stop - start), start);
+			s->begin_pending = 0;
+		} else {
+			text = mig_xstrndup(start, (size_t)(stop - start));
+		}
 		r = db->dry && (flags & MIG_EXEC_OWN_TX) ? dry_exec(db, text) : PQexec(H(db), text);
 		switch (PQresultStatus(r)) {
 		case PGRES_COMMAND_OK: case PGRES_TUPLES_OK: case PGRES_EMPTY_QUERY:
@@ -413,7 +457,7 @@ static int pg_exec(struct mig_db *db, const char *where, const char *sql, size_t
 			break;
 		}
 		default:
-			ret = statement_error(db, r, where, text, (size_t)(stop - start), line, err);
+			ret = statement_error(db, r, where, text, strlen(text), line, err);
 		}
 		PQclear(r);
 		free(text);
@@ -425,7 +469,7 @@ static int pg_exec(struct mig_db *db, const char *where, const char *sql, size_t
 	}
 	/* a revision that runs its own transactions ends them: mig's bookkeeping must not commit one */
 	if (!ret && (flags & MIG_EXEC_OWN_TX) && !in_tx && PQtransactionStatus(H(db)) != PQTRANS_IDLE) {
-		PQclear(PQexec(H(db), "ROLLBACK"));
+		PQclear(exec_sql(db, "ROLLBACK"));
 		ret = mig_err_set(err, MIG_ESQL, "%s: the revision left a transaction open; it was rolled back", where);
 		mig_err_hint(err, "end what the revision begins with COMMIT");
 	}
@@ -489,7 +533,7 @@ static int run_step(struct mig_db *db, enum mig_db_step step, const struct mig_d
 
 	for (i = 0; i < n; i++)
 		values[i] = field(v, params[i], nums[i]);
-	r = PQexecParams(H(db), step_sql[step].sql, n, NULL, values, NULL, NULL, 0);
+	r = exec_params(db, step_sql[step].sql, n, values);
 	rc = ok(r) ? 0 : result_error(db, r, "cannot record in", err);
 	PQclear(r);
 	return rc;
@@ -531,12 +575,23 @@ static void pg_step_sql(struct mig_buf *b, enum mig_db_step step, const struct m
 
 static int pg_begin(struct mig_db *db, struct mig_err *err)
 {
-	return simple(db, db->dry ? "SAVEPOINT mig_revision" : step_sql[MIG_STEP_BEGIN].sql, err);
+	if (db->dry)
+		return simple(db, "SAVEPOINT mig_revision", err);
+	/* sent with what comes next (step_sql's BEGIN, as sqlshow shows it) */
+	((struct pg_db *)db)->begin_pending = 1;
+	return 0;
 }
 
 static int pg_commit(struct mig_db *db, struct mig_err *err)
 {
-	PGresult *r = PQexec(H(db), db->dry ? "RELEASE SAVEPOINT mig_revision" : "COMMIT");
+	PGresult *r;
+
+	/* a transaction nothing was sent in has nothing to commit */
+	if (((struct pg_db *)db)->begin_pending) {
+		((struct pg_db *)db)->begin_pending = 0;
+		return 0;
+	}
+	r = exec_sql(db, db->dry ? "RELEASE SAVEPOINT mig_revision" : "COMMIT");
 	int rc = 0;
 
 	/* deferred constraints are checked now: their failure is the revision's, said as its statements' are */
@@ -559,15 +614,16 @@ static int pg_commit(struct mig_db *db, struct mig_err *err)
 
 static void pg_rollback(struct mig_db *db)
 {
+	((struct pg_db *)db)->begin_pending = 0;
 	if (db->dry)
-		PQclear(PQexec(H(db), "ROLLBACK TO SAVEPOINT mig_revision; RELEASE SAVEPOINT mig_revision"));
+		PQclear(exec_sql(db, "ROLLBACK TO SAVEPOINT mig_revision; RELEASE SAVEPOINT mig_revision"));
 	else if (PQtransactionStatus(H(db)) != PQTRANS_IDLE)
-		PQclear(PQexec(H(db), "ROLLBACK"));
+		PQclear(exec_sql(db, "ROLLBACK"));
 }
 
 static int pg_in_transaction(struct mig_db *db)
 {
-	return !db->dry && PQtransactionStatus(H(db)) != PQTRANS_IDLE;
+	return !db->dry && (((struct pg_db *)db)->begin_pending || PQtransactionStatus(H(db)) != PQTRANS_IDLE);
 }
 
 static int pg_defer_fks(struct mig_db *db, struct mig_err *err)
@@ -590,9 +646,9 @@ static int has_bookkeeping(struct mig_db *db, const char *table, const char *col
 			   struct mig_err *err)
 {
 	const char *values[2] = { table, column };
-	PGresult *r = PQexecParams(H(db), "SELECT c.oid IS NOT NULL, EXISTS (SELECT 1 FROM pg_attribute a"
+	PGresult *r = exec_params(db, "SELECT c.oid IS NOT NULL, EXISTS (SELECT 1 FROM pg_attribute a"
 				   " WHERE a.attrelid = c.oid AND a.attname = $2 AND NOT a.attisdropped)"
-				   " FROM (SELECT to_regclass($1) AS oid) c", 2, NULL, values, NULL, NULL, 0);
+				   " FROM (SELECT to_regclass($1) AS oid) c", 2, values);
 	int rc = 0;
 
 	*out = 0;
@@ -619,8 +675,8 @@ static int pg_applied(struct mig_db *db, const char *scope, struct mig_applied_l
 	memset(out, 0, sizeof(*out));
 	if ((rc = has_bookkeeping(db, SCHEMA ".revisions", "scope", &present, err)) < 0 || !present)
 		return rc;
-	r = PQexecParams(H(db), "SELECT name, id, applied_at, duration_ms, schema_hash, dirty, seq"
-			 " FROM " SCHEMA ".revisions WHERE scope = $1 ORDER BY seq", 1, NULL, values, NULL, NULL, 0);
+	r = exec_params(db, "SELECT name, id, applied_at, duration_ms, schema_hash, dirty, seq"
+			 " FROM " SCHEMA ".revisions WHERE scope = $1 ORDER BY seq", 1, values);
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
 		rc = result_error(db, r, "cannot read bookkeeping of", err);
 		PQclear(r);
@@ -682,8 +738,8 @@ static int pg_journal_add(struct mig_db *db, const char *run, const char *op, co
 	int rc;
 
 	snprintf(num, sizeof(num), "%lld", ms);
-	r = PQexecParams(H(db), "INSERT INTO " SCHEMA ".journal (run, op, name, id, duration_ms, snapshot)"
-			 " VALUES ($1, $2, $3, $4, $5, $6)", 6, NULL, values, NULL, NULL, 0);
+	r = exec_params(db, "INSERT INTO " SCHEMA ".journal (run, op, name, id, duration_ms, snapshot)"
+			 " VALUES ($1, $2, $3, $4, $5, $6)", 6, values);
 	rc = ok(r) ? 0 : result_error(db, r, "cannot record in", err);
 	PQclear(r);
 	return rc;
@@ -702,7 +758,7 @@ static int pg_journal_pending(struct mig_db *db, struct mig_journal_rows *out, s
 	memset(out, 0, sizeof(*out));
 	if ((rc = has_bookkeeping(db, SCHEMA ".journal", "run", &present, err)) < 0 || !present)
 		return rc;
-	r = PQexec(H(db), "SELECT run, op, name, id, duration_ms, snapshot FROM " SCHEMA ".journal ORDER BY seq");
+	r = exec_sql(db, "SELECT run, op, name, id, duration_ms, snapshot FROM " SCHEMA ".journal ORDER BY seq");
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
 		rc = result_error(db, r, "cannot read the bookkeeping of", err);
 		PQclear(r);
@@ -730,7 +786,7 @@ static int pg_journal_count(struct mig_db *db, size_t *n, struct mig_err *err)
 	*n = 0;
 	if ((rc = has_bookkeeping(db, SCHEMA ".journal", "run", &present, err)) < 0 || !present)
 		return rc;
-	r = PQexec(H(db), "SELECT count(*) FROM " SCHEMA ".journal");
+	r = exec_sql(db, "SELECT count(*) FROM " SCHEMA ".journal");
 	if (PQresultStatus(r) == PGRES_TUPLES_OK)
 		*n = (size_t)atoll(PQgetvalue(r, 0, 0));
 	else
@@ -746,7 +802,7 @@ static int pg_journal_clear(struct mig_db *db, struct mig_err *err)
 
 static int pg_foreign(struct mig_db *db, const char *query, struct mig_foreign *out, struct mig_err *err)
 {
-	PGresult *r = PQexec(H(db), query);
+	PGresult *r = exec_sql(db, query);
 	char buf[MIG_ERR_MSG];
 	int i, rc = 0;
 
@@ -761,7 +817,7 @@ static int pg_foreign(struct mig_db *db, const char *query, struct mig_foreign *
 		PQclear(r);
 		/* a failed statement aborts a dry run's transaction: go on from where it was */
 		if (db->dry)
-			PQclear(PQexec(H(db), "ROLLBACK; BEGIN"));
+			PQclear(exec_sql(db, "ROLLBACK; BEGIN"));
 		return rc;
 	}
 	out->nr = (size_t)PQntuples(r);
@@ -834,7 +890,7 @@ static const char schema_query[] =
 
 static int pg_schema(struct mig_db *db, struct mig_buf *out, struct mig_err *err)
 {
-	PGresult *r = PQexec(H(db), schema_query);
+	PGresult *r = exec_sql(db, schema_query);
 	int i;
 
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
@@ -879,7 +935,7 @@ static const char key_query[] =
 
 static int pg_schema_key(struct mig_db *db, char out[33], struct mig_err *err)
 {
-	PGresult *r = PQexec(H(db), key_query);
+	PGresult *r = exec_sql(db, key_query);
 	XXH128_canonical_t c;
 	int rc = 0, i;
 
