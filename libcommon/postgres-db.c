@@ -43,6 +43,12 @@ struct pg_db {
 	 * or on its own before anything else is sent.
 	 */
 	int begin_pending;
+	/*
+	 * The run's journal row, not sent yet: it goes in one round trip
+	 * with the COMMIT that follows it, or on its own before anything
+	 * else is sent. NULL when there is none.
+	 */
+	char *journal_pending;
 };
 
 #define H(db) (((struct pg_db *)(db))->h)
@@ -95,16 +101,19 @@ static int ok(PGresult *r)
 	return s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK || s == PGRES_EMPTY_QUERY;
 }
 
-/* Send the revision's BEGIN when what comes next cannot carry it. */
+/* Send what waits to ride with something else (BEGIN, the journal row) when what comes next cannot carry it. */
 static PGresult *flush_begin(struct mig_db *db)
 {
 	struct pg_db *s = (struct pg_db *)db;
+	char *sql = s->journal_pending;
 	PGresult *r;
 
-	if (!s->begin_pending)
+	if (!s->begin_pending && !sql)
 		return NULL;
+	s->journal_pending = NULL;
+	r = PQexec(s->h, s->begin_pending ? "BEGIN" : sql);
 	s->begin_pending = 0;
-	r = PQexec(s->h, "BEGIN");
+	free(sql);
 	if (ok(r)) {
 		PQclear(r);
 		return NULL;
@@ -245,6 +254,7 @@ static void pg_close(struct mig_db *db)
 		free(s->scratch);
 	}
 	free(s->addr);
+	free(s->journal_pending);
 	free(db->name);
 	free((struct pg_db *)db);
 }
@@ -586,13 +596,27 @@ static int pg_commit(struct mig_db *db, struct mig_err *err)
 {
 	PGresult *r;
 
+	struct pg_db *s = (struct pg_db *)db;
+	int rc = 0;
+
 	/* a transaction nothing was sent in has nothing to commit */
-	if (((struct pg_db *)db)->begin_pending) {
-		((struct pg_db *)db)->begin_pending = 0;
+	if (s->begin_pending) {
+		s->begin_pending = 0;
+		free(s->journal_pending);
+		s->journal_pending = NULL;
 		return 0;
 	}
-	r = exec_sql(db, db->dry ? "RELEASE SAVEPOINT mig_revision" : "COMMIT");
-	int rc = 0;
+	if (s->journal_pending && !db->dry) {
+		/* the journal row and the COMMIT in one round trip; a failed row commits nothing */
+		char *sql = mig_xasprintf("%s; COMMIT", s->journal_pending);
+
+		free(s->journal_pending);
+		s->journal_pending = NULL;
+		r = PQexec(H(db), sql);
+		free(sql);
+	} else {
+		r = exec_sql(db, db->dry ? "RELEASE SAVEPOINT mig_revision" : "COMMIT");
+	}
 
 	/* deferred constraints are checked now: their failure is the revision's, said as its statements' are */
 	if (!ok(r) && classify(H(db), PQresultErrorField(r, PG_DIAG_SQLSTATE)) == MIG_ESQL) {
@@ -615,6 +639,8 @@ static int pg_commit(struct mig_db *db, struct mig_err *err)
 static void pg_rollback(struct mig_db *db)
 {
 	((struct pg_db *)db)->begin_pending = 0;
+	free(((struct pg_db *)db)->journal_pending);
+	((struct pg_db *)db)->journal_pending = NULL;
 	if (db->dry)
 		PQclear(exec_sql(db, "ROLLBACK TO SAVEPOINT mig_revision; RELEASE SAVEPOINT mig_revision"));
 	else if (PQtransactionStatus(H(db)) != PQTRANS_IDLE)
@@ -738,6 +764,26 @@ static int pg_journal_add(struct mig_db *db, const char *run, const char *op, co
 	int rc;
 
 	snprintf(num, sizeof(num), "%lld", ms);
+	/* in a revision's transaction, the row goes with its COMMIT: one round trip fewer */
+	if (!db->dry && PQtransactionStatus(H(db)) == PQTRANS_INTRANS && !((struct pg_db *)db)->journal_pending) {
+		struct mig_buf b = MIG_BUF_INIT;
+		int i;
+
+		mig_buf_adds(&b, "INSERT INTO " SCHEMA ".journal (run, op, name, id, duration_ms, snapshot) VALUES (");
+		for (i = 0; i < 6; i++) {
+			if (i)
+				mig_buf_adds(&b, ", ");
+			if (!values[i])
+				mig_buf_adds(&b, "NULL");
+			else if (i == 4)
+				mig_buf_adds(&b, num);
+			else
+				pg_sql_quote(&b, values[i]);
+		}
+		mig_buf_adds(&b, ")");
+		((struct pg_db *)db)->journal_pending = mig_buf_detach(&b);
+		return 0;
+	}
 	r = exec_params(db, "INSERT INTO " SCHEMA ".journal (run, op, name, id, duration_ms, snapshot)"
 			 " VALUES ($1, $2, $3, $4, $5, $6)", 6, values);
 	rc = ok(r) ? 0 : result_error(db, r, "cannot record in", err);
