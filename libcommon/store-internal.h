@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <git2.h>
 #include <xxhash.h>
+#include <zstd.h>
 
 #include "err.h"
 #include "report.h"
@@ -21,7 +22,7 @@
 #define JOURNAL_REF "refs/mig/journal"
 #define JOURNAL_BRANCH "refs/heads/journal"	/* follows JOURNAL_REF, for HEAD (store.c) */
 #define SNAP_REFS "refs/mig/snapshots/"
-#define CHUNK_SIZE (256 * 1024)
+#define CHUNK_SIZE (512 * 1024)
 #define MAX_CHUNK_SIZE (4096 * 1024)	/* MIG_CHUNK_SIZE's largest */
 #define HDR_ROOM 32		/* room before a chunk for "blob N\0" */
 #define MAX_THREADS 8
@@ -102,8 +103,18 @@ struct chunk_ref {
 	int delta;
 };
 
+/*
+ * Manifest versions. 1: every chunk blob holds its bytes, every delta
+ * blob a delta. 2 (what mig writes now): a chunk blob shorter than its
+ * chunk is a zstd frame of it, a delta blob that does not start with
+ * the delta's magic a zstd frame of a delta. Blobs of version 1 stay
+ * valid in version 2, so a new snapshot shares an old one's chunks.
+ */
+#define MANIFEST_VERSION 2
+
 struct manifest {
 	char id[41];		/* the snapshot's */
+	int version;
 	uint32_t page_size;
 	uint64_t size;
 	size_t chunk_size;
@@ -156,11 +167,27 @@ int image_whole(const struct manifest *m, const unsigned char *first, struct mig
 /* Write a compressed object to its loose path: a temporary file, renamed. */
 int write_loose(const char *objdir, const git_oid *oid, const void *z, size_t n, struct mig_err *err);
 
+/* git's id of a blob of these bytes (nettle's SHA-1: several times libgit2's). */
+void blob_oid(git_oid *out, const void *data, size_t len);
+
+/*
+ * A loose object of a blob of these bytes, into out (loose_bound(len)
+ * bytes): zlib with stored blocks, since what mig stores there is a
+ * zstd frame or bytes zstd could not shrink. Returns its length.
+ */
+size_t loose_bound(size_t len);
+size_t loose_stored(unsigned char *out, const unsigned char *data, size_t len);
+
 /* What reads chunks back: one per thread. */
 struct decoder {
 	struct libdeflate_decompressor *d;
+	ZSTD_DCtx *z;
 	git_odb *odb;		/* for objects that are not loose (packed by git gc) */
 	struct mig_buf in;
+	unsigned char *obj;	/* an object inflated: "blob N\0", then its bytes */
+	size_t objcap;
+	unsigned char *delta;	/* a delta blob's delta, decompressed */
+	size_t deltacap;
 };
 int decoder_init(struct decoder *dc);
 void decoder_release(struct decoder *dc);
@@ -170,6 +197,13 @@ void decoder_release(struct decoder *dc);
  */
 int decode(struct decoder *dc, const char *objdir, const struct manifest *m, size_t i, unsigned char *buf,
 	   struct mig_err *err);
+/*
+ * Read the chunk blob id of len bytes into data, as version version of
+ * the manifest allows: 0, or -1 when it is missing or damaged (why
+ * names which, when not NULL).
+ */
+int load_chunk(struct decoder *dc, const char *objdir, int version, const git_oid *id, unsigned char *data,
+	       size_t len, const char **why);
 int damaged(struct mig_err *err, const struct manifest *m, size_t i, const char *why);
 
 /* ---- taking and reading snapshots ---- */

@@ -2,11 +2,11 @@
  * Taking a snapshot. SQLite's backup API streams the image (image.c);
  * the store's workers, one per core, hash each chunk with XXH3 and look
  * it up in the newest snapshot's manifest, so an unchanged chunk costs
- * a fast hash and nothing else; a new chunk gets its git id, and is
- * compressed with libdeflate and written as a loose object (git's own
- * format, so libgit2 and git read it), or as a delta against the chunk
- * the newest snapshot had in its place. All of it is synced before the
- * snapshot's ref names it.
+ * a fast hash and nothing else; a new chunk is compressed with zstd,
+ * gets the git id of the frame, and is written as a loose object (git's
+ * own format, so libgit2 and git read it), or as a delta against the
+ * chunk the newest snapshot had in its place. All of it is synced before
+ * the snapshot's ref names it.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -14,12 +14,20 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
-#include <libdeflate.h>
 
 #include "image.h"
 #include "store-internal.h"
 
-#define LEVEL 5			/* libdeflate: within 3% of gzip -6's size, at 3x its speed */
+/*
+ * zstd's level 2 as it is for inputs over 256 KiB (fast strategy, 64 Ki
+ * hash entries, matches of 6 bytes or more), whatever the chunk size:
+ * on bench/snapshot.sh's database, 512 KiB chunks store 0.98x what
+ * 'zstd -3' makes of the whole file, at about half its time; level 3
+ * on chunks this size is both slower and bigger.
+ */
+#define ZLEVEL 2
+#define ZHASHLOG 16
+#define ZMINMATCH 6
 
 /* One chunk on its way: a buffer of HDR_ROOM, then the chunk. */
 struct job {
@@ -44,6 +52,7 @@ struct taker {
 	size_t nknown;
 	const struct chunk_ref *prev;	/* the newest snapshot's, in order */
 	size_t nprev;
+	int prev_version;
 	uint64_t prev_size;
 	char *objdir;
 	size_t chunk_size;
@@ -53,10 +62,12 @@ struct taker {
 
 /* What one worker owns. */
 struct worker {
-	struct libdeflate_compressor *c;
-	unsigned char *z, *delta;	/* compressed output; a delta, after HDR_ROOM */
-	size_t zcap;
-	git_odb *odb;			/* to read base chunks */
+	ZSTD_CCtx *c;
+	unsigned char *frame, *loose;	/* a zstd frame; the loose object of a blob */
+	size_t framecap;
+	unsigned char *delta, *base;	/* a delta; the chunk it is made against */
+	struct decoder dc;		/* to read base chunks */
+	int ok;
 };
 
 static int by_hash(const void *a, const void *b)
@@ -64,18 +75,27 @@ static int by_hash(const void *a, const void *b)
 	return hash_cmp(((const struct chunk_ref *)a)->h, ((const struct chunk_ref *)b)->h);
 }
 
-/* Compress len bytes at data (HDR_ROOM free before them) as a loose blob with id oid. */
-static int put_blob(struct taker *t, struct worker *w, const git_oid *oid, unsigned char *data, size_t len,
+/*
+ * Store len bytes at data as a blob, a zstd frame of them when that is
+ * shorter; *oid gets its id. A blob already there is not written again.
+ */
+static int put_blob(struct taker *t, struct worker *w, git_oid *oid, const unsigned char *data, size_t len,
 		    size_t *stored, struct mig_err *err)
 {
-	char hdr[HDR_ROOM];
-	size_t hlen = (size_t)snprintf(hdr, sizeof(hdr), "blob %zu", len) + 1, zn;
+	size_t zn = ZSTD_compress2(w->c, w->frame, w->framecap, data, len), n;
 
-	memcpy(data - hlen, hdr, hlen);
-	if (!(zn = libdeflate_zlib_compress(w->c, data - hlen, hlen + len, w->z, w->zcap)))
-		return mig_err_set(err, MIG_EENV, "cannot compress a chunk");
-	*stored += zn;
-	return write_loose(t->objdir, oid, w->z, zn, err);
+	if (ZSTD_isError(zn))
+		return mig_err_set(err, MIG_EENV, "cannot compress a chunk: %s", ZSTD_getErrorName(zn));
+	if (zn < len) {
+		data = w->frame;
+		len = zn;
+	}
+	blob_oid(oid, data, len);
+	if (store_loose_exists(t->objdir, oid))
+		return 0;
+	n = loose_stored(w->loose, data, len);
+	*stored += n;
+	return write_loose(t->objdir, oid, w->loose, n, err);
 }
 
 /*
@@ -87,9 +107,9 @@ static int try_delta(struct taker *t, struct worker *w, const struct job *j, str
 {
 	const struct chunk_ref *p;
 	const git_oid *base;
-	git_odb_object *o = NULL;
-	size_t n = 0;
-	int rc = 0;
+	const char *why;
+	size_t n;
+	int rc;
 
 	if (j->index >= t->nprev || j->len != (j->index + 1 < t->nprev ? t->chunk_size :
 			(size_t)(t->prev_size - j->index * t->chunk_size)))
@@ -97,19 +117,12 @@ static int try_delta(struct taker *t, struct worker *w, const struct job *j, str
 	p = &t->prev[j->index];
 	base = p->delta ? &p->base : &p->oid;
 	/* a base that cannot be read just means no delta */
-	if ((w->odb || git_odb_open(&w->odb, t->objdir) == 0) && git_odb_read(&o, w->odb, base) == 0 &&
-	    git_odb_object_type(o) == GIT_OBJECT_BLOB && git_odb_object_size(o) == j->len)
-		n = make_delta(git_odb_object_data(o), j->buf + HDR_ROOM, j->len, w->delta + HDR_ROOM,
-			       j->len / DELTA_MAX);
-	git_odb_object_free(o);
-	if (!n)
+	if (load_chunk(&w->dc, t->objdir, t->prev_version, base, w->base, j->len, &why) < 0 ||
+	    !(n = make_delta(w->base, j->buf + HDR_ROOM, j->len, w->delta, j->len / DELTA_MAX)))
 		return 0;
 	r->delta = 1;
 	r->base = *base;
-	if (git_odb_hash(&r->oid, w->delta + HDR_ROOM, n, GIT_OBJECT_BLOB) < 0)
-		return mig_err_git(err, MIG_EENV, "cannot hash a chunk");
-	if (!store_loose_exists(t->objdir, &r->oid))
-		rc = put_blob(t, w, &r->oid, w->delta + HDR_ROOM, n, stored, err);
+	rc = put_blob(t, w, &r->oid, w->delta, n, stored, err);
 	return rc < 0 ? rc : 1;
 }
 
@@ -133,10 +146,6 @@ static int store_chunk(struct taker *t, struct worker *w, const struct job *j, s
 		*r = *k;
 		return 0;
 	}
-	if (git_odb_hash(&r->oid, data, j->len, GIT_OBJECT_BLOB) < 0)
-		return mig_err_git(err, MIG_EENV, "cannot hash a chunk");
-	if (store_loose_exists(t->objdir, &r->oid))
-		return 0;
 	if ((rc = try_delta(t, w, j, r, stored, err)) != 0)
 		return rc < 0 ? rc : 0;
 	return put_blob(t, w, &r->oid, data, j->len, stored, err);
@@ -148,10 +157,17 @@ static void *worker_init(void *data)
 	struct taker *t = data;
 	struct worker *w = mig_xcalloc(1, sizeof(*w));
 
-	w->c = libdeflate_alloc_compressor(LEVEL);
-	w->zcap = w->c ? libdeflate_zlib_compress_bound(w->c, t->chunk_size + HDR_ROOM) : 0;
-	w->z = mig_xmalloc(w->zcap + 1);
-	w->delta = mig_xmalloc(HDR_ROOM + t->chunk_size / DELTA_MAX + 1);
+	w->c = ZSTD_createCCtx();
+	w->ok = w->c && decoder_init(&w->dc) == 0 &&
+		!ZSTD_isError(ZSTD_CCtx_setParameter(w->c, ZSTD_c_compressionLevel, ZLEVEL)) &&
+		!ZSTD_isError(ZSTD_CCtx_setParameter(w->c, ZSTD_c_strategy, ZSTD_fast)) &&
+		!ZSTD_isError(ZSTD_CCtx_setParameter(w->c, ZSTD_c_hashLog, ZHASHLOG)) &&
+		!ZSTD_isError(ZSTD_CCtx_setParameter(w->c, ZSTD_c_minMatch, ZMINMATCH));
+	w->framecap = ZSTD_compressBound(t->chunk_size);
+	w->frame = mig_xmalloc(w->framecap);
+	w->loose = mig_xmalloc(loose_bound(t->chunk_size));
+	w->delta = mig_xmalloc(t->chunk_size / DELTA_MAX + 1);
+	w->base = mig_xmalloc(t->chunk_size);
 	return w;
 }
 
@@ -159,10 +175,12 @@ static void worker_fini(void *state)
 {
 	struct worker *w = state;
 
-	free(w->z);
+	free(w->frame);
+	free(w->loose);
 	free(w->delta);
-	git_odb_free(w->odb);
-	libdeflate_free_compressor(w->c);
+	free(w->base);
+	decoder_release(&w->dc);
+	ZSTD_freeCCtx(w->c);
 	free(w);
 }
 
@@ -192,7 +210,7 @@ static void take_one(void *data, void *state, void *job)
 	size_t stored = 0;
 	int rc;
 
-	rc = w->c ? store_chunk(t, w, j, &r, &stored, &e) :
+	rc = w->ok ? store_chunk(t, w, j, &r, &stored, &e) :
 		    mig_err_set(&e, MIG_EENV, "out of memory for a compressor");
 	pthread_mutex_lock(&t->mu);
 	if (rc < 0 && !t->failed) {
@@ -230,6 +248,7 @@ struct taker *taker_start(struct mig_store *s, const struct manifest *prev, size
 		t->prev = k;
 		t->nprev = prev->n;
 		t->prev_size = prev->size;
+		t->prev_version = prev->version;
 	}
 	/* two chunks a thread, and two more: one being read, one queued */
 	t->njobs = store_nthreads() * 2 + 2;
@@ -330,6 +349,7 @@ int commit_snapshot(struct mig_store *s, struct manifest *m, const char *databas
 	int rc = 0;
 
 	image_checksum(m->checksum, m->c, m->n);
+	m->version = MANIFEST_VERSION;
 	manifest_format(&b, m);
 	if (git_blob_create_from_buffer(&blob, repo, b.buf, b.len) < 0 || git_treebuilder_new(&ctb, repo, NULL) < 0)
 		goto fail;
