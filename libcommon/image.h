@@ -16,8 +16,9 @@
 /*
  * Where mig_image_read sends the image: chunks of chunk_size bytes (a
  * multiple of 64 KiB), the last one shorter, each once. They come in
- * ascending order but for chunk 0, which SQLite finishes last. chunk
- * returning < 0 stops the read; the error is the consumer's own.
+ * ascending order, but chunk 0 may come last (SQLite's backup API, used
+ * in WAL mode, finishes it last). chunk returning < 0 stops the read;
+ * the error is the consumer's own.
  */
 struct mig_image_sink {
 	size_t chunk_size;
@@ -28,7 +29,9 @@ struct mig_image_sink {
 
 /*
  * Stream a consistent image of the database at path into sink, in one
- * read transaction (waiting up to timeout_ms for a writer). *page_size
+ * read transaction (waiting up to timeout_ms for a writer): the file's
+ * own bytes in rollback-journal mode, through the backup API in WAL
+ * mode, so frames not yet checkpointed are in it. *page_size
  * and *size get the image's page size and length in bytes. A consumer's
  * failure is MIG_EENV with the message "consumer failed": the caller
  * knows the real one.
