@@ -40,13 +40,22 @@ int mig_image_read(const char *path, int timeout_ms, const struct mig_image_sink
 		   uint32_t *page_size, uint64_t *size, struct mig_err *err);
 
 /*
- * Where mig_image_write reads the image from: size bytes, read at any
- * offset (mostly ascending). read returning < 0 with err set stops the
- * write, and nothing of it is committed.
+ * Where mig_image_write reads the image from: size bytes of pages of
+ * page_size, read at any offset (mostly ascending). read returning < 0
+ * with err set stops the write, and nothing of it is committed.
+ * A source that can tell whether a chunk of the image (chunk_size bytes,
+ * a multiple of the page size) is some given bytes (same: 1 or 0) lets
+ * the write keep what the database already has: it then calls want
+ * once, before the first read, with the chunks it will read (want[i]
+ * non-zero), so they can be decoded ahead.
  */
 struct mig_image_source {
 	uint64_t size;
+	uint32_t page_size;
 	int (*read)(void *data, uint64_t off, unsigned char *buf, size_t len, struct mig_err *err);
+	size_t chunk_size;
+	int (*same)(void *data, uint64_t index, const unsigned char *buf, size_t len);
+	void (*want)(void *data, const unsigned char *want, size_t n);
 	void *data;
 };
 
@@ -54,7 +63,8 @@ struct mig_image_source {
  * Replace the content of the database at path (created when missing)
  * with the image, in one write transaction: other connections see the
  * old database or the new one, never a mix. On any failure nothing
- * changes.
+ * changes; a kill leaves a hot journal that brings the old one back.
+ * The pages are synced before it returns.
  */
 int mig_image_write(const char *path, int timeout_ms, const struct mig_image_source *src,
 		    struct mig_err *err);

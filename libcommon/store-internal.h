@@ -227,12 +227,12 @@ int commit_snapshot(struct mig_store *s, struct manifest *m, const char *databas
 
 /*
  * Reading a snapshot's chunks back (store-snapshot-read.c), in order,
- * decoded ahead by the workers; reader_get gives chunk i, valid until
- * the next call.
+ * decoded ahead by the workers: all of them, or those want[i] names;
+ * reader_get gives chunk i, valid until the next call.
  */
 struct reader;
-int reader_start(struct reader **out, const struct manifest *m, struct mig_store *s, int progress,
-		 const char *what, struct mig_err *err);
+int reader_start(struct reader **out, const struct manifest *m, struct mig_store *s, const unsigned char *want,
+		 int progress, const char *what, struct mig_err *err);
 int reader_get(struct reader *r, size_t i, const unsigned char **out, struct mig_err *err);
 void reader_stop(struct reader *r);
 

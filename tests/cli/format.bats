@@ -133,3 +133,19 @@ PY
 	[ "$stderr" = "mig-restore: error: snapshot ${id:0:12} is damaged: chunk 1 (object $oid) does not inflate to a blob of the right size" ]
 	[ "$(cksum <app.db)" = "$sum" ]
 }
+
+@test "restore reads only the chunks that differ: a damaged one the database holds already is not needed" {
+	sqlite3 app.db "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT);
+		INSERT INTO t(v) SELECT printf('row %d', value) FROM generate_series(1, 20000)"
+	id=$(MIG_CHUNK_SIZE=64 mig -d app.db backup)
+	bad=$(forge_chunk "$id" cut)
+	# a row in the last chunk changed: chunk 1 is as the snapshot has it
+	sqlite3 app.db "UPDATE t SET v = 'changed' WHERE id = 20000"
+	run -0 mig -d app.db restore -q --no-backup "$bad"
+	[ "$(sqlite3 app.db "SELECT count(*) FROM t WHERE v = 'changed'")" = 0 ]
+	[ "$(sqlite3 app.db 'PRAGMA integrity_check')" = ok ]
+	[ ! -e app.db-journal ]
+	# --verify reads every chunk, and names it
+	run -6 mig -d app.db backup --verify "$bad"
+	[[ "$output" == *"chunk 1 (object "*") does not decompress to its chunk" ]]
+}
