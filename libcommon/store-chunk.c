@@ -248,7 +248,7 @@ size_t loose_stored(unsigned char *out, const unsigned char *data, size_t len)
  * missing, no blob, too long or damaged; errno set when the file could
  * not be read.
  */
-static int load_object(struct decoder *dc, const char *objdir, const git_oid *id, size_t max,
+static int load_object(struct decoder *dc, const char *objdir, const git_oid *id, int check_id, size_t max,
 		       const unsigned char **body, size_t *n, const char **why)
 {
 	char *path = store_loose_path(objdir, id);
@@ -297,7 +297,7 @@ static int load_object(struct decoder *dc, const char *objdir, const git_oid *id
 		*why = NULL;
 	}
 	free(path);
-	if (rc == 0) {
+	if (rc == 0 && check_id) {
 		blob_oid(&oid, *body, *n);
 		if (git_oid_cmp(&oid, id)) {
 			*why = "does not match its id";
@@ -309,22 +309,24 @@ static int load_object(struct decoder *dc, const char *objdir, const git_oid *id
 	return rc;
 }
 
-int load_chunk(struct decoder *dc, const char *objdir, int version, const git_oid *id, unsigned char *data,
-	       size_t len, const char **why)
+int load_chunk(struct decoder *dc, const char *objdir, int version, const git_oid *id, const XXH128_hash_t *h,
+	       unsigned char *data, size_t len, const char **why)
 {
 	const unsigned char *body;
 	size_t n;
 
-	if (load_object(dc, objdir, id, len, &body, &n, why) < 0)
+	if (load_object(dc, objdir, id, !h, len, &body, &n, why) < 0)
 		return -1;
 	if (n == len) {
 		memcpy(data, body, len);
-		return 0;
-	}
-	/* shorter than its chunk: a zstd frame of exactly len bytes */
-	if (version < 2 || ZSTD_getFrameContentSize(body, n) != len ||
-	    ZSTD_decompressDCtx(dc->z, data, len, body, n) != len) {
+	} else if (version < 2 || ZSTD_getFrameContentSize(body, n) != len ||
+		   ZSTD_decompressDCtx(dc->z, data, len, body, n) != len) {
+		/* shorter than its chunk: a zstd frame of exactly len bytes */
 		*why = version < 2 ? "is not a blob of the right size" : "does not decompress to its chunk";
+		return -1;
+	}
+	if (h && hash_cmp(XXH3_128bits(data, len), *h)) {
+		*why = "does not match the manifest";
 		return -1;
 	}
 	return 0;
@@ -336,7 +338,7 @@ static int decode_blob(struct decoder *dc, const char *objdir, const struct mani
 {
 	const char *why = NULL;
 
-	if (load_chunk(dc, objdir, m->version, id, data, len, &why) == 0)
+	if (load_chunk(dc, objdir, m->version, id, NULL, data, len, &why) == 0)
 		return 0;
 	if (!why) {
 		char *path = store_loose_path(objdir, id);
@@ -390,7 +392,7 @@ int decode(struct decoder *dc, const char *objdir, const struct manifest *m, siz
 		size_t n;
 		const char *why = NULL;
 
-		if (load_object(dc, objdir, &c->oid, len, &d, &n, &why) < 0) {
+		if (load_object(dc, objdir, &c->oid, 1, len, &d, &n, &why) < 0) {
 			rc = why ? damaged(err, m, i, "is missing or does not match its id") :
 				   mig_err_errno(err, MIG_EENV, "cannot read a chunk of snapshot %.12s", m->id);
 		} else if (m->version >= 2 && (n < sizeof(DELTA_MAGIC) - 1 || memcmp(d, DELTA_MAGIC, sizeof(DELTA_MAGIC) - 1))) {

@@ -116,8 +116,9 @@ static int try_delta(struct taker *t, struct worker *w, const struct job *j, str
 		return 0;
 	p = &t->prev[j->index];
 	base = p->delta ? &p->base : &p->oid;
-	/* a base that cannot be read just means no delta */
-	if (load_chunk(&w->dc, t->objdir, t->prev_version, base, w->base, j->len, &why) < 0 ||
+	/* a base that cannot be read just means no delta; a whole chunk's bytes have the manifest's hash */
+	if (load_chunk(&w->dc, t->objdir, t->prev_version, base, p->delta ? NULL : &p->h, w->base, j->len,
+		       &why) < 0 ||
 	    !(n = make_delta(w->base, j->buf + HDR_ROOM, j->len, w->delta, j->len / DELTA_MAX)))
 		return 0;
 	r->delta = 1;

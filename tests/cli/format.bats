@@ -149,3 +149,27 @@ PY
 	run -6 mig -d app.db backup --verify "$bad"
 	[[ "$output" == *"chunk 1 (object "*") does not decompress to its chunk" ]]
 }
+
+@test "a base chunk whose object holds other bytes is no base: the new snapshot stores its chunk whole" {
+	command -v zstd >/dev/null || skip "no zstd(1)"
+	sqlite3 app.db "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT);
+		INSERT INTO t(v) SELECT printf('row %d', value) FROM generate_series(1, 20000)"
+	id=$(MIG_CHUNK_SIZE=64 mig -d app.db backup)
+	oid=$(git --git-dir=app.db.mig rev-parse "$id:chunks/00000001")
+	# chunk 1's object now holds a frame of other bytes (a byte changed), under the same name
+	chunk_bytes app.db 1 | python3 -c 'import sys; d = bytearray(sys.stdin.buffer.read()); d[3000] ^= 1; sys.stdout.buffer.write(d)' >other
+	zstd -q -c other >frame
+	f=app.db.mig/objects/${oid:0:2}/${oid:2}
+	chmod u+w "$f"
+	python3 -c 'import sys, zlib; d = open("frame", "rb").read(); open(sys.argv[1], "wb").write(zlib.compress(b"blob %d\0" % len(d) + d))' "$f"
+	# a row of chunk 1 changed: the old chunk 1 would be its base
+	before=$(chunk_bytes app.db 1 | cksum)
+	sqlite3 app.db "UPDATE t SET v = 'changed' WHERE id = 7000"
+	[ "$(chunk_bytes app.db 1 | cksum)" != "$before" ]
+	new=$(MIG_CHUNK_SIZE=64 mig -d app.db backup)
+	[ "$(git --git-dir=app.db.mig cat-file blob "$new:manifest" | sed -n 7p | cut -d' ' -f1)" = chunk ]
+	run -0 mig -d app.db backup --verify "$new"
+	sqlite3 app.db "DELETE FROM t"
+	run -0 mig -d app.db restore -q --no-backup "$new"
+	[ "$(sqlite3 app.db "SELECT v FROM t WHERE id = 7000")" = changed ]
+}
