@@ -25,6 +25,11 @@ struct mig_image_sink {
 	int (*chunk)(void *data, uint64_t index, const unsigned char *buf, size_t len);
 	void (*progress)(void *data, uint64_t done, uint64_t total);
 	void *data;
+	/*
+	 * Optional: a buffer of chunk_size bytes to read the next chunk
+	 * into, handed back to chunk (a copy saved), or NULL.
+	 */
+	unsigned char *(*buffer)(void *data);
 };
 
 /*

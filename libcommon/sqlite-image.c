@@ -378,12 +378,15 @@ static int read_blocks(sqlite3 *db, const char *path, int timeout_ms, const stru
 	buf = mig_xmalloc(out->chunk_size);
 	for (off = 0, index = 0; off < total; off += out->chunk_size, index++) {
 		size_t n = total - off < out->chunk_size ? (size_t)(total - off) : out->chunk_size;
+		unsigned char *b = out->buffer ? out->buffer(out->data) : NULL;
 
-		if ((r = f->pMethods->xRead(f, buf, (int)n, (sqlite3_int64)off)) != SQLITE_OK) {
+		if (!b)
+			b = buf;
+		if ((r = f->pMethods->xRead(f, b, (int)n, (sqlite3_int64)off)) != SQLITE_OK) {
 			rc = mig_err_set(err, MIG_EENV, "cannot read database '%s': %s", path, sqlite3_errstr(r));
 			goto out;
 		}
-		if (out->chunk(out->data, index, buf, n) < 0) {
+		if (out->chunk(out->data, index, b, n) < 0) {
 			*failed = 1;
 			rc = mig_err_set(err, MIG_EENV, "consumer failed");
 			goto out;

@@ -221,6 +221,7 @@ struct taker;
 struct taker *taker_start(struct mig_store *s, const struct manifest *prev, size_t cs, int progress,
 			  const char *what);
 int taker_chunk(void *t, uint64_t index, const unsigned char *buf, size_t len);
+unsigned char *taker_buffer(void *t);
 void taker_progress(void *t, uint64_t done, uint64_t total);
 /* Frees t; *stored gets the bytes written. */
 int taker_finish(struct taker *t, struct manifest *m, uint64_t *stored, struct mig_err *err);

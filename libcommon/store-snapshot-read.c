@@ -419,7 +419,7 @@ int mig_snapshot_is_image(struct mig_store *s, const char *id, const char *path,
 		rc = mig_err_set(err, MIG_EENV, "out of memory for a decompressor");
 		goto out;
 	}
-	sink = (struct mig_image_sink){ m.chunk_size, same_chunk, NULL, &sm };
+	sink = (struct mig_image_sink){ .chunk_size = m.chunk_size, .chunk = same_chunk, .data = &sm };
 	rc = mig_image_read(path, timeout_ms, &sink, &page_size, &size, &ierr);
 	if (sm.failed) {
 		*err = sm.err;

@@ -41,6 +41,7 @@ struct taker {
 	pthread_cond_t room;
 	struct job *jobs;
 	struct job **spare;	/* the jobs no worker holds */
+	struct job *lent;	/* the one whose buffer the image is being read into */
 	size_t nspare, njobs;
 	struct chunk_ref *res;
 	unsigned char *set;
@@ -267,24 +268,43 @@ struct taker *taker_start(struct mig_store *s, const struct manifest *prev, size
 	return t;
 }
 
-/* The sink's chunk callback: hand a copy to a worker. */
-int taker_chunk(void *data, uint64_t index, const unsigned char *buf, size_t len)
+/* A spare job, waited for; NULL when the snapshot failed. */
+static struct job *spare_job(struct taker *t)
 {
-	struct taker *t = data;
-	struct job *j;
+	struct job *j = NULL;
 
 	pthread_mutex_lock(&t->mu);
 	while (!t->nspare && !t->failed)
 		pthread_cond_wait(&t->room, &t->mu);
-	if (t->failed) {
-		pthread_mutex_unlock(&t->mu);
-		return -1;
-	}
-	j = t->spare[--t->nspare];
+	if (!t->failed)
+		j = t->spare[--t->nspare];
 	pthread_mutex_unlock(&t->mu);
+	return j;
+}
+
+/* The sink's buffer callback: a spare job's, so the chunk is read where a worker takes it. */
+unsigned char *taker_buffer(void *data)
+{
+	struct taker *t = data;
+
+	if (!t->lent)
+		t->lent = spare_job(t);
+	return t->lent ? t->lent->buf + HDR_ROOM : NULL;
+}
+
+/* The sink's chunk callback: hand the chunk (a copy, unless read into a job) to a worker. */
+int taker_chunk(void *data, uint64_t index, const unsigned char *buf, size_t len)
+{
+	struct taker *t = data;
+	struct job *j = t->lent;
+
+	t->lent = NULL;
+	if (!j && !(j = spare_job(t)))
+		return -1;
 	j->index = index;
 	j->len = len;
-	memcpy(j->buf + HDR_ROOM, buf, len);
+	if (buf != j->buf + HDR_ROOM)
+		memcpy(j->buf + HDR_ROOM, buf, len);
 	store_work_push(t->work, j);
 	return 0;
 }
@@ -431,7 +451,8 @@ int mig_snapshot_take(struct mig_store *s, const char *path, const struct mig_sn
 	m.chunk_size = chunk_size();
 	t = taker_start(s, prev.chunk_size == m.chunk_size ? &prev : NULL, m.chunk_size, o->progress, "snapshot");
 	manifest_release(&prev);
-	sink = (struct mig_image_sink){ m.chunk_size, taker_chunk, taker_progress, t };
+	sink = (struct mig_image_sink){ .chunk_size = m.chunk_size, .chunk = taker_chunk,
+				       .progress = taker_progress, .data = t, .buffer = taker_buffer };
 	rc = mig_image_read(path, o->timeout_ms, &sink, &m.page_size, &m.size, &ierr);
 	m.n = (size_t)((m.size + m.chunk_size - 1) / m.chunk_size);
 	frc = taker_finish(t, rc == 0 ? &m : NULL, &stored, err);

@@ -129,7 +129,7 @@ static void test_round_trip(void **state)
 {
 	char *a = path_of("a.db"), *b = path_of("b.db"), *sum_a, *sum_b;
 	struct image im = { NULL, 0, 64 * 1024, 0, -1, -1, 0, 0 };
-	struct mig_image_sink sink = { 64 * 1024, take, NULL, &im };
+	struct mig_image_sink sink = { .chunk_size = 64 * 1024, .chunk = take, .data = &im };
 	struct mig_image_source src = { 0 };
 	struct mig_err err = MIG_ERR_INIT;
 	uint32_t page_size = 0;
@@ -158,7 +158,7 @@ static void test_read_errors(void **state)
 {
 	char *a = path_of("a.db"), *missing = path_of("none.db");
 	struct image im = { NULL, 0, 64 * 1024, 0, -1, -1, 0, 0 };
-	struct mig_image_sink sink = { 64 * 1024, take, NULL, &im };
+	struct mig_image_sink sink = { .chunk_size = 64 * 1024, .chunk = take, .data = &im };
 	struct mig_err err = MIG_ERR_INIT;
 	uint32_t page_size;
 	uint64_t size;
@@ -207,7 +207,7 @@ static void test_write_errors(void **state)
 {
 	char *a = path_of("a.db"), *c = path_of("c.db"), *nodir = path_of("no/such/dir.db"), *msg, *before;
 	struct image im = { NULL, 0, 64 * 1024, 0, -1, -1, 0, 0 };
-	struct mig_image_sink sink = { 64 * 1024, take, NULL, &im };
+	struct mig_image_sink sink = { .chunk_size = 64 * 1024, .chunk = take, .data = &im };
 	struct mig_image_source src = { 0 };
 	struct mig_err err = MIG_ERR_INIT;
 	uint32_t page_size;
@@ -270,7 +270,7 @@ static void test_in_place(void **state)
 {
 	char *a = path_of("ip-a.db"), *c = path_of("ip-c.db"), *journal = path_of("ip-c.db-journal"), *v, *w;
 	struct image im = { NULL, 0, 64 * 1024, 0, -1, -1, 0, 0 };
-	struct mig_image_sink sink = { 64 * 1024, take, NULL, &im };
+	struct mig_image_sink sink = { .chunk_size = 64 * 1024, .chunk = take, .data = &im };
 	struct mig_image_source src = { 0 };
 	struct mig_err err = MIG_ERR_INIT;
 	uint32_t page_size;
