@@ -674,6 +674,26 @@ static int sync_dir_of(const char *path)
 	return rc;
 }
 
+/*
+ * SQLite's lock-byte page, which holds the bytes its file locks are
+ * taken on (at 1 GiB): never written, and a journal record of it ends a
+ * rollback (pager_playback_one_page), so it is neither journaled nor
+ * written.
+ */
+#define LOCK_BYTE 0x40000000ULL
+
+static int lock_page(uint64_t off, uint32_t ps)
+{
+	return off == LOCK_BYTE / ps * ps;
+}
+
+/* Does the page at at of chunk buf (at off) stay as it is: the same as old (olen bytes), or the lock-byte page? */
+static int keep_page(uint64_t off, const unsigned char *buf, size_t at, const unsigned char *old, size_t olen,
+		     uint32_t ps)
+{
+	return lock_page(off + at, ps) || (at + ps <= olen && !memcmp(buf + at, old + at, ps));
+}
+
 /* Write the pages of chunk buf (at off, len bytes) that differ from old (olen bytes there). */
 static int write_changed(sqlite3_file *f, uint64_t off, const unsigned char *buf, size_t len,
 			 const unsigned char *old, size_t olen, uint32_t ps)
@@ -684,11 +704,11 @@ static int write_changed(sqlite3_file *f, uint64_t off, const unsigned char *buf
 		size_t start, end;
 		int r;
 
-		if (at + ps <= olen && !memcmp(buf + at, old + at, ps)) {
+		if (keep_page(off, buf, at, old, olen, ps)) {
 			at += ps;
 			continue;
 		}
-		for (start = at; at < len && !(at + ps <= olen && !memcmp(buf + at, old + at, ps)); at += ps)
+		for (start = at; at < len && !keep_page(off, buf, at, old, olen, ps); at += ps)
 			;
 		end = at;
 		/* SQLite's unix VFS writes at most 128 KiB - 1 a call (seekAndWriteFd) */
@@ -793,7 +813,8 @@ static int write_in_place(const char *path, int timeout_ms, const struct mig_ima
 		/* chunk 0 always: its header gets a new change counter and schema cookie */
 		changed[i] = i == 0 || olen != len || !in->same(in->data, i, old, len);
 		for (k = 0; changed[i] && k < olen; k += (size_t)ps)
-			if ((rc = journal_add(&j, (uint32_t)((off + k) / (uint64_t)ps + 1), old + k, err)) < 0)
+			if (!lock_page(off + k, (uint32_t)ps) &&
+			    (rc = journal_add(&j, (uint32_t)((off + k) / (uint64_t)ps + 1), old + k, err)) < 0)
 				goto out;
 	}
 	memset(hdr, 0, sizeof(hdr));
