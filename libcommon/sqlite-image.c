@@ -832,7 +832,6 @@ static int write_in_place(const char *path, int timeout_ms, const struct mig_ima
 		goto out;
 	}
 	in->want(in->data, changed, (size_t)n);
-	written = 1;
 	for (i = 0; i < n; i++) {
 		uint64_t off = i * cs;
 		size_t len = (size_t)(in->size - off < cs ? in->size - off : cs);
@@ -854,6 +853,8 @@ static int write_in_place(const char *path, int timeout_ms, const struct mig_ima
 			rc = mig_err_set(err, MIG_EENV, "cannot read database '%s': %s", path, sqlite3_errstr(r));
 			goto out;
 		}
+		/* from here on, a failure needs the journal played back */
+		written = 1;
 		if ((r = write_changed(f, off, buf, len, old, olen, (uint32_t)ps)) != SQLITE_OK) {
 			rc = mig_err_set(err, MIG_EENV, "cannot restore '%s': %s", path, sqlite3_errstr(r));
 			goto out;

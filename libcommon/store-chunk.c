@@ -395,7 +395,8 @@ int decode(struct decoder *dc, const char *objdir, const struct manifest *m, siz
 		if (load_object(dc, objdir, &c->oid, 1, len, &d, &n, &why) < 0) {
 			rc = why ? damaged(err, m, i, "is missing or does not match its id") :
 				   mig_err_errno(err, MIG_EENV, "cannot read a chunk of snapshot %.12s", m->id);
-		} else if (m->version >= 2 && (n < sizeof(DELTA_MAGIC) - 1 || memcmp(d, DELTA_MAGIC, sizeof(DELTA_MAGIC) - 1))) {
+		} else if (m->version >= 2 &&
+			   (n < sizeof(DELTA_MAGIC) - 1 || memcmp(d, DELTA_MAGIC, sizeof(DELTA_MAGIC) - 1))) {
 			/* a zstd frame of a delta, never longer than a quarter chunk and its magic */
 			size_t cap = len / DELTA_MAX + sizeof(DELTA_MAGIC), got;
 
