@@ -42,6 +42,13 @@ struct mig_store {
  */
 int store_git_fsync(struct mig_err *err);
 
+/*
+ * Have libgit2 check (1, its default) or not (0) that the objects a tree
+ * names exist when it is built: a snapshot's chunks are known to, and
+ * checking costs an open and an inflate each.
+ */
+void store_git_strict(int on);
+
 /* Who commits: $USER (or "mig") at this host, now. */
 int store_signature(git_signature **out, struct mig_err *err);
 

@@ -374,16 +374,21 @@ int commit_snapshot(struct mig_store *s, struct manifest *m, const char *databas
 	manifest_format(&b, m);
 	if (git_blob_create_from_buffer(&blob, repo, b.buf, b.len) < 0 || git_treebuilder_new(&ctb, repo, NULL) < 0)
 		goto fail;
+	/* the workers wrote each chunk, or found it there, bases too */
+	store_git_strict(0);
 	for (i = 0; i < m->n; i++) {
 		char name[32];
 
 		snprintf(name, sizeof(name), "%08zu", i);
 		if (git_treebuilder_insert(NULL, ctb, name, &m->c[i].oid, GIT_FILEMODE_BLOB) < 0)
-			goto fail;
+			break;
 		snprintf(name, sizeof(name), "%08zu-base", i);
 		if (m->c[i].delta && git_treebuilder_insert(NULL, ctb, name, &m->c[i].base, GIT_FILEMODE_BLOB) < 0)
-			goto fail;
+			break;
 	}
+	store_git_strict(1);
+	if (i < m->n)
+		goto fail;
 	if (git_treebuilder_write(&chunks, ctb) < 0 || git_treebuilder_new(&tb, repo, NULL) < 0 ||
 	    git_treebuilder_insert(NULL, tb, "manifest", &blob, GIT_FILEMODE_BLOB) < 0 ||
 	    git_treebuilder_insert(NULL, tb, "chunks", &chunks, GIT_FILEMODE_TREE) < 0 ||
