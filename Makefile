@@ -6,7 +6,7 @@ BINDIR = $(PREFIX)/bin
 MANDIR = $(PREFIX)/share/man
 VERSION = 0.1.0
 
-PKGS = sqlite3 libgit2 zlib libdeflate libxxhash nettle libpq
+PKGS = sqlite3 libgit2 zlib libdeflate libxxhash nettle libzstd libpq
 # libgit2 is loaded when first needed (libcommon/store-gitlib.c), by its soname
 LINK_PKGS = $(filter-out libgit2,$(PKGS))
 LIBGIT2 := $(shell readelf -d "$$(pkg-config --variable=libdir libgit2)/libgit2.so" 2>/dev/null | \

@@ -3,7 +3,7 @@
 # change in the machine's load or its disk falls on each alike: a
 # 1000-revision 'up' onto an empty database (as bench/run.sh), then the
 # first snapshot, a second after a small migration, and a restore of a
-# generated database (as bench/snapshot.sh, 256 KiB chunks). Prints each
+# generated database (as bench/snapshot.sh, 512 KiB chunks). Prints each
 # run's milliseconds, then min, median and max per build and operation.
 #   usage: bench/compare.sh [-n REPS] [-r ROWS] NAME=BINDIR...
 #   e.g.   make && cp -r bin /tmp/new && git stash && make && cp -r bin /tmp/old &&

@@ -6,10 +6,12 @@
  * consistent read transaction on the way out, one atomic write
  * transaction on the way in.
  */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <sqlite3.h>
 
 #include "sqlite-db.h"
@@ -324,9 +326,82 @@ static int sink_finish(struct sink *s)
 	return s->failed ? -1 : 0;
 }
 
+static long long pragma_int(sqlite3 *db, const char *sql);
+
 static int sqlite_fail(struct mig_err *err, sqlite3 *db, const char *what, const char *path)
 {
 	return mig_err_set(err, MIG_EENV, "%s '%s': %s", what, path, db ? sqlite3_errmsg(db) : "out of memory");
+}
+
+static int busy_or_fail(struct mig_err *err, sqlite3 *db, int r, const char *path, int timeout_ms)
+{
+	if (r == SQLITE_BUSY || r == SQLITE_LOCKED)
+		return mig_err_set(err, MIG_EENV, "cannot snapshot '%s': the database stayed locked for %d ms",
+				   path, timeout_ms);
+	return sqlite_fail(err, db, "cannot snapshot", path);
+}
+
+/*
+ * The image read from the file itself, in chunks, under a read
+ * transaction: in rollback-journal mode SQLite's SHARED lock keeps
+ * every writer out of the file, so the file is the image, and reading it
+ * in large blocks costs a third of the backup API's page by page. In WAL
+ * mode the newest pages may be in the WAL, so the backup API (which
+ * reads through the pager) does it: 1 then, as for an empty database.
+ * The reads go through SQLite's own file handle, whose lock a second
+ * descriptor's close would drop (POSIX locks are per process).
+ */
+static int read_blocks(sqlite3 *db, const char *path, int timeout_ms, const struct mig_image_sink *out,
+		       uint32_t *page_size, uint64_t *size, int *failed, struct mig_err *err)
+{
+	sqlite3_file *f = NULL;
+	sqlite3_stmt *st = NULL;
+	unsigned char *buf = NULL;
+	long long ps, pages;
+	uint64_t total, off, index;
+	int rc = 1, r, wal;
+
+	if ((r = sqlite3_exec(db, "BEGIN; SELECT count(*) FROM sqlite_schema", NULL, NULL, NULL)) != SQLITE_OK)
+		return busy_or_fail(err, db, r, path, timeout_ms);
+	if (sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, NULL) != SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_ROW) {
+		rc = sqlite_fail(err, db, "cannot snapshot", path);
+		goto out;
+	}
+	wal = !sqlite3_stricmp((const char *)sqlite3_column_text(st, 0), "wal");
+	ps = pragma_int(db, "PRAGMA page_size");
+	pages = pragma_int(db, "PRAGMA page_count");
+	if (wal || ps < 512 || pages <= 0 ||
+	    sqlite3_file_control(db, "main", SQLITE_FCNTL_FILE_POINTER, &f) != SQLITE_OK || !f || !f->pMethods)
+		goto out;
+	total = (uint64_t)ps * (uint64_t)pages;
+	buf = mig_xmalloc(out->chunk_size);
+	for (off = 0, index = 0; off < total; off += out->chunk_size, index++) {
+		size_t n = total - off < out->chunk_size ? (size_t)(total - off) : out->chunk_size;
+		unsigned char *b = out->buffer ? out->buffer(out->data) : NULL;
+
+		if (!b)
+			b = buf;
+		if ((r = f->pMethods->xRead(f, b, (int)n, (sqlite3_int64)off)) != SQLITE_OK) {
+			rc = mig_err_set(err, MIG_EENV, "cannot read database '%s': %s", path, sqlite3_errstr(r));
+			goto out;
+		}
+		if (out->chunk(out->data, index, b, n) < 0) {
+			*failed = 1;
+			rc = mig_err_set(err, MIG_EENV, "consumer failed");
+			goto out;
+		}
+		if (out->progress)
+			out->progress(out->data, off + n, total);
+	}
+	*page_size = (uint32_t)ps;
+	*size = total;
+	rc = 0;
+out:
+	sqlite3_finalize(st);
+	sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+	free(buf);
+	return rc;
 }
 
 int mig_sqlite_image_read(const char *path, int timeout_ms, const struct mig_image_sink *out,
@@ -375,6 +450,9 @@ int mig_sqlite_image_read(const char *path, int timeout_ms, const struct mig_ima
 		}
 	}
 	sqlite3_busy_timeout(src, timeout_ms);
+	if ((rc = read_blocks(src, path, timeout_ms, out, page_size, size, &s.failed, err)) <= 0)
+		goto out;
+	rc = 0;
 	if (sqlite3_open_v2("image", &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, s.head.name) != SQLITE_OK ||
 	    sqlite3_exec(dst, "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; "
 			 "PRAGMA locking_mode=EXCLUSIVE; PRAGMA cache_size=-1024", NULL, NULL, NULL) != SQLITE_OK) {
@@ -509,6 +587,311 @@ static int committed(const char *path, long long cookie, const struct mig_image_
 	return r;
 }
 
+/*
+ * Restoring in place, in rollback-journal mode, as SQLite's pager would
+ * but in large blocks and only where the image differs. Under an
+ * EXCLUSIVE lock, every page of each chunk that differs from the image
+ * (the source says which, by its hash) is saved in a rollback journal
+ * of SQLite's own format beside the database, and the journal synced;
+ * then those chunks are decoded and their differing pages written, the
+ * file synced, and the journal deleted, which commits. A kill or a
+ * failure before that leaves a hot journal, which the next connection
+ * (mig's own, at once, on failure) rolls back: the database as it was.
+ * The backup API journals and writes every page one by one, with a
+ * sync each time its cache fills; this writes what changed, with three
+ * syncs.
+ */
+#define JOURNAL_SECTOR 4096	/* the journal header's room, as SQLite's sector */
+#define JOURNAL_BUF (1024 * 1024)
+#define WRITE_MAX 65536
+
+static const unsigned char journal_magic[8] = { 0xd9, 0xd5, 0x05, 0xf9, 0x20, 0xa1, 0x63, 0xd7 };
+
+static void put32(unsigned char *p, uint32_t v)
+{
+	p[0] = (unsigned char)(v >> 24);
+	p[1] = (unsigned char)(v >> 16);
+	p[2] = (unsigned char)(v >> 8);
+	p[3] = (unsigned char)v;
+}
+
+static uint32_t get32(const unsigned char *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+struct journal {
+	int fd;
+	const char *path;
+	unsigned char *buf;
+	size_t len;
+	uint32_t nonce, nrec, page_size;
+};
+
+/* SQLite's journal checksum of a page: a byte every 200, from the end */
+static uint32_t page_cksum(uint32_t nonce, const unsigned char *p, uint32_t ps)
+{
+	int i;
+
+	for (i = (int)ps - 200; i > 0; i -= 200)
+		nonce += p[i];
+	return nonce;
+}
+
+static int journal_flush(struct journal *j, struct mig_err *err)
+{
+	if (j->len && mig_write_all(j->fd, j->buf, j->len) < 0)
+		return mig_err_errno(err, MIG_EENV, "cannot write '%s'", j->path);
+	j->len = 0;
+	return 0;
+}
+
+static int journal_add(struct journal *j, uint32_t pgno, const unsigned char *page, struct mig_err *err)
+{
+	if (j->len + 8 + j->page_size > JOURNAL_BUF && journal_flush(j, err) < 0)
+		return MIG_EENV;
+	put32(j->buf + j->len, pgno);
+	memcpy(j->buf + j->len + 4, page, j->page_size);
+	put32(j->buf + j->len + 4 + j->page_size, page_cksum(j->nonce, page, j->page_size));
+	j->len += 8 + j->page_size;
+	j->nrec++;
+	return 0;
+}
+
+/* Sync the directory that holds path. */
+static int sync_dir_of(const char *path)
+{
+	char *dir = mig_xstrdup(path), *slash = strrchr(dir, '/');
+	int fd, rc = -1;
+
+	if (slash)
+		*(slash == dir ? slash + 1 : slash) = '\0';
+	if ((fd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+		rc = fsync(fd);
+		close(fd);
+	}
+	free(dir);
+	return rc;
+}
+
+/*
+ * SQLite's lock-byte page, which holds the bytes its file locks are
+ * taken on (at 1 GiB): never written, and a journal record of it ends a
+ * rollback (pager_playback_one_page), so it is neither journaled nor
+ * written.
+ */
+#define LOCK_BYTE 0x40000000ULL
+
+static int lock_page(uint64_t off, uint32_t ps)
+{
+	return off == LOCK_BYTE / ps * ps;
+}
+
+/* Does the page at at of chunk buf (at off) stay as it is: the same as old (olen bytes), or the lock-byte page? */
+static int keep_page(uint64_t off, const unsigned char *buf, size_t at, const unsigned char *old, size_t olen,
+		     uint32_t ps)
+{
+	return lock_page(off + at, ps) || (at + ps <= olen && !memcmp(buf + at, old + at, ps));
+}
+
+/* Write the pages of chunk buf (at off, len bytes) that differ from old (olen bytes there). */
+static int write_changed(sqlite3_file *f, uint64_t off, const unsigned char *buf, size_t len,
+			 const unsigned char *old, size_t olen, uint32_t ps)
+{
+	size_t at = 0;
+
+	while (at < len) {
+		size_t start, end;
+		int r;
+
+		if (keep_page(off, buf, at, old, olen, ps)) {
+			at += ps;
+			continue;
+		}
+		for (start = at; at < len && !keep_page(off, buf, at, old, olen, ps); at += ps)
+			;
+		end = at;
+		/* SQLite's unix VFS writes at most 128 KiB - 1 a call (seekAndWriteFd) */
+		for (; start < end; start += WRITE_MAX) {
+			int n = (int)(end - start < WRITE_MAX ? end - start : WRITE_MAX);
+
+			if ((r = f->pMethods->xWrite(f, buf + start, n, (sqlite3_int64)(off + start))) != SQLITE_OK)
+				return r;
+		}
+	}
+	return SQLITE_OK;
+}
+
+/* Let a new connection roll back the hot journal a failed restore left. */
+static void roll_back(const char *path, int timeout_ms)
+{
+	sqlite3 *db = NULL;
+
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK) {
+		sqlite3_busy_timeout(db, timeout_ms);
+		sqlite3_exec(db, "SELECT count(*) FROM sqlite_schema", NULL, NULL, NULL);
+	}
+	sqlite3_close(db);
+}
+
+/*
+ * 0 when restored, < 0 on failure (the database as it was, or a hot
+ * journal that brings it back), 1 when this cannot do it (WAL mode,
+ * another page size, an empty or missing database, a source that cannot
+ * say what differs): the backup API does it then.
+ */
+static int write_in_place(const char *path, int timeout_ms, const struct mig_image_source *in,
+			  struct mig_err *err)
+{
+	struct journal j = { .fd = -1 };
+	sqlite3 *db = NULL;
+	sqlite3_file *f = NULL;
+	sqlite3_stmt *st = NULL;
+	unsigned char *old = NULL, *buf = NULL, *changed = NULL, hdr[28];
+	const char *jpath = NULL;
+	long long ps, pages, cookie;
+	uint64_t old_size, cs = in->chunk_size, n, i;
+	uint32_t counter;
+	struct stat sb;
+	int rc = 1, r, began = 0, written = 0, wal;
+
+	if (!in->same || !in->want || !cs || !in->page_size || !in->size || stat(path, &sb) < 0 || !sb.st_size)
+		return 1;
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK)
+		goto out;
+	sqlite3_busy_timeout(db, timeout_ms);
+	if ((r = sqlite3_exec(db, "BEGIN EXCLUSIVE", NULL, NULL, NULL)) != SQLITE_OK) {
+		if (r == SQLITE_BUSY || r == SQLITE_LOCKED)
+			rc = mig_err_set(err, MIG_EENV, "cannot restore '%s': the database stayed locked for %d ms",
+					 path, timeout_ms);
+		goto out;
+	}
+	began = 1;
+	if (sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, NULL) != SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_ROW) {
+		rc = sqlite_fail(err, db, "cannot restore", path);
+		goto out;
+	}
+	wal = !sqlite3_stricmp((const char *)sqlite3_column_text(st, 0), "wal");
+	ps = pragma_int(db, "PRAGMA page_size");
+	pages = pragma_int(db, "PRAGMA page_count");
+	cookie = pragma_int(db, "PRAGMA schema_version");
+	if (wal || ps != (long long)in->page_size || pages <= 0 || cookie < 0 || cs % (uint64_t)ps ||
+	    sqlite3_file_control(db, "main", SQLITE_FCNTL_FILE_POINTER, &f) != SQLITE_OK || !f || !f->pMethods ||
+	    !(jpath = sqlite3_filename_journal(sqlite3_db_filename(db, "main"))))
+		goto out;
+	old_size = (uint64_t)ps * (uint64_t)pages;
+	n = (in->size + cs - 1) / cs;
+	old = mig_xmalloc(cs);
+	buf = mig_xmalloc(cs);
+	changed = mig_xcalloc(n, 1);
+	j.buf = mig_xmalloc(JOURNAL_BUF);
+	j.page_size = (uint32_t)ps;
+	j.path = jpath;
+	sqlite3_randomness(sizeof(j.nonce), &j.nonce);
+	if ((r = f->pMethods->xRead(f, hdr, sizeof(hdr), 0)) != SQLITE_OK) {
+		rc = mig_err_set(err, MIG_EENV, "cannot read database '%s': %s", path, sqlite3_errstr(r));
+		goto out;
+	}
+	counter = get32(hdr + 24);
+	/* the journal: a header's room, then the old pages of each chunk that differs */
+	if ((j.fd = open(jpath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, sb.st_mode & 0666)) < 0) {
+		rc = mig_err_errno(err, MIG_EENV, "cannot create '%s'", jpath);
+		goto out;
+	}
+	memset(j.buf, 0, JOURNAL_SECTOR);
+	j.len = JOURNAL_SECTOR;
+	for (i = 0; i < n; i++) {
+		uint64_t off = i * cs;
+		size_t len = (size_t)(in->size - off < cs ? in->size - off : cs), k;
+		size_t olen = off < old_size ? (size_t)(old_size - off < cs ? old_size - off : cs) : 0;
+
+		if (olen && (r = f->pMethods->xRead(f, old, (int)olen, (sqlite3_int64)off)) != SQLITE_OK) {
+			rc = mig_err_set(err, MIG_EENV, "cannot read database '%s': %s", path, sqlite3_errstr(r));
+			goto out;
+		}
+		/* chunk 0 always: its header gets a new change counter and schema cookie */
+		changed[i] = i == 0 || olen != len || !in->same(in->data, i, old, len);
+		for (k = 0; changed[i] && k < olen; k += (size_t)ps)
+			if (!lock_page(off + k, (uint32_t)ps) &&
+			    (rc = journal_add(&j, (uint32_t)((off + k) / (uint64_t)ps + 1), old + k, err)) < 0)
+				goto out;
+	}
+	memset(hdr, 0, sizeof(hdr));
+	memcpy(hdr, journal_magic, sizeof(journal_magic));
+	put32(hdr + 8, j.nrec);
+	put32(hdr + 12, j.nonce);
+	put32(hdr + 16, (uint32_t)pages);
+	put32(hdr + 20, JOURNAL_SECTOR);
+	put32(hdr + 24, (uint32_t)ps);
+	/* the records and the header they need, whole on the disk before the database changes */
+	if ((rc = journal_flush(&j, err)) < 0)
+		goto out;
+	if (pwrite(j.fd, hdr, sizeof(hdr), 0) != (ssize_t)sizeof(hdr) || fsync(j.fd) < 0 || sync_dir_of(jpath) < 0) {
+		rc = mig_err_errno(err, MIG_EENV, "cannot write '%s'", jpath);
+		goto out;
+	}
+	in->want(in->data, changed, (size_t)n);
+	for (i = 0; i < n; i++) {
+		uint64_t off = i * cs;
+		size_t len = (size_t)(in->size - off < cs ? in->size - off : cs);
+		size_t olen = off < old_size ? (size_t)(old_size - off < cs ? old_size - off : cs) : 0;
+
+		if (!changed[i])
+			continue;
+		if ((rc = in->read(in->data, off, buf, len, err)) < 0)
+			goto out;
+		if (i == 0) {
+			/* what the backup API does: connections see a new database and schema */
+			put32(buf + 24, counter + 1);
+			put32(buf + 28, (uint32_t)(in->size / (uint64_t)ps));
+			put32(buf + 40, (uint32_t)cookie + 1);
+			put32(buf + 92, counter + 1);
+			put32(buf + 96, SQLITE_VERSION_NUMBER);
+		}
+		if (olen && (r = f->pMethods->xRead(f, old, (int)olen, (sqlite3_int64)off)) != SQLITE_OK) {
+			rc = mig_err_set(err, MIG_EENV, "cannot read database '%s': %s", path, sqlite3_errstr(r));
+			goto out;
+		}
+		/* from here on, a failure needs the journal played back */
+		written = 1;
+		if ((r = write_changed(f, off, buf, len, old, olen, (uint32_t)ps)) != SQLITE_OK) {
+			rc = mig_err_set(err, MIG_EENV, "cannot restore '%s': %s", path, sqlite3_errstr(r));
+			goto out;
+		}
+	}
+	if ((in->size < old_size && (r = f->pMethods->xTruncate(f, (sqlite3_int64)in->size)) != SQLITE_OK) ||
+	    (r = f->pMethods->xSync(f, SQLITE_SYNC_NORMAL)) != SQLITE_OK) {
+		rc = mig_err_set(err, MIG_EENV, "cannot restore '%s': %s", path, sqlite3_errstr(r));
+		goto out;
+	}
+	/* the commit: without its journal the database is the image */
+	if (unlink(jpath) < 0) {
+		rc = mig_err_errno(err, MIG_EENV, "cannot restore '%s': cannot remove '%s'", path, jpath);
+		goto out;
+	}
+	written = 0;
+	sync_dir_of(jpath);	/* as SQLite at synchronous=FULL, a failure here is no failure */
+	rc = 0;
+out:
+	if (j.fd >= 0)
+		close(j.fd);
+	/* a journal nothing was written after is not needed: gone before the lock is */
+	if (rc != 0 && !written && j.fd >= 0)
+		unlink(jpath);
+	sqlite3_finalize(st);
+	if (began)
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_close(db);
+	if (rc < 0 && written)
+		roll_back(path, timeout_ms);
+	free(old);
+	free(buf);
+	free(changed);
+	free(j.buf);
+	return rc;
+}
+
 int mig_sqlite_image_write(const char *path, int timeout_ms, const struct mig_image_source *in,
 			   struct mig_err *err)
 {
@@ -518,6 +901,9 @@ int mig_sqlite_image_write(const char *path, int timeout_ms, const struct mig_im
 	long long cookie;
 	int rc = 0, r;
 
+	if ((rc = write_in_place(path, timeout_ms, in, err)) <= 0)
+		return rc;
+	rc = 0;
 	memset(&s, 0, sizeof(s));
 	s.in = in;
 	if (vfs_register(&s.head, "source", &source_methods) < 0)

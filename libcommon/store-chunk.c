@@ -1,9 +1,11 @@
 /*
  * Chunks as the store holds them: git loose objects (zlib, "blob N\0"
  * and the bytes), written and read here without libgit2 for speed, or
- * deltas against a base chunk; read back, each is checked against its
- * object id and the manifest's hash. A chunk git gc packed is read
- * through libgit2.
+ * deltas against a base chunk. Since manifest version 2 a blob holds a
+ * zstd frame of its chunk (or delta), in a zlib stream of stored blocks:
+ * zstd compresses three times faster than deflate, and smaller. Read
+ * back, each is checked against its object id and the manifest's hash.
+ * A chunk git gc packed is read through libgit2.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -13,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <libdeflate.h>
+#include <nettle/sha1.h>
 
 #include "store-internal.h"
 
@@ -184,41 +187,167 @@ int image_whole(const struct manifest *m, const unsigned char *first, struct mig
 	return 0;
 }
 
-/* Read blob oid, len bytes, into data, checked against its id. */
-static int decode_blob(struct decoder *dc, const char *objdir, const struct manifest *m, size_t i,
-		       const git_oid *id, const char *what, unsigned char *data, size_t len, struct mig_err *err)
+/* git's id of a blob of these bytes. */
+void blob_oid(git_oid *out, const void *data, size_t len)
+{
+	struct sha1_ctx c;
+	char hdr[HDR_ROOM];
+	int n = snprintf(hdr, sizeof(hdr), "blob %zu", len);
+
+	sha1_init(&c);
+	sha1_update(&c, (size_t)n + 1, (const uint8_t *)hdr);
+	sha1_update(&c, len, data);
+	sha1_digest(&c, GIT_OID_RAWSZ, out->id);
+}
+
+#define STORED_MAX 65535	/* the bytes of one stored deflate block */
+
+size_t loose_bound(size_t len)
+{
+	size_t n = HDR_ROOM + len;
+
+	return 2 + n + 5 * (n / STORED_MAX + 1) + 4;
+}
+
+/* zlib (RFC 1950) of stored deflate blocks (RFC 1951, BTYPE 00) of "blob N\0" and data. */
+size_t loose_stored(unsigned char *out, const unsigned char *data, size_t len)
+{
+	char hdr[HDR_ROOM];
+	size_t hlen = (size_t)snprintf(hdr, sizeof(hdr), "blob %zu", len) + 1, total = hlen + len, at = 0, n = 2;
+	uint32_t adler = libdeflate_adler32(libdeflate_adler32(1, hdr, hlen), data, len);
+
+	out[0] = 0x78;		/* deflate, 32 KiB window */
+	out[1] = 0x01;		/* no dictionary, (0x78 << 8 | 0x01) % 31 == 0 */
+	do {
+		size_t k = total - at < STORED_MAX ? total - at : STORED_MAX, end = at + k;
+
+		out[n] = end == total;	/* BFINAL on the last */
+		out[n + 1] = (unsigned char)k;
+		out[n + 2] = (unsigned char)(k >> 8);
+		out[n + 3] = (unsigned char)~k;
+		out[n + 4] = (unsigned char)(~k >> 8);
+		n += 5;
+		if (at < hlen) {	/* the header's bytes, then the data's */
+			size_t h = (end < hlen ? end : hlen) - at;
+
+			memcpy(out + n, hdr + at, h);
+			n += h;
+			at += h;
+		}
+		memcpy(out + n, data + (at - hlen), end - at);
+		n += end - at;
+		at = end;
+	} while (at < total);
+	put_be32(out + n, adler);
+	return n + 4;
+}
+
+/*
+ * Read object id into dc->obj and check it against its id: *body gets
+ * its bytes, *n their count, at most max. -1 with *why when it is
+ * missing, no blob, too long or damaged; errno set when the file could
+ * not be read.
+ */
+static int load_object(struct decoder *dc, const char *objdir, const git_oid *id, int check_id, size_t max,
+		       const unsigned char **body, size_t *n, const char **why)
 {
 	char *path = store_loose_path(objdir, id);
 	git_oid oid;
 	int rc = 0;
 
+	errno = 0;
+	if (dc->objcap < HDR_ROOM + max) {
+		dc->objcap = HDR_ROOM + max;
+		dc->obj = mig_xrealloc(dc->obj, dc->objcap);
+	}
 	mig_buf_reset(&dc->in);
-	if (mig_read_file(&dc->in, path, err) == 0) {
-		char hdr[HDR_ROOM];
-		size_t hlen = (size_t)snprintf(hdr, sizeof(hdr), "blob %zu", len) + 1, got = 0;
-		enum libdeflate_result r;
+	if (mig_read_file(&dc->in, path, NULL) == 0) {
+		size_t got = 0;
+		const unsigned char *nul;
+		unsigned long long size;
 
-		/* the header lands in the room before the chunk */
-		r = libdeflate_zlib_decompress(dc->d, dc->in.buf, dc->in.len, data - hlen, hlen + len, &got);
-		if (r != LIBDEFLATE_SUCCESS || got != hlen + len || memcmp(data - hlen, hdr, hlen))
-			rc = damaged_object(err, m, i, id, what, "does not inflate to a blob of the right size");
+		/* "blob N\0" and at most max bytes */
+		if (libdeflate_zlib_decompress(dc->d, dc->in.buf, dc->in.len, dc->obj, dc->objcap, &got) !=
+			    LIBDEFLATE_SUCCESS ||
+		    !(nul = memchr(dc->obj, '\0', got < HDR_ROOM ? got : HDR_ROOM)) || memcmp(dc->obj, "blob ", 5) ||
+		    sscanf((const char *)dc->obj + 5, "%llu", &size) != 1 || size != got - (size_t)(nul + 1 - dc->obj)) {
+			*why = "does not inflate to a blob of the right size";
+			rc = -1;
+		} else {
+			*body = nul + 1;
+			*n = (size_t)size;
+		}
 	} else if (errno == ENOENT) {
 		git_odb_object *o = NULL;
 
-		if ((!dc->odb && git_odb_open(&dc->odb, objdir) < 0) || git_odb_read(&o, dc->odb, id) < 0)
-			rc = damaged_object(err, m, i, id, what, "is missing");
-		else if (git_odb_object_type(o) != GIT_OBJECT_BLOB || git_odb_object_size(o) != len)
-			rc = damaged_object(err, m, i, id, what, "is not a blob of the right size");
-		else
-			memcpy(data, git_odb_object_data(o), len);
+		if ((!dc->odb && git_odb_open(&dc->odb, objdir) < 0) || git_odb_read(&o, dc->odb, id) < 0) {
+			*why = "is missing";
+			rc = -1;
+		} else if (git_odb_object_type(o) != GIT_OBJECT_BLOB || git_odb_object_size(o) > max) {
+			*why = "is not a blob of the right size";
+			rc = -1;
+		} else {
+			*n = git_odb_object_size(o);
+			memcpy(dc->obj, git_odb_object_data(o), *n);
+			*body = dc->obj;
+		}
 		git_odb_object_free(o);
 	} else {
-		rc = mig_err_errno(err, MIG_EENV, "cannot read '%s'", path);
+		rc = -1;
+		*why = NULL;
 	}
 	free(path);
-	if (rc == 0 && (git_odb_hash(&oid, data, len, GIT_OBJECT_BLOB) < 0 || git_oid_cmp(&oid, id)))
-		rc = damaged_object(err, m, i, id, what, "does not match its id");
+	if (rc == 0 && check_id) {
+		blob_oid(&oid, *body, *n);
+		if (git_oid_cmp(&oid, id)) {
+			*why = "does not match its id";
+			rc = -1;
+		}
+	}
+	if (rc == 0)
+		errno = 0;
 	return rc;
+}
+
+int load_chunk(struct decoder *dc, const char *objdir, int version, const git_oid *id, const XXH128_hash_t *h,
+	       unsigned char *data, size_t len, const char **why)
+{
+	const unsigned char *body;
+	size_t n;
+
+	if (load_object(dc, objdir, id, !h, len, &body, &n, why) < 0)
+		return -1;
+	if (n == len) {
+		memcpy(data, body, len);
+	} else if (version < 2 || ZSTD_getFrameContentSize(body, n) != len ||
+		   ZSTD_decompressDCtx(dc->z, data, len, body, n) != len) {
+		/* shorter than its chunk: a zstd frame of exactly len bytes */
+		*why = version < 2 ? "is not a blob of the right size" : "does not decompress to its chunk";
+		return -1;
+	}
+	if (h && hash_cmp(XXH3_128bits(data, len), *h)) {
+		*why = "does not match the manifest";
+		return -1;
+	}
+	return 0;
+}
+
+/* Read blob id, len bytes, into data, checked against its id. */
+static int decode_blob(struct decoder *dc, const char *objdir, const struct manifest *m, size_t i,
+		       const git_oid *id, const char *what, unsigned char *data, size_t len, struct mig_err *err)
+{
+	const char *why = NULL;
+
+	if (load_chunk(dc, objdir, m->version, id, NULL, data, len, &why) == 0)
+		return 0;
+	if (!why) {
+		char *path = store_loose_path(objdir, id);
+		int rc = mig_err_errno(err, MIG_EENV, "cannot read '%s'", path);
+
+		free(path);
+		return rc;
+	}
+	return damaged_object(err, m, i, id, what, why);
 }
 
 /* Apply a delta blob (DELTA_MAGIC, then offset, length, bytes, ...) to data. */
@@ -259,14 +388,26 @@ int decode(struct decoder *dc, const char *objdir, const struct manifest *m, siz
 	if (!c->delta) {
 		rc = decode_blob(dc, objdir, m, i, &c->oid, "object", data, len, err);
 	} else if ((rc = decode_blob(dc, objdir, m, i, &c->base, "base", data, len, err)) == 0) {
-		git_odb_object *o = NULL;
+		const unsigned char *d;
+		size_t n;
+		const char *why = NULL;
 
-		if ((!dc->odb && git_odb_open(&dc->odb, objdir) < 0) || git_odb_read(&o, dc->odb, &c->oid) < 0)
-			rc = damaged(err, m, i, "is missing or does not match its id");
-		else if (git_odb_object_type(o) != GIT_OBJECT_BLOB ||
-			 apply_delta(data, len, git_odb_object_data(o), git_odb_object_size(o)) < 0)
+		if (load_object(dc, objdir, &c->oid, 1, len, &d, &n, &why) < 0) {
+			rc = why ? damaged(err, m, i, "is missing or does not match its id") :
+				   mig_err_errno(err, MIG_EENV, "cannot read a chunk of snapshot %.12s", m->id);
+		} else if (m->version >= 2 &&
+			   (n < sizeof(DELTA_MAGIC) - 1 || memcmp(d, DELTA_MAGIC, sizeof(DELTA_MAGIC) - 1))) {
+			/* a zstd frame of a delta, never longer than a quarter chunk and its magic */
+			size_t cap = len / DELTA_MAX + sizeof(DELTA_MAGIC), got;
+
+			if (dc->deltacap < cap)
+				dc->delta = mig_xrealloc(dc->delta, dc->deltacap = cap);
+			got = ZSTD_decompressDCtx(dc->z, dc->delta, cap, d, n);
+			if (ZSTD_isError(got) || apply_delta(data, len, dc->delta, got) < 0)
+				rc = damaged(err, m, i, "is no delta");
+		} else if (apply_delta(data, len, d, n) < 0) {
 			rc = damaged(err, m, i, "is no delta");
-		git_odb_object_free(o);
+		}
 	}
 	if (rc == 0 && hash_cmp(XXH3_128bits(data, len), c->h))
 		rc = damaged(err, m, i, "does not match the manifest");
@@ -277,12 +418,16 @@ int decoder_init(struct decoder *dc)
 {
 	memset(dc, 0, sizeof(*dc));
 	dc->d = libdeflate_alloc_decompressor();
-	return dc->d ? 0 : -1;
+	dc->z = ZSTD_createDCtx();
+	return dc->d && dc->z ? 0 : -1;
 }
 
 void decoder_release(struct decoder *dc)
 {
 	libdeflate_free_decompressor(dc->d);
+	ZSTD_freeDCtx(dc->z);
+	free(dc->obj);
+	free(dc->delta);
 	git_odb_free(dc->odb);
 	mig_buf_release(&dc->in);
 }

@@ -112,6 +112,12 @@ int store_git_fsync(struct mig_err *err)
 	return 0;
 }
 
+void store_git_strict(int on)
+{
+	loaded();
+	p_git_libgit2_opts(GIT_OPT_ENABLE_STRICT_OBJECT_CREATION, on);
+}
+
 void mig_shutdown(void)
 {
 	if (ready)

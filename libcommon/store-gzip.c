@@ -42,7 +42,7 @@ int mig_snapshot_export(struct mig_store *s, const char *id, int fd, const char 
 	}
 	zcap = libdeflate_gzip_compress_bound(c, m.chunk_size);
 	z = mig_xmalloc(zcap);
-	if ((rc = reader_start(&r, &m, s, progress, "export", err)) == 0)
+	if ((rc = reader_start(&r, &m, s, NULL, progress, "export", err)) == 0)
 		for (i = 0; i < m.n && rc == 0; i++) {
 			const unsigned char *chunk;
 			size_t zn;

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <git2.h>
 #include <xxhash.h>
+#include <zstd.h>
 
 #include "err.h"
 #include "report.h"
@@ -21,7 +22,7 @@
 #define JOURNAL_REF "refs/mig/journal"
 #define JOURNAL_BRANCH "refs/heads/journal"	/* follows JOURNAL_REF, for HEAD (store.c) */
 #define SNAP_REFS "refs/mig/snapshots/"
-#define CHUNK_SIZE (256 * 1024)
+#define CHUNK_SIZE (512 * 1024)
 #define MAX_CHUNK_SIZE (4096 * 1024)	/* MIG_CHUNK_SIZE's largest */
 #define HDR_ROOM 32		/* room before a chunk for "blob N\0" */
 #define MAX_THREADS 8
@@ -40,6 +41,13 @@ struct mig_store {
  * deletes). Called when the store is opened, after mig_git_need.
  */
 int store_git_fsync(struct mig_err *err);
+
+/*
+ * Have libgit2 check (1, its default) or not (0) that the objects a tree
+ * names exist when it is built: a snapshot's chunks are known to, and
+ * checking costs an open and an inflate each.
+ */
+void store_git_strict(int on);
 
 /* Who commits: $USER (or "mig") at this host, now. */
 int store_signature(git_signature **out, struct mig_err *err);
@@ -102,8 +110,18 @@ struct chunk_ref {
 	int delta;
 };
 
+/*
+ * Manifest versions. 1: every chunk blob holds its bytes, every delta
+ * blob a delta. 2 (what mig writes now): a chunk blob shorter than its
+ * chunk is a zstd frame of it, a delta blob that does not start with
+ * the delta's magic a zstd frame of a delta. Blobs of version 1 stay
+ * valid in version 2, so a new snapshot shares an old one's chunks.
+ */
+#define MANIFEST_VERSION 2
+
 struct manifest {
 	char id[41];		/* the snapshot's */
+	int version;
 	uint32_t page_size;
 	uint64_t size;
 	size_t chunk_size;
@@ -156,11 +174,27 @@ int image_whole(const struct manifest *m, const unsigned char *first, struct mig
 /* Write a compressed object to its loose path: a temporary file, renamed. */
 int write_loose(const char *objdir, const git_oid *oid, const void *z, size_t n, struct mig_err *err);
 
+/* git's id of a blob of these bytes (nettle's SHA-1: several times libgit2's). */
+void blob_oid(git_oid *out, const void *data, size_t len);
+
+/*
+ * A loose object of a blob of these bytes, into out (loose_bound(len)
+ * bytes): zlib with stored blocks, since what mig stores there is a
+ * zstd frame or bytes zstd could not shrink. Returns its length.
+ */
+size_t loose_bound(size_t len);
+size_t loose_stored(unsigned char *out, const unsigned char *data, size_t len);
+
 /* What reads chunks back: one per thread. */
 struct decoder {
 	struct libdeflate_decompressor *d;
+	ZSTD_DCtx *z;
 	git_odb *odb;		/* for objects that are not loose (packed by git gc) */
 	struct mig_buf in;
+	unsigned char *obj;	/* an object inflated: "blob N\0", then its bytes */
+	size_t objcap;
+	unsigned char *delta;	/* a delta blob's delta, decompressed */
+	size_t deltacap;
 };
 int decoder_init(struct decoder *dc);
 void decoder_release(struct decoder *dc);
@@ -170,6 +204,15 @@ void decoder_release(struct decoder *dc);
  */
 int decode(struct decoder *dc, const char *objdir, const struct manifest *m, size_t i, unsigned char *buf,
 	   struct mig_err *err);
+/*
+ * Read the chunk blob id of len bytes into data, as version version of
+ * the manifest allows, checked against its id, or when h is given
+ * against that XXH3-128 of its bytes instead (a twentieth of the cost):
+ * 0, or -1 when it is missing or damaged (why names which, when not
+ * NULL).
+ */
+int load_chunk(struct decoder *dc, const char *objdir, int version, const git_oid *id, const XXH128_hash_t *h,
+	       unsigned char *data, size_t len, const char **why);
 int damaged(struct mig_err *err, const struct manifest *m, size_t i, const char *why);
 
 /* ---- taking and reading snapshots ---- */
@@ -185,6 +228,7 @@ struct taker;
 struct taker *taker_start(struct mig_store *s, const struct manifest *prev, size_t cs, int progress,
 			  const char *what);
 int taker_chunk(void *t, uint64_t index, const unsigned char *buf, size_t len);
+unsigned char *taker_buffer(void *t);
 void taker_progress(void *t, uint64_t done, uint64_t total);
 /* Frees t; *stored gets the bytes written. */
 int taker_finish(struct taker *t, struct manifest *m, uint64_t *stored, struct mig_err *err);
@@ -193,12 +237,12 @@ int commit_snapshot(struct mig_store *s, struct manifest *m, const char *databas
 
 /*
  * Reading a snapshot's chunks back (store-snapshot-read.c), in order,
- * decoded ahead by the workers; reader_get gives chunk i, valid until
- * the next call.
+ * decoded ahead by the workers: all of them, or those want[i] names;
+ * reader_get gives chunk i, valid until the next call.
  */
 struct reader;
-int reader_start(struct reader **out, const struct manifest *m, struct mig_store *s, int progress,
-		 const char *what, struct mig_err *err);
+int reader_start(struct reader **out, const struct manifest *m, struct mig_store *s, const unsigned char *want,
+		 int progress, const char *what, struct mig_err *err);
 int reader_get(struct reader *r, size_t i, const unsigned char **out, struct mig_err *err);
 void reader_stop(struct reader *r);
 

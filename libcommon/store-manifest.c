@@ -84,8 +84,8 @@ void manifest_format(struct mig_buf *b, const struct manifest *m)
 {
 	size_t i;
 
-	mig_buf_addf(b, "mig-snapshot 1\npage-size %u\nsize %llu\nchunk-size %zu\nchecksum %s\n",
-		     m->page_size, (unsigned long long)m->size, m->chunk_size, m->checksum);
+	mig_buf_addf(b, "mig-snapshot %d\npage-size %u\nsize %llu\nchunk-size %zu\nchecksum %s\n",
+		     m->version, m->page_size, (unsigned long long)m->size, m->chunk_size, m->checksum);
 	for (i = 0; i < m->n; i++) {
 		char hex[33], oid[GIT_OID_HEXSZ + 1];
 
@@ -120,8 +120,8 @@ int manifest_parse(struct manifest *m, const char *text, size_t len, struct mig_
 		memcpy(line, p, n);
 		line[n] = '\0';
 		p = eol ? eol + 1 : end;
-		if (!strcmp(line, "mig-snapshot 1"))
-			header |= 1;
+		if (!strcmp(line, "mig-snapshot 1") || !strcmp(line, "mig-snapshot 2"))
+			m->version = line[13] - '0', header |= 1;
 		else if (sscanf(line, "page-size %u", &ps) == 1)
 			header |= 2;
 		else if (sscanf(line, "size %llu", &size) == 1)

@@ -29,6 +29,7 @@ struct reader {
 	pthread_cond_t cv;
 	size_t next, pos, nslots;	/* next to queue; the one asked for last */
 	struct slot *slots;
+	const unsigned char *want;	/* the chunks to read, or NULL: all */
 	int stop;
 	struct store_work *work;
 	struct decoder own;	/* the reader's own, for chunks read out of order */
@@ -87,6 +88,10 @@ static void queue_ahead(struct reader *r)
 	while (r->next < r->m->n && r->next < r->pos + r->nslots) {
 		struct slot *sl = &r->slots[r->next % r->nslots];
 
+		if (r->want && !r->want[r->next]) {
+			r->next++;
+			continue;
+		}
 		if (sl->state == S_BUSY)
 			break;
 		sl->index = r->next++;
@@ -95,8 +100,8 @@ static void queue_ahead(struct reader *r)
 	}
 }
 
-int reader_start(struct reader **out, const struct manifest *m, struct mig_store *s, int progress,
-		 const char *what, struct mig_err *err)
+int reader_start(struct reader **out, const struct manifest *m, struct mig_store *s, const unsigned char *want,
+		 int progress, const char *what, struct mig_err *err)
 {
 	struct reader *r = mig_xcalloc(1, sizeof(*r));
 	size_t i;
@@ -104,6 +109,7 @@ int reader_start(struct reader **out, const struct manifest *m, struct mig_store
 
 	*out = NULL;
 	r->m = m;
+	r->want = want;
 	r->objdir = mig_path_join(s->path, "objects");
 	pthread_mutex_init(&r->mu, NULL);
 	pthread_cond_init(&r->cv, NULL);
@@ -246,7 +252,7 @@ int mig_snapshot_verify(struct mig_store *s, const char *id, int progress, struc
 
 	if ((rc = manifest_load(&m, s, id, err)) < 0)
 		return rc;
-	if ((rc = reader_start(&r, &m, s, progress, "verify", err)) == 0)
+	if ((rc = reader_start(&r, &m, s, NULL, progress, "verify", err)) == 0)
 		for (i = 0; i < m.n && rc == 0; i++) {
 			const unsigned char *c;
 
@@ -291,22 +297,63 @@ int mig_snapshot_check(struct mig_store *s, const char *id, struct mig_err *err)
 	return rc;
 }
 
+/* A restore's image source: chunks the database has already are not read. */
+struct restore {
+	const struct manifest *m;
+	struct mig_store *s;
+	struct reader *r;
+	unsigned char *want;
+	int progress;
+};
+
+static int restore_read(void *data, uint64_t off, unsigned char *buf, size_t len, struct mig_err *err)
+{
+	struct restore *rs = data;
+	int rc;
+
+	if (!rs->r && (rc = reader_start(&rs->r, rs->m, rs->s, rs->want, rs->progress, "restore", err)) < 0)
+		return rc;
+	return reader_read(rs->r, off, buf, len, err);
+}
+
+/* Is chunk index these bytes? By the manifest's XXH3-128, as a snapshot finds a chunk unchanged. */
+static int restore_same(void *data, uint64_t index, const unsigned char *buf, size_t len)
+{
+	struct restore *rs = data;
+
+	return index < rs->m->n && len == chunk_len(rs->m, (size_t)index) &&
+	       !hash_cmp(XXH3_128bits(buf, len), rs->m->c[index].h);
+}
+
+static void restore_want(void *data, const unsigned char *want, size_t n)
+{
+	struct restore *rs = data;
+
+	if (n != rs->m->n)
+		return;
+	free(rs->want);
+	rs->want = mig_xmalloc(n);
+	memcpy(rs->want, want, n);
+}
+
 int mig_snapshot_restore(struct mig_store *s, const char *id, const char *path, int timeout_ms, int progress,
 			 struct mig_err *err)
 {
 	struct manifest m;
-	struct reader *r = NULL;
+	struct restore rs;
 	struct mig_image_source src;
 	int rc;
 
-	/* every chunk is checked as it is read: damage rolls the write back */
+	/* every chunk read is checked: damage rolls the write back */
 	if ((rc = manifest_load(&m, s, id, err)) < 0)
 		return rc;
-	if ((rc = reader_start(&r, &m, s, progress, "restore", err)) == 0) {
-		src = (struct mig_image_source){ m.size, reader_read, r };
-		rc = mig_image_write(path, timeout_ms, &src, err);
-	}
-	reader_stop(r);
+	rs = (struct restore){ .m = &m, .s = s, .progress = progress };
+	src = (struct mig_image_source){ .size = m.size, .page_size = m.page_size, .read = restore_read,
+					 .chunk_size = m.chunk_size, .same = restore_same, .want = restore_want,
+					 .data = &rs };
+	rc = mig_image_write(path, timeout_ms, &src, err);
+	reader_stop(rs.r);
+	free(rs.want);
 	manifest_release(&m);
 	return rc;
 }
@@ -372,7 +419,7 @@ int mig_snapshot_is_image(struct mig_store *s, const char *id, const char *path,
 		rc = mig_err_set(err, MIG_EENV, "out of memory for a decompressor");
 		goto out;
 	}
-	sink = (struct mig_image_sink){ m.chunk_size, same_chunk, NULL, &sm };
+	sink = (struct mig_image_sink){ .chunk_size = m.chunk_size, .chunk = same_chunk, .data = &sm };
 	rc = mig_image_read(path, timeout_ms, &sink, &page_size, &size, &ierr);
 	if (sm.failed) {
 		*err = sm.err;

@@ -54,6 +54,7 @@ struct image {
 	unsigned chunks;
 	int fail_at;		/* the chunk to refuse, or -1 */
 	long fail_from;		/* the source: reads from this offset fail; -1 none */
+	unsigned wanted, reads;	/* chunks a write in place said it would read, and read */
 };
 
 static int take(void *data, uint64_t index, const unsigned char *buf, size_t len)
@@ -82,6 +83,31 @@ static int give(void *data, uint64_t off, unsigned char *buf, size_t len, struct
 	return 0;
 }
 
+/* A source that says which chunks the database has already. */
+static int same(void *data, uint64_t index, const unsigned char *buf, size_t len)
+{
+	struct image *im = data;
+
+	return !memcmp(im->buf + (size_t)index * im->chunk_size, buf, len);
+}
+
+static void want(void *data, const unsigned char *w, size_t n)
+{
+	struct image *im = data;
+	size_t i;
+
+	for (i = 0, im->wanted = 0; i < n; i++)
+		im->wanted += w[i] != 0;
+}
+
+static int give_counted(void *data, uint64_t off, unsigned char *buf, size_t len, struct mig_err *err)
+{
+	struct image *im = data;
+
+	im->reads++;
+	return give(data, off, buf, len, err);
+}
+
 static int group_setup(void **state)
 {
 	(void)state;
@@ -102,9 +128,9 @@ static int group_teardown(void **state)
 static void test_round_trip(void **state)
 {
 	char *a = path_of("a.db"), *b = path_of("b.db"), *sum_a, *sum_b;
-	struct image im = { NULL, 0, 64 * 1024, 0, -1, -1 };
-	struct mig_image_sink sink = { 64 * 1024, take, NULL, &im };
-	struct mig_image_source src;
+	struct image im = { NULL, 0, 64 * 1024, 0, -1, -1, 0, 0 };
+	struct mig_image_sink sink = { .chunk_size = 64 * 1024, .chunk = take, .data = &im };
+	struct mig_image_source src = { 0 };
 	struct mig_err err = MIG_ERR_INIT;
 	uint32_t page_size = 0;
 	uint64_t size = 0;
@@ -131,8 +157,8 @@ static void test_round_trip(void **state)
 static void test_read_errors(void **state)
 {
 	char *a = path_of("a.db"), *missing = path_of("none.db");
-	struct image im = { NULL, 0, 64 * 1024, 0, -1, -1 };
-	struct mig_image_sink sink = { 64 * 1024, take, NULL, &im };
+	struct image im = { NULL, 0, 64 * 1024, 0, -1, -1, 0, 0 };
+	struct mig_image_sink sink = { .chunk_size = 64 * 1024, .chunk = take, .data = &im };
 	struct mig_err err = MIG_ERR_INIT;
 	uint32_t page_size;
 	uint64_t size;
@@ -180,9 +206,9 @@ static void test_read_errors(void **state)
 static void test_write_errors(void **state)
 {
 	char *a = path_of("a.db"), *c = path_of("c.db"), *nodir = path_of("no/such/dir.db"), *msg, *before;
-	struct image im = { NULL, 0, 64 * 1024, 0, -1, -1 };
-	struct mig_image_sink sink = { 64 * 1024, take, NULL, &im };
-	struct mig_image_source src;
+	struct image im = { NULL, 0, 64 * 1024, 0, -1, -1, 0, 0 };
+	struct mig_image_sink sink = { .chunk_size = 64 * 1024, .chunk = take, .data = &im };
+	struct mig_image_source src = { 0 };
 	struct mig_err err = MIG_ERR_INIT;
 	uint32_t page_size;
 	uint64_t size;
@@ -235,12 +261,75 @@ static void test_write_errors(void **state)
 	free(nodir);
 }
 
+/*
+ * A source that says which chunks are the same: only the others are
+ * read and written, and a failure half way leaves the database as it
+ * was (its hot journal rolled back), with no journal left beside it.
+ */
+static void test_in_place(void **state)
+{
+	char *a = path_of("ip-a.db"), *c = path_of("ip-c.db"), *journal = path_of("ip-c.db-journal"), *v, *w;
+	struct image im = { NULL, 0, 64 * 1024, 0, -1, -1, 0, 0 };
+	struct mig_image_sink sink = { .chunk_size = 64 * 1024, .chunk = take, .data = &im };
+	struct mig_image_source src = { 0 };
+	struct mig_err err = MIG_ERR_INIT;
+	uint32_t page_size;
+	uint64_t size;
+
+	(void)state;
+	exec_on(a, "CREATE TABLE t(v); WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000)"
+		   " INSERT INTO t SELECT randomblob(600) FROM n");
+	assert_int_equal(mig_image_read(a, 100, &sink, &page_size, &size, &err), 0);
+	src.size = im.size, src.read = give_counted, src.data = &im;
+	assert_int_equal(mig_image_write(c, 100, &src, &err), 0);
+
+	/* one row changed: chunk 0 (its header always) and the row's chunk */
+	exec_on(c, "UPDATE t SET v = zeroblob(600) WHERE rowid = 500");
+	src.page_size = page_size, src.chunk_size = im.chunk_size, src.same = same, src.want = want;
+	im.reads = 0;
+	assert_int_equal(mig_image_write(c, 100, &src, &err), 0);
+	assert_int_equal(im.wanted, 2);
+	assert_int_equal(im.reads, 2);
+	assert_int_not_equal(access(journal, F_OK), 0);
+	w = query(c, "SELECT hex(v) FROM t WHERE rowid = 500");
+	v = query(a, "SELECT hex(v) FROM t WHERE rowid = 500");
+	assert_string_equal(w, v);
+	free(v);
+	free(w);
+	v = query(c, "PRAGMA integrity_check");
+	assert_string_equal(v, "ok");
+	free(v);
+
+	/* half the rows gone, the source failing half way: nothing changes */
+	exec_on(c, "DELETE FROM t WHERE rowid % 2 = 0");
+	im.fail_from = 5 * 65536;
+	assert_int_equal(mig_image_write(c, 100, &src, &err), MIG_EENV);
+	assert_string_equal(err.msg, "the source failed at 327680");
+	assert_int_not_equal(access(journal, F_OK), 0);
+	v = query(c, "SELECT count(*) FROM t");
+	assert_string_equal(v, "500");
+	free(v);
+	v = query(c, "PRAGMA integrity_check");
+	assert_string_equal(v, "ok");
+	free(v);
+	im.fail_from = -1;
+	assert_int_equal(mig_image_write(c, 100, &src, &err), 0);
+	v = query(c, "SELECT count(*) FROM t");
+	assert_string_equal(v, "1000");
+	free(v);
+	free(im.buf);
+	free(a);
+	free(c);
+	free(journal);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_read_errors),
 		cmocka_unit_test(test_write_errors),
+		cmocka_unit_test(test_in_place),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

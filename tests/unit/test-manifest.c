@@ -72,7 +72,7 @@ static void test_rejects(void **state)
 		/* no magic, another version */
 		"page-size 4096\nsize 266240\nchunk-size 262144\nchecksum x\nchunk " H1 " " O1 "\ndelta " H2 " " O2
 		" " O1 "\n",
-		"mig-snapshot 2\npage-size 4096\nsize 266240\nchunk-size 262144\nchecksum x\nchunk " H1 " " O1
+		"mig-snapshot 3\npage-size 4096\nsize 266240\nchunk-size 262144\nchecksum x\nchunk " H1 " " O1
 		"\ndelta " H2 " " O2 " " O1 "\n",
 		/* a chunk too few, a chunk too many */
 		HEAD "chunk " H1 " " O1 "\n",
