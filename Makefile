@@ -149,10 +149,10 @@ asan:
 # worker threads take varies from run to run). The PostgreSQL backend
 # came with some 1200 branches, many of them the failures of a server
 # or of pg_dump and psql, which run as children gcov does not see: the
-# whole measured 89.0% with it (91.1% before it), so the floor is 88
-# until tests reach those paths.
+# whole measured 88.3% with it and the zstd snapshots (91.1% before),
+# so the floor is 87 until tests reach those paths.
 COVERAGE_LINES = 95
-COVERAGE_BRANCHES = 88
+COVERAGE_BRANCHES = 87
 coverage:
 	$(MAKE) clean
 	$(MAKE) CFLAGS='-O0 -g --coverage' STD=gnu11 LDFLAGS=--coverage check
