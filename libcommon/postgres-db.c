@@ -549,17 +549,6 @@ static int run_step(struct mig_db *db, enum mig_db_step step, const struct mig_d
 	return rc;
 }
 
-static void pg_sql_quote(struct mig_buf *b, const char *s)
-{
-	mig_buf_addc(b, '\'');
-	for (; *s; s++) {
-		if (*s == '\'')
-			mig_buf_addc(b, '\'');
-		mig_buf_addc(b, *s);
-	}
-	mig_buf_addc(b, '\'');
-}
-
 static void pg_step_sql(struct mig_buf *b, enum mig_db_step step, const struct mig_db_row *v)
 {
 	const char *p = step_sql[step].sql, *params = step_sql[step].params, *s;
@@ -578,7 +567,7 @@ static void pg_step_sql(struct mig_buf *b, enum mig_db_step step, const struct m
 		else if (s == num)
 			mig_buf_adds(b, num);
 		else
-			pg_sql_quote(b, s);
+			mig_sql_add_literal(b, s);
 	}
 	mig_buf_adds(b, ";\n");
 }
@@ -778,7 +767,7 @@ static int pg_journal_add(struct mig_db *db, const char *run, const char *op, co
 			else if (i == 4)
 				mig_buf_adds(&b, num);
 			else
-				pg_sql_quote(&b, values[i]);
+				mig_sql_add_literal(&b, values[i]);
 		}
 		mig_buf_adds(&b, ")");
 		((struct pg_db *)db)->journal_pending = mig_buf_detach(&b);
@@ -1005,11 +994,6 @@ static int pg_schema_key(struct mig_db *db, char out[33], struct mig_err *err)
  * the search_path it clears) is left out, so that the same schema reads
  * the same whichever pg_dump and server wrote it.
  */
-static int starts(const char *s, const char *prefix)
-{
-	return !strncmp(s, prefix, strlen(prefix));
-}
-
 static int pg_dump(struct mig_db *db, struct mig_buf *out, struct mig_err *err)
 {
 	static const char *const argv[] = { "pg_dump", "--schema-only", "--no-owner", "--no-privileges",
@@ -1040,10 +1024,10 @@ static int pg_dump(struct mig_db *db, struct mig_buf *out, struct mig_err *err)
 	for (p = raw.buf; p && *p; p = eol) {
 		eol = strchr(p, '\n');
 		eol = eol ? eol + 1 : p + strlen(p);
-		if (*p == '\n' || starts(p, "--") || starts(p, "SET ") ||
-		    starts(p, "SELECT pg_catalog.set_config('search_path'") ||
+		if (*p == '\n' || mig_starts_with(p, "--") || mig_starts_with(p, "SET ") ||
+		    mig_starts_with(p, "SELECT pg_catalog.set_config('search_path'") ||
 		    /* psql's guard against a hostile dump, a new random key each time */
-		    starts(p, "\\restrict ") || starts(p, "\\unrestrict "))
+		    mig_starts_with(p, "\\restrict ") || mig_starts_with(p, "\\unrestrict "))
 			continue;
 		mig_buf_add(out, p, (size_t)(eol - p));
 	}

@@ -191,11 +191,6 @@ static void pad(struct chunker *k, uint64_t unit)
 	k->since_pad = 0;
 }
 
-static int starts(const char *s, const char *prefix)
-{
-	return !strncmp(s, prefix, strlen(prefix));
-}
-
 int mig_pg_image_read(const char *url, int timeout_ms, const struct mig_image_sink *sink, uint32_t *page_size,
 		      uint64_t *size, struct mig_err *err)
 {
@@ -227,9 +222,9 @@ int mig_pg_image_read(const char *url, int timeout_ms, const struct mig_image_si
 	c.out = -1;
 	while (!k.failed && (n = getline(&line, &cap, f)) > 0) {
 		/* a table's data from a chunk boundary, once what came since the last one fills a chunk */
-		if (!in_copy && starts(line, "COPY ") && k.since_pad >= sink->chunk_size)
+		if (!in_copy && mig_starts_with(line, "COPY ") && k.since_pad >= sink->chunk_size)
 			pad(&k, sink->chunk_size);
-		if (!in_copy && starts(line, "COPY "))
+		if (!in_copy && mig_starts_with(line, "COPY "))
 			in_copy = 1;
 		else if (in_copy && !strcmp(line, "\\.\n"))
 			in_copy = 0;

@@ -385,18 +385,6 @@ static int simple(struct mig_db *db, const char *sql, struct mig_err *err)
 	return 0;
 }
 
-/* In a dry run, the transactions of revisions are savepoints in the one that is rolled back. */
-static void sqlite_sql_quote(struct mig_buf *b, const char *s)
-{
-	mig_buf_addc(b, '\'');
-	for (; *s; s++) {
-		if (*s == '\'')
-			mig_buf_addc(b, '\'');
-		mig_buf_addc(b, *s);
-	}
-	mig_buf_addc(b, '\'');
-}
-
 /*
  * mig's bookkeeping statements, written once: run with the values
  * bound (?1 scope, ?2 name, ?3 id, ?4 duration, ?5 dirty, ?6 schema
@@ -451,7 +439,7 @@ static int run_step(struct mig_db *db, enum mig_db_step step, const struct mig_d
 static void quote_or_null(struct mig_buf *b, const char *s)
 {
 	if (s)
-		sqlite_sql_quote(b, s);
+		mig_sql_add_literal(b, s);
 	else
 		mig_buf_adds(b, "NULL");
 }

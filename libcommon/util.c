@@ -607,6 +607,22 @@ static int wordish(char c)
  * two words, so re-indenting a CREATE statement is not drift but any
  * real change is.
  */
+void mig_sql_add_literal(struct mig_buf *b, const char *s)
+{
+	mig_buf_addc(b, '\'');
+	for (; *s; s++) {
+		if (*s == '\'')
+			mig_buf_addc(b, '\'');
+		mig_buf_addc(b, *s);
+	}
+	mig_buf_addc(b, '\'');
+}
+
+int mig_starts_with(const char *s, const char *prefix)
+{
+	return !strncmp(s, prefix, strlen(prefix));
+}
+
 void mig_sql_normalize(struct mig_buf *b, const char *sql, size_t len)
 {
 	char quote = 0, *o;

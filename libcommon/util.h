@@ -118,6 +118,12 @@ const char *mig_sql_skip_space(const char *p, const char *end);
  */
 void mig_sql_normalize(struct mig_buf *b, const char *sql, size_t len);
 
+/* Append s as an SQL string literal, 'quoted' with its quotes doubled (SQLite's and PostgreSQL's alike). */
+void mig_sql_add_literal(struct mig_buf *b, const char *s);
+
+/* Does s start with prefix? */
+int mig_starts_with(const char *s, const char *prefix);
+
 /* Count the newlines in [p, end). */
 int mig_count_lines(const char *p, const char *end);
 

@@ -413,6 +413,11 @@ ALTER TABLE a ADD COLUMN y int;
 	printf '[mig]\n\tdatabase = %s\n\tstatementLockTimeout = soon\n' "$URL" >mig.conf
 	run -6 mig up
 	[[ "${lines[0]}" = "mig-up: error: "*"mig.conf: mig.statementLockTimeout"* ]]
+	# nor is a negative one
+	printf '[mig]\n\tdatabase = %s\n\tstatementLockTimeout = -1\n' "$URL" >mig.conf
+	run -6 mig up
+	[ "${lines[0]}" = "mig-up: error: $PWD/mig.conf: mig.statementLockTimeout must not be negative" ]
+	[ "$(state)" = "$before" ]
 }
 
 @test "a foreign key on PostgreSQL, checked at the statement or at commit, fails the revision, exit 4, nothing changed" {
