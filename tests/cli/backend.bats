@@ -8,7 +8,7 @@ load helper
 URL='postgres://alice:s3cret@/app?host=/nonexistent&sslmode=disable&password=s3cret'
 
 @test "a PostgreSQL server that does not answer fails every command, exit 6, its password hidden" {
-	rev 0001_a 'CREATE TABLE a (x);'
+	rev 0001_a 'CREATE TABLE a (x INT);'
 	for c in status up down sqlshow "fake head" backup; do
 		# shellcheck disable=SC2086
 		run -6 mig -d "$URL" $c
@@ -46,7 +46,7 @@ URL='postgres://alice:s3cret@/app?host=/nonexistent&sslmode=disable&password=s3c
 }
 
 @test "an address that is no known URL is a file, as before" {
-	rev 0001_a 'CREATE TABLE a (x);'
+	rev 0001_a 'CREATE TABLE a (x INT);'
 	mkdir -p 'x:'
 	run -0 mig -d 'x://app.db' up -q
 	[ -f x:/app.db ]

@@ -8,7 +8,7 @@ load helper
 applied_and_settled() {
 	rev 0001_users $'-- mig:up\nCREATE TABLE users(id INTEGER PRIMARY KEY);\n-- mig:down\nDROP TABLE users;\n'
 	rev 0002_email $'-- mig:no-transaction\n-- mig:up\nALTER TABLE users ADD COLUMN email TEXT;\n'
-	rev 0003_side $'-- mig:parents 0001_users\n-- mig:up\nCREATE TABLE side(x);\n'
+	rev 0003_side $'-- mig:parents 0001_users\n-- mig:up\nCREATE TABLE side(x INT);\n'
 	rev 0004_merge $'-- mig:parents 0002_email 0003_side\n'
 	mig -d app.db up -q --no-backup
 	sleep 2.1
@@ -58,9 +58,9 @@ cached_files() {
 	run -0 mig -d app.db status --check
 	rm migrations/0003_side.sql
 	printf -- '-- mig:parents 0002_email\n' >migrations/0004_merge.sql
-	rev 0005_more 'CREATE TABLE more(x);'
+	rev 0005_more 'CREATE TABLE more(x INT);'
 	run -1 mig -d app.db status --porcelain --check
-	has "problem	missing	0003_side	0003_side is applied but its file is missing (applied id $(sqlite3 app.db "SELECT substr(id, 1, 12) FROM mig_revisions WHERE name = '0003_side'"))"
+	has "problem	missing	0003_side	0003_side is applied but its file is missing (applied id $(q app.db "SELECT substr(id, 1, 12) FROM mig_revisions WHERE name = '0003_side'"))"
 	has "revision	pending	0005_more	$(git hash-object migrations/0005_more.sql)	migrations/0005_more.sql"
 	has "head	0005_more"
 	run -0 cached_files
@@ -129,13 +129,13 @@ cached_files() {
 	mig -d app.db up -q --no-backup
 	run -0 mig -d app.db status --check
 	[ "$(head -1 app.db.mig/schema.cache)" = "mig schema cache 1 $(mig --version | cut -d' ' -f3)" ]
-	recorded=$(sqlite3 app.db "SELECT schema_hash FROM mig_revisions ORDER BY seq DESC LIMIT 1")
+	recorded=$(q app.db "SELECT schema_hash FROM mig_revisions ORDER BY seq DESC LIMIT 1")
 	[ "$(sed -n 2p app.db.mig/schema.cache | cut -d' ' -f2)" = "$recorded" ]
 	# a schema change in the same second, same file size: the content moved
-	sqlite3 app.db 'CREATE INDEX users_name ON users(name)'
+	q app.db 'CREATE INDEX users_name ON users(name)'
 	run -1 mig -d app.db status --check
 	[[ "$output" == *"the schema differs from the one recorded after 0001_users"* ]]
-	sqlite3 app.db 'DROP INDEX users_name'
+	q app.db 'DROP INDEX users_name'
 	run -0 mig -d app.db status --check
 	# an entry naming another hash is checked against the schema, not believed
 	key=$(sed -n 2p app.db.mig/schema.cache | cut -d' ' -f1)

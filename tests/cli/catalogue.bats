@@ -9,7 +9,7 @@ load helper
 # A project with two revisions, the first applied, and a snapshot.
 project() {
 	rev 0001_a $'-- mig:up\nCREATE TABLE a(id INTEGER PRIMARY KEY, x TEXT NOT NULL);\nINSERT INTO a(x) VALUES (\'one\'), (\'two\');\n-- mig:down\nDROP TABLE a;\n'
-	rev 0002_b $'-- mig:up\nCREATE TABLE b(x);\n-- mig:down\nDROP TABLE b;\n'
+	rev 0002_b $'-- mig:up\nCREATE TABLE b(x INT);\n-- mig:down\nDROP TABLE b;\n'
 	mig -d db up -q 0001
 	mig -d db backup -q >/dev/null
 }
@@ -213,7 +213,7 @@ check_error() {
 
 @test "catalogue: a dirty database" {
 	project
-	rev 0002_b $'-- mig:no-transaction\n-- mig:up\nCREATE TABLE b(x);\nSELECT * FROM nope;\n'
+	rev 0002_b $'-- mig:no-transaction\n-- mig:up\nCREATE TABLE b(x INT);\nSELECT * FROM nope;\n'
 	run -4 mig -d db up -q --no-backup
 	rev 0003_c $'-- mig:up\nSELECT 1;\n'
 	expect 5 "*0002_b did not finish: the database is dirty*" mig -d db up
@@ -236,13 +236,13 @@ check_error() {
 	rev 0003_c $'-- mig:up\nSELECT 1;\n'
 	mig -d db up -q --no-backup
 	# as a branch merged after its descendants were applied leaves it
-	sqlite3 db "DELETE FROM mig_revisions WHERE name = '0002_b'; DROP TABLE b"
+	q db "DELETE FROM mig_revisions WHERE name = '0002_b'; DROP TABLE b"
 	expect 5 "*0002_b is pending but revisions after it are applied*" mig -d db up
 }
 
 @test "catalogue: an irreversible revision" {
 	project
-	rev 0002_b $'-- mig:up\nCREATE TABLE b(x);\n'
+	rev 0002_b $'-- mig:up\nCREATE TABLE b(x INT);\n'
 	mig -d db up -q --no-backup
 	expect 5 "*0002_b is irreversible*" mig -d db down
 }
@@ -313,14 +313,14 @@ check_error() {
 
 @test "catalogue: a database with someone else's mig_revisions" {
 	project
-	sqlite3 other.db 'CREATE TABLE mig_revisions(x)'
+	q other.db 'CREATE TABLE mig_revisions(x INT)'
 	expect 6 "mig-up: error: database 'other.db' has a table 'mig_revisions' that is not mig's bookkeeping" mig -d other.db up
 	expect 6 "mig-status: error: database 'other.db' has a table 'mig_revisions' that is not mig's bookkeeping" mig -d other.db status
 }
 
 @test "catalogue: a database from a newer mig" {
 	project
-	sqlite3 db "INSERT INTO mig_revisions (scope, name, id, applied_at, duration_ms) VALUES ('mig', '0099_future', 'x', 'now', 0)"
+	q db "INSERT INTO mig_revisions (scope, name, id, applied_at, duration_ms) VALUES ('mig', '0099_future', 'x', 'now', 0)"
 	expect 6 "*bookkeeping from a newer mig*0099_future*" mig -d db up
 }
 
@@ -339,7 +339,7 @@ check_error() {
 @test "catalogue: a store that is a file" {
 	project
 	printf 'x' >other.db.mig
-	sqlite3 other.db 'CREATE TABLE t(x)'
+	q other.db 'CREATE TABLE t(x INT)'
 	expect 6 "*other.db.mig*" mig -d other.db up
 }
 
@@ -373,7 +373,7 @@ time.sleep(5)
 
 @test "catalogue: restore without any snapshot" {
 	project
-	sqlite3 other.db 'CREATE TABLE t(x)'
+	q other.db 'CREATE TABLE t(x INT)'
 	expect 6 "*no snapshot in store*" mig -d other.db --store db2.mig restore
 }
 
@@ -410,7 +410,7 @@ time.sleep(5)
 
 @test "catalogue: a syntax error" {
 	project
-	rev 0002_b $'-- mig:up\nCREATE TABLE b(x);\nCREAT TABLE c(x);\n'
+	rev 0002_b $'-- mig:up\nCREATE TABLE b(x INT);\nCREAT TABLE c(x);\n'
 	expect_sql "*0002_b.sql:3: near \"CREAT\": syntax error" mig -d db up --no-backup
 }
 

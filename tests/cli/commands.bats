@@ -5,8 +5,8 @@
 load helper
 
 two() {
-	rev 0001_a $'-- mig:up\nCREATE TABLE t(x);\n-- mig:down\nDROP TABLE t;\n'
-	rev 0002_z $'-- mig:up\nCREATE TABLE z(x);\n'
+	rev 0001_a $'-- mig:up\nCREATE TABLE t(x INT);\n-- mig:down\nDROP TABLE t;\n'
+	rev 0002_z $'-- mig:up\nCREATE TABLE z(x INT);\n'
 }
 
 @test "backup, restore, log and sqlshow refuse what does not go together (exit 2)" {
@@ -49,21 +49,21 @@ two() {
 	# one revision's, from the store, when its file is gone: no store, no body
 	rm migrations/0001_a.sql
 	mv app.db.mig elsewhere
-	id=$(sqlite3 app.db "SELECT substr(id, 1, 12) FROM mig_revisions WHERE name = '0001_a'")
+	id=$(q app.db "SELECT substr(id, 1, 12) FROM mig_revisions WHERE name = '0001_a'")
 	run -6 mig -d app.db sqlshow --revision 0001_a
 	[ "$output" = "mig-sqlshow: error: revision body $id of 0001_a: there is no store" ]
 }
 
 @test "an irreversible revision's hint gives the whole command, with its target" {
-	rev 0001_a $'-- mig:up\nCREATE TABLE a(x);\n-- mig:down\nDROP TABLE a;\n'
-	rev 0002_z $'-- mig:up\nCREATE TABLE z(x);\n'
-	rev 0003_c $'-- mig:up\nCREATE TABLE c(x);\n-- mig:down\nDROP TABLE c;\n'
+	rev 0001_a $'-- mig:up\nCREATE TABLE a(x INT);\n-- mig:down\nDROP TABLE a;\n'
+	rev 0002_z $'-- mig:up\nCREATE TABLE z(x INT);\n'
+	rev 0003_c $'-- mig:up\nCREATE TABLE c(x INT);\n-- mig:down\nDROP TABLE c;\n'
 	mig -d app.db up -q
-	before=$(sqlite3 app.db .dump)
+	before=$(q app.db .dump)
 	run -5 mig -d app.db down 0001
 	[ "${lines[0]}" = "mig-down: error: 0002_z is irreversible: it has no '-- mig:down' section" ]
 	[ "${lines[1]}" = "hint: revert what was applied after it with 'mig down 0002_z', then record it as reverted without running SQL with 'mig fake --unapply 0001_a'" ]
-	[ "$(sqlite3 app.db .dump)" = "$before" ]
+	[ "$(q app.db .dump)" = "$before" ]
 	mig -d app.db down -q 0002_z
 	run -5 mig -d app.db down
 	[ "${lines[1]}" = "hint: record it as reverted without running SQL with 'mig fake --unapply 0001_a'" ]
@@ -76,7 +76,7 @@ two() {
 	two
 	mig -d app.db up -q
 	id=$(mig -d app.db backup)
-	sqlite3 app.db 'INSERT INTO t VALUES (1)'
+	q app.db 'INSERT INTO t VALUES (1)'
 	mig -d app.db restore -q "$id"
 	before=$(mig -d app.db backup --list --porcelain | awk -F'\t' '$7 == "before restore" { print $2 }')
 	[ ${#before} = 40 ]
@@ -90,9 +90,9 @@ two() {
 @test "drift where the live schema lost its last objects: the recorded lines left over are shown" {
 	two
 	mig -d app.db up -q
-	sqlite3 app.db 'DROP TABLE z'
+	q app.db 'DROP TABLE z'
 	run -0 mig -d app.db status -v
-	has "    - table z: CREATE TABLE z(x)"
+	has "    - table z: CREATE TABLE z(x INT)"
 }
 
 @test "status --json with no files at all, only applied revisions whose files are gone" {
@@ -134,16 +134,16 @@ two() {
 	mig -d app.db up -q
 	id=$(mig -d app.db backup)
 	printf '[mig]\n\tbackup = false\n' >mig.conf
-	sqlite3 app.db 'INSERT INTO t VALUES (1)'
+	q app.db 'INSERT INTO t VALUES (1)'
 	run -0 mig -d app.db restore -q "$id"
-	[ "$(sqlite3 app.db 'SELECT count(*) FROM t')" = 0 ]
+	[ "$(q app.db 'SELECT count(*) FROM t')" = 0 ]
 	[ "$(mig -d app.db backup --list --porcelain | wc -l)" = 1 ]
 }
 
 @test "drift -v when the store is not a store says so" {
 	two
 	mig -d app.db up -q
-	sqlite3 app.db 'CREATE INDEX i ON t(x)'
+	q app.db 'CREATE INDEX i ON t(x)'
 	mv app.db.mig st
 	: >app.db.mig
 	run -0 mig -d app.db status -v

@@ -14,8 +14,8 @@ comp() {
 }
 
 project() {
-	rev 0001_users $'-- mig:up\nCREATE TABLE users(id);\n-- mig:down\nDROP TABLE users;\n'
-	rev 0002_email $'-- mig:up\nCREATE TABLE email(id);\n-- mig:down\nDROP TABLE email;\n'
+	rev 0001_users $'-- mig:up\nCREATE TABLE users(id INT);\n-- mig:down\nDROP TABLE users;\n'
+	rev 0002_email $'-- mig:up\nCREATE TABLE email(id INT);\n-- mig:down\nDROP TABLE email;\n'
 }
 
 @test "bash: commands, third-party ones on PATH included" {
@@ -127,7 +127,7 @@ project() {
 
 @test "--list-revisions=described: each revision's state, the spec words' meaning, any name escaped" {
 	project
-	rev 0003_gone 'CREATE TABLE gone(x);'
+	rev 0003_gone 'CREATE TABLE gone(x INT);'
 	mig -d app.db up -q 0003_gone
 	rm migrations/0003_gone.sql
 	rev '0004_a:b c' 'SELECT 1;'
@@ -193,6 +193,7 @@ fishc() {
 # (tmux drops the blanks that end a line, so the screen shows none)
 teardown() {
 	[ -z "${TMUX_SOCK-}" ] || tmux -L "$TMUX_SOCK" kill-server 2>/dev/null || true
+	backend_teardown
 }
 
 # keys KEYS...: send them to the zsh in tmux
@@ -329,8 +330,8 @@ zsh_start() {
 @test "zsh: a name with a colon and a blank, or a tab, completes whole and runs" {
 	command -v zsh >/dev/null || skip "zsh is not installed"
 	command -v tmux >/dev/null || skip "tmux is not installed"
-	rev '0001_a:b c' 'CREATE TABLE a(x);'
-	rev $'0002_tab\tx\\y' 'CREATE TABLE b(x);'
+	rev '0001_a:b c' 'CREATE TABLE a(x INT);'
+	rev $'0002_tab\tx\\y' 'CREATE TABLE b(x INT);'
 	zsh_start
 	keys C-l "mig -d app.db up 0001" Tab
 	screen_has '% mig -d app.db up 0001_a:b\ c'

@@ -14,7 +14,7 @@ load helper
 }
 
 @test "from / the search for mig.conf ends at once, and options alone do" {
-	rev 0001_a $'-- mig:up\nCREATE TABLE a(x);\n'
+	rev 0001_a $'-- mig:up\nCREATE TABLE a(x INT);\n'
 	[ ! -e /mig.conf ] || skip "there is a /mig.conf"
 	run -0 sh -c "cd / && mig -d '$PWD/app.db' -m '$PWD/migrations' status --porcelain"
 	[ "${lines[0]}" = "database	$PWD/app.db	missing" ]
@@ -53,7 +53,7 @@ load helper
 	run -6 mig status
 	[[ "${lines[0]}" == "mig-status: error: cannot read configuration: "*"mig.conf"* ]]
 	# every command reads it first, those that change nothing in the database too
-	rev 0001_a $'-- mig:up\nCREATE TABLE a(x);\n'
+	rev 0001_a $'-- mig:up\nCREATE TABLE a(x INT);\n'
 	for c in "new x" "merge" "diff" "redo 0001_a" "log" "log --graph" "sqlshow"; do
 		# shellcheck disable=SC2086 # the command is words
 		run -6 mig $c

@@ -6,8 +6,8 @@
 load helper
 
 two() {
-	rev 0001_a $'-- mig:up\nCREATE TABLE a(x);\n-- mig:down\nDROP TABLE a;\n'
-	rev 0002_b $'-- mig:up\nCREATE TABLE b(x);\n-- mig:down\nDROP TABLE b;\n'
+	rev 0001_a $'-- mig:up\nCREATE TABLE a(x INT);\n-- mig:down\nDROP TABLE a;\n'
+	rev 0002_b $'-- mig:up\nCREATE TABLE b(x INT);\n-- mig:down\nDROP TABLE b;\n'
 }
 
 # killed N CLASSES CMD...: CMD, killed by the shim before its Nth call of
@@ -137,7 +137,7 @@ subjects() {
 	mig -d db backup -q -o img.gz >/dev/null
 	cp img.gz before.gz
 	: >.img.gz.tmp-abcdef
-	sqlite3 db 'CREATE TABLE more(x)'
+	q db 'CREATE TABLE more(x INT)'
 	run -137 killed 1 sync mig -d db backup -q -o img.gz
 	cmp img.gz before.gz
 	run -0 ls -A
@@ -152,7 +152,7 @@ subjects() {
 # pending [TOKEN]: a run killed after its revisions committed, before its
 # entry reached the store
 pending() {
-	sqlite3 db "INSERT INTO mig_journal (run, op, name, id, duration_ms) VALUES ('${1:-0123456789abcdef}', 'up', '0002_b', '$(git hash-object migrations/0002_b.sql)', 3)"
+	q db "INSERT INTO mig_journal (run, op, name, id, duration_ms) VALUES ('${1:-0123456789abcdef}', 'up', '0002_b', '$(git hash-object migrations/0002_b.sql)', 3)"
 }
 
 @test "up with nothing to do still writes the entry a killed run left" {
@@ -164,7 +164,7 @@ pending() {
 	[ "$(subjects)" = "up 0002_b|up 0001_a..0002_b (2 revisions)|" ]
 	run -0 git --git-dir=db.mig log -1 --format=%B
 	has "result interrupted"
-	[ "$(sqlite3 db 'SELECT count(*) FROM mig_journal')" = 0 ]
+	[ "$(q db 'SELECT count(*) FROM mig_journal')" = 0 ]
 }
 
 @test "down and fake with nothing to do write it too; a dry run does not" {
@@ -172,14 +172,14 @@ pending() {
 	mig -d db up -q
 	pending
 	run -0 mig -d db up -q --dry-run
-	[ "$(sqlite3 db 'SELECT count(*) FROM mig_journal')" = 1 ]
+	[ "$(q db 'SELECT count(*) FROM mig_journal')" = 1 ]
 	run -0 mig -d db fake --resolve applied -q
 	[ "$(subjects)" = "up 0002_b|up 0001_a..0002_b (2 revisions)|" ]
 	pending fedcba9876543210
 	run -0 mig -d db down -q base --dry-run
 	run -0 mig -d db fake -q head
 	[ "$(subjects)" = "up 0002_b|up 0002_b|up 0001_a..0002_b (2 revisions)|" ]
-	[ "$(sqlite3 db 'SELECT count(*) FROM mig_journal')" = 0 ]
+	[ "$(q db 'SELECT count(*) FROM mig_journal')" = 0 ]
 }
 
 @test "backup and restore write the entry a killed run left before their own" {
@@ -189,11 +189,11 @@ pending() {
 	pending
 	run -0 mig -d db backup -q --message second
 	[ "$(subjects)" = "second|up 0002_b|backup|up 0001_a..0002_b (2 revisions)|" ]
-	[ "$(sqlite3 db 'SELECT count(*) FROM mig_journal')" = 0 ]
+	[ "$(q db 'SELECT count(*) FROM mig_journal')" = 0 ]
 	pending fedcba9876543210
 	run -0 mig -d db restore -q "$id"
 	[ "$(subjects)" = "restore ${id:0:12}|up 0002_b|second|up 0002_b|backup|up 0001_a..0002_b (2 revisions)|" ]
-	[ "$(sqlite3 db 'SELECT count(*) FROM mig_journal')" = 0 ]
+	[ "$(q db 'SELECT count(*) FROM mig_journal')" = 0 ]
 }
 
 # what a restore of snapshot $1 leaves in the store until its entry is written
@@ -205,7 +205,7 @@ restore_marker() {
 	two
 	mig -d db up -q
 	id=$(mig -d db backup -q)
-	sqlite3 db 'CREATE TABLE more(x)'
+	q db 'CREATE TABLE more(x INT)'
 	mig -d db restore -q --no-backup "$id"
 	# as if killed before its entry was written
 	git --git-dir=db.mig update-ref refs/mig/journal refs/mig/journal~1
@@ -246,29 +246,29 @@ restore_marker() {
 	two
 	mig -d db up -q
 	id=$(mig -d db backup -q)
-	sqlite3 db 'CREATE TABLE more(x)'
+	q db 'CREATE TABLE more(x INT)'
 	restore_marker "$id"
 	run -0 mig -d db backup -q --message next
 	[ "$(subjects)" = "next|backup|up 0001_a..0002_b (2 revisions)|" ]
 	[ ! -e db.mig/restore.pending ]
-	[ "$(sqlite3 db "SELECT count(*) FROM sqlite_schema WHERE name = 'more'")" = 1 ]
+	[ "$(q db "SELECT count(*) FROM sqlite_schema WHERE name = 'more'")" = 1 ]
 }
 
 @test "a restore killed while it wrote the database: the next backup rolls it back, and journals nothing of it" {
 	two
 	mig -d db up -q
-	sqlite3 db "CREATE TABLE big(x); INSERT INTO big WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 20000) SELECT hex(randomblob(50)) FROM c"
+	q db "CREATE TABLE big(x INT); INSERT INTO big WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 20000) SELECT hex(randomblob(50)) FROM c"
 	id=$(mig -d db backup -q)
-	sqlite3 db 'CREATE TABLE more(x)'
-	sum=$(sqlite3 db .dump | cksum)
+	q db 'CREATE TABLE more(x INT)'
+	sum=$(q db .dump | cksum)
 	restore_marker "$id"
 	# the restore's transaction, its pages spilled into the file, cut short
-	sqlite3 db 'PRAGMA cache_size = 2' 'BEGIN' 'DELETE FROM big' '.system kill -9 $PPID' 2>/dev/null || true
+	q db 'PRAGMA cache_size = 2' 'BEGIN' 'DELETE FROM big' '.system kill -9 $PPID' 2>/dev/null || true
 	[ -s db-journal ]
 	run -0 mig -d db backup -q --message next
 	[ ! -e db-journal ]
 	[ ! -e db.mig/restore.pending ]
-	[ "$(sqlite3 db .dump | cksum)" = "$sum" ]
+	[ "$(q db .dump | cksum)" = "$sum" ]
 	[ "$(subjects)" = "next|backup|up 0001_a..0002_b (2 revisions)|" ]
 }
 
@@ -276,7 +276,7 @@ restore_marker() {
 	two
 	mig -d db up -q
 	id=$(mig -d db backup -q)
-	sqlite3 db 'CREATE TABLE more(x)'
+	q db 'CREATE TABLE more(x INT)'
 	mig -d db restore -q --no-backup "$id"
 	# as if killed before it removed its marker
 	restore_marker "$id"

@@ -9,7 +9,7 @@ load helper
 
 # a database of about 450 KiB, snapshot in 64 KiB chunks: seven of them
 setup_snapshot() {
-	sqlite3 app.db "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT);
+	q app.db "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT);
 		INSERT INTO t(v) SELECT printf('row %d %s', value, hex(randomblob(40))) FROM generate_series(1, 4000);"
 	id=$(MIG_CHUNK_SIZE=64 mig -d app.db backup)
 }
@@ -90,7 +90,7 @@ EOF
 damaged() {
 	local bad sum
 	# every page differs from the snapshot's, so restore reads every chunk
-	sqlite3 app.db "UPDATE t SET v = upper(v)"
+	q app.db "UPDATE t SET v = upper(v)"
 	bad=$(forge "$id" "$1")
 	run -6 --separate-stderr mig -d app.db backup --verify "$bad"
 	[ "$stderr" = "mig-backup: error: snapshot ${bad:0:12} is damaged: $2" ]
@@ -159,7 +159,7 @@ damaged() {
 
 @test "no meter on a terminal for work under a second; MIG_CHUNK_SIZE takes multiples of 64 up to 4096, else the default" {
 	command -v script >/dev/null || skip "no script(1) for a terminal"
-	sqlite3 app.db "CREATE TABLE t(v); INSERT INTO t SELECT randomblob(1000) FROM generate_series(1, 3000)"
+	q app.db "CREATE TABLE t(v INT); INSERT INTO t SELECT randomblob(1000) FROM generate_series(1, 3000)"
 	run -0 script -qc 'mig -d app.db backup' /dev/null
 	[[ "$output" =~ ^[0-9a-f]{40}$'\r'?$ ]]
 	run -0 script -qc 'mig -d app.db backup --verify' /dev/null
@@ -174,7 +174,7 @@ damaged() {
 }
 
 @test "restore -i: a page size no SQLite writes is refused; a header without a page count is read" {
-	sqlite3 app.db "CREATE TABLE t(x); INSERT INTO t VALUES (1)"
+	q app.db "CREATE TABLE t(x INT); INSERT INTO t VALUES (1)"
 	before=$(cksum <app.db)
 	# page size 1000: not a power of two
 	python3 -c '
@@ -186,24 +186,24 @@ sys.stdout.buffer.write(d)' | gzip >odd.gz
 	[ "$output" = "mig-restore: error: 'odd.gz' does not hold an SQLite database" ]
 	[ "$(cksum <app.db)" = "$before" ]
 	# as SQLite before 3.7.0 wrote it: no page count in the header
-	sqlite3 app.db "INSERT INTO t VALUES (2)"
+	q app.db "INSERT INTO t VALUES (2)"
 	python3 -c '
 import sys
 d = bytearray(open("app.db", "rb").read())
 d[28:32] = bytes(4)
 d[92:96] = bytes(4)
 sys.stdout.buffer.write(d)' | gzip >old.gz
-	sqlite3 app.db "DELETE FROM t"
+	q app.db "DELETE FROM t"
 	run -0 mig -d app.db restore -q -i old.gz
-	[ "$(sqlite3 app.db 'SELECT group_concat(x) FROM t')" = "1,2" ]
+	[ "$(q app.db 'SELECT group_concat(x) FROM t')" = "1,2" ]
 }
 
 @test "restore -i: 64 KiB pages are read; a page size under 512, an empty image or a directory are refused" {
-	sqlite3 big.db 'PRAGMA page_size = 65536; CREATE TABLE t(x); INSERT INTO t VALUES (1)'
+	sqlite3 big.db 'PRAGMA page_size = 65536; CREATE TABLE t(x INT); INSERT INTO t VALUES (1)'
 	gzip -c big.db >big.gz
-	sqlite3 app.db 'CREATE TABLE u(y)'
+	q app.db 'CREATE TABLE u(y INT)'
 	run -0 mig -d app.db restore -q -i big.gz
-	[ "$(sqlite3 app.db 'PRAGMA page_size; SELECT x FROM t')" = $'65536\n1' ]
+	[ "$(q app.db 'PRAGMA page_size; SELECT x FROM t')" = $'65536\n1' ]
 	before=$(cksum <app.db)
 	python3 -c '
 import sys

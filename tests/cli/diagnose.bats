@@ -5,8 +5,8 @@ load helper
 setup_users() {
 	rev 0001_users $'-- mig:up\nCREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT, age INTEGER);\n'
 	mig -d app.db up -q
-	sqlite3 app.db "INSERT INTO users (email, age) VALUES ('a@x', 30), (NULL, 20), ('a@x', -1), (NULL, 5), ('b@y', 7), ('b@y', 8)"
-	before=$(sqlite3 app.db .dump)
+	q app.db "INSERT INTO users (email, age) VALUES ('a@x', 30), (NULL, 20), ('a@x', -1), (NULL, 5), ('b@y', 7), ('b@y', 8)"
+	before=$(q app.db .dump)
 }
 
 rebuild() {
@@ -28,7 +28,7 @@ ALTER TABLE users_new RENAME TO users;
 	run -4 mig -d app.db up
 	has "mig-up: error: 0002_rebuild: migrations/0002_rebuild.sql:7: NOT NULL constraint failed: users_new.email"
 	has "hint: 2 rows of users would leave users_new.email NULL: rowid 2, 4; fix or delete them, then run again"
-	[ "$(sqlite3 app.db .dump)" = "$before" ]
+	[ "$(q app.db .dump)" = "$before" ]
 }
 
 @test "UNIQUE in a table rebuild names the duplicated keys and their rows" {
@@ -36,7 +36,7 @@ ALTER TABLE users_new RENAME TO users;
 	rebuild $'email TEXT UNIQUE,\n\tage INTEGER'
 	run -4 mig -d app.db up
 	has "hint: 2 values of users_new (email) are duplicated in users: 'a@x' (rowid 1, 3), 'b@y' (rowid 5, 6); fix or delete them, then run again"
-	[ "$(sqlite3 app.db .dump)" = "$before" ]
+	[ "$(q app.db .dump)" = "$before" ]
 }
 
 @test "a named CHECK in a table rebuild is looked up and evaluated on the old rows" {
@@ -53,7 +53,7 @@ ALTER TABLE users_new RENAME TO users;
 	run -4 mig -d app.db up
 	has "mig-up: error: 0002_rebuild: migrations/0002_rebuild.sql:7: CHECK constraint failed: age ok"
 	has "hint: 1 row of users fails CHECK ((age > 0) OR email = ')('): rowid 3; fix or delete it, then run again"
-	[ "$(sqlite3 app.db .dump)" = "$before" ]
+	[ "$(q app.db .dump)" = "$before" ]
 }
 
 @test "CREATE UNIQUE INDEX on duplicates names them; NULLs are no duplicates" {
@@ -61,7 +61,7 @@ ALTER TABLE users_new RENAME TO users;
 	rev 0002_unique $'-- mig:up\nCREATE UNIQUE INDEX users_email ON users(email);\n'
 	run -4 mig -d app.db up
 	has "hint: 2 values of users (email) are duplicated in users: 'a@x' (rowid 1, 3), 'b@y' (rowid 5, 6); fix or delete them, then run again"
-	[ "$(sqlite3 app.db .dump)" = "$before" ]
+	[ "$(q app.db .dump)" = "$before" ]
 }
 
 @test "a SELECT over a join still gets a count" {
@@ -72,7 +72,7 @@ ALTER TABLE users_new RENAME TO users;
 }
 
 @test "a run killed with SIGKILL leaves no half-recorded revision and no stale lock" {
-	rev 0001_t $'-- mig:up\nCREATE TABLE t(x);\n'
+	rev 0001_t $'-- mig:up\nCREATE TABLE t(x INT);\n'
 	# a revision slow enough to be killed in the middle of
 	rev 0002_slow $'-- mig:up\nWITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c WHERE n < 1000000000) INSERT INTO t SELECT n FROM c;\n'
 	mig -d app.db up -q 0001
@@ -81,9 +81,9 @@ ALTER TABLE users_new RENAME TO users;
 	sleep 1
 	kill -9 "$pid"
 	wait "$pid" || true
-	[ "$(sqlite3 app.db "SELECT group_concat(name) FROM mig_revisions WHERE scope = 'app'")" = 0001_t ]
-	[ "$(sqlite3 app.db 'SELECT count(*) FROM t')" = 0 ]
-	[ "$(sqlite3 app.db 'PRAGMA integrity_check')" = ok ]
+	[ "$(q app.db "SELECT group_concat(name) FROM mig_revisions WHERE scope = 'app'")" = 0001_t ]
+	[ "$(q app.db 'SELECT count(*) FROM t')" = 0 ]
+	[ "$(q app.db 'PRAGMA integrity_check')" = ok ]
 	run -0 mig -d app.db status --porcelain
 	has "revision	pending	0002_slow	$(git hash-object migrations/0002_slow.sql)	migrations/0002_slow.sql"
 	# the lock went with the process: the next run does not wait

@@ -3,7 +3,7 @@
 load helper
 
 @test "a mistyped option of a command exits 2 and names the option it is closest to" {
-	rev 0001_a $'CREATE TABLE a(x);\n'
+	rev 0001_a $'CREATE TABLE a(x INT);\n'
 	run -2 mig -d app.db up --dry-rn
 	[ "${lines[0]}" = "mig-up: error: unknown option '--dry-rn'; did you mean '--dry-run'?" ]
 	[[ "${lines[1]}" == "usage: mig up "* ]]
@@ -57,7 +57,7 @@ load helper
 }
 
 @test "other tools' commands point at mig's, exit 2, and run nothing" {
-	rev 0001_a $'CREATE TABLE a(x);\n'
+	rev 0001_a $'CREATE TABLE a(x INT);\n'
 	check() {
 		run -2 mig -d app.db "$1"
 		[ "${lines[0]}" = "mig: '$1' is not a mig command. See 'mig --help'." ]

@@ -3,9 +3,9 @@
 
 load helper
 chain() {
-	rev 0001_a $'-- mig:up\nCREATE TABLE a(x);\n-- mig:down\nDROP TABLE a;\n'
-	rev 0002_b $'-- mig:up\nCREATE TABLE b(x);\n-- mig:down\nDROP TABLE b;\n'
-	rev 0003_c $'-- mig:up\nCREATE TABLE c(x);\n-- mig:down\nDROP TABLE c;\n'
+	rev 0001_a $'-- mig:up\nCREATE TABLE a(x INT);\n-- mig:down\nDROP TABLE a;\n'
+	rev 0002_b $'-- mig:up\nCREATE TABLE b(x INT);\n-- mig:down\nDROP TABLE b;\n'
+	rev 0003_c $'-- mig:up\nCREATE TABLE c(x INT);\n-- mig:down\nDROP TABLE c;\n'
 }
 
 @test "diff shows each edited applied revision as a unified diff, and nothing when none is" {
@@ -15,14 +15,14 @@ chain() {
 	[ -z "$output" ]
 	[ -z "$stderr" ]
 	old=$(git hash-object migrations/0002_b.sql)
-	rev 0002_b $'-- mig:up\nCREATE TABLE b(x, y);\n-- mig:down\nDROP TABLE b;\n'
-	rev 0003_c $'-- mig:up\nCREATE TABLE c(x);\n-- mig:down\nDROP TABLE c;\n-- the end\n'
+	rev 0002_b $'-- mig:up\nCREATE TABLE b(x INT, y INT);\n-- mig:down\nDROP TABLE b;\n'
+	rev 0003_c $'-- mig:up\nCREATE TABLE c(x INT);\n-- mig:down\nDROP TABLE c;\n-- the end\n'
 	new=$(git hash-object migrations/0002_b.sql)
 	run -0 mig -d app.db diff
 	[ "${lines[0]}" = "diff --git a/migrations/0002_b.sql b/migrations/0002_b.sql" ]
 	[ "${lines[1]}" = "index ${old:0:7}..${new:0:7} 100644" ]
-	has "-CREATE TABLE b(x);"
-	has "+CREATE TABLE b(x, y);"
+	has "-CREATE TABLE b(x INT);"
+	has "+CREATE TABLE b(x INT, y INT);"
 	has "diff --git a/migrations/0003_c.sql b/migrations/0003_c.sql"
 	has "+-- the end"
 	# one revision; one unchanged is nothing
@@ -54,7 +54,7 @@ chain() {
 	mv elsewhere migrations/0002_b.sql
 	echo "-- edited" >>migrations/0002_b.sql
 	rm -rf app.db.mig
-	id=$(sqlite3 app.db "SELECT substr(id, 1, 12) FROM mig_revisions WHERE name = '0002_b'")
+	id=$(q app.db "SELECT substr(id, 1, 12) FROM mig_revisions WHERE name = '0002_b'")
 	run -6 mig -d app.db diff
 	[ "$output" = "mig-diff: error: revision body $id of 0002_b: there is no store" ]
 	[ ! -e app.db.mig ]
@@ -65,7 +65,7 @@ chain() {
 	mig -d app.db up -q 0002
 	echo "-- edited" >>migrations/0002_b.sql
 	rm -r app.db.mig
-	id=$(sqlite3 app.db "SELECT substr(id, 1, 12) FROM mig_revisions WHERE name = '0002_b'")
+	id=$(q app.db "SELECT substr(id, 1, 12) FROM mig_revisions WHERE name = '0002_b'")
 	for c in "down --dry-run" "sqlshow --down"; do
 		# shellcheck disable=SC2086 # the command is words
 		run -6 --separate-stderr mig -d app.db $c

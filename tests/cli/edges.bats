@@ -24,8 +24,8 @@ load helper
 }
 
 @test "'current' with two applied heads is ambiguous; with nothing applied it is base" {
-	rev 0001_a $'-- mig:parents\nCREATE TABLE a(x);\n'
-	rev 0002_b $'-- mig:parents\nCREATE TABLE b(x);\n'
+	rev 0001_a $'-- mig:parents\nCREATE TABLE a(x INT);\n'
+	rev 0002_b $'-- mig:parents\nCREATE TABLE b(x INT);\n'
 	run -2 mig -d app.db sqlshow --revision current
 	[ "$output" = "mig-sqlshow: error: 'current' names no single revision" ]
 	mig -d app.db up -q heads
@@ -34,19 +34,19 @@ load helper
 }
 
 @test "applied revisions whose files are gone are still named: by name, prefix, id prefix and as current" {
-	rev 0001_a $'-- mig:parents\nCREATE TABLE a(x);\n'
-	rev 0002_b $'-- mig:parents 0001_a\nCREATE TABLE b(x);\n'
+	rev 0001_a $'-- mig:parents\nCREATE TABLE a(x INT);\n'
+	rev 0002_b $'-- mig:parents 0001_a\nCREATE TABLE b(x INT);\n'
 	mig -d app.db up -q
 	b=$(git hash-object migrations/0002_b.sql)
 	rm migrations/*.sql
 	run -0 mig -d app.db sqlshow --revision current
-	[ "$output" = $'-- mig:parents 0001_a\nCREATE TABLE b(x);' ]
+	[ "$output" = $'-- mig:parents 0001_a\nCREATE TABLE b(x INT);' ]
 	run -2 mig -d app.db sqlshow --revision 000
 	[ "$output" = "mig-sqlshow: error: revision '000' is ambiguous: 0001_a, 0002_b" ]
 	run -0 mig -d app.db sqlshow --revision "${b:0:6}"
-	[ "$output" = $'-- mig:parents 0001_a\nCREATE TABLE b(x);' ]
+	[ "$output" = $'-- mig:parents 0001_a\nCREATE TABLE b(x INT);' ]
 	run -0 mig -d app.db sqlshow --revision 0001
-	[ "$output" = $'-- mig:parents\nCREATE TABLE a(x);' ]
+	[ "$output" = $'-- mig:parents\nCREATE TABLE a(x INT);' ]
 }
 
 @test "new numbers carry into the next digit and past the width; timestamps follow the clock, or the latest" {
@@ -81,12 +81,12 @@ load helper
 }
 
 @test "other tools' files hold plain SQL: a mig directive or a NUL in one is named in its own file and line" {
-	printf 'CREATE TABLE t(x);\n-- mig:up\n' >migrations/1_t.up.sql
+	printf 'CREATE TABLE t(x INT);\n-- mig:up\n' >migrations/1_t.up.sql
 	printf 'DROP TABLE t;\n' >migrations/1_t.down.sql
 	run -3 mig -d app.db status
 	[ "${lines[0]}" = "mig-status: error: migrations/1_t.up.sql:2: '-- mig:up' in a golang-migrate file" ]
 	[ "${lines[1]}" = "hint: 1_t is a golang-migrate revision: its files hold plain SQL" ]
-	printf 'CREATE TABLE t(x);\n' >migrations/1_t.up.sql
+	printf 'CREATE TABLE t(x INT);\n' >migrations/1_t.up.sql
 	printf 'SELECT 1;\nSELECT 2;\n-- mig:no-transaction please\n' >migrations/1_t.down.sql
 	run -3 mig -d app.db status
 	[ "${lines[0]}" = "mig-status: error: migrations/1_t.down.sql:3: '-- mig:no-transaction' in a golang-migrate file" ]
@@ -94,7 +94,7 @@ load helper
 	run -3 mig -d app.db status
 	[ "${lines[0]}" = "mig-status: error: migrations/1_t.down.sql:2: NUL byte in a revision file" ]
 	# the two a plain file may hold: parents (which the chain replaces) and a bare no-transaction
-	printf -- '-- mig:parents nosuch\n-- mig:no-transaction \r\nCREATE TABLE t(x);\n' >migrations/1_t.up.sql
+	printf -- '-- mig:parents nosuch\n-- mig:no-transaction \r\nCREATE TABLE t(x INT);\n' >migrations/1_t.up.sql
 	printf 'DROP TABLE t;\n' >migrations/1_t.down.sql
 	run -0 mig -d app.db status --json
 	run -0 python3 -c 'import json,sys; r = json.loads(sys.argv[1])["revisions"][0]; print(r["parents"], r["transaction"])' "$output"
@@ -109,20 +109,20 @@ load helper
 
 @test "diesel: an up.sql without a final newline, and metadata.toml that does not say false" {
 	mkdir migrations/2024-01-01-000000_t
-	printf 'CREATE TABLE t(x)' >migrations/2024-01-01-000000_t/up.sql
+	printf 'CREATE TABLE t(x INT)' >migrations/2024-01-01-000000_t/up.sql
 	printf 'run_in_transaction true\n' >migrations/2024-01-01-000000_t/metadata.toml
 	run -0 mig -d app.db sqlshow --revision 2024
-	[ "$output" = $'CREATE TABLE t(x)\n;' ]
+	[ "$output" = $'CREATE TABLE t(x INT)\n;' ]
 	run -0 mig -d app.db status --json
 	run -0 python3 -c 'import json,sys; print(json.loads(sys.argv[1])["revisions"][0]["transaction"])' "$output"
 	[ "$output" = True ]
 	run -0 mig -d app.db up -q
-	[ "$(sqlite3 app.db "SELECT count(*) FROM sqlite_schema WHERE name = 't'")" = 1 ]
+	[ "$(q app.db "SELECT count(*) FROM sqlite_schema WHERE name = 't'")" = 1 ]
 }
 
 @test "up to an applied revision whose file is gone is a usage error" {
-	rev 0001_a $'-- mig:up\nCREATE TABLE a(x);\n'
-	rev 0002_b $'-- mig:up\nCREATE TABLE b(x);\n'
+	rev 0001_a $'-- mig:up\nCREATE TABLE a(x INT);\n'
+	rev 0002_b $'-- mig:up\nCREATE TABLE b(x INT);\n'
 	mig -d app.db up -q
 	rm migrations/0002_b.sql
 	run -2 mig -d app.db up 0002_b
@@ -131,7 +131,7 @@ load helper
 
 @test "adopting twice: the second time there is nothing to adopt, and it says so" {
 	rev 20240101000000_users $'-- migrate:up\nCREATE TABLE users(id INTEGER PRIMARY KEY);\n'
-	sqlite3 app.db "CREATE TABLE users(id INTEGER PRIMARY KEY);
+	q app.db "CREATE TABLE users(id INTEGER PRIMARY KEY);
 		CREATE TABLE schema_migrations(version varchar(128) PRIMARY KEY);
 		INSERT INTO schema_migrations VALUES ('20240101000000');"
 	run -0 mig -d app.db fake --adopt
@@ -143,7 +143,7 @@ load helper
 }
 
 @test "backup -o: names through directories that do not exist still resolve; a directory or a missing one exits 6" {
-	sqlite3 app.db 'CREATE TABLE t(x); INSERT INTO t VALUES (1)'
+	q app.db 'CREATE TABLE t(x INT); INSERT INTO t VALUES (1)'
 	db=$(cksum <app.db)
 	mkdir d
 	for o in missing/../app.db "$PWD/missing/./../app.db" missing/deeper/../../app.db; do
@@ -172,9 +172,9 @@ load helper
 }
 
 @test "two tools' layouts in one directory are read as mig reads its own: in name order" {
-	printf 'CREATE TABLE a(x);\n' >migrations/1_a.up.sql
+	printf 'CREATE TABLE a(x INT);\n' >migrations/1_a.up.sql
 	mkdir migrations/2024-01-01-000000_b
-	printf 'CREATE TABLE b(x);\n' >migrations/2024-01-01-000000_b/up.sql
+	printf 'CREATE TABLE b(x INT);\n' >migrations/2024-01-01-000000_b/up.sql
 	run -0 mig -d app.db status --porcelain
 	[ "$(grep '^revision' <<<"$output" | cut -f3 | tr '\n' ' ')" = "1_a 2024-01-01-000000_b " ]
 	has "head	2024-01-01-000000_b"
@@ -190,14 +190,14 @@ load helper
 }
 
 @test "the schema up to a merge holds each revision of the diamond once" {
-	rev 0001_a $'-- mig:parents\nCREATE TABLE a(x);\n'
-	rev 0002_b $'-- mig:parents 0001_a\nCREATE TABLE b(x);\n'
-	rev 0003_c $'-- mig:parents 0001_a\nCREATE TABLE c(x);\n'
-	rev 0004_d $'-- mig:parents 0002_b 0003_c\nCREATE TABLE d(x);\n'
+	rev 0001_a $'-- mig:parents\nCREATE TABLE a(x INT);\n'
+	rev 0002_b $'-- mig:parents 0001_a\nCREATE TABLE b(x INT);\n'
+	rev 0003_c $'-- mig:parents 0001_a\nCREATE TABLE c(x INT);\n'
+	rev 0004_d $'-- mig:parents 0002_b 0003_c\nCREATE TABLE d(x INT);\n'
 	run -0 mig -d app.db sqlshow --schema 0004_d
-	[ "$output" = $'CREATE TABLE a(x);\nCREATE TABLE b(x);\nCREATE TABLE c(x);\nCREATE TABLE d(x);' ]
+	[ "$output" = $'CREATE TABLE a(x INT);\nCREATE TABLE b(x INT);\nCREATE TABLE c(x INT);\nCREATE TABLE d(x INT);' ]
 	run -0 mig -d app.db sqlshow --schema 0003_c
-	[ "$output" = $'CREATE TABLE a(x);\nCREATE TABLE c(x);' ]
+	[ "$output" = $'CREATE TABLE a(x INT);\nCREATE TABLE c(x INT);' ]
 }
 
 @test "a migrations directory that is a file is an error naming it (exit 3)" {

@@ -8,7 +8,7 @@ users() {
 }
 
 applied() {
-	sqlite3 app.db "SELECT group_concat(name, ' ') FROM (SELECT name FROM mig_revisions WHERE scope = 'app' ORDER BY seq)"
+	q app.db "SELECT group_concat(name, ' ') FROM (SELECT name FROM mig_revisions WHERE scope = 'app' ORDER BY seq)"
 }
 
 @test "up --dry-run runs everything, then leaves the database and the store as they were" {
@@ -19,21 +19,21 @@ applied() {
 	[ ! -e app.db ]
 	[ ! -e app.db.mig ]
 	mig -d app.db up -q 0001
-	before=$(sqlite3 app.db .dump)
+	before=$(q app.db .dump)
 	run -0 mig -d app.db up -n
 	has "applying 0002_email (dry run)"
-	[ "$(sqlite3 app.db .dump)" = "$before" ]
+	[ "$(q app.db .dump)" = "$before" ]
 	[ "$(git --git-dir=app.db.mig rev-list --count HEAD)" = 1 ]
 }
 
 @test "up --dry-run reports the failure a real run would meet, and changes nothing" {
 	users
-	rev 0003_bad $'-- mig:up\nCREATE TABLE t(x);\nINSERT INTO nope VALUES (1);\n'
+	rev 0003_bad $'-- mig:up\nCREATE TABLE t(x INT);\nINSERT INTO nope VALUES (1);\n'
 	mig -d app.db up -q 0002
-	before=$(sqlite3 app.db .dump)
+	before=$(q app.db .dump)
 	run -4 mig -d app.db up -n
 	has "mig-up: error: 0003_bad: migrations/0003_bad.sql:3: no such table: nope"
-	[ "$(sqlite3 app.db .dump)" = "$before" ]
+	[ "$(q app.db .dump)" = "$before" ]
 }
 
 @test "down --dry-run reverts nothing" {
@@ -56,7 +56,7 @@ applied() {
 	users
 	mig -d app.db up -q
 	run -0 mig -d app.db status --check
-	sqlite3 app.db 'CREATE INDEX users_name ON users(name)'
+	q app.db 'CREATE INDEX users_name ON users(name)'
 	run -1 mig -d app.db status --check
 	has "problems:"
 	[[ "$output" == *"the schema differs from the one recorded after 0002_email"* ]]
@@ -65,17 +65,17 @@ applied() {
 	run -0 mig -d app.db status --porcelain
 	[[ "$output" == *$'problem\tdrift\t0002_email\t'* ]]
 	# putting it back is no drift
-	sqlite3 app.db 'DROP INDEX users_name'
+	q app.db 'DROP INDEX users_name'
 	run -0 mig -d app.db status --check
 }
 
 @test "status names the objects that drifted: added, removed, changed" {
 	users
 	mig -d app.db up -q
-	sqlite3 app.db 'CREATE TABLE hotfix(x); CREATE INDEX users_name ON users(name); ALTER TABLE users ADD COLUMN age'
+	q app.db 'CREATE TABLE hotfix(x INT); CREATE INDEX users_name ON users(name); ALTER TABLE users ADD COLUMN age INT'
 	run -1 mig -d app.db status --check
 	[[ "$output" == *"the schema differs from the one recorded after 0002_email: index users_name added, table hotfix added, table users changed (schema "* ]]
-	sqlite3 app.db 'DROP TABLE hotfix; DROP INDEX users_name; DROP TABLE users'
+	q app.db 'DROP TABLE hotfix; DROP INDEX users_name; DROP TABLE users'
 	run -1 mig -d app.db status --check
 	[[ "$output" == *"recorded after 0002_email: table users removed (schema "* ]]
 }
@@ -84,8 +84,8 @@ applied() {
 	users
 	rev 0003_phone $'-- mig:up\nALTER TABLE users ADD COLUMN phone TEXT;\n-- mig:down\nALTER TABLE users DROP COLUMN phone;\n'
 	mig -d app.db up -q 0002
-	sqlite3 app.db 'CREATE TABLE hotfix(x)'
-	before=$(sqlite3 app.db .dump)
+	q app.db 'CREATE TABLE hotfix(x INT)'
+	before=$(q app.db .dump)
 	log=$(git --git-dir=app.db.mig rev-parse refs/mig/journal)
 	run -5 --separate-stderr mig -d app.db up
 	[ "${stderr_lines[0]}" = "mig-up: error: the schema differs from the one recorded after 0002_email: table hotfix added" ]
@@ -93,7 +93,7 @@ applied() {
 	run -5 mig -d app.db down
 	[ "${lines[0]}" = "mig-down: error: the schema differs from the one recorded after 0002_email: table hotfix added" ]
 	run -5 mig -d app.db up --dry-run
-	[ "$(sqlite3 app.db .dump)" = "$before" ]
+	[ "$(q app.db .dump)" = "$before" ]
 	[ "$(git --git-dir=app.db.mig rev-parse refs/mig/journal)" = "$log" ]
 	run -0 mig -d app.db backup --list --porcelain
 	[ "${#lines[@]}" -eq 0 ]
@@ -114,8 +114,8 @@ applied() {
 	users
 	mig -d app.db up -q 0001
 	rm -rf app.db.mig
-	sqlite3 app.db 'CREATE TABLE hotfix(x)'
-	live=$(sqlite3 app.db "SELECT schema_hash FROM mig_revisions WHERE name = '0001_users'")
+	q app.db 'CREATE TABLE hotfix(x INT)'
+	live=$(q app.db "SELECT schema_hash FROM mig_revisions WHERE name = '0001_users'")
 	run -5 mig -d app.db up
 	[[ "${lines[0]}" == "mig-up: error: the schema differs from the one recorded after 0001_users: schema "*", recorded ${live:0:12}" ]]
 	[ "$(applied)" = 0001_users ]
@@ -125,8 +125,8 @@ applied() {
 @test "a store that lacks the recorded schema: the drift refusal names the two hashes, status -v says why" {
 	users
 	mig -d app.db up -q 0001
-	sqlite3 app.db 'CREATE TABLE hotfix(x)'
-	live=$(sqlite3 app.db "SELECT schema_hash FROM mig_revisions WHERE name = '0001_users'")
+	q app.db 'CREATE TABLE hotfix(x INT)'
+	live=$(q app.db "SELECT schema_hash FROM mig_revisions WHERE name = '0001_users'")
 	rm "app.db.mig/objects/${live:0:2}/${live:2}"
 	store=$(cd app.db.mig && find . -type f ! -name mig.lock ! -name '*.cache' -exec cksum {} + | sort)
 	run -5 mig -d app.db up
@@ -140,7 +140,7 @@ applied() {
 @test "re-indenting a CREATE statement is no drift" {
 	rev 0001_t $'-- mig:up\nCREATE TABLE t (\n  x INTEGER,\n  y TEXT\n);\n'
 	mig -d app.db up -q
-	sqlite3 app.db "PRAGMA writable_schema = ON; UPDATE sqlite_schema SET sql = 'CREATE TABLE t (x INTEGER, y TEXT)' WHERE name = 't'"
+	q app.db "PRAGMA writable_schema = ON; UPDATE sqlite_schema SET sql = 'CREATE TABLE t (x INTEGER, y TEXT)' WHERE name = 't'"
 	run -0 mig -d app.db status --check
 }
 
@@ -150,8 +150,8 @@ applied() {
 	mig -d app.db up -q
 	run -0 mig -d app.db status --check
 	set_sql() {
-		sqlite3 app.db "PRAGMA writable_schema = ON; UPDATE sqlite_schema SET sql = '$1' WHERE type = 'table' AND name = '$t'"
-		[ "$(sqlite3 app.db "SELECT sql FROM sqlite_schema WHERE name = '$t'")" = "$1" ]
+		q app.db "PRAGMA writable_schema = ON; UPDATE sqlite_schema SET sql = '$1' WHERE type = 'table' AND name = '$t'"
+		[ "$(q app.db "SELECT sql FROM sqlite_schema WHERE name = '$t'")" = "$1" ]
 	}
 	set_sql "CREATE TABLE \"$t\"$(printf '\f')( a\$1 INTEGER, [b] TEXT, \`c\` BLOB )"
 	run -0 mig -d app.db status --check
@@ -161,15 +161,15 @@ applied() {
 }
 
 @test "sqlshow --revision ends a last statement the file leaves open, with its newline and semicolon" {
-	printf 'CREATE TABLE a(x)' >migrations/0001_a.sql
-	printf -- '-- mig:up\nCREATE TABLE b(x);\n-- mig:down\nDROP TABLE b' >migrations/0002_b.sql
+	printf 'CREATE TABLE a(x INT)' >migrations/0001_a.sql
+	printf -- '-- mig:up\nCREATE TABLE b(x INT);\n-- mig:down\nDROP TABLE b' >migrations/0002_b.sql
 	run -0 mig -d app.db sqlshow --revision 0001_a
-	[ "$output" = $'CREATE TABLE a(x)\n;' ]
+	[ "$output" = $'CREATE TABLE a(x INT)\n;' ]
 	run -0 mig -d app.db sqlshow --revision 0002_b --down
 	[ "$output" = $'DROP TABLE b\n;' ]
 	run -0 mig -d app.db up -q
-	mig -d app.db sqlshow --revision 0002_b --down | sqlite3 app.db
-	[ "$(sqlite3 app.db "SELECT count(*) FROM sqlite_schema WHERE name = 'b'")" = 0 ]
+	mig -d app.db sqlshow --revision 0002_b --down | q app.db
+	[ "$(q app.db "SELECT count(*) FROM sqlite_schema WHERE name = 'b'")" = 0 ]
 }
 
 @test "fake TARGET records revisions as applied without running them, and journals it" {
@@ -177,7 +177,7 @@ applied() {
 	run -0 mig -d app.db fake 0001
 	has "recording as applied: 0001_users"
 	[ "$(applied)" = "0001_users" ]
-	[ "$(sqlite3 app.db "SELECT count(*) FROM sqlite_schema WHERE name = 'users'")" = 0 ]
+	[ "$(q app.db "SELECT count(*) FROM sqlite_schema WHERE name = 'users'")" = 0 ]
 	run -0 mig -d app.db log --porcelain
 	[[ "${lines[0]}" == entry*$'\tfake\tok\t'* ]]
 	[ "$(git --git-dir=app.db.mig cat-file -p "$(git hash-object migrations/0001_users.sql)")" = "$(cat migrations/0001_users.sql)" ]
@@ -188,7 +188,7 @@ applied() {
 	mig -d app.db up -q
 	run -0 mig -d app.db fake --unapply base
 	[ -z "$(applied)" ]
-	[ "$(sqlite3 app.db "SELECT count(*) FROM sqlite_schema WHERE name = 'users'")" = 1 ]
+	[ "$(q app.db "SELECT count(*) FROM sqlite_schema WHERE name = 'users'")" = 1 ]
 	run -2 mig -d app.db fake --unapply 0002_email
 	has "mig-fake: error: 0002_email is not applied"
 }
@@ -196,7 +196,7 @@ applied() {
 @test "fake --resolve clears a dirty state either way" {
 	users
 	mig -d app.db up -q
-	rev 0003_half $'-- mig:no-transaction\n-- mig:up\nCREATE TABLE half(x);\nINSERT INTO nope VALUES (1);\n'
+	rev 0003_half $'-- mig:no-transaction\n-- mig:up\nCREATE TABLE half(x INT);\nINSERT INTO nope VALUES (1);\n'
 	run -4 mig -d app.db up
 	run -5 mig -d app.db up
 	has "mig-up: error: 0003_half did not finish: the database is dirty"
@@ -216,15 +216,15 @@ applied() {
 @test "fake --rehash accepts a deliberate edit of an applied revision" {
 	users
 	mig -d app.db up -q
-	seq=$(sqlite3 app.db "SELECT seq FROM mig_revisions WHERE name = '0001_users'")
+	seq=$(q app.db "SELECT seq FROM mig_revisions WHERE name = '0001_users'")
 	printf -- '-- the users\n' >>migrations/0001_users.sql
 	run -5 mig -d app.db up
 	has "hint: to apply the edit: 'mig redo 0001_users' reverts it and what depends on it, then applies them again"
 	has "hint: only for an edit that changes nothing (comments, white space): 'mig fake --rehash 0001_users'"
 	has "hint: in production: put the file back, and make the change a new revision"
 	run -0 mig -d app.db fake --rehash 0001_users
-	[ "$(sqlite3 app.db "SELECT id FROM mig_revisions WHERE name = '0001_users'")" = "$(git hash-object migrations/0001_users.sql)" ]
-	[ "$(sqlite3 app.db "SELECT seq FROM mig_revisions WHERE name = '0001_users'")" = "$seq" ]
+	[ "$(q app.db "SELECT id FROM mig_revisions WHERE name = '0001_users'")" = "$(git hash-object migrations/0001_users.sql)" ]
+	[ "$(q app.db "SELECT seq FROM mig_revisions WHERE name = '0001_users'")" = "$seq" ]
 	run -0 mig -d app.db status --check
 	run -0 mig -d app.db fake --rehash 0001_users
 	has "mig-fake: 0001_users is unchanged since it was applied"
@@ -366,36 +366,36 @@ store_sum() {
 	run -0 mig -d a.db sqlshow
 	has "BEGIN IMMEDIATE;"
 	has "PRAGMA foreign_key_check;"
-	mig -d a.db sqlshow | sqlite3 b.db
+	mig -d a.db sqlshow | q b.db
 	mig -d a.db up -q
 	q="SELECT scope, name, id, schema_hash, dirty FROM mig_revisions ORDER BY seq"
-	[ "$(sqlite3 a.db "$q")" = "$(sqlite3 b.db "$q")" ]
-	[ "$(sqlite3 a.db .schema)" = "$(sqlite3 b.db .schema)" ]
+	[ "$(q a.db "$q")" = "$(q b.db "$q")" ]
+	[ "$(q a.db .schema)" = "$(q b.db .schema)" ]
 	run -0 mig -d b.db status --check
 	# and down
-	mig -d a.db sqlshow --down base | sqlite3 a.db
+	mig -d a.db sqlshow --down base | q a.db
 	run -0 mig -d a.db status --porcelain
 	[[ "$output" != *current* ]]
 	has "revision	pending	0002_email	$(git hash-object migrations/0002_email.sql)	migrations/0002_email.sql"
-	[ "$(sqlite3 a.db "SELECT count(*) FROM mig_revisions WHERE scope = 'app'")" = 0 ]
+	[ "$(q a.db "SELECT count(*) FROM mig_revisions WHERE scope = 'app'")" = 0 ]
 }
 
 @test "sqlshow --down needs no store when the files are as applied, and leaves what mig down leaves" {
 	users
-	mig -d a.db sqlshow | sqlite3 a.db
+	mig -d a.db sqlshow | q a.db
 	mig -d b.db up -q
 	[ ! -e a.db.mig ]
 	run -0 --separate-stderr mig -d a.db sqlshow --down 0001
 	[ -z "$stderr" ]
 	has "-- down 0002_email (migrations/0002_email.sql)"
-	mig -d a.db sqlshow --down 0001 | sqlite3 a.db
+	mig -d a.db sqlshow --down 0001 | q a.db
 	mig -d b.db down -q 0001
 	q="SELECT scope, name, id, dirty FROM mig_revisions ORDER BY seq"
-	[ "$(sqlite3 a.db "$q")" = "$(sqlite3 b.db "$q")" ]
-	[ "$(sqlite3 a.db .schema)" = "$(sqlite3 b.db .schema)" ]
+	[ "$(q a.db "$q")" = "$(q b.db "$q")" ]
+	[ "$(q a.db .schema)" = "$(q b.db .schema)" ]
 	[ ! -e a.db.mig ]
 	# a file edited since it was applied: its body as applied is only in a store
-	mig -d a.db sqlshow | sqlite3 a.db
+	mig -d a.db sqlshow | q a.db
 	echo "-- edited" >>migrations/0002_email.sql
 	run -6 mig -d a.db sqlshow --down 0001
 	[[ "${lines[0]}" == "mig-sqlshow: error: revision body "*" of 0002_email: there is no store" ]]
@@ -412,7 +412,7 @@ store_sum() {
 	[ "${#lines[@]}" = 1 ]
 	[[ "$output" == *email* ]]
 	[ ! -e app.db ]
-	rev 0003_once $'-- mig:up\nCREATE TABLE once(x);\n'
+	rev 0003_once $'-- mig:up\nCREATE TABLE once(x INT);\n'
 	run -5 mig -d app.db sqlshow --revision 0003 --down
 	has "mig-sqlshow: error: 0003_once is irreversible: it has no '-- mig:down' section"
 	run -2 mig -d app.db sqlshow --revision nope
@@ -476,51 +476,51 @@ as_mig_does() {
 		run -0 mig -m "$DIR" -d s.db sqlshow "$t"
 		mig -m "$DIR" -d s.db sqlshow "$t" | sqlite3 -bail s.db
 		mig -m "$DIR" -d u.db up -q --no-backup "$t"
-		[ "$(sqlite3 s.db "$q")" = "$(sqlite3 u.db "$q")" ]
-		[ "$(sqlite3 s.db .schema)" = "$(sqlite3 u.db .schema)" ]
+		[ "$(q s.db "$q")" = "$(q u.db "$q")" ]
+		[ "$(q s.db .schema)" = "$(q u.db .schema)" ]
 	done
 	mig -m "$DIR" -d s.db sqlshow --down base | sqlite3 -bail s.db
 	mig -m "$DIR" -d u.db down -q --no-backup base
-	[ "$(sqlite3 s.db "$q")" = "$(sqlite3 u.db "$q")" ]
-	[ "$(sqlite3 s.db .schema)" = "$(sqlite3 u.db .schema)" ]
+	[ "$(q s.db "$q")" = "$(q u.db "$q")" ]
+	[ "$(q s.db .schema)" = "$(q u.db .schema)" ]
 	run -0 mig -m "$DIR" -d s.db status --porcelain
 	[[ "$output" != *problem* ]]
 }
 
 @test "sqlshow | sqlite3 does what up and down do: targets, a no-transaction revision" {
 	DIR=migrations
-	rev 0001_a $'-- mig:up\nCREATE TABLE a(x);\n-- mig:down\nDROP TABLE a;\n'
+	rev 0001_a $'-- mig:up\nCREATE TABLE a(x INT);\n-- mig:down\nDROP TABLE a;\n'
 	rev 0002_idx $'-- mig:no-transaction\n-- mig:up\nCREATE INDEX a_x ON a(x);\n-- mig:down\nDROP INDEX a_x;\n'
-	rev 0003_b $'-- mig:up\nCREATE TABLE b(y);\n-- mig:down\nDROP TABLE b;\n'
+	rev 0003_b $'-- mig:up\nCREATE TABLE b(y INT);\n-- mig:down\nDROP TABLE b;\n'
 	as_mig_does 0001 0002 head
 }
 
 @test "sqlshow | sqlite3 does what up and down do in every other tool's layout" {
 	DIR=dbmate
 	mkdir -p dbmate goose golang diesel/2024-01-01-000000_a diesel/2024-02-01-000000_b
-	printf -- '-- migrate:up\nCREATE TABLE a(x);\n-- migrate:down\nDROP TABLE a;\n' >dbmate/20240101000000_a.sql
-	printf -- '-- migrate:up\nCREATE TABLE b(x);\n-- migrate:down\nDROP TABLE b;\n' >dbmate/20240201000000_b.sql
+	printf -- '-- migrate:up\nCREATE TABLE a(x INT);\n-- migrate:down\nDROP TABLE a;\n' >dbmate/20240101000000_a.sql
+	printf -- '-- migrate:up\nCREATE TABLE b(x INT);\n-- migrate:down\nDROP TABLE b;\n' >dbmate/20240201000000_b.sql
 	as_mig_does 20240101000000_a head
 	rm -f s.db u.db
 	rm -rf s.db.mig u.db.mig
 	DIR=goose
-	printf -- '-- +goose Up\nCREATE TABLE a(x);\n-- +goose Down\nDROP TABLE a;\n' >goose/00001_a.sql
-	printf -- '-- +goose Up\nCREATE TABLE b(x);\n-- +goose Down\nDROP TABLE b;\n' >goose/00002_b.sql
+	printf -- '-- +goose Up\nCREATE TABLE a(x INT);\n-- +goose Down\nDROP TABLE a;\n' >goose/00001_a.sql
+	printf -- '-- +goose Up\nCREATE TABLE b(x INT);\n-- +goose Down\nDROP TABLE b;\n' >goose/00002_b.sql
 	as_mig_does 00001_a head
 	rm -f s.db u.db
 	rm -rf s.db.mig u.db.mig
 	DIR=golang
-	printf 'CREATE TABLE a(x);\n' >golang/1_a.up.sql
+	printf 'CREATE TABLE a(x INT);\n' >golang/1_a.up.sql
 	printf 'DROP TABLE a;\n' >golang/1_a.down.sql
-	printf 'CREATE TABLE b(x);\n' >golang/2_b.up.sql
+	printf 'CREATE TABLE b(x INT);\n' >golang/2_b.up.sql
 	printf 'DROP TABLE b;\n' >golang/2_b.down.sql
 	as_mig_does 1_a head
 	rm -f s.db u.db
 	rm -rf s.db.mig u.db.mig
 	DIR=diesel
-	printf 'CREATE TABLE a(x);\n' >diesel/2024-01-01-000000_a/up.sql
+	printf 'CREATE TABLE a(x INT);\n' >diesel/2024-01-01-000000_a/up.sql
 	printf 'DROP TABLE a;\n' >diesel/2024-01-01-000000_a/down.sql
-	printf 'CREATE TABLE b(x);\n' >diesel/2024-02-01-000000_b/up.sql
+	printf 'CREATE TABLE b(x INT);\n' >diesel/2024-02-01-000000_b/up.sql
 	printf 'DROP TABLE b;\n' >diesel/2024-02-01-000000_b/down.sql
 	as_mig_does 2024-01-01-000000_a head
 }

@@ -22,30 +22,30 @@ big_revision() {
 @test "a disk that fills up inside a revision exits 6, and the revision is rolled back" {
 	big_revision
 	mig -d app.db up -q 0001_t
-	before=$(sqlite3 app.db .dump)
+	before=$(q app.db .dump)
 	# the rollback journal is first written by the revision's INSERT
 	run -6 faulty FAULT_OPS=write FAULT_PATH=app.db-journal FAULT_ERRNO=ENOSPC FAULT_STICKY=1 FAULT_N=1 -- \
 		mig -d app.db up --no-backup
 	has "mig-up: error: 0002_fill: migrations/0002_fill.sql:2: database or disk is full"
-	[ "$(sqlite3 app.db .dump)" = "$before" ]
-	[ "$(sqlite3 app.db 'PRAGMA integrity_check')" = ok ]
+	[ "$(q app.db .dump)" = "$before" ]
+	[ "$(q app.db 'PRAGMA integrity_check')" = ok ]
 	# the same through SQLite's VFS: SQLITE_FULL from xWrite
 	run -6 faulty FAULT_LAYER=vfs FAULT_OPS=write FAULT_PATH=app.db-journal FAULT_ERRNO=ENOSPC FAULT_N=1 -- \
 		mig -d app.db up --no-backup
 	has "mig-up: error: 0002_fill: migrations/0002_fill.sql:2: database or disk is full"
-	[ "$(sqlite3 app.db .dump)" = "$before" ]
+	[ "$(q app.db .dump)" = "$before" ]
 	run -0 mig -d app.db up -q
-	[ "$(sqlite3 app.db 'SELECT count(*) FROM t')" = 20000 ]
+	[ "$(q app.db 'SELECT count(*) FROM t')" = 20000 ]
 }
 
 @test "an I/O error inside a revision exits 6, not 4" {
 	big_revision
 	mig -d app.db up -q 0001_t
-	before=$(sqlite3 app.db .dump)
+	before=$(q app.db .dump)
 	run -6 faulty FAULT_OPS=write FAULT_PATH=app.db-journal FAULT_ERRNO=EIO FAULT_N=1 -- \
 		mig -d app.db up --no-backup
 	has "mig-up: error: 0002_fill: migrations/0002_fill.sql:2: disk I/O error"
-	[ "$(sqlite3 app.db .dump)" = "$before" ]
+	[ "$(q app.db .dump)" = "$before" ]
 }
 
 @test "a revision file that cannot be read for an I/O error exits 6, not 3, and creates nothing" {
@@ -69,15 +69,15 @@ big_revision() {
 # commit; these runs fail every loose object libgit2 writes, which for
 # them is only the journal's commit
 @test "a restore whose journal commit cannot be written exits 6 and says the database is restored" {
-	sqlite3 app.db "CREATE TABLE t(x); INSERT INTO t VALUES (1)"
+	q app.db "CREATE TABLE t(x INT); INSERT INTO t VALUES (1)"
 	id=$(mig -d app.db backup)
-	sqlite3 app.db "INSERT INTO t VALUES (2)"
+	q app.db "INSERT INTO t VALUES (2)"
 	journal=$(git --git-dir=app.db.mig rev-parse refs/mig/journal)
 	run -6 faulty FAULT_OPS=open FAULT_PATH=tmp_object_git2 FAULT_ERRNO=ENOSPC FAULT_STICKY=1 FAULT_N=1 -- \
 		mig -d app.db restore --no-backup "$id"
 	[[ "${lines[0]}" == "mig-restore: error: cannot write the journal: failed to create temporary file '"*"': No space left on device" ]]
 	[ "${lines[1]}" = "hint: 'app.db' is restored from snapshot ${id:0:12} all the same; the next command writes the journal entry" ]
-	[ "$(sqlite3 app.db 'SELECT count(*) FROM t')" = 1 ]
+	[ "$(q app.db 'SELECT count(*) FROM t')" = 1 ]
 	[ "$(git --git-dir=app.db.mig rev-parse refs/mig/journal)" = "$journal" ]
 }
 
@@ -96,19 +96,19 @@ big_revision() {
 	[[ "$output" == *"mig-up: warning: cannot write the journal: failed to create temporary file '"*"': No space left on device"* ]]
 	has "mig-up: warning: the database keeps the entry; the next run writes it"
 	[ "$(git --git-dir=app.db.mig rev-parse refs/mig/journal)" = "$journal" ]
-	[ "$(sqlite3 app.db 'SELECT name FROM mig_journal')" = 0002_fill ]
+	[ "$(q app.db 'SELECT name FROM mig_journal')" = 0002_fill ]
 	# the next run journals it as interrupted, then its own
 	run -0 mig -d app.db down -q
 	run -0 mig -d app.db log --porcelain
 	[ "$(printf '%s\n' "${lines[@]}" | grep -c '^entry')" = 3 ]
 	[[ "$(printf '%s\n' "${lines[@]}" | grep '^entry' | sed -n 2p)" == *"	up	interrupted	"* ]]
-	[ "$(sqlite3 app.db 'SELECT count(*) FROM mig_journal')" = 0 ]
+	[ "$(q app.db 'SELECT count(*) FROM mig_journal')" = 0 ]
 }
 
 @test "a restore whose file cannot be shrunk fails before its commit: exit 6, the database as it was" {
-	sqlite3 app.db "CREATE TABLE t(x); INSERT INTO t VALUES (1)"
+	q app.db "CREATE TABLE t(x INT); INSERT INTO t VALUES (1)"
 	id=$(mig -d app.db backup)
-	sqlite3 app.db "CREATE TABLE big(v);
+	q app.db "CREATE TABLE big(v INT);
 		WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 200)
 		INSERT INTO big SELECT randomblob(1000) FROM c"
 	sum=$(cksum <app.db)
@@ -123,17 +123,17 @@ big_revision() {
 	run -0 mig -d app.db log --porcelain
 	[[ "${lines[0]}" == *"	restore	failed	"* ]]
 	run -0 mig -d app.db restore -q --no-backup "$id"
-	[ "$(sqlite3 app.db 'PRAGMA integrity_check')" = ok ]
-	[ "$(sqlite3 app.db "SELECT group_concat(name) FROM sqlite_schema")" = t ]
+	[ "$(q app.db 'PRAGMA integrity_check')" = ok ]
+	[ "$(q app.db "SELECT group_concat(name) FROM sqlite_schema")" = t ]
 }
 
 # libgit2's ref iterator leaves out a loose ref it cannot read
 @test "a snapshot ref that cannot be read is still listed: prune keeps the newest, restore finds it" {
-	sqlite3 app.db "CREATE TABLE t(v);
+	q app.db "CREATE TABLE t(v INT);
 		WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 3000)
 		INSERT INTO t SELECT randomblob(300) FROM c"
 	a=$(mig -d app.db backup)
-	sqlite3 app.db "UPDATE t SET v = randomblob(300)"
+	q app.db "UPDATE t SET v = randomblob(300)"
 	mig -d app.db backup >/dev/null
 	# the newest is the first one's image again: it uses the first one's chunks
 	mig -d app.db restore -q --no-backup "$a"
@@ -146,14 +146,14 @@ big_revision() {
 	[ "${#lines[@]}" = 1 ]
 	[[ "${lines[0]}" == "snapshot	$c	"* ]]
 	run -0 mig -d app.db backup --verify
-	sqlite3 app.db "DELETE FROM t"
+	q app.db "DELETE FROM t"
 	run -0 faulty FAULT_OPS=read FAULT_PATH="snapshots/$c" FAULT_STICKY=1 FAULT_N=1 -- \
 		mig -d app.db restore -q --no-backup "${c:0:8}"
-	[ "$(sqlite3 app.db 'SELECT count(*) FROM t')" = 3000 ]
+	[ "$(q app.db 'SELECT count(*) FROM t')" = 3000 ]
 }
 
 @test "a journal commit that cannot be read for an I/O error says why, and does not advise a new journal" {
-	rev 0001_a $'-- mig:up\nCREATE TABLE a(x);\n-- mig:down\nDROP TABLE a;\n'
+	rev 0001_a $'-- mig:up\nCREATE TABLE a(x INT);\n-- mig:down\nDROP TABLE a;\n'
 	mig -d app.db up -q
 	tip=$(git --git-dir=app.db.mig rev-parse refs/mig/journal)
 	run -6 faulty FAULT_OPS=read FAULT_PATH="objects/${tip:0:2}/${tip:2}" FAULT_STICKY=1 FAULT_N=1 -- mig -d app.db log
@@ -165,7 +165,7 @@ big_revision() {
 
 # new: the file is written aside, then linked into place once whole
 @test "new exits 6 when the revision file cannot be written, and leaves no file, whole or half" {
-	rev 0001_a $'-- mig:up\nCREATE TABLE a(x);\n'
+	rev 0001_a $'-- mig:up\nCREATE TABLE a(x INT);\n'
 	for fault in "FAULT_OPS=open FAULT_PATH=.tmp-" "FAULT_OPS=write FAULT_PATH=.tmp-" \
 		"FAULT_OPS=fsync FAULT_PATH=.tmp-" "FAULT_OPS=rename FAULT_PATH=0002_x.sql" \
 		"FAULT_OPS=fsync FAULT_PATH=migrations FAULT_N=2"; do
@@ -245,7 +245,7 @@ big_revision() {
 }
 
 @test "backup -o exits 6 when the image cannot be synced or put in place, and leaves no file" {
-	sqlite3 app.db "CREATE TABLE t(x); INSERT INTO t VALUES (1)"
+	q app.db "CREATE TABLE t(x INT); INSERT INTO t VALUES (1)"
 	for ops in fsync rename; do
 		run -6 --separate-stderr faulty FAULT_OPS=$ops FAULT_PATH=out.gz FAULT_N=1 -- mig -d app.db backup -o out.gz
 		[ "$stderr" = "mig-backup: error: cannot write 'out.gz': Input/output error" ]
@@ -255,7 +255,7 @@ big_revision() {
 }
 
 @test "backup -o exits 6 when the directory that holds the image cannot be synced; the image is whole" {
-	sqlite3 app.db "CREATE TABLE t(x); INSERT INTO t VALUES (1)"
+	q app.db "CREATE TABLE t(x INT); INSERT INTO t VALUES (1)"
 	mkdir out
 	# the first sync is the image's, the second its directory's, after the rename
 	run -6 --separate-stderr faulty FAULT_OPS=fsync FAULT_PATH=/out FAULT_N=2 -- mig -d app.db backup -o out/x.gz
@@ -266,22 +266,22 @@ big_revision() {
 }
 
 @test "a schema file that cannot be written for a full disk is a warning; the old one stays whole" {
-	rev 0001_t $'-- mig:up\nCREATE TABLE t(x);\n-- mig:down\nDROP TABLE t;\n'
-	rev 0002_u $'-- mig:up\nCREATE TABLE u(x);\n-- mig:down\nDROP TABLE u;\n'
+	rev 0001_t $'-- mig:up\nCREATE TABLE t(x INT);\n-- mig:down\nDROP TABLE t;\n'
+	rev 0002_u $'-- mig:up\nCREATE TABLE u(x INT);\n-- mig:down\nDROP TABLE u;\n'
 	printf '[mig]\n\tdatabase = app.db\n\tschemaFile = schema.sql\n' >mig.conf
 	mig up -q 0001
-	[ "$(cat schema.sql)" = "CREATE TABLE t(x);" ]
+	[ "$(cat schema.sql)" = "CREATE TABLE t(x INT);" ]
 	run -0 --separate-stderr faulty FAULT_OPS=write FAULT_PATH=schema.sql FAULT_ERRNO=ENOSPC FAULT_N=1 -- mig up -q
 	[ "$stderr" = "mig-up: warning: mig.schemaFile: cannot write schema file 'schema.sql': No space left on device; the run itself succeeded" ]
-	[ "$(cat schema.sql)" = "CREATE TABLE t(x);" ]
+	[ "$(cat schema.sql)" = "CREATE TABLE t(x INT);" ]
 	[ -z "$(find . -maxdepth 1 -name '.schema.sql.tmp-*')" ]
 	run -0 mig status --check
 }
 
 @test "restore -i exits 6 when the image cannot be read to its end, and changes nothing" {
-	sqlite3 app.db "CREATE TABLE t(x); INSERT INTO t SELECT randomblob(500) FROM generate_series(1, 2000)"
+	q app.db "CREATE TABLE t(x INT); INSERT INTO t SELECT randomblob(500) FROM generate_series(1, 2000)"
 	mig -d app.db backup -q -o x.gz >/dev/null
-	sqlite3 app.db "DELETE FROM t"
+	q app.db "DELETE FROM t"
 	sum=$(cksum <app.db)
 	run -6 --separate-stderr faulty FAULT_OPS=read FAULT_PATH=x.gz FAULT_N=2 -- mig -d app.db restore -i x.gz
 	[ "$stderr" = "mig-restore: error: cannot read 'x.gz': Input/output error" ]
@@ -291,8 +291,8 @@ big_revision() {
 
 # the store: made whole in a directory beside it, synced, renamed into place
 @test "up exits 6 when its store cannot be synced or put in place, before it changes the database" {
-	rev 0001_t $'-- mig:up\nCREATE TABLE t(x);\n'
-	sqlite3 app.db "CREATE TABLE pre(x)"
+	rev 0001_t $'-- mig:up\nCREATE TABLE t(x INT);\n'
+	q app.db "CREATE TABLE pre(x INT)"
 	sum=$(cksum <app.db)
 	# the store's file system, the rename (the fifth: libgit2 renames four of its own before)
 	for fault in "FAULT_OPS=fsync FAULT_CALL=syncfs" "FAULT_OPS=rename FAULT_CALL=rename FAULT_N=5"; do
@@ -307,29 +307,29 @@ big_revision() {
 	[ "$output" = "mig-up: error: cannot create store 'app.db.mig': Input/output error" ]
 	[ "$(cksum <app.db)" = "$sum" ]
 	run -0 mig -d app.db up -q
-	[ "$(sqlite3 app.db "SELECT count(*) FROM sqlite_schema WHERE name = 't'")" = 1 ]
+	[ "$(q app.db "SELECT count(*) FROM sqlite_schema WHERE name = 't'")" = 1 ]
 }
 
 @test "restore exits 6 when it cannot write its marker, before it touches the database" {
-	sqlite3 app.db "CREATE TABLE t(x); INSERT INTO t VALUES (1)"
+	q app.db "CREATE TABLE t(x INT); INSERT INTO t VALUES (1)"
 	id=$(mig -d app.db backup)
-	sqlite3 app.db "INSERT INTO t VALUES (2)"
+	q app.db "INSERT INTO t VALUES (2)"
 	journal=$(git --git-dir=app.db.mig rev-parse refs/mig/journal)
 	for ops in open write fsync; do
 		run -6 faulty FAULT_OPS=$ops FAULT_PATH=restore.pending FAULT_N=1 -- mig -d app.db restore --no-backup "$id"
 		[ "$output" = "mig-restore: error: cannot write 'app.db.mig/restore.pending': Input/output error" ]
-		[ "$(sqlite3 app.db 'SELECT count(*) FROM t')" = 2 ]
+		[ "$(q app.db 'SELECT count(*) FROM t')" = 2 ]
 		[ ! -e app.db.mig/restore.pending ]
 		[ "$(git --git-dir=app.db.mig rev-parse refs/mig/journal)" = "$journal" ]
 	done
 }
 
 @test "backup exits 6 when a chunk cannot be written to the store, and the snapshot is not listed" {
-	sqlite3 app.db "CREATE TABLE t(v);
+	q app.db "CREATE TABLE t(v INT);
 		WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 3000)
 		INSERT INTO t SELECT randomblob(300) FROM c"
 	first=$(mig -d app.db backup)
-	sqlite3 app.db "UPDATE t SET v = randomblob(300) WHERE rowid < 100"
+	q app.db "UPDATE t SET v = randomblob(300) WHERE rowid < 100"
 	objects='app\.db\.mig/objects/[0-9a-f]{2}'
 	for fault in "FAULT_OPS=open FAULT_CALL=mkdir FAULT_PATH=/objects/" "FAULT_OPS=open FAULT_PATH=tmp_chunk_" \
 		"FAULT_OPS=write FAULT_PATH=tmp_chunk_" "FAULT_OPS=rename FAULT_PATH=/objects/"; do
@@ -351,11 +351,11 @@ big_revision() {
 # 1.2 GB of database and about 5 GB written: MIG_BIG_TESTS=1 runs it
 @test "a failed restore of a database past 1 GiB rolls back whole: SQLite's lock-byte page is never journaled" {
 	[ -n "${MIG_BIG_TESTS:-}" ] || skip "MIG_BIG_TESTS unset"
-	sqlite3 app.db "PRAGMA page_size = 65536; CREATE TABLE s(x); INSERT INTO s VALUES (1); CREATE TABLE t(v);
+	q app.db "PRAGMA page_size = 65536; CREATE TABLE s(x INT); INSERT INTO s VALUES (1); CREATE TABLE t(v INT);
 		INSERT INTO t VALUES (zeroblob(600000000)); INSERT INTO t VALUES (zeroblob(600000000))"
 	id=$(mig -d app.db backup)
 	# every page of the blobs moves, those past 1 GiB too
-	sqlite3 app.db "UPDATE s SET x = 2; DELETE FROM t;
+	q app.db "UPDATE s SET x = 2; DELETE FROM t;
 		INSERT INTO t VALUES (zeroblob(600000000)); INSERT INTO t VALUES (zeroblob(600000000))"
 	sum=$(cksum <app.db)
 	# the database's own sync, after its pages are written: the journal plays back, all of it
@@ -363,8 +363,8 @@ big_revision() {
 		FAULT_LOG=fault.log -- mig -d app.db restore --no-backup "$id"
 	[ "$(cut -d' ' -f3 fault.log)" = fdatasync ]
 	[ "$(cksum <app.db)" = "$sum" ]
-	[ "$(sqlite3 app.db 'PRAGMA integrity_check')" = ok ]
+	[ "$(q app.db 'PRAGMA integrity_check')" = ok ]
 	run -0 mig -d app.db restore -q --no-backup "$id"
-	[ "$(sqlite3 app.db 'SELECT x FROM s')" = 1 ]
-	[ "$(sqlite3 app.db 'PRAGMA integrity_check')" = ok ]
+	[ "$(q app.db 'SELECT x FROM s')" = 1 ]
+	[ "$(q app.db 'PRAGMA integrity_check')" = ok ]
 }

@@ -59,7 +59,7 @@ load helper
 }
 
 @test "a revision file that is a FIFO or a device exits 3 at once and changes nothing" {
-	rev 0001_a 'CREATE TABLE a(x);'
+	rev 0001_a 'CREATE TABLE a(x INT);'
 	mkfifo migrations/0002_fifo.sql
 	run -3 timeout 10 mig -d new.db up
 	[ "$output" = "mig-up: error: 'migrations/0002_fifo.sql' is a FIFO, not a regular file" ]

@@ -17,7 +17,7 @@ v1_store() {
 }
 
 rows() {
-	sqlite3 app.db "SELECT count(*), sum(length(v)), group_concat(id) FILTER (WHERE v = 'changed') FROM t"
+	q app.db "SELECT count(*), sum(length(v)), group_concat(id) FILTER (WHERE v = 'changed') FROM t"
 }
 
 # chunk-bytes DB I: chunk I of 64 KiB of the database file
@@ -37,13 +37,13 @@ chunk_bytes() {
 	[ "$(rows)" = "4000|100893|" ]
 	run -0 mig -d app.db restore -q --no-backup "$V1_SECOND"
 	[ "$(rows)" = "4000|100849|10,3000" ]
-	[ "$(sqlite3 app.db 'PRAGMA integrity_check')" = ok ]
+	[ "$(q app.db 'PRAGMA integrity_check')" = ok ]
 }
 
 @test "a new snapshot on a version 1 store is version 2 and shares its chunks and bases" {
 	v1_store
 	mig -d app.db restore -q --no-backup "$V1_SECOND"
-	sqlite3 app.db "UPDATE t SET v = 'again' WHERE id = 20"
+	q app.db "UPDATE t SET v = 'again' WHERE id = 20"
 	id=$(MIG_CHUNK_SIZE=64 mig -d app.db backup)
 	git --git-dir=app.db.mig cat-file blob "$id:manifest" >new
 	git --git-dir=app.db.mig cat-file blob "$V1_SECOND:manifest" >old
@@ -53,15 +53,15 @@ chunk_bytes() {
 	# chunk 0 (the header, row 20) is a delta on the old raw base
 	[ "$(sed -n 6p new | cut -d' ' -f1,4)" = "$(sed -n 6p old | cut -d' ' -f1,4)" ]
 	run -0 mig -d app.db backup --verify "$id"
-	sqlite3 app.db "DELETE FROM t"
+	q app.db "DELETE FROM t"
 	run -0 mig -d app.db restore -q --no-backup "$id"
-	[ "$(sqlite3 app.db "SELECT group_concat(id) FROM t WHERE v IN ('changed', 'again')")" = "10,20,3000" ]
+	[ "$(q app.db "SELECT group_concat(id) FROM t WHERE v IN ('changed', 'again')")" = "10,20,3000" ]
 	run -0 git --git-dir=app.db.mig fsck --strict --no-dangling
 }
 
 @test "a chunk is a git blob holding a zstd frame of its bytes, which git and zstd read back" {
 	command -v zstd >/dev/null || skip "no zstd(1)"
-	sqlite3 app.db "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT);
+	q app.db "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT);
 		INSERT INTO t(v) SELECT printf('row %d', value) FROM generate_series(1, 20000)"
 	id=$(MIG_CHUNK_SIZE=64 mig -d app.db backup)
 	oid=$(git --git-dir=app.db.mig rev-parse "$id:chunks/00000001")
@@ -105,10 +105,10 @@ PY
 }
 
 @test "a damaged zstd chunk fails --verify and restore, naming it; the database stays as it was" {
-	sqlite3 app.db "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT);
+	q app.db "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT);
 		INSERT INTO t(v) SELECT printf('row %d', value) FROM generate_series(1, 20000)"
 	id=$(MIG_CHUNK_SIZE=64 mig -d app.db backup)
-	sqlite3 app.db "DELETE FROM t WHERE id % 2 = 0"
+	q app.db "DELETE FROM t WHERE id % 2 = 0"
 	sum=$(cksum <app.db)
 	# a frame cut short, in a blob whose id is right: zstd refuses it
 	bad=$(forge_chunk "$id" cut)
@@ -135,15 +135,15 @@ PY
 }
 
 @test "restore reads only the chunks that differ: a damaged one the database holds already is not needed" {
-	sqlite3 app.db "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT);
+	q app.db "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT);
 		INSERT INTO t(v) SELECT printf('row %d', value) FROM generate_series(1, 20000)"
 	id=$(MIG_CHUNK_SIZE=64 mig -d app.db backup)
 	bad=$(forge_chunk "$id" cut)
 	# a row in the last chunk changed: chunk 1 is as the snapshot has it
-	sqlite3 app.db "UPDATE t SET v = 'changed' WHERE id = 20000"
+	q app.db "UPDATE t SET v = 'changed' WHERE id = 20000"
 	run -0 mig -d app.db restore -q --no-backup "$bad"
-	[ "$(sqlite3 app.db "SELECT count(*) FROM t WHERE v = 'changed'")" = 0 ]
-	[ "$(sqlite3 app.db 'PRAGMA integrity_check')" = ok ]
+	[ "$(q app.db "SELECT count(*) FROM t WHERE v = 'changed'")" = 0 ]
+	[ "$(q app.db 'PRAGMA integrity_check')" = ok ]
 	[ ! -e app.db-journal ]
 	# --verify reads every chunk, and names it
 	run -6 mig -d app.db backup --verify "$bad"
@@ -152,7 +152,7 @@ PY
 
 @test "a base chunk whose object holds other bytes is no base: the new snapshot stores its chunk whole" {
 	command -v zstd >/dev/null || skip "no zstd(1)"
-	sqlite3 app.db "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT);
+	q app.db "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT);
 		INSERT INTO t(v) SELECT printf('row %d', value) FROM generate_series(1, 20000)"
 	id=$(MIG_CHUNK_SIZE=64 mig -d app.db backup)
 	oid=$(git --git-dir=app.db.mig rev-parse "$id:chunks/00000001")
@@ -164,12 +164,12 @@ PY
 	python3 -c 'import sys, zlib; d = open("frame", "rb").read(); open(sys.argv[1], "wb").write(zlib.compress(b"blob %d\0" % len(d) + d))' "$f"
 	# a row of chunk 1 changed: the old chunk 1 would be its base
 	before=$(chunk_bytes app.db 1 | cksum)
-	sqlite3 app.db "UPDATE t SET v = 'changed' WHERE id = 7000"
+	q app.db "UPDATE t SET v = 'changed' WHERE id = 7000"
 	[ "$(chunk_bytes app.db 1 | cksum)" != "$before" ]
 	new=$(MIG_CHUNK_SIZE=64 mig -d app.db backup)
 	[ "$(git --git-dir=app.db.mig cat-file blob "$new:manifest" | sed -n 7p | cut -d' ' -f1)" = chunk ]
 	run -0 mig -d app.db backup --verify "$new"
-	sqlite3 app.db "DELETE FROM t"
+	q app.db "DELETE FROM t"
 	run -0 mig -d app.db restore -q --no-backup "$new"
-	[ "$(sqlite3 app.db "SELECT v FROM t WHERE id = 7000")" = changed ]
+	[ "$(q app.db "SELECT v FROM t WHERE id = 7000")" = changed ]
 }

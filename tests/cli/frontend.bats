@@ -54,7 +54,7 @@ load helper
 	[ -f root/usr/share/fish/vendor_completions.d/mig.fish ]
 	[ "$(root/usr/bin/mig --exec-path)" = "$PWD/root/usr/bin" ]
 	[ root/usr/bin/mig-status -ef root/usr/bin/mig ]
-	rev 0001_a $'-- mig:up\nCREATE TABLE a(x);\n'
+	rev 0001_a $'-- mig:up\nCREATE TABLE a(x INT);\n'
 	run -0 root/usr/bin/mig -d app.db up
 	run -0 --separate-stderr root/usr/bin/mig up --help
 	[[ "${lines[0]}" == "MIG-UP(1)"* ]]
@@ -177,7 +177,7 @@ load helper
 
 @test "-C DIR runs as if started there" {
 	mkdir -p proj/migrations
-	printf 'CREATE TABLE t(x);\n' >proj/migrations/0001_t.sql
+	printf 'CREATE TABLE t(x INT);\n' >proj/migrations/0001_t.sql
 	run -0 mig -C proj -d app.db status --porcelain
 	has "revision	pending	0001_t	$(git hash-object proj/migrations/0001_t.sql)	migrations/0001_t.sql"
 	run -2 mig -C nosuch status
@@ -225,7 +225,7 @@ load helper
 		mig "$c" --list-options | grep -qx -- --quiet || { echo "$c: no --quiet" >&2; return 1; }
 		mig "$c" --list-options | grep -qx -- --verbose || { echo "$c: no --verbose" >&2; return 1; }
 	done
-	rev 0001_a $'-- mig:up\nCREATE TABLE a(x);\n-- mig:down\nDROP TABLE a;\n'
+	rev 0001_a $'-- mig:up\nCREATE TABLE a(x INT);\n-- mig:down\nDROP TABLE a;\n'
 	run -0 --separate-stderr mig -d app.db up -v
 	[ "${stderr_lines[0]}" = "applying 0001_a" ]
 	[[ "${stderr_lines[1]}" =~ ^\ \ 0001_a\ took\ [0-9]+\ ms$ ]]
@@ -239,7 +239,7 @@ load helper
 }
 
 @test "-q and -v before the command are the front end's global options, handed to the command" {
-	rev 0001_a $'-- mig:up\nCREATE TABLE a(x);\n-- mig:down\nDROP TABLE a;\n'
+	rev 0001_a $'-- mig:up\nCREATE TABLE a(x INT);\n-- mig:down\nDROP TABLE a;\n'
 	run -0 --separate-stderr mig -q -d app.db up
 	[ -z "$stderr" ]
 	run -0 --separate-stderr mig --verbose -d app.db down --no-backup
@@ -256,7 +256,7 @@ load helper
 
 @test "colour only on a terminal, and never with NO_COLOR" {
 	command -v script >/dev/null || skip "no script(1) for a terminal"
-	rev 0001_a $'-- mig:up\nCREATE TABLE a(x);\n'
+	rev 0001_a $'-- mig:up\nCREATE TABLE a(x INT);\n'
 	run -0 mig -d app.db status
 	[[ "$output" != *$'\e['* ]]
 	# script -e passes on the command's exit status: status with a pending revision is 0

@@ -126,15 +126,15 @@ DROP TABLE t_$name;
 }
 
 @test "each revision is marked applied, pending, dirty, edited or file missing" {
-	rev 0001_a $'CREATE TABLE a(x);\n-- mig:down\nDROP TABLE a;\n'
-	rev 0002_gone $'CREATE TABLE g(x);\n-- mig:down\nDROP TABLE g;\n'
-	rev 0003_edit $'CREATE TABLE e(x);\n-- mig:down\nDROP TABLE e;\n'
-	rev 0004_dirty $'-- mig:no-transaction\nCREATE TABLE d(x);\nSELECT nosuch();\n-- mig:down\nDROP TABLE d;\n'
-	rev 0005_p $'CREATE TABLE p(x);\n'
+	rev 0001_a $'CREATE TABLE a(x INT);\n-- mig:down\nDROP TABLE a;\n'
+	rev 0002_gone $'CREATE TABLE g(x INT);\n-- mig:down\nDROP TABLE g;\n'
+	rev 0003_edit $'CREATE TABLE e(x INT);\n-- mig:down\nDROP TABLE e;\n'
+	rev 0004_dirty $'-- mig:no-transaction\nCREATE TABLE d(x INT);\nSELECT nosuch();\n-- mig:down\nDROP TABLE d;\n'
+	rev 0005_p $'CREATE TABLE p(x INT);\n'
 	run -4 mig -d app.db up -q
 	rm migrations/0002_gone.sql
 	echo '-- reworded' >>migrations/0003_edit.sql
-	before=$(sqlite3 app.db .dump)
+	before=$(q app.db .dump)
 	run -0 mig -d app.db log --graph
 	[ "$output" = "* 0005_p  pending (head)
 * 0004_dirty  dirty
@@ -142,17 +142,17 @@ DROP TABLE t_$name;
 * 0001_a  applied
 
 * 0002_gone  applied, file missing" ]
-	[ "$(sqlite3 app.db .dump)" = "$before" ]
+	[ "$(q app.db .dump)" = "$before" ]
 }
 
 @test "applied revisions whose files are gone are drawn apart, dirty or not, in text and in dot" {
-	rev 0001_a $'CREATE TABLE a(x);\n-- mig:down\nDROP TABLE a;\n'
-	rev 0002_gone $'CREATE TABLE g(x);\n-- mig:down\nDROP TABLE g;\n'
-	rev 0003_dirty $'-- mig:no-transaction\nCREATE TABLE d(x);\nSELECT nosuch();\n-- mig:down\nDROP TABLE d;\n'
+	rev 0001_a $'CREATE TABLE a(x INT);\n-- mig:down\nDROP TABLE a;\n'
+	rev 0002_gone $'CREATE TABLE g(x INT);\n-- mig:down\nDROP TABLE g;\n'
+	rev 0003_dirty $'-- mig:no-transaction\nCREATE TABLE d(x INT);\nSELECT nosuch();\n-- mig:down\nDROP TABLE d;\n'
 	run -4 mig -d app.db up -q
 	mv migrations/0003_dirty.sql dirty.sql
 	rm migrations/0002_gone.sql
-	before=$(sqlite3 app.db .dump)
+	before=$(q app.db .dump)
 	run -0 mig -d app.db log --graph
 	[ "$output" = "* 0001_a  applied (head)
 
@@ -168,7 +168,7 @@ DROP TABLE t_$name;
 	run -0 mig -d app.db log --graph --dot
 	has '	"0003_dirty" [label="0003_dirty\ndirty (head)", fillcolor=lightsalmon, peripheries=2];'
 	has '	"0003_dirty" -> "0001_a";'
-	[ "$(sqlite3 app.db .dump)" = "$before" ]
+	[ "$(q app.db .dump)" = "$before" ]
 }
 
 @test "status --graph draws the same graph, and --check still says whether anything is pending or wrong" {

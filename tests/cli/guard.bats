@@ -6,7 +6,7 @@
 load helper
 
 base() {
-	rev 0001_a $'-- mig:up\nCREATE TABLE a(x);\nINSERT INTO a VALUES (1), (2);\n-- mig:down\nDROP TABLE a;\n'
+	rev 0001_a $'-- mig:up\nCREATE TABLE a(x INT);\nINSERT INTO a VALUES (1), (2);\n-- mig:down\nDROP TABLE a;\n'
 	mig -d db up -q
 	before=$(cksum <db)
 }
@@ -14,8 +14,8 @@ base() {
 # unchanged: the database's bytes and what it records are as before
 unchanged() {
 	[ "$(cksum <db)" = "$before" ]
-	[ "$(sqlite3 db "SELECT group_concat(name) FROM mig_revisions WHERE scope = 'app'")" = 0001_a ]
-	[ "$(sqlite3 db 'SELECT count(*) FROM a')" = 2 ]
+	[ "$(q db "SELECT group_concat(name) FROM mig_revisions WHERE scope = 'app'")" = 0001_a ]
+	[ "$(q db 'SELECT count(*) FROM a')" = 2 ]
 }
 
 @test "COMMIT in a revision under --dry-run: exit 4, the rows stay, nothing recorded" {
@@ -31,18 +31,18 @@ unchanged() {
 
 @test "a table created before a COMMIT does not survive the refusal" {
 	base
-	rev 0002_c $'-- mig:up\nCREATE TABLE b(x); COMMIT; SELECT * FROM nope;\n'
+	rev 0002_c $'-- mig:up\nCREATE TABLE b(x INT); COMMIT; SELECT * FROM nope;\n'
 	run -4 mig -d db up --no-backup
 	[[ "$output" == *"0002_c.sql:2: COMMIT: a revision may not end or begin a transaction"* ]]
 	unchanged
-	[ "$(sqlite3 db "SELECT count(*) FROM sqlite_schema WHERE name = 'b'")" = 0 ]
+	[ "$(q db "SELECT count(*) FROM sqlite_schema WHERE name = 'b'")" = 0 ]
 }
 
 @test "every spelling of transaction control is refused before it runs" {
 	base
 	local sql
 	for sql in 'END' 'end transaction' 'ROLLBACK' '/* x */ commit' 'BEGIN' 'BEGIN IMMEDIATE' \
-		'SAVEPOINT s' 'RELEASE mig_revision' 'ROLLBACK TO mig_revision' 'DELETE FROM a; ROLLBACK; CREATE TABLE b(x)'; do
+		'SAVEPOINT s' 'RELEASE mig_revision' 'ROLLBACK TO mig_revision' 'DELETE FROM a; ROLLBACK; CREATE TABLE b(x INT)'; do
 		rev 0002_c $'-- mig:up\n'"DELETE FROM a; $sql;"$'\n'
 		run -4 mig -d db up --no-backup
 		[[ "$output" == *": a revision may not end or begin a transaction: mig runs each in its own"* ]] || {
@@ -57,11 +57,11 @@ unchanged() {
 
 @test "a COMMIT in a later revision of a run: the earlier ones stay applied, the journal says failed" {
 	base
-	rev 0002_b $'-- mig:up\nCREATE TABLE b(x);\n'
+	rev 0002_b $'-- mig:up\nCREATE TABLE b(x INT);\n'
 	rev 0003_c $'-- mig:up\nINSERT INTO b VALUES (1); COMMIT;\n'
 	run -4 mig -d db up --no-backup
-	[ "$(sqlite3 db "SELECT group_concat(name) FROM mig_revisions WHERE scope = 'app'")" = 0001_a,0002_b ]
-	[ "$(sqlite3 db 'SELECT count(*) FROM b')" = 0 ]
+	[ "$(q db "SELECT group_concat(name) FROM mig_revisions WHERE scope = 'app'")" = 0001_a,0002_b ]
+	[ "$(q db 'SELECT count(*) FROM b')" = 0 ]
 	run -0 git --git-dir=db.mig log -1 --format=%B
 	has "result failed"
 	has "revision $(git hash-object migrations/0003_c.sql) 0003_c 0ms"
@@ -79,7 +79,7 @@ unchanged() {
 }
 
 @test "a down section that drops mig's bookkeeping is refused too" {
-	rev 0001_a $'-- mig:up\nCREATE TABLE a(x);\nINSERT INTO a VALUES (1), (2);\n-- mig:down\nDELETE FROM mig_revisions;\n'
+	rev 0001_a $'-- mig:up\nCREATE TABLE a(x INT);\nINSERT INTO a VALUES (1), (2);\n-- mig:down\nDELETE FROM mig_revisions;\n'
 	mig -d db up -q
 	before=$(cksum <db)
 	run -4 mig -d db down --no-backup
@@ -110,31 +110,31 @@ unchanged() {
 	base
 	rev 0002_r $'-- mig:up\nCREATE TABLE seen AS SELECT name FROM mig_revisions WHERE scope = \'app\';\n'
 	run -0 mig -d db up --no-backup
-	[ "$(sqlite3 db 'SELECT name FROM seen')" = 0001_a ]
+	[ "$(q db 'SELECT name FROM seen')" = 0001_a ]
 }
 
 @test "a no-transaction revision may run its own transactions" {
 	base
 	rev 0002_n $'-- mig:no-transaction\n-- mig:up\nBEGIN; INSERT INTO a VALUES (3); COMMIT;\nVACUUM;\n'
 	run -0 mig -d db up --no-backup
-	[ "$(sqlite3 db 'SELECT count(*) FROM a')" = 3 ]
-	[ "$(sqlite3 db "SELECT dirty FROM mig_revisions WHERE name = '0002_n'")" = 0 ]
+	[ "$(q db 'SELECT count(*) FROM a')" = 3 ]
+	[ "$(q db "SELECT dirty FROM mig_revisions WHERE name = '0002_n'")" = 0 ]
 }
 
 @test "sqlshow --schema refuses transaction control as up does" {
 	base
-	rev 0002_c $'-- mig:up\nCREATE TABLE b(x); COMMIT;\n'
+	rev 0002_c $'-- mig:up\nCREATE TABLE b(x INT); COMMIT;\n'
 	run -4 mig -d db sqlshow --schema
 	[[ "$output" == *"0002_c.sql:2: COMMIT: a revision may not end or begin a transaction"* ]]
 }
 
 @test "a long revision runs: statements are prepared in place, not copied" {
 	{
-		printf -- '-- mig:up\nCREATE TABLE t(x);\n'
+		printf -- '-- mig:up\nCREATE TABLE t(x INT);\n'
 		seq 1 20000 | sed 's/.*/INSERT INTO t VALUES (&);/'
 		printf 'SELECT * FROM nope;\n'
 	} >migrations/0001_long.sql
 	run -4 mig -d db up --no-backup
 	[[ "$output" == *"migrations/0001_long.sql:20003: no such table: nope"* ]]
-	[ "$(sqlite3 db "SELECT count(*) FROM sqlite_schema WHERE name = 't'")" = 0 ]
+	[ "$(q db "SELECT count(*) FROM sqlite_schema WHERE name = 't'")" = 0 ]
 }

@@ -14,6 +14,126 @@ setup() {
 	export XDG_CACHE_HOME=$BATS_TEST_TMPDIR/xdg-cache
 	cd "$BATS_TEST_TMPDIR"
 	mkdir -p migrations
+	[ "${MIG_TEST_BACKEND:-sqlite}" = sqlite ] || backend_setup
+}
+
+teardown() {
+	backend_teardown
+}
+
+# MIG_TEST_BACKEND=postgres runs the same tests on the PostgreSQL server
+# that MIG_TEST_PG names (make check does, after the SQLite run). Each
+# database a test names as a file (mig -d app.db, MIG_DATABASE=app.db) is
+# then a database of its own on the server, made on first use, its store
+# where the file's would be (app.db.mig); q asks it what sqlite3 would ask
+# the file. A test about SQLite's files says sqlite_only first; a file of
+# such tests says so in a line "# backend: sqlite" (the Makefile leaves it
+# out of the PostgreSQL run).
+backend_setup() {
+	if [ -z "${MIG_TEST_PG:-}" ]; then
+		echo "MIG_TEST_BACKEND=$MIG_TEST_BACKEND needs MIG_TEST_PG: run 'make check', which starts a PostgreSQL cluster" >&2
+		return 1
+	fi
+	PGDB_PREFIX=t$$_${BATS_TEST_NUMBER}_
+	PGDB_MADE=$BATS_TEST_TMPDIR/.pg-databases
+	: >"$PGDB_MADE"
+}
+
+backend_teardown() {
+	local db
+	[ -n "${PGDB_MADE:-}" ] && [ -s "$PGDB_MADE" ] || return 0
+	while read -r db; do
+		psql -qX "$MIG_TEST_PG" -c "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null 2>&1 || true
+	done <"$PGDB_MADE"
+}
+
+# sqlite_only: this test is about SQLite (its files, journal, pragmas)
+sqlite_only() {
+	[ "${MIG_TEST_BACKEND:-sqlite}" = sqlite ] || skip "SQLite only"
+}
+
+# pg_url FILE: the URL of the server's database standing for FILE, made
+# if it is not there yet
+pg_url() {
+	local name
+	name=${1##*/}
+	name=$PGDB_PREFIX${name//[^A-Za-z0-9]/_}
+	name=${name:0:63}
+	if ! grep -qxF "$name" "$PGDB_MADE"; then
+		psql -qX -v ON_ERROR_STOP=1 "$MIG_TEST_PG" -c "CREATE DATABASE \"$name\"" >/dev/null || return 1
+		echo "$name" >>"$PGDB_MADE"
+	fi
+	echo "${MIG_TEST_PG/\/postgres\?//$name?}"
+}
+
+# mig ARGS, on PostgreSQL: mig with each database file named by -d,
+# --database or MIG_DATABASE mapped to its server database. Only then is
+# mig a function: on SQLite, "mig ... &" stays the process $! names.
+[ "${MIG_TEST_BACKEND:-sqlite}" = sqlite ] || mig() {
+	local a args=() store= url
+	while [ $# -gt 0 ]; do
+		a=$1
+		shift
+		case $a in
+		-d | --database)
+			if [ $# -gt 0 ] && [[ $1 != *://* ]] && [ -n "$1" ]; then
+				url=$(pg_url "$1") || return 1
+				store=$1.mig
+				args+=("$a" "$url")
+				shift
+				continue
+			fi
+			;;
+		--database=*)
+			if [[ $a != *://* ]] && [ -n "${a#*=}" ]; then
+				url=$(pg_url "${a#*=}") || return 1
+				store=${a#*=}.mig
+				a=--database=$url
+			fi
+			;;
+		--store | --store=* | --)
+			store=
+			args+=("$a" "$@")
+			break
+			;;
+		esac
+		args+=("$a")
+	done
+	if [ -z "$store" ] && [ -n "${MIG_DATABASE:-}" ] && [[ $MIG_DATABASE != *://* ]]; then
+		url=$(pg_url "$MIG_DATABASE") || return 1
+		MIG_DATABASE=$url MIG_STORE=${MIG_STORE:-$MIG_DATABASE.mig} command mig "${args[@]}"
+		return
+	fi
+	if [ -n "$store" ] && [ -z "${MIG_STORE:-}" ]; then
+		MIG_STORE=$store command mig "${args[@]}"
+		return
+	fi
+	command mig "${args[@]}"
+}
+
+# q FILE [SQL]: sqlite3 FILE [SQL]; on PostgreSQL the same question to the
+# database standing for FILE: mig_revisions is mig.revisions there,
+# sqlite_schema lists the public schema's tables, indexes and views, and
+# "app" and "mig" are strings, as SQLite takes them
+q() {
+	local db=$1 url
+	shift
+	if [ "${MIG_TEST_BACKEND:-sqlite}" = sqlite ]; then
+		sqlite3 "$db" "$@"
+		return
+	fi
+	url=$(pg_url "$db") || return 1
+	if [ $# -gt 0 ]; then
+		pg_sql <<<"$1" | psql -qAtX -v ON_ERROR_STOP=1 "$url"
+	else
+		pg_sql | psql -qAtX -v ON_ERROR_STOP=1 "$url"
+	fi
+}
+
+pg_sql() {
+	sed -e 's/\bmig_revisions\b/mig.revisions/g' -e 's/\bmig_journal\b/mig.journal/g' \
+	    -e 's/"\(app\|mig\)"/'"'"'\1'"'"'/g' \
+	    -e "s/\bsqlite_\(schema\|master\)\b/(SELECT c.relname AS name, c.relname AS tbl_name, CASE c.relkind WHEN 'r' THEN 'table' WHEN 'i' THEN 'index' WHEN 'v' THEN 'view' ELSE 'other' END AS type FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND c.relkind IN ('r', 'i', 'v')) AS sqlite_schema/g"
 }
 
 # rev NAME [TEXT]: write migrations/NAME.sql

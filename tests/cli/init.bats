@@ -37,7 +37,7 @@ tree() {
 	printf -- '-- mig:up\nCREATE TABLE users(id INTEGER PRIMARY KEY);\n-- mig:down\nDROP TABLE users;\n' >migrations/0001_users.sql
 	run -0 mig up
 	has "applying 0001_users"
-	[ "$(sqlite3 shop.db "SELECT name FROM sqlite_schema WHERE name = 'users'")" = users ]
+	[ "$(q shop.db "SELECT name FROM sqlite_schema WHERE name = 'users'")" = users ]
 	run -0 mig status
 	has "database: shop.db"
 	has "current: 0001_users"

@@ -5,14 +5,15 @@
 # a machine out of memory would: the command exits 6 with one error line,
 # or 0 when it could do without, and never crashes; run again without the
 # fault, it succeeds and leaves what it should.
+# backend: sqlite (libgit2 and SQLite calls; pg.bats fails libpq's)
 load helper
 
 # proj/: two revisions, the first of which fills a table
 project() {
 	mkdir -p proj/migrations
-	printf -- '-- mig:up\nCREATE TABLE t(x);\nINSERT INTO t VALUES (1);\n-- mig:down\nDROP TABLE t;\n' \
+	printf -- '-- mig:up\nCREATE TABLE t(x INT);\nINSERT INTO t VALUES (1);\n-- mig:down\nDROP TABLE t;\n' \
 		>proj/migrations/0001_a.sql
-	printf -- '-- mig:up\nCREATE TABLE u(x);\n-- mig:down\nDROP TABLE u;\n' >proj/migrations/0002_b.sql
+	printf -- '-- mig:up\nCREATE TABLE u(x INT);\n-- mig:down\nDROP TABLE u;\n' >proj/migrations/0002_b.sql
 	export XDG_CACHE_HOME=$BATS_TEST_TMPDIR/proj/xdg-cache
 	cd proj
 }
@@ -85,10 +86,10 @@ each_fault() {
 
 @test "up onto a database mig has not seen: store created, snapshot taken, revisions applied" {
 	project
-	sqlite3 app.db 'CREATE TABLE old(y)'
+	q app.db 'CREATE TABLE old(y INT)'
 	verify() {
 		mig -d app.db status --check >/dev/null || return 1
-		[ "$(sqlite3 app.db 'SELECT x FROM t')" = 1 ] || return 1
+		[ "$(q app.db 'SELECT x FROM t')" = 1 ] || return 1
 		# the snapshot before up (a failed run may have taken one too)
 		[ "$(mig -d app.db backup --list --porcelain | cut -f7 | sort -u)" = "before up" ] || return 1
 	}
@@ -99,7 +100,7 @@ each_fault() {
 	project
 	mig -d app.db up -q
 	verify() {
-		[ "$(sqlite3 app.db "SELECT group_concat(name) FROM sqlite_schema WHERE name IN ('t', 'u')")" = t ] ||
+		[ "$(q app.db "SELECT group_concat(name) FROM sqlite_schema WHERE name IN ('t', 'u')")" = t ] ||
 			return 1
 		[ "$(mig -d app.db status --porcelain | grep -c "^revision	pending")" = 1 ] || return 1
 	}
@@ -111,7 +112,7 @@ each_fault() {
 	mig -d app.db up -q
 	verify() {
 		gunzip -c x.gz >image.db || return 1
-		[ "$(sqlite3 image.db .dump)" = "$(sqlite3 app.db .dump)" ] || return 1
+		[ "$(sqlite3 image.db .dump)" = "$(q app.db .dump)" ] || return 1
 	}
 	each_fault mig -d app.db backup -q -o x.gz
 }
@@ -120,8 +121,8 @@ each_fault() {
 	project
 	mig -d app.db up -q
 	id=$(mig -d app.db backup -o x.gz 2>&1)
-	sqlite3 app.db 'INSERT INTO t VALUES (2)'
-	verify() { [ "$(sqlite3 app.db 'SELECT group_concat(x) FROM t')" = 1 ] || return 1; }
+	q app.db 'INSERT INTO t VALUES (2)'
+	verify() { [ "$(q app.db 'SELECT group_concat(x) FROM t')" = 1 ] || return 1; }
 	each_fault mig -d app.db restore -q "$id"
 	each_fault mig -d app.db restore -q -i x.gz
 }
@@ -130,7 +131,7 @@ each_fault() {
 	project
 	mig -d app.db up -q
 	mig -d app.db backup -q
-	sqlite3 app.db 'INSERT INTO t VALUES (2)'
+	q app.db 'INSERT INTO t VALUES (2)'
 	mig -d app.db backup -q --message second
 	verify() { :; }
 	MIN_SITES=3 each_fault mig -d app.db backup --list
@@ -146,7 +147,7 @@ each_fault() {
 	project
 	mig -d app.db up -q
 	mig -d app.db backup -q
-	sqlite3 app.db 'INSERT INTO t VALUES (2)'
+	q app.db 'INSERT INTO t VALUES (2)'
 	mig -d app.db backup -q --message second
 	git --git-dir=app.db.mig gc -q
 	verify() {
@@ -176,7 +177,7 @@ each_fault() {
 	each_fault mig -d app.db up --dry-run -q
 	verify() { :; }
 	each_fault mig -d app.db sqlshow
-	sqlite3 app.db 'CREATE INDEX t_x ON t(x)'
+	q app.db 'CREATE INDEX t_x ON t(x)'
 	each_fault mig -d app.db status -v
 }
 
@@ -195,7 +196,7 @@ each_fault() {
 	printf -- '-- migrate:up\nCREATE TABLE users(id INTEGER PRIMARY KEY);\n' >proj/migrations/20240101000000_users.sql
 	export XDG_CACHE_HOME=$BATS_TEST_TMPDIR/proj/xdg-cache
 	cd proj
-	sqlite3 app.db "CREATE TABLE users(id INTEGER PRIMARY KEY);
+	q app.db "CREATE TABLE users(id INTEGER PRIMARY KEY);
 		CREATE TABLE schema_migrations(version varchar(128) PRIMARY KEY);
 		INSERT INTO schema_migrations VALUES ('20240101000000');"
 	verify() { mig -d app.db status --check >/dev/null || return 1; }
@@ -205,17 +206,17 @@ each_fault() {
 @test "snapshots stored as deltas: taken, restored, exported, loose and packed" {
 	project
 	mig -d app.db up -q
-	sqlite3 app.db "CREATE TABLE big(v); INSERT INTO big SELECT randomblob(300) FROM generate_series(1, 2000)"
+	q app.db "CREATE TABLE big(v INT); INSERT INTO big SELECT randomblob(300) FROM generate_series(1, 2000)"
 	export MIG_CHUNK_SIZE=64
 	first=$(mig -d app.db backup)
-	sqlite3 app.db "UPDATE big SET v = randomblob(300) WHERE rowid = 1000"
+	q app.db "UPDATE big SET v = randomblob(300) WHERE rowid = 1000"
 	# a second snapshot: the changed chunk is a delta on the first's
 	verify() { mig -d app.db backup --verify >/dev/null || return 1; }
 	each_fault mig -d app.db backup -q
 	second=$(mig -d app.db backup)
 	[ "$(git --git-dir=app.db.mig cat-file blob "$second:manifest" | grep -c '^delta ')" -ge 1 ]
-	sqlite3 app.db "DELETE FROM big"
-	verify() { [ "$(sqlite3 app.db 'SELECT count(*) FROM big')" = 2000 ] || return 1; }
+	q app.db "DELETE FROM big"
+	verify() { [ "$(q app.db 'SELECT count(*) FROM big')" = 2000 ] || return 1; }
 	each_fault mig -d app.db restore -q --no-backup "$second"
 	git --git-dir=app.db.mig gc -q
 	each_fault mig -d app.db restore -q --no-backup "$second"
@@ -227,12 +228,12 @@ each_fault() {
 @test "redo of an edited revision, and diff of it" {
 	project
 	mig -d app.db up -q
-	printf -- '-- mig:up\nCREATE TABLE u(x, y);\n-- mig:down\nDROP TABLE u;\n' >migrations/0002_b.sql
+	printf -- '-- mig:up\nCREATE TABLE u(x INT, y INT);\n-- mig:down\nDROP TABLE u;\n' >migrations/0002_b.sql
 	verify() {
 		mig -d app.db status --check >/dev/null || return 1
-		[ "$(sqlite3 app.db "SELECT sql FROM sqlite_schema WHERE name = 'u'")" = "CREATE TABLE u(x, y)" ] ||
+		[ "$(q app.db "SELECT sql FROM sqlite_schema WHERE name = 'u'")" = "CREATE TABLE u(x INT, y INT)" ] ||
 			return 1
-		[ "$(sqlite3 app.db 'SELECT x FROM t')" = 1 ] || return 1
+		[ "$(q app.db 'SELECT x FROM t')" = 1 ] || return 1
 	}
 	# a redo cut short after its revert is finished by up (tests/cli/redo.bats)
 	AGAIN='mig -d app.db redo -q 0002_b 2>/dev/null || mig -d app.db up -q' \
@@ -290,7 +291,7 @@ each_fault() {
 	mig -d app.db up -q 0001
 	verify() {
 		mig -d app.db status --check >/dev/null || return 1
-		[ "$(sqlite3 app.db "SELECT count(*) FROM sqlite_schema WHERE name = 'u'")" = 1 ] || return 1
+		[ "$(q app.db "SELECT count(*) FROM sqlite_schema WHERE name = 'u'")" = 1 ] || return 1
 	}
 	# cut short after its SQL ran, it is dirty: said to have rolled back, it runs again (it can)
 	AGAIN='mig -d app.db up -q 2>/dev/null ||
@@ -302,11 +303,11 @@ each_fault() {
 	project
 	# the journal commit of the first up fails: its entry stays in the database
 	injected INJECT_FN=git_commit_create INJECT_N=1 mig -d app.db up -q 0001
-	[ "$(sqlite3 app.db 'SELECT count(*) FROM mig_journal')" = 1 ]
+	[ "$(q app.db 'SELECT count(*) FROM mig_journal')" = 1 ]
 	# written by the command, or (when its own entry cannot be) kept for the next, which writes all
 	verify() {
 		mig -d app.db up -q 0002 || return 1
-		[ "$(sqlite3 app.db 'SELECT count(*) FROM mig_journal')" = 0 ] || return 1
+		[ "$(q app.db 'SELECT count(*) FROM mig_journal')" = 0 ] || return 1
 		git --git-dir=app.db.mig log --format=%s refs/mig/journal | grep -qx 'up 0001_a' || return 1
 	}
 	MIN_SITES=20 each_fault mig -d app.db up -q
@@ -316,7 +317,7 @@ each_fault() {
 
 @test "fake --resolve of a dirty revision, and init adding to a mig.conf" {
 	project
-	printf -- '-- mig:no-transaction\n-- mig:up\nCREATE TABLE u(x);\nSELECT nosuch();\n-- mig:down\nDROP TABLE u;\n' \
+	printf -- '-- mig:no-transaction\n-- mig:up\nCREATE TABLE u(x INT);\nSELECT nosuch();\n-- mig:down\nDROP TABLE u;\n' \
 		>migrations/0002_b.sql
 	mig -d app.db up -q 0001
 	run -4 mig -d app.db up -q

@@ -33,7 +33,7 @@ diesel() {
 }
 
 columns() {
-	sqlite3 app.db "SELECT group_concat(name, ' ') FROM pragma_table_info('users')"
+	q app.db "SELECT group_concat(name, ' ') FROM pragma_table_info('users')"
 }
 
 @test "golang-migrate: a chain in version order (1, 2, 10), applied and reverted" {
@@ -45,7 +45,7 @@ columns() {
 	[ "$(columns)" = "id email" ]
 	run -0 mig -d app.db down 1_users
 	[ "$(columns)" = "id" ]
-	[ "$(sqlite3 app.db "SELECT count(*) FROM sqlite_schema WHERE name = 'tags'")" = 0 ]
+	[ "$(q app.db "SELECT count(*) FROM sqlite_schema WHERE name = 'tags'")" = 0 ]
 }
 
 @test "golang-migrate: twenty versions are paired and chained by number, every one" {
@@ -56,15 +56,15 @@ columns() {
 	run -0 mig -d app.db status --porcelain
 	[ "$(grep '^revision' <<<"$output" | cut -f3 | tr '\n' ' ')" = "$(seq 1 20 | sed 's/.*/&_t&/' | tr '\n' ' ')" ]
 	run -0 mig -d app.db up -q
-	[ "$(sqlite3 app.db "SELECT count(*) FROM sqlite_schema WHERE name GLOB 't[0-9]*'")" = 20 ]
+	[ "$(q app.db "SELECT count(*) FROM sqlite_schema WHERE name GLOB 't[0-9]*'")" = 20 ]
 	run -0 mig -d app.db down -q base
-	[ "$(sqlite3 app.db "SELECT count(*) FROM sqlite_schema WHERE name GLOB 't[0-9]*'")" = 0 ]
+	[ "$(q app.db "SELECT count(*) FROM sqlite_schema WHERE name GLOB 't[0-9]*'")" = 0 ]
 }
 
 @test "golang-migrate, diesel: a '-- mig:parents' line in a file does not change the chain" {
-	printf -- '-- mig:parents 2_b\nCREATE TABLE a(x);\n' >migrations/1_a.up.sql
-	printf 'CREATE TABLE b(x);\n' >migrations/2_b.up.sql
-	printf -- '-- mig:parents nosuch\nCREATE TABLE c(x);\n' >migrations/3_c.up.sql
+	printf -- '-- mig:parents 2_b\nCREATE TABLE a(x INT);\n' >migrations/1_a.up.sql
+	printf 'CREATE TABLE b(x INT);\n' >migrations/2_b.up.sql
+	printf -- '-- mig:parents nosuch\nCREATE TABLE c(x INT);\n' >migrations/3_c.up.sql
 	run -0 mig -d app.db status --porcelain
 	[ "$(printf '%s\n' "$output" | grep '^revision' | cut -f3 | tr '\n' ' ')" = "1_a 2_b 3_c " ]
 	has "head	3_c"
@@ -100,9 +100,9 @@ columns() {
 	run -0 mig -d app.db sqlshow --revision 20240201000000_email --down
 	has "ALTER TABLE users DROP COLUMN email;"
 	run -0 mig -d app.db down base
-	[ "$(sqlite3 app.db "SELECT count(*) FROM sqlite_schema WHERE name = 'users'")" = 0 ]
+	[ "$(q app.db "SELECT count(*) FROM sqlite_schema WHERE name = 'users'")" = 0 ]
 	# transaction:false: recorded dirty while it runs, so a failure stays dirty
-	rev 20240301000000_bad $'-- migrate:up transaction:false\nCREATE TABLE nope(x);\nSELECT * FROM missing;\n-- migrate:down\nDROP TABLE nope;\n'
+	rev 20240301000000_bad $'-- migrate:up transaction:false\nCREATE TABLE nope(x INT);\nSELECT * FROM missing;\n-- migrate:down\nDROP TABLE nope;\n'
 	run -4 mig -d app.db up
 	run -1 mig -d app.db status --check
 	has "  20240301000000_bad did not finish: the database is dirty"
@@ -123,11 +123,11 @@ columns() {
 	diesel
 	run -0 mig -d app.db up
 	[ "$(columns)" = "id email" ]
-	[ "$(sqlite3 app.db "SELECT dirty FROM mig_revisions WHERE name = '2024-02-01-000000_email'")" = 0 ]
+	[ "$(q app.db "SELECT dirty FROM mig_revisions WHERE name = '2024-02-01-000000_email'")" = 0 ]
 	run -0 mig -d app.db status --porcelain
 	has "revision	applied	2024-02-01-000000_email	$(printf -- '-- mig:no-transaction\n-- mig:up\nALTER TABLE users ADD COLUMN email TEXT;\n-- mig:down\nALTER TABLE users DROP COLUMN email;\n' | git hash-object --stdin)	migrations/2024-02-01-000000_email/up.sql"
 	run -0 mig -d app.db down base
-	[ "$(sqlite3 app.db "SELECT count(*) FROM sqlite_schema WHERE name = 'users'")" = 0 ]
+	[ "$(q app.db "SELECT count(*) FROM sqlite_schema WHERE name = 'users'")" = 0 ]
 }
 
 @test "a FIFO as a golang-migrate or diesel file exits 3 at once and creates nothing" {
@@ -176,7 +176,7 @@ columns() {
 
 @test "fake --adopt reads dbmate's, golang-migrate's, goose's and diesel's bookkeeping" {
 	dbmate
-	sqlite3 app.db "CREATE TABLE users(id INTEGER PRIMARY KEY, email TEXT);
+	q app.db "CREATE TABLE users(id INTEGER PRIMARY KEY, email TEXT);
 		CREATE TABLE schema_migrations(version varchar(128) PRIMARY KEY);
 		INSERT INTO schema_migrations VALUES ('20240101000000'), ('20240201000000'), ('20231231000000');"
 	run -0 mig -d app.db fake --adopt
@@ -188,39 +188,39 @@ columns() {
 	mkdir migrations
 
 	golang
-	sqlite3 app.db "CREATE TABLE schema_migrations(version uint64, dirty bool); INSERT INTO schema_migrations VALUES (2, 0);"
+	q app.db "CREATE TABLE schema_migrations(version uint64, dirty bool); INSERT INTO schema_migrations VALUES (2, 0);"
 	run -0 mig -d app.db fake --adopt
-	[ "$(sqlite3 app.db "SELECT group_concat(name, ' ') FROM mig_revisions WHERE scope = 'app'")" = "1_users 2_email" ]
-	sqlite3 app.db "UPDATE schema_migrations SET version = 10, dirty = 1"
+	[ "$(q app.db "SELECT group_concat(name, ' ') FROM mig_revisions WHERE scope = 'app'")" = "1_users 2_email" ]
+	q app.db "UPDATE schema_migrations SET version = 10, dirty = 1"
 	run -5 mig -d app.db fake --adopt
 	has "mig-fake: error: golang-migrate left version 10 dirty"
 	rm -rf migrations app.db*
 	mkdir migrations
 
 	goose
-	sqlite3 app.db "CREATE TABLE goose_db_version(id INTEGER PRIMARY KEY, version_id INTEGER, is_applied INTEGER);
+	q app.db "CREATE TABLE goose_db_version(id INTEGER PRIMARY KEY, version_id INTEGER, is_applied INTEGER);
 		INSERT INTO goose_db_version(version_id, is_applied) VALUES (0, 1), (1, 1), (2, 1), (2, 0);"
 	run -0 mig -d app.db fake --adopt
-	[ "$(sqlite3 app.db "SELECT group_concat(name, ' ') FROM mig_revisions WHERE scope = 'app'")" = "00001_users" ]
+	[ "$(q app.db "SELECT group_concat(name, ' ') FROM mig_revisions WHERE scope = 'app'")" = "00001_users" ]
 	rm -rf migrations app.db*
 	mkdir migrations
 
 	diesel
-	sqlite3 app.db "CREATE TABLE __diesel_schema_migrations(version VARCHAR(50) PRIMARY KEY, run_on TIMESTAMP);
+	q app.db "CREATE TABLE __diesel_schema_migrations(version VARCHAR(50) PRIMARY KEY, run_on TIMESTAMP);
 		INSERT INTO __diesel_schema_migrations(version) VALUES ('20240101000000');"
 	run -0 mig -d app.db fake --adopt
-	[ "$(sqlite3 app.db "SELECT group_concat(name, ' ') FROM mig_revisions WHERE scope = 'app'")" = "2024-01-01-000000_users" ]
+	[ "$(q app.db "SELECT group_concat(name, ' ') FROM mig_revisions WHERE scope = 'app'")" = "2024-01-01-000000_users" ]
 	run -0 mig -d app.db log -n 1
 	[[ "$output" == *" ok: adopt 2024-01-01-000000_users ("* ]]
 }
 
 @test "fake --adopt: no other tool's table, mig's own layout, or used with a target, say so" {
 	dbmate
-	sqlite3 app.db "CREATE TABLE t(x)"
+	q app.db "CREATE TABLE t(x INT)"
 	run -2 mig -d app.db fake --adopt
 	has "mig-fake: error: database 'app.db' has no dbmate bookkeeping (table schema_migrations): no such table: schema_migrations"
 	rm migrations/*
-	rev 0001_a $'-- mig:up\nCREATE TABLE a(x);\n'
+	rev 0001_a $'-- mig:up\nCREATE TABLE a(x INT);\n'
 	run -2 mig -d app.db fake --adopt
 	has "mig-fake: error: the migrations are in mig's own layout: there is no other tool's bookkeeping to adopt"
 	run -2 mig -d app.db fake --adopt 0001
@@ -229,10 +229,10 @@ columns() {
 
 @test "fake --adopt of golang-migrate's table with no version in it adopts nothing, and says so" {
 	golang
-	sqlite3 app.db "CREATE TABLE schema_migrations(version bigint NOT NULL PRIMARY KEY, dirty boolean NOT NULL)"
+	q app.db "CREATE TABLE schema_migrations(version bigint NOT NULL PRIMARY KEY, dirty boolean NOT NULL)"
 	run -0 --separate-stderr mig -d app.db fake --adopt
 	[ "$stderr" = "mig-fake: nothing to adopt: golang-migrate records nothing that is not applied" ]
-	[ "$(sqlite3 app.db "SELECT count(*) FROM sqlite_schema WHERE name LIKE 'mig%'")" = 0 ]
+	[ "$(q app.db "SELECT count(*) FROM sqlite_schema WHERE name LIKE 'mig%'")" = 0 ]
 	run -1 mig -d app.db status --check
 }
 
@@ -241,19 +241,19 @@ columns() {
 	run -3 mig -d app.db status
 	has "mig-status: error: migrations/1_users.down.sql: no up file beside it"
 	rm migrations/*
-	rev 20240101000000_a $'-- migrate:up\nCREATE TABLE a(x);\n-- migrate:sideways\n'
+	rev 20240101000000_a $'-- migrate:up\nCREATE TABLE a(x INT);\n-- migrate:sideways\n'
 	run -3 mig -d app.db status
 	has "mig-status: error: migrations/20240101000000_a.sql:3: unknown marker '-- migrate:sideways'"
-	rev 20240101000000_a $'-- migrate:up\nCREATE TABLE a(x);\n-- migrate:dwon\n'
+	rev 20240101000000_a $'-- migrate:up\nCREATE TABLE a(x INT);\n-- migrate:dwon\n'
 	run -3 mig -d app.db status
 	has "mig-status: error: migrations/20240101000000_a.sql:3: unknown marker '-- migrate:dwon'"
-	rev 20240101000000_a $'-- migrate:up\nCREATE TABLE a(x);\n-- migrate:up\n'
+	rev 20240101000000_a $'-- migrate:up\nCREATE TABLE a(x INT);\n-- migrate:up\n'
 	run -3 mig -d app.db status
 	has "mig-status: error: migrations/20240101000000_a.sql:3: second '-- migrate:up' (the first is on line 1)"
-	rev 20240101000000_a $'CREATE TABLE a(x);\n-- migrate:up\n'
+	rev 20240101000000_a $'CREATE TABLE a(x INT);\n-- migrate:up\n'
 	run -3 mig -d app.db status
 	has "mig-status: error: migrations/20240101000000_a.sql:1: SQL before '-- migrate:up' on line 2"
-	rev 20240101000000_a $'-- migrate:up\nCREATE TABLE a(x);\n'
+	rev 20240101000000_a $'-- migrate:up\nCREATE TABLE a(x INT);\n'
 	run -2 mig -d app.db fake --adopt
 	has "mig-fake: error: there is no database to adopt"
 }
@@ -270,20 +270,20 @@ names() {
 	run -0 mig -d app.db status --porcelain
 	[ "$(names)" = "2018-01-14-171611_users 2018-02-01-000000_posts 2024-03-13_170000_tags " ]
 	# a database diesel migrated before that date is adopted, and goes on
-	sqlite3 app.db "CREATE TABLE users(id INTEGER PRIMARY KEY); CREATE TABLE posts(id INTEGER PRIMARY KEY);
+	q app.db "CREATE TABLE users(id INTEGER PRIMARY KEY); CREATE TABLE posts(id INTEGER PRIMARY KEY);
 		CREATE TABLE __diesel_schema_migrations(version VARCHAR(50) PRIMARY KEY, run_on TIMESTAMP);
 		INSERT INTO __diesel_schema_migrations(version) VALUES ('20180114171611'), ('20180201000000');"
 	run -0 mig -d app.db fake --adopt
 	run -0 mig -d app.db up
 	has "applying 2024-03-13_170000_tags"
-	[ "$(sqlite3 app.db "SELECT group_concat(name, ' ') FROM mig_revisions WHERE scope = 'app'")" = \
+	[ "$(q app.db "SELECT group_concat(name, ' ') FROM mig_revisions WHERE scope = 'app'")" = \
 		"2018-01-14-171611_users 2018-02-01-000000_posts 2024-03-13_170000_tags" ]
 }
 
 @test "dbmate orders its files by name, as strings" {
-	rev 1_a $'-- migrate:up\nCREATE TABLE a(x);\n-- migrate:down\nDROP TABLE a;\n'
-	rev 2_c $'-- migrate:up\nCREATE TABLE c(x);\n-- migrate:down\nDROP TABLE c;\n'
-	rev 10_b $'-- migrate:up\nCREATE TABLE b(x);\n-- migrate:down\nDROP TABLE b;\n'
+	rev 1_a $'-- migrate:up\nCREATE TABLE a(x INT);\n-- migrate:down\nDROP TABLE a;\n'
+	rev 2_c $'-- migrate:up\nCREATE TABLE c(x INT);\n-- migrate:down\nDROP TABLE c;\n'
+	rev 10_b $'-- migrate:up\nCREATE TABLE b(x INT);\n-- migrate:down\nDROP TABLE b;\n'
 	run -0 mig -d app.db status --porcelain
 	[ "$(names)" = "10_b 1_a 2_c " ]
 }
@@ -302,13 +302,13 @@ names() {
 
 @test "two files of one version and direction are refused, as golang-migrate and goose do" {
 	golang
-	printf 'CREATE TABLE other(x);\n' >migrations/02_other.up.sql
+	printf 'CREATE TABLE other(x INT);\n' >migrations/02_other.up.sql
 	run -3 mig -d app.db up
 	has "mig-up: error: migrations/2_email.up.sql: duplicate migration file: version 2 is also migrations/02_other.up.sql"
 	[ ! -e app.db ]
 	rm migrations/*
 	goose
-	rev 2_again $'-- +goose Up\nCREATE TABLE again(x);\n'
+	rev 2_again $'-- +goose Up\nCREATE TABLE again(x INT);\n'
 	run -3 mig -d app.db up
 	has "mig-up: error: migrations/2_again.sql: duplicate migration version 2 (also migrations/00002_email.sql)"
 	[ ! -e app.db ]
@@ -321,19 +321,19 @@ names() {
 	[ "${lines[0]}" = "mig-up: error: migrations/1_users.down.sql: duplicate migration file: version 1 is also migrations/01_x.down.sql" ]
 	[ "${lines[1]}" = "hint: golang-migrate pairs files by their version number: give one of them another" ]
 	rm migrations/01_x.down.sql
-	printf 'CREATE TABLE a(x);\n' >migrations/01_a.up.sql
-	printf 'CREATE TABLE b(x);\n' >migrations/001_b.up.sql
+	printf 'CREATE TABLE a(x INT);\n' >migrations/01_a.up.sql
+	printf 'CREATE TABLE b(x INT);\n' >migrations/001_b.up.sql
 	run -3 mig -d app.db up
 	[ "${lines[0]}" = "mig-up: error: migrations/1_users.up.sql: duplicate migration file: version 1 is also migrations/001_b.up.sql" ]
 	[ ! -e app.db ]
 	rm migrations/01_a.up.sql migrations/001_b.up.sql
 	# 000 is version 0, as 0 is
-	printf 'CREATE TABLE z(x);\n' >migrations/000_zero.up.sql
+	printf 'CREATE TABLE z(x INT);\n' >migrations/000_zero.up.sql
 	printf 'DROP TABLE z;\n' >migrations/0_zero.down.sql
 	run -0 mig -d app.db up -q
-	[ "$(sqlite3 app.db "SELECT count(*) FROM sqlite_schema WHERE name IN ('z', 'tags')")" = 2 ]
+	[ "$(q app.db "SELECT count(*) FROM sqlite_schema WHERE name IN ('z', 'tags')")" = 2 ]
 	run -0 mig -d app.db down -q base
-	[ "$(sqlite3 app.db "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'mig%'")" = 0 ]
+	[ "$(q app.db "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'mig%'")" = 0 ]
 }
 
 @test "a missing or empty down part is irreversible: down refuses, names the file, changes nothing" {
@@ -342,8 +342,8 @@ names() {
 	mig -d app.db up -q
 	run -5 mig -d app.db down --no-backup
 	has "mig-down: error: 10_tags is irreversible: migrations/10_tags.down.sql is missing"
-	[ "$(sqlite3 app.db "SELECT count(*) FROM sqlite_schema WHERE name = 'tags'")" = 1 ]
-	[ "$(sqlite3 app.db "SELECT count(*) FROM mig_revisions WHERE scope = 'app'")" = 3 ]
+	[ "$(q app.db "SELECT count(*) FROM sqlite_schema WHERE name = 'tags'")" = 1 ]
+	[ "$(q app.db "SELECT count(*) FROM mig_revisions WHERE scope = 'app'")" = 3 ]
 	rm -rf migrations app.db*
 	mkdir migrations
 	diesel
@@ -356,30 +356,30 @@ names() {
 	has "applied: 2 of 2"
 	rm -rf migrations app.db*
 	mkdir migrations
-	rev 20240101000000_a $'-- migrate:up\nCREATE TABLE a(x);\n-- migrate:down\n\n-- nothing\n'
+	rev 20240101000000_a $'-- migrate:up\nCREATE TABLE a(x INT);\n-- migrate:down\n\n-- nothing\n'
 	mig -d app.db up -q
 	run -5 mig -d app.db down
 	has "mig-down: error: 20240101000000_a is irreversible: migrations/20240101000000_a.sql has an empty '-- migrate:down' section"
 	run -5 mig -d app.db sqlshow --down
 	has "mig-sqlshow: error: 20240101000000_a is irreversible: migrations/20240101000000_a.sql has an empty '-- migrate:down' section"
-	[ "$(sqlite3 app.db "SELECT count(*) FROM sqlite_schema WHERE name = 'a'")" = 1 ]
+	[ "$(q app.db "SELECT count(*) FROM sqlite_schema WHERE name = 'a'")" = 1 ]
 }
 
 @test "a dbmate file without a down section, and a mig file with an empty one, are irreversible in their words" {
-	rev 20240101000000_a $'-- migrate:up\nCREATE TABLE a(x);\n'
+	rev 20240101000000_a $'-- migrate:up\nCREATE TABLE a(x INT);\n'
 	mig -d app.db up -q
-	before=$(sqlite3 app.db .dump)
+	before=$(q app.db .dump)
 	run -5 mig -d app.db down
 	[ "${lines[0]}" = "mig-down: error: 20240101000000_a is irreversible: migrations/20240101000000_a.sql has no '-- migrate:down' section" ]
-	[ "$(sqlite3 app.db .dump)" = "$before" ]
+	[ "$(q app.db .dump)" = "$before" ]
 	rm -r migrations app.db app.db.mig
 	mkdir migrations
-	rev 0001_a $'-- mig:up\nCREATE TABLE a(x);\n-- mig:down\n\n'
+	rev 0001_a $'-- mig:up\nCREATE TABLE a(x INT);\n-- mig:down\n\n'
 	mig -d app.db up -q
-	before=$(sqlite3 app.db .dump)
+	before=$(q app.db .dump)
 	run -5 mig -d app.db down
 	[ "${lines[0]}" = "mig-down: error: 0001_a is irreversible: it has an empty '-- mig:down' section" ]
-	[ "$(sqlite3 app.db .dump)" = "$before" ]
+	[ "$(q app.db .dump)" = "$before" ]
 }
 
 @test "a dbmate or goose file of only a down section has an empty up: up runs none of it, down runs it" {
@@ -387,22 +387,22 @@ names() {
 		rm -rf migrations app.db app.db.mig
 		mkdir migrations
 		rev 20240101000000_a "${marker}up
-CREATE TABLE a(x);
+CREATE TABLE a(x INT);
 ${marker}down
 DROP TABLE a;
 "
 		rev 20240201000000_b "-- the up part is still to write
 ${marker}down
-CREATE TABLE z(x);
+CREATE TABLE z(x INT);
 "
 		run -0 mig -d app.db up -q
-		[ "$(sqlite3 app.db "SELECT group_concat(name) FROM sqlite_schema WHERE name IN ('a', 'z')")" = a ]
+		[ "$(q app.db "SELECT group_concat(name) FROM sqlite_schema WHERE name IN ('a', 'z')")" = a ]
 		run -0 mig -d app.db sqlshow --revision 20240201000000_b
 		[ -z "$output" ]
 		run -0 mig -d app.db sqlshow --revision 20240201000000_b --down
-		[ "$output" = "CREATE TABLE z(x);" ]
+		[ "$output" = "CREATE TABLE z(x INT);" ]
 		run -0 mig -d app.db down -q
-		[ "$(sqlite3 app.db "SELECT group_concat(name) FROM sqlite_schema WHERE name IN ('a', 'z') ORDER BY name")" = a,z ]
+		[ "$(q app.db "SELECT group_concat(name) FROM sqlite_schema WHERE name IN ('a', 'z') ORDER BY name")" = a,z ]
 	done
 }
 
@@ -417,7 +417,7 @@ CREATE TABLE z(x);
 	run -0 mig -d app.db sqlshow --down
 	has "-- down 2024-02-01-000000_email (migrations/2024-02-01-000000_email/down.sql)"
 	# edited since: the down that was applied, named as the store's copy of that file
-	id=$(sqlite3 app.db "SELECT id FROM mig_revisions WHERE name = '2024-02-01-000000_email'")
+	id=$(q app.db "SELECT id FROM mig_revisions WHERE name = '2024-02-01-000000_email'")
 	printf 'ALTER TABLE users DROP COLUMN email;\n' >migrations/2024-02-01-000000_email/down.sql
 	run -4 mig -d app.db down --no-backup
 	has "mig-down: error: 2024-02-01-000000_email: migrations/2024-02-01-000000_email/down.sql (${id:0:12}, from the store):3: no such table: nope"
@@ -443,9 +443,9 @@ CREATE TABLE z(x);
 	run -5 mig -d app.db up
 	has "mig-up: error: 00002_seed is a goose Go migration (migrations/00002_seed.go): mig cannot run it"
 	[ "$(columns)" = "id" ]
-	[ "$(sqlite3 app.db "SELECT group_concat(name, ' ') FROM mig_revisions WHERE scope = 'app'")" = "00001_users" ]
+	[ "$(q app.db "SELECT group_concat(name, ' ') FROM mig_revisions WHERE scope = 'app'")" = "00001_users" ]
 	run -5 mig -d app.db up
-	[ "$(sqlite3 app.db "SELECT group_concat(name, ' ') FROM mig_revisions WHERE scope = 'app'")" = "00001_users" ]
+	[ "$(q app.db "SELECT group_concat(name, ' ') FROM mig_revisions WHERE scope = 'app'")" = "00001_users" ]
 	run -5 mig -d app.db sqlshow
 	has "mig-sqlshow: error: 00002_seed is a goose Go migration (migrations/00002_seed.go): mig cannot run it"
 	# run by goose, recorded by hand: then the rest

@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
 # tools/lint-tests.sh: the assertions that cannot fail under set -e are
 # found, the ones that can are let be
+# backend: none (no database)
 load helper
 
 # sample BODY: a test file whose one test is BODY

@@ -28,16 +28,16 @@ project() {
 	run -0 make -s db-backup
 	[[ "$output" =~ [0-9a-f]{40} ]]
 	run -0 make -s db-down
-	[ "$(sqlite3 app.db "SELECT count(*) FROM sqlite_schema WHERE name = 'users'")" = 0 ]
+	[ "$(q app.db "SELECT count(*) FROM sqlite_schema WHERE name = 'users'")" = 0 ]
 }
 
 @test "pipelines: sqlshow into sqlite3, porcelain into cut, backup -o - into restore -i -" {
 	project
-	mig -d app.db sqlshow | sqlite3 piped.db
-	[ "$(sqlite3 piped.db "SELECT name FROM mig_revisions WHERE scope = 'app'")" = 0001_users ]
+	mig -d app.db sqlshow | q piped.db
+	[ "$(q piped.db "SELECT name FROM mig_revisions WHERE scope = 'app'")" = 0001_users ]
 	[ "$(mig -d piped.db status --porcelain | grep '^revision' | cut -f2,3)" = "applied	0001_users" ]
 	mig -d piped.db status --check
-	sqlite3 piped.db "INSERT INTO users VALUES (7)"
+	q piped.db "INSERT INTO users VALUES (7)"
 	mig -d piped.db backup -o - 2>/dev/null | mig -d copy.db restore -q -i -
 	[ "$(sqlite3 copy.db 'SELECT id FROM users')" = 7 ]
 }

@@ -5,25 +5,25 @@ load helper
 
 # keep: a table with a row that a dropped table would lose
 keep() {
-	rev 0001_keep $'-- mig:up\nCREATE TABLE keep(x);\nINSERT INTO keep VALUES (1);\n-- mig:down\nDROP TABLE keep;\n'
+	rev 0001_keep $'-- mig:up\nCREATE TABLE keep(x INT);\nINSERT INTO keep VALUES (1);\n-- mig:down\nDROP TABLE keep;\n'
 }
 
 # the bookkeeping a run leaves, but for when it ran and for how long
 bookkeeping() {
-	sqlite3 "$1" "SELECT scope, hex(name), id, schema_hash, dirty FROM mig_revisions ORDER BY seq"
+	q "$1" "SELECT scope, hex(name), id, schema_hash, dirty FROM mig_revisions ORDER BY seq"
 }
 
 @test "sqlshow: a newline in a name cannot end the comment and run as SQL" {
 	keep
 	name=$'0002_x\nDROP TABLE keep;'
-	rev "$name" $'-- mig:up\nCREATE TABLE t(y);\n-- mig:down\nDROP TABLE t;\n'
+	rev "$name" $'-- mig:up\nCREATE TABLE t(y INT);\n-- mig:down\nDROP TABLE t;\n'
 	mig -d a.db up -q 0001
 	mig -d b.db up -q 0001
 	run -0 mig -d a.db sqlshow
 	has '-- up 0002_x\nDROP TABLE keep; (migrations/0002_x\nDROP TABLE keep;.sql)'
-	mig -d a.db sqlshow | sqlite3 a.db
-	[ "$(sqlite3 a.db 'SELECT x FROM keep')" = 1 ]
-	[ "$(sqlite3 a.db "SELECT name FROM mig_revisions WHERE seq = (SELECT max(seq) FROM mig_revisions)")" = "$name" ]
+	mig -d a.db sqlshow | q a.db
+	[ "$(q a.db 'SELECT x FROM keep')" = 1 ]
+	[ "$(q a.db "SELECT name FROM mig_revisions WHERE seq = (SELECT max(seq) FROM mig_revisions)")" = "$name" ]
 	mig -d b.db up -q
 	[ "$(bookkeeping a.db)" = "$(bookkeeping b.db)" ]
 	run -0 mig -d a.db status --check
@@ -32,27 +32,27 @@ bookkeeping() {
 @test "sqlshow: quotes, backslashes, control and non-UTF-8 bytes reach SQL as they are" {
 	keep
 	name=$'0002_it\'s \\ \t\e[31m\xff\''
-	rev "$name" $'-- mig:up\nCREATE TABLE t(y);\n-- mig:down\nDROP TABLE t;\n'
-	rev $'0003_no\ntx' $'-- mig:no-transaction\n-- mig:up\nCREATE TABLE u(y);\n-- mig:down\nDROP TABLE u;\n'
+	rev "$name" $'-- mig:up\nCREATE TABLE t(y INT);\n-- mig:down\nDROP TABLE t;\n'
+	rev $'0003_no\ntx' $'-- mig:no-transaction\n-- mig:up\nCREATE TABLE u(y INT);\n-- mig:down\nDROP TABLE u;\n'
 	run -0 mig -d a.db sqlshow
 	# bytes that are not UTF-8 stay as they are, as in porcelain
 	has $'-- up 0002_it\'s \\\\ \\t\\x1b[31m\xff\' (migrations/0002_it\'s \\\\ \\t\\x1b[31m\xff\'.sql)'
 	has '-- up 0003_no\ntx (migrations/0003_no\ntx.sql)'
-	mig -d a.db sqlshow | sqlite3 a.db
+	mig -d a.db sqlshow | q a.db
 	mig -d b.db up -q
 	[ "$(bookkeeping a.db)" = "$(bookkeeping b.db)" ]
 	run -0 mig -d a.db status --check
 	# and back down, by the same names
-	mig -d a.db sqlshow --down base --from-files | sqlite3 a.db
-	[ "$(sqlite3 a.db "SELECT count(*) FROM mig_revisions WHERE scope = 'app'")" = 0 ]
-	[ "$(sqlite3 a.db "SELECT group_concat(name, ' ') FROM (SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name)")" = "mig_journal mig_revisions" ]
+	mig -d a.db sqlshow --down base --from-files | q a.db
+	[ "$(q a.db "SELECT count(*) FROM mig_revisions WHERE scope = 'app'")" = 0 ]
+	[ "$(q a.db "SELECT group_concat(name, ' ') FROM (SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name)")" = "mig_journal mig_revisions" ]
 }
 
 # three revisions whose names hold a tab, a newline, an escape sequence and a backslash
 odd_names() {
-	rev $'0001_a\tb' $'-- mig:up\nCREATE TABLE a(x);\n-- mig:down\nDROP TABLE a;\n'
-	rev $'0002_c\nd' $'-- mig:up\nCREATE TABLE c(x);\n-- mig:down\nDROP TABLE c;\n'
-	rev $'0003_e\e[2Jf\\g' $'-- mig:up\nCREATE TABLE e(x);\n-- mig:down\nDROP TABLE e;\n'
+	rev $'0001_a\tb' $'-- mig:up\nCREATE TABLE a(x INT);\n-- mig:down\nDROP TABLE a;\n'
+	rev $'0002_c\nd' $'-- mig:up\nCREATE TABLE c(x INT);\n-- mig:down\nDROP TABLE c;\n'
+	rev $'0003_e\e[2Jf\\g' $'-- mig:up\nCREATE TABLE e(x INT);\n-- mig:down\nDROP TABLE e;\n'
 }
 
 @test "status --porcelain: tabs, newlines and backslashes in names are escaped, one record a line" {
@@ -105,7 +105,7 @@ head: 0003_e\\x1b[2Jf\\g" ]
 @test "status --json: names are JSON strings, control characters as escapes" {
 	odd_names
 	# DEL, and U+009B: a C1 control some terminals obey
-	rev $'0004_g\x7f\xc2\x9bh' $'-- mig:up\nCREATE TABLE g(x);\n'
+	rev $'0004_g\x7f\xc2\x9bh' $'-- mig:up\nCREATE TABLE g(x INT);\n'
 	mig -d app.db up -q
 	run -0 --separate-stderr mig -d app.db status --json
 	[[ "$output" != *$'\e'* ]]
@@ -157,7 +157,7 @@ assert [r["name"] for e in d for r in e["revisions"]] == ["0003_e\x1b[2Jf\\g", "
 }
 
 @test "log: a journal written before names were escaped reads as it did" {
-	rev 0001_a $'-- mig:up\nCREATE TABLE a(x);\n'
+	rev 0001_a $'-- mig:up\nCREATE TABLE a(x INT);\n'
 	mig -d app.db up -q
 	# what an older mig wrote: the name raw; a subject of two lines (not a fact)
 	msg=$'up 0001_a\e[2J\nresult failed\n\noperation up\nrevision 1234 0001_a\e[2J 5ms\nrevision 5678 0002 b 6ms\nresult ok\n'
@@ -210,8 +210,8 @@ recording as applied: 0003_e\x1b[2Jf\g' ]
 }
 
 @test "new and merge refuse a parent whose name '-- mig:parents' cannot hold" {
-	rev 0001_a $'-- mig:parents\n-- mig:up\nCREATE TABLE keep(x);\n'
-	rev $'0002_c\nDROP TABLE keep;' $'-- mig:parents\n-- mig:up\nCREATE TABLE c(x);\n'
+	rev 0001_a $'-- mig:parents\n-- mig:up\nCREATE TABLE keep(x INT);\n'
+	rev $'0002_c\nDROP TABLE keep;' $'-- mig:parents\n-- mig:up\nCREATE TABLE c(x INT);\n'
 	before=$(ls migrations)
 	run -5 mig -d app.db merge
 	[ "$output" = "mig-merge: error: cannot name '0002_c\\nDROP TABLE keep;' as a parent: '-- mig:parents' cannot hold a blank or a control character

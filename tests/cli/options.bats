@@ -5,7 +5,7 @@
 load helper
 
 one() {
-	rev 0001_a $'-- mig:up\nCREATE TABLE t(x);\n-- mig:down\nDROP TABLE t;\n'
+	rev 0001_a $'-- mig:up\nCREATE TABLE t(x INT);\n-- mig:down\nDROP TABLE t;\n'
 }
 
 @test "the front end takes --database=, --migrations=, --store=, long -q/-v, and -- before the command" {
@@ -26,7 +26,7 @@ one() {
 	# more -q than it hands on are harmless
 	run -0 mig -q -q -q -q -q -q -q -q -q -q --migrations=other --store=st -d app.db down
 	[ -z "$output" ]
-	[ "$(sqlite3 app.db "SELECT count(*) FROM sqlite_schema WHERE name = 't'")" = 0 ]
+	[ "$(q app.db "SELECT count(*) FROM sqlite_schema WHERE name = 't'")" = 0 ]
 }
 
 @test "what cannot be a command name is a usage error (exit 2)" {
@@ -82,7 +82,7 @@ one() {
 	has "revision	applied	0001_a	$(git hash-object migrations/0001_a.sql)	migrations/0001_a.sql"
 	# after --, -1 is the revision spec it always was, and -q is an operand
 	run -0 mig-down -d app.db -q -- -1
-	[ "$(sqlite3 app.db "SELECT count(*) FROM sqlite_schema WHERE name = 't'")" = 0 ]
+	[ "$(q app.db "SELECT count(*) FROM sqlite_schema WHERE name = 't'")" = 0 ]
 	run -2 mig-status -d app.db -- -q
 	[ "${lines[0]}" = "mig-status: error: unexpected argument '-q'" ]
 }
@@ -119,5 +119,5 @@ sys.exit(subprocess.run(["mig", "-d", "app.db", "status"], stdout=w, restore_sig
 	[ -z "$stderr" ]
 	run -0 --separate-stderr mig -d app.db down -v -q
 	[ -z "$stderr" ]
-	[ "$(sqlite3 app.db "SELECT count(*) FROM sqlite_schema WHERE name = 't'")" = 0 ]
+	[ "$(q app.db "SELECT count(*) FROM sqlite_schema WHERE name = 't'")" = 0 ]
 }

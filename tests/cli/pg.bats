@@ -3,6 +3,7 @@
 # database of its own in the throwaway cluster that make check starts
 # (tools/pg-cluster.sh, MIG_TEST_PG). Without a server these tests fail:
 # they never skip.
+# backend: postgres (this file is the PostgreSQL run of its own)
 load helper
 
 eval "base_$(declare -f setup)"

@@ -1,5 +1,6 @@
 #!/usr/bin/env bats
 # The README's quick start does what it says, line by line.
+# backend: sqlite (the README's quick start is the demo's SQLite file)
 load helper
 
 @test "the README opens with its two commands, then a quick start that applies, reverts and re-applies" {
@@ -20,7 +21,7 @@ load helper
 	has "reverting 0001_users"
 	[ "$(printf '%s\n' "$output" | grep -c '^applying 0001_users$')" = 2 ]
 	cd "$(cat where)"
-	[ "$(sqlite3 app.db "SELECT sql FROM sqlite_schema WHERE name = 'users'")" = "CREATE TABLE users(id INTEGER PRIMARY KEY, email TEXT NOT NULL)" ]
+	[ "$(q app.db "SELECT sql FROM sqlite_schema WHERE name = 'users'")" = "CREATE TABLE users(id INTEGER PRIMARY KEY, email TEXT NOT NULL)" ]
 	run -0 mig status --porcelain
 	[[ "$output" == *0001_users* ]]
 }

@@ -5,13 +5,13 @@
 load helper
 
 chain() {
-	rev 0001_a $'-- mig:up\nCREATE TABLE a(x);\n-- mig:down\nDROP TABLE a;\n'
-	rev 0002_b $'-- mig:up\nCREATE TABLE b(x);\n-- mig:down\nDROP TABLE b;\n'
-	rev 0003_c $'-- mig:up\nCREATE TABLE c(x);\n-- mig:down\nDROP TABLE c;\n'
+	rev 0001_a $'-- mig:up\nCREATE TABLE a(x INT);\n-- mig:down\nDROP TABLE a;\n'
+	rev 0002_b $'-- mig:up\nCREATE TABLE b(x INT);\n-- mig:down\nDROP TABLE b;\n'
+	rev 0003_c $'-- mig:up\nCREATE TABLE c(x INT);\n-- mig:down\nDROP TABLE c;\n'
 }
 
 applied() {
-	sqlite3 app.db "SELECT group_concat(name || '=' || substr(id, 1, 7), ' ') FROM (SELECT name, id FROM mig_revisions WHERE scope = 'app' ORDER BY seq)"
+	q app.db "SELECT group_concat(name || '=' || substr(id, 1, 7), ' ') FROM (SELECT name, id FROM mig_revisions WHERE scope = 'app' ORDER BY seq)"
 }
 
 id() {
@@ -21,16 +21,16 @@ id() {
 @test "redo reverts an edited revision and what follows it with the bodies as applied, then applies the files" {
 	chain
 	mig -d app.db up -q
-	sqlite3 app.db 'INSERT INTO a VALUES (1)'
-	rev 0002_b $'-- mig:up\nCREATE TABLE b(x, y);\n-- mig:down\nDROP TABLE b;\n'
+	q app.db 'INSERT INTO a VALUES (1)'
+	rev 0002_b $'-- mig:up\nCREATE TABLE b(x INT, y INT);\n-- mig:down\nDROP TABLE b;\n'
 	run -5 mig -d app.db up
 	run -0 --separate-stderr mig -d app.db redo 0002
 	[ "${stderr_lines[1]}" = "reverting 0003_c" ]
 	[ "${stderr_lines[2]}" = "reverting 0002_b" ]
 	[ "${stderr_lines[3]}" = "applying 0002_b" ]
 	[ "${stderr_lines[4]}" = "applying 0003_c" ]
-	[ "$(sqlite3 app.db "SELECT sql FROM sqlite_schema WHERE name = 'b'")" = "CREATE TABLE b(x, y)" ]
-	[ "$(sqlite3 app.db 'SELECT x FROM a')" = 1 ]
+	[ "$(q app.db "SELECT sql FROM sqlite_schema WHERE name = 'b'")" = "CREATE TABLE b(x INT, y INT)" ]
+	[ "$(q app.db 'SELECT x FROM a')" = 1 ]
 	[ "$(applied)" = "0001_a=$(id 0001_a) 0002_b=$(id 0002_b) 0003_c=$(id 0003_c)" ]
 	run -0 mig -d app.db status --check
 	# one entry, one snapshot
@@ -45,23 +45,23 @@ id() {
 }
 
 @test "redo leaves revisions applied beside it on another branch" {
-	rev 0001_root $'-- mig:parents\n-- mig:up\nCREATE TABLE r(x);\n-- mig:down\nDROP TABLE r;\n'
-	rev 0002_a $'-- mig:parents 0001_root\n-- mig:up\nCREATE TABLE a(x);\n-- mig:down\nDROP TABLE a;\n'
-	rev 0003_b $'-- mig:parents 0001_root\n-- mig:up\nCREATE TABLE b(x);\n-- mig:down\nDROP TABLE b;\n'
+	rev 0001_root $'-- mig:parents\n-- mig:up\nCREATE TABLE r(x INT);\n-- mig:down\nDROP TABLE r;\n'
+	rev 0002_a $'-- mig:parents 0001_root\n-- mig:up\nCREATE TABLE a(x INT);\n-- mig:down\nDROP TABLE a;\n'
+	rev 0003_b $'-- mig:parents 0001_root\n-- mig:up\nCREATE TABLE b(x INT);\n-- mig:down\nDROP TABLE b;\n'
 	mig -d app.db up -q heads
-	sqlite3 app.db 'INSERT INTO b VALUES (7)'
+	q app.db 'INSERT INTO b VALUES (7)'
 	run -0 --separate-stderr mig -d app.db redo 0002_a
 	[ "${stderr_lines[1]}" = "reverting 0002_a" ]
 	[ "${stderr_lines[2]}" = "applying 0002_a" ]
 	[ "${#stderr_lines[@]}" -eq 3 ]
-	[ "$(sqlite3 app.db 'SELECT x FROM b')" = 7 ]
+	[ "$(q app.db 'SELECT x FROM b')" = 7 ]
 }
 
 @test "redo refuses what it cannot do (exit 2, 5) and changes nothing" {
 	chain
-	rev 0002_b $'-- mig:up\nCREATE TABLE b(x);\n'
+	rev 0002_b $'-- mig:up\nCREATE TABLE b(x INT);\n'
 	mig -d app.db up -q 0002
-	before=$(sqlite3 app.db .dump)
+	before=$(q app.db .dump)
 	log=$(git --git-dir=app.db.mig rev-parse refs/mig/journal)
 	run -2 mig -d app.db redo 0003_c
 	[ "$output" = "mig-redo: error: 0003_c is not applied: there is nothing to redo" ]
@@ -76,47 +76,47 @@ id() {
 	# 0002_b was applied without a down section: it cannot be reverted, so nothing is
 	run -5 mig -d app.db redo 0001
 	[ "${lines[0]}" = "mig-redo: error: 0002_b is irreversible: it has no '-- mig:down' section" ]
-	sqlite3 app.db 'CREATE TABLE hotfix(x)'
+	q app.db 'CREATE TABLE hotfix(x INT)'
 	run -5 mig -d app.db redo 0002
 	[ "${lines[0]}" = "mig-redo: error: the schema differs from the one recorded after 0002_b: table hotfix added" ]
-	sqlite3 app.db 'DROP TABLE hotfix'
+	q app.db 'DROP TABLE hotfix'
 	mv migrations/0002_b.sql elsewhere.sql
 	run -2 mig -d app.db redo 0002_b
 	[ "$output" = "mig-redo: error: 0002_b: its file is missing: there is nothing to apply again" ]
-	[ "$(sqlite3 app.db .dump)" = "$before" ]
+	[ "$(q app.db .dump)" = "$before" ]
 	[ "$(git --git-dir=app.db.mig rev-parse refs/mig/journal)" = "$log" ]
 }
 
 @test "a redo that fails half-way names the snapshot that undoes it" {
 	chain
 	mig -d app.db up -q
-	sqlite3 app.db 'INSERT INTO a VALUES (1)'
-	rev 0002_b $'-- mig:up\nCREATE TABLE b(x);\nSELECT * FROM nope;\n-- mig:down\nDROP TABLE b;\n'
+	q app.db 'INSERT INTO a VALUES (1)'
+	rev 0002_b $'-- mig:up\nCREATE TABLE b(x INT);\nSELECT * FROM nope;\n-- mig:down\nDROP TABLE b;\n'
 	run -4 mig -d app.db redo 0002
 	id=$(git --git-dir=app.db.mig for-each-ref --format='%(refname:lstrip=3)' refs/mig/snapshots/ | head -1)
 	has "hint: to go back to where this run started: mig restore ${id:0:12}"
 	run -0 mig -d app.db log -n 1
 	[[ "${lines[0]}" == *" failed: redo 0002_b (and 1 after it) "* ]]
 	mig -d app.db restore -q "${id:0:12}"
-	[ "$(sqlite3 app.db "SELECT count(*) FROM sqlite_schema WHERE name IN ('a', 'b', 'c')")" = 3 ]
+	[ "$(q app.db "SELECT count(*) FROM sqlite_schema WHERE name IN ('a', 'b', 'c')")" = 3 ]
 }
 
 @test "redo --dry-run changes nothing" {
 	chain
 	mig -d app.db up -q
-	rev 0003_c $'-- mig:up\nCREATE TABLE c(x, y);\n-- mig:down\nDROP TABLE c;\n'
-	before=$(sqlite3 app.db .dump)
+	rev 0003_c $'-- mig:up\nCREATE TABLE c(x INT, y INT);\n-- mig:down\nDROP TABLE c;\n'
+	before=$(q app.db .dump)
 	run -0 mig -d app.db redo -n 0003
 	has "applying 0003_c (dry run)"
-	[ "$(sqlite3 app.db .dump)" = "$before" ]
+	[ "$(q app.db .dump)" = "$before" ]
 }
 
 @test "redo refuses a dirty database (exit 5) and changes nothing" {
 	chain
 	mig -d app.db up -q
-	sqlite3 app.db "UPDATE mig_revisions SET dirty = 1 WHERE name = '0003_c'"
-	before=$(sqlite3 app.db .dump)
+	q app.db "UPDATE mig_revisions SET dirty = 1 WHERE name = '0003_c'"
+	before=$(q app.db .dump)
 	run -5 mig -d app.db redo 0002
 	[ "${lines[0]}" = "mig-redo: error: 0003_c did not finish: the database is dirty" ]
-	[ "$(sqlite3 app.db .dump)" = "$before" ]
+	[ "$(q app.db .dump)" = "$before" ]
 }

@@ -5,10 +5,10 @@
 load helper
 
 roots() {
-	rev 0001_a $'-- mig:parents\nCREATE TABLE a(x);\n'
-	rev 0002_b $'-- mig:parents\nCREATE TABLE b(x);\n'
-	rev $'0003_c\tx' $'-- mig:parents\nCREATE TABLE c(x);\n'
-	rev 0004_gone $'-- mig:parents\nCREATE TABLE d(x);\n'
+	rev 0001_a $'-- mig:parents\nCREATE TABLE a(x INT);\n'
+	rev 0002_b $'-- mig:parents\nCREATE TABLE b(x INT);\n'
+	rev $'0003_c\tx' $'-- mig:parents\nCREATE TABLE c(x INT);\n'
+	rev 0004_gone $'-- mig:parents\nCREATE TABLE d(x INT);\n'
 	mig -d app.db up -q heads
 	echo '-- edited' >>migrations/0001_a.sql
 	rm migrations/$'0003_c\tx.sql' migrations/0004_gone.sql
@@ -27,7 +27,7 @@ print([p["detail"] for p in d["problems"] if p["kind"] == "missing"][0])' "$outp
 	[ "${lines[0]}" = "0001_a 0002_b" ]
 	[ "${lines[1]}" = $'0001_a:modified 0002_b:applied 0003_c\tx:missing 0004_gone:missing' ]
 	[ "${lines[2]}" = "modified missing missing multiple-heads" ]
-	[ "${lines[3]}" = $'0003_c\tx is applied but its file is missing (applied id '"$(printf -- '-- mig:parents\nCREATE TABLE c(x);\n' | git hash-object --stdin | cut -c1-12))" ]
+	[ "${lines[3]}" = $'0003_c\tx is applied but its file is missing (applied id '"$(printf -- '-- mig:parents\nCREATE TABLE c(x INT);\n' | git hash-object --stdin | cut -c1-12))" ]
 }
 
 @test "completion is offered the files' names and the gone ones', but no name with a control character" {
@@ -47,22 +47,22 @@ print([p["detail"] for p in d["problems"] if p["kind"] == "missing"][0])' "$outp
 }
 
 @test "drift -v shows what went as well as what came, and says when the store cannot tell" {
-	rev 0001_t $'-- mig:up\nCREATE TABLE t(x, y);\nCREATE INDEX t_x ON t(x);\n'
+	rev 0001_t $'-- mig:up\nCREATE TABLE t(x INT, y INT);\nCREATE INDEX t_x ON t(x);\n'
 	mig -d app.db up -q
-	sqlite3 app.db 'DROP INDEX t_x; ALTER TABLE t ADD COLUMN z'
+	q app.db 'DROP INDEX t_x; ALTER TABLE t ADD COLUMN z INT'
 	run -0 mig -d app.db status -v
 	has "    - index t_x: CREATE INDEX t_x ON t(x)"
-	has "    - table t: CREATE TABLE t(x,y)"
-	has "    + table t: CREATE TABLE t(x,y,z)"
+	has "    - table t: CREATE TABLE t(x INT,y INT)"
+	has "    + table t: CREATE TABLE t(x INT,y INT,z INT)"
 	mv app.db.mig elsewhere
 	run -0 mig -d app.db status -v
 	has "    (the recorded schema is not in the store: no store)"
 }
 
 @test "sqlshow ends a last statement without a semicolon; one revision can be shown from the store" {
-	rev 0001_t $'-- mig:up\nCREATE TABLE t(x)\n-- mig:down\nDROP TABLE t'
+	rev 0001_t $'-- mig:up\nCREATE TABLE t(x INT)\n-- mig:down\nDROP TABLE t'
 	run -0 mig -d app.db sqlshow --revision 0001_t
-	[ "$output" = $'CREATE TABLE t(x)\n;' ]
+	[ "$output" = $'CREATE TABLE t(x INT)\n;' ]
 	run -0 mig -d app.db sqlshow --revision 0001_t --down
 	[ "$output" = $'DROP TABLE t\n;' ]
 	mig -d app.db up -q
@@ -74,19 +74,19 @@ print([p["detail"] for p in d["problems"] if p["kind"] == "missing"][0])' "$outp
 }
 
 @test "sqlshow names why it has no schema hash when the revisions do not replay" {
-	rev 0001_t $'-- mig:up\nCREATE TABLE t(x);\nNOT SQL;\n'
+	rev 0001_t $'-- mig:up\nCREATE TABLE t(x INT);\nNOT SQL;\n'
 	run -0 --separate-stderr mig -d app.db sqlshow
 	[ "${lines[-2]}" = '-- no schema hash: replaying the revisions failed: 0001_t:3: near "NOT": syntax error' ]
 	[ "${lines[-1]}" = "COMMIT;" ]
 }
 
 @test "sqlshow --schema with several heads wants a target; 'heads' takes them all" {
-	rev 0001_a $'-- mig:parents\nCREATE TABLE a(x);\n'
-	rev 0002_b $'-- mig:parents\nCREATE TABLE b(x);\n'
+	rev 0001_a $'-- mig:parents\nCREATE TABLE a(x INT);\n'
+	rev 0002_b $'-- mig:parents\nCREATE TABLE b(x INT);\n'
 	run -5 mig -d app.db sqlshow --schema
 	[ "$output" = "mig-sqlshow: error: 2 heads: name a target, or 'heads'" ]
 	run -0 mig -d app.db sqlshow --schema heads
-	[ "$output" = $'CREATE TABLE a(x);\nCREATE TABLE b(x);' ]
+	[ "$output" = $'CREATE TABLE a(x INT);\nCREATE TABLE b(x INT);' ]
 	run -0 mig -d app.db sqlshow --schema 0002_b
-	[ "$output" = "CREATE TABLE b(x);" ]
+	[ "$output" = "CREATE TABLE b(x INT);" ]
 }

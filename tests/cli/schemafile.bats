@@ -14,14 +14,14 @@ DROP TABLE users;
 "
 	rev 0002_zeta "-- mig:parents 0001_users
 -- mig:up
-CREATE TABLE zeta(x);
+CREATE TABLE zeta(x INT);
 CREATE INDEX zeta_x ON zeta(x);
 -- mig:down
 DROP TABLE zeta;
 "
 	rev 0003_alpha "-- mig:parents 0001_users
 -- mig:up
-CREATE TABLE alpha(y);
+CREATE TABLE alpha(y INT);
 CREATE INDEX alpha_y ON alpha(y);
 CREATE TRIGGER alpha_t AFTER INSERT ON alpha BEGIN SELECT 1; END;
 -- mig:down
@@ -31,7 +31,7 @@ DROP TABLE alpha;
 
 # the project's schema as SQLite keeps it, mig's own tables (and their automatic indexes) aside
 objects() {
-	sqlite3 "$1" "SELECT type, name, sql FROM sqlite_schema WHERE sql IS NOT NULL AND name NOT LIKE 'mig\_%' ESCAPE '\' ORDER BY name"
+	q "$1" "SELECT type, name, sql FROM sqlite_schema WHERE sql IS NOT NULL AND name NOT LIKE 'mig\_%' ESCAPE '\' ORDER BY name"
 }
 
 @test "up and down write the live schema to mig.schemaFile: tables, views, then indexes and triggers by name" {
@@ -40,9 +40,9 @@ objects() {
 	printf '[mig]\n\tdatabase = app.db\n\tschemaFile = db/schema.sql\n' >mig.conf
 	run -0 mig up heads
 	run -0 cat db/schema.sql
-	[ "$output" = "CREATE TABLE alpha(y);
+	[ "$output" = "CREATE TABLE alpha(y INT);
 CREATE TABLE users(id INTEGER PRIMARY KEY, name TEXT);
-CREATE TABLE zeta(x);
+CREATE TABLE zeta(x INT);
 CREATE VIEW names AS SELECT name FROM users;
 CREATE TRIGGER alpha_t AFTER INSERT ON alpha BEGIN SELECT 1; END;
 CREATE INDEX alpha_y ON alpha(y);
@@ -50,7 +50,7 @@ CREATE INDEX zeta_x ON zeta(x);" ]
 	# each statement ends ";\n", the last one too
 	[ "$(tail -c 2 db/schema.sql | od -An -tx1)" = " 3b 0a" ]
 	# it runs, and builds the same schema
-	sqlite3 fresh.db <db/schema.sql
+	q fresh.db <db/schema.sql
 	[ "$(objects fresh.db)" = "$(objects app.db)" ]
 	run -0 mig down 0001_users
 	run -0 cat db/schema.sql
@@ -60,7 +60,7 @@ CREATE VIEW names AS SELECT name FROM users;" ]
 	cd db
 	run -0 mig up heads
 	[ ! -e db/schema.sql ]
-	grep -q "CREATE TABLE zeta(x);" schema.sql
+	grep -q "CREATE TABLE zeta(x INT);" schema.sql
 }
 
 @test "two databases that reached the same schema in different orders get the same bytes" {
@@ -72,7 +72,7 @@ CREATE VIEW names AS SELECT name FROM users;" ]
 	mig -d other.db up 0003_alpha
 	mig -d other.db up 0002_zeta
 	# the databases do differ in how they got there
-	[ "$(sqlite3 app.db 'SELECT name FROM sqlite_schema ORDER BY rowid')" != "$(sqlite3 other.db 'SELECT name FROM sqlite_schema ORDER BY rowid')" ]
+	[ "$(q app.db 'SELECT name FROM sqlite_schema ORDER BY rowid')" != "$(q other.db 'SELECT name FROM sqlite_schema ORDER BY rowid')" ]
 	cmp one.sql schema.sql
 }
 
@@ -98,7 +98,7 @@ CREATE VIEW names AS SELECT name FROM users;" ]
 	run -0 mig restore
 	run -0 cat schema.sql
 	[[ "$output" != *zeta* ]]
-	sqlite3 app.db "CREATE TABLE by_hand(z)"
+	q app.db "CREATE TABLE by_hand(z INT)"
 	run -0 mig fake 0003_alpha
 	grep -q by_hand schema.sql
 }
@@ -111,5 +111,5 @@ CREATE VIEW names AS SELECT name FROM users;" ]
 	[ ! -e nodir ]
 	run -0 mig status --porcelain
 	[[ "$output" == *0001_users* ]]
-	[ "$(sqlite3 app.db "SELECT count(*) FROM sqlite_schema WHERE name = 'users'")" = 1 ]
+	[ "$(q app.db "SELECT count(*) FROM sqlite_schema WHERE name = 'users'")" = 1 ]
 }

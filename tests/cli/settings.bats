@@ -6,7 +6,7 @@ load helper
 
 @test "mig.store in mig.conf is relative to it; an absolute database is taken as it is" {
 	printf '[mig]\n\tdatabase = app.db\n\tstore = st\n' >mig.conf
-	rev 0001_a $'-- mig:up\nCREATE TABLE a(x);\n'
+	rev 0001_a $'-- mig:up\nCREATE TABLE a(x INT);\n'
 	mkdir sub
 	cd sub
 	run -0 mig -m ../migrations up -q

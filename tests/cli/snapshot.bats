@@ -5,19 +5,19 @@ load helper
 
 # a database with a few hundred KiB in it
 data() {
-	sqlite3 "${1:-app.db}" "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT);
+	q "${1:-app.db}" "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT);
 		INSERT INTO t(v) SELECT printf('row %d %s', value, hex(randomblob(40))) FROM generate_series(1, 5000);
 		CREATE INDEX t_v ON t(v);"
 }
 
 # a database big enough that backup and restore take a while
 big() {
-	sqlite3 "${1:-app.db}" "CREATE TABLE big(id INTEGER PRIMARY KEY, v BLOB);
+	q "${1:-app.db}" "CREATE TABLE big(id INTEGER PRIMARY KEY, v BLOB);
 		INSERT INTO big(v) SELECT randomblob(1000) FROM generate_series(1, 80000);"
 }
 
 dump() {
-	sqlite3 "${1:-app.db}" .dump
+	q "${1:-app.db}" .dump
 }
 
 # the newest snapshot's id
@@ -39,18 +39,18 @@ chunk_file() {
 	[[ "$output" =~ ^[0-9a-f]{40}$ ]]
 	id=$output
 	[ -z "$stderr" ]
-	sqlite3 app.db "DELETE FROM t WHERE id % 3 = 0; CREATE TABLE extra(x)"
+	q app.db "DELETE FROM t WHERE id % 3 = 0; CREATE TABLE extra(x INT)"
 	[ "$(dump)" != "$before" ]
 	run -0 mig -d app.db restore "${id:0:7}"
 	[[ "$output" == "mig-restore: restored snapshot ${id:0:12} into 'app.db'; what was there is snapshot "* ]]
 	[ "$(dump)" = "$before" ]
-	[ "$(sqlite3 app.db 'PRAGMA integrity_check')" = ok ]
+	[ "$(q app.db 'PRAGMA integrity_check')" = ok ]
 	# the snapshot of what was replaced can be restored too
 	after=$(newest)
 	[ "$after" != "$id" ]
 	run -0 mig -d app.db restore -q "$after"
 	[ -z "$output" ]
-	[ "$(sqlite3 app.db 'SELECT count(*) FROM extra')" = 0 ]
+	[ "$(q app.db 'SELECT count(*) FROM extra')" = 0 ]
 }
 
 # the store's objects and refs (not its lock or caches), to see that nothing changed
@@ -62,7 +62,7 @@ store_sum() {
 	data
 	id=$(mig -d app.db backup)
 	mig -d app.db backup -q -o image.gz >/dev/null
-	sqlite3 app.db "DELETE FROM t WHERE id % 2 = 0"
+	q app.db "DELETE FROM t WHERE id % 2 = 0"
 	bad=1234567890123456789012345678901234567890
 	echo "$bad" >app.db.mig/refs/mig/journal
 	msg="error: store 'app.db.mig': the journal refs/mig/journal points at missing object $bad"
@@ -131,7 +131,7 @@ r = subprocess.run(["sqlite3", "app.db", "SELECT count(*) FROM t WHERE v = 'only
 assert r.stdout == "1\n", r
 os._exit(0)     # no checkpoint on close: the row stays in the WAL only
 EOF
-	[ "$(sqlite3 app.db "SELECT count(*) FROM t WHERE v = 'only in the wal'")" = 1 ]
+	[ "$(q app.db "SELECT count(*) FROM t WHERE v = 'only in the wal'")" = 1 ]
 }
 
 @test "backup -o writes the image whole or not at all, and keeps the mode of the file it replaces" {
@@ -158,7 +158,7 @@ EOF
 	[ "$(sqlite3 copy.db 'SELECT count(*) FROM t')" = 5000 ]
 	# through a symlink: the file it names gets the image
 	ln -s image.gz link.gz
-	sqlite3 app.db "DELETE FROM t WHERE id > 10"
+	q app.db "DELETE FROM t WHERE id > 10"
 	run -0 mig -d app.db backup -q -o link.gz
 	[ -L link.gz ]
 	gunzip -c image.gz >copy2.db
@@ -174,7 +174,7 @@ EOF
 }
 
 @test "the list shows id, time, revisions, size and new bytes; an unchanged database stores nothing new" {
-	rev 0001_a $'-- mig:up\nCREATE TABLE a(x);\n-- mig:down\nDROP TABLE a;\n'
+	rev 0001_a $'-- mig:up\nCREATE TABLE a(x INT);\n-- mig:down\nDROP TABLE a;\n'
 	mig -d app.db up -q
 	data
 	mig -d app.db backup >/dev/null
@@ -244,7 +244,7 @@ crafted() {
 @test "a second snapshot after a small change stores only what changed" {
 	big
 	mig -d app.db backup >/dev/null
-	sqlite3 app.db "UPDATE big SET v = zeroblob(1000) WHERE id < 100"
+	q app.db "UPDATE big SET v = zeroblob(1000) WHERE id < 100"
 	mig -d app.db backup >/dev/null
 	first=$(mig -d app.db backup --list --porcelain | sed -n 2p | cut -f6)
 	second=$(mig -d app.db backup --list --porcelain | sed -n 1p | cut -f6)
@@ -270,10 +270,10 @@ crafted() {
 	data
 	mig -d app.db backup -q -o image.gz >/dev/null
 	before=$(dump)
-	sqlite3 app.db "DROP TABLE t"
+	q app.db "DROP TABLE t"
 	run -0 mig -d app.db restore -q -i image.gz
 	[ "$(dump)" = "$before" ]
-	sqlite3 app.db "DROP TABLE t"
+	q app.db "DROP TABLE t"
 	mig -d app.db restore -q -i - <image.gz
 	[ "$(dump)" = "$before" ]
 	run -0 mig -d app.db backup --list --porcelain
@@ -318,13 +318,13 @@ crafted() {
 	oid=$(git --git-dir=app.db.mig rev-parse "$id:chunks/00000001")
 	run -6 mig -d app.db backup --verify "${id:0:8}"
 	has "mig-backup: error: snapshot ${id:0:12} is damaged: chunk 1 (object $oid) does not inflate to a blob of the right size"
-	sqlite3 app.db "DELETE FROM t"
+	q app.db "DELETE FROM t"
 	sum=$(sha1sum <app.db)
 	n=$(mig -d app.db backup --list --porcelain | wc -l)
 	run -6 mig -d app.db restore "$id"
 	has "mig-restore: error: snapshot ${id:0:12} is damaged: chunk 1 (object $oid) does not inflate to a blob of the right size"
 	[ "$(sha1sum <app.db)" = "$sum" ]
-	[ "$(sqlite3 app.db 'PRAGMA integrity_check')" = ok ]
+	[ "$(q app.db 'PRAGMA integrity_check')" = ok ]
 	# a missing chunk is found before the current state is snapshot
 	rm "$f"
 	run -6 mig -d app.db restore "$id"
@@ -346,13 +346,13 @@ crafted() {
 }
 
 @test "prune keeps the newest, removes what only the others used, never revision bodies" {
-	rev 0001_a $'-- mig:up\nCREATE TABLE a(x);\n-- mig:down\nDROP TABLE a;\n'
+	rev 0001_a $'-- mig:up\nCREATE TABLE a(x INT);\n-- mig:down\nDROP TABLE a;\n'
 	data
 	mig -d app.db up -q
 	old=$(newest)
-	sqlite3 app.db "DELETE FROM t WHERE id < 2500; VACUUM"
+	q app.db "DELETE FROM t WHERE id < 2500; VACUUM"
 	mig -d app.db backup >/dev/null
-	sqlite3 app.db "INSERT INTO t(v) VALUES ('x')"
+	q app.db "INSERT INTO t(v) VALUES ('x')"
 	keep=$(mig -d app.db backup)
 	[ "$(mig -d app.db backup --list --porcelain | wc -l)" = 3 ]
 	run -0 mig -d app.db backup --prune 1
@@ -369,12 +369,12 @@ crafted() {
 }
 
 @test "prune removes from packs too what only the pruned snapshots used, after a git gc; the rest stays" {
-	rev 0001_a $'-- mig:up\nCREATE TABLE a(x);\n-- mig:down\nDROP TABLE a;\n'
-	rev 0002_b $'-- mig:up\nCREATE TABLE b(x);\n-- mig:down\nDROP TABLE b;\n'
-	sqlite3 app.db "CREATE TABLE r(id INTEGER PRIMARY KEY, v BLOB);
+	rev 0001_a $'-- mig:up\nCREATE TABLE a(x INT);\n-- mig:down\nDROP TABLE a;\n'
+	rev 0002_b $'-- mig:up\nCREATE TABLE b(x INT);\n-- mig:down\nDROP TABLE b;\n'
+	q app.db "CREATE TABLE r(id INTEGER PRIMARY KEY, v BLOB);
 		INSERT INTO r(v) SELECT randomblob(1000) FROM generate_series(1, 3000);"
 	mig -d app.db up -q 0001
-	sqlite3 app.db "UPDATE r SET v = randomblob(1000)"
+	q app.db "UPDATE r SET v = randomblob(1000)"
 	mig -d app.db up -q
 	old=$(mig -d app.db backup --list --porcelain | tail -1 | cut -f2)
 	git --git-dir=app.db.mig gc -q
@@ -406,13 +406,13 @@ crafted() {
 	# the revision bodies, packed by git too, are still there to go down with
 	rm migrations/*.sql
 	run -0 mig -d app.db down base -q
-	[ "$(sqlite3 app.db "SELECT count(*) FROM mig_revisions WHERE scope = 'app'")" = 0 ]
+	[ "$(q app.db "SELECT count(*) FROM mig_revisions WHERE scope = 'app'")" = 0 ]
 }
 
 @test "prune leaves a pack git was told to keep, and says what stays in it" {
 	data
 	mig -d app.db backup >/dev/null
-	sqlite3 app.db "DELETE FROM t WHERE id % 2 = 0; VACUUM"
+	q app.db "DELETE FROM t WHERE id % 2 = 0; VACUUM"
 	mig -d app.db backup >/dev/null
 	git --git-dir=app.db.mig gc -q
 	for f in app.db.mig/objects/pack/*.pack; do touch "${f%.pack}.keep"; done
@@ -459,7 +459,7 @@ EOF
 	# read from the file, not rewritten by the backup API (which bumps
 	# the change counter and schema cookie in the header)
 	gunzip -c img.gz | cmp - before.db
-	[ "$(sqlite3 app.db "SELECT count(*) FROM t WHERE v = 'not committed'")" = 1 ]
+	[ "$(q app.db "SELECT count(*) FROM t WHERE v = 'not committed'")" = 1 ]
 }
 
 @test "a WAL database is snapshot with what is still in its WAL" {
@@ -478,8 +478,8 @@ EOF
 	[ "$(sqlite3 copy.db "SELECT count(*) FROM t WHERE v = 'only in the wal'")" = 1 ]
 	[ "$(sqlite3 copy.db "SELECT count(*) FROM t WHERE v = 'after the snapshot'")" = 0 ]
 	mig -d app.db restore -q
-	[ "$(sqlite3 app.db "SELECT count(*) FROM t WHERE v = 'after the snapshot'")" = 0 ]
-	[ "$(sqlite3 app.db 'PRAGMA integrity_check')" = ok ]
+	[ "$(q app.db "SELECT count(*) FROM t WHERE v = 'after the snapshot'")" = 0 ]
+	[ "$(q app.db 'PRAGMA integrity_check')" = ok ]
 }
 
 @test "a snapshot taken while another process writes is consistent" {
@@ -499,9 +499,9 @@ EOF
 	for i in 1 2 3; do
 		mig -d app.db backup -q -o "c$i.gz" >/dev/null
 		gunzip -c "c$i.gz" >"c$i.db"
-		[ "$(sqlite3 "c$i.db" 'PRAGMA integrity_check')" = ok ]
+		[ "$(q "c$i.db" 'PRAGMA integrity_check')" = ok ]
 		# the two rows of a transaction are both there or both not
-		[ "$(sqlite3 "c$i.db" "SELECT (SELECT count(*) FROM t WHERE v = 'a') - (SELECT count(*) FROM t WHERE v = 'b')")" = 0 ]
+		[ "$(q "c$i.db" "SELECT (SELECT count(*) FROM t WHERE v = 'a') - (SELECT count(*) FROM t WHERE v = 'b')")" = 0 ]
 	done
 	wait "$writer"
 	run -0 mig -d app.db backup --verify
@@ -510,7 +510,7 @@ EOF
 @test "kill -9 during backup leaves no half snapshot; the next backup works" {
 	big
 	mig -d app.db backup >/dev/null
-	sqlite3 app.db "UPDATE big SET v = randomblob(1000)"
+	q app.db "UPDATE big SET v = randomblob(1000)"
 	n=$(mig -d app.db backup --list --porcelain | wc -l)
 	mig -d app.db backup -q >/dev/null &
 	pid=$!
@@ -527,12 +527,12 @@ EOF
 @test "a snapshot whose objects cannot be synced to disk gets no ref: exit 6, nothing listed, no -o file" {
 	command -v cc >/dev/null || skip "no C compiler for the shim"
 	data
-	rev 0001_a $'-- mig:up\nCREATE TABLE a(x);\n-- mig:down\nDROP TABLE a;\n'
+	rev 0001_a $'-- mig:up\nCREATE TABLE a(x INT);\n-- mig:down\nDROP TABLE a;\n'
 	mig -d app.db up -q
 	printf '#include <errno.h>\nint syncfs(int fd) { (void)fd; errno = EIO; return -1; }\n' >shim.c
 	cc -shared -fPIC -o shim.so shim.c
 	refs=$(git --git-dir=app.db.mig for-each-ref | cksum)
-	sqlite3 app.db "INSERT INTO t(v) VALUES ('new')"
+	q app.db "INSERT INTO t(v) VALUES ('new')"
 	run -6 --separate-stderr env LD_PRELOAD="$PWD/shim.so" ASAN_OPTIONS=verify_asan_link_order=0 \
 		mig -d app.db backup -o image.gz
 	[ "$stderr" = "mig-backup: error: cannot sync the store 'app.db.mig': Input/output error" ]
@@ -540,7 +540,7 @@ EOF
 	[ "$(git --git-dir=app.db.mig for-each-ref | cksum)" = "$refs" ]
 	[ ! -e image.gz ]
 	# up says so before it changes anything
-	rev 0002_b $'-- mig:up\nCREATE TABLE b(x);\n-- mig:down\nDROP TABLE b;\n'
+	rev 0002_b $'-- mig:up\nCREATE TABLE b(x INT);\n-- mig:down\nDROP TABLE b;\n'
 	db=$(cksum <app.db)
 	run -6 env LD_PRELOAD="$PWD/shim.so" ASAN_OPTIONS=verify_asan_link_order=0 mig -d app.db up
 	has "mig-up: error: cannot sync the store 'app.db.mig': Input/output error"
@@ -551,24 +551,24 @@ EOF
 @test "kill -9 during restore leaves the old database or the new, whole" {
 	big
 	id=$(mig -d app.db backup)
-	sqlite3 app.db "DELETE FROM big WHERE id % 2 = 0; INSERT INTO big(v) VALUES ('marker')"
+	q app.db "DELETE FROM big WHERE id % 2 = 0; INSERT INTO big(v) VALUES ('marker')"
 	mig -d app.db restore -q --no-backup "$id" &
 	pid=$!
 	sleep 0.3
 	kill -9 "$pid" 2>/dev/null || true
 	wait "$pid" || true
-	[ "$(sqlite3 app.db 'PRAGMA integrity_check')" = ok ]
-	count=$(sqlite3 app.db "SELECT count(*) FROM big")
+	[ "$(q app.db 'PRAGMA integrity_check')" = ok ]
+	count=$(q app.db "SELECT count(*) FROM big")
 	[ "$count" = 80000 ] || [ "$count" = 40001 ]
 	# the lock died with the process
 	mig -d app.db restore -q --no-backup --lock-timeout 0 "$id"
-	[ "$(sqlite3 app.db 'SELECT count(*) FROM big')" = 80000 ]
+	[ "$(q app.db 'SELECT count(*) FROM big')" = 80000 ]
 }
 
 @test "restore waits for a writer, then exits 6 and changes nothing" {
 	data
 	id=$(mig -d app.db backup)
-	sqlite3 app.db "DELETE FROM t"
+	q app.db "DELETE FROM t"
 	sum=$(sha1sum <app.db)
 	python3 - "$id" <<'EOF'
 import sqlite3, subprocess, sys
@@ -584,9 +584,9 @@ EOF
 }
 
 @test "up snapshots a database with content first; --no-backup and mig.backup = off do not" {
-	rev 0001_a $'-- mig:up\nCREATE TABLE a(x);\n-- mig:down\nDROP TABLE a;\n'
-	rev 0002_b $'-- mig:up\nCREATE TABLE b(x);\n-- mig:down\nDROP TABLE b;\n'
-	rev 0003_c $'-- mig:up\nCREATE TABLE c(x);\n-- mig:down\nDROP TABLE c;\n'
+	rev 0001_a $'-- mig:up\nCREATE TABLE a(x INT);\n-- mig:down\nDROP TABLE a;\n'
+	rev 0002_b $'-- mig:up\nCREATE TABLE b(x INT);\n-- mig:down\nDROP TABLE b;\n'
+	rev 0003_c $'-- mig:up\nCREATE TABLE c(x INT);\n-- mig:down\nDROP TABLE c;\n'
 	# a database that did not exist has nothing to keep
 	mig -d app.db up -q 0001
 	[ -z "$(mig -d app.db backup --list)" ]
@@ -606,21 +606,21 @@ EOF
 }
 
 @test "a run that failed and rolled back cleanly suggests no restore; a failed no-transaction revision does" {
-	rev 0001_a $'-- mig:up\nCREATE TABLE a(x);\nINSERT INTO a VALUES (1);\n-- mig:down\nDROP TABLE a;\n'
-	rev 0002_b $'-- mig:up\nCREATE TABLE b(x);\nSELECT * FROM nope;\n-- mig:down\nDROP TABLE b;\n'
+	rev 0001_a $'-- mig:up\nCREATE TABLE a(x INT);\nINSERT INTO a VALUES (1);\n-- mig:down\nDROP TABLE a;\n'
+	rev 0002_b $'-- mig:up\nCREATE TABLE b(x INT);\nSELECT * FROM nope;\n-- mig:down\nDROP TABLE b;\n'
 	mig -d app.db up -q 0001
 	run -4 mig -d app.db up
 	[[ "$output" != *"mig restore"* ]]
-	[ "$(sqlite3 app.db "SELECT count(*) FROM sqlite_schema WHERE name = 'b'")" = 0 ]
-	rev 0002_b $'-- mig:no-transaction\n-- mig:up\nCREATE TABLE b(x);\nSELECT * FROM nope;\n-- mig:down\nDROP TABLE b;\n'
+	[ "$(q app.db "SELECT count(*) FROM sqlite_schema WHERE name = 'b'")" = 0 ]
+	rev 0002_b $'-- mig:no-transaction\n-- mig:up\nCREATE TABLE b(x INT);\nSELECT * FROM nope;\n-- mig:down\nDROP TABLE b;\n'
 	run -4 mig -d app.db up
 	id=$(newest)
 	has "hint: to go back to where this run started: mig restore ${id:0:12}"
 }
 
 @test "a failed up names the snapshot that undoes the whole run" {
-	rev 0001_a $'-- mig:up\nCREATE TABLE a(x);\nINSERT INTO a VALUES (1), (NULL);\n-- mig:down\nDROP TABLE a;\n'
-	rev 0002_b $'-- mig:up\nCREATE TABLE b(x);\n-- mig:down\nDROP TABLE b;\n'
+	rev 0001_a $'-- mig:up\nCREATE TABLE a(x INT);\nINSERT INTO a VALUES (1), (NULL);\n-- mig:down\nDROP TABLE a;\n'
+	rev 0002_b $'-- mig:up\nCREATE TABLE b(x INT);\n-- mig:down\nDROP TABLE b;\n'
 	rev 0003_c $'-- mig:up\nCREATE TABLE c(x NOT NULL);\nINSERT INTO c SELECT x FROM a;\n-- mig:down\nDROP TABLE c;\n'
 	mig -d app.db up -q 0001
 	before=$(dump)
@@ -628,7 +628,7 @@ EOF
 	id=$(newest)
 	has "hint: to go back to where this run started: mig restore ${id:0:12}"
 	# 0002 did commit; the snapshot is from before it
-	[ "$(sqlite3 app.db "SELECT count(*) FROM sqlite_schema WHERE name = 'b'")" = 1 ]
+	[ "$(q app.db "SELECT count(*) FROM sqlite_schema WHERE name = 'b'")" = 1 ]
 	mig -d app.db restore -q "${id:0:12}"
 	[ "$(dump)" = "$before" ]
 }
@@ -708,7 +708,7 @@ EOF
 @test "a changed chunk is stored as a delta on its base; prune keeps the base; a damaged base is named" {
 	big
 	first=$(mig -d app.db backup)
-	sqlite3 app.db "UPDATE big SET v = zeroblob(1000) WHERE id % 2000 = 0"
+	q app.db "UPDATE big SET v = zeroblob(1000) WHERE id % 2000 = 0"
 	second=$(mig -d app.db backup)
 	git --git-dir=app.db.mig cat-file -p "$second:manifest" | grep -q '^delta '
 	stored=$(mig -d app.db backup --list --porcelain | head -1 | cut -f6)
@@ -716,11 +716,11 @@ EOF
 	run -0 mig -d app.db backup --prune 1
 	run -0 mig -d app.db backup --verify
 	[ "$output" = "$second ok" ]
-	expected=$(sqlite3 app.db "SELECT count(*) FROM big WHERE v = zeroblob(1000)")
-	sqlite3 app.db "DELETE FROM big"
+	expected=$(q app.db "SELECT count(*) FROM big WHERE v = zeroblob(1000)")
+	q app.db "DELETE FROM big"
 	mig -d app.db restore -q --no-backup
-	[ "$(sqlite3 app.db "SELECT count(*) FROM big WHERE v = zeroblob(1000)")" = "$expected" ]
-	[ "$(sqlite3 app.db "SELECT count(*) FROM big")" = 80000 ]
+	[ "$(q app.db "SELECT count(*) FROM big WHERE v = zeroblob(1000)")" = "$expected" ]
+	[ "$(q app.db "SELECT count(*) FROM big")" = 80000 ]
 	line=$(git --git-dir=app.db.mig cat-file -p "$second:manifest" | grep -n '^delta ' | head -1)
 	# (bats's run uses variables of its own: keep ours apart)
 	dchunk=$(( ${line%%:*} - 6 ))
@@ -759,10 +759,10 @@ PY
 }
 
 @test "restore into a WAL database of another page size is refused, and changes nothing" {
-	sqlite3 small.db "PRAGMA page_size = 1024; CREATE TABLE t(x); INSERT INTO t VALUES (1);"
+	q small.db "PRAGMA page_size = 1024; CREATE TABLE t(x INT); INSERT INTO t VALUES (1);"
 	mig -d small.db backup -q -o small.gz >/dev/null
 	data
-	sqlite3 app.db "PRAGMA journal_mode = WAL" >/dev/null
+	q app.db "PRAGMA journal_mode = WAL" >/dev/null
 	sum=$(dump)
 	run -6 mig -d app.db restore --no-backup -i small.gz
 	has "mig-restore: error: cannot restore 'app.db': it is read-only, or in WAL mode with another page size than the snapshot's"
@@ -839,7 +839,7 @@ EOF
 	has "mig-backup: $msg"
 	run -6 mig -d app.db backup --verify
 	has "mig-backup: $msg"
-	sqlite3 app.db "DELETE FROM t"
+	q app.db "DELETE FROM t"
 	db=$(cksum <app.db)
 	n=$(mig -d app.db backup --list --porcelain | wc -l)
 	run -6 mig -d app.db restore "$short"
@@ -933,7 +933,7 @@ DROP TABLE t$i;
 }
 
 @test "a message that starts like a snapshot's fact is only its message; one of two lines is refused" {
-	sqlite3 app.db "CREATE TABLE t(x)"
+	q app.db "CREATE TABLE t(x INT)"
 	size=$(stat -c %s app.db)
 	mig -d app.db backup -q --message "revisions 99 and size 1" >/dev/null
 	mig -d app.db backup -q --message "size matters" >/dev/null

@@ -7,16 +7,16 @@ load helper
 @test "foreign keys broken in two tables: the count of all, a sample of five from the first" {
 	rev 0001_p $'-- mig:up\nCREATE TABLE p(id INTEGER PRIMARY KEY);\nCREATE TABLE c(id INTEGER PRIMARY KEY, p INTEGER);\nCREATE TABLE d(id INTEGER PRIMARY KEY, p INTEGER);\n'
 	mig -d app.db up -q
-	sqlite3 app.db "INSERT INTO c(p) VALUES (1), (2), (3), (4), (5), (6), (7); INSERT INTO d(p) VALUES (8), (9)"
+	q app.db "INSERT INTO c(p) VALUES (1), (2), (3), (4), (5), (6), (7); INSERT INTO d(p) VALUES (8), (9)"
 	rev 0002_fk $'-- mig:up\nCREATE TABLE c2(id INTEGER PRIMARY KEY, p INTEGER REFERENCES p);\nINSERT INTO c2 SELECT * FROM c;\nCREATE TABLE d2(id INTEGER PRIMARY KEY, p INTEGER REFERENCES p);\nINSERT INTO d2 SELECT * FROM d;\n'
-	before=$(sqlite3 app.db .dump)
+	before=$(q app.db .dump)
 	run -4 mig -d app.db up --no-backup
-	[ "$(sqlite3 app.db .dump)" = "$before" ]
+	[ "$(q app.db .dump)" = "$before" ]
 	has "mig-up: error: 0002_fk: migrations/0002_fk.sql: FOREIGN KEY constraint failed: 9 rows violate it"
 	# SQLite reports d2 first: its two rows, then the other table's seven
 	has "hint: d2 rows 1, 2 refer to p that do not exist (p.id 8, 9)"
 	has "hint: and 7 rows in other tables"
-	sqlite3 app.db "DELETE FROM d"
+	q app.db "DELETE FROM d"
 	run -4 mig -d app.db up --no-backup
 	has "hint: c2 rows 1, 2, 3, 4, 5, ... refer to p that do not exist (p.id 1, 2, 3, 4, 5, ...)"
 	run ! grep -q "other tables" <<<"$output"
@@ -29,7 +29,7 @@ load helper
 	has "mig-up: error: 0002_orphans: migrations/0002_orphans.sql: FOREIGN KEY constraint failed: 3 rows violate it"
 	# the children by rowid, the missing users by the column the key names, each once
 	has "hint: posts rows 2, 3, 4 refer to users that do not exist (users.id 7, 9)"
-	[ "$(sqlite3 app.db 'SELECT count(*) FROM posts')" = 0 ]
+	[ "$(q app.db 'SELECT count(*) FROM posts')" = 0 ]
 	rev 0002_orphans $'-- mig:up\nINSERT INTO posts VALUES (6, \'nosql\', 1);\n'
 	run -4 mig -d app.db up --no-backup
 	has "hint: posts row 6 refers to tags that do not exist (tags.name 'nosql')"
@@ -41,41 +41,41 @@ load helper
 @test "the foreign-key hint counts a table's rows broken through its other keys, and names no rowid a table lacks" {
 	rev 0001_p $'-- mig:up\nCREATE TABLE p(id INTEGER PRIMARY KEY);\nCREATE TABLE q(id INTEGER PRIMARY KEY);\n'
 	mig -d app.db up -q
-	before=$(sqlite3 app.db .dump)
+	before=$(q app.db .dump)
 	rev 0002_c $'-- mig:up\nCREATE TABLE c(id INTEGER PRIMARY KEY, p INTEGER REFERENCES p, q INTEGER REFERENCES q);\nINSERT INTO c VALUES (1, 5, 6);\n'
 	run -4 --separate-stderr mig -d app.db up --no-backup
 	[ "${stderr_lines[1]}" = "mig-up: error: 0002_c: migrations/0002_c.sql: FOREIGN KEY constraint failed: 2 rows violate it" ]
 	[ "${stderr_lines[2]}" = "hint: c row 1 refers to q that do not exist (q.id 6)" ]
 	[ "${stderr_lines[3]}" = "hint: and 1 row of c through other foreign keys" ]
-	[ "$(sqlite3 app.db .dump)" = "$before" ]
+	[ "$(q app.db .dump)" = "$before" ]
 	# a table WITHOUT ROWID has no rowids to name
 	rev 0002_c $'-- mig:up\nCREATE TABLE w(k TEXT PRIMARY KEY, p INTEGER REFERENCES p) WITHOUT ROWID;\nINSERT INTO w VALUES (\'a\', 9), (\'b\', 9);\n'
 	run -4 --separate-stderr mig -d app.db up --no-backup
 	[ "${stderr_lines[1]}" = "mig-up: error: 0002_c: migrations/0002_c.sql: FOREIGN KEY constraint failed: 2 rows violate it" ]
 	[ "${stderr_lines[2]}" = "hint: w rows refer to p that do not exist" ]
 	[ "${#stderr_lines[@]}" -eq 3 ]
-	[ "$(sqlite3 app.db .dump)" = "$before" ]
+	[ "$(q app.db .dump)" = "$before" ]
 	rev 0002_c $'-- mig:up\nCREATE TABLE w(k TEXT PRIMARY KEY, p INTEGER REFERENCES p) WITHOUT ROWID;\nINSERT INTO w VALUES (\'a\', 9);\nCREATE TABLE c(id INTEGER PRIMARY KEY, p INTEGER REFERENCES p);\nINSERT INTO c VALUES (1, 5);\n'
 	run -4 --separate-stderr mig -d app.db up --no-backup
 	[ "${stderr_lines[2]}" = "hint: c row 1 refers to p that do not exist (p.id 5)" ]
 	[ "${stderr_lines[3]}" = "hint: and 1 row in other tables" ]
-	[ "$(sqlite3 app.db .dump)" = "$before" ]
+	[ "$(q app.db .dump)" = "$before" ]
 }
 
 @test "quoted names and strings keep their blanks when schemas are compared; blanks outside them do not count" {
 	rev 0001_t $'-- mig:up\nCREATE TABLE "my  t" (\n  "a  b" TEXT DEFAULT \'x  y\',\n  [c  d] INT,\n  `e  f` INT\n);\n'
 	mig -d app.db up -q
 	run -0 mig -d app.db status --check
-	sqlite3 app.db "PRAGMA writable_schema = ON; UPDATE sqlite_schema SET sql = 'CREATE TABLE \"my  t\" (\"a  b\" TEXT DEFAULT ''x  y'', [c  d] INT, \`e  f\` INT)' WHERE name = 'my  t'"
+	q app.db "PRAGMA writable_schema = ON; UPDATE sqlite_schema SET sql = 'CREATE TABLE \"my  t\" (\"a  b\" TEXT DEFAULT ''x  y'', [c  d] INT, \`e  f\` INT)' WHERE name = 'my  t'"
 	run -0 mig -d app.db status --check
-	sqlite3 app.db "PRAGMA writable_schema = ON; UPDATE sqlite_schema SET sql = 'CREATE TABLE \"my  t\" (\"a  b\" TEXT DEFAULT ''x y'', [c  d] INT, \`e  f\` INT)' WHERE name = 'my  t'"
+	q app.db "PRAGMA writable_schema = ON; UPDATE sqlite_schema SET sql = 'CREATE TABLE \"my  t\" (\"a  b\" TEXT DEFAULT ''x y'', [c  d] INT, \`e  f\` INT)' WHERE name = 'my  t'"
 	run -1 mig -d app.db status --check
 	[[ "$output" == *"the schema differs from the one recorded after 0001_t"* ]]
 }
 
 @test "a dry run waits for a writer to finish, then exits 6 and changes nothing" {
-	rev 0001_t $'-- mig:up\nCREATE TABLE t(x);\n'
-	rev 0002_u $'-- mig:up\nCREATE TABLE u(x);\n'
+	rev 0001_t $'-- mig:up\nCREATE TABLE t(x INT);\n'
+	rev 0002_u $'-- mig:up\nCREATE TABLE u(x INT);\n'
 	mig -d app.db up -q 0001
 	sum=$(cksum <app.db)
 	# a writer that has begun: readers may read, no one else may write

@@ -94,7 +94,7 @@ load helper
 
 @test "a database with bookkeeping from a newer mig is refused with exit 6" {
 	rev 0001_a 'SELECT 1;'
-	sqlite3 new.db "CREATE TABLE mig_revisions (seq INTEGER PRIMARY KEY, scope TEXT, name TEXT, id TEXT,
+	q new.db "CREATE TABLE mig_revisions (seq INTEGER PRIMARY KEY, scope TEXT, name TEXT, id TEXT,
 		applied_at TEXT, duration_ms INTEGER, schema_hash TEXT, dirty INTEGER, UNIQUE(scope, name));
 		INSERT INTO mig_revisions (scope, name, id, applied_at, duration_ms, dirty)
 		VALUES ('mig', '9999_future', 'x', 'now', 0, 0);"
@@ -105,12 +105,12 @@ load helper
 
 @test "status never writes a database it only reads, nor user_version" {
 	rev 0001_a 'SELECT 1;'
-	sqlite3 plain.db "PRAGMA user_version = 42; CREATE TABLE t(x);"
+	q plain.db "PRAGMA user_version = 42; CREATE TABLE t(x INT);"
 	before=$(sha1sum plain.db)
 	run -0 mig -d plain.db status
 	has "database: plain.db"
 	[ "$(sha1sum plain.db)" = "$before" ]
-	[ "$(sqlite3 plain.db 'PRAGMA user_version')" = 42 ]
+	[ "$(q plain.db 'PRAGMA user_version')" = 42 ]
 }
 
 @test "output to a closed pipe is not an error, to a full disk is exit 6" {

@@ -6,7 +6,7 @@
 load helper
 
 one() {
-	rev 0001_a $'-- mig:up\nCREATE TABLE t(x);\n-- mig:down\nDROP TABLE t;\n'
+	rev 0001_a $'-- mig:up\nCREATE TABLE t(x INT);\n-- mig:down\nDROP TABLE t;\n'
 }
 
 @test "--store with a trailing slash is the same store" {
@@ -66,7 +66,7 @@ print(r.stderr, end="")
 PY
 	[ "${lines[0]}" = 6 ]
 	[ "${lines[1]}" = "mig-down: error: database is locked by another mig run (unknown holder) after 100 ms" ]
-	[ "$(sqlite3 app.db "SELECT count(*) FROM sqlite_schema WHERE name = 't'")" = 1 ]
+	[ "$(q app.db "SELECT count(*) FROM sqlite_schema WHERE name = 't'")" = 1 ]
 }
 
 @test "with \$USER empty or unset the journal's commits are by the password database's name" {
@@ -79,27 +79,27 @@ PY
 }
 
 @test "a dry run down skips a revision that runs outside a transaction, and says so unless -q" {
-	rev 0001_a $'-- mig:no-transaction\n-- mig:up\nCREATE TABLE t(x);\n-- mig:down\nDROP TABLE t;\n'
+	rev 0001_a $'-- mig:no-transaction\n-- mig:up\nCREATE TABLE t(x INT);\n-- mig:down\nDROP TABLE t;\n'
 	mig -d app.db up -q
 	run -0 --separate-stderr mig -d app.db down --dry-run
 	[ "${stderr_lines[0]}" = "mig-down: skipping 0001_a in a dry run: it runs outside a transaction" ]
 	run -0 --separate-stderr mig -d app.db down --dry-run -q
 	[ -z "$stderr" ]
-	[ "$(sqlite3 app.db "SELECT count(*) FROM sqlite_schema WHERE name = 't'")" = 1 ]
+	[ "$(q app.db "SELECT count(*) FROM sqlite_schema WHERE name = 't'")" = 1 ]
 }
 
 @test "two runs cut short, one of two revisions: each gets its own journal entry, in order" {
-	rev 0001_a $'-- mig:up\nCREATE TABLE a(x);\n'
-	rev 0002_b $'-- mig:up\nCREATE TABLE b(x);\n'
-	rev 0003_c $'-- mig:up\nCREATE TABLE c(x);\n'
+	rev 0001_a $'-- mig:up\nCREATE TABLE a(x INT);\n'
+	rev 0002_b $'-- mig:up\nCREATE TABLE b(x INT);\n'
+	rev 0003_c $'-- mig:up\nCREATE TABLE c(x INT);\n'
 	mig -d app.db up -q 0001
 	# as a run leaves it: the bodies in the store, then the rows in the database
 	a=$(git --git-dir=app.db.mig hash-object -w migrations/0002_b.sql)
 	c=$(git --git-dir=app.db.mig hash-object -w migrations/0003_c.sql)
-	sqlite3 app.db "INSERT INTO mig_journal (run, op, name, id, duration_ms) VALUES
+	q app.db "INSERT INTO mig_journal (run, op, name, id, duration_ms) VALUES
 		('1111111111111111', 'up', '0002_b', '$a', 3), ('1111111111111111', 'up', '0003_c', '$c', 4),
 		('2222222222222222', 'down', '0003_c', '$c', 5)"
 	run -0 mig -d app.db fake -q head
 	[ "$(git --git-dir=app.db.mig log --format=%s refs/mig/journal | tr '\n' '|')" = "fake 0002_b..0003_c (2 revisions)|down 0003_c|up 0002_b..0003_c (2 revisions)|up 0001_a|" ]
-	[ "$(sqlite3 app.db 'SELECT count(*) FROM mig_journal')" = 0 ]
+	[ "$(q app.db 'SELECT count(*) FROM mig_journal')" = 0 ]
 }

@@ -5,6 +5,7 @@ load helper
 # a test that ran as nobody in a directory of its own removes it, pass or fail
 teardown() {
 	[ -z "${RO-}" ] || rm -rf "$RO"
+	backend_teardown
 }
 
 users() {
@@ -16,7 +17,7 @@ users() {
 	users
 	run -0 mig -d app.db up
 	[ -z "$(mig -d app.db up 2>/dev/null)" ]
-	[ "$(sqlite3 app.db 'SELECT name FROM mig_revisions WHERE scope = "app" ORDER BY seq' | tr '\n' ' ')" = "0001_users 0002_email " ]
+	[ "$(q app.db 'SELECT name FROM mig_revisions WHERE scope = "app" ORDER BY seq' | tr '\n' ' ')" = "0001_users 0002_email " ]
 	run -0 mig -d app.db status --check
 	has "current: 0002_email"
 	has "applied: 2 of 2"
@@ -43,7 +44,7 @@ users() {
 	[ -z "$output" ]
 	[ "$(git --git-dir=app.db.mig rev-parse refs/mig/journal)" = "$journal" ]
 	[ "$(mig -d app.db backup --list --porcelain)" = "" ]
-	[ "$(sqlite3 app.db "SELECT count(*) FROM mig_revisions WHERE scope = 'app'")" = 2 ]
+	[ "$(q app.db "SELECT count(*) FROM mig_revisions WHERE scope = 'app'")" = 2 ]
 	mig -d app.db down -q --no-backup base
 	run -0 --separate-stderr mig -d app.db down base
 	[ -z "$output" ]
@@ -53,14 +54,14 @@ users() {
 @test "up TARGET stops there; down TARGET reverts what came after" {
 	users
 	run -0 mig -d app.db up 0001
-	[ "$(sqlite3 app.db "SELECT count(*) FROM mig_revisions WHERE scope = 'app'")" = 1 ]
+	[ "$(q app.db "SELECT count(*) FROM mig_revisions WHERE scope = 'app'")" = 1 ]
 	mig -d app.db up -q
 	run -0 mig -d app.db down 0001_users
 	[[ "${lines[0]}" =~ ^snapshot\ [0-9a-f]{12}$ ]]
 	[ "${lines[1]}" = "reverting 0002_email" ]
 	[ "${#lines[@]}" = 2 ]
 	run -0 mig -d app.db down base
-	[ "$(sqlite3 app.db "SELECT count(*) FROM sqlite_schema WHERE name = 'users'")" = 0 ]
+	[ "$(q app.db "SELECT count(*) FROM sqlite_schema WHERE name = 'users'")" = 0 ]
 }
 
 @test "down defaults to -1" {
@@ -89,7 +90,7 @@ users() {
 	run -0 mig -d app.db status --porcelain
 	has "problem	missing	0002_email	0002_email is applied but its file is missing (applied id $(git --git-dir=app.db.mig rev-parse HEAD:0002_email.sql | cut -c1-12))"
 	run -0 mig -d app.db down
-	[ "$(sqlite3 app.db "SELECT count(*) FROM pragma_table_info('users') WHERE name = 'email'")" = 0 ]
+	[ "$(q app.db "SELECT count(*) FROM pragma_table_info('users') WHERE name = 'email'")" = 0 ]
 }
 
 @test "down --from-files on a missing file is refused with exit 5" {
@@ -101,21 +102,21 @@ users() {
 }
 
 @test "an irreversible revision is refused with exit 5 and a hint" {
-	rev 0001_t $'CREATE TABLE t(x);\n'
+	rev 0001_t $'CREATE TABLE t(x INT);\n'
 	mig -d app.db up -q
 	run -5 mig -d app.db down
 	[ "${lines[0]}" = "mig-down: error: 0001_t is irreversible: it has no '-- mig:down' section" ]
 	[ "${lines[1]}" = "hint: record it as reverted without running SQL with 'mig fake --unapply base'" ]
-	[ "$(sqlite3 app.db "SELECT count(*) FROM mig_revisions WHERE scope = 'app'")" = 1 ]
+	[ "$(q app.db "SELECT count(*) FROM mig_revisions WHERE scope = 'app'")" = 1 ]
 }
 
 @test "a failing statement exits 4 naming revision, file and line; nothing of it stays" {
 	users
-	rev 0003_bad $'-- mig:up\nCREATE TABLE a(x);\n\nINSERT INTO nosuch VALUES (1);\n'
+	rev 0003_bad $'-- mig:up\nCREATE TABLE a(x INT);\n\nINSERT INTO nosuch VALUES (1);\n'
 	run -4 mig -d app.db up
 	has "mig-up: error: 0003_bad: migrations/0003_bad.sql:4: no such table: nosuch"
-	[ "$(sqlite3 app.db "SELECT count(*) FROM sqlite_schema WHERE name = 'a'")" = 0 ]
-	[ "$(sqlite3 app.db "SELECT group_concat(name) FROM mig_revisions WHERE scope = 'app'")" = "0001_users,0002_email" ]
+	[ "$(q app.db "SELECT count(*) FROM sqlite_schema WHERE name = 'a'")" = 0 ]
+	[ "$(q app.db "SELECT group_concat(name) FROM mig_revisions WHERE scope = 'app'")" = "0001_users,0002_email" ]
 	run -0 git --git-dir=app.db.mig log -1 --format=%B
 	has "result failed"
 }
@@ -126,14 +127,14 @@ users() {
 	run -4 mig -d app.db up
 	has "mig-up: error: 0002_orphans: migrations/0002_orphans.sql: FOREIGN KEY constraint failed: 2 rows violate it"
 	has "hint: c rows 7, 8 refer to p that do not exist (p.id 70, 80)"
-	[ "$(sqlite3 app.db 'SELECT count(*) FROM c')" = 0 ]
+	[ "$(q app.db 'SELECT count(*) FROM c')" = 0 ]
 }
 
 @test "a modified applied revision blocks up with exit 5" {
 	users
 	mig -d app.db up -q
 	echo "-- edited" >>migrations/0001_users.sql
-	rev 0003_more $'CREATE TABLE more(x);\n'
+	rev 0003_more $'CREATE TABLE more(x INT);\n'
 	run -5 mig -d app.db up
 	[[ "${lines[0]}" == "mig-up: error: 0001_users was modified after it was applied (applied "*", file "*")" ]]
 	run -1 mig -d app.db status --check
@@ -142,13 +143,13 @@ users() {
 
 @test "several heads without a target are refused with exit 5; heads applies all" {
 	rev 0001_root '-- mig:parents'
-	rev 0002_a $'-- mig:parents 0001_root\nCREATE TABLE a(x);\n'
-	rev 0003_b $'-- mig:parents 0001_root\nCREATE TABLE b(x);\n'
+	rev 0002_a $'-- mig:parents 0001_root\nCREATE TABLE a(x INT);\n'
+	rev 0003_b $'-- mig:parents 0001_root\nCREATE TABLE b(x INT);\n'
 	run -5 mig -d app.db up
 	[ "${lines[0]}" = "mig-up: error: 2 heads: 0002_a, 0003_b" ]
 	[ ! -e app.db ]
 	run -0 mig -d app.db up heads
-	[ "$(sqlite3 app.db "SELECT count(*) FROM mig_revisions WHERE scope = 'app'")" = 3 ]
+	[ "$(q app.db "SELECT count(*) FROM mig_revisions WHERE scope = 'app'")" = 3 ]
 	# with every head applied there is nothing to do: exit 0, and the heads are named
 	log=$(git --git-dir=app.db.mig rev-parse refs/mig/journal)
 	run -0 --separate-stderr mig -d app.db up
@@ -175,21 +176,21 @@ users() {
 
 @test "a pending revision older than applied ones needs --out-of-order" {
 	# a plain numbered directory: 0002 arrives from another branch after 0003 ran
-	rev 0001_a $'CREATE TABLE a(x);\n'
-	rev 0003_c $'CREATE TABLE c(x);\n'
+	rev 0001_a $'CREATE TABLE a(x INT);\n'
+	rev 0003_c $'CREATE TABLE c(x INT);\n'
 	mig -d app.db up -q
-	rev 0002_b $'CREATE TABLE b(x);\n'
+	rev 0002_b $'CREATE TABLE b(x INT);\n'
 	run -5 mig -d app.db up
 	[ "${lines[0]}" = "mig-up: error: 0002_b is pending but revisions after it are applied" ]
 	[ "${lines[1]}" = "hint: apply it anyway with 'mig up --out-of-order'" ]
 	run -1 mig -d app.db status --check
 	has "  0003_c is applied but an ancestor of it is pending"
 	run -0 mig -d app.db up --out-of-order
-	[ "$(sqlite3 app.db "SELECT group_concat(name, ' ') FROM (SELECT name FROM mig_revisions WHERE scope = 'app' ORDER BY seq)")" = "0001_a 0003_c 0002_b" ]
+	[ "$(q app.db "SELECT group_concat(name, ' ') FROM (SELECT name FROM mig_revisions WHERE scope = 'app' ORDER BY seq)")" = "0001_a 0003_c 0002_b" ]
 }
 
 @test "a no-transaction revision that fails is left dirty; up and down refuse" {
-	rev 0001_a $'-- mig:no-transaction\n-- mig:up\nCREATE TABLE a(x);\nINSERT INTO nosuch VALUES (1);\n-- mig:down\nDROP TABLE a;\n'
+	rev 0001_a $'-- mig:no-transaction\n-- mig:up\nCREATE TABLE a(x INT);\nINSERT INTO nosuch VALUES (1);\n-- mig:down\nDROP TABLE a;\n'
 	run -4 mig -d app.db up
 	has "mig-up: error: 0001_a: migrations/0001_a.sql:4: no such table: nosuch"
 	run -5 mig -d app.db up
@@ -244,7 +245,7 @@ users() {
 # A writer killed mid-transaction, its changes spilled into the file: the
 # journal it leaves is hot, and only a read-write connection rolls it back.
 hot_journal() {
-	sqlite3 app.db 'PRAGMA cache_size = 2' 'BEGIN' 'DELETE FROM users' '.system kill -9 $PPID' 2>/dev/null || true
+	q app.db 'PRAGMA cache_size = 2' 'BEGIN' 'DELETE FROM users' '.system kill -9 $PPID' 2>/dev/null || true
 	[ -s app.db-journal ]
 	[ "$(cksum <app.db)" != "$sum" ]
 }
@@ -252,7 +253,7 @@ hot_journal() {
 @test "a hot journal left by a killed writer is rolled back by every command" {
 	users
 	mig -d app.db up -q
-	sqlite3 app.db "INSERT INTO users(name) WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 20000) SELECT hex(randomblob(50)) FROM c"
+	q app.db "INSERT INTO users(name) WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 20000) SELECT hex(randomblob(50)) FROM c"
 	sum=$(cksum <app.db)
 	hot_journal
 	run -0 mig -d app.db status
@@ -260,16 +261,16 @@ hot_journal() {
 	has "applied: 2 of 2"
 	[ ! -e app.db-journal ]
 	[ "$(cksum <app.db)" = "$sum" ]
-	[ "$(sqlite3 app.db 'PRAGMA integrity_check')" = ok ]
+	[ "$(q app.db 'PRAGMA integrity_check')" = ok ]
 	for cmd in sqlshow backup "fake --resolve applied" up "down base"; do
 		hot_journal
 		run -0 mig -d app.db $cmd
 		[ ! -e app.db-journal ]
-		[ "$(sqlite3 app.db 'PRAGMA integrity_check')" = ok ]
+		[ "$(q app.db 'PRAGMA integrity_check')" = ok ]
 		sum=$(cksum <app.db)
 	done
-	[ "$(sqlite3 app.db "SELECT count(*) FROM mig_revisions WHERE scope = 'app'")" = 0 ]
-	[ "$(sqlite3 app.db "SELECT count(*) FROM sqlite_schema WHERE name = 'users'")" = 0 ]
+	[ "$(q app.db "SELECT count(*) FROM mig_revisions WHERE scope = 'app'")" = 0 ]
+	[ "$(q app.db "SELECT count(*) FROM sqlite_schema WHERE name = 'users'")" = 0 ]
 }
 
 @test "a hot journal that cannot be rolled back exits 6 saying so, and changes nothing" {
@@ -281,7 +282,7 @@ hot_journal() {
 	cd "$RO"
 	users
 	mig -d app.db up -q
-	sqlite3 app.db "INSERT INTO users(name) WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 20000) SELECT hex(randomblob(50)) FROM c"
+	q app.db "INSERT INTO users(name) WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 20000) SELECT hex(randomblob(50)) FROM c"
 	sum=$(cksum <app.db)
 	hot_journal
 	sum=$(cksum <app.db)
@@ -312,7 +313,7 @@ hot_journal() {
 	run -6 "${as_user[@]}" "$TOP/bin/mig" -d app.db up
 	# (a --coverage build run as nobody adds gcov's complaints, before and after it)
 	[ "$(grep -v '^profiling:' <<<"$output" | head -1)" = "mig-up: error: database 'app.db' is read-only" ]
-	[ "$(sqlite3 app.db "SELECT count(*) FROM mig_revisions WHERE scope = 'app'")" = 1 ]
+	[ "$(q app.db "SELECT count(*) FROM mig_revisions WHERE scope = 'app'")" = 1 ]
 	[ -z "${RO-}" ] || rm -rf "$RO"
 }
 
@@ -384,13 +385,13 @@ PY
 		mig -d app.db up -q --lock-timeout 60000 &
 	done
 	wait
-	[ "$(sqlite3 app.db "SELECT count(*) FROM mig_revisions WHERE scope = 'app'")" = 40 ]
+	[ "$(q app.db "SELECT count(*) FROM mig_revisions WHERE scope = 'app'")" = 40 ]
 	run -0 mig -d app.db status --check
 }
 
 @test "eight first runs at once on no database: all exit 0, each revision applied once" {
-	rev 0001_a $'-- mig:up\nCREATE TABLE a(x);\n-- mig:down\nDROP TABLE a;\n'
-	rev 0002_b $'-- mig:up\nCREATE TABLE b(x);\n-- mig:down\nDROP TABLE b;\n'
+	rev 0001_a $'-- mig:up\nCREATE TABLE a(x INT);\n-- mig:down\nDROP TABLE a;\n'
+	rev 0002_b $'-- mig:up\nCREATE TABLE b(x INT);\n-- mig:down\nDROP TABLE b;\n'
 	for trial in 1 2 3 4; do
 		rm -rf app.db app.db.mig
 		pids=()
@@ -402,7 +403,7 @@ PY
 			wait "${pids[$((i - 1))]}" || { cat "err$i" >&2; false; }
 		done
 		[ "$(cat err*)" = "" ]
-		[ "$(sqlite3 app.db "SELECT count(*) FROM mig_revisions WHERE scope = 'app'")" = 2 ]
+		[ "$(q app.db "SELECT count(*) FROM mig_revisions WHERE scope = 'app'")" = 2 ]
 		[ "$(git --git-dir=app.db.mig rev-list --count refs/mig/journal)" = 1 ]
 		# the runs that lost the race to create the store left nothing behind
 		[ -z "$(ls -d app.db.mig.tmp-* 2>/dev/null)" ]
@@ -411,10 +412,10 @@ PY
 
 @test "mig never touches user_version or application_id" {
 	users
-	sqlite3 app.db "PRAGMA user_version = 7; PRAGMA application_id = 99;"
+	q app.db "PRAGMA user_version = 7; PRAGMA application_id = 99;"
 	mig -d app.db up -q
 	mig -d app.db down base -q
-	[ "$(sqlite3 app.db 'PRAGMA user_version; PRAGMA application_id' | tr '\n' ' ')" = "7 99 " ]
+	[ "$(q app.db 'PRAGMA user_version; PRAGMA application_id' | tr '\n' ' ')" = "7 99 " ]
 }
 
 @test "a store that cannot take the run's bodies: exit 6, no revision commits" {
@@ -430,5 +431,5 @@ PY
 	rev 0002_email $'-- mig:no-transaction\n-- mig:up\nALTER TABLE users ADD COLUMN email TEXT;\n'
 	run -6 mig -d app.db up --no-backup
 	[ "$(cksum <app.db)" = "$before" ]
-	[ "$(sqlite3 app.db "SELECT count(*) FROM mig_revisions WHERE scope = 'app'")" = 1 ]
+	[ "$(q app.db "SELECT count(*) FROM mig_revisions WHERE scope = 'app'")" = 1 ]
 }
