@@ -352,6 +352,17 @@ int mig_db_update(struct mig_db *db, const char *scope, const char *name, const 
 	return db->ops->update(db, scope, name, id, dirty, err);
 }
 
+const char *mig_db_name(const struct mig_db *db)
+{
+	return db->name;
+}
+
+int mig_db_set_applied_at(struct mig_db *db, const char *scope, const char *name, const char *at,
+			  struct mig_err *err)
+{
+	return db->ops->set_applied_at(db, scope, name, at, err);
+}
+
 int mig_db_unrecord(struct mig_db *db, const char *scope, const char *name, struct mig_err *err)
 {
 	return db->ops->unrecord(db, scope, name, err);
@@ -476,7 +487,7 @@ int mig_db_bookkeeping_sql(struct mig_db *db, struct mig_buf *out, struct mig_er
 			;
 		if (j < done.nr)
 			continue;
-		struct mig_db_row v = { "mig", rev->name, rev->id, 0, 0, NULL };
+		struct mig_db_row v = { "mig", rev->name, rev->id, 0, 0, NULL, NULL };
 
 		mig_buf_addf(out, "-- mig's bookkeeping: %s\n", rev->name);
 		b->step_sql(out, MIG_STEP_BEGIN, &v);
@@ -549,8 +560,10 @@ int mig_db_foreign(struct mig_db *db, const char *tool, const struct mig_foreign
 		return rc;
 	}
 	out->upto = q->upto && out->nr;
-	if (!q->upto)
-		out->dirty = 0;
+	/* golang-migrate's dirty: a boolean on PostgreSQL, 0 or 1 in SQLite */
+	if (out->upto && out->second && out->second[0])
+		out->dirty = !strcmp(out->second[0], "1") || !strcmp(out->second[0], "t") ||
+			     !strcmp(out->second[0], "true");
 	return 0;
 }
 
@@ -558,9 +571,13 @@ void mig_foreign_release(struct mig_foreign *f)
 {
 	size_t i;
 
-	for (i = 0; i < f->nr; i++)
+	for (i = 0; i < f->nr; i++) {
 		free(f->v[i]);
+		if (f->second)
+			free(f->second[i]);
+	}
 	free(f->v);
+	free(f->second);
 	memset(f, 0, sizeof(*f));
 }
 

@@ -489,7 +489,7 @@ static int pg_exec(struct mig_db *db, const char *where, const char *sql, size_t
 /*
  * mig's bookkeeping statements, written once: run with the values
  * bound, in the order params names them (1 scope, 2 name, 3 id, 4
- * duration, 5 dirty, 6 schema hash), and shown by sqlshow with the
+ * duration, 5 dirty, 6 schema hash, 7 applied time), and shown by sqlshow with the
  * values written in, so that 'mig sqlshow | psql' records what mig does.
  */
 #define NOW "to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
@@ -518,9 +518,11 @@ static const struct {
 	[MIG_STEP_SCHEMA_HASH] = { "UPDATE " SCHEMA ".revisions SET schema_hash = $1 WHERE seq ="
 				   " (SELECT max(seq) FROM " SCHEMA ".revisions WHERE scope = 'app')", "6" },
 	[MIG_STEP_COMMIT] = { "COMMIT", "" },
+	[MIG_STEP_APPLIED_AT] = { "UPDATE " SCHEMA ".revisions SET applied_at = $1 WHERE scope = $2 AND name = $3",
+				  "712" },
 };
 
-/* Field k ('1'..'6') of v as text, or NULL; num is room for a number. */
+/* Field k ('1'..'7') of v as text, or NULL; num is room for a number. */
 static const char *field(const struct mig_db_row *v, char k, char num[24])
 {
 	switch (k) {
@@ -530,14 +532,15 @@ static const char *field(const struct mig_db_row *v, char k, char num[24])
 	case '4': snprintf(num, 24, "%lld", v->ms); return num;
 	case '5': snprintf(num, 24, "%d", v->dirty); return num;
 	case '6': return v->hash;
+	case '7': return v->at;
 	}
 	return NULL;
 }
 
 static int run_step(struct mig_db *db, enum mig_db_step step, const struct mig_db_row *v, struct mig_err *err)
 {
-	const char *params = step_sql[step].params, *values[6];
-	char nums[6][24];
+	const char *params = step_sql[step].params, *values[7];
+	char nums[7][24];
 	int n = (int)strlen(params), i, rc;
 	PGresult *r;
 
@@ -717,7 +720,7 @@ static int pg_applied(struct mig_db *db, const char *scope, struct mig_applied_l
 static int pg_record(struct mig_db *db, const char *scope, const char *name, const char *id,
 		     long long duration_ms, int dirty, struct mig_err *err)
 {
-	struct mig_db_row v = { scope, name, id, duration_ms, dirty, NULL };
+	struct mig_db_row v = { scope, name, id, duration_ms, dirty, NULL, NULL };
 
 	return run_step(db, MIG_STEP_RECORD, &v, err);
 }
@@ -725,21 +728,29 @@ static int pg_record(struct mig_db *db, const char *scope, const char *name, con
 static int pg_update(struct mig_db *db, const char *scope, const char *name, const char *id, int dirty,
 		     struct mig_err *err)
 {
-	struct mig_db_row v = { scope, name, id, 0, dirty, NULL };
+	struct mig_db_row v = { scope, name, id, 0, dirty, NULL, NULL };
 
 	return run_step(db, MIG_STEP_UPDATE, &v, err);
 }
 
+static int pg_set_applied_at(struct mig_db *db, const char *scope, const char *name, const char *at,
+			     struct mig_err *err)
+{
+	struct mig_db_row v = { scope, name, NULL, 0, 0, NULL, at };
+
+	return run_step(db, MIG_STEP_APPLIED_AT, &v, err);
+}
+
 static int pg_unrecord(struct mig_db *db, const char *scope, const char *name, struct mig_err *err)
 {
-	struct mig_db_row v = { scope, name, NULL, 0, 0, NULL };
+	struct mig_db_row v = { scope, name, NULL, 0, 0, NULL, NULL };
 
 	return run_step(db, MIG_STEP_UNRECORD, &v, err);
 }
 
 static int pg_set_schema_hash(struct mig_db *db, const char *hash, struct mig_err *err)
 {
-	struct mig_db_row v = { NULL, NULL, NULL, 0, 0, hash };
+	struct mig_db_row v = { NULL, NULL, NULL, 0, 0, hash, NULL };
 
 	return run_step(db, MIG_STEP_SCHEMA_HASH, &v, err);
 }
@@ -857,11 +868,12 @@ static int pg_foreign(struct mig_db *db, const char *query, struct mig_foreign *
 	}
 	out->nr = (size_t)PQntuples(r);
 	out->v = out->nr ? mig_xcalloc(out->nr, sizeof(*out->v)) : NULL;
+	if (out->nr && PQnfields(r) > 1)
+		out->second = mig_xcalloc(out->nr, sizeof(*out->second));
 	for (i = 0; i < PQntuples(r); i++) {
 		out->v[i] = mig_xstrdup(PQgetvalue(r, i, 0));
-		/* golang-migrate's dirty is a boolean here */
-		if (PQnfields(r) > 1)
-			out->dirty = !strcmp(PQgetvalue(r, i, 1), "t") || !strcmp(PQgetvalue(r, i, 1), "1");
+		if (out->second)
+			out->second[i] = PQgetisnull(r, i, 1) ? NULL : mig_xstrdup(PQgetvalue(r, i, 1));
 	}
 	PQclear(r);
 	return 0;
@@ -1219,6 +1231,7 @@ const struct mig_backend mig_postgres_backend = {
 	.record = pg_record,
 	.update = pg_update,
 	.unrecord = pg_unrecord,
+	.set_applied_at = pg_set_applied_at,
 	.set_schema_hash = pg_set_schema_hash,
 	.journal_add = pg_journal_add,
 	.journal_pending = pg_journal_pending,
