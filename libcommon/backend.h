@@ -57,6 +57,12 @@ struct mig_backend {
 	 */
 	const struct mig_memfile *bookkeeping;
 	const unsigned long *bookkeeping_nr;
+	/*
+	 * Optional: a bookkeeping revision's SQL as it runs, appended to out
+	 * (PostgreSQL's name their schema mig, and run in mig.schema's); NULL:
+	 * as written. Lines stay where they are.
+	 */
+	void (*bookkeeping_sql)(struct mig_buf *out, const char *sql, size_t len);
 
 	/* --- the address, before anything is opened --- */
 

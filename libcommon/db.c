@@ -352,6 +352,20 @@ int mig_db_update(struct mig_db *db, const char *scope, const char *name, const 
 	return db->ops->update(db, scope, name, id, dirty, err);
 }
 
+/* one setting for the whole process, as its other settings are: every connection it opens uses it */
+static char *schema_setting;
+
+void mig_db_set_schema(const char *name)
+{
+	free(schema_setting);
+	schema_setting = name ? mig_xstrdup(name) : NULL;
+}
+
+const char *mig_db_schema_name(void)
+{
+	return schema_setting ? schema_setting : "mig";
+}
+
 const char *mig_db_name(const struct mig_db *db)
 {
 	return db->name;
@@ -412,19 +426,32 @@ void mig_db_step_sql(struct mig_db *db, struct mig_buf *b, enum mig_db_step step
 	dialect(db)->step_sql(b, step, v);
 }
 
+/* A bookkeeping revision's SQL as the backend runs it. */
+static void bookkeeping_text(const struct mig_backend *b, struct mig_buf *out, const struct mig_rev *rev)
+{
+	if (b->bookkeeping_sql)
+		b->bookkeeping_sql(out, rev->up.sql, rev->up.len);
+	else
+		mig_buf_add(out, rev->up.sql, rev->up.len);
+}
+
 static int apply_bookkeeping(struct mig_db *db, struct mig_rev *rev, struct mig_err *err)
 {
+	struct mig_buf sql = MIG_BUF_INIT;
 	int rc;
 
 	if ((rc = mig_db_begin(db, err)) < 0)
 		return rc;
-	if ((rc = mig_db_exec(db, rev->path, rev->up.sql, rev->up.len, rev->up.line, MIG_EXEC_BOOKKEEPING,
+	bookkeeping_text(db->ops, &sql, rev);
+	if ((rc = mig_db_exec(db, rev->path, sql.buf ? sql.buf : "", sql.len, rev->up.line, MIG_EXEC_BOOKKEEPING,
 			       err)) < 0 ||
 	    (rc = mig_db_record(db, "mig", rev->name, rev->id, 0, 0, err)) < 0 ||
 	    (rc = mig_db_commit(db, err)) < 0) {
 		mig_db_rollback(db);
+		mig_buf_release(&sql);
 		return rc == MIG_ESQL ? MIG_EENV : rc;
 	}
+	mig_buf_release(&sql);
 	return 0;
 }
 
@@ -491,7 +518,7 @@ int mig_db_bookkeeping_sql(struct mig_db *db, struct mig_buf *out, struct mig_er
 
 		mig_buf_addf(out, "-- mig's bookkeeping: %s\n", rev->name);
 		b->step_sql(out, MIG_STEP_BEGIN, &v);
-		mig_buf_add(out, rev->up.sql, rev->up.len);
+		bookkeeping_text(b, out, rev);
 		b->step_sql(out, MIG_STEP_RECORD, &v);
 		b->step_sql(out, MIG_STEP_COMMIT, &v);
 		mig_buf_addc(out, '\n');

@@ -72,6 +72,14 @@ char *mig_db_store_name(const char *addr);
 char *mig_db_display_name(const char *addr);
 
 /*
+ * mig.schema: the schema of mig's bookkeeping in a server's database,
+ * for every database this process opens (NULL: the default, "mig").
+ * SQLite has no schemas, and ignores it. The getter never returns NULL.
+ */
+void mig_db_set_schema(const char *name);
+const char *mig_db_schema_name(void);
+
+/*
  * Open the database at addr with the backend its address names, waiting
  * up to busy_ms for other connections (and, where the database keeps a
  * lock of its own, for other runs: unless READONLY).

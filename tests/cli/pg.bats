@@ -758,6 +758,88 @@ each_pg_fault() {
 	[ "$(state)" = "$before" ]
 }
 
+@test "mig.schema on PostgreSQL: a hostile name is one quoted name in up, status, the guard, down, sqlshow | psql and schemaFile" {
+	two_revisions
+	printf '[mig]\n\tschema = "a\\"b; DROP"\n\tschemaFile = schema.sql\n' >mig.conf
+	bk='"a""b; DROP"'
+	run -0 mig up -q
+	[ "$(q "SELECT string_agg(nspname, ' ' ORDER BY nspname) FROM pg_namespace WHERE nspname NOT LIKE 'pg\_%' AND nspname <> 'information_schema'")" = 'a"b; DROP public' ]
+	[ "$(q "SELECT string_agg(name, ' ' ORDER BY seq) FROM $bk.revisions WHERE scope = 'app'")" = "0001_users 0002_posts" ]
+	[ "$(q "SELECT count(*) FROM $bk.journal")" = 0 ]
+	run -0 mig status --check
+	run -0 mig log -n 1
+	[[ "$output" = *" ok: up 0001_users..0002_posts (2 revisions) ("* ]]
+	# pg_dump leaves it out of the schema file
+	grep -q 'CREATE TABLE public.users' schema.sql
+	run -1 grep -E 'DROP|revisions|journal' schema.sql
+	# a revision may read it, not change it: exit 4, nothing changed
+	rev 0003_read $'-- mig:parents 0002_posts\nCREATE TABLE n AS SELECT count(*) AS n FROM "a""b; DROP".revisions;\n-- mig:down\nDROP TABLE n;\n'
+	run -0 mig up -q
+	rev 0004_bad $'-- mig:parents 0003_read\nDELETE FROM "a""b; DROP".revisions;\n'
+	run -4 mig up
+	has "mig-up: error: 0004_bad: migrations/0004_bad.sql:2: schema \"a\"\"b; DROP\" is mig's bookkeeping: a revision may read it, not change it"
+	[ "$(q "SELECT count(*) FROM $bk.revisions WHERE scope = 'app'")" = 3 ]
+	rm migrations/0004_bad.sql
+	run -0 mig down -q base
+	rm migrations/0003_read.sql
+	[ "$(q "SELECT count(*) FROM $bk.revisions WHERE scope = 'app'")" = 0 ]
+	[ "$(q "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")" = 0 ]
+	# sqlshow's script does what up does, bookkeeping in the same schema
+	other=${DB}_b
+	psql -qX "$MIG_TEST_PG" -c "CREATE DATABASE $other"
+	run -0 mig -d "${URL/\/$DB\?//$other?}" sqlshow
+	printf '%s\n' "$output" | psql -qX -v ON_ERROR_STOP=1 "${URL/\/$DB\?//$other?}" >/dev/null
+	run -0 mig up -q
+	cols="scope, name, id, coalesce(schema_hash, '-'), dirty"
+	mine=$(q "SELECT $cols FROM $bk.revisions WHERE seq NOT IN (SELECT seq FROM $bk.revisions WHERE scope = 'mig') ORDER BY seq")
+	mine="$(q "SELECT $cols FROM $bk.revisions WHERE scope = 'mig' ORDER BY seq")
+$mine"
+	theirs=$(psql -qAtX "${URL/\/$DB\?//$other?}" -c "SELECT $cols FROM $bk.revisions ORDER BY seq")
+	psql -qX "$MIG_TEST_PG" -c "DROP DATABASE $other WITH (FORCE)"
+	[ -n "$mine" ]
+	[ "$mine" = "$theirs" ]
+	[ "$(q "SELECT count(*) FROM pg_namespace WHERE nspname = 'mig'")" = 0 ]
+}
+
+@test "mig.schema on PostgreSQL: two projects in one database keep their own records and locks" {
+	mkdir -p one/migrations two/migrations
+	printf '[mig]\n\tschema = one\n' >one/mig.conf
+	printf '[mig]\n\tschema = Two\n' >two/mig.conf
+	printf -- '-- mig:up\nCREATE TABLE t1 (x int);\n-- mig:down\nDROP TABLE t1;\n' >one/migrations/0001_t1.sql
+	printf -- '-- mig:up\nCREATE TABLE t2 (x int);\n-- mig:down\nDROP TABLE t2;\n' >two/migrations/0001_t2.sql
+	run -0 mig -C one up -q
+	run -0 mig -C two up -q
+	[ "$(q "SELECT string_agg(name, ' ') FROM one.revisions WHERE scope = 'app'")" = 0001_t1 ]
+	[ "$(q "SELECT string_agg(name, ' ') FROM \"Two\".revisions WHERE scope = 'app'")" = 0001_t2 ]
+	[ "$(q "SELECT count(*) FROM pg_namespace WHERE nspname IN ('mig', 'two')")" = 0 ]
+	# a run of one (on another host) holds one's lock: two goes on, one waits and gives up naming it
+	printf -- '-- mig:parents 0001_t2\nCREATE TABLE t2b (x int);\n' >two/migrations/0002_t2b.sql
+	printf -- '-- mig:parents 0001_t1\nCREATE TABLE t1b (x int);\n' >one/migrations/0002_t1b.sql
+	hold one-run "SELECT pg_advisory_lock(7170407, hashtext('one'))"
+	run -0 mig -C two up -q --lock-timeout 300
+	# (one's drift check sees two's tables: two projects in one database accept each other's drift)
+	run -6 mig -C one up --lock-timeout 300 --accept-drift
+	release one-run
+	[ "${lines[0]}" = "mig-up: error: database '$URL' is locked by another mig run: it stayed locked for 300 ms" ]
+	[[ "${lines[1]}" = "hint: held by pid "*" (one-run, from local, since "*"; last query: SELECT pg_sleep(60))" ]]
+	[ "$(q "SELECT count(*) FROM pg_tables WHERE tablename IN ('t2b', 't1b')")" = 1 ]
+	[ "$(q "SELECT count(*) FROM \"Two\".revisions WHERE scope = 'app'")" = 2 ]
+	[ "$(q "SELECT count(*) FROM one.revisions WHERE scope = 'app'")" = 1 ]
+	# nor does mig's default lock hold a project of another schema
+	hold default-run "SELECT pg_advisory_lock(7170407, hashtext('mig'))"
+	run -0 mig -C one up -q --lock-timeout 300 --accept-drift
+	release default-run
+	[ "$(q "SELECT count(*) FROM one.revisions WHERE scope = 'app'")" = 2 ]
+}
+
+@test "mig.schema longer than PostgreSQL's 63 bytes is refused, exit 6, nothing made" {
+	rev 0001_a 'CREATE TABLE a (x int);'
+	printf '[mig]\n\tschema = %s\n' "$(printf 's%.0s' $(seq 64))" >mig.conf
+	run -6 mig up
+	[ "${lines[0]}" = "mig-up: error: $PWD/mig.conf: mig.schema is 64 bytes long: PostgreSQL's names are 63 at most" ]
+	[ "$(q "SELECT count(*) FROM pg_tables WHERE tablename = 'a'")" = 0 ]
+}
+
 @test "fake --adopt of golang-migrate's bookkeeping on PostgreSQL, its dirty flag a boolean" {
 	mkdir -p m
 	for v in 1 2 3; do
