@@ -340,8 +340,14 @@ char *mig_pg_bk_sql(const char *tmpl, const char *name)
 void mig_pg_rename_schema(struct mig_buf *out, const char *p, const char *end, const char *name)
 {
 	const char *stmt = p, *q;
-	char *ident = mig_pg_quote_ident(name);
+	char *ident;
 
+	/* the default keeps the text as written, MIG. and all */
+	if (!strcmp(name, "mig")) {
+		mig_buf_add(out, p, (size_t)(end - p));
+		return;
+	}
+	ident = mig_pg_quote_ident(name);
 	while (p < end) {
 		if ((q = skip_quoted(p, end, stmt)) != p) {
 			mig_buf_add(out, p, (size_t)(q - p));
