@@ -26,7 +26,7 @@ int main(int argc, char **argv)
 		MIG_OPT_STRING(0, "resolve", &resolve, "applied|rolled-back",
 			       "say how a dirty revision ended, and clear the dirty state"),
 		MIG_OPT_STRING(0, "rehash", &rehash, "REV", "accept the edited file of an applied revision"),
-		MIG_OPT_BOOL(0, "adopt", &adopt, "record what dbmate, golang-migrate, goose or diesel applied"),
+		MIG_OPT_BOOL(0, "adopt", &adopt, "record what another tool (dbmate, goose, Alembic, Django, ...) applied"),
 		MIG_OPT_BOOL(0, "out-of-order", &o.out_of_order, "record revisions older than applied ones"),
 		MIG_OPT_INT(0, "lock-timeout", &lock_timeout, "ms", "wait this long for another run (default 5000)"),
 		MIG_OPT_END(),

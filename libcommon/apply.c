@@ -720,7 +720,141 @@ struct fake_item {
 	const char *id;
 	const struct mig_rev *body;	/* to put in the store, or NULL */
 	enum { F_RECORD, F_UNRECORD, F_CLEAN, F_REHASH } how;
+	char *at;			/* F_RECORD: the applied time another tool recorded, or NULL */
 };
+
+/*
+ * Which tool whose revisions are code (Alembic, Django) left its
+ * bookkeeping in db: exactly one of them, or the user must say by hand.
+ */
+static int find_adopter(const struct mig_adopter **out, struct mig_foreign *f, struct mig_db *db,
+			struct mig_err *err)
+{
+	const struct mig_adopter *a;
+	struct mig_foreign tmp;
+	size_t i;
+	int rc;
+
+	*out = NULL;
+	for (i = 0; (a = mig_adopter_at(i)); i++) {
+		if ((rc = mig_db_foreign(db, a->name, &a->q, &tmp, err)) == MIG_EUSAGE) {
+			mig_err_clear(err);
+			continue;
+		}
+		if (rc < 0)
+			goto fail;
+		if (*out) {
+			mig_foreign_release(&tmp);
+			rc = mig_err_set(err, MIG_EUSAGE, "database '%s' has both %s's %s and %s's %s: cannot tell "
+					 "which to adopt", mig_db_name(db), (*out)->name, (*out)->q.table, a->name,
+					 a->q.table);
+			mig_err_hint(err, "drop the stale one, or record up to a revision with 'mig fake TARGET'");
+			goto fail;
+		}
+		*out = a;
+		*f = tmp;
+	}
+	if (*out)
+		return 0;
+	rc = mig_err_set(err, MIG_EUSAGE, "database '%s' has no bookkeeping to adopt: no Alembic alembic_version "
+			 "nor Django django_migrations", mig_db_name(db));
+	mig_err_hint(err, "in mig's own layout, fake --adopt reads those two; a dbmate, golang-migrate, goose "
+		     "or diesel directory, that tool's table");
+	return rc;
+fail:
+	if (*out)
+		mig_foreign_release(f);
+	*out = NULL;
+	return rc;
+}
+
+/* The index of the revision that name row of a's bookkeeping stands for, from i on; g->nr: none. */
+static size_t rev_for(const struct mig_graph *g, const struct mig_adopter *a, const char *row, size_t i)
+{
+	while (i < g->nr && !a->matches(g->revs[i]->name, row))
+		i++;
+	return i;
+}
+
+/* The revision row j of a's bookkeeping stands for: exactly one, or an error naming the row. */
+static int adopted_rev(size_t *out, const struct mig_graph *g, const struct mig_adopter *a,
+		       const struct mig_foreign *f, size_t j, struct mig_err *err)
+{
+	size_t i = rev_for(g, a, f->v[j], 0), other, more = 0;
+	char *file;
+	int rc;
+
+	*out = i;
+	if (i < g->nr && (other = rev_for(g, a, f->v[j], i + 1)) < g->nr)
+		return mig_err_set(err, MIG_EUSAGE, "%s records %s, which both %s and %s stand for", a->q.table,
+				   f->v[j], g->revs[i]->name, g->revs[other]->name);
+	if (i < g->nr)
+		return 0;
+	for (i = j + 1; i < f->nr; i++)
+		more += rev_for(g, a, f->v[i], 0) == g->nr;
+	rc = mig_err_set(err, MIG_EUSAGE, "%s records %s, which no revision file here stands for", a->q.table,
+			 f->v[j]);
+	file = a->file(f->v[j]);
+	mig_err_hint(err, "name its rewritten file %s (mig-fake(1)); nothing was recorded", file);
+	if (more)
+		mig_err_hint_add(err, "%zu more row%s of %s stand%s for no file", more, more > 1 ? "s" : "",
+				 a->q.table, more > 1 ? "" : "s");
+	free(file);
+	return rc;
+}
+
+/*
+ * Adopt a database a tool whose revisions are code migrated, from
+ * revision files rewritten in mig's own layout: every row must stand
+ * for one revision; Alembic's rows are heads, applied with their
+ * ancestors; Django's are each one migration, with its applied time.
+ */
+static int plan_adopt_rewritten(const struct mig_state *st, struct mig_db *db, struct fake_item *items, size_t *n,
+				struct mig_err *err)
+{
+	const struct mig_graph *g = st->g;
+	const struct mig_adopter *a;
+	struct mig_foreign f;
+	unsigned char *want = NULL;
+	char **at = NULL, t[25];
+	size_t i, j, k;
+	int rc;
+
+	if ((rc = refuse_dirty(st, err)) < 0 || (rc = find_adopter(&a, &f, db, err)) < 0)
+		return rc;
+	want = mig_xcalloc(g->nr + 1, 1);
+	at = mig_xcalloc(g->nr + 1, sizeof(*at));
+	for (j = 0; j < f.nr; j++) {
+		if ((rc = adopted_rev(&k, g, a, &f, j, err)) < 0)
+			goto out;
+		want[k] = 1;
+		if (f.second && f.second[j] && !at[k] && mig_time_utc(t, f.second[j]) == 0)
+			at[k] = mig_xstrdup(t);
+	}
+	/* parents come before children in topo: walk it backwards to reach every ancestor */
+	for (i = g->nr; a->heads && i-- > 0;)
+		if (want[g->topo[i]])
+			for (j = 0; j < g->revs[g->topo[i]]->npidx; j++)
+				want[g->revs[g->topo[i]]->pidx[j]] = 1;
+	for (i = 0; i < g->nr; i++) {
+		const struct mig_rev *r = g->revs[k = g->topo[i]];
+
+		if (want[k] && !mig_state_applied(st, k)) {
+			items[(*n)++] = (struct fake_item){ r->name, r->id, r, F_RECORD, at[k] };
+			at[k] = NULL;
+		}
+	}
+	if (!*n)
+		mig_say(MIG_SAY_NOTE, "nothing to adopt: %s's %s records nothing that is not applied", a->name,
+			a->q.table);
+out:
+	for (i = 0; i < g->nr; i++)
+		free(at[i]);
+	free(at);
+	free(want);
+	mig_foreign_release(&f);
+	return rc;
+}
 
 /*
  * Adopt a database another tool migrated: its pending revisions whose
@@ -739,8 +873,7 @@ static int plan_adopt(const struct mig_state *st, struct mig_db *db, struct fake
 	if (!db)
 		return mig_err_set(err, MIG_EUSAGE, "there is no database to adopt");
 	if (!l)
-		return mig_err_set(err, MIG_EUSAGE, "the migrations are in mig's own layout: there is no other "
-				   "tool's bookkeeping to adopt");
+		return plan_adopt_rewritten(st, db, *items, n, err);
 	if ((rc = refuse_dirty(st, err)) < 0 || (rc = mig_db_foreign(db, l->name, &l->adopt, &f, err)) < 0)
 		return rc;
 	if (f.dirty) {
@@ -762,7 +895,7 @@ static int plan_adopt(const struct mig_state *st, struct mig_db *db, struct fake
 			}
 		free(v);
 		if (want && !mig_state_applied(st, g->topo[i]))
-			(*items)[(*n)++] = (struct fake_item){ r->name, r->id, r, F_RECORD };
+			(*items)[(*n)++] = (struct fake_item){ r->name, r->id, r, F_RECORD, NULL };
 	}
 	for (j = 0; j < f.nr; j++)
 		if (!seen[j] && !(f.upto && !l->version_cmp(f.v[j], "0")))
@@ -793,7 +926,7 @@ static int plan_fake(const struct mig_state *st, struct mig_db *db, enum mig_fak
 		for (i = 0; i < *n; i++) {
 			const struct mig_rev *r = st->g->revs[plan[i]];
 
-			(*items)[i] = (struct fake_item){ r->name, r->id, r, F_RECORD };
+			(*items)[i] = (struct fake_item){ r->name, r->id, r, F_RECORD, NULL };
 		}
 		break;
 	case MIG_FAKE_UNAPPLY:
@@ -802,7 +935,7 @@ static int plan_fake(const struct mig_state *st, struct mig_db *db, enum mig_fak
 		for (i = 0; i < *n; i++) {
 			const struct mig_applied *a = &st->applied.v[recs[i]];
 
-			(*items)[i] = (struct fake_item){ a->name, a->id, NULL, F_UNRECORD };
+			(*items)[i] = (struct fake_item){ a->name, a->id, NULL, F_UNRECORD, NULL };
 		}
 		break;
 	case MIG_FAKE_RESOLVE_APPLIED:
@@ -812,7 +945,7 @@ static int plan_fake(const struct mig_state *st, struct mig_db *db, enum mig_fak
 
 			if (a->dirty)
 				(*items)[(*n)++] = (struct fake_item){ a->name, a->id, NULL,
-					kind == MIG_FAKE_RESOLVE_APPLIED ? F_CLEAN : F_UNRECORD };
+					kind == MIG_FAKE_RESOLVE_APPLIED ? F_CLEAN : F_UNRECORD, NULL };
 		}
 		if (!*n)
 			mig_say(MIG_SAY_NOTE, "nothing is dirty");
@@ -834,7 +967,7 @@ static int plan_fake(const struct mig_state *st, struct mig_db *db, enum mig_fak
 		} else {
 			const struct mig_rev *r = st->g->revs[t.rev];
 
-			(*items)[(*n)++] = (struct fake_item){ r->name, r->id, r, F_REHASH };
+			(*items)[(*n)++] = (struct fake_item){ r->name, r->id, r, F_REHASH, NULL };
 		}
 		break;
 	}
@@ -861,6 +994,10 @@ static void fake_release(struct mig_run *run)
 {
 	struct fake *f = run->arg;
 
+	size_t i;
+
+	for (i = 0; f->items && i < run->n; i++)
+		free(f->items[i].at);
 	free(f->items);
 	f->items = NULL;
 }
@@ -898,6 +1035,8 @@ static int fake_execute(struct mig_run *run, struct mig_err *err)
 		switch (it->how) {
 		case F_RECORD:
 			rc = mig_db_record(db, "app", it->name, it->id, 0, 0, err);
+			if (rc == 0 && it->at)
+				rc = mig_db_set_applied_at(db, "app", it->name, it->at, err);
 			break;
 		case F_UNRECORD:
 			rc = mig_db_unrecord(db, "app", it->name, err);

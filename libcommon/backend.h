@@ -57,6 +57,12 @@ struct mig_backend {
 	 */
 	const struct mig_memfile *bookkeeping;
 	const unsigned long *bookkeeping_nr;
+	/*
+	 * Optional: a bookkeeping revision's SQL as it runs, appended to out
+	 * (PostgreSQL's name their schema mig, and run in mig.schema's); NULL:
+	 * as written. Lines stay where they are.
+	 */
+	void (*bookkeeping_sql)(struct mig_buf *out, const char *sql, size_t len);
 
 	/* --- the address, before anything is opened --- */
 
@@ -151,6 +157,8 @@ struct mig_backend {
 	int (*update)(struct mig_db *db, const char *scope, const char *name, const char *id, int dirty,
 		      struct mig_err *err);
 	int (*unrecord)(struct mig_db *db, const char *scope, const char *name, struct mig_err *err);
+	int (*set_applied_at)(struct mig_db *db, const char *scope, const char *name, const char *at,
+			      struct mig_err *err);
 	int (*set_schema_hash)(struct mig_db *db, const char *hash, struct mig_err *err);
 	/* The journal rows of db.h: add, read, count (reading none) and clear. */
 	int (*journal_add)(struct mig_db *db, const char *run, const char *op, const char *name,
@@ -159,9 +167,10 @@ struct mig_backend {
 	int (*journal_count)(struct mig_db *db, size_t *n, struct mig_err *err);
 	int (*journal_clear)(struct mig_db *db, struct mig_err *err);
 	/*
-	 * Another tool's bookkeeping: run query (db.c has one per layout)
-	 * and append each row's first column, as text, to out->v; a second
-	 * column, when the query has one, is a dirty flag for out->dirty.
+	 * Another tool's bookkeeping: run query (layout.c has one per tool)
+	 * and append each row's first column, as text, to out->v; and when
+	 * the query has a second column, its text (NULL for null) to
+	 * out->second, which db.c reads.
 	 * A query the database cannot run (no such table, not that tool's
 	 * shape) is MIG_ESQL with the database's message alone, which db.c
 	 * words; the environment failing is MIG_EENV.

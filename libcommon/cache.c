@@ -26,7 +26,7 @@
  *
  * conf-HASH, HASH the XXH3-64 of the mig.conf's path:
  *
- *   mig conf cache 2 VERSION
+ *   mig conf cache 3 VERSION
  *   DEV INO SIZE MSEC MNSEC CSEC CNSEC
  *   PATH
  *   KEY<TAB>VALUE
@@ -34,12 +34,13 @@
  *   end
  *
  * a line for each setting the file sets (database, migrations, store,
- * schemafile, locktimeout, backup, backupkeep, statementlocktimeout), its value as written there; "end", so that a file
+ * schemafile, locktimeout, backup, backupkeep, statementlocktimeout,
+ * schema), its value as written there; "end", so that a file
  * cut short, which would say less, says nothing.
  */
 #define REV_MAGIC "mig revision cache 1 " MIG_VERSION "\n"
 #define SCHEMA_MAGIC "mig schema cache 1 " MIG_VERSION "\n"
-#define CONF_MAGIC "mig conf cache 2 " MIG_VERSION "\n"
+#define CONF_MAGIC "mig conf cache 3 " MIG_VERSION "\n"
 #define NKEY 7
 
 static void key_of(unsigned long long key[NKEY], const struct stat *st)
@@ -453,6 +454,8 @@ static int conf_value(struct mig_confvals *v, const char *key, const char *val)
 		slot = &v->store;
 	else if (!strcmp(key, "schemafile"))
 		slot = &v->schema_file;
+	else if (!strcmp(key, "schema"))
+		slot = &v->schema;
 	if (slot) {
 		if (*slot || !*val)
 			return -1;
@@ -523,7 +526,7 @@ void mig_confcache_put(const char *conf, const struct stat *st, const struct tim
 	unsigned long long key[NKEY];
 
 	if (racy_stat(now, st) || unsafe(conf) || unsafe(v->database) || unsafe(v->migrations) ||
-	    unsafe(v->store) || unsafe(v->schema_file) || !(path = conf_cache_path(conf)))
+	    unsafe(v->store) || unsafe(v->schema_file) || unsafe(v->schema) || !(path = conf_cache_path(conf)))
 		return;
 	/* CACHE/mig, and CACHE first: ~/.cache may not be there yet */
 	dir = mig_xstrdup(path);
@@ -554,6 +557,8 @@ void mig_confcache_put(const char *conf, const struct stat *st, const struct tim
 		mig_buf_addf(&b, "backupkeep\t%d\n", v->backup_keep);
 	if (v->statement_lock_timeout >= 0)
 		mig_buf_addf(&b, "statementlocktimeout\t%d\n", v->statement_lock_timeout);
+	if (v->schema)
+		mig_buf_addf(&b, "schema\t%s\n", v->schema);
 	mig_buf_adds(&b, "end\n");
 	replace_file(path, &b);
 	mig_buf_release(&b);
@@ -566,6 +571,7 @@ void mig_confvals_release(struct mig_confvals *v)
 	free(v->migrations);
 	free(v->store);
 	free(v->schema_file);
+	free(v->schema);
 	memset(v, 0, sizeof(*v));
 	v->lock_timeout = v->backup = v->backup_keep = v->statement_lock_timeout = -1;
 }

@@ -71,6 +71,7 @@ void mig_schemacache_put(const char *path, const char *key, const char *hash);
 struct mig_confvals {
 	char *database, *migrations, *store, *schema_file;
 	int lock_timeout, backup, backup_keep, statement_lock_timeout;
+	char *schema;	/* mig.schema, PostgreSQL's bookkeeping schema */
 };
 
 /* What conf, whose stat data is st, says: 0 and v filled in, or -1. */

@@ -129,8 +129,15 @@ static int read_git(const char *conf, struct mig_confvals *v, int *includes, str
 	if ((rc = conf_string(cfg, "mig.database", &v->database, conf, err)) < 0 ||
 	    (rc = conf_string(cfg, "mig.migrations", &v->migrations, conf, err)) < 0 ||
 	    (rc = conf_string(cfg, "mig.store", &v->store, conf, err)) < 0 ||
-	    (rc = conf_string(cfg, "mig.schemafile", &v->schema_file, conf, err)) < 0)
+	    (rc = conf_string(cfg, "mig.schemafile", &v->schema_file, conf, err)) < 0 ||
+	    (rc = conf_string(cfg, "mig.schema", &v->schema, conf, err)) < 0)
 		goto out;
+	/* PostgreSQL would cut a longer name short: two settings, one schema, two locks */
+	if (v->schema && strlen(v->schema) > 63) {
+		rc = mig_err_set(err, MIG_EENV, "%s: mig.schema is %zu bytes long: PostgreSQL's names are 63 at most",
+				 conf, strlen(v->schema));
+		goto out;
+	}
 	if ((rc = git_config_get_int32(&n, cfg, "mig.locktimeout")) == 0) {
 		if (n < 0) {
 			rc = mig_err_set(err, MIG_EENV, "%s: mig.lockTimeout must not be negative", conf);
@@ -184,7 +191,7 @@ out:
  */
 static int read_conf(struct mig_settings *s, const char *prefix, struct mig_err *err)
 {
-	struct mig_confvals v = { NULL, NULL, NULL, NULL, -1, -1, -1, -1 };
+	struct mig_confvals v = { NULL, NULL, NULL, NULL, -1, -1, -1, -1, NULL };
 	struct timespec now;
 	struct stat st;
 	int rc = 0, includes = 1, known;
@@ -219,6 +226,8 @@ static int read_conf(struct mig_settings *s, const char *prefix, struct mig_err 
 		s->backup_keep = v.backup_keep;
 	if (v.statement_lock_timeout >= 0)
 		s->statement_lock_timeout = v.statement_lock_timeout;
+	if (v.schema)
+		s->schema = mig_xstrdup(v.schema);
 out:
 	mig_confvals_release(&v);
 	return rc;
@@ -228,7 +237,7 @@ int mig_conf_read(struct mig_confvals *v, const char *conf, struct mig_err *err)
 {
 	int includes;
 
-	v->database = v->migrations = v->store = v->schema_file = NULL;
+	v->database = v->migrations = v->store = v->schema_file = v->schema = NULL;
 	v->lock_timeout = v->backup = v->backup_keep = v->statement_lock_timeout = -1;
 	/* check_text reads it first, and refuses a FIFO, a device or a directory unopened */
 	return read_git(conf, v, &includes, err);
@@ -273,6 +282,7 @@ int mig_settings_load(struct mig_settings *s, const struct mig_globals *g, struc
 	} else if (!s->store && s->database) {
 		s->store = mig_db_store_name(s->database);
 	}
+	mig_db_set_schema(s->schema);
 out:
 	free(prefix);
 	return rc;
@@ -297,5 +307,6 @@ void mig_settings_release(struct mig_settings *s)
 	free(s->store);
 	free(s->conf);
 	free(s->schema_file);
+	free(s->schema);
 	memset(s, 0, sizeof(*s));
 }

@@ -20,6 +20,7 @@ struct mig_settings {
 	int backup_keep;	/* automatic snapshots kept after a run, default 20; 0 keeps all */
 	char *schema_file;	/* write the live schema there after each change, or NULL */
 	int statement_lock_timeout;	/* ms a revision's statement may wait for a lock (PostgreSQL); 0: no limit */
+	char *schema;		/* mig.schema: the bookkeeping schema (PostgreSQL), or NULL for "mig" */
 };
 
 int mig_settings_load(struct mig_settings *s, const struct mig_globals *g, struct mig_err *err);

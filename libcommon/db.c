@@ -352,6 +352,31 @@ int mig_db_update(struct mig_db *db, const char *scope, const char *name, const 
 	return db->ops->update(db, scope, name, id, dirty, err);
 }
 
+/* one setting for the whole process, as its other settings are: every connection it opens uses it */
+static char *schema_setting;
+
+void mig_db_set_schema(const char *name)
+{
+	free(schema_setting);
+	schema_setting = name ? mig_xstrdup(name) : NULL;
+}
+
+const char *mig_db_schema_name(void)
+{
+	return schema_setting ? schema_setting : "mig";
+}
+
+const char *mig_db_name(const struct mig_db *db)
+{
+	return db->name;
+}
+
+int mig_db_set_applied_at(struct mig_db *db, const char *scope, const char *name, const char *at,
+			  struct mig_err *err)
+{
+	return db->ops->set_applied_at(db, scope, name, at, err);
+}
+
 int mig_db_unrecord(struct mig_db *db, const char *scope, const char *name, struct mig_err *err)
 {
 	return db->ops->unrecord(db, scope, name, err);
@@ -401,19 +426,32 @@ void mig_db_step_sql(struct mig_db *db, struct mig_buf *b, enum mig_db_step step
 	dialect(db)->step_sql(b, step, v);
 }
 
+/* A bookkeeping revision's SQL as the backend runs it. */
+static void bookkeeping_text(const struct mig_backend *b, struct mig_buf *out, const struct mig_rev *rev)
+{
+	if (b->bookkeeping_sql)
+		b->bookkeeping_sql(out, rev->up.sql, rev->up.len);
+	else
+		mig_buf_add(out, rev->up.sql, rev->up.len);
+}
+
 static int apply_bookkeeping(struct mig_db *db, struct mig_rev *rev, struct mig_err *err)
 {
+	struct mig_buf sql = MIG_BUF_INIT;
 	int rc;
 
 	if ((rc = mig_db_begin(db, err)) < 0)
 		return rc;
-	if ((rc = mig_db_exec(db, rev->path, rev->up.sql, rev->up.len, rev->up.line, MIG_EXEC_BOOKKEEPING,
+	bookkeeping_text(db->ops, &sql, rev);
+	if ((rc = mig_db_exec(db, rev->path, sql.buf ? sql.buf : "", sql.len, rev->up.line, MIG_EXEC_BOOKKEEPING,
 			       err)) < 0 ||
 	    (rc = mig_db_record(db, "mig", rev->name, rev->id, 0, 0, err)) < 0 ||
 	    (rc = mig_db_commit(db, err)) < 0) {
 		mig_db_rollback(db);
+		mig_buf_release(&sql);
 		return rc == MIG_ESQL ? MIG_EENV : rc;
 	}
+	mig_buf_release(&sql);
 	return 0;
 }
 
@@ -476,11 +514,11 @@ int mig_db_bookkeeping_sql(struct mig_db *db, struct mig_buf *out, struct mig_er
 			;
 		if (j < done.nr)
 			continue;
-		struct mig_db_row v = { "mig", rev->name, rev->id, 0, 0, NULL };
+		struct mig_db_row v = { "mig", rev->name, rev->id, 0, 0, NULL, NULL };
 
 		mig_buf_addf(out, "-- mig's bookkeeping: %s\n", rev->name);
 		b->step_sql(out, MIG_STEP_BEGIN, &v);
-		mig_buf_add(out, rev->up.sql, rev->up.len);
+		bookkeeping_text(b, out, rev);
 		b->step_sql(out, MIG_STEP_RECORD, &v);
 		b->step_sql(out, MIG_STEP_COMMIT, &v);
 		mig_buf_addc(out, '\n');
@@ -549,8 +587,10 @@ int mig_db_foreign(struct mig_db *db, const char *tool, const struct mig_foreign
 		return rc;
 	}
 	out->upto = q->upto && out->nr;
-	if (!q->upto)
-		out->dirty = 0;
+	/* golang-migrate's dirty: a boolean on PostgreSQL, 0 or 1 in SQLite */
+	if (out->upto && out->second && out->second[0])
+		out->dirty = !strcmp(out->second[0], "1") || !strcmp(out->second[0], "t") ||
+			     !strcmp(out->second[0], "true");
 	return 0;
 }
 
@@ -558,9 +598,13 @@ void mig_foreign_release(struct mig_foreign *f)
 {
 	size_t i;
 
-	for (i = 0; i < f->nr; i++)
+	for (i = 0; i < f->nr; i++) {
 		free(f->v[i]);
+		if (f->second)
+			free(f->second[i]);
+	}
 	free(f->v);
+	free(f->second);
 	memset(f, 0, sizeof(*f));
 }
 

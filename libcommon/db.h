@@ -72,6 +72,14 @@ char *mig_db_store_name(const char *addr);
 char *mig_db_display_name(const char *addr);
 
 /*
+ * mig.schema: the schema of mig's bookkeeping in a server's database,
+ * for every database this process opens (NULL: the default, "mig").
+ * SQLite has no schemas, and ignores it. The getter never returns NULL.
+ */
+void mig_db_set_schema(const char *name);
+const char *mig_db_schema_name(void);
+
+/*
  * Open the database at addr with the backend its address names, waiting
  * up to busy_ms for other connections (and, where the database keeps a
  * lock of its own, for other runs: unless READONLY).
@@ -137,6 +145,16 @@ void mig_db_rollback(struct mig_db *db);
 /* Insert (or replace) the bookkeeping row of scope ("app" or "mig"). */
 int mig_db_record(struct mig_db *db, const char *scope, const char *name,
 		  const char *id, long long duration_ms, int dirty, struct mig_err *err);
+
+/* The database as messages name it: a path, or a URL without its password. */
+const char *mig_db_name(const struct mig_db *db);
+
+/*
+ * Set the applied time of scope/name (UTC, ISO 8601 as mig writes it):
+ * the time another tool recorded, for a revision fake --adopt records.
+ */
+int mig_db_set_applied_at(struct mig_db *db, const char *scope, const char *name, const char *at,
+			  struct mig_err *err);
 
 /* Set the id (unless NULL) and the dirty flag of scope/name, keeping its place. */
 int mig_db_update(struct mig_db *db, const char *scope, const char *name, const char *id,
@@ -207,12 +225,14 @@ enum mig_db_step {
 	MIG_STEP_UNRECORD,	/* delete the row of scope/name */
 	MIG_STEP_SCHEMA_HASH,	/* the schema hash on the last applied row */
 	MIG_STEP_COMMIT,
+	MIG_STEP_APPLIED_AT,	/* set the applied time of scope/name */
 };
 struct mig_db_row {
 	const char *scope, *name, *id;
 	long long ms;
 	int dirty;
 	const char *hash;
+	const char *at;		/* an applied time, UTC, ISO 8601 */
 };
 void mig_db_step_sql(struct mig_db *db, struct mig_buf *b, enum mig_db_step step, const struct mig_db_row *v);
 
@@ -254,6 +274,7 @@ int mig_db_journal_clear(struct mig_db *db, struct mig_err *err);
 /* Versions another tool's bookkeeping records as applied. */
 struct mig_foreign {
 	char **v;
+	char **second;	/* each row's second column as text (NULL when null), when the query has one */
 	size_t nr;
 	int upto;	/* golang-migrate: v[0] and every version before it */
 	int dirty;	/* golang-migrate: v[0] did not finish */
@@ -263,7 +284,8 @@ struct mig_foreign {
  * How to read another tool's bookkeeping (layout.c's table holds one
  * per tool): sql's first column is a version applied; with upto, its
  * one row is the current version, every version up to it is applied,
- * and the second column says whether it is dirty.
+ * and the second column says whether it is dirty. Otherwise a second
+ * column is the tool's own (Django's applied time), left in second.
  */
 struct mig_foreign_query {
 	const char *table;	/* for messages */

@@ -134,7 +134,7 @@ int mig_init(const struct mig_globals *g, struct mig_err *err)
 		{ "database", "database", named(g->database, "MIG_DATABASE"), "app.db", NULL },
 		{ "migrations", "migrations directory", named(g->migrations, "MIG_MIGRATIONS"), "migrations", NULL },
 	};
-	struct mig_confvals v = { NULL, NULL, NULL, NULL, -1, -1, -1, -1 };
+	struct mig_confvals v = { NULL, NULL, NULL, NULL, -1, -1, -1, -1, NULL };
 	struct mig_buf body = MIG_BUF_INIT, added = MIG_BUF_INIT;
 	const char *dir;
 	struct stat st, lst;

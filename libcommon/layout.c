@@ -426,6 +426,70 @@ static const struct mig_layout layouts[MIG_STYLE_NR] = {
 	},
 };
 
+/*
+ * Alembic names a revision's file REV_SLUG.py, or with a file_template
+ * such as its documented DATE-REV_SLUG: the id stands after the start
+ * or a '-', and before the end or a '_'.
+ */
+static int alembic_matches(const char *name, const char *rev)
+{
+	size_t k = strlen(rev);
+	const char *p;
+
+	if (!k)
+		return 0;
+	for (p = name; (p = strstr(p, rev)); p++)
+		if ((p == name || p[-1] == '-') && (p[k] == '\0' || p[k] == '_'))
+			return 1;
+	return 0;
+}
+
+/* name is APP_NAME for row APP.NAME */
+static int django_key(const char *name, const char *row)
+{
+	size_t a = strcspn(row, ".");
+
+	return row[a] == '.' && !strncmp(name, row, a) && name[a] == '_' && !strcmp(name + a + 1, row + a + 1);
+}
+
+/*
+ * Django's row (app, name) as APP.NAME: the revision APP_NAME, or
+ * NNNN_APP_NAME in mig's numbered order (an app label is an
+ * identifier, so never starts with a digit).
+ */
+static int django_matches(const char *name, const char *row)
+{
+	size_t d = strspn(name, "0123456789");
+
+	return django_key(name, row) || (d && name[d] == '_' && django_key(name + d + 1, row));
+}
+
+static char *alembic_file(const char *rev)
+{
+	return mig_xasprintf("%s_SLUG.sql", rev);
+}
+
+static char *django_file(const char *row)
+{
+	size_t a = strcspn(row, ".");
+
+	return mig_xasprintf("%.*s_%s.sql", (int)a, row, row[a] ? row + a + 1 : "");
+}
+
+static const struct mig_adopter adopters[] = {
+	/* one row per head (alembic/runtime/migration.py, HeadMaintainer) */
+	{ "Alembic", { "alembic_version", "SELECT version_num FROM alembic_version ORDER BY 1", 0 }, 1,
+	  alembic_matches, alembic_file },
+	/* a row per migration applied (django/db/migrations/recorder.py) */
+	{ "Django", { "django_migrations", "SELECT app || '.' || name, CAST(applied AS TEXT) FROM django_migrations"
+		      " ORDER BY id", 0 }, 0, django_matches, django_file },
+};
+
+const struct mig_adopter *mig_adopter_at(size_t i)
+{
+	return i < sizeof(adopters) / sizeof(*adopters) ? &adopters[i] : NULL;
+}
+
 const struct mig_layout *mig_layout_of(enum mig_style s)
 {
 	return (unsigned)s < MIG_STYLE_NR && layouts[s].name ? &layouts[s] : NULL;

@@ -52,6 +52,23 @@ struct mig_layout {
 	struct mig_foreign_query adopt;
 };
 
+/*
+ * Tools whose revisions are code (Alembic's Python, Django's): a user
+ * moving to mig rewrites them as revision files in mig's own layout,
+ * named so that fake --adopt can tell which row of the tool's
+ * bookkeeping each stands for (mig-fake(1), mig(7)).
+ */
+struct mig_adopter {
+	const char *name;		/* for messages: "Alembic" */
+	struct mig_foreign_query q;	/* a row a line; Django's applied time second */
+	int heads;			/* the rows are heads: their ancestors are applied too */
+	int (*matches)(const char *name, const char *row);	/* does revision name stand for row? */
+	char *(*file)(const char *row);	/* a name of the file for row, for a hint; the caller frees it */
+};
+
+/* The i-th of them, or NULL past the last. */
+const struct mig_adopter *mig_adopter_at(size_t i);
+
 /* The entry of a style; NULL for mig's own. */
 const struct mig_layout *mig_layout_of(enum mig_style s);
 

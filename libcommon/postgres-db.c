@@ -3,7 +3,8 @@
  * or postgresql:// URL, through libpq. libpq reads the URL and its own
  * environment (PGHOST, PGPASSWORD, PGSERVICE, ~/.pgpass) as it does for
  * psql. mig's bookkeeping lives in the schema "mig" (mig.revisions,
- * mig.journal), made by the revisions in migrations/postgres/. The ops
+ * mig.journal), or the one mig.schema names, made by the revisions in
+ * migrations/postgres/ (which call it mig, renamed as they run). The ops
  * table at the end is all that db.c sees of it.
  */
 #include <errno.h>
@@ -28,9 +29,13 @@
 extern const struct mig_memfile mig_pg_bookkeeping_files[];
 extern const unsigned long mig_pg_bookkeeping_nr;
 
-/* the bookkeeping schema, and the advisory lock runs take on it: 'mig', hashtext('mig') */
-#define SCHEMA "mig"
-#define LOCK_KEY "7170407, hashtext('" SCHEMA "')"
+/*
+ * The bookkeeping schema (mig.schema, "mig" by default) and the advisory
+ * lock runs take on it, hashtext of its name, as the SQL below writes
+ * them: bk() writes the schema in, quoted (postgres-lex.h).
+ */
+#define SCHEMA "{S}"
+#define LOCK_KEY "7170407, hashtext({N})"
 
 struct pg_db {
 	struct mig_db base;
@@ -52,6 +57,12 @@ struct pg_db {
 };
 
 #define H(db) (((struct pg_db *)(db))->h)
+
+/* tmpl with the bookkeeping schema written in; the caller frees it */
+static char *bk(const char *tmpl)
+{
+	return mig_pg_bk_sql(tmpl, mig_db_schema_name());
+}
 
 static void pg_close(struct mig_db *db);
 
@@ -144,6 +155,34 @@ static int simple(struct mig_db *db, const char *sql, struct mig_err *err)
 	return rc;
 }
 
+/* exec_sql, exec_params and simple of SQL that names the bookkeeping schema (bk) */
+static PGresult *exec_bk(struct mig_db *db, const char *tmpl)
+{
+	char *sql = bk(tmpl);
+	PGresult *r = exec_sql(db, sql);
+
+	free(sql);
+	return r;
+}
+
+static PGresult *exec_params_bk(struct mig_db *db, const char *tmpl, int n, const char *const *values)
+{
+	char *sql = bk(tmpl);
+	PGresult *r = exec_params(db, sql, n, values);
+
+	free(sql);
+	return r;
+}
+
+static int simple_bk(struct mig_db *db, const char *tmpl, struct mig_err *err)
+{
+	char *sql = bk(tmpl);
+	int rc = simple(db, sql, err);
+
+	free(sql);
+	return rc;
+}
+
 /* What a SQLSTATE says of the fault: the environment's (MIG_EENV) or the SQL's (MIG_ESQL). */
 static int classify(PGconn *h, const char *state)
 {
@@ -218,8 +257,8 @@ static int pg_open(struct mig_db **out, const char *addr, int flags, int busy_ms
 	 * mig's schema once it exists. mig's schema never changes where a
 	 * revision's objects go.
 	 */
-	if ((rc = simple(db, "SELECT set_config('search_path', regexp_replace(current_setting('search_path'),"
-			 " '\"\\$user\"\\s*,?\\s*', ''), false) WHERE current_user = '" SCHEMA "'", err)) < 0)
+	if ((rc = simple_bk(db, "SELECT set_config('search_path', regexp_replace(current_setting('search_path'),"
+			    " '\"\\$user\"\\s*,?\\s*', ''), false) WHERE current_user = {N}", err)) < 0)
 		goto out;
 	if (db->readonly && (rc = simple(db, "SET default_transaction_read_only = on", err)) < 0)
 		goto out;
@@ -262,14 +301,14 @@ static void pg_close(struct mig_db *db)
 /* Who holds the run lock, for the message that says we gave up waiting. */
 static void lock_holder(struct mig_db *db, struct mig_err *err)
 {
-	PGresult *r = exec_sql(db, "SELECT a.pid, coalesce(nullif(a.application_name, ''), '?'),"
+	PGresult *r = exec_bk(db, "SELECT a.pid, coalesce(nullif(a.application_name, ''), '?'),"
 			     " coalesce(host(a.client_addr), 'local'),"
 			     " to_char(a.backend_start AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
 			     " left(regexp_replace(coalesce(a.query, ''), '\\s+', ' ', 'g'), 60)"
 			     " FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
 			     " WHERE l.locktype = 'advisory' AND l.granted AND l.database ="
 			     " (SELECT oid FROM pg_database WHERE datname = current_database())"
-			     " AND (l.classid, l.objid, l.objsubid) = (7170407::oid, hashtext('" SCHEMA "')::oid, 2)");
+			     " AND (l.classid, l.objid, l.objsubid) = (7170407::oid, hashtext({N})::oid, 2)");
 
 	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
 		mig_err_hint(err, "held by pid %s (%s, from %s, since %s; last query: %s)", PQgetvalue(r, 0, 0),
@@ -290,12 +329,12 @@ static int pg_lock(struct mig_db *db, int busy_ms, struct mig_err *err)
 	int rc = 0, got;
 
 	if (busy_ms <= 0) {
-		r = exec_sql(db, "SELECT pg_try_advisory_lock(" LOCK_KEY ")");
+		r = exec_bk(db, "SELECT pg_try_advisory_lock(" LOCK_KEY ")");
 	} else {
 		snprintf(sql, sizeof(sql), "SET lock_timeout = %d", busy_ms);
 		if ((rc = simple(db, sql, err)) < 0)
 			return rc;
-		r = exec_sql(db, "SELECT pg_advisory_lock(" LOCK_KEY ") IS NOT NULL");
+		r = exec_bk(db, "SELECT pg_advisory_lock(" LOCK_KEY ") IS NOT NULL");
 	}
 	got = PQresultStatus(r) == PGRES_TUPLES_OK && !strcmp(PQgetvalue(r, 0, 0), "t");
 	if (!got && (PQresultStatus(r) == PGRES_TUPLES_OK ||
@@ -373,8 +412,11 @@ static int statement_error(struct mig_db *db, PGresult *r, const char *where, co
 static int refused(struct mig_err *err, const char *where, int line, const char *what)
 {
 	if (!what) {
-		mig_err_set(err, MIG_ESQL, "%s:%d: schema " SCHEMA " is mig's bookkeeping: a revision may read it, "
-			    "not change it", where, line);
+		char *schema = bk(SCHEMA);
+
+		mig_err_set(err, MIG_ESQL, "%s:%d: schema %s is mig's bookkeeping: a revision may read it, "
+			    "not change it", where, line, schema);
+		free(schema);
 		mig_err_hint(err, "to change what is recorded as applied, use 'mig fake'");
 	} else {
 		mig_err_set(err, MIG_ESQL, "%s:%d: %s: a revision may not end or begin a transaction: "
@@ -435,7 +477,7 @@ static int pg_exec(struct mig_db *db, const char *where, const char *sql, size_t
 		/* the guards work on the text: PostgreSQL has no authorizer to ask */
 		if (!(flags & MIG_EXEC_OWN_TX) && (tx = mig_pg_transaction_control(start, stop)))
 			return refused(err, where, line, tx);
-		if (!(flags & MIG_EXEC_BOOKKEEPING) && mig_pg_writes_schema(start, stop, SCHEMA))
+		if (!(flags & MIG_EXEC_BOOKKEEPING) && mig_pg_writes_schema(start, stop, mig_db_schema_name()))
 			return refused(err, where, line, NULL);
 		/* the revision's BEGIN rides with its first statement: a line of its own it is not */
 		if (s->begin_pending) {
@@ -489,7 +531,7 @@ static int pg_exec(struct mig_db *db, const char *where, const char *sql, size_t
 /*
  * mig's bookkeeping statements, written once: run with the values
  * bound, in the order params names them (1 scope, 2 name, 3 id, 4
- * duration, 5 dirty, 6 schema hash), and shown by sqlshow with the
+ * duration, 5 dirty, 6 schema hash, 7 applied time), and shown by sqlshow with the
  * values written in, so that 'mig sqlshow | psql' records what mig does.
  */
 #define NOW "to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
@@ -509,7 +551,7 @@ static const struct {
 	/* a revision recorded again goes to the end, as SQLite's INSERT OR REPLACE puts it */
 	[MIG_STEP_RECORD] = { "INSERT INTO " SCHEMA ".revisions (scope, name, id, applied_at, duration_ms, dirty)"
 			      " VALUES ($1, $2, $3, " NOW ", $4, $5) ON CONFLICT (scope, name) DO UPDATE SET"
-			      " seq = nextval('" SCHEMA ".revisions_seq_seq'), id = EXCLUDED.id,"
+			      " seq = nextval({SEQ}), id = EXCLUDED.id,"
 			      " applied_at = EXCLUDED.applied_at, duration_ms = EXCLUDED.duration_ms,"
 			      " schema_hash = NULL, dirty = EXCLUDED.dirty", "12345" },
 	[MIG_STEP_UPDATE] = { "UPDATE " SCHEMA ".revisions SET id = coalesce($3, id), dirty = $4"
@@ -518,9 +560,11 @@ static const struct {
 	[MIG_STEP_SCHEMA_HASH] = { "UPDATE " SCHEMA ".revisions SET schema_hash = $1 WHERE seq ="
 				   " (SELECT max(seq) FROM " SCHEMA ".revisions WHERE scope = 'app')", "6" },
 	[MIG_STEP_COMMIT] = { "COMMIT", "" },
+	[MIG_STEP_APPLIED_AT] = { "UPDATE " SCHEMA ".revisions SET applied_at = $1 WHERE scope = $2 AND name = $3",
+				  "712" },
 };
 
-/* Field k ('1'..'6') of v as text, or NULL; num is room for a number. */
+/* Field k ('1'..'7') of v as text, or NULL; num is room for a number. */
 static const char *field(const struct mig_db_row *v, char k, char num[24])
 {
 	switch (k) {
@@ -530,20 +574,21 @@ static const char *field(const struct mig_db_row *v, char k, char num[24])
 	case '4': snprintf(num, 24, "%lld", v->ms); return num;
 	case '5': snprintf(num, 24, "%d", v->dirty); return num;
 	case '6': return v->hash;
+	case '7': return v->at;
 	}
 	return NULL;
 }
 
 static int run_step(struct mig_db *db, enum mig_db_step step, const struct mig_db_row *v, struct mig_err *err)
 {
-	const char *params = step_sql[step].params, *values[6];
-	char nums[6][24];
+	const char *params = step_sql[step].params, *values[7];
+	char nums[7][24];
 	int n = (int)strlen(params), i, rc;
 	PGresult *r;
 
 	for (i = 0; i < n; i++)
 		values[i] = field(v, params[i], nums[i]);
-	r = exec_params(db, step_sql[step].sql, n, values);
+	r = exec_params_bk(db, step_sql[step].sql, n, values);
 	rc = ok(r) ? 0 : result_error(db, r, "cannot record in", err);
 	PQclear(r);
 	return rc;
@@ -551,12 +596,12 @@ static int run_step(struct mig_db *db, enum mig_db_step step, const struct mig_d
 
 static void pg_step_sql(struct mig_buf *b, enum mig_db_step step, const struct mig_db_row *v)
 {
-	const char *p = step_sql[step].sql, *params = step_sql[step].params, *s;
-	char num[24];
+	const char *params = step_sql[step].params, *s;
+	char num[24], *sql, *p;
 
-	if (!*p)
+	if (!*step_sql[step].sql)
 		return;
-	for (; *p; p++) {
+	for (p = sql = bk(step_sql[step].sql); *p; p++) {
 		if (*p != '$' || p[1] < '1' || p[1] > '6') {
 			mig_buf_addc(b, *p);
 			continue;
@@ -569,7 +614,13 @@ static void pg_step_sql(struct mig_buf *b, enum mig_db_step step, const struct m
 		else
 			mig_sql_add_literal(b, s);
 	}
+	free(sql);
 	mig_buf_adds(b, ";\n");
+}
+
+static void pg_bookkeeping_sql(struct mig_buf *out, const char *sql, size_t len)
+{
+	mig_pg_rename_schema(out, sql, sql + len, mig_db_schema_name());
 }
 
 static int pg_begin(struct mig_db *db, struct mig_err *err)
@@ -660,7 +711,8 @@ static int pg_fk_check(struct mig_db *db, const char *where, struct mig_err *err
 static int has_bookkeeping(struct mig_db *db, const char *table, const char *column, int *out,
 			   struct mig_err *err)
 {
-	const char *values[2] = { table, column };
+	char *name = bk(table);
+	const char *values[2] = { name, column };
 	PGresult *r = exec_params(db, "SELECT c.oid IS NOT NULL, EXISTS (SELECT 1 FROM pg_attribute a"
 				   " WHERE a.attrelid = c.oid AND a.attname = $2 AND NOT a.attisdropped)"
 				   " FROM (SELECT to_regclass($1) AS oid) c", 2, values);
@@ -673,11 +725,13 @@ static int has_bookkeeping(struct mig_db *db, const char *table, const char *col
 		*out = 1;
 		if (strcmp(PQgetvalue(r, 0, 1), "t")) {
 			rc = mig_err_set(err, MIG_EENV, "database '%s' has a table '%s' that is not mig's bookkeeping",
-					 db->name, table);
-			mig_err_hint(err, "mig keeps its records in schema " SCHEMA ": rename that schema, or use another database");
+					 db->name, name);
+			mig_err_hint(err, "mig keeps its records in schema %.*s: rename that schema, set mig.schema, "
+				     "or use another database", (int)(strlen(name) - strlen(strrchr(name, '.'))), name);
 		}
 	}
 	PQclear(r);
+	free(name);
 	return rc;
 }
 
@@ -690,7 +744,7 @@ static int pg_applied(struct mig_db *db, const char *scope, struct mig_applied_l
 	memset(out, 0, sizeof(*out));
 	if ((rc = has_bookkeeping(db, SCHEMA ".revisions", "scope", &present, err)) < 0 || !present)
 		return rc;
-	r = exec_params(db, "SELECT name, id, applied_at, duration_ms, schema_hash, dirty, seq"
+	r = exec_params_bk(db, "SELECT name, id, applied_at, duration_ms, schema_hash, dirty, seq"
 			 " FROM " SCHEMA ".revisions WHERE scope = $1 ORDER BY seq", 1, values);
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
 		rc = result_error(db, r, "cannot read bookkeeping of", err);
@@ -717,7 +771,7 @@ static int pg_applied(struct mig_db *db, const char *scope, struct mig_applied_l
 static int pg_record(struct mig_db *db, const char *scope, const char *name, const char *id,
 		     long long duration_ms, int dirty, struct mig_err *err)
 {
-	struct mig_db_row v = { scope, name, id, duration_ms, dirty, NULL };
+	struct mig_db_row v = { scope, name, id, duration_ms, dirty, NULL, NULL };
 
 	return run_step(db, MIG_STEP_RECORD, &v, err);
 }
@@ -725,21 +779,29 @@ static int pg_record(struct mig_db *db, const char *scope, const char *name, con
 static int pg_update(struct mig_db *db, const char *scope, const char *name, const char *id, int dirty,
 		     struct mig_err *err)
 {
-	struct mig_db_row v = { scope, name, id, 0, dirty, NULL };
+	struct mig_db_row v = { scope, name, id, 0, dirty, NULL, NULL };
 
 	return run_step(db, MIG_STEP_UPDATE, &v, err);
 }
 
+static int pg_set_applied_at(struct mig_db *db, const char *scope, const char *name, const char *at,
+			     struct mig_err *err)
+{
+	struct mig_db_row v = { scope, name, NULL, 0, 0, NULL, at };
+
+	return run_step(db, MIG_STEP_APPLIED_AT, &v, err);
+}
+
 static int pg_unrecord(struct mig_db *db, const char *scope, const char *name, struct mig_err *err)
 {
-	struct mig_db_row v = { scope, name, NULL, 0, 0, NULL };
+	struct mig_db_row v = { scope, name, NULL, 0, 0, NULL, NULL };
 
 	return run_step(db, MIG_STEP_UNRECORD, &v, err);
 }
 
 static int pg_set_schema_hash(struct mig_db *db, const char *hash, struct mig_err *err)
 {
-	struct mig_db_row v = { NULL, NULL, NULL, 0, 0, hash };
+	struct mig_db_row v = { NULL, NULL, NULL, 0, 0, hash, NULL };
 
 	return run_step(db, MIG_STEP_SCHEMA_HASH, &v, err);
 }
@@ -758,7 +820,10 @@ static int pg_journal_add(struct mig_db *db, const char *run, const char *op, co
 		struct mig_buf b = MIG_BUF_INIT;
 		int i;
 
-		mig_buf_adds(&b, "INSERT INTO " SCHEMA ".journal (run, op, name, id, duration_ms, snapshot) VALUES (");
+		char *insert = bk("INSERT INTO " SCHEMA ".journal (run, op, name, id, duration_ms, snapshot) VALUES (");
+
+		mig_buf_adds(&b, insert);
+		free(insert);
 		for (i = 0; i < 6; i++) {
 			if (i)
 				mig_buf_adds(&b, ", ");
@@ -773,7 +838,7 @@ static int pg_journal_add(struct mig_db *db, const char *run, const char *op, co
 		((struct pg_db *)db)->journal_pending = mig_buf_detach(&b);
 		return 0;
 	}
-	r = exec_params(db, "INSERT INTO " SCHEMA ".journal (run, op, name, id, duration_ms, snapshot)"
+	r = exec_params_bk(db, "INSERT INTO " SCHEMA ".journal (run, op, name, id, duration_ms, snapshot)"
 			 " VALUES ($1, $2, $3, $4, $5, $6)", 6, values);
 	rc = ok(r) ? 0 : result_error(db, r, "cannot record in", err);
 	PQclear(r);
@@ -793,7 +858,7 @@ static int pg_journal_pending(struct mig_db *db, struct mig_journal_rows *out, s
 	memset(out, 0, sizeof(*out));
 	if ((rc = has_bookkeeping(db, SCHEMA ".journal", "run", &present, err)) < 0 || !present)
 		return rc;
-	r = exec_sql(db, "SELECT run, op, name, id, duration_ms, snapshot FROM " SCHEMA ".journal ORDER BY seq");
+	r = exec_bk(db, "SELECT run, op, name, id, duration_ms, snapshot FROM " SCHEMA ".journal ORDER BY seq");
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
 		rc = result_error(db, r, "cannot read the bookkeeping of", err);
 		PQclear(r);
@@ -821,7 +886,7 @@ static int pg_journal_count(struct mig_db *db, size_t *n, struct mig_err *err)
 	*n = 0;
 	if ((rc = has_bookkeeping(db, SCHEMA ".journal", "run", &present, err)) < 0 || !present)
 		return rc;
-	r = exec_sql(db, "SELECT count(*) FROM " SCHEMA ".journal");
+	r = exec_bk(db, "SELECT count(*) FROM " SCHEMA ".journal");
 	if (PQresultStatus(r) == PGRES_TUPLES_OK)
 		*n = (size_t)atoll(PQgetvalue(r, 0, 0));
 	else
@@ -832,7 +897,7 @@ static int pg_journal_count(struct mig_db *db, size_t *n, struct mig_err *err)
 
 static int pg_journal_clear(struct mig_db *db, struct mig_err *err)
 {
-	return simple(db, "DELETE FROM " SCHEMA ".journal", err);
+	return simple_bk(db, "DELETE FROM " SCHEMA ".journal", err);
 }
 
 static int pg_foreign(struct mig_db *db, const char *query, struct mig_foreign *out, struct mig_err *err)
@@ -857,11 +922,12 @@ static int pg_foreign(struct mig_db *db, const char *query, struct mig_foreign *
 	}
 	out->nr = (size_t)PQntuples(r);
 	out->v = out->nr ? mig_xcalloc(out->nr, sizeof(*out->v)) : NULL;
+	if (out->nr && PQnfields(r) > 1)
+		out->second = mig_xcalloc(out->nr, sizeof(*out->second));
 	for (i = 0; i < PQntuples(r); i++) {
 		out->v[i] = mig_xstrdup(PQgetvalue(r, i, 0));
-		/* golang-migrate's dirty is a boolean here */
-		if (PQnfields(r) > 1)
-			out->dirty = !strcmp(PQgetvalue(r, i, 1), "t") || !strcmp(PQgetvalue(r, i, 1), "1");
+		if (out->second)
+			out->second[i] = PQgetisnull(r, i, 1) ? NULL : mig_xstrdup(PQgetvalue(r, i, 1));
 	}
 	PQclear(r);
 	return 0;
@@ -876,7 +942,7 @@ static int pg_foreign(struct mig_db *db, const char *query, struct mig_foreign *
  */
 static const char schema_query[] =
 	"WITH ns AS (SELECT oid, quote_ident(nspname) AS n FROM pg_namespace"
-	"  WHERE nspname NOT IN ('pg_catalog', 'information_schema', '" SCHEMA "')"
+	"  WHERE nspname NOT IN ('pg_catalog', 'information_schema', {N})"
 	"  AND nspname NOT LIKE 'pg\\_toast%' AND nspname NOT LIKE 'pg\\_temp\\_%'),"
 	" ext AS (SELECT classid, objid FROM pg_depend WHERE deptype = 'e')"
 	" SELECT kind, name, def FROM ("
@@ -925,7 +991,7 @@ static const char schema_query[] =
 
 static int pg_schema(struct mig_db *db, struct mig_buf *out, struct mig_err *err)
 {
-	PGresult *r = exec_sql(db, schema_query);
+	PGresult *r = exec_bk(db, schema_query);
 	int i;
 
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
@@ -996,8 +1062,9 @@ static int pg_schema_key(struct mig_db *db, char out[33], struct mig_err *err)
  */
 static int pg_dump(struct mig_db *db, struct mig_buf *out, struct mig_err *err)
 {
-	static const char *const argv[] = { "pg_dump", "--schema-only", "--no-owner", "--no-privileges",
-					    "--exclude-schema=" SCHEMA, NULL };
+	/* a pattern in double quotes matches one name, every character as it is, as an identifier does */
+	char *exclude = bk("--exclude-schema=" SCHEMA);
+	const char *const argv[] = { "pg_dump", "--schema-only", "--no-owner", "--no-privileges", exclude, NULL };
 	PQconninfoOption *opts = PQconninfo(H(db));
 	struct mig_buf raw = MIG_BUF_INIT;
 	struct mig_pg_child c;
@@ -1008,6 +1075,7 @@ static int pg_dump(struct mig_db *db, struct mig_buf *out, struct mig_err *err)
 
 	rc = mig_pg_spawn(opts, argv, 0, 1, &c, err);
 	PQconninfoFree(opts);
+	free(exclude);
 	if (rc < 0)
 		return rc;
 	while ((n = read(c.out, buf, sizeof(buf))) != 0)
@@ -1201,6 +1269,7 @@ const struct mig_backend mig_postgres_backend = {
 	.schemes = schemes,
 	.bookkeeping = mig_pg_bookkeeping_files,
 	.bookkeeping_nr = &mig_pg_bookkeeping_nr,
+	.bookkeeping_sql = pg_bookkeeping_sql,
 	.check = pg_check,
 	.exists = pg_exists,
 	.open = pg_open,
@@ -1219,6 +1288,7 @@ const struct mig_backend mig_postgres_backend = {
 	.record = pg_record,
 	.update = pg_update,
 	.unrecord = pg_unrecord,
+	.set_applied_at = pg_set_applied_at,
 	.set_schema_hash = pg_set_schema_hash,
 	.journal_add = pg_journal_add,
 	.journal_pending = pg_journal_pending,

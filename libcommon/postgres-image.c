@@ -24,6 +24,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "db.h"
 #include "postgres-image.h"
 #include "util.h"
 
@@ -295,7 +296,9 @@ static int prelude(const char *url, int timeout_ms, struct mig_buf *out, struct 
 	}
 	/* a run on another host holds the run lock for its whole session: wait for it as runs do */
 	mig_buf_addf(out, "BEGIN;\nSET LOCAL lock_timeout = %d;\nSET LOCAL client_min_messages = warning;\n"
-		     "SELECT pg_advisory_xact_lock(7170407, hashtext('mig'));\n", timeout_ms > 0 ? timeout_ms : 1);
+		     "SELECT pg_advisory_xact_lock(7170407, hashtext(", timeout_ms > 0 ? timeout_ms : 1);
+	mig_sql_add_literal(out, mig_db_schema_name());
+	mig_buf_adds(out, "));\n");
 	for (i = 0; i < PQntuples(r); i++)
 		mig_buf_addf(out, "DROP SCHEMA %s CASCADE;\n", PQgetvalue(r, i, 0));
 	mig_buf_adds(out, "CREATE SCHEMA public AUTHORIZATION pg_database_owner;\n"

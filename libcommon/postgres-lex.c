@@ -6,6 +6,7 @@
  * psql's lexer (psqlscan.l) is the model; like it, nothing here parses.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -219,15 +220,29 @@ int mig_pg_writes_schema(const char *p, const char *end, const char *schema)
 	/* ... and ON, in statements that make or change something on a table */
 	static const char *const on_makers[] = { "create", "alter", "drop", "grant", "revoke", "comment", NULL };
 	const char *stmt = p, *q;
-	size_t n = strlen(schema);
+	size_t n = strlen(schema), k;
 	char first[16] = "", w0[16] = "", w1[16] = "";
+	struct mig_buf quoted = MIG_BUF_INIT;
+	int bare = 0, rc = 0;
 
+	/* the schema in double quotes, each '"' doubled; bare too, when folding to lower case leaves it so */
+	mig_buf_addc(&quoted, '"');
+	for (k = 0; k < n; k++) {
+		if (schema[k] == '"')
+			mig_buf_addc(&quoted, '"');
+		mig_buf_addc(&quoted, schema[k]);
+		if (!k)
+			bare = ident_start(schema[k]) && !(schema[k] >= 'A' && schema[k] <= 'Z');
+		else
+			bare &= ident_char(schema[k]) && !(schema[k] >= 'A' && schema[k] <= 'Z');
+	}
+	mig_buf_addc(&quoted, '"');
 	while (p < end) {
 		int start = p == stmt || !ident_char(p[-1]);
 
-		if (*p == '"' && (size_t)(end - p) > n + 1 && !memcmp(p + 1, schema, n) && p[n + 1] == '"') {
-			q = p + n + 2;
-		} else if (ident_start(*p) && start && word_is(p, end, schema)) {
+		if (*p == '"' && (size_t)(end - p) >= quoted.len && !memcmp(p, quoted.buf, quoted.len)) {
+			q = p + quoted.len;
+		} else if (bare && ident_start(*p) && start && word_is(p, end, schema)) {
 			q = p + n;
 		} else if ((q = skip_quoted(p, end, stmt)) != p) {
 			p = q;
@@ -247,14 +262,17 @@ int mig_pg_writes_schema(const char *p, const char *end, const char *schema)
 		    !strcmp(w0, "exists")) {
 			if (among(first, changers) || among(w0, targets) ||
 			    (!strcmp(w0, "on") && among(first, on_makers)) ||
-			    (!strcmp(w0, "from") && !strcmp(w1, "delete")))
-				return 1;
+			    (!strcmp(w0, "from") && !strcmp(w1, "delete"))) {
+				rc = 1;
+				break;
+			}
 		}
 		memcpy(w1, w0, sizeof(w1));
 		snprintf(w0, sizeof(w0), "%s", schema);
 		p = q;
 	}
-	return 0;
+	mig_buf_release(&quoted);
+	return rc;
 }
 
 int mig_pg_blank_word(char *p, const char *word)
@@ -274,4 +292,72 @@ int mig_pg_blank_word(char *p, const char *word)
 		p++;
 	}
 	return 0;
+}
+
+char *mig_pg_quote_ident(const char *name)
+{
+	struct mig_buf b = MIG_BUF_INIT;
+
+	if (!strcmp(name, "mig"))
+		return mig_xstrdup(name);
+	mig_buf_addc(&b, '"');
+	for (; *name; name++) {
+		if (*name == '"')
+			mig_buf_addc(&b, '"');
+		mig_buf_addc(&b, *name);
+	}
+	mig_buf_addc(&b, '"');
+	return mig_buf_detach(&b);
+}
+
+char *mig_pg_bk_sql(const char *tmpl, const char *name)
+{
+	struct mig_buf b = MIG_BUF_INIT;
+	char *ident = mig_pg_quote_ident(name), *seq;
+	const char *p;
+
+	for (p = tmpl; *p; p++) {
+		if (mig_starts_with(p, "{S}")) {
+			mig_buf_adds(&b, ident);
+			p += 2;
+		} else if (mig_starts_with(p, "{N}")) {
+			mig_sql_add_literal(&b, name);
+			p += 2;
+		} else if (mig_starts_with(p, "{SEQ}")) {
+			seq = mig_xasprintf("%s.revisions_seq_seq", ident);
+			mig_sql_add_literal(&b, seq);
+			free(seq);
+			p += 4;
+		} else {
+			mig_buf_addc(&b, *p);
+		}
+	}
+	free(ident);
+	mig_buf_adds(&b, "");
+	return mig_buf_detach(&b);
+}
+
+void mig_pg_rename_schema(struct mig_buf *out, const char *p, const char *end, const char *name)
+{
+	const char *stmt = p, *q;
+	char *ident;
+
+	/* the default keeps the text as written, MIG. and all */
+	if (!strcmp(name, "mig")) {
+		mig_buf_add(out, p, (size_t)(end - p));
+		return;
+	}
+	ident = mig_pg_quote_ident(name);
+	while (p < end) {
+		if ((q = skip_quoted(p, end, stmt)) != p) {
+			mig_buf_add(out, p, (size_t)(q - p));
+			p = q;
+		} else if (ident_start(*p) && (p == stmt || !ident_char(p[-1])) && word_is(p, end, "mig")) {
+			mig_buf_adds(out, ident);
+			p += 3;
+		} else {
+			mig_buf_addc(out, *p++);
+		}
+	}
+	free(ident);
 }

@@ -2,6 +2,7 @@
 #define MIG_POSTGRES_LEX_H
 
 #include <stddef.h>
+#include "util.h"
 
 /*
  * PostgreSQL's lexical rules for the backend (postgres-db.c): no
@@ -28,7 +29,8 @@ const char *mig_pg_transaction_control(const char *p, const char *end);
 
 /*
  * Does the statement [p, end) write to, make, change or drop something
- * in schema (lowercase), or the schema itself, as far as its words tell
+ * in schema (its name, as mig.schema says it: quoted in the statement,
+ * or bare when it is all lower case), or the schema itself, as far as its words tell
  * outside strings and comments? Reading it (SELECT ... FROM schema.t,
  * CREATE TABLE x AS SELECT ...) is no write.
  */
@@ -40,5 +42,27 @@ int mig_pg_writes_schema(const char *p, const char *end, const char *schema);
  * was there one?
  */
 int mig_pg_blank_word(char *p, const char *word);
+
+/*
+ * name (mig.schema) as an SQL identifier: mig's default "mig" as it is,
+ * any other in double quotes with each '"' doubled, so that whatever it
+ * holds is one name, its case kept. The caller frees it.
+ */
+char *mig_pg_quote_ident(const char *name);
+
+/*
+ * tmpl with the bookkeeping schema written in: "{S}" as the identifier
+ * of name, "{N}" as a string literal of name itself, "{SEQ}" as one of
+ * the identifier's revisions_seq_seq (for nextval). The caller frees it.
+ */
+char *mig_pg_bk_sql(const char *tmpl, const char *name);
+
+/*
+ * Append [p, end) to out with each bare word mig outside strings,
+ * comments and quoted names written as the identifier of name: mig's
+ * own bookkeeping revisions call their schema so, and name nothing
+ * else mig.
+ */
+void mig_pg_rename_schema(struct mig_buf *out, const char *p, const char *end, const char *name);
 
 #endif

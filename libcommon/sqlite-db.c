@@ -388,7 +388,7 @@ static int simple(struct mig_db *db, const char *sql, struct mig_err *err)
 /*
  * mig's bookkeeping statements, written once: run with the values
  * bound (?1 scope, ?2 name, ?3 id, ?4 duration, ?5 dirty, ?6 schema
- * hash), and shown by sqlshow with the values written in, so that
+ * hash, ?7 applied time), and shown by sqlshow with the values written in, so that
  * 'mig sqlshow | sqlite3' records what mig records.
  */
 static const char *const step_sql[] = {
@@ -402,6 +402,7 @@ static const char *const step_sql[] = {
 	[MIG_STEP_SCHEMA_HASH] = "UPDATE mig_revisions SET schema_hash = ?6 WHERE seq ="
 				 " (SELECT max(seq) FROM mig_revisions WHERE scope = 'app')",
 	[MIG_STEP_COMMIT] = "COMMIT",
+	[MIG_STEP_APPLIED_AT] = "UPDATE mig_revisions SET applied_at = ?7 WHERE scope = ?1 AND name = ?2",
 };
 
 static void bind_text(sqlite3_stmt *st, int i, const char *s)
@@ -428,6 +429,7 @@ static int run_step(struct mig_db *db, enum mig_db_step step, const struct mig_d
 		case 4: sqlite3_bind_int64(st, i, v->ms); break;
 		case 5: sqlite3_bind_int(st, i, v->dirty); break;
 		case 6: bind_text(st, i, v->hash); break;
+		case 7: bind_text(st, i, v->at); break;
 		}
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
@@ -450,7 +452,7 @@ static void sqlite_step_sql(struct mig_buf *b, enum mig_db_step step, const stru
 	const char *p = step_sql[step];
 
 	for (; *p; p++) {
-		if (*p != '?' || p[1] < '1' || p[1] > '6') {
+		if (*p != '?' || p[1] < '1' || p[1] > '7') {
 			mig_buf_addc(b, *p);
 			continue;
 		}
@@ -461,6 +463,7 @@ static void sqlite_step_sql(struct mig_buf *b, enum mig_db_step step, const stru
 		case '4': mig_buf_addf(b, "%lld", v->ms); break;
 		case '5': mig_buf_addf(b, "%d", v->dirty); break;
 		case '6': quote_or_null(b, v->hash); break;
+		case '7': quote_or_null(b, v->at); break;
 		}
 	}
 	mig_buf_adds(b, ";\n");
@@ -492,7 +495,7 @@ static void sqlite_rollback(struct mig_db *db)
 static int sqlite_update(struct mig_db *db, const char *scope, const char *name, const char *id,
 		  int dirty, struct mig_err *err)
 {
-	struct mig_db_row v = { scope, name, id, 0, dirty, NULL };
+	struct mig_db_row v = { scope, name, id, 0, dirty, NULL, NULL };
 
 	return run_step(db, MIG_STEP_UPDATE, &v, err);
 }
@@ -545,7 +548,7 @@ static int sqlite_schema_key(struct mig_db *db, char out[33], struct mig_err *er
 
 static int sqlite_set_schema_hash(struct mig_db *db, const char *hash, struct mig_err *err)
 {
-	struct mig_db_row v = { NULL, NULL, NULL, 0, 0, hash };
+	struct mig_db_row v = { NULL, NULL, NULL, 0, 0, hash, NULL };
 
 	return run_step(db, MIG_STEP_SCHEMA_HASH, &v, err);
 }
@@ -553,7 +556,7 @@ static int sqlite_set_schema_hash(struct mig_db *db, const char *hash, struct mi
 static int sqlite_record(struct mig_db *db, const char *scope, const char *name,
 		  const char *id, long long duration_ms, int dirty, struct mig_err *err)
 {
-	struct mig_db_row v = { scope, name, id, duration_ms, dirty, NULL };
+	struct mig_db_row v = { scope, name, id, duration_ms, dirty, NULL, NULL };
 
 	return run_step(db, MIG_STEP_RECORD, &v, err);
 }
@@ -726,9 +729,17 @@ static int sqlite_defer_fks(struct mig_db *db, struct mig_err *err)
 	return simple(db, step_sql[MIG_STEP_DEFER_FKS], err);
 }
 
+static int sqlite_set_applied_at(struct mig_db *db, const char *scope, const char *name, const char *at,
+				 struct mig_err *err)
+{
+	struct mig_db_row v = { scope, name, NULL, 0, 0, NULL, at };
+
+	return run_step(db, MIG_STEP_APPLIED_AT, &v, err);
+}
+
 static int sqlite_unrecord(struct mig_db *db, const char *scope, const char *name, struct mig_err *err)
 {
-	struct mig_db_row v = { scope, name, NULL, 0, 0, NULL };
+	struct mig_db_row v = { scope, name, NULL, 0, 0, NULL, NULL };
 
 	return run_step(db, MIG_STEP_UNRECORD, &v, err);
 }
@@ -900,8 +911,8 @@ static int sqlite_journal_clear(struct mig_db *db, struct mig_err *err)
 static int sqlite_foreign(struct mig_db *db, const char *query, struct mig_foreign *out, struct mig_err *err)
 {
 	sqlite3_stmt *st = NULL;
-	size_t alloc = 0;
-	int r, dirty;
+	size_t alloc = 0, alloc2 = 0;
+	int r, two;
 
 	if ((r = sqlite3_prepare_v2(H(db), query, -1, &st, NULL)) != SQLITE_OK) {
 		/* no such table (or not of that tool's shape) is the query's fault; the machine failing is not */
@@ -909,12 +920,16 @@ static int sqlite_foreign(struct mig_db *db, const char *query, struct mig_forei
 			return db_error(db, MIG_EENV, "cannot read the other tool's bookkeeping in", err);
 		return mig_err_set(err, MIG_ESQL, "%s", sqlite3_errmsg(H(db)));
 	}
-	dirty = sqlite3_column_count(st) > 1;
+	two = sqlite3_column_count(st) > 1;
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *v = (const char *)sqlite3_column_text(st, 0);
 
-		if (dirty)
-			out->dirty = sqlite3_column_int(st, 1);
+		if (two) {
+			const char *w = (const char *)sqlite3_column_text(st, 1);
+
+			MIG_GROW(out->second, out->nr + 1, alloc2);
+			out->second[out->nr] = w ? mig_xstrdup(w) : NULL;
+		}
 		MIG_GROW(out->v, out->nr + 1, alloc);
 		out->v[out->nr++] = mig_xstrdup(v ? v : "");
 	}
@@ -966,6 +981,7 @@ const struct mig_backend mig_sqlite_backend = {
 	.record = sqlite_record,
 	.update = sqlite_update,
 	.unrecord = sqlite_unrecord,
+	.set_applied_at = sqlite_set_applied_at,
 	.set_schema_hash = sqlite_set_schema_hash,
 	.journal_add = sqlite_journal_add,
 	.journal_pending = sqlite_journal_pending,

@@ -28,7 +28,7 @@ static void add_comment_text(struct mig_buf *out, const char *s)
 static void add_revision(struct mig_buf *out, struct mig_db *db, const struct mig_rev *r, int up)
 {
 	const struct mig_section *s = up ? &r->up : &r->down;
-	struct mig_db_row v = { "app", r->name, r->id, 0, 0, NULL };
+	struct mig_db_row v = { "app", r->name, r->id, 0, 0, NULL, NULL };
 
 	mig_buf_addf(out, "-- %s ", up ? "up" : "down");
 	add_comment_text(out, r->name);
@@ -65,7 +65,7 @@ static void add_schema_hash(struct mig_buf *out, struct mig_db *db, struct mig_d
 			    int no_transaction)
 {
 	struct mig_buf schema = MIG_BUF_INIT;
-	struct mig_db_row v = { NULL, NULL, NULL, 0, 0, NULL };
+	struct mig_db_row v = { NULL, NULL, NULL, 0, 0, NULL, NULL };
 	char hash[41];
 
 	if (replay && mig_db_schema(replay, &schema, err) == 0) {
@@ -156,7 +156,7 @@ int mig_sqlshow_run(struct mig_buf *out, const struct mig_settings *set, const c
 			replay = NULL;
 		}
 		if (i + 1 < n && !bodies[i]->no_transaction)
-			mig_db_step_sql(ctx->db, out, MIG_STEP_COMMIT, &(struct mig_db_row){ NULL, NULL, NULL, 0, 0, NULL });
+			mig_db_step_sql(ctx->db, out, MIG_STEP_COMMIT, &(struct mig_db_row){ NULL, NULL, NULL, 0, 0, NULL, NULL });
 		if (i + 1 < n)
 			mig_buf_addc(out, '\n');
 	}

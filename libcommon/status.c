@@ -320,6 +320,10 @@ int mig_status_show(struct mig_buf *out, const struct mig_settings *set, enum mi
 
 	if ((rc = mig_ctx_open(&ctx, set, MIG_CTX_READ | MIG_CTX_SCHEMA | MIG_CTX_CACHE, err)) < 0)
 		return rc;
+	/* a mig.conf shared by a SQLite copy and a server's database (MIG_DATABASE=dev.db) is no error */
+	if (fmt == MIG_FMT_HUMAN && set->schema && set->database && !mig_db_is_url(set->database))
+		mig_say(MIG_SAY_NOTE, "mig.schema is for PostgreSQL: a SQLite database keeps mig's bookkeeping in "
+			"its mig_* tables");
 	*findings = mig_status(out, ctx, fmt, verbose, color);
 	mig_ctx_close(ctx);
 	return 0;

@@ -462,6 +462,60 @@ char *mig_time_format(char *out, size_t n, const char *fmt, long long t, int utc
 	return out;
 }
 
+int mig_time_utc(char out[25], const char *s)
+{
+	int y, mo, d, h, mi, sec, n = 0, ms = 0, k, sign, oh, om = 0;
+	struct tm tm = { 0 };
+	char buf[96];
+	time_t t;
+
+	if (sscanf(s, "%4d-%2d-%2d%*1[ T]%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6 || !n)
+		return -1;
+	s += n;
+	/* milliseconds, the rest cut off, as mig writes its own */
+	if (*s == '.') {
+		for (s++, k = 0; *s >= '0' && *s <= '9'; s++, k++)
+			if (k < 3)
+				ms = ms * 10 + (*s - '0');
+		for (; k < 3; k++)
+			ms *= 10;
+	}
+	sign = *s == '-' ? -1 : 1;
+	if (*s == 'Z') {
+		s++;
+		oh = 0;
+	} else if (*s == '+' || *s == '-') {
+		if (sscanf(s + 1, "%2d%n", &oh, &n) != 1 || n != 2)
+			return -1;
+		s += 3;
+		if (*s == ':')
+			s++;
+		if (*s >= '0' && *s <= '9') {
+			if (sscanf(s, "%2d%n", &om, &n) != 1 || n != 2)
+				return -1;
+			s += 2;
+		}
+	} else {
+		oh = 0;
+	}
+	if (*s || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
+		return -1;
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = sec;
+	t = timegm(&tm) - sign * (oh * 3600 + om * 60);
+	if (!gmtime_r(&t, &tm) || tm.tm_year < -1900 || tm.tm_year > 9999 - 1900)
+		return -1;
+	/* 24 characters, the year checked above; the compiler cannot see that */
+	snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
+	memcpy(out, buf, 25);
+	return 0;
+}
+
 /*
  * Make a temporary file or directory from templ and lock it. A sweep
  * may remove it between its making and its locking (it takes the lock

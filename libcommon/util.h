@@ -145,6 +145,14 @@ const char *mig_file_kind(unsigned mode);
 char *mig_time_format(char *out, size_t n, const char *fmt, long long t, int utc);
 
 /*
+ * A time as SQL databases write one, "YYYY-MM-DD HH:MM:SS[.FFF…]" (or
+ * with a 'T'), then "Z", "+HH", "+HH:MM", "-HHMM" or nothing (UTC), as
+ * mig records applied times: "YYYY-MM-DDTHH:MM:SS.mmmZ" in UTC, into
+ * out (25 bytes). Returns 0, or -1 when s is no such time.
+ */
+int mig_time_utc(char out[25], const char *s);
+
+/*
  * Temporary files and directories, made whole beside where they go and
  * then renamed or linked into place. Their writer holds an flock(2) on
  * them while it lives (the kernel drops it when the writer dies, even by

@@ -95,3 +95,16 @@ load helper
 	run -6 mig status
 	[[ "${lines[0]}" == *"mig.conf: mig.lockTimeout must not be negative" ]]
 }
+
+@test "mig.schema on SQLite is ignored: bookkeeping stays in mig_* tables, and status notes it" {
+	printf '[mig]\n\tdatabase = a.db\n\tschema = other\n' >mig.conf
+	rev 0001_a $'-- mig:up\nCREATE TABLE a(x);\n'
+	run -0 mig up -q
+	[ "$(sqlite3 a.db "SELECT name FROM mig_revisions WHERE scope = 'app'")" = 0001_a ]
+	run -0 --separate-stderr mig status
+	[ "$stderr" = "mig-status: mig.schema is for PostgreSQL: a SQLite database keeps mig's bookkeeping in its mig_* tables" ]
+	run -0 --separate-stderr mig status --porcelain
+	[ "$stderr" = "" ]
+	run -0 --separate-stderr mig status -q
+	[ "$stderr" = "" ]
+}

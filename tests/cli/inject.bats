@@ -203,6 +203,21 @@ each_fault() {
 	each_fault mig -d app.db fake -q --adopt
 }
 
+@test "fake --adopt of Django's bookkeeping, its applied times recorded" {
+	mkdir -p proj/migrations
+	printf -- '-- mig:up\nCREATE TABLE users(id INTEGER PRIMARY KEY);\n' >proj/migrations/0001_auth_0001_initial.sql
+	export XDG_CACHE_HOME=$BATS_TEST_TMPDIR/proj/xdg-cache
+	cd proj
+	sqlite3 app.db "CREATE TABLE users(id INTEGER PRIMARY KEY);
+		CREATE TABLE django_migrations(id INTEGER PRIMARY KEY, app, name, applied);
+		INSERT INTO django_migrations(app, name, applied) VALUES ('auth', '0001_initial', '2024-01-31 12:00:00');"
+	verify() {
+		mig -d app.db status --check >/dev/null || return 1
+		[ "$(sqlite3 app.db "SELECT applied_at FROM mig_revisions WHERE scope = 'app'")" = 2024-01-31T12:00:00.000Z ] || return 1
+	}
+	each_fault mig -d app.db fake -q --adopt
+}
+
 @test "snapshots stored as deltas: taken, restored, exported, loose and packed" {
 	project
 	mig -d app.db up -q

@@ -222,7 +222,7 @@ columns() {
 	rm migrations/*
 	rev 0001_a $'-- mig:up\nCREATE TABLE a(x INT);\n'
 	run -2 mig -d app.db fake --adopt
-	has "mig-fake: error: the migrations are in mig's own layout: there is no other tool's bookkeeping to adopt"
+	has "mig-fake: error: database 'app.db' has no bookkeeping to adopt: no Alembic alembic_version nor Django django_migrations"
 	run -2 mig -d app.db fake --adopt 0001
 	has "mig-fake: error: too many arguments"
 }

@@ -159,8 +159,8 @@ static void conf_cache(const uint8_t *data, size_t size)
 	write_file(confcache, head, data, size);
 	free(head);
 	if (mig_confcache_get(conf, &st, &v) < 0) {
-		if (v.database || v.migrations || v.store || v.schema_file || v.lock_timeout != -1 || v.backup != -1 ||
-		    v.backup_keep != -1 || v.statement_lock_timeout != -1)
+		if (v.database || v.migrations || v.store || v.schema_file || v.schema || v.lock_timeout != -1 ||
+		    v.backup != -1 || v.backup_keep != -1 || v.statement_lock_timeout != -1)
 			abort();
 		return;
 	}
@@ -171,10 +171,12 @@ static void conf_cache(const uint8_t *data, size_t size)
 	later.tv_sec += 60;
 	unlink(confcache);
 	mig_confcache_put(conf, &st, &later, &v);
-	if (!unsafe(v.database) && !unsafe(v.migrations) && !unsafe(v.store) && !unsafe(v.schema_file)) {
+	if (!unsafe(v.database) && !unsafe(v.migrations) && !unsafe(v.store) && !unsafe(v.schema_file) &&
+	    !unsafe(v.schema)) {
 		if (mig_confcache_get(conf, &st, &again) < 0 || !same(v.database, again.database) ||
 		    !same(v.migrations, again.migrations) || !same(v.store, again.store) ||
-		    !same(v.schema_file, again.schema_file) || v.lock_timeout != again.lock_timeout ||
+		    !same(v.schema_file, again.schema_file) || !same(v.schema, again.schema) ||
+		    v.lock_timeout != again.lock_timeout ||
 		    v.backup != again.backup || v.backup_keep != again.backup_keep ||
 		    v.statement_lock_timeout != again.statement_lock_timeout)
 			abort();

@@ -252,7 +252,8 @@ static char *conf_file(struct fixture *f)
 static void test_conf_round_trip(void **state)
 {
 	struct fixture *f = *state;
-	struct mig_confvals v = { "app.db", "db/migrations", "../store dir", "db/schema.sql", 250, 0, 7, 1500 }, got;
+	struct mig_confvals v = { "app.db", "db/migrations", "../store dir", "db/schema.sql", 250, 0, 7, 1500,
+				  "app's \"mig\"" }, got;
 	struct timespec now = { 1000, 0 };
 	struct stat st = stat_at(900), other;
 	char *path;
@@ -269,6 +270,7 @@ static void test_conf_round_trip(void **state)
 	assert_int_equal(got.backup, 0);
 	assert_int_equal(got.backup_keep, 7);
 	assert_int_equal(got.statement_lock_timeout, 1500);
+	assert_string_equal(got.schema, "app's \"mig\"");
 	mig_confvals_release(&got);
 	/* another file, or this one changed, is not what was remembered */
 	assert_int_equal(mig_confcache_get("/q/mig.conf", &st, &got), -1);
@@ -281,7 +283,7 @@ static void test_conf_round_trip(void **state)
 	assert_null(got.database);
 	assert_int_equal(got.lock_timeout, -1);
 	/* what the file does not set stays unset */
-	v = (struct mig_confvals){ NULL, NULL, NULL, NULL, -1, 1, -1, -1 };
+	v = (struct mig_confvals){ NULL, NULL, NULL, NULL, -1, 1, -1, -1, NULL };
 	mig_confcache_put("/p/mig.conf", &st, &now, &v);
 	assert_int_equal(mig_confcache_get("/p/mig.conf", &st, &got), 0);
 	assert_null(got.database);
@@ -292,13 +294,14 @@ static void test_conf_round_trip(void **state)
 	assert_int_equal(got.backup, 1);
 	assert_int_equal(got.backup_keep, -1);
 	assert_int_equal(got.statement_lock_timeout, -1);
+	assert_null(got.schema);
 	mig_confvals_release(&got);
 }
 
 static void test_conf_not_remembered(void **state)
 {
 	struct fixture *f = *state;
-	struct mig_confvals v = { "app.db", NULL, NULL, NULL, -1, -1, -1, -1 }, got;
+	struct mig_confvals v = { "app.db", NULL, NULL, NULL, -1, -1, -1, -1, NULL }, got;
 	struct timespec now = { 1000, 0 };
 	struct stat st = stat_at(999);
 	char *home;
@@ -327,7 +330,7 @@ static void test_conf_not_remembered(void **state)
 static void test_conf_cut_short(void **state)
 {
 	struct fixture *f = *state;
-	struct mig_confvals v = { "app.db", "m", "s", NULL, 5, 1, -1, -1 }, got;
+	struct mig_confvals v = { "app.db", "m", "s", NULL, 5, 1, -1, -1, NULL }, got;
 	struct timespec now = { 1000, 0 };
 	struct stat st = stat_at(900);
 	struct mig_buf b = MIG_BUF_INIT;
@@ -432,7 +435,7 @@ static void test_conf_bad_values(void **state)
 		{ "backup\t1\n", "backup 1\n" },				/* no tab */
 	};
 	struct fixture *f = *state;
-	struct mig_confvals v = { "app.db", "m", "s", NULL, 5, 1, -1, -1 }, got;
+	struct mig_confvals v = { "app.db", "m", "s", NULL, 5, 1, -1, -1, NULL }, got;
 	struct timespec now = { 1000, 0 };
 	struct stat st = stat_at(900);
 	char *path;
@@ -502,7 +505,7 @@ static void test_name_with_tab(void **state)
 static void test_conf_unsafe_and_home(void **state)
 {
 	struct fixture *f = *state;
-	struct mig_confvals v = { "app.db", "m\tn", NULL, NULL, -1, -1, -1, -1 }, got;
+	struct mig_confvals v = { "app.db", "m\tn", NULL, NULL, -1, -1, -1, -1, NULL }, got;
 	struct timespec now = { 1000, 0 };
 	struct stat st = stat_at(900);
 	char *home = getenv("HOME") ? mig_xstrdup(getenv("HOME")) : NULL, *dir;

@@ -129,6 +129,45 @@ static void test_blank_word(void **state)
 	assert_int_equal(mig_pg_blank_word(sql, "concurrently"), 0);
 }
 
+/* mig.schema: one quoted name wherever it is written, whatever it holds */
+static void test_schema_name(void **state)
+{
+	static const char *const writes[] = {
+		"DELETE FROM \"a\"\"b; DROP\".revisions", "DROP SCHEMA \"a\"\"b; DROP\" CASCADE",
+		"UPDATE \"Mig\".revisions SET dirty = 0",
+	};
+	struct mig_buf b = MIG_BUF_INIT;
+	char *s;
+	size_t i;
+
+	(void)state;
+	s = mig_pg_quote_ident("mig");
+	assert_string_equal(s, "mig");
+	free(s);
+	s = mig_pg_quote_ident("a\"b; DROP");
+	assert_string_equal(s, "\"a\"\"b; DROP\"");
+	free(s);
+	s = mig_pg_bk_sql("SELECT {S}.x, hashtext({N}), nextval({SEQ}), '{}'", "it's \"q\"");
+	assert_string_equal(s, "SELECT \"it's \"\"q\"\"\".x, hashtext('it''s \"q\"'), "
+			       "nextval('\"it''s \"\"q\"\"\".revisions_seq_seq'), '{}'");
+	free(s);
+	/* mig's own revisions call it mig: renamed, but not in strings, comments, quoted names or longer words */
+	s = "CREATE SCHEMA IF NOT EXISTS mig; CREATE TABLE mig.t (c text DEFAULT 'mig'); -- mig\nSELECT \"mig\", mig_x";
+	mig_pg_rename_schema(&b, s, s + strlen(s), "x\"y");
+	mig_buf_adds(&b, "");
+	assert_string_equal(b.buf, "CREATE SCHEMA IF NOT EXISTS \"x\"\"y\"; CREATE TABLE \"x\"\"y\".t "
+				   "(c text DEFAULT 'mig'); -- mig\nSELECT \"mig\", mig_x");
+	mig_buf_release(&b);
+	/* the guard knows the name quoted; bare only when it is all lower case, as PostgreSQL folds it */
+	for (i = 0; i < sizeof(writes) / sizeof(*writes); i++)
+		assert_int_equal(mig_pg_writes_schema(writes[i], writes[i] + strlen(writes[i]),
+						      i < 2 ? "a\"b; DROP" : "Mig"), 1);
+	s = "DELETE FROM Mig.revisions";
+	assert_int_equal(mig_pg_writes_schema(s, s + strlen(s), "Mig"), 0);
+	s = "DELETE FROM MIG.revisions";
+	assert_int_equal(mig_pg_writes_schema(s, s + strlen(s), "mig"), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -136,6 +175,7 @@ int main(void)
 		cmocka_unit_test(test_transaction_control),
 		cmocka_unit_test(test_bookkeeping_guard),
 		cmocka_unit_test(test_blank_word),
+		cmocka_unit_test(test_schema_name),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -235,6 +235,33 @@ static void test_err(void **state)
 	assert_int_equal(mig_errno_code(ENOENT, MIG_EINVALID), MIG_EINVALID);
 }
 
+/* Other tools' applied times, as their databases write them, become mig's own UTC form. */
+static void test_time_utc(void **state)
+{
+	static const char *const ok[][2] = {
+		{ "2024-01-31 12:00:00.123456", "2024-01-31T12:00:00.123Z" },	/* Django on SQLite */
+		{ "2024-01-31 12:00:00", "2024-01-31T12:00:00.000Z" },
+		{ "2024-01-31T12:00:00.5Z", "2024-01-31T12:00:00.500Z" },
+		{ "2024-01-31 05:00:00.123456-05", "2024-01-31T10:00:00.123Z" },	/* timestamptz as text */
+		{ "2024-01-01 01:30:00+05:30", "2023-12-31T20:00:00.000Z" },
+		{ "2024-02-29 23:59:59.9999+0100", "2024-02-29T22:59:59.999Z" },
+	};
+	static const char *const bad[] = {
+		"", "yesterday", "2024-01-31", "2024-13-01 00:00:00", "2024-01-31 12:00:00 junk", "2024-01-31 12:00:00+5",
+		"01/31/2024 12:00:00",
+	};
+	char out[25];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(ok) / sizeof(*ok); i++) {
+		assert_int_equal(mig_time_utc(out, ok[i][0]), 0);
+		assert_string_equal(out, ok[i][1]);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(*bad); i++)
+		assert_int_equal(mig_time_utc(out, bad[i]), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -248,6 +275,7 @@ int main(void)
 		cmocka_unit_test(test_path_join),
 		cmocka_unit_test(test_glob_quote),
 		cmocka_unit_test(test_time_format),
+		cmocka_unit_test(test_time_utc),
 		cmocka_unit_test(test_skip_space),
 		cmocka_unit_test(test_err),
 	};
