@@ -2,8 +2,9 @@
  * PostgreSQL's lexical rules (postgres-lex.c) on any bytes: every
  * statement ends past where it starts and within the input, the
  * statements cover the input in order, a blanked word keeps every
- * position, and the guards read no byte outside what they are given
- * (ASan: the input is copied to a buffer of its exact size).
+ * position, the guards read no byte outside what they are given
+ * (ASan: the input is copied to a buffer of its exact size), and a
+ * script read in two pieces stands where it stands read whole.
  */
 #include "fuzz.h"
 #include "postgres-lex.h"
@@ -18,6 +19,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *sql = malloc(size ? size : 1), *text;
+	struct mig_pg_scan whole, halves;
 	const char *p, *end, *start, *stop;
 	char w[16];
 	size_t n;
@@ -47,6 +49,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		free(text);
 		p = stop;
 	}
+	mig_pg_scan_init(&whole);
+	mig_pg_scan_init(&halves);
+	mig_pg_scan(&whole, sql, size);
+	mig_pg_scan(&halves, sql, size / 2);
+	mig_pg_scan(&halves, sql + size / 2, size - size / 2);
+	if (whole.state != halves.state || mig_pg_scan_between(&whole) != mig_pg_scan_between(&halves))
+		abort();
+	mig_pg_scan_release(&whole);
+	mig_pg_scan_release(&halves);
 	free(sql);
 	return 0;
 }
