@@ -270,23 +270,63 @@ struct dump {
 	struct mig_buf copy;	/* the COPY line of the data being read */
 	int in_copy, in_head;	/* in a table's data; in what may be its COPY line */
 	int in_row, cut;	/* in one of its rows; a cut is due before the next */
+	int ended;		/* the line is its end, \. */
+	uint64_t copies;	/* tables whose data came so far */
+	uint64_t data_len;	/* of the table's data so far, its COPY line and \. included */
+	struct mig_buf held;	/* the start of a table's data that may yet be small */
+	int holding;
 	uint64_t len;		/* of the line being read, so far */
 	XXH3_state_t *h;	/* its hash, when it comes in pieces */
 };
 
-/* The first piece of a line, before it is put. */
+/* What is held, put after what came before. */
+static void release(struct dump *d)
+{
+	put(&d->k, d->held.buf, 0, d->held.len);
+	mig_buf_reset(&d->held);
+	d->holding = 0;
+}
+
+/* Bytes of the image: put, or held until the table they start is known to be large or small. */
+static void emit(struct dump *d, const char *p, size_t n)
+{
+	size_t cs = d->k.sink->chunk_size;
+
+	if (!d->holding) {
+		put(&d->k, p, 0, n);
+		return;
+	}
+	mig_buf_add(&d->held, p, n);
+	if (d->held.len >= cs) {
+		pad(&d->k, cs);
+		release(d);
+	}
+}
+
+/*
+ * The first piece of a line, before it is put. Chunk boundaries around
+ * tables' data: before the first table's, so that a change to the
+ * schema stays in the schema's chunks; before a table's that fills a
+ * chunk (its first chunk held back until it is known), and after it,
+ * so that a large table's chunks are its own and small tables share
+ * theirs; before any table's once what came since the last boundary
+ * fills a chunk.
+ */
 static void line_start(struct dump *d, const char *p, size_t n)
 {
 	size_t cs = d->k.sink->chunk_size;
 
 	if (!d->in_copy && n >= 5 && !memcmp(p, "COPY ", 5) && mig_pg_scan_between(&d->scan)) {
-		/* a table's data from a chunk boundary, once what came since the last one fills a chunk */
-		if (d->k.since_pad >= cs)
+		if (d->k.since_pad >= cs || (!d->copies && d->k.since_pad))
 			pad(&d->k, cs);
+		else if (d->k.since_pad)
+			d->holding = 1;
 		d->in_head = 1;
+		d->data_len = 0;
 		mig_buf_reset(&d->copy);
 	} else if (d->in_copy && n == 3 && !memcmp(p, "\\.\n", 3)) {
 		d->in_copy = d->cut = 0;
+		d->ended = 1;
 	} else if (d->in_copy) {
 		if (d->cut) {
 			put(&d->k, "\\.\n", 0, 3);
@@ -298,22 +338,31 @@ static void line_start(struct dump *d, const char *p, size_t n)
 	}
 }
 
-/* The end of a line: is a COPY line one of pg_dump's, whose data follows? Is a row a cut? */
+/*
+ * The end of a line: is a COPY line one of pg_dump's, whose data
+ * follows? Is a row a cut? Was the table's data small, or large?
+ */
 static void line_end(struct dump *d, const char *p, size_t n)
 {
 	static const char tail[] = " FROM stdin;\n";
 	size_t cs = d->k.sink->chunk_size, t = sizeof(tail) - 1;
 	uint64_t h;
 
-	if (d->in_head)
+	if (d->in_head) {
 		d->in_copy = d->copy.len >= t && !memcmp(d->copy.buf + d->copy.len - t, tail, t) &&
 			     mig_pg_scan_between(&d->scan);
-	if (d->in_row) {
+		d->copies += d->in_copy;
+	}
+	if (d->in_row && !d->holding) {
 		h = d->len == n ? XXH3_64bits(p, n) : XXH3_64bits_digest(d->h);
 		d->cut = d->k.since_pad >= CUT_MIN * cs && h % (CUT_SPAN * cs) < d->len;
 	}
+	if (d->holding && !d->in_copy)
+		release(d);
+	if (d->ended && d->data_len >= cs)
+		pad(&d->k, cs);
 	d->len = 0;
-	d->in_head = d->in_row = 0;
+	d->in_head = d->in_row = d->ended = 0;
 }
 
 /* A piece of a line: put; scanned as SQL, or hashed as a row. */
@@ -321,10 +370,12 @@ static void line_piece(struct dump *d, const char *p, size_t n, int eol)
 {
 	if (!d->len)
 		line_start(d, p, n);
-	put(&d->k, p, 0, n);
+	emit(d, p, n);
 	if (d->in_head)
 		mig_buf_add(&d->copy, p, n);
-	if (!d->in_copy) {
+	if (d->in_head || d->in_copy || d->ended)
+		d->data_len += n;
+	if (!d->in_copy && !d->ended) {
 		mig_pg_scan(&d->scan, p, n);
 	} else if (d->in_row && (d->len || !eol)) {
 		if (!d->len)
@@ -342,7 +393,7 @@ int mig_pg_image_read(const char *url, int timeout_ms, const struct mig_image_si
 	char wait[64], *msg = NULL;
 	const char *argv[] = { "pg_dump", "--format=plain", "--no-owner", "--no-privileges", wait, NULL };
 	PQconninfoOption *opts = PQconninfoParse(url, &msg);
-	struct dump d = { .k = { .sink = sink }, .copy = MIG_BUF_INIT };
+	struct dump d = { .k = { .sink = sink }, .copy = MIG_BUF_INIT, .held = MIG_BUF_INIT };
 	struct lines l = { .fd = -1 };
 	struct mig_pg_child c;
 	const char *p;
@@ -381,7 +432,9 @@ int mig_pg_image_read(const char *url, int timeout_ms, const struct mig_image_si
 	}
 	if ((rc = mig_pg_child_finish(&c, rc < 0, "pg_dump", err)) < 0)
 		goto out;
-	/* whole pages, and the last chunk */
+	/* what an output cut short in a table's data held, whole pages, and the last chunk */
+	if (d.holding)
+		release(&d);
 	pad(&d.k, PAGE);
 	if (d.k.fill && !d.k.failed && sink->chunk(sink->data, d.k.index++, d.k.buf, d.k.fill) < 0)
 		d.k.failed = 1;
@@ -396,6 +449,7 @@ out:
 	XXH3_freeState(d.h);
 	mig_pg_scan_release(&d.scan);
 	mig_buf_release(&d.copy);
+	mig_buf_release(&d.held);
 	free(l.buf);
 	free(d.k.buf);
 	return rc;

@@ -369,8 +369,10 @@ CLUSTER t USING t_pkey;"
 	first=$output
 	before=$(q "SELECT md5(string_agg(id || ':' || v, ',' ORDER BY id)) FROM t")
 	# at the middle, rows come between others (CLUSTER puts them in order, as pg_repack would);
-	# then at a quarter of the way, six rows grow where they are (fillfactor leaves them room)
+	# then at a quarter of the way, six rows grow where they are (fillfactor leaves them room);
+	# and a small table's data comes before t's
 	q "INSERT INTO t SELECT 2 * g + 1, 'new ' || g FROM generate_series(50000, 50200) g"
+	q "CREATE TABLE a AS SELECT generate_series(1, 100) AS x"
 	q "CLUSTER t USING t_pkey"
 	q "UPDATE t SET v = v || 'longer' WHERE id BETWEEN 50000 AND 50010"
 	[ "$(q "SELECT (SELECT max(ctid) FROM t WHERE id % 2 = 1) < (SELECT ctid FROM t WHERE id = 200000)")" = t ]
@@ -383,7 +385,8 @@ CLUSTER t USING t_pkey;"
 	echo "first stored $a bytes, the second $b" >&2
 	[ "$a" -gt 1000000 ]
 	# fixed chunks would store again all that comes after the first change: three quarters
-	[ $((b * 100 / a)) -lt 8 ]
+	# (74%); t's data after a's without a boundary, its first piece again: 9%; here 4%
+	[ $((b * 100 / a)) -lt 6 ]
 	run -0 mig restore --no-backup "$first"
 	[ "$(q "SELECT md5(string_agg(id || ':' || v, ',' ORDER BY id)) FROM t")" = "$before" ]
 	run -0 mig restore --no-backup "$second"
