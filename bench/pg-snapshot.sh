@@ -24,9 +24,19 @@ P="psql -X -q -v ON_ERROR_STOP=1"
 DB=$(url big)
 cd "$W"
 
-# run "$@" once: "SECONDS PEAK_KIB" on stdout, its output discarded
+# run "$@" once: "SECONDS PEAK_KIB" on stdout, its output discarded;
+# without GNU time, getrusage's through python3
 measure() {
-	/usr/bin/time -f '%e %M' -o "$W/time" "$@" >/dev/null 2>"$W/err" || { cat "$W/err" >&2; exit 1; }
+	if [ -x /usr/bin/time ]; then
+		/usr/bin/time -f '%e %M' -o "$W/time" "$@" >/dev/null 2>"$W/err" || { cat "$W/err" >&2; exit 1; }
+	else
+		python3 -c 'import resource, subprocess, sys, time
+s = time.time()
+rc = subprocess.call(sys.argv[2:], stdout=subprocess.DEVNULL, stderr=open(sys.argv[1], "w"))
+open(sys.argv[1] + ".t", "w").write("%.2f %d\n" % (time.time() - s, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))
+sys.exit(rc)' "$W/err" "$@" || { cat "$W/err" >&2; exit 1; }
+		mv "$W/err.t" "$W/time"
+	fi
 	cat "$W/time"
 }
 ratio() { echo "scale=3; $1 / $2" | bc | sed 's/^\./0./'; }
