@@ -361,3 +361,142 @@ void mig_pg_rename_schema(struct mig_buf *out, const char *p, const char *end, c
 	}
 	free(ident);
 }
+
+/* ---- a script read a piece at a time ---- */
+
+enum { SC_CODE, SC_LINE_COMMENT, SC_COMMENT, SC_QUOTED, SC_QUOTED_ESC, SC_QUOTE_END, SC_DOLLAR_OPEN, SC_DOLLAR,
+       SC_META };
+
+void mig_pg_scan_init(struct mig_pg_scan *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->between = s->bol = 1;
+	s->tag = (struct mig_buf)MIG_BUF_INIT;
+}
+
+void mig_pg_scan_release(struct mig_pg_scan *s)
+{
+	mig_buf_release(&s->tag);
+}
+
+/* c in code; what prev becomes: 0 when c ends a pair (a comment's opening), which starts no other. */
+static char scan_code(struct mig_pg_scan *s, char c)
+{
+	if (c == '-' && s->prev == '-') {
+		s->state = SC_LINE_COMMENT;
+		s->between = s->between_before;
+		return 0;
+	}
+	if (c == '*' && s->prev == '/') {
+		s->state = SC_COMMENT;
+		s->depth = 1;
+		s->between = s->between_before;
+		return 0;
+	}
+	if (c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f')
+		return c;
+	s->between_before = s->between;
+	s->between = 0;
+	if (c == ';') {
+		s->between = 1;
+	} else if (c == '\\' && s->bol && s->between_before) {
+		/* a psql meta-command between statements (\connect, \restrict) takes its line */
+		s->state = SC_META;
+		s->between = 1;
+	} else if (c == '\'' || c == '"') {
+		s->state = SC_QUOTED;
+		s->quote = c;
+		/* E'...' takes backslash escapes: E a word of its own */
+		s->esc = c == '\'' && (s->prev == 'e' || s->prev == 'E') && !ident_char(s->prev2);
+	} else if (c == '$' && !ident_char(s->prev)) {
+		s->state = SC_DOLLAR_OPEN;
+		mig_buf_reset(&s->tag);
+		mig_buf_addc(&s->tag, '$');
+	}
+	return c;
+}
+
+/* c anywhere; what prev becomes. */
+static char scan_char(struct mig_pg_scan *s, char c)
+{
+	switch (s->state) {
+	case SC_CODE:
+		return scan_code(s, c);
+	case SC_LINE_COMMENT:
+	case SC_META:
+		if (c == '\n')
+			s->state = SC_CODE;
+		return c;
+	case SC_COMMENT:
+		/* comments nest */
+		if (c == '*' && s->prev == '/') {
+			s->depth++;
+			return 0;
+		}
+		if (c == '/' && s->prev == '*') {
+			if (!--s->depth)
+				s->state = SC_CODE;
+			return 0;
+		}
+		return c;
+	case SC_QUOTED:
+		if (s->esc && c == '\\')
+			s->state = SC_QUOTED_ESC;
+		else if (c == s->quote)
+			s->state = SC_QUOTE_END;
+		return c;
+	case SC_QUOTED_ESC:
+		s->state = SC_QUOTED;
+		return 0;
+	case SC_QUOTE_END:
+		/* '' and "" are the quote itself */
+		if (c == s->quote) {
+			s->state = SC_QUOTED;
+			return 0;
+		}
+		s->state = SC_CODE;
+		return scan_code(s, c);
+	case SC_DOLLAR_OPEN:
+		if (c == '$') {
+			mig_buf_addc(&s->tag, '$');
+			s->state = SC_DOLLAR;
+			s->match = 0;
+			return 0;
+		}
+		if (s->tag.len == 1 ? ident_start(c) : ident_char(c)) {
+			mig_buf_addc(&s->tag, c);
+			return c;
+		}
+		/* $1, or a $ in a name: no quote */
+		s->state = SC_CODE;
+		return scan_code(s, c);
+	default:	/* SC_DOLLAR: until the tag again */
+		if (c == s->tag.buf[s->match])
+			s->match++;
+		else
+			s->match = c == '$';
+		if (s->match == s->tag.len) {
+			s->state = SC_CODE;
+			return 0;
+		}
+		return c;
+	}
+}
+
+void mig_pg_scan(struct mig_pg_scan *s, const char *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		char prev = scan_char(s, p[i]);
+
+		s->prev2 = s->prev;
+		s->prev = prev;
+		s->bol = p[i] == '\n';
+	}
+}
+
+int mig_pg_scan_between(const struct mig_pg_scan *s)
+{
+	return s->state == SC_CODE && s->between && s->bol;
+}

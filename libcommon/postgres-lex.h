@@ -4,6 +4,8 @@
 #include <stddef.h>
 #include "util.h"
 
+#include "util.h"
+
 /*
  * PostgreSQL's lexical rules for the backend (postgres-db.c): no
  * parsing, no libpq, so the fuzzer and the unit tests reach them alone.
@@ -64,5 +66,29 @@ char *mig_pg_bk_sql(const char *tmpl, const char *name);
  * else mig.
  */
 void mig_pg_rename_schema(struct mig_buf *out, const char *p, const char *end, const char *name);
+
+/*
+ * Where a script read a piece at a time stands, as psql's lexer would
+ * see it: in a statement, or between two (past a ';' outside strings,
+ * E'' strings, quoted names, dollar quotes and nested comments, or past
+ * the line of a psql meta-command). For pg_dump's output, whose COPY
+ * lines are only COPY statements where this says between: a statement
+ * in a BEGIN ATOMIC body, past one of its ';', is deparsed indented.
+ */
+struct mig_pg_scan {
+	int state, depth, esc;
+	int between, between_before;	/* no token since the last ';'; before the last byte */
+	int bol;			/* at a line's start */
+	char prev, prev2, quote;
+	struct mig_buf tag;		/* of the dollar quote open */
+	size_t match;			/* of its closing tag, so far */
+};
+
+void mig_pg_scan_init(struct mig_pg_scan *s);
+void mig_pg_scan_release(struct mig_pg_scan *s);
+/* Read n more bytes of the script. */
+void mig_pg_scan(struct mig_pg_scan *s, const char *p, size_t n);
+/* At a line's start, between statements? */
+int mig_pg_scan_between(const struct mig_pg_scan *s);
 
 #endif

@@ -2,9 +2,10 @@
  * PostgreSQL's lexical rules (postgres-lex.c) on any bytes: every
  * statement ends past where it starts and within the input, the
  * statements cover the input in order, a blanked word keeps every
- * position, renaming mig's schema to mig changes nothing, and the
- * guards read no byte outside what they are given
- * (ASan: the input is copied to a buffer of its exact size).
+ * position, renaming mig's schema to mig changes nothing, the guards
+ * read no byte outside what they are given (ASan: the input is copied
+ * to a buffer of its exact size), and a script read in two pieces
+ * stands where it stands read whole.
  */
 #include "fuzz.h"
 #include "postgres-lex.h"
@@ -20,6 +21,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *sql = malloc(size ? size : 1), *text;
 	struct mig_buf same = MIG_BUF_INIT;
+	struct mig_pg_scan whole, halves;
 	const char *p, *end, *start, *stop;
 	char w[16];
 	size_t n;
@@ -55,6 +57,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (same.len != size || (size && memcmp(same.buf, sql, size)))
 		abort();
 	mig_buf_release(&same);
+	mig_pg_scan_init(&whole);
+	mig_pg_scan_init(&halves);
+	mig_pg_scan(&whole, sql, size);
+	mig_pg_scan(&halves, sql, size / 2);
+	mig_pg_scan(&halves, sql + size / 2, size - size / 2);
+	if (whole.state != halves.state || mig_pg_scan_between(&whole) != mig_pg_scan_between(&halves))
+		abort();
+	mig_pg_scan_release(&whole);
+	mig_pg_scan_release(&halves);
 	free(sql);
 	return 0;
 }

@@ -168,6 +168,70 @@ static void test_schema_name(void **state)
 	assert_int_equal(mig_pg_writes_schema(s, s + strlen(s), "mig"), 1);
 }
 
+/*
+ * Is every line of script that starts with "COPY " where the scanner
+ * says between statements one of want (a '|'-separated list)? The
+ * script is fed in pieces of every size, as long lines come.
+ */
+static void copy_lines_are(const char *script, const char *want)
+{
+	size_t n = strlen(script), step;
+
+	for (step = 1; step <= n; step = step < 8 ? step + 1 : step * 3) {
+		struct mig_pg_scan s;
+		struct mig_buf got = MIG_BUF_INIT;
+		size_t i, take;
+
+		mig_pg_scan_init(&s);
+		for (i = 0; i < n; i += take) {
+			take = n - i < step ? n - i : step;
+			/* the scanner's word counts at a line's start, before its first byte */
+			if ((i == 0 || script[i - 1] == '\n') && !strncmp(script + i, "COPY ", 5) &&
+			    mig_pg_scan_between(&s)) {
+				const char *e = strchr(script + i, '\n');
+
+				if (got.len)
+					mig_buf_addc(&got, '|');
+				mig_buf_add(&got, script + i, e ? (size_t)(e - script - i) : strlen(script + i));
+			}
+			/* a line's start is never inside a piece here: cut there */
+			for (size_t j = i; j < i + take; j++)
+				if (script[j] == '\n' && j + 1 < i + take) {
+					take = j + 1 - i;
+					break;
+				}
+			mig_pg_scan(&s, script + i, take);
+		}
+		assert_string_equal(got.buf ? got.buf : "", want);
+		mig_buf_release(&got);
+		mig_pg_scan_release(&s);
+	}
+}
+
+static void test_scan_copy_lines(void **state)
+{
+	(void)state;
+	copy_lines_are("SET x = 1;\nCOPY a (x) FROM stdin;\n", "COPY a (x) FROM stdin;");
+	/* in a string, a quoted name, a dollar quote, a comment: no statement */
+	copy_lines_are("COMMENT ON TABLE a IS 'load it with\nCOPY a FROM stdin;\n\\.\n';\nCOPY b FROM stdin;\n",
+		       "COPY b FROM stdin;");
+	copy_lines_are("COMMENT ON TABLE a IS 'it''s\nCOPY a FROM stdin;\n';\n", "");
+	copy_lines_are("COMMENT ON TABLE a IS E'\\'\nCOPY a FROM stdin;\n';\n", "");
+	copy_lines_are("COMMENT ON TABLE a IS 'x\\';\nCOPY a FROM stdin;\n", "COPY a FROM stdin;");
+	copy_lines_are("CREATE TABLE \"we;\nCOPY a FROM stdin;\n\" (x int);\n", "");
+	copy_lines_are("CREATE FUNCTION f() RETURNS int AS $body$\nSELECT 1;\nCOPY a FROM stdin;\n$body$;\n"
+		       "CREATE FUNCTION g() RETURNS int AS $$ SELECT $1; $$;\nCOPY b FROM stdin;\n",
+		       "COPY b FROM stdin;");
+	copy_lines_are("SELECT $a$ $b$ ; $ab$ $a $a$;\nCOPY b FROM stdin;\n", "COPY b FROM stdin;");
+	copy_lines_are("SELECT x$y$ FROM t;\nCOPY b FROM stdin;\n", "COPY b FROM stdin;");
+	copy_lines_are("/* a /* nested */\nCOPY a FROM stdin;\n*/\nCOPY b FROM stdin;\n", "COPY b FROM stdin;");
+	copy_lines_are("SELECT 1 /*/ ;\nCOPY a FROM stdin;\n*/;\n-- ;\nCOPY b FROM stdin;\n", "COPY b FROM stdin;");
+	copy_lines_are("SELECT 1\nCOPY a FROM stdin;\n", "");
+	copy_lines_are("SELECT 1 -- ;\nCOPY a FROM stdin;\n", "");
+	/* a psql meta-command between statements is a line of its own */
+	copy_lines_are("\\connect 'x;\nCOPY b FROM stdin;\n", "COPY b FROM stdin;");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -176,6 +240,7 @@ int main(void)
 		cmocka_unit_test(test_bookkeeping_guard),
 		cmocka_unit_test(test_blank_word),
 		cmocka_unit_test(test_schema_name),
+		cmocka_unit_test(test_scan_copy_lines),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
