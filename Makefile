@@ -110,9 +110,15 @@ $(CRASH_SHIM): $(wildcard tests/crash/*.c) | build
 crash: all $(CRASH_SHIM)
 	tests/crash/run.sh $(CRASH_TRIALS)
 
-# the PostgreSQL tests (tests/cli/pg.bats) on a throwaway cluster (tools/with-pg.sh)
+# Every test on SQLite, then the CLI suite again on PostgreSQL: both on
+# a throwaway cluster (tools/with-pg.sh), where each test's databases are
+# the server's (tests/cli/helper.bash). A file that names its backend in
+# a line "# backend: ..." runs once, in the first pass.
+PG_BATS = $(shell grep -L '^\# backend:' tests/cli/*.bats)
 check: all $(UNIT_BINS) build/inject.so build/faultfs.so $(CRASH_SHIM) lint-man lint-tests
-	sh tools/with-pg.sh prove -j2 --exec tests/run-one $(UNIT_BINS) tests/cli/*.bats
+	sh tools/with-pg.sh sh -c 'prove -j2 --exec tests/run-one $(UNIT_BINS) tests/cli/*.bats && \
+		echo "# the CLI suite on PostgreSQL" && \
+		MIG_TEST_BACKEND=postgres prove -j2 --exec tests/run-one $(PG_BATS)'
 
 # every manual page, checked by mandoc: warnings fail
 lint-man:

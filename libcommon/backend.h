@@ -75,6 +75,11 @@ struct mig_backend {
 	int (*check)(const char *addr, struct mig_err *err);
 	/* Is there a database at addr (no error: 0 when that cannot be told)? */
 	int (*exists)(const char *addr);
+	/*
+	 * Is there anything at addr a snapshot would keep (no error: 1 when
+	 * that cannot be told)? A run takes no snapshot of nothing.
+	 */
+	int (*has_content)(const char *addr);
 
 	/* --- a connection --- */
 

@@ -205,11 +205,10 @@ char *mig_db_store_name(const char *addr)
 
 int mig_db_has_content(const char *addr)
 {
-	struct stat st;
+	const struct mig_backend *b;
+	struct mig_err ignored = MIG_ERR_INIT;
 
-	if (mig_db_is_url(addr))
-		return 1;
-	return stat(addr, &st) == 0 && st.st_size > 0;
+	return find(addr, &b, &ignored) < 0 || b->has_content(addr);
 }
 
 int mig_db_is_url(const char *addr)

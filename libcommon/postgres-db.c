@@ -1228,6 +1228,39 @@ static int pg_exists(const char *addr)
 	return 1;
 }
 
+/*
+ * Anything outside PostgreSQL's own schemas: a relation, function or
+ * type, a schema but public, an extension but plpgsql. A database
+ * CREATE DATABASE just made from template0 or an untouched template1 has
+ * none, and its first run takes no snapshot, as a SQLite file that is
+ * not there yet. Any doubt (no connection) is content.
+ */
+static const char content_query[] =
+	"WITH ns AS (SELECT oid, nspname FROM pg_namespace WHERE nspname NOT IN ('pg_catalog', 'information_schema')"
+	" AND nspname NOT LIKE 'pg\\_toast%' AND nspname NOT LIKE 'pg\\_temp\\_%')"
+	" SELECT EXISTS (SELECT 1 FROM pg_class WHERE relnamespace IN (SELECT oid FROM ns))"
+	" OR EXISTS (SELECT 1 FROM pg_proc WHERE pronamespace IN (SELECT oid FROM ns))"
+	" OR EXISTS (SELECT 1 FROM pg_type WHERE typnamespace IN (SELECT oid FROM ns))"
+	" OR EXISTS (SELECT 1 FROM ns WHERE nspname <> 'public')"
+	" OR EXISTS (SELECT 1 FROM pg_extension WHERE extname <> 'plpgsql')";
+
+static int pg_has_content(const char *addr)
+{
+	struct mig_db *db = NULL;
+	struct mig_err ignored = MIG_ERR_INIT;
+	PGresult *r;
+	int content = 1;
+
+	if (pg_open(&db, addr, MIG_DB_READONLY, 0, &ignored) < 0)
+		return 1;
+	r = exec_sql(db, content_query);
+	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
+		content = strcmp(PQgetvalue(r, 0, 0), "f") != 0;
+	PQclear(r);
+	pg_close(db);
+	return content;
+}
+
 /* "WHAT 'database': why", the database shown without its password, the hint kept */
 static int image_error(const char *addr, const char *what, struct mig_err *err)
 {
@@ -1272,6 +1305,7 @@ const struct mig_backend mig_postgres_backend = {
 	.bookkeeping_sql = pg_bookkeeping_sql,
 	.check = pg_check,
 	.exists = pg_exists,
+	.has_content = pg_has_content,
 	.open = pg_open,
 	.open_replay = pg_open_replay,
 	.close = pg_close,

@@ -959,6 +959,13 @@ static int sqlite_exists(const char *path)
 	return mig_path_exists(path);
 }
 
+static int sqlite_has_content(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && st.st_size > 0;
+}
+
 const struct mig_backend mig_sqlite_backend = {
 	.name = "sqlite",
 	.schemes = NULL,	/* file paths */
@@ -966,6 +973,7 @@ const struct mig_backend mig_sqlite_backend = {
 	.bookkeeping_nr = &mig_bookkeeping_nr,
 	.check = sqlite_check,
 	.exists = sqlite_exists,
+	.has_content = sqlite_has_content,
 	.open = sqlite_open,
 	.open_replay = sqlite_open_replay,
 	.close = sqlite_close,

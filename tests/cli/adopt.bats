@@ -3,6 +3,7 @@
 # from revision files rewritten in SQL in mig's own layout: which file
 # stands for which row, ancestors, applied times, and the rows that stand
 # for no file or for two.
+# backend: sqlite (the tables are SQLite's; pg.bats adopts them on PostgreSQL)
 load helper
 
 # An Alembic chain rewritten: REV_SLUG.sql, as Alembic named REV_SLUG.py,

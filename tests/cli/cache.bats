@@ -145,6 +145,7 @@ cached_files() {
 }
 
 @test "libgit2 is loaded only by what needs it: not by status on remembered files" {
+	sqlite_only
 	rev 0001_users 'CREATE TABLE users(id INTEGER PRIMARY KEY);'
 	LD_DEBUG=files mig -d app.db up -q --no-backup 2>loader
 	grep -q 'file=libgit2' loader

@@ -22,6 +22,7 @@ load helper
 }
 
 @test "the environment overrides mig.conf, options override the environment" {
+	sqlite_only
 	printf '[mig]\n\tdatabase = conf.db\n' >mig.conf
 	run -0 mig status --porcelain
 	has "database	conf.db	missing"
@@ -98,7 +99,7 @@ load helper
 
 @test "mig.schema on SQLite is ignored: bookkeeping stays in mig_* tables, and status notes it" {
 	printf '[mig]\n\tdatabase = a.db\n\tschema = other\n' >mig.conf
-	rev 0001_a $'-- mig:up\nCREATE TABLE a(x);\n'
+	rev 0001_a $'-- mig:up\nCREATE TABLE a(x INT);\n'
 	run -0 mig up -q
 	[ "$(sqlite3 a.db "SELECT name FROM mig_revisions WHERE scope = 'app'")" = 0001_a ]
 	run -0 --separate-stderr mig status

@@ -3,6 +3,7 @@
 # completes: files written whole or not at all, no stale lock or
 # temporary file in the way, no journal entry missing. tests/crash/run.sh
 # kills every command at random; these are the cases it found.
+# backend: sqlite (what a kill leaves in SQLite's files; pg.bats kills runs on PostgreSQL)
 load helper
 
 two() {

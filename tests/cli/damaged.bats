@@ -5,6 +5,7 @@
 # no commit. Each is named by --verify and refused by restore, which
 # leaves the database as it was. And the smaller things around snapshots:
 # progress on a terminal, MIG_CHUNK_SIZE, sizes in MiB, image headers.
+# backend: sqlite (damaged stores of SQLite images; the store's checks are one for both)
 load helper
 
 # a database of about 450 KiB, snapshot in 64 KiB chunks: seven of them

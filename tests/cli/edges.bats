@@ -143,6 +143,7 @@ load helper
 }
 
 @test "backup -o: names through directories that do not exist still resolve; a directory or a missing one exits 6" {
+	sqlite_only
 	q app.db 'CREATE TABLE t(x INT); INSERT INTO t VALUES (1)'
 	db=$(cksum <app.db)
 	mkdir d
@@ -190,6 +191,7 @@ load helper
 }
 
 @test "the schema up to a merge holds each revision of the diamond once" {
+	sqlite_only
 	rev 0001_a $'-- mig:parents\nCREATE TABLE a(x INT);\n'
 	rev 0002_b $'-- mig:parents 0001_a\nCREATE TABLE b(x INT);\n'
 	rev 0003_c $'-- mig:parents 0001_a\nCREATE TABLE c(x INT);\n'

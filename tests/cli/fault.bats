@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
 # I/O that fails: what tests/fault/run.sh found, one case each, with the
 # fault injector it uses (build/faultfs.so, preloaded).
+# backend: sqlite (faults of the file system under a SQLite file)
 load helper
 
 # faulty VAR=VALUE... -- CMD...: run CMD with the injector preloaded

@@ -59,6 +59,7 @@ load helper
 }
 
 @test "a revision file that is a FIFO or a device exits 3 at once and changes nothing" {
+	sqlite_only
 	rev 0001_a 'CREATE TABLE a(x INT);'
 	mkfifo migrations/0002_fifo.sql
 	run -3 timeout 10 mig -d new.db up
@@ -120,7 +121,7 @@ for i in range(1000):
         p = f"-- mig:parents {i-1:04d}_r {i-2:04d}_r\n"
     else:
         p = f"-- mig:parents {i-1:04d}_r\n"
-    open(f"migrations/{i:04d}_r.sql", "w").write(p + f"-- mig:up\nCREATE TABLE t{i}(x);\n")
+    open(f"migrations/{i:04d}_r.sql", "w").write(p + f"-- mig:up\nCREATE TABLE t{i}(x INT);\n")
 PY
 	run -0 mig -d x.db status --porcelain
 	[ "$(grep -c '^revision	pending' <<<"$output")" = 1000 ]

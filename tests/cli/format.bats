@@ -3,6 +3,7 @@
 # chunks as zstd frames in git blobs) and what it wrote before (version
 # 1, chunks deflated by git's loose format only), which it still reads,
 # verifies, restores and builds new snapshots on.
+# backend: sqlite (the store's formats, read from SQLite images)
 load helper
 
 # A store made by mig before zstd (tests/cli/fixtures/v1-store.tar.gz,

@@ -108,6 +108,7 @@ load helper
 }
 
 @test "a third-party mig-foo on PATH runs as mig foo with its arguments and exit status" {
+	sqlite_only
 	mkdir plug
 	printf '#!/bin/sh\necho "hello $*"\necho "db=$MIG_DATABASE"\nexit 7\n' >plug/mig-hello
 	chmod +x plug/mig-hello
@@ -155,6 +156,7 @@ load helper
 
 # LD_DEBUG=files has the loader name every library it loads: one libc a process image
 @test "mig status runs the built-in status, with no second exec" {
+	sqlite_only
 	rev 0001_a 'SELECT 1;'
 	[ "$TOP/bin/mig-status" -ef "$TOP/bin/mig" ]
 	LD_DEBUG=files mig -d app.db status --porcelain >out 2>loader
@@ -165,6 +167,7 @@ load helper
 }
 
 @test "a mig-status on the exec path that is not mig itself is run as before" {
+	sqlite_only
 	rev 0001_a 'SELECT 1;'
 	mkdir alt
 	cp "$TOP/bin/mig" alt/mig-status

@@ -8,7 +8,7 @@ step() {
 	shift
 	rev "$name" "-- mig:parents $*
 -- mig:up
-CREATE TABLE t_$name(x);
+CREATE TABLE t_$name(x INT);
 -- mig:down
 DROP TABLE t_$name;
 "

@@ -3,6 +3,7 @@
 # no COMMIT, ROLLBACK, END, BEGIN, SAVEPOINT or RELEASE, and no change to
 # mig's bookkeeping, however spelled. Each refusal exits 4 and leaves the
 # database as it was.
+# backend: sqlite (SQLite's guards; pg.bats has PostgreSQL's)
 load helper
 
 base() {

@@ -35,7 +35,8 @@ backend_setup() {
 		return 1
 	fi
 	PGDB_PREFIX=t$$_${BATS_TEST_NUMBER}_
-	PGDB_MADE=$BATS_TEST_TMPDIR/.pg-databases
+	# not in the test's directory, which tests list
+	PGDB_MADE=$BATS_FILE_TMPDIR/pg-databases-$BATS_TEST_NUMBER
 	: >"$PGDB_MADE"
 }
 
@@ -60,10 +61,26 @@ pg_url() {
 	name=$PGDB_PREFIX${name//[^A-Za-z0-9]/_}
 	name=${name:0:63}
 	if ! grep -qxF "$name" "$PGDB_MADE"; then
-		psql -qX -v ON_ERROR_STOP=1 "$MIG_TEST_PG" -c "CREATE DATABASE \"$name\"" >/dev/null || return 1
+		# made by another process of this test since (mig ... &)?
+		psql -qX -v ON_ERROR_STOP=1 "$MIG_TEST_PG" -c "CREATE DATABASE \"$name\"" >/dev/null 2>&1 ||
+			[ "$(psql -qAtX "$MIG_TEST_PG" -c "SELECT count(*) FROM pg_database WHERE datname = '$name'")" = 1 ] ||
+			{ echo "cannot create the test's database $name" >&2; return 1; }
 		echo "$name" >>"$PGDB_MADE"
 	fi
 	echo "${MIG_TEST_PG/\/postgres\?//$name?}"
+}
+
+# db_state FILE: what the database standing for FILE holds, to compare
+# before and after: the file's sum on SQLite, pg_dump's script of the
+# server's database on PostgreSQL, without the random key of its
+# \restrict lines, and without the sequences' values: PostgreSQL never
+# takes back a nextval, not even in a transaction rolled back (a dry run)
+db_state() {
+	if [ "${MIG_TEST_BACKEND:-sqlite}" = sqlite ]; then
+		cksum <"$1"
+		return
+	fi
+	pg_dump --no-owner "$(pg_url "$1")" | grep -v -e '^\\\(un\)\?restrict ' -e '^SELECT pg_catalog\.setval('
 }
 
 # mig ARGS, on PostgreSQL: mig with each database file named by -d,
@@ -114,7 +131,9 @@ pg_url() {
 # q FILE [SQL]: sqlite3 FILE [SQL]; on PostgreSQL the same question to the
 # database standing for FILE: mig_revisions is mig.revisions there,
 # sqlite_schema lists the public schema's tables, indexes and views, and
-# "app" and "mig" are strings, as SQLite takes them
+# "app" and "mig" are strings, as SQLite takes them, group_concat is
+# string_agg, pragma_table_info information_schema.columns and .dump
+# is pg_dump
 q() {
 	local db=$1 url
 	shift
@@ -123,6 +142,10 @@ q() {
 		return
 	fi
 	url=$(pg_url "$db") || return 1
+	if [ "${1-}" = .dump ]; then
+		db_state "$db"
+		return
+	fi
 	if [ $# -gt 0 ]; then
 		pg_sql <<<"$1" | psql -qAtX -v ON_ERROR_STOP=1 "$url"
 	else
@@ -133,6 +156,9 @@ q() {
 pg_sql() {
 	sed -e 's/\bmig_revisions\b/mig.revisions/g' -e 's/\bmig_journal\b/mig.journal/g' \
 	    -e 's/"\(app\|mig\)"/'"'"'\1'"'"'/g' \
+	    -e "s/group_concat(\([^,()]*\), *\('[^']*'\))/string_agg(\1::text, \2)/g" \
+	    -e "s/group_concat(\([^,()]*\))/string_agg(\1::text, ',')/g" \
+	    -e "s/pragma_table_info('\([^']*\)')/(SELECT column_name AS name FROM information_schema.columns WHERE table_schema = 'public' AND table_name = '\1') AS ti/g" \
 	    -e "s/\bsqlite_\(schema\|master\)\b/(SELECT c.relname AS name, c.relname AS tbl_name, CASE c.relkind WHEN 'r' THEN 'table' WHEN 'i' THEN 'index' WHEN 'v' THEN 'view' ELSE 'other' END AS type FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND c.relkind IN ('r', 'i', 'v')) AS sqlite_schema/g"
 }
 

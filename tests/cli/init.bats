@@ -1,5 +1,6 @@
 #!/usr/bin/env bats
 # mig init: mig.conf and the migrations directory, written once, never overwritten.
+# backend: sqlite (the paths init writes into mig.conf)
 load helper
 
 setup() {

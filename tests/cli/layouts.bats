@@ -49,8 +49,9 @@ columns() {
 }
 
 @test "golang-migrate: twenty versions are paired and chained by number, every one" {
+	sqlite_only
 	for i in $(seq 1 20); do
-		printf 'CREATE TABLE t%d(x);\n' "$i" >"migrations/${i}_t$i.up.sql"
+		printf 'CREATE TABLE t%d(x INT);\n' "$i" >"migrations/${i}_t$i.up.sql"
 		printf 'DROP TABLE t%d;\n' "$i" >"migrations/${i}_t$i.down.sql"
 	done
 	run -0 mig -d app.db status --porcelain
@@ -78,6 +79,7 @@ columns() {
 }
 
 @test "golang-migrate: an edited down file is a modified revision; errors name the real file and line" {
+	sqlite_only
 	golang
 	mig -d app.db up -q
 	old=$(printf -- '-- mig:up\nCREATE TABLE tags(name TEXT);\n-- mig:down\nDROP TABLE tags;\n' | git hash-object --stdin)
@@ -175,6 +177,7 @@ columns() {
 }
 
 @test "fake --adopt reads dbmate's, golang-migrate's, goose's and diesel's bookkeeping" {
+	sqlite_only
 	dbmate
 	q app.db "CREATE TABLE users(id INTEGER PRIMARY KEY, email TEXT);
 		CREATE TABLE schema_migrations(version varchar(128) PRIMARY KEY);
@@ -215,6 +218,7 @@ columns() {
 }
 
 @test "fake --adopt: no other tool's table, mig's own layout, or used with a target, say so" {
+	sqlite_only
 	dbmate
 	q app.db "CREATE TABLE t(x INT)"
 	run -2 mig -d app.db fake --adopt
@@ -237,6 +241,7 @@ columns() {
 }
 
 @test "layouts' own mistakes name the file and line" {
+	sqlite_only
 	printf 'DROP TABLE users;\n' >migrations/1_users.down.sql
 	run -3 mig -d app.db status
 	has "mig-status: error: migrations/1_users.down.sql: no up file beside it"
@@ -337,6 +342,7 @@ names() {
 }
 
 @test "a missing or empty down part is irreversible: down refuses, names the file, changes nothing" {
+	sqlite_only
 	golang
 	rm migrations/10_tags.down.sql
 	mig -d app.db up -q
@@ -366,6 +372,7 @@ names() {
 }
 
 @test "a dbmate file without a down section, and a mig file with an empty one, are irreversible in their words" {
+	sqlite_only
 	rev 20240101000000_a $'-- migrate:up\nCREATE TABLE a(x INT);\n'
 	mig -d app.db up -q
 	before=$(q app.db .dump)
@@ -383,6 +390,7 @@ names() {
 }
 
 @test "a dbmate or goose file of only a down section has an empty up: up runs none of it, down runs it" {
+	sqlite_only
 	for marker in '-- migrate:' '-- +goose '; do
 		rm -rf migrations app.db app.db.mig
 		mkdir migrations
@@ -407,6 +415,7 @@ CREATE TABLE z(x INT);
 }
 
 @test "errors in a down file name that file and its own line, from the store too" {
+	sqlite_only
 	diesel
 	# in a transaction, so a failed down leaves nothing dirty
 	rm migrations/2024-02-01-000000_email/metadata.toml

@@ -32,6 +32,7 @@ project() {
 }
 
 @test "pipelines: sqlshow into sqlite3, porcelain into cut, backup -o - into restore -i -" {
+	sqlite_only
 	project
 	mig -d app.db sqlshow | q piped.db
 	[ "$(q piped.db "SELECT name FROM mig_revisions WHERE scope = 'app'")" = 0001_users ]

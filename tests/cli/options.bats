@@ -9,6 +9,7 @@ one() {
 }
 
 @test "the front end takes --database=, --migrations=, --store=, long -q/-v, and -- before the command" {
+	sqlite_only
 	one
 	mkdir other
 	mv migrations/0001_a.sql other/

@@ -66,6 +66,7 @@ subjects() {
 }
 
 @test "SIGKILL after the first revision of a run committed: the next run journals it" {
+	sqlite_only
 	rev 0001_a $'-- mig:up\nCREATE TABLE a(x INT);\n'
 	rev 0002_slow $'-- mig:up\nWITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 1000000000) SELECT count(*) FROM c;\n'
 	mig -d db up -q --no-backup &
@@ -88,6 +89,7 @@ subjects() {
 }
 
 @test "a revision cannot touch the pending journal" {
+	sqlite_only
 	two
 	mig -d db up -q 0001
 	rev 0002_b $'-- mig:up\nDELETE FROM mig_journal;\n'

@@ -37,6 +37,7 @@ print([p["detail"] for p in d["problems"] if p["kind"] == "missing"][0])' "$outp
 }
 
 @test "status -v on a terminal colours applied green and modified red; NO_COLOR turns it off" {
+	sqlite_only
 	roots
 	command -v script >/dev/null || skip "no script(1) for a terminal"
 	run -0 script -qc 'mig -d app.db status -v' /dev/null
@@ -47,6 +48,7 @@ print([p["detail"] for p in d["problems"] if p["kind"] == "missing"][0])' "$outp
 }
 
 @test "drift -v shows what went as well as what came, and says when the store cannot tell" {
+	sqlite_only
 	rev 0001_t $'-- mig:up\nCREATE TABLE t(x INT, y INT);\nCREATE INDEX t_x ON t(x);\n'
 	mig -d app.db up -q
 	q app.db 'DROP INDEX t_x; ALTER TABLE t ADD COLUMN z INT'
@@ -74,6 +76,7 @@ print([p["detail"] for p in d["problems"] if p["kind"] == "missing"][0])' "$outp
 }
 
 @test "sqlshow names why it has no schema hash when the revisions do not replay" {
+	sqlite_only
 	rev 0001_t $'-- mig:up\nCREATE TABLE t(x INT);\nNOT SQL;\n'
 	run -0 --separate-stderr mig -d app.db sqlshow
 	[ "${lines[-2]}" = '-- no schema hash: replaying the revisions failed: 0001_t:3: near "NOT": syntax error' ]
@@ -81,6 +84,7 @@ print([p["detail"] for p in d["problems"] if p["kind"] == "missing"][0])' "$outp
 }
 
 @test "sqlshow --schema with several heads wants a target; 'heads' takes them all" {
+	sqlite_only
 	rev 0001_a $'-- mig:parents\nCREATE TABLE a(x INT);\n'
 	rev 0002_b $'-- mig:parents\nCREATE TABLE b(x INT);\n'
 	run -5 mig -d app.db sqlshow --schema

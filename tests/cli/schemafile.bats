@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
 # mig.schemaFile: the live schema written after every change, stable
 # whatever order the revisions ran in, whole or not at all.
+# backend: sqlite (SQLite's schema text; pg.bats has pg_dump's)
 load helper
 
 # a root and two branches off it, each with a table, an index and a trigger

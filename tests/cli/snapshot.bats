@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
 # mig backup and mig restore: snapshots, their checks, gzip images, and the
 # snapshots up and down take by themselves.
+# backend: sqlite (SQLite images; pg.bats has PostgreSQL's snapshots)
 load helper
 
 # a database with a few hundred KiB in it
@@ -866,7 +867,7 @@ four() {
 	local i
 	for i in 1 2 3 4; do
 		rev "000${i}_t$i" "-- mig:up
-CREATE TABLE t$i(x);
+CREATE TABLE t$i(x INT);
 -- mig:down
 DROP TABLE t$i;
 "

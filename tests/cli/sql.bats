@@ -2,6 +2,7 @@
 # The database side at its edges: foreign keys broken in more than one
 # table, schemas compared with quoted names and strings, and a dry run
 # that cannot get its write transaction.
+# backend: sqlite (SQLite's foreign-key hints and schema text; pg.bats has PostgreSQL's)
 load helper
 
 @test "foreign keys broken in two tables: the count of all, a sample of five from the first" {

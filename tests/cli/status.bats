@@ -3,6 +3,7 @@
 load helper
 
 @test "status on a database that does not exist reports everything pending and creates nothing" {
+	sqlite_only
 	rev 0001_users 'CREATE TABLE users(id INTEGER PRIMARY KEY);'
 	rev 0002_email 'ALTER TABLE users ADD COLUMN email TEXT;'
 	run -0 mig -d app.db status
@@ -18,6 +19,7 @@ load helper
 }
 
 @test "status --porcelain is tab-separated, one revision a line in order" {
+	sqlite_only
 	rev 0001_users 'CREATE TABLE users(id INTEGER PRIMARY KEY);'
 	rev 0002_email 'ALTER TABLE users ADD COLUMN email TEXT;'
 	run -0 mig -d app.db status --porcelain
@@ -30,6 +32,7 @@ load helper
 }
 
 @test "status --json is one valid document" {
+	sqlite_only
 	rev 0001_users 'CREATE TABLE users(id INTEGER PRIMARY KEY);'
 	run -0 mig -d app.db status --json
 	run -0 python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print(d["revisions"][0]["name"], d["pending"], d["exists"])' "$output"
@@ -86,6 +89,7 @@ load helper
 }
 
 @test "a database that is not SQLite exits 6 naming it" {
+	sqlite_only
 	echo "not a database, just text that is long enough to have a header" >bad.db
 	rev 0001_a 'SELECT 1;'
 	run -6 mig -d bad.db status
@@ -93,6 +97,7 @@ load helper
 }
 
 @test "a database with bookkeeping from a newer mig is refused with exit 6" {
+	sqlite_only
 	rev 0001_a 'SELECT 1;'
 	q new.db "CREATE TABLE mig_revisions (seq INTEGER PRIMARY KEY, scope TEXT, name TEXT, id TEXT,
 		applied_at TEXT, duration_ms INTEGER, schema_hash TEXT, dirty INTEGER, UNIQUE(scope, name));
@@ -104,6 +109,7 @@ load helper
 }
 
 @test "status never writes a database it only reads, nor user_version" {
+	sqlite_only
 	rev 0001_a 'SELECT 1;'
 	q plain.db "PRAGMA user_version = 42; CREATE TABLE t(x INT);"
 	before=$(sha1sum plain.db)

@@ -48,6 +48,7 @@ one() {
 }
 
 @test "a lock that is not a file, or held by a run that left no name, exits 6 saying so" {
+	sqlite_only
 	one
 	mig -d app.db up -q
 	mv app.db.mig/mig.lock lock.saved
