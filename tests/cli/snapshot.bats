@@ -419,7 +419,7 @@ crafted() {
 	packs=$(cd app.db.mig/objects/pack && cksum * | sort)
 	run -0 mig -d app.db backup --prune 1
 	has "mig-backup: pruned 1 snapshot; removed 0 objects (0.0 MiB)"
-	[[ "${lines[1]}" =~ ^mig-backup:\ [0-9]+\ objects\ only\ they\ used\ stay\ in\ a\ pack\ git\ keeps\ \(a\ .keep\ file\)$ ]]
+	[[ "${lines[1]}" =~ ^mig-backup:\ [0-9]+\ objects\ only\ they\ used\ stay\ packed,\ in\ packs\ mostly\ still\ in\ use\ or\ kept\ by\ git\ \(.keep\)$ ]]
 	[ "$(cd app.db.mig/objects/pack && cksum * | sort)" = "$packs" ]
 	run -0 mig -d app.db backup --verify
 }
