@@ -446,6 +446,8 @@ int mig_snapshot_prune(struct mig_store *s, size_t keep, mig_snapshot_pick *pick
 		rc = keeps(objdir, &packed, left, err);
 		if (rc == 0 && !*left)
 			rc = prune_packs(s, objdir, &packed, removed, freed, left, &whole, err);
+		/* libgit2 reads the packs as they are now, in this process too */
+		git_odb_refresh(odb);
 		if (rc == 0 && whole)
 			rc = repack(s, objdir, &packed, removed, freed, left, err);
 	}
