@@ -408,8 +408,8 @@ static int prune_execute(struct mig_run *run, struct mig_err *err)
 	mig_say(MIG_SAY_NOTE, "pruned %zu snapshot%s; removed %zu object%s (%.1f MiB)", pruned,
 		pruned == 1 ? "" : "s", removed, removed == 1 ? "" : "s", freed / 1048576.0);
 	if (left)
-		mig_say(MIG_SAY_NOTE, "%zu object%s only they used stay%s in a pack git keeps (a .keep file)", left,
-			left == 1 ? "" : "s", left == 1 ? "s" : "");
+		mig_say(MIG_SAY_NOTE, "%zu object%s only they used stay%s packed, in packs mostly still in use or "
+			"kept by git (.keep)", left, left == 1 ? "" : "s", left == 1 ? "s" : "");
 	if (!pruned)
 		return 0;
 	snprintf(subject, sizeof(subject), "prune: keep %zu", keep);

@@ -119,11 +119,11 @@ int mig_snapshot_is_automatic(const struct mig_snapshot_info *i, void *data);
 /*
  * Of the snapshots pick(data) picks (NULL: all of them), keep the
  * newest keep; remove the others, and the objects only they used, loose
- * or packed (a git gc packs them: the packs are then written anew
- * without them). Snapshots not picked, revision bodies and the journal
- * are never touched. *pruned gets the snapshots removed, *removed and
- * *freed the objects and bytes removed; *left those left in a pack git
- * was told to keep.
+ * or packed (store-prune.c says which packs are removed, written anew
+ * or left). Snapshots not picked, revision bodies and the journal are
+ * never touched. *pruned gets the snapshots removed, *removed and
+ * *freed the objects and bytes removed; *left those left in packs: one
+ * git was told to keep, or one of which they are under half.
  */
 int mig_snapshot_prune(struct mig_store *s, size_t keep, mig_snapshot_pick *pick, void *data, size_t *pruned,
 		       size_t *removed, uint64_t *freed, size_t *left, struct mig_err *err);

@@ -1,11 +1,11 @@
 /*
  * Chunks as the store holds them: git loose objects (zlib, "blob N\0"
- * and the bytes), written and read here without libgit2 for speed, or
- * deltas against a base chunk. Since manifest version 2 a blob holds a
+ * and the bytes) or entries of packs (store-pack.c), written and read
+ * here without libgit2 for speed, or deltas against a base chunk. Since manifest version 2 a blob holds a
  * zstd frame of its chunk (or delta), in a zlib stream of stored blocks:
  * zstd compresses three times faster than deflate, and smaller. Read
  * back, each is checked against its object id and the manifest's hash.
- * A chunk git gc packed is read through libgit2.
+ * A chunk git gc stored as a git delta is read through libgit2.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -209,11 +209,10 @@ size_t loose_bound(size_t len)
 	return 2 + n + 5 * (n / STORED_MAX + 1) + 4;
 }
 
-/* zlib (RFC 1950) of stored deflate blocks (RFC 1951, BTYPE 00) of "blob N\0" and data. */
-size_t loose_stored(unsigned char *out, const unsigned char *data, size_t len)
+/* zlib (RFC 1950) of stored deflate blocks (RFC 1951, BTYPE 00) of hdr and data. */
+size_t zlib_stored(unsigned char *out, const char *hdr, size_t hlen, const unsigned char *data, size_t len)
 {
-	char hdr[HDR_ROOM];
-	size_t hlen = (size_t)snprintf(hdr, sizeof(hdr), "blob %zu", len) + 1, total = hlen + len, at = 0, n = 2;
+	size_t total = hlen + len, at = 0, n = 2;
 	uint32_t adler = libdeflate_adler32(libdeflate_adler32(1, hdr, hlen), data, len);
 
 	out[0] = 0x78;		/* deflate, 32 KiB window */
@@ -240,6 +239,15 @@ size_t loose_stored(unsigned char *out, const unsigned char *data, size_t len)
 	} while (at < total);
 	put_be32(out + n, adler);
 	return n + 4;
+}
+
+/* A loose object: "blob N\0" and data. */
+size_t loose_stored(unsigned char *out, const unsigned char *data, size_t len)
+{
+	char hdr[HDR_ROOM];
+	size_t hlen = (size_t)snprintf(hdr, sizeof(hdr), "blob %zu", len) + 1;
+
+	return zlib_stored(out, hdr, hlen, data, len);
 }
 
 /*
@@ -277,7 +285,17 @@ static int load_object(struct decoder *dc, const char *objdir, const git_oid *id
 			*body = nul + 1;
 			*n = (size_t)size;
 		}
-	} else if (errno == ENOENT) {
+	} else if (errno != ENOENT) {
+		rc = -1;
+		*why = NULL;
+	} else if ((dc->packs || (dc->packs = packs_open(objdir))) &&
+		   (rc = packs_read(dc->packs, id, dc->d, &dc->in, dc->obj, max, n, why)) != 0) {
+		/* in a pack mig reads: 1, or -1 with why */
+		if (rc > 0) {
+			*body = dc->obj;
+			rc = 0;
+		}
+	} else {
 		git_odb_object *o = NULL;
 
 		if ((!dc->odb && git_odb_open(&dc->odb, objdir) < 0) || git_odb_read(&o, dc->odb, id) < 0) {
@@ -292,9 +310,6 @@ static int load_object(struct decoder *dc, const char *objdir, const git_oid *id
 			*body = dc->obj;
 		}
 		git_odb_object_free(o);
-	} else {
-		rc = -1;
-		*why = NULL;
 	}
 	free(path);
 	if (rc == 0 && check_id) {
@@ -429,6 +444,7 @@ void decoder_release(struct decoder *dc)
 	free(dc->obj);
 	free(dc->delta);
 	git_odb_free(dc->odb);
+	packs_close(dc->packs);
 	mig_buf_release(&dc->in);
 }
 

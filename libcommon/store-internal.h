@@ -184,12 +184,68 @@ void blob_oid(git_oid *out, const void *data, size_t len);
  */
 size_t loose_bound(size_t len);
 size_t loose_stored(unsigned char *out, const unsigned char *data, size_t len);
+/* zlib of stored blocks of hdr (hlen bytes, NULL when 0) and data: loose_bound(hlen + len) is room. */
+size_t zlib_stored(unsigned char *out, const char *hdr, size_t hlen, const unsigned char *data, size_t len);
+
+/* ---- packs mig writes and reads itself (store-pack.c) ---- */
+
+/*
+ * A pack being written, by any number of threads: packw_add appends an
+ * entry made by pack_entry_make (pack_entry_bound(len) bytes of room)
+ * unless one of that id is in already (*added says which);
+ * packw_finish gives it its count and checksum, syncs it, writes its
+ * index, synced too, and renames both into objects/pack (a pack of no
+ * entries is removed instead); packw_free removes what was not
+ * finished. The directory is the caller's to sync.
+ */
+struct packw;
+int packw_start(struct packw **out, const char *objdir, struct mig_err *err);
+size_t pack_entry_bound(size_t len);
+size_t pack_entry_make(unsigned char *out, const unsigned char *data, size_t len);
+int packw_add(struct packw *p, const git_oid *oid, const unsigned char *entry, size_t n, int *added,
+	      struct mig_err *err);
+int packw_has(struct packw *p, const git_oid *oid);
+size_t packw_count(const struct packw *p);
+/* The bytes of a finished pack and its index. */
+uint64_t packw_bytes(const struct packw *p);
+int packw_finish(struct packw *p, struct mig_err *err);
+void packw_free(struct packw *p);
+
+/*
+ * The packs in objdir/pack as they were when opened, indexes mapped
+ * (one mig cannot read is left out: libgit2 reads it); read-only, so
+ * threads share them. packs_read reads blob oid into out: 1, 0 when
+ * no pack has it or it is a git delta (libgit2's to read), -1 with
+ * *why when it is damaged (NULL: errno says why).
+ */
+struct packs;
+struct libdeflate_decompressor;
+struct packs *packs_open(const char *objdir);
+void packs_close(struct packs *ps);
+int packs_has(const struct packs *ps, const git_oid *oid);
+int packs_read(const struct packs *ps, const git_oid *oid, struct libdeflate_decompressor *d, struct mig_buf *in,
+	       unsigned char *out, size_t max, size_t *n, const char **why);
+/* For prune: pack k's name ("pack-HEX"), its object count, which pack and entry holds oid. */
+size_t packs_count(const struct packs *ps);
+const char *packs_name(const struct packs *ps, size_t k);
+uint32_t packs_objects(const struct packs *ps, size_t k);
+int packs_which(const struct packs *ps, const git_oid *oid, size_t *k, uint32_t *at);
+void packs_oid(const struct packs *ps, size_t k, uint32_t at, git_oid *oid);
+/*
+ * Does pack k hold whole blobs only, as mig writes them? Not one git gc
+ * wrote: that holds commits and trees too, and git deltas.
+ */
+int packs_plain(const struct packs *ps, size_t k);
+/* Copy entry at of pack k, as it is, into w. */
+int packs_copy(const struct packs *ps, size_t k, uint32_t at, struct packw *w, struct mig_buf *in,
+	       struct mig_err *err);
 
 /* What reads chunks back: one per thread. */
 struct decoder {
 	struct libdeflate_decompressor *d;
 	ZSTD_DCtx *z;
-	git_odb *odb;		/* for objects that are not loose (packed by git gc) */
+	struct packs *packs;	/* for objects that are not loose, opened when first needed */
+	git_odb *odb;		/* for git's deltas (in packs git gc wrote) */
 	struct mig_buf in;
 	unsigned char *obj;	/* an object inflated: "blob N\0", then its bytes */
 	size_t objcap;

@@ -2,6 +2,15 @@
  * Pruning snapshots: the newest are kept, the refs of the others go,
  * then the objects only they used, loose or packed. Revision bodies and
  * the journal are never touched.
+ *
+ * Packs mig wrote (whole objects only, no git deltas; a snapshot's new
+ * chunks): one whose objects all go is removed; one in which half its
+ * objects or more go is written anew with the rest; one in which fewer
+ * go is left as it is, those objects with it, until a later prune
+ * takes it past half. So pruning costs a copy of what stays of the
+ * packs it shrinks, never a rewrite of every pack. Objects in a pack
+ * git gc wrote (commits, trees, git deltas) make prune write every
+ * pack anew, as before.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -222,6 +231,125 @@ out:
 	return rc;
 }
 
+/* Is there a pack git was told to keep? Then *left gets every packed object that goes. */
+static int keeps(const char *objdir, const struct oidset *drop, size_t *left, struct mig_err *err)
+{
+	char *packdir = mig_path_join(objdir, "pack"), **names = NULL;
+	size_t n = 0, i;
+	int keep = 0, rc = list_packs(packdir, &names, &n, &keep, err);
+
+	if (rc == 0 && keep)
+		*left = drop->nr;
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	free(packdir);
+	return rc;
+}
+
+/* Remove pack name from packdir, its index first: what it held goes to *freed. */
+static void remove_pack(const char *packdir, const char *name, uint64_t *freed)
+{
+	static const char *const exts[] = { ".idx", ".pack", ".rev", ".bitmap", ".promisor", ".mtimes" };
+	struct stat st;
+	size_t j;
+
+	for (j = 0; j < sizeof(exts) / sizeof(exts[0]); j++) {
+		char *p = mig_xasprintf("%s/%s%s", packdir, name, exts[j]);
+
+		if (stat(p, &st) == 0 && unlink(p) == 0)
+			*freed += (uint64_t)st.st_size;
+		free(p);
+	}
+}
+
+/*
+ * Copy the entries of pack k that stay (not in drop) into *w, started
+ * when first needed.
+ */
+static int copy_live(const struct packs *ps, size_t k, struct oidset *drop, const char *objdir, struct packw **w,
+		     struct mig_err *err)
+{
+	struct mig_buf in = MIG_BUF_INIT;
+	uint32_t at, n = packs_objects(ps, k);
+	git_oid oid;
+	int rc = 0;
+
+	if (!*w && (rc = packw_start(w, objdir, err)) < 0)
+		return rc;
+	for (at = 0; at < n && rc == 0; at++) {
+		packs_oid(ps, k, at, &oid);
+		if (!oidset_has(drop, &oid))
+			rc = packs_copy(ps, k, at, *w, &in, err);
+	}
+	mig_buf_release(&in);
+	return rc;
+}
+
+/*
+ * Packed objects that go (drop), pack by pack, as mig writes packs: see
+ * the top of this file. *left gets how many stay in packs left as they
+ * are; *whole is set, and nothing done, when a pack that holds some is
+ * not one mig wrote: repack's to do.
+ */
+static int prune_packs(struct mig_store *s, const char *objdir, struct oidset *drop, size_t *removed,
+		       uint64_t *freed, size_t *left, int *whole, struct mig_err *err)
+{
+	char *packdir = mig_path_join(objdir, "pack");
+	struct packs *ps = packs_open(objdir);
+	size_t np = packs_count(ps), *goes = mig_xcalloc(np + 1, sizeof(*goes)), i, k;
+	unsigned char *out = mig_xcalloc(np + 1, 1);	/* out[k]: pack k is removed */
+	struct packw *w = NULL;
+	uint64_t before = 0, after = 0;
+	mode_t mask = umask(077);
+	int rc = 0;
+
+	*whole = 0;
+	for (i = 0; i < drop->nr && !*whole; i++) {
+		uint32_t at;
+
+		if (packs_which(ps, &drop->v[i], &k, &at) < 0)
+			*whole = 1;
+		else
+			goes[k]++;
+	}
+	for (k = 0; k < np && !*whole; k++)
+		if (goes[k] && !packs_plain(ps, k))
+			*whole = 1;
+	for (k = 0; k < np && !*whole && rc == 0; k++) {
+		if (!goes[k])
+			continue;
+		if (goes[k] * 2 < packs_objects(ps, k)) {
+			*left += goes[k];
+			continue;
+		}
+		out[k] = 1;
+		if (goes[k] < packs_objects(ps, k))
+			rc = copy_live(ps, k, drop, objdir, &w, err);
+	}
+	if (*whole || rc < 0)
+		goto out;
+	/* what stays is in its new pack, for good, before the old ones go */
+	if (w && ((rc = packw_finish(w, err)) < 0 || (rc = store_sync(s, err)) < 0))
+		goto out;
+	for (k = 0; k < np; k++) {
+		if (!out[k])
+			continue;
+		remove_pack(packdir, packs_name(ps, k), &before);
+		*removed += goes[k];
+	}
+	after = w ? packw_bytes(w) : 0;
+	*freed += before > after ? before - after : 0;
+out:
+	umask(mask);
+	packw_free(w);
+	packs_close(ps);
+	free(goes);
+	free(out);
+	free(packdir);
+	return rc;
+}
+
 int mig_snapshot_is_automatic(const struct mig_snapshot_info *i, void *data)
 {
 	static const char *const ops[] = { "up", "down", "redo", "restore" };
@@ -312,8 +440,17 @@ int mig_snapshot_prune(struct mig_store *s, size_t keep, mig_snapshot_pick *pick
 		}
 		free(p);
 	}
-	if (packed.nr)
-		rc = repack(s, objdir, &packed, removed, freed, left, err);
+	if (packed.nr) {
+		int whole = 0;
+
+		rc = keeps(objdir, &packed, left, err);
+		if (rc == 0 && !*left)
+			rc = prune_packs(s, objdir, &packed, removed, freed, left, &whole, err);
+		/* libgit2 reads the packs as they are now, in this process too */
+		git_odb_refresh(odb);
+		if (rc == 0 && whole)
+			rc = repack(s, objdir, &packed, removed, freed, left, err);
+	}
 out:
 	git_odb_free(odb);
 	free(goes);

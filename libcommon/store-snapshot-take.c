@@ -5,8 +5,11 @@
  * a fast hash and nothing else; a new chunk is compressed with zstd,
  * gets the git id of the frame, and is written as a loose object (git's
  * own format, so libgit2 and git read it), or as a delta against the
- * chunk the newest snapshot had in its place. All of it is synced before
- * the snapshot's ref names it.
+ * chunk the newest snapshot had in its place. The first PACK_AFTER new
+ * objects are loose; the rest go into one pack (store-pack.c), as git
+ * keeps a fetch of many objects as a pack and explodes a small one
+ * (fetch.unpackLimit): a file each cost a second snapshot more than
+ * its deltas. All of it is synced before the snapshot's ref names it.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -29,6 +32,7 @@
 #define ZLEVEL 2
 #define ZHASHLOG 16
 #define ZMINMATCH 6
+#define PACK_AFTER 32		/* MIG_PACK_AFTER, for tests and measuring */
 
 /* One chunk on its way: a buffer of HDR_ROOM, then the chunk. */
 struct job {
@@ -58,6 +62,9 @@ struct taker {
 	uint64_t prev_size;
 	char *objdir;
 	size_t chunk_size;
+	struct packs *packs;	/* the store's, as the snapshot started */
+	struct packw *pw;	/* this snapshot's, once it has PACK_AFTER new objects */
+	size_t nnew, pack_after;
 	struct store_work *work;
 	struct mig_meter meter;
 };
@@ -65,16 +72,57 @@ struct taker {
 /* What one worker owns. */
 struct worker {
 	ZSTD_CCtx *c;
-	unsigned char *frame, *loose;	/* a zstd frame; the loose object of a blob */
+	unsigned char *frame, *loose;	/* a zstd frame; the loose object or pack entry of a blob */
 	size_t framecap;
 	unsigned char *delta, *base;	/* a delta; the chunk it is made against */
 	struct decoder dc;		/* to read base chunks */
 	int ok;
 };
 
+/* How many new objects a snapshot writes loose: MIG_PACK_AFTER, or PACK_AFTER. */
+static size_t pack_after(void)
+{
+	const char *e = getenv("MIG_PACK_AFTER");
+	char *end;
+	long n = e ? strtol(e, &end, 10) : -1;
+
+	return e && *e && !*end && n >= 0 ? (size_t)n : PACK_AFTER;
+}
+
 static int by_hash(const void *a, const void *b)
 {
 	return hash_cmp(((const struct chunk_ref *)a)->h, ((const struct chunk_ref *)b)->h);
+}
+
+/* Is object oid in the store: loose, packed, or in this snapshot's pack? */
+static int stored_already(struct taker *t, const git_oid *oid)
+{
+	struct packw *pw;
+
+	if (store_loose_exists(t->objdir, oid) || packs_has(t->packs, oid))
+		return 1;
+	pthread_mutex_lock(&t->mu);
+	pw = t->pw;
+	pthread_mutex_unlock(&t->mu);
+	return pw && packw_has(pw, oid);
+}
+
+/* The pack a new object goes into, started when first needed; NULL when it goes loose. */
+static int pack_for_new(struct taker *t, struct packw **out, struct mig_err *err)
+{
+	int rc = 0;
+
+	pthread_mutex_lock(&t->mu);
+	*out = NULL;
+	if (t->nnew++ >= t->pack_after) {
+		if (!t->pw && (rc = packw_start(&t->pw, t->objdir, err)) < 0) {
+			packw_free(t->pw);
+			t->pw = NULL;
+		}
+		*out = t->pw;
+	}
+	pthread_mutex_unlock(&t->mu);
+	return rc;
 }
 
 /*
@@ -85,6 +133,8 @@ static int put_blob(struct taker *t, struct worker *w, git_oid *oid, const unsig
 		    size_t *stored, struct mig_err *err)
 {
 	size_t zn = ZSTD_compress2(w->c, w->frame, w->framecap, data, len), n;
+	struct packw *pw;
+	int rc, added;
 
 	if (ZSTD_isError(zn))
 		return mig_err_set(err, MIG_EENV, "cannot compress a chunk: %s", ZSTD_getErrorName(zn));
@@ -93,11 +143,19 @@ static int put_blob(struct taker *t, struct worker *w, git_oid *oid, const unsig
 		len = zn;
 	}
 	blob_oid(oid, data, len);
-	if (store_loose_exists(t->objdir, oid))
+	if (stored_already(t, oid))
 		return 0;
-	n = loose_stored(w->loose, data, len);
-	*stored += n;
-	return write_loose(t->objdir, oid, w->loose, n, err);
+	if ((rc = pack_for_new(t, &pw, err)) < 0)
+		return rc;
+	if (!pw) {
+		n = loose_stored(w->loose, data, len);
+		*stored += n;
+		return write_loose(t->objdir, oid, w->loose, n, err);
+	}
+	n = pack_entry_make(w->loose, data, len);
+	if ((rc = packw_add(pw, oid, w->loose, n, &added, err)) == 0 && added)
+		*stored += n;
+	return rc;
 }
 
 /*
@@ -145,7 +203,7 @@ static int store_chunk(struct taker *t, struct worker *w, const struct job *j, s
 	memset(r, 0, sizeof(*r));
 	r->h = XXH3_128bits(data, j->len);
 	k = t->nknown ? bsearch(r, t->known, t->nknown, sizeof(*r), by_hash) : NULL;
-	if (k && store_loose_exists(t->objdir, &k->oid) && (!k->delta || store_loose_exists(t->objdir, &k->base))) {
+	if (k && stored_already(t, &k->oid) && (!k->delta || stored_already(t, &k->base))) {
 		*r = *k;
 		return 0;
 	}
@@ -168,7 +226,7 @@ static void *worker_init(void *data)
 		!ZSTD_isError(ZSTD_CCtx_setParameter(w->c, ZSTD_c_minMatch, ZMINMATCH));
 	w->framecap = ZSTD_compressBound(t->chunk_size);
 	w->frame = mig_xmalloc(w->framecap);
-	w->loose = mig_xmalloc(loose_bound(t->chunk_size));
+	w->loose = mig_xmalloc(pack_entry_bound(t->chunk_size));
 	w->delta = mig_xmalloc(t->chunk_size / DELTA_MAX + 1);
 	w->base = mig_xmalloc(t->chunk_size);
 	return w;
@@ -239,6 +297,8 @@ struct taker *taker_start(struct mig_store *s, const struct manifest *prev, size
 	pthread_cond_init(&t->room, NULL);
 	t->chunk_size = cs;
 	t->objdir = mig_path_join(s->path, "objects");
+	t->packs = packs_open(t->objdir);
+	t->pack_after = pack_after();
 	if (prev && prev->n) {
 		struct chunk_ref *k = mig_xmalloc(prev->n * sizeof(*k));
 
@@ -324,6 +384,8 @@ int taker_finish(struct taker *t, struct manifest *m, uint64_t *stored, struct m
 	int rc = 0;
 
 	store_work_finish(t->work);
+	if (!t->failed && t->pw && packw_finish(t->pw, &t->err) < 0)
+		t->failed = 1;
 	if (t->failed) {
 		*err = t->err;
 		rc = err->code;
@@ -348,6 +410,8 @@ int taker_finish(struct taker *t, struct manifest *m, uint64_t *stored, struct m
 	free((void *)t->known);
 	free((void *)t->prev);
 	free(t->objdir);
+	packs_close(t->packs);
+	packw_free(t->pw);
 	pthread_cond_destroy(&t->room);
 	pthread_mutex_destroy(&t->mu);
 	free(t);

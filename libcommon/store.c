@@ -522,6 +522,31 @@ static void remove_named(const char *dir, const char *const *prefixes)
 		closedir(d);
 }
 
+/*
+ * A pack without its index: a writer killed between the two renames
+ * (mig and git rename the pack first). Nothing reads it; it goes.
+ */
+static void remove_unindexed(const char *packdir)
+{
+	DIR *d = opendir(packdir);
+	struct dirent *e;
+	struct stat st;
+
+	while (d && (e = readdir(d))) {
+		size_t n = strlen(e->d_name);
+		char *idx;
+
+		if (n < 10 || strncmp(e->d_name, "pack-", 5) || strcmp(e->d_name + n - 5, ".pack"))
+			continue;
+		idx = mig_xasprintf("%.*s.idx", (int)(n - 5), e->d_name);
+		if (fstatat(dirfd(d), idx, &st, 0) < 0 && errno == ENOENT)
+			unlinkat(dirfd(d), e->d_name, 0);
+		free(idx);
+	}
+	if (d)
+		closedir(d);
+}
+
 /* nftw's callback: remove the lock files of git's refs. */
 static int remove_lock(const char *path, const struct stat *st, int type, struct FTW *ftw)
 {
@@ -559,7 +584,7 @@ static void sweep_half_made(const char *path)
 
 /*
  * Remove what killed runs left in and beside the store: temporary
- * objects and packs, git's lock files (a ref's, packed-refs', HEAD's,
+ * objects and packs, a pack without its index, git's lock files (a ref's, packed-refs', HEAD's,
  * config's), which would make the next write of the journal or of a
  * snapshot's ref fail, and stores half made. Whoever writes the store
  * holds the run lock, which the caller now holds: every such file in
@@ -594,6 +619,8 @@ static void sweep(struct mig_store *s)
 				continue;
 			sub = mig_path_join(objects, e->d_name);
 			remove_named(sub, pack ? packtmp : objtmp);
+			if (pack)
+				remove_unindexed(sub);
 			free(sub);
 		}
 		closedir(d);

@@ -81,6 +81,37 @@ subjects() {
 	[ -s migrations/0003_c.sql ]
 }
 
+@test "a backup killed at each sync or rename of its pack lists nothing new; the next one sweeps or reuses what it left" {
+	export MIG_CHUNK_SIZE=64 MIG_PACK_AFTER=0
+	sqlite3 db "CREATE TABLE r(id INTEGER PRIMARY KEY, v BLOB);
+		INSERT INTO r(v) SELECT randomblob(1000) FROM generate_series(1, 2000);"
+	mig -d db backup -q >/dev/null
+	sqlite3 db "UPDATE r SET v = randomblob(1000) WHERE id % 97 = 0"
+	before=$(sqlite3 db .dump)
+	cp -a db.mig base.mig
+	# the pack's sync, the index's, the two renames, the store's sync: each time, at each
+	for at in 1 2 3 4 5 6; do
+		rm -rf db.mig
+		cp -a base.mig db.mig
+		run -137 killed "$at" sync,name mig -d db backup -q
+		# no snapshot names what was cut short
+		[ "$(mig -d db backup --list --porcelain | wc -l)" = 1 ]
+		run -0 mig -d db backup -q
+		id=$output
+		run -0 find db.mig/objects -name 'tmp_*'
+		[ "$output" = "" ]
+		for p in db.mig/objects/pack/*.pack; do
+			[ -e "${p%.pack}.idx" ]
+		done
+		run -0 git --git-dir=db.mig fsck --full --no-dangling --no-progress
+		[ "$output" = "" ]
+		run -0 mig -d db backup --verify
+		sqlite3 db "DELETE FROM r"
+		run -0 mig -d db restore -q --no-backup "$id"
+		[ "$(sqlite3 db .dump)" = "$before" ]
+	done
+}
+
 @test "what a killed store write left, the next run removes: lock files, temporary objects and packs, a half-made store" {
 	two
 	mig -d db up -q 0001

@@ -270,3 +270,27 @@ PY
 	[ "${lines[0]}" = 6 ]
 	has "hint: a mig run is in progress (unknown holder)"
 }
+
+@test "a chunk damaged in a pack mig wrote, or its pack gone: verify and restore name it; the database stays" {
+	sqlite3 app.db "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT);
+		INSERT INTO t(v) SELECT printf('row %d %s', value, hex(randomblob(40))) FROM generate_series(1, 4000);"
+	id=$(MIG_CHUNK_SIZE=64 MIG_PACK_AFTER=0 mig -d app.db backup)
+	oid=$(git --git-dir=app.db.mig rev-parse "$id:chunks/00000003")
+	idx=$(ls app.db.mig/objects/pack/*.idx)
+	# a byte in the middle of chunk 3's entry
+	read -r _ _ _ len off < <(git --git-dir=app.db.mig verify-pack -v "$idx" | grep "^$oid ")
+	chmod u+w "${idx%.idx}.pack"
+	printf '\377' | dd of="${idx%.idx}.pack" bs=1 seek=$((off + len / 2)) conv=notrunc status=none
+	sqlite3 app.db "DELETE FROM t WHERE id % 2 = 0"
+	before=$(sqlite3 app.db .dump)
+	run -6 mig -d app.db backup --verify "$id"
+	[[ "$output" == "mig-backup: error: snapshot ${id:0:12} is damaged: chunk 3 (object $oid) "* ]]
+	run -6 mig -d app.db restore -q --no-backup "$id"
+	[[ "$output" == "mig-restore: error: snapshot ${id:0:12} is damaged: chunk 3 (object $oid) "* ]]
+	[ "$(sqlite3 app.db .dump)" = "$before" ]
+	# the pack gone, its index left: each chunk is missing
+	rm "${idx%.idx}.pack"
+	run -6 mig -d app.db backup --verify "$id"
+	[[ "$output" =~ ^mig-backup:\ error:\ snapshot\ ${id:0:12}\ is\ damaged:\ chunk\ [0-9]+\ \(object\ [0-9a-f]{40}\)\ is\ missing$ ]]
+	[ "$(sqlite3 app.db .dump)" = "$before" ]
+}

@@ -369,3 +369,31 @@ big_revision() {
 	[ "$(q app.db 'SELECT x FROM s')" = 1 ]
 	[ "$(q app.db 'PRAGMA integrity_check')" = ok ]
 }
+
+@test "a snapshot's pack that cannot be written, synced or renamed: exit 6 naming it, nothing listed, the next backup works" {
+	export MIG_CHUNK_SIZE=64 MIG_PACK_AFTER=0
+	sqlite3 app.db "CREATE TABLE r(id INTEGER PRIMARY KEY, v BLOB);
+		INSERT INTO r(v) SELECT randomblob(1000) FROM generate_series(1, 1500);"
+	mig -d app.db backup -q >/dev/null
+	sqlite3 app.db "UPDATE r SET v = randomblob(1000) WHERE id % 50 = 0"
+	before=$(sqlite3 app.db .dump)
+	cp -a app.db.mig base.mig
+	for ops in write fsync rename; do
+		rm -rf app.db.mig
+		cp -a base.mig app.db.mig
+		run -6 faulty FAULT_OPS=$ops FAULT_PATH=objects/pack FAULT_N=1 FAULT_ERRNO=ENOSPC -- mig -d app.db backup -q
+		[[ "$output" =~ ^mig-backup:\ error:\ cannot\ write\ \'app.db.mig/objects/pack/[A-Za-z0-9_-]+(\.pack)?\':\ No\ space\ left\ on\ device$ ]]
+		[ "$(mig -d app.db backup --list --porcelain | wc -l)" = 1 ]
+		run -0 mig -d app.db backup -q
+		id=$output
+		run -0 find app.db.mig/objects -name 'tmp_*'
+		[ "$output" = "" ]
+		for p in app.db.mig/objects/pack/*.pack; do
+			[ -e "${p%.pack}.idx" ]
+		done
+		run -0 mig -d app.db backup --verify "$id"
+		sqlite3 app.db "DELETE FROM r"
+		run -0 mig -d app.db restore -q --no-backup "$id"
+		[ "$(sqlite3 app.db .dump)" = "$before" ]
+	done
+}
