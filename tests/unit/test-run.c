@@ -167,7 +167,7 @@ static int teardown(void **state)
 
 static int run(const struct mig_run_opts *o, struct mig_err *err)
 {
-	struct mig_settings set = { dbpath, "migrations", "store", NULL, 0, 1, 20, NULL, 0 };
+	struct mig_settings set = { dbpath, "migrations", "store", NULL, 0, 1, 20, NULL, 0, NULL };
 
 	return mig_run_do(&kind, NULL, &set, o, &env, err);
 }
