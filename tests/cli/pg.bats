@@ -288,14 +288,20 @@ DROP TABLE a;
 
 @test "snapshots of a PostgreSQL database: backup, verify, restore of data and bookkeeping, export psql replays" {
 	two_revisions
+	# a database with nothing in it gets no snapshot, as a SQLite file a run creates
+	run -6 mig backup
+	[ "$output" = "mig-backup: error: database '$URL' is empty: there is nothing to snapshot" ]
 	run -0 mig up
-	# every run takes one first
+	[ "${lines[0]}" = "applying 0001_users" ]
+	# every run on one that has something takes one first
+	run -0 mig down 0001_users
 	[[ "$output" = *"snapshot "* ]]
+	run -0 mig up -q
 	q "INSERT INTO posts SELECT g, 1 FROM generate_series(1, 5000) g"
 	run -0 mig backup
 	id=$output
 	run -0 mig backup --list
-	[ "${#lines[@]}" -eq 2 ]
+	[ "${#lines[@]}" -eq 3 ]
 	run -0 mig backup --verify
 	# change data and schema, then go back
 	q "DELETE FROM posts WHERE id > 10; CREATE TABLE junk (x int); UPDATE users SET email = email || 'z'"
