@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
 # Shell completion: bash driven through its completion function, fish
 # through 'complete -C', zsh pressed TAB at in a terminal (tmux).
+# backend: sqlite (the shells run mig themselves, on the file the line names)
 load helper
 
 # comp WORD...: what bash completes for the last word

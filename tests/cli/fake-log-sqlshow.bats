@@ -412,6 +412,7 @@ store_sum() {
 }
 
 @test "sqlshow --revision prints one section; --schema replays up to a target" {
+	sqlite_only
 	users
 	run -0 mig -d app.db sqlshow --revision 0002 --down
 	[ "$output" = "ALTER TABLE users DROP COLUMN email;" ]
@@ -497,6 +498,7 @@ as_mig_does() {
 }
 
 @test "sqlshow | sqlite3 does what up and down do: targets, a no-transaction revision" {
+	sqlite_only
 	DIR=migrations
 	rev 0001_a $'-- mig:up\nCREATE TABLE a(x INT);\n-- mig:down\nDROP TABLE a;\n'
 	rev 0002_idx $'-- mig:no-transaction\n-- mig:up\nCREATE INDEX a_x ON a(x);\n-- mig:down\nDROP INDEX a_x;\n'
@@ -505,6 +507,7 @@ as_mig_does() {
 }
 
 @test "sqlshow | sqlite3 does what up and down do in every other tool's layout" {
+	sqlite_only
 	DIR=dbmate
 	mkdir -p dbmate goose golang diesel/2024-01-01-000000_a diesel/2024-02-01-000000_b
 	printf -- '-- migrate:up\nCREATE TABLE a(x INT);\n-- migrate:down\nDROP TABLE a;\n' >dbmate/20240101000000_a.sql

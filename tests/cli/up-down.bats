@@ -399,6 +399,7 @@ PY
 }
 
 @test "eight first runs at once on no database: all exit 0, each revision applied once" {
+	sqlite_only
 	rev 0001_a $'-- mig:up\nCREATE TABLE a(x INT);\n-- mig:down\nDROP TABLE a;\n'
 	rev 0002_b $'-- mig:up\nCREATE TABLE b(x INT);\n-- mig:down\nDROP TABLE b;\n'
 	for trial in 1 2 3 4; do
