@@ -370,6 +370,7 @@ struct pack {
 struct packs {
 	struct pack *v;
 	size_t n;
+	int failed;	/* errno of a pack that could not be opened for want of files or memory */
 };
 
 static void pack_close(struct pack *p)
@@ -465,9 +466,12 @@ struct packs *packs_open(const char *objdir)
 			continue;
 		name = mig_xstrndup(e->d_name, len - 4);
 		MIG_GROW(ps->v, ps->n + 1, alloc);
-		/* one mig cannot read is left to libgit2 */
+		/* one mig cannot read is left to libgit2; one it cannot open now, said when asked for */
+		errno = 0;
 		if (pack_open(&ps->v[ps->n], dirfd(d), name) == 0)
 			ps->n++;
+		else if (errno == EMFILE || errno == ENFILE || errno == ENOMEM)
+			ps->failed = errno;
 		free(name);
 	}
 	if (d)
@@ -537,25 +541,23 @@ int packs_has(const struct packs *ps, const git_oid *oid)
 	return 0;
 }
 
-/* Read entry at of p, raw, into in: its type, its size and where its data starts. */
-static int entry_read(const struct pack *p, uint32_t at, struct mig_buf *in, int *type, size_t *size, size_t *hlen)
+/* The header of entry at of p: its type, its size, the header's length and the whole entry's. */
+static int entry_head(const struct pack *p, uint32_t at, int *type, size_t *size, size_t *hlen, size_t *len)
 {
 	uint64_t off = entry_offset(p, at), end = entry_end(p, off);
-	size_t len = (size_t)(end - off), i = 0, shift = 4;
-	const unsigned char *b;
+	unsigned char b[16];
+	size_t n, i = 0, shift = 4;
 
 	if (end <= off)
 		return -1;
-	mig_buf_reset(in);
-	mig_buf_grow(in, len);
-	if (pread(p->fd, in->buf, len, (off_t)off) != (ssize_t)len)
+	*len = (size_t)(end - off);
+	n = *len < sizeof(b) ? *len : sizeof(b);
+	if (pread(p->fd, b, n, (off_t)off) != (ssize_t)n)
 		return -1;
-	in->len = len;
-	b = (const unsigned char *)in->buf;
 	*type = b[0] >> 4 & 7;
 	*size = b[0] & 15;
 	while (b[i] & 0x80) {
-		if (++i >= len || shift > 56)
+		if (++i >= n || shift > 56)
 			return -1;
 		*size |= (size_t)(b[i] & 127) << shift;
 		shift += 7;
@@ -564,20 +566,48 @@ static int entry_read(const struct pack *p, uint32_t at, struct mig_buf *in, int
 	return 0;
 }
 
+/*
+ * Entry at of p, raw, into in: its type, its size and where its data
+ * starts. A blob's entry is no longer than its header and what its size
+ * deflates to at worst (with room for other writers' zlib): an index
+ * that says otherwise is damaged, and no gap it names is read whole.
+ */
+static int entry_read(const struct pack *p, uint32_t at, struct mig_buf *in, int *type, size_t *size, size_t *hlen)
+{
+	uint64_t off = entry_offset(p, at);
+	size_t len;
+
+	if (entry_head(p, at, type, size, hlen, &len) < 0)
+		return -1;
+	if (*type == OBJ_BLOB && len > pack_entry_bound(*size) + *size / 8 + 64)
+		return -1;
+	mig_buf_reset(in);
+	mig_buf_grow(in, len);
+	if (pread(p->fd, in->buf, len, (off_t)off) != (ssize_t)len)
+		return -1;
+	in->len = len;
+	return 0;
+}
+
 int packs_read(const struct packs *ps, const git_oid *oid, struct libdeflate_decompressor *d, struct mig_buf *in,
 	       unsigned char *out, size_t max, size_t *n, const char **why)
 {
 	const struct pack *p = NULL;
 	uint32_t at = 0;
-	size_t i, size, hlen, got = 0, used = 0;
+	size_t i, size, hlen, len, got = 0, used = 0;
 	int type;
 
 	for (i = 0; ps && i < ps->n && !p; i++)
 		if (pack_find(&ps->v[i], oid, &at) == 0)
 			p = &ps->v[i];
+	if (!p && ps && ps->failed) {
+		*why = ps->failed == ENOMEM ? "may be in a pack that could not be opened: out of memory"
+					    : "may be in a pack that could not be opened: too many open files";
+		return -1;
+	}
 	if (!p)
 		return 0;
-	if (entry_read(p, at, in, &type, &size, &hlen) < 0) {
+	if (entry_head(p, at, &type, &size, &hlen, &len) < 0) {
 		*why = "cannot be read from its pack";
 		return -1;
 	}
@@ -585,6 +615,10 @@ int packs_read(const struct packs *ps, const git_oid *oid, struct libdeflate_dec
 		return 0;	/* git's delta: libgit2's to read */
 	if (type != OBJ_BLOB || size > max) {
 		*why = "is not a blob of the right size";
+		return -1;
+	}
+	if (entry_read(p, at, in, &type, &size, &hlen) < 0) {
+		*why = "cannot be read from its pack";
 		return -1;
 	}
 	if (libdeflate_zlib_decompress_ex(d, in->buf + hlen, in->len - hlen, out, size, &used, &got) !=
@@ -633,15 +667,14 @@ void packs_oid(const struct packs *ps, size_t k, uint32_t at, git_oid *oid)
 
 int packs_plain(const struct packs *ps, size_t k)
 {
-	struct mig_buf in = MIG_BUF_INIT;
 	const struct pack *p = &ps->v[k];
-	size_t size, hlen;
+	size_t size, hlen, len;
 	uint32_t i;
 	int type, plain = 1;
 
+	/* the headers tell: no entry is read whole */
 	for (i = 0; i < p->n && plain; i++)
-		plain = entry_read(p, i, &in, &type, &size, &hlen) == 0 && type == OBJ_BLOB;
-	mig_buf_release(&in);
+		plain = entry_head(p, i, &type, &size, &hlen, &len) == 0 && type == OBJ_BLOB;
 	return plain;
 }
 

@@ -1,8 +1,10 @@
 /*
  * Packs mig writes and reads itself (store-pack.c): what goes in comes
  * back by its id, whatever the size its entry header has to say (one,
- * two or three bytes of it), an object given twice is stored once, and
- * an empty pack leaves nothing behind.
+ * two or three bytes of it), an object given twice is stored once, an
+ * empty pack leaves nothing behind, an index that names a gap no entry
+ * can fill is damage, not a read of all of it, and a pack that cannot
+ * be opened for want of files is said so.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +15,8 @@
 #include <string.h>
 #include <dirent.h>
 #include <ftw.h>
+#include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -153,12 +157,156 @@ static void test_empty_pack_leaves_nothing(void **state)
 	remove_scratch(obj);
 }
 
+/* The one file in dir whose name ends so: its path. */
+static char *file_ending(const char *dir, const char *suffix)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	char *path = NULL;
+
+	assert_non_null(d);
+	while ((e = readdir(d)))
+		if (strlen(e->d_name) > strlen(suffix) &&
+		    !strcmp(e->d_name + strlen(e->d_name) - strlen(suffix), suffix))
+			path = mig_path_join(dir, e->d_name);
+	closedir(d);
+	assert_non_null(path);
+	return path;
+}
+
+/*
+ * An index that puts a tiny blob's entry before all of the pack (the
+ * next entry's offset made its own): the gap is no entry of that blob,
+ * and is not read whole, as it could be gigabytes.
+ */
+static void test_damaged_index_gap(void **state)
+{
+	struct mig_err err = MIG_ERR_INIT;
+	struct libdeflate_decompressor *d = libdeflate_alloc_decompressor();
+	struct mig_buf in = MIG_BUF_INIT;
+	char *obj = scratch(), *packdir = mig_path_join(obj, "pack"), *idx;
+	unsigned char *big = mig_xmalloc(300000), *entry = mig_xmalloc(pack_entry_bound(300000)),
+		      *out = mig_xmalloc(300000), off[2][4];
+	struct packw *w = NULL;
+	struct packs *ps;
+	git_oid oid[2];
+	size_t i, n;
+	int added, small;
+	const char *why = NULL;
+	FILE *f;
+
+	(void)state;
+	for (i = 0; i < 300000; i++)
+		big[i] = (unsigned char)(i * 2654435761u >> 13);
+	assert_int_equal(packw_start(&w, obj, &err), 0);
+	blob_oid(&oid[0], "x", 1);
+	n = pack_entry_make(entry, (const unsigned char *)"x", 1);
+	assert_int_equal(packw_add(w, &oid[0], entry, n, &added, &err), 0);
+	blob_oid(&oid[1], big, 300000);
+	n = pack_entry_make(entry, big, 300000);
+	assert_int_equal(packw_add(w, &oid[1], entry, n, &added, &err), 0);
+	assert_int_equal(packw_finish(w, &err), 0);
+	packw_free(w);
+
+	/* version 2 index: header, fanout, ids, CRCs, then 32-bit offsets in id order */
+	idx = file_ending(packdir, ".idx");
+	small = git_oid_cmp(&oid[0], &oid[1]) < 0 ? 0 : 1;
+	assert_non_null(f = fopen(idx, "r+b"));
+	assert_int_equal(fseek(f, 8 + 1024 + 2 * 20 + 2 * 4, SEEK_SET), 0);
+	assert_int_equal(fread(off, 4, 2, f), 2);
+	memcpy(off[!small], off[small], 4);
+	assert_int_equal(fseek(f, 8 + 1024 + 2 * 20 + 2 * 4, SEEK_SET), 0);
+	assert_int_equal(fwrite(off, 4, 2, f), 2);
+	assert_int_equal(fclose(f), 0);
+
+	ps = packs_open(obj);
+	assert_int_equal(packs_count(ps), 1);
+	assert_int_equal(packs_read(ps, &oid[0], d, &in, out, 300000, &n, &why), -1);
+	assert_string_equal(why, "cannot be read from its pack");
+	assert_true(in.alloc < 300000);
+	packs_close(ps);
+
+	libdeflate_free_decompressor(d);
+	mig_buf_release(&in);
+	free(big);
+	free(entry);
+	free(out);
+	free(idx);
+	free(packdir);
+	remove_scratch(obj);
+}
+
+/*
+ * Packs that cannot be opened for want of file descriptors: what they
+ * hold is not called missing, and the message says why.
+ */
+static void test_packs_beyond_open_files(void **state)
+{
+	struct mig_err err = MIG_ERR_INIT;
+	struct libdeflate_decompressor *d = libdeflate_alloc_decompressor();
+	struct mig_buf in = MIG_BUF_INIT;
+	char *obj = scratch(), body[2] = "a";
+	unsigned char entry[64], out[8];
+	struct rlimit was, low;
+	struct packs *ps;
+	git_oid oid[3];
+	size_t i, n, read_ok = 0, said = 0;
+	int added, fd;
+	const char *why = NULL;
+
+	(void)state;
+	for (i = 0; i < 3; i++) {
+		struct packw *w = NULL;
+
+		body[0] = (char)('a' + i);
+		blob_oid(&oid[i], body, 1);
+		n = pack_entry_make(entry, (const unsigned char *)body, 1);
+		assert_int_equal(packw_start(&w, obj, &err), 0);
+		assert_int_equal(packw_add(w, &oid[i], entry, n, &added, &err), 0);
+		assert_int_equal(packw_finish(w, &err), 0);
+		packw_free(w);
+	}
+	/* room for the directory, one pack and its index at a time: the second pack has none */
+	assert_true((fd = open("/dev/null", O_RDONLY)) >= 0);
+	close(fd);
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &was), 0);
+	low = was;
+	low.rlim_cur = (rlim_t)fd + 3;
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+	ps = packs_open(obj);
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &was), 0);
+	assert_int_equal(packs_count(ps), 1);
+	for (i = 0; i < 3; i++) {
+		int rc = packs_read(ps, &oid[i], d, &in, out, sizeof(out), &n, &why);
+
+		if (rc == 1) {
+			read_ok++;
+		} else {
+			assert_int_equal(rc, -1);
+			assert_string_equal(why, "may be in a pack that could not be opened: too many open files");
+			said++;
+		}
+	}
+	assert_int_equal(read_ok, 1);
+	assert_int_equal(said, 2);
+	packs_close(ps);
+	ps = packs_open(obj);
+	assert_int_equal(packs_count(ps), 3);
+	packs_close(ps);
+
+	libdeflate_free_decompressor(d);
+	mig_buf_release(&in);
+	remove_scratch(obj);
+}
+
 int main(void)
 {
 	struct mig_err err = MIG_ERR_INIT;
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_empty_pack_leaves_nothing),
+		cmocka_unit_test(test_damaged_index_gap),
+		cmocka_unit_test(test_packs_beyond_open_files),
 	};
 
 	if (mig_git_need(&err) < 0) {
