@@ -39,8 +39,6 @@ int mig_backup_take(struct mig_store *s, const char *path, const char *subject, 
 	int rc;
 
 	id[0] = '\0';
-	if (!mig_db_has_content(path))
-		return 0;
 	o.nrevisions = applied_lines(path, timeout_ms, &revs);
 	o.revisions = revs.buf;
 	rc = mig_snapshot_take(s, path, &o, id, err);
@@ -483,6 +481,14 @@ static int take_plan(struct mig_run *run, struct mig_err *err)
 			return rc;
 		mig_db_close(db);
 	}
+	/* nothing to keep: said before a store is made for it */
+	if (!mig_db_has_content(dbpath)) {
+		char *shown = mig_db_display_name(dbpath);
+
+		mig_err_set(err, MIG_EENV, "database '%s' is empty: there is nothing to snapshot", shown);
+		free(shown);
+		return MIG_EENV;
+	}
 	/* the output is checked and made before anything else is */
 	if (t->o->out && t->of.fd < 0 && (rc = open_out(t, run->set, err)) < 0)
 		return rc;
@@ -499,9 +505,6 @@ static int take_execute(struct mig_run *run, struct mig_err *err)
 	if ((rc = mig_backup_take(run->store, run->set->database, run->subject, run->set->lock_timeout,
 				  mig_backup_progress(), t->id, err)) < 0)
 		return rc;
-	if (!*t->id)
-		return mig_err_set(err, MIG_EENV, "database '%s' is empty: there is nothing to snapshot",
-				   run->set->database);
 	snprintf(run->snapshot, sizeof(run->snapshot), "%s", t->id);
 	if ((rc = run->env->journal(run, "ok", err)) < 0)
 		return rc;

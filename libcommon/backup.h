@@ -12,9 +12,9 @@
  */
 
 /*
- * Snapshot the database at path (the caller holds the store's lock);
- * id gets the snapshot's id. A database that does not exist or is
- * empty gets none: id is "".
+ * Snapshot the database at path (the caller holds the store's lock and
+ * has asked mig_db_has_content whether there is anything to keep); id
+ * gets the snapshot's id.
  */
 int mig_backup_take(struct mig_store *s, const char *path, const char *subject, int timeout_ms, int progress,
 		    char id[41], struct mig_err *err);

@@ -291,6 +291,9 @@ DROP TABLE a;
 	# a database with nothing in it gets no snapshot, as a SQLite file a run creates
 	run -6 mig backup
 	[ "$output" = "mig-backup: error: database '$URL' is empty: there is nothing to snapshot" ]
+	[ "$(ls -A | grep -vx xdg-cache | sort | tr '\n' ' ')" = "migrations " ]
+	run -6 mig -d "${URL/tester@/tester:sekrit@}" backup
+	[ "$output" = "mig-backup: error: database '${URL/tester@/tester:***@}' is empty: there is nothing to snapshot" ]
 	run -0 mig up
 	[ "${lines[0]}" = "applying 0001_users" ]
 	# every run on one that has something takes one first

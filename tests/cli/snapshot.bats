@@ -670,6 +670,8 @@ EOF
 	: >empty.db
 	run -6 mig -d empty.db backup
 	has "mig-backup: error: database 'empty.db' is empty: there is nothing to snapshot"
+	# and no store is made for nothing
+	[ ! -e empty.db.mig ]
 	run -2 mig -d app.db backup --list --verify
 	has "mig-backup: error: --list, --verify and --prune cannot be used together"
 	run -2 mig -d app.db backup --porcelain
