@@ -28,10 +28,10 @@ teardown() {
 # where the file's would be (app.db.mig); q asks it what sqlite3 would ask
 # the file. A test about SQLite's files says sqlite_only first; a file of
 # such tests says so in a line "# backend: sqlite" (the Makefile leaves it
-# out of the PostgreSQL run).
+# out of the PostgreSQL run). pg.bats has its databases so too.
 backend_setup() {
 	if [ -z "${MIG_TEST_PG:-}" ]; then
-		echo "MIG_TEST_BACKEND=$MIG_TEST_BACKEND needs MIG_TEST_PG: run 'make check', which starts a PostgreSQL cluster" >&2
+		echo "MIG_TEST_PG is not set: run the tests with 'make check', which starts a PostgreSQL cluster" >&2
 		return 1
 	fi
 	PGDB_PREFIX=t$$_${BATS_TEST_NUMBER}_

@@ -10,21 +10,12 @@ eval "base_$(declare -f setup)"
 
 setup() {
 	base_setup
-	if [ -z "${MIG_TEST_PG:-}" ]; then
-		echo "MIG_TEST_PG is not set: run the tests with 'make check', which starts a PostgreSQL cluster" >&2
-		return 1
-	fi
-	DB=t_${BATS_TEST_NUMBER}_$$_$RANDOM
-	psql -qX -v ON_ERROR_STOP=1 "$MIG_TEST_PG" -c "CREATE DATABASE $DB" >/dev/null
-	# the cluster's URL with this test's database in place of "postgres"
-	URL=${MIG_TEST_PG/\/postgres\?//$DB?}
+	# the helper's databases, as the CLI suite's PostgreSQL run has them
+	backend_setup
+	URL=$(pg_url db)
+	DB=${URL#*://*/}
+	DB=${DB%%\?*}
 	export MIG_DATABASE=$URL
-}
-
-teardown() {
-	if [ -n "${DB:-}" ] && [ -n "${MIG_TEST_PG:-}" ]; then
-		psql -qX "$MIG_TEST_PG" -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1 || true
-	fi
 }
 
 # q SQL: run SQL on the test's database, unaligned, tuples only
@@ -229,15 +220,13 @@ CREATE INDEX CONCURRENTLY posts_user ON posts (user_id);
 -- mig:down
 DROP INDEX CONCURRENTLY posts_user;
 '
-	other=${DB}_b
-	psql -qX "$MIG_TEST_PG" -c "CREATE DATABASE $other"
+	other=$(pg_url other)
 	run -0 mig sqlshow
-	printf '%s\n' "$output" | psql -qX -v ON_ERROR_STOP=1 "${URL/\/$DB\?//$other?}" >/dev/null
+	printf '%s\n' "$output" | psql -qX -v ON_ERROR_STOP=1 "$other" >/dev/null
 	run -0 mig up -q
 	cols="scope, name, id, coalesce(schema_hash, '-'), dirty"
 	mine=$(q "SELECT $cols FROM mig.revisions ORDER BY seq")
-	theirs=$(psql -qAtX "${URL/\/$DB\?//$other?}" -c "SELECT $cols FROM mig.revisions ORDER BY seq")
-	psql -qX "$MIG_TEST_PG" -c "DROP DATABASE $other WITH (FORCE)"
+	theirs=$(psql -qAtX "$other" -c "SELECT $cols FROM mig.revisions ORDER BY seq")
 	[ -n "$mine" ]
 	[ "$mine" = "$theirs" ]
 }
@@ -318,11 +307,9 @@ DROP TABLE a;
 	has "current: 0002_posts"
 	# what backup -o writes, psql replays by itself
 	run -0 mig backup -o all.sql.gz
-	other=${DB}_r
-	psql -qX "$MIG_TEST_PG" -c "CREATE DATABASE $other"
-	gunzip -c all.sql.gz | psql -qX -o /dev/null -v ON_ERROR_STOP=1 "${URL/\/$DB\?//$other?}"
-	n=$(psql -qAtX "${URL/\/$DB\?//$other?}" -c "SELECT count(*) FROM posts")
-	psql -qX "$MIG_TEST_PG" -c "DROP DATABASE $other WITH (FORCE)"
+	other=$(pg_url replayed)
+	gunzip -c all.sql.gz | psql -qX -o /dev/null -v ON_ERROR_STOP=1 "$other"
+	n=$(psql -qAtX "$other" -c "SELECT count(*) FROM posts")
 	[ "$n" = 5000 ]
 }
 
@@ -560,13 +547,11 @@ INSERT INTO c VALUES (7);"
 	run -0 mig up -q
 	cmp first.sql db/schema.sql
 	# another database made from it has the same schema
-	other=${DB}_s
-	psql -qX "$MIG_TEST_PG" -c "CREATE DATABASE $other"
-	psql -qX -v ON_ERROR_STOP=1 "${URL/\/$DB\?//$other?}" -f db/schema.sql
+	other=$(pg_url other)
+	psql -qX -v ON_ERROR_STOP=1 "$other" -f db/schema.sql
 	rm db/schema.sql
 	# fake writes the schema file too: from the other database, the same bytes
-	run -0 mig -d "${URL/\/$DB\?//$other?}" fake -q head
-	psql -qX "$MIG_TEST_PG" -c "DROP DATABASE $other WITH (FORCE)"
+	run -0 mig -d "$other" fake -q head
 	cmp first.sql db/schema.sql
 }
 
@@ -888,17 +873,15 @@ each_pg_fault() {
 	[ "$(q "SELECT count(*) FROM $bk.revisions WHERE scope = 'app'")" = 0 ]
 	[ "$(q "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")" = 0 ]
 	# sqlshow's script does what up does, bookkeeping in the same schema
-	other=${DB}_b
-	psql -qX "$MIG_TEST_PG" -c "CREATE DATABASE $other"
-	run -0 mig -d "${URL/\/$DB\?//$other?}" sqlshow
-	printf '%s\n' "$output" | psql -qX -v ON_ERROR_STOP=1 "${URL/\/$DB\?//$other?}" >/dev/null
+	other=$(pg_url other)
+	run -0 mig -d "$other" sqlshow
+	printf '%s\n' "$output" | psql -qX -v ON_ERROR_STOP=1 "$other" >/dev/null
 	run -0 mig up -q
 	cols="scope, name, id, coalesce(schema_hash, '-'), dirty"
 	mine=$(q "SELECT $cols FROM $bk.revisions WHERE seq NOT IN (SELECT seq FROM $bk.revisions WHERE scope = 'mig') ORDER BY seq")
 	mine="$(q "SELECT $cols FROM $bk.revisions WHERE scope = 'mig' ORDER BY seq")
 $mine"
-	theirs=$(psql -qAtX "${URL/\/$DB\?//$other?}" -c "SELECT $cols FROM $bk.revisions ORDER BY seq")
-	psql -qX "$MIG_TEST_PG" -c "DROP DATABASE $other WITH (FORCE)"
+	theirs=$(psql -qAtX "$other" -c "SELECT $cols FROM $bk.revisions ORDER BY seq")
 	[ -n "$mine" ]
 	[ "$mine" = "$theirs" ]
 	[ "$(q "SELECT count(*) FROM pg_namespace WHERE nspname = 'mig'")" = 0 ]
