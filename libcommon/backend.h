@@ -206,6 +206,9 @@ struct mig_backend {
 			  uint32_t *page_size, uint64_t *size, struct mig_err *err);
 	int (*image_write)(const char *addr, int timeout_ms, const struct mig_image_source *src,
 			   struct mig_err *err);
+	/* mig_image_import; NULL where the image is the file's own bytes, the store's to read */
+	int (*image_import)(const struct mig_image_stream *in, const struct mig_image_sink *sink,
+			    uint32_t *page_size, uint64_t *size, struct mig_err *err);
 };
 
 /* The backends built in, each listed once in db.c. */

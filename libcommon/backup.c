@@ -562,15 +562,6 @@ static int restore_plan(struct mig_run *run, struct mig_err *err)
 
 	if ((rc = mig_settings_database(run->set, &dbpath, err)) < 0 || (rc = mig_image_check(dbpath, err)) < 0)
 		return rc;
-	/* an imported image is read as SQLite's: a server's own dump is psql's to replay */
-	if (in && mig_db_is_url(dbpath)) {
-		char *shown = mig_db_display_name(dbpath);
-
-		mig_err_set(err, MIG_EENV, "database '%s': restore -i of a PostgreSQL database is not built yet", shown);
-		mig_err_hint(err, "restore a snapshot by its id, or replay the file: gunzip -c FILE | psql");
-		free(shown);
-		return MIG_EENV;
-	}
 	if (in && strcmp(in, "-") && r->fd < 0 && (r->fd = open(in, O_RDONLY | O_CLOEXEC)) < 0)
 		return mig_err_errno(err, MIG_EENV, "cannot open '%s'", in);
 	if (!in && !mig_path_exists(run->set->store)) {
@@ -594,8 +585,8 @@ static int restore_prepare(struct mig_run *run, struct mig_err *err)
 		struct mig_snapshot_opts so = { subject, NULL, 0, run->set->lock_timeout, mig_backup_progress() };
 
 		snprintf(subject, sizeof(subject), "import %s", strcmp(in, "-") ? in : "from standard input");
-		if ((rc = mig_snapshot_import(run->store, r->fd >= 0 ? r->fd : 0,
-					      strcmp(in, "-") ? in : "standard input", &so, r->id, err)) < 0)
+		if ((rc = mig_snapshot_import(run->store, r->fd >= 0 ? r->fd : 0, strcmp(in, "-") ? in : "standard input",
+					      run->set->database, &so, r->id, err)) < 0)
 			return rc;
 		run->subject = subject;
 		snprintf(run->snapshot, sizeof(run->snapshot), "%s", r->id);

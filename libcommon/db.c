@@ -641,6 +641,17 @@ int mig_image_read(const char *path, int timeout_ms, const struct mig_image_sink
 	return b->image_read(path, timeout_ms, sink, page_size, size, err);
 }
 
+int mig_image_import(const char *path, const struct mig_image_stream *in, const struct mig_image_sink *sink,
+		     uint32_t *page_size, uint64_t *size, struct mig_err *err)
+{
+	const struct mig_backend *b;
+	int rc;
+
+	if ((rc = find_imaging(path, &b, err)) < 0)
+		return rc;
+	return b->image_import ? b->image_import(in, sink, page_size, size, err) : 1;
+}
+
 int mig_image_write(const char *path, int timeout_ms, const struct mig_image_source *src,
 		    struct mig_err *err)
 {

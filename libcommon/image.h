@@ -3,6 +3,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include "err.h"
 
 /*
@@ -30,6 +31,16 @@ struct mig_image_sink {
 	 * into, handed back to chunk (a copy saved), or NULL.
 	 */
 	unsigned char *(*buffer)(void *data);
+};
+
+/*
+ * A stream of bytes read in order, named for messages: read gives up
+ * to len bytes, 0 at the end, or < 0 with err set.
+ */
+struct mig_image_stream {
+	ssize_t (*read)(void *data, void *buf, size_t len, struct mig_err *err);
+	void *data;
+	const char *name;
 };
 
 /*
@@ -79,5 +90,16 @@ struct mig_image_source {
  */
 int mig_image_write(const char *path, int timeout_ms, const struct mig_image_source *src,
 		    struct mig_err *err);
+
+/*
+ * An image for the database at path, made of what 'backup -o' exported
+ * from one like it (in, decompressed), streamed into sink as
+ * mig_image_read does; refused, MIG_EENV naming in->name, when it is
+ * not what the backend restores. 1, with nothing read, when the
+ * backend's image is its file's own bytes, which the store reads
+ * itself (SQLite's).
+ */
+int mig_image_import(const char *path, const struct mig_image_stream *in, const struct mig_image_sink *sink,
+		     uint32_t *page_size, uint64_t *size, struct mig_err *err);
 
 #endif

@@ -1337,4 +1337,5 @@ const struct mig_backend mig_postgres_backend = {
 	.step_sql = pg_step_sql,
 	.image_read = pg_image_read,
 	.image_write = pg_image_write,
+	.image_import = mig_pg_image_import,
 };

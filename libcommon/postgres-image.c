@@ -32,9 +32,11 @@
  * all back, so a failed, refused or killed restore leaves the database
  * as it was.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -227,7 +229,7 @@ static void pad(struct chunker *k, uint64_t unit)
  * piece holds its start whole and no line is ever whole in memory.
  */
 struct lines {
-	int fd;
+	const struct mig_image_stream *in;
 	char *buf;
 	size_t start, end, scanned;
 	int eof;
@@ -235,8 +237,11 @@ struct lines {
 
 #define LINES_BUF (64 * 1024)
 
-/* The next piece at *p, its length, 0 at the end, < 0 on a failed read; *eol when it ends its line. */
-static ssize_t next_piece(struct lines *l, const char **p, int *eol)
+/*
+ * The next piece at *p, its length, 0 at the end, < 0 on a failed read
+ * (err set); *eol when it ends its line.
+ */
+static ssize_t next_piece(struct lines *l, const char **p, int *eol, struct mig_err *err)
 {
 	char *nl;
 	size_t len;
@@ -251,8 +256,7 @@ static ssize_t next_piece(struct lines *l, const char **p, int *eol)
 			l->end -= l->start;
 			l->start = 0;
 		}
-		n = read(l->fd, l->buf + l->end, LINES_BUF - l->end);
-		if (n < 0 && errno != EINTR)
+		if ((n = l->in->read(l->in->data, l->buf + l->end, LINES_BUF - l->end, err)) < 0)
 			return -1;
 		l->eof = n == 0;
 		l->end += n > 0 ? (size_t)n : 0;
@@ -281,7 +285,21 @@ static ssize_t next_piece(struct lines *l, const char **p, int *eol)
 #define CUT_MIN 1
 #define CUT_SPAN 2
 
-/* A pg_dump being read into chunks. */
+#define HEAD_MAX 64
+
+/* What an imported script says, checked as it is read (check_sql). */
+struct sql_check {
+	const char *name;	/* the file's, for messages */
+	struct mig_pg_scan scan;
+	char head[HEAD_MAX];	/* the first bytes of a statement or psql command */
+	size_t len;
+	int meta, done;		/* a psql command's; seen already */
+	uint64_t head_line;	/* where it starts */
+	int failed;
+	struct mig_err err;
+};
+
+/* A pg_dump, or a script to import, being read into chunks. */
 struct dump {
 	struct chunker k;
 	struct mig_pg_scan scan;	/* where its SQL stands, outside a table's data */
@@ -295,6 +313,8 @@ struct dump {
 	int holding;
 	uint64_t len;		/* of the line being read, so far */
 	XXH3_state_t *h;	/* its hash, when it comes in pieces */
+	uint64_t line;		/* lines read whole */
+	struct sql_check *check;	/* an import's, or NULL */
 };
 
 /* What is held, put after what came before. */
@@ -383,6 +403,92 @@ static void line_end(struct dump *d, const char *p, size_t n)
 	d->in_head = d->in_row = d->ended = 0;
 }
 
+/*
+ * A script to import is replayed by psql in the restore's transaction,
+ * so it must hold SQL and nothing that leaves that transaction: no
+ * transaction control (a COMMIT would make the drop of what the
+ * database held final, whatever failed after it), and no psql command
+ * but pg_dump's \restrict and \unrestrict (\connect would go on in
+ * another session, outside it). What it says is seen as psql's lexer
+ * sees it, outside tables' data.
+ */
+static int check_fail(struct sql_check *c, const char *fmt, ...)
+{
+	va_list ap;
+	char msg[256];
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	c->failed = 1;
+	return mig_err_set(&c->err, MIG_EENV, "'%s' line %llu: %s", c->name, (unsigned long long)c->head_line, msg);
+}
+
+/* The statement or psql command that started at c->head_line, as far as its first bytes tell. */
+static void check_head(struct sql_check *c)
+{
+	const char *what, *end = c->head + c->len;
+
+	if (c->meta) {
+		size_t n = strcspn(c->head + 1, " \t\r\n");
+
+		if ((n == 8 && !memcmp(c->head + 1, "restrict", 8)) || (n == 10 && !memcmp(c->head + 1, "unrestrict", 10)))
+			return;
+		check_fail(c, "the psql command \\%.*s would run outside the restore's transaction; only SQL is replayed",
+			   (int)(n < 32 ? n : 32), c->head + 1);
+		return;
+	}
+	what = mig_pg_transaction_control(c->head, end);
+	if (what && strcmp(what, "savepoint") && strcmp(what, "release")) {
+		char word[32];
+		size_t i;
+
+		for (i = 0; what[i] && i + 1 < sizeof(word); i++)
+			word[i] = (char)toupper((unsigned char)what[i]);
+		word[i] = '\0';
+		check_fail(c, "%s would end or nest the transaction the restore replays the file in", word);
+	}
+}
+
+static void check_sql(struct dump *d, const char *p, size_t n)
+{
+	struct sql_check *c = d->check;
+	size_t i;
+
+	for (i = 0; i < n && !c->failed; i++) {
+		mig_pg_scan(&c->scan, p + i, 1);
+		if (mig_pg_scan_meta(&c->scan)) {
+			/* a psql command's line, from its backslash */
+			if (!c->meta) {
+				c->meta = 1;
+				c->len = c->done = 0;
+				c->head_line = d->line + 1;
+			}
+			if (c->len < HEAD_MAX)
+				c->head[c->len++] = p[i];
+		} else if (c->meta || c->scan.between) {
+			/* a psql command's line or a statement ended, or what starts none (blanks, comments) */
+			if (c->len && !c->done)
+				check_head(c);
+			c->len = c->done = c->meta = 0;
+		} else if (c->len < HEAD_MAX) {
+			if (!c->len && !c->done)
+				c->head_line = d->line + 1;
+			c->head[c->len++] = p[i];
+		} else if (!c->done) {
+			check_head(c);
+			c->done = 1;
+		}
+	}
+}
+
+/* The end of the script: a statement or command not ended is seen as it is. */
+static void check_end(struct sql_check *c)
+{
+	if (c->len && !c->done && !c->failed)
+		check_head(c);
+}
+
 /* A piece of a line: put; scanned as SQL, or hashed as a row. */
 static void line_piece(struct dump *d, const char *p, size_t n, int eol)
 {
@@ -395,14 +501,86 @@ static void line_piece(struct dump *d, const char *p, size_t n, int eol)
 		d->data_len += n;
 	if (!d->in_copy && !d->ended) {
 		mig_pg_scan(&d->scan, p, n);
+		if (d->check)
+			check_sql(d, p, n);
 	} else if (d->in_row && (d->len || !eol)) {
 		if (!d->len)
 			XXH3_64bits_reset(d->h);
 		XXH3_64bits_update(d->h, p, n);
 	}
 	d->len += n;
-	if (eol)
+	if (eol) {
 		line_end(d, p, n);
+		d->line++;
+	}
+}
+
+/* Read the script in l into d's chunks: 0, or < 0 with err set (a consumer's failure "consumer failed"). */
+static int dump_lines(struct dump *d, struct lines *l, struct mig_err *err)
+{
+	const struct mig_image_sink *sink = d->k.sink;
+	const char *p;
+	ssize_t n;
+	int eol;
+
+	while (!d->k.failed && !(d->check && d->check->failed) && (n = next_piece(l, &p, &eol, err)) > 0) {
+		line_piece(d, p, (size_t)n, eol);
+		if (sink->progress)
+			sink->progress(sink->data, d->k.total, 0);
+	}
+	if (d->k.failed)
+		return mig_err_set(err, MIG_EENV, "consumer failed");
+	if (d->check && d->check->failed) {
+		*err = d->check->err;
+		return err->code;
+	}
+	return n < 0 ? err->code : 0;
+}
+
+/* The end of the image: what a script cut short in a table's data held, whole pages, and the last chunk. */
+static int dump_finish(struct dump *d, uint32_t *page_size, uint64_t *size, struct mig_err *err)
+{
+	if (d->holding)
+		release(d);
+	pad(&d->k, PAGE);
+	if (d->k.fill && !d->k.failed && d->k.sink->chunk(d->k.sink->data, d->k.index++, d->k.buf, d->k.fill) < 0)
+		d->k.failed = 1;
+	if (d->k.failed)
+		return mig_err_set(err, MIG_EENV, "consumer failed");
+	*page_size = PAGE;
+	*size = d->k.total;
+	return 0;
+}
+
+static int dump_start(struct dump *d, const struct mig_image_sink *sink, struct lines *l, struct mig_err *err)
+{
+	*d = (struct dump){ .k = { .sink = sink }, .copy = MIG_BUF_INIT, .held = MIG_BUF_INIT };
+	d->k.buf = mig_xmalloc(sink->chunk_size);
+	l->buf = mig_xmalloc(LINES_BUF);
+	mig_pg_scan_init(&d->scan);
+	if (!(d->h = XXH3_createState()))
+		return mig_err_set(err, MIG_EENV, "out of memory for a hash");
+	return 0;
+}
+
+static void dump_release(struct dump *d, struct lines *l)
+{
+	XXH3_freeState(d->h);
+	mig_pg_scan_release(&d->scan);
+	mig_buf_release(&d->copy);
+	mig_buf_release(&d->held);
+	free(l->buf);
+	free(d->k.buf);
+}
+
+/* pg_dump's standard output, read as a stream. */
+static ssize_t fd_read(void *data, void *buf, size_t len, struct mig_err *err)
+{
+	ssize_t n;
+
+	while ((n = read(*(int *)data, buf, len)) < 0 && errno == EINTR)
+		;
+	return n < 0 ? mig_err_errno(err, MIG_EENV, "cannot read pg_dump's output") : n;
 }
 
 int mig_pg_image_read(const char *url, int timeout_ms, const struct mig_image_sink *sink, uint32_t *page_size,
@@ -411,12 +589,11 @@ int mig_pg_image_read(const char *url, int timeout_ms, const struct mig_image_si
 	char wait[64], *msg = NULL;
 	const char *argv[] = { "pg_dump", "--format=plain", "--no-owner", "--no-privileges", wait, NULL };
 	PQconninfoOption *opts = PQconninfoParse(url, &msg);
-	struct dump d = { .k = { .sink = sink }, .copy = MIG_BUF_INIT, .held = MIG_BUF_INIT };
-	struct lines l = { .fd = -1 };
+	struct mig_image_stream in = { fd_read, NULL, "pg_dump's output" };
+	struct lines l = { .in = &in };
+	struct dump d;
 	struct mig_pg_child c;
-	const char *p;
-	ssize_t n = 0;
-	int rc, eol;
+	int rc;
 
 	if (!opts) {
 		rc = mig_err_set(err, MIG_EENV, "cannot read the address: %s", msg ? msg : "out of memory");
@@ -428,48 +605,81 @@ int mig_pg_image_read(const char *url, int timeout_ms, const struct mig_image_si
 	PQconninfoFree(opts);
 	if (rc < 0)
 		return rc;
-	d.k.buf = mig_xmalloc(sink->chunk_size);
-	l.buf = mig_xmalloc(LINES_BUF);
-	l.fd = c.out;
-	mig_pg_scan_init(&d.scan);
-	if (!(d.h = XXH3_createState())) {
-		rc = mig_err_set(err, MIG_EENV, "out of memory for a hash");
+	in.data = &c.out;
+	if ((rc = dump_start(&d, sink, &l, err)) < 0)
 		goto out;
-	}
-	while (!d.k.failed && (n = next_piece(&l, &p, &eol)) > 0) {
-		line_piece(&d, p, (size_t)n, eol);
-		if (sink->progress)
-			sink->progress(sink->data, d.k.total, 0);
-	}
-	if (n < 0)
-		rc = mig_err_errno(err, MIG_EENV, "cannot read pg_dump's output");
+	rc = dump_lines(&d, &l, err);
 	if (d.k.failed) {
 		mig_pg_child_finish(&c, 1, NULL, NULL);
-		rc = mig_err_set(err, MIG_EENV, "consumer failed");
 		goto out;
 	}
+	/* pg_dump's own complaint says more than a read cut short */
 	if ((rc = mig_pg_child_finish(&c, rc < 0, "pg_dump", err)) < 0)
 		goto out;
-	/* what an output cut short in a table's data held, whole pages, and the last chunk */
-	if (d.holding)
-		release(&d);
-	pad(&d.k, PAGE);
-	if (d.k.fill && !d.k.failed && sink->chunk(sink->data, d.k.index++, d.k.buf, d.k.fill) < 0)
-		d.k.failed = 1;
-	if (d.k.failed) {
-		rc = mig_err_set(err, MIG_EENV, "consumer failed");
-		goto out;
-	}
-	*page_size = PAGE;
-	*size = d.k.total;
+	rc = dump_finish(&d, page_size, size, err);
 out:
 	mig_pg_child_finish(&c, 1, NULL, NULL);
-	XXH3_freeState(d.h);
-	mig_pg_scan_release(&d.scan);
-	mig_buf_release(&d.copy);
-	mig_buf_release(&d.held);
-	free(l.buf);
-	free(d.k.buf);
+	dump_release(&d, &l);
+	return rc;
+}
+
+/* An imported stream, its bytes checked for what is no SQL text as they come. */
+struct text_in {
+	const struct mig_image_stream *in;
+	uint64_t off;
+};
+
+static ssize_t text_read(void *data, void *buf, size_t len, struct mig_err *err)
+{
+	struct text_in *t = data;
+	const char *nul;
+	ssize_t n = t->in->read(t->in->data, buf, len, err);
+
+	if (n <= 0)
+		return n;
+	if (!t->off && n >= 16 && !memcmp(buf, "SQLite format 3", 16))
+		return mig_err_set(err, MIG_EENV, "'%s' holds an SQLite database, not SQL for PostgreSQL", t->in->name);
+	if (!t->off && n >= 5 && !memcmp(buf, "PGDMP", 5)) {
+		mig_err_set(err, MIG_EENV, "'%s' is in pg_dump's custom format, not a plain SQL script", t->in->name);
+		mig_err_hint(err, "make it one with: pg_restore -f - FILE | gzip");
+		return MIG_EENV;
+	}
+	/* psql would end the line at it, and read on: what follows in that line is lost */
+	if ((nul = memchr(buf, '\0', (size_t)n)))
+		return mig_err_set(err, MIG_EENV, "'%s' is not an SQL script: byte %llu is NUL", t->in->name,
+				   (unsigned long long)(t->off + (uint64_t)(nul - (const char *)buf) + 1));
+	t->off += (uint64_t)n;
+	return n;
+}
+
+int mig_pg_image_import(const struct mig_image_stream *in, const struct mig_image_sink *sink, uint32_t *page_size,
+			uint64_t *size, struct mig_err *err)
+{
+	struct text_in t = { in, 0 };
+	struct mig_image_stream text = { text_read, &t, in->name };
+	struct sql_check c = { .name = in->name };
+	struct lines l = { .in = &text };
+	struct dump d;
+	int rc;
+
+	mig_pg_scan_init(&c.scan);
+	if ((rc = dump_start(&d, sink, &l, err)) < 0)
+		goto out;
+	d.check = &c;
+	if ((rc = dump_lines(&d, &l, err)) < 0)
+		goto out;
+	check_end(&c);
+	if (c.failed) {
+		*err = c.err;
+		rc = err->code;
+	} else if (!t.off) {
+		rc = mig_err_set(err, MIG_EENV, "'%s' holds no SQL: it is empty", in->name);
+	} else {
+		rc = dump_finish(&d, page_size, size, err);
+	}
+out:
+	dump_release(&d, &l);
+	mig_pg_scan_release(&c.scan);
 	return rc;
 }
 

@@ -34,6 +34,14 @@ int mig_pg_child_finish(struct mig_pg_child *c, int kill_it, const char *what, s
 /* mig_image_read and mig_image_write of image.h, for the database at url (as libpq reads it). */
 int mig_pg_image_read(const char *url, int timeout_ms, const struct mig_image_sink *sink, uint32_t *page_size,
 		      uint64_t *size, struct mig_err *err);
+/*
+ * An image made of a plain SQL script, as 'backup -o' or pg_dump | gzip
+ * wrote it, read from in (decompressed); refused (MIG_EENV, naming the
+ * file and the line) when it is no SQL text, or says what would leave
+ * the transaction a restore replays it in.
+ */
+int mig_pg_image_import(const struct mig_image_stream *in, const struct mig_image_sink *sink, uint32_t *page_size,
+			uint64_t *size, struct mig_err *err);
 int mig_pg_image_write(const char *url, int timeout_ms, const struct mig_image_source *src, struct mig_err *err);
 
 #endif

@@ -379,9 +379,49 @@ void mig_pg_scan_release(struct mig_pg_scan *s)
 	mig_buf_release(&s->tag);
 }
 
+static int scan_word_is(const struct mig_pg_scan *s, const char *w)
+{
+	return s->wlen == strlen(w) && !memcmp(s->word, w, s->wlen);
+}
+
+/* A word of the statement ended: does it open or close a function body (psqlscan.l's identifier rule)? */
+static void scan_word_end(struct mig_pg_scan *s)
+{
+	static const char *const firsts[] = { "create", "or", "replace", "function", "procedure", NULL };
+	const char *const *f;
+
+	if (!s->words)
+		memset(s->firsts, 0, sizeof(s->firsts));
+	for (f = firsts; *f; f++)
+		if (scan_word_is(s, *f) && s->words < (int)sizeof(s->firsts))
+			s->firsts[s->words] = **f;
+	s->words++;
+	if (s->firsts[0] == 'c' &&
+	    (s->firsts[1] == 'f' || s->firsts[1] == 'p' ||
+	     (s->firsts[1] == 'o' && s->firsts[2] == 'r' && (s->firsts[3] == 'f' || s->firsts[3] == 'p'))) &&
+	    !s->parens) {
+		if (scan_word_is(s, "begin"))
+			s->begins++;
+		else if (scan_word_is(s, "case") && s->begins)
+			s->begins++;
+		else if (scan_word_is(s, "end") && s->begins)
+			s->begins--;
+	}
+	s->wlen = 0;
+}
+
 /* c in code; what prev becomes: 0 when c ends a pair (a comment's opening), which starts no other. */
 static char scan_code(struct mig_pg_scan *s, char c)
 {
+	if (s->wlen && ident_char(c)) {
+		if (s->wlen < sizeof(s->word))
+			s->word[s->wlen] = (char)(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+		s->wlen++;
+		s->between = 0;
+		return c;
+	}
+	if (s->wlen)
+		scan_word_end(s);
 	if (c == '-' && s->prev == '-') {
 		s->state = SC_LINE_COMMENT;
 		s->between = s->between_before;
@@ -397,8 +437,16 @@ static char scan_code(struct mig_pg_scan *s, char c)
 		return c;
 	s->between_before = s->between;
 	s->between = 0;
-	if (c == ';') {
+	if (c == ';' && !s->parens && !s->begins) {
 		s->between = 1;
+		s->words = 0;
+	} else if (c == '(') {
+		s->parens++;
+	} else if (c == ')') {
+		s->parens -= s->parens > 0;
+	} else if (ident_start(c) && !ident_char(s->prev)) {
+		s->word[0] = (char)(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+		s->wlen = 1;
 	} else if (c == '\\' && s->bol && s->between_before) {
 		/* a psql meta-command between statements (\connect, \restrict) takes its line */
 		s->state = SC_META;
@@ -499,4 +547,9 @@ void mig_pg_scan(struct mig_pg_scan *s, const char *p, size_t n)
 int mig_pg_scan_between(const struct mig_pg_scan *s)
 {
 	return s->state == SC_CODE && s->between && s->bol;
+}
+
+int mig_pg_scan_meta(const struct mig_pg_scan *s)
+{
+	return s->state == SC_META;
 }

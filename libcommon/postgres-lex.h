@@ -78,6 +78,16 @@ void mig_pg_rename_schema(struct mig_buf *out, const char *p, const char *end, c
 struct mig_pg_scan {
 	int state, depth, esc;
 	int between, between_before;	/* no token since the last ';'; before the last byte */
+	/*
+	 * psql's own heuristic for a function body in standard SQL: in a
+	 * statement that starts CREATE [OR REPLACE] FUNCTION or PROCEDURE,
+	 * outside parentheses, BEGIN opens, CASE opens inside, END closes;
+	 * a ';' ends the statement only outside both.
+	 */
+	int parens, begins, words;
+	char firsts[4];			/* the first letters of its first words, of those that count */
+	char word[12];			/* the word being read, lowercased, its first bytes */
+	size_t wlen;			/* its length; 0 outside one */
 	int bol;			/* at a line's start */
 	char prev, prev2, quote;
 	struct mig_buf tag;		/* of the dollar quote open */
@@ -90,5 +100,7 @@ void mig_pg_scan_release(struct mig_pg_scan *s);
 void mig_pg_scan(struct mig_pg_scan *s, const char *p, size_t n);
 /* At a line's start, between statements? */
 int mig_pg_scan_between(const struct mig_pg_scan *s);
+/* In the line of a psql meta-command, from its backslash to before its newline? */
+int mig_pg_scan_meta(const struct mig_pg_scan *s);
 
 #endif

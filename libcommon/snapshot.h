@@ -100,11 +100,12 @@ int mig_snapshot_export(struct mig_store *s, const char *id, int fd, const char 
 			struct mig_err *err);
 
 /*
- * Read a gzip stream of a database image from fd (name for messages)
+ * Read a gzip stream of a database image from fd (name for messages),
+ * as 'backup -o' wrote it for a database like the one at database,
  * into a new snapshot; id gets its id.
  */
-int mig_snapshot_import(struct mig_store *s, int fd, const char *name, const struct mig_snapshot_opts *o,
-			char id[41], struct mig_err *err);
+int mig_snapshot_import(struct mig_store *s, int fd, const char *name, const char *database,
+			const struct mig_snapshot_opts *o, char id[41], struct mig_err *err);
 
 /* Which snapshots a prune may remove: 1 for those it may. */
 typedef int mig_snapshot_pick(const struct mig_snapshot_info *i, void *data);

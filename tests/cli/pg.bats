@@ -791,15 +791,77 @@ each_pg_fault() {
 	MIN_SITES=1 each_pg_fault mig restore -q "$id"
 }
 
-@test "restore -i into PostgreSQL says it is not built, exit 6, nothing changed; fake --adopt of a tool with no table, exit 2" {
-	rev 0001_a 'CREATE TABLE a (x int); INSERT INTO a VALUES (1);'
+@test "restore -i into PostgreSQL: what backup -o wrote, from a file or stdin, and pg_dump | gzip of another database" {
+	two_revisions
 	run -0 mig up -q
+	q "INSERT INTO posts SELECT g, 1 FROM generate_series(1, 3000) g"
 	run -0 mig backup -o all.sql.gz
-	q "INSERT INTO a VALUES (2)"
-	run -6 mig restore -i all.sql.gz
-	[ "${lines[0]}" = "mig-restore: error: database '$URL': restore -i of a PostgreSQL database is not built yet" ]
-	[ "${lines[1]}" = "hint: restore a snapshot by its id, or replay the file: gunzip -c FILE | psql" ]
-	[ "$(q "SELECT count(*) FROM a")" = 2 ]
+	want=$(pg_dump --no-owner "$URL" | grep -v '^\\\(un\)\?restrict ')
+	# into a database of its own, empty, and the one it came from, changed
+	copy=$(pg_url copy)
+	run -0 mig -d "$copy" --store copy.mig restore -i all.sql.gz
+	[[ "$output" = "mig-restore: restored snapshot "????????????" into '$copy'" ]]
+	[ "$(pg_dump --no-owner "$copy" | grep -v '^\\\(un\)\?restrict ')" = "$want" ]
+	run -0 mig -d "$copy" --store copy.mig status
+	has "current: 0002_posts"
+	q "DELETE FROM posts; DROP FUNCTION post_count(); CREATE TABLE junk (x int)"
+	run -0 mig restore -q -i - <all.sql.gz
+	[ "$(pg_dump --no-owner "$URL" | grep -v '^\\\(un\)\?restrict ')" = "$want" ]
+	run -0 mig backup --list --porcelain
+	[[ "$output" = *"	import from standard input"* ]]
+	# a dump psql wrote itself, of a database mig never saw
+	other=$(pg_url other)
+	psql -qX -v ON_ERROR_STOP=1 "$other" -c "CREATE SCHEMA s; CREATE TABLE s.\"we ird\" (t text); INSERT INTO s.\"we ird\" VALUES (E'a\\\\.b\\tc'), ('COMMIT;')"
+	pg_dump "$other" | gzip >other.sql.gz
+	run -0 mig restore -q -i other.sql.gz
+	[ "$(q "SELECT string_agg(t, '|' ORDER BY t) FROM s.\"we ird\"")" = "COMMIT;|a\\.b	c" ]
+	[ "$(q "SELECT count(*) FROM pg_tables WHERE tablename IN ('posts', 'junk')")" = 0 ]
+}
+
+@test "restore -i into PostgreSQL refuses what is no SQL script, or would leave its transaction: exit 6, the file and line named, nothing changed" {
+	two_revisions
+	run -0 mig up -q
+	run -0 mig backup -q
+	before=$(pg_dump --no-owner "$URL" | grep -v '^\\\(un\)\?restrict ')
+	snapshots=$(mig backup --list --porcelain)
+	refuse() {	# FILE MESSAGE...: restore -i FILE exits 6 with MESSAGE, and nothing changed
+		local f=$1
+		shift
+		run -6 mig restore -i "$f"
+		[ "$output" = "$(printf '%s\n' "$@")" ]
+		[ "$(pg_dump --no-owner "$URL" | grep -v '^\\\(un\)\?restrict ')" = "$before" ]
+		[ "$(mig backup --list --porcelain)" = "$snapshots" ]
+	}
+	printf 'DROP TABLE posts;\nCOMMIT;\nSELECT * FROM nothere;\n' | gzip >commit.gz
+	refuse commit.gz "mig-restore: error: 'commit.gz' line 2: COMMIT would end or nest the transaction the restore replays the file in"
+	printf 'DROP TABLE posts; /* one\nline */ end\n;\n' | gzip >end.gz
+	refuse end.gz "mig-restore: error: 'end.gz' line 2: END would end or nest the transaction the restore replays the file in"
+	printf -- '-- BEGIN;\nSELECT $$\nCOMMIT;\n$$;\n  start transaction;\n' | gzip >start.gz
+	refuse start.gz "mig-restore: error: 'start.gz' line 5: START would end or nest the transaction the restore replays the file in"
+	printf 'DROP TABLE posts;\n\\connect postgres\nDROP TABLE users;\n' | gzip >connect.gz
+	refuse connect.gz "mig-restore: error: 'connect.gz' line 2: the psql command \\connect would run outside the restore's transaction; only SQL is replayed"
+	printf 'DROP TABLE posts;\x00\n' | gzip >nul.gz
+	refuse nul.gz "mig-restore: error: 'nul.gz' is not an SQL script: byte 18 is NUL"
+	pg_dump -Fc "$URL" | gzip >custom.gz
+	refuse custom.gz "mig-restore: error: 'custom.gz' is in pg_dump's custom format, not a plain SQL script" \
+		"hint: make it one with: pg_restore -f - FILE | gzip"
+	sqlite3 lite.db "CREATE TABLE t (x int)"
+	gzip -c lite.db >lite.gz
+	refuse lite.gz "mig-restore: error: 'lite.gz' holds an SQLite database, not SQL for PostgreSQL"
+	gzip </dev/null >empty.gz
+	refuse empty.gz "mig-restore: error: 'empty.gz' holds no SQL: it is empty"
+	echo "not gzip" >bad.gz
+	refuse bad.gz "mig-restore: error: 'bad.gz' is not a gzip stream: incorrect header check"
+	# SQL that fails when replayed: psql's message, the database as it was; the file stays a snapshot
+	printf 'CREATE TABLE z (x int);\nSELECT * FROM nothere;\n' | gzip >fails.gz
+	run -6 mig restore -q -i fails.gz
+	[[ "${lines[0]}" = "mig-restore: error: cannot restore into '$URL': psql: relation \"nothere\" does not exist"* ]]
+	[ "$(pg_dump --no-owner "$URL" | grep -v '^\\\(un\)\?restrict ')" = "$before" ]
+	run -0 mig backup --list --porcelain
+	[[ "$output" = *"	import fails.gz"* ]]
+}
+
+@test "fake --adopt on PostgreSQL of a tool with no table, exit 2" {
 	# another tool's bookkeeping that is not there
 	mkdir -p db/migrations
 	printf -- '-- migrate:up\nCREATE TABLE b (x int);\n' >db/migrations/20240101000000_b.sql

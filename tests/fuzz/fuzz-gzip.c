@@ -64,7 +64,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (fd < 0 || mig_write_all(fd, data, size) < 0 || lseek(fd, 0, SEEK_SET) < 0)
 		abort();
-	if (mig_snapshot_import(store, fd, "image.gz", &o, id, &err) < 0) {
+	if (mig_snapshot_import(store, fd, "image.gz", "app.db", &o, id, &err) < 0) {
 		if (err.code != MIG_EENV || !err.msg[0])
 			abort();
 		close(fd);

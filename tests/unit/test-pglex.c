@@ -230,6 +230,17 @@ static void test_scan_copy_lines(void **state)
 	copy_lines_are("SELECT 1 -- ;\nCOPY a FROM stdin;\n", "");
 	/* a psql meta-command between statements is a line of its own */
 	copy_lines_are("\\connect 'x;\nCOPY b FROM stdin;\n", "COPY b FROM stdin;");
+	/* a body in standard SQL, as psql reads it: its ';'s end no statement, CASE and END nest */
+	copy_lines_are("CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1;\nCOPY a FROM stdin;\n"
+		       "SELECT CASE WHEN true THEN 1 END;\nCOPY b FROM stdin;\nEND;\nCOPY c FROM stdin;\n",
+		       "COPY c FROM stdin;");
+	copy_lines_are("Create Or Replace Procedure p() BEGIN ATOMIC SELECT 1;\nCOPY a FROM stdin;\nend;\n"
+		       "COPY b FROM stdin;\n", "COPY b FROM stdin;");
+	/* elsewhere BEGIN and END are words; inside parentheses a ';' ends nothing */
+	copy_lines_are("CREATE TABLE begin (x int);\nCOPY a FROM stdin;\n", "COPY a FROM stdin;");
+	copy_lines_are("CREATE FUNCTION f(begin int) RETURNS int AS 'x';\nCOPY a FROM stdin;\n", "COPY a FROM stdin;");
+	copy_lines_are("SELECT (1;\nCOPY a FROM stdin;\n);\nCOPY b FROM stdin;\n", "COPY b FROM stdin;");
+	copy_lines_are("CREATE FUNCTION beginner() RETURNS int AS 'x';\nCOPY a FROM stdin;\n", "COPY a FROM stdin;");
 }
 
 int main(void)
