@@ -32,6 +32,7 @@ struct reader {
 	const unsigned char *want;	/* the chunks to read, or NULL: all */
 	int stop;
 	struct store_work *work;
+	struct packs *packs;	/* opened once, read by every decoder */
 	struct decoder own;	/* the reader's own, for chunks read out of order */
 	unsigned char *zero, *extra;	/* chunk 0, kept; a chunk read out of order */
 	size_t extra_index;
@@ -40,10 +41,10 @@ struct reader {
 
 static void *decoder_new(void *data)
 {
+	struct reader *r = data;
 	struct decoder *dc = mig_xmalloc(sizeof(*dc));
 
-	(void)data;
-	decoder_init(dc);	/* without a decompressor, each chunk fails with why */
+	decoder_init(dc, r->packs);	/* without a decompressor, each chunk fails with why */
 	return dc;
 }
 
@@ -111,6 +112,7 @@ int reader_start(struct reader **out, const struct manifest *m, struct mig_store
 	r->m = m;
 	r->want = want;
 	r->objdir = mig_path_join(s->path, "objects");
+	r->packs = packs_open(r->objdir);
 	pthread_mutex_init(&r->mu, NULL);
 	pthread_cond_init(&r->cv, NULL);
 	if (progress)
@@ -120,7 +122,7 @@ int reader_start(struct reader **out, const struct manifest *m, struct mig_store
 	r->slots = mig_xcalloc(r->nslots, sizeof(*r->slots));
 	for (i = 0; i < r->nslots; i++)
 		r->slots[i].buf = mig_xmalloc(HDR_ROOM + m->chunk_size);
-	if (decoder_init(&r->own) < 0)
+	if (decoder_init(&r->own, r->packs) < 0)
 		rc = mig_err_set(err, MIG_EENV, "out of memory for a decompressor");
 	else
 		rc = store_work_start(&r->work, &read_ops, r, r->nslots, err);
@@ -152,6 +154,7 @@ void reader_stop(struct reader *r)
 	free(r->extra);
 	free(r->objdir);
 	decoder_release(&r->own);
+	packs_close(r->packs);
 	pthread_cond_destroy(&r->cv);
 	pthread_mutex_destroy(&r->mu);
 	free(r);
@@ -282,13 +285,15 @@ int mig_snapshot_check(struct mig_store *s, const char *id, struct mig_err *err)
 	if (rc == 0 && m.n) {
 		char *objdir = mig_path_join(s->path, "objects");
 		unsigned char *buf = mig_xmalloc(HDR_ROOM + m.chunk_size);
+		struct packs *ps = packs_open(objdir);
 		struct decoder dc;
 
-		if (decoder_init(&dc) < 0)
+		if (decoder_init(&dc, ps) < 0)
 			rc = mig_err_set(err, MIG_EENV, "out of memory for a decompressor");
 		else if ((rc = decode(&dc, objdir, &m, 0, buf, err)) == 0)
 			rc = image_whole(&m, buf + HDR_ROOM, err);
 		decoder_release(&dc);
+		packs_close(ps);
 		free(buf);
 		free(objdir);
 	}
@@ -375,6 +380,7 @@ static int first_differs(const unsigned char *a, const unsigned char *b, size_t 
 
 struct same {
 	const struct manifest *m;
+	struct packs *packs;
 	struct decoder dc;
 	char *objdir;
 	unsigned char *first;	/* HDR_ROOM, then the snapshot's chunk 0 */
@@ -415,7 +421,8 @@ int mig_snapshot_is_image(struct mig_store *s, const char *id, const char *path,
 	sm.m = &m;
 	sm.objdir = mig_path_join(s->path, "objects");
 	sm.first = mig_xmalloc(HDR_ROOM + m.chunk_size);
-	if (decoder_init(&sm.dc) < 0) {
+	sm.packs = packs_open(sm.objdir);
+	if (decoder_init(&sm.dc, sm.packs) < 0) {
 		rc = mig_err_set(err, MIG_EENV, "out of memory for a decompressor");
 		goto out;
 	}
@@ -433,6 +440,7 @@ int mig_snapshot_is_image(struct mig_store *s, const char *id, const char *path,
 	}
 out:
 	decoder_release(&sm.dc);
+	packs_close(sm.packs);
 	free(sm.first);
 	free(sm.objdir);
 	manifest_release(&m);
