@@ -408,7 +408,7 @@ int decode(struct decoder *dc, const char *objdir, const struct manifest *m, siz
 		const char *why = NULL;
 
 		if (load_object(dc, objdir, &c->oid, 1, len, &d, &n, &why) < 0) {
-			rc = why ? damaged(err, m, i, "is missing or does not match its id") :
+			rc = why ? damaged(err, m, i, why) :
 				   mig_err_errno(err, MIG_EENV, "cannot read a chunk of snapshot %.12s", m->id);
 		} else if (m->version >= 2 &&
 			   (n < sizeof(DELTA_MAGIC) - 1 || memcmp(d, DELTA_MAGIC, sizeof(DELTA_MAGIC) - 1))) {

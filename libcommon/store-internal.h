@@ -222,8 +222,9 @@ void packw_free(struct packw *p);
  * is a git delta (libgit2's to read), -1 with *why when it is damaged,
  * in a damaged pack or maybe in one that could not be opened (*why
  * lives as long as ps; NULL: errno says why). packs_has and the
- * functions for prune see only the packs mig reads; packs_damage says
- * why oid is in a damaged pack, or NULL when it is in none.
+ * functions for prune see only the packs mig reads (libgit2 does not
+ * read a damaged one either); packs_damage says why oid is in a
+ * damaged pack, or NULL when it is in none.
  */
 struct packs;
 struct libdeflate_decompressor;

@@ -308,20 +308,10 @@ static int prune_packs(struct mig_store *s, const char *objdir, struct oidset *d
 	for (i = 0; i < drop->nr && !*whole; i++) {
 		uint32_t at;
 
-		const char *why;
-
-		if (packs_which(ps, &drop->v[i], &k, &at) == 0) {
-			goes[k]++;
-		} else if ((why = packs_damage(ps, &drop->v[i]))) {
-			/* neither copied from nor repacked: what is left of it is unknown */
-			char hex[GIT_OID_HEXSZ + 1];
-
-			git_oid_tostr(hex, sizeof(hex), &drop->v[i]);
-			rc = mig_err_set(err, MIG_EENV, "cannot prune: object %s %s", hex, why);
-			goto out;
-		} else {
+		if (packs_which(ps, &drop->v[i], &k, &at) < 0)
 			*whole = 1;
-		}
+		else
+			goes[k]++;
 	}
 	for (k = 0; k < np && !*whole; k++)
 		if (goes[k] && !packs_plain(ps, k))

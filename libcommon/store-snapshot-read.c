@@ -267,25 +267,44 @@ int mig_snapshot_verify(struct mig_store *s, const char *id, int progress, struc
 	return rc;
 }
 
+/*
+ * Is chunk i's object in the store? Looked for in mig's packs and loose
+ * first: libgit2 would keep a descriptor open for each pack it found
+ * one in, as long as the store is open, beside the reader's.
+ */
+static int chunk_present(const struct packs *ps, const char *objdir, git_odb *odb, const struct manifest *m,
+			 size_t i, struct mig_err *err)
+{
+	const git_oid *oid = &m->c[i].oid;
+	const char *why;
+
+	if (packs_has(ps, oid) || store_loose_exists(objdir, oid))
+		return 0;
+	if ((why = packs_damage(ps, oid)))
+		return damaged(err, m, i, why);
+	return git_odb_exists(odb, oid) ? 0 : damaged(err, m, i, "is missing");
+}
+
 int mig_snapshot_check(struct mig_store *s, const char *id, struct mig_err *err)
 {
 	struct manifest m;
 	git_odb *odb = NULL;
+	struct packs *ps = NULL;
+	char *objdir;
 	size_t i;
 	int rc;
 
 	if ((rc = manifest_load(&m, s, id, err)) < 0)
 		return rc;
+	objdir = mig_path_join(s->path, "objects");
+	ps = packs_open(objdir);
 	if (git_repository_odb(&odb, s->repo) < 0)
 		rc = mig_err_git(err, MIG_EENV, "cannot open the store's objects");
 	for (i = 0; i < m.n && rc == 0; i++)
-		if (!git_odb_exists(odb, &m.c[i].oid))
-			rc = damaged(err, &m, i, "is missing");
+		rc = chunk_present(ps, objdir, odb, &m, i, err);
 	/* the first chunk's header says how long the image must be */
 	if (rc == 0 && m.n) {
-		char *objdir = mig_path_join(s->path, "objects");
 		unsigned char *buf = mig_xmalloc(HDR_ROOM + m.chunk_size);
-		struct packs *ps = packs_open(objdir);
 		struct decoder dc;
 
 		if (decoder_init(&dc, ps) < 0)
@@ -293,11 +312,11 @@ int mig_snapshot_check(struct mig_store *s, const char *id, struct mig_err *err)
 		else if ((rc = decode(&dc, objdir, &m, 0, buf, err)) == 0)
 			rc = image_whole(&m, buf + HDR_ROOM, err);
 		decoder_release(&dc);
-		packs_close(ps);
 		free(buf);
-		free(objdir);
 	}
 	git_odb_free(odb);
+	packs_close(ps);
+	free(objdir);
 	manifest_release(&m);
 	return rc;
 }
