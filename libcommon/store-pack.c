@@ -12,6 +12,12 @@
  * Reading: the index is mapped, an object found by its id, and a whole
  * object read with one pread and inflated with libdeflate. An object
  * stored as a git delta (in a pack git gc wrote) is left to libgit2.
+ * A command opens the packs once, and all its threads read them: a
+ * descriptor a pack. A pack is read only when it agrees with its
+ * index, as git and libgit2 check when they open one: its
+ * header's count, and its trailing SHA-1, which the index records.
+ * Hashing the whole pack again would cost a read of all of it; every
+ * object read is checked against its id anyway.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -698,6 +704,7 @@ int packs_read(const struct packs *ps, const git_oid *oid, struct libdeflate_dec
 	       unsigned char *out, size_t max, size_t *n, const char **why)
 {
 	const struct pack *p = NULL;
+	const char *damage;
 	uint32_t at = 0;
 	size_t i, size, hlen, len, got = 0, used = 0;
 	int type;
@@ -705,8 +712,10 @@ int packs_read(const struct packs *ps, const git_oid *oid, struct libdeflate_dec
 	for (i = 0; ps && i < ps->n && !p; i++)
 		if (pack_find(&ps->v[i], oid, &at) == 0)
 			p = &ps->v[i];
-	if (!p && (*why = packs_damage(ps, oid)))
+	if (!p && (damage = packs_damage(ps, oid))) {
+		*why = damage;
 		return -1;
+	}
 	if (!p && ps && ps->failed) {
 		*why = ps->failed == ENOMEM ? "may be in a pack that could not be opened: out of memory"
 					    : "may be in a pack that could not be opened: too many open files";
