@@ -288,7 +288,7 @@ static int load_object(struct decoder *dc, const char *objdir, const git_oid *id
 	} else if (errno != ENOENT) {
 		rc = -1;
 		*why = NULL;
-	} else if ((dc->packs || (dc->packs = packs_open(objdir))) &&
+	} else if (dc->packs &&
 		   (rc = packs_read(dc->packs, id, dc->d, &dc->in, dc->obj, max, n, why)) != 0) {
 		/* in a pack mig reads: 1, or -1 with why */
 		if (rc > 0) {
@@ -408,7 +408,7 @@ int decode(struct decoder *dc, const char *objdir, const struct manifest *m, siz
 		const char *why = NULL;
 
 		if (load_object(dc, objdir, &c->oid, 1, len, &d, &n, &why) < 0) {
-			rc = why ? damaged(err, m, i, "is missing or does not match its id") :
+			rc = why ? damaged(err, m, i, why) :
 				   mig_err_errno(err, MIG_EENV, "cannot read a chunk of snapshot %.12s", m->id);
 		} else if (m->version >= 2 &&
 			   (n < sizeof(DELTA_MAGIC) - 1 || memcmp(d, DELTA_MAGIC, sizeof(DELTA_MAGIC) - 1))) {
@@ -429,9 +429,10 @@ int decode(struct decoder *dc, const char *objdir, const struct manifest *m, siz
 	return rc;
 }
 
-int decoder_init(struct decoder *dc)
+int decoder_init(struct decoder *dc, const struct packs *packs)
 {
 	memset(dc, 0, sizeof(*dc));
+	dc->packs = packs;
 	dc->d = libdeflate_alloc_decompressor();
 	dc->z = ZSTD_createDCtx();
 	return dc->d && dc->z ? 0 : -1;
@@ -444,7 +445,6 @@ void decoder_release(struct decoder *dc)
 	free(dc->obj);
 	free(dc->delta);
 	git_odb_free(dc->odb);
-	packs_close(dc->packs);
 	mig_buf_release(&dc->in);
 }
 

@@ -73,7 +73,7 @@ int store_remove_one(const char *path, const struct stat *st, int type, struct F
 /* ---- the worker queue (store-work.c) ---- */
 
 /*
- * The store's worker threads: one per core, at most MAX_THREADS, each
+ * The store's worker threads: one per core (or MIG_THREADS), at most MAX_THREADS, each
  * with state of its own (a compressor, a decompressor), running jobs
  * from one bounded queue in the order they were queued. Taking a
  * snapshot queues each chunk to store as the image streams in; reading
@@ -212,17 +212,26 @@ int packw_finish(struct packw *p, struct mig_err *err);
 void packw_free(struct packw *p);
 
 /*
- * The packs in objdir/pack as they were when opened, indexes mapped
- * (one mig cannot read is left out: libgit2 reads it); read-only, so
- * threads share them. packs_read reads blob oid into out: 1, 0 when
- * no pack has it or it is a git delta (libgit2's to read), -1 with
- * *why when it is damaged (NULL: errno says why).
+ * The packs in objdir/pack as they were when opened: indexes mapped,
+ * each pack open once, read with pread only. Read-only, so one set
+ * serves every thread of an operation: it holds a descriptor a pack,
+ * however many threads read. One mig cannot read is left out (libgit2
+ * reads it); one that disagrees with its index (its header's count,
+ * its trailing checksum) is damaged: only its index is kept, to say so.
+ * packs_read reads blob oid into out: 1, 0 when no pack has it or it
+ * is a git delta (libgit2's to read), -1 with *why when it is damaged,
+ * in a damaged pack or maybe in one that could not be opened (*why
+ * lives as long as ps; NULL: errno says why). packs_has and the
+ * functions for prune see only the packs mig reads (libgit2 does not
+ * read a damaged one either); packs_damage says why oid is in a
+ * damaged pack, or NULL when it is in none.
  */
 struct packs;
 struct libdeflate_decompressor;
 struct packs *packs_open(const char *objdir);
 void packs_close(struct packs *ps);
 int packs_has(const struct packs *ps, const git_oid *oid);
+const char *packs_damage(const struct packs *ps, const git_oid *oid);
 int packs_read(const struct packs *ps, const git_oid *oid, struct libdeflate_decompressor *d, struct mig_buf *in,
 	       unsigned char *out, size_t max, size_t *n, const char **why);
 /* For prune: pack k's name ("pack-HEX"), its object count, which pack and entry holds oid. */
@@ -240,11 +249,11 @@ int packs_plain(const struct packs *ps, size_t k);
 int packs_copy(const struct packs *ps, size_t k, uint32_t at, struct packw *w, struct mig_buf *in,
 	       struct mig_err *err);
 
-/* What reads chunks back: one per thread. */
+/* What reads chunks back: one per thread, all of an operation's reading its one set of packs. */
 struct decoder {
 	struct libdeflate_decompressor *d;
 	ZSTD_DCtx *z;
-	struct packs *packs;	/* for objects that are not loose, opened when first needed */
+	const struct packs *packs;	/* the operation's, for objects that are not loose; NULL: none */
 	git_odb *odb;		/* for git's deltas (in packs git gc wrote) */
 	struct mig_buf in;
 	unsigned char *obj;	/* an object inflated: "blob N\0", then its bytes */
@@ -252,7 +261,8 @@ struct decoder {
 	unsigned char *delta;	/* a delta blob's delta, decompressed */
 	size_t deltacap;
 };
-int decoder_init(struct decoder *dc);
+/* packs is borrowed: the caller's to close after every decoder that reads it is released. */
+int decoder_init(struct decoder *dc, const struct packs *packs);
 void decoder_release(struct decoder *dc);
 /*
  * Read chunk i of m into buf + HDR_ROOM: its blob, or its base with its

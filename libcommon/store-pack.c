@@ -12,6 +12,12 @@
  * Reading: the index is mapped, an object found by its id, and a whole
  * object read with one pread and inflated with libdeflate. An object
  * stored as a git delta (in a pack git gc wrote) is left to libgit2.
+ * A command opens the packs once, and all its threads read them: a
+ * descriptor a pack. A pack is read only when it agrees with its
+ * index, as git and libgit2 check when they open one: its
+ * header's count, and its trailing SHA-1, which the index records.
+ * Hashing the whole pack again would cost a read of all of it; every
+ * object read is checked against its id anyway.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -355,8 +361,14 @@ void packw_free(struct packw *p)
 
 /* ---- reading ---- */
 
+/*
+ * A pack as packs_open found it: its index mapped, its pack open (one
+ * descriptor, read with pread: no offset is shared), or, when the pack
+ * disagrees with its index, only the index, to say so of what it holds.
+ */
 struct pack {
 	char *name;		/* "pack-HEX", without ".pack" or ".idx" */
+	char *damage;		/* a damaged pack's: why none of its objects can be read */
 	unsigned char *map;	/* the index */
 	size_t maplen;
 	uint32_t n;
@@ -368,8 +380,10 @@ struct pack {
 };
 
 struct packs {
-	struct pack *v;
+	struct pack *v;		/* those mig reads */
 	size_t n;
+	struct pack *bad;	/* damaged: their indexes only */
+	size_t nbad;
 	int failed;	/* errno of a pack that could not be opened for want of files or memory */
 };
 
@@ -381,6 +395,11 @@ static void pack_close(struct pack *p)
 		close(p->fd);
 	free(p->ends);
 	free(p->name);
+	free(p->damage);
+	p->map = NULL;
+	p->fd = -1;
+	p->ends = NULL;
+	p->name = p->damage = NULL;
 }
 
 static int u64_cmp(const void *a, const void *b)
@@ -402,16 +421,12 @@ static uint64_t entry_offset(const struct pack *p, uint32_t i)
 	return (uint64_t)get_be32(p->off64 + 8 * (size_t)o) << 32 | get_be32(p->off64 + 8 * (size_t)o + 4);
 }
 
-/* Map packdir/name.idx and open its pack: -1 when either is not what git writes. */
-static int pack_open(struct pack *p, int dfd, const char *name)
+/* Map the index idx: -1 when it is not what git writes (version 2). */
+static int index_map(struct pack *p, int dfd, const char *idx)
 {
-	char *idx = mig_xasprintf("%s.idx", name), *pk = mig_xasprintf("%s.pack", name);
 	int fd = openat(dfd, idx, O_RDONLY | O_CLOEXEC), rc = -1;
 	struct stat st;
-	uint32_t i;
 
-	memset(p, 0, sizeof(*p));
-	p->fd = -1;
 	if (fd < 0 || fstat(fd, &st) < 0 || st.st_size < IDX_HDR + 256 * 4 + 2 * GIT_OID_RAWSZ)
 		goto out;
 	p->maplen = (size_t)st.st_size;
@@ -429,25 +444,99 @@ static int pack_open(struct pack *p, int dfd, const char *name)
 	if (p->maplen < (size_t)(p->off64 - p->map) + 2 * GIT_OID_RAWSZ)
 		goto out;
 	p->n64 = (p->maplen - (size_t)(p->off64 - p->map) - 2 * GIT_OID_RAWSZ) / 8;
-	if ((p->fd = openat(dfd, pk, O_RDONLY | O_CLOEXEC)) < 0 || fstat(p->fd, &st) < 0)
-		goto out;
-	p->size = (uint64_t)st.st_size;
-	p->ends = mig_xmalloc(((size_t)p->n + 1) * sizeof(*p->ends));
-	for (i = 0; i < p->n; i++)
-		if ((p->ends[i] = entry_offset(p, i)) >= p->size)
-			goto out;
-	p->ends[p->n] = p->size < GIT_OID_RAWSZ ? 0 : p->size - GIT_OID_RAWSZ;
-	qsort(p->ends, p->n, sizeof(*p->ends), u64_cmp);
-	p->name = mig_xstrdup(name);
 	rc = 0;
 out:
 	if (fd >= 0)
 		close(fd);
-	if (rc < 0)
+	return rc;
+}
+
+/*
+ * Does the open pack agree with its index: git's header ("PACK",
+ * version 2 or 3, as git reads them) counting the index's objects, and
+ * the trailing SHA-1 the index records (the one before its own)? NULL,
+ * or what is wrong; -1 in *rc when the pack could not be read.
+ */
+static char *pack_disagrees(const struct pack *p, int *rc)
+{
+	unsigned char hdr[PACK_HDR], sum[GIT_OID_RAWSZ];
+	uint32_t version;
+
+	*rc = 0;
+	if (p->size < PACK_HDR + GIT_OID_RAWSZ)
+		return mig_xstrdup("it is too short for a pack");
+	if (pread(p->fd, hdr, sizeof(hdr), 0) != (ssize_t)sizeof(hdr) ||
+	    pread(p->fd, sum, sizeof(sum), (off_t)(p->size - GIT_OID_RAWSZ)) != (ssize_t)sizeof(sum)) {
+		errno = errno ? errno : EIO;
+		*rc = -1;
+		return NULL;
+	}
+	version = get_be32(hdr + 4);
+	if (memcmp(hdr, "PACK", 4) || (version != 2 && version != 3))
+		return mig_xstrdup("it does not start with a pack header of version 2");
+	if (get_be32(hdr + 8) != p->n)
+		return mig_xasprintf("its header counts %u objects, its index %u", get_be32(hdr + 8), p->n);
+	if (memcmp(sum, p->map + p->maplen - 2 * GIT_OID_RAWSZ, GIT_OID_RAWSZ))
+		return mig_xstrdup("its checksum is not the one its index records");
+	return NULL;
+}
+
+/*
+ * Map dir/name.idx and open its pack: 0; 1 when the pack disagrees with
+ * its index (damaged: p->damage says why, only the index is kept); -1,
+ * errno set, when either cannot be opened or is not what git writes.
+ */
+static int pack_open(struct pack *p, int dfd, const char *dir, const char *name)
+{
+	char *idx = mig_xasprintf("%s.idx", name), *pk = mig_xasprintf("%s.pack", name), *fault = NULL;
+	struct stat st;
+	uint32_t i;
+	int rc = -1;
+
+	memset(p, 0, sizeof(*p));
+	p->fd = -1;
+	if (index_map(p, dfd, idx) < 0)
+		goto out;
+	if ((p->fd = openat(dfd, pk, O_RDONLY | O_CLOEXEC)) < 0 || fstat(p->fd, &st) < 0)
+		goto out;
+	p->size = (uint64_t)st.st_size;
+	errno = 0;
+	if ((fault = pack_disagrees(p, &rc)) == NULL && rc < 0)
+		goto out;
+	if (fault) {
+		p->damage = mig_xasprintf("is in a damaged pack, '%s/%s': %s", dir, pk, fault);
+		p->name = mig_xstrdup(name);
+		close(p->fd);
+		p->fd = -1;
+		rc = 1;
+		goto out;
+	}
+	rc = -1;	/* an entry past the end is for libgit2 to make sense of */
+	p->ends = mig_xmalloc(((size_t)p->n + 1) * sizeof(*p->ends));
+	for (i = 0; i < p->n; i++)
+		if ((p->ends[i] = entry_offset(p, i)) >= p->size)
+			goto out;
+	p->ends[p->n] = p->size - GIT_OID_RAWSZ;
+	qsort(p->ends, p->n, sizeof(*p->ends), u64_cmp);
+	p->name = mig_xstrdup(name);
+	rc = 0;
+out:
+	if (rc < 0) {
+		int e = errno;
+
 		pack_close(p);
+		errno = e;
+	}
+	free(fault);
 	free(idx);
 	free(pk);
 	return rc;
+}
+
+/* Is e an errno of a pack that could not be opened now, but may be later? */
+static int for_want_of_room(int e)
+{
+	return e == EMFILE || e == ENFILE || e == ENOMEM;
 }
 
 struct packs *packs_open(const char *objdir)
@@ -456,22 +545,30 @@ struct packs *packs_open(const char *objdir)
 	struct packs *ps = mig_xcalloc(1, sizeof(*ps));
 	DIR *d = opendir(dir);
 	struct dirent *e;
-	size_t alloc = 0;
+	size_t alloc = 0, badalloc = 0;
+	struct pack p;
 
+	if (!d && for_want_of_room(errno))
+		ps->failed = errno;
 	while (d && (e = readdir(d))) {
 		size_t len = strlen(e->d_name);
 		char *name;
+		int rc;
 
 		if (len < 10 || strncmp(e->d_name, "pack-", 5) || strcmp(e->d_name + len - 4, ".idx"))
 			continue;
 		name = mig_xstrndup(e->d_name, len - 4);
-		MIG_GROW(ps->v, ps->n + 1, alloc);
 		/* one mig cannot read is left to libgit2; one it cannot open now, said when asked for */
 		errno = 0;
-		if (pack_open(&ps->v[ps->n], dirfd(d), name) == 0)
-			ps->n++;
-		else if (errno == EMFILE || errno == ENFILE || errno == ENOMEM)
+		if ((rc = pack_open(&p, dirfd(d), dir, name)) == 0) {
+			MIG_GROW(ps->v, ps->n + 1, alloc);
+			ps->v[ps->n++] = p;
+		} else if (rc > 0) {
+			MIG_GROW(ps->bad, ps->nbad + 1, badalloc);
+			ps->bad[ps->nbad++] = p;
+		} else if (for_want_of_room(errno)) {
 			ps->failed = errno;
+		}
 		free(name);
 	}
 	if (d)
@@ -488,7 +585,10 @@ void packs_close(struct packs *ps)
 		return;
 	for (i = 0; i < ps->n; i++)
 		pack_close(&ps->v[i]);
+	for (i = 0; i < ps->nbad; i++)
+		pack_close(&ps->bad[i]);
 	free(ps->v);
+	free(ps->bad);
 	free(ps);
 }
 
@@ -528,6 +628,17 @@ static uint64_t entry_end(const struct pack *p, uint64_t off)
 			hi = mid;
 	}
 	return p->ends[lo];
+}
+
+const char *packs_damage(const struct packs *ps, const git_oid *oid)
+{
+	uint32_t at;
+	size_t i;
+
+	for (i = 0; ps && i < ps->nbad; i++)
+		if (pack_find(&ps->bad[i], oid, &at) == 0)
+			return ps->bad[i].damage;
+	return NULL;
 }
 
 int packs_has(const struct packs *ps, const git_oid *oid)
@@ -593,6 +704,7 @@ int packs_read(const struct packs *ps, const git_oid *oid, struct libdeflate_dec
 	       unsigned char *out, size_t max, size_t *n, const char **why)
 {
 	const struct pack *p = NULL;
+	const char *damage;
 	uint32_t at = 0;
 	size_t i, size, hlen, len, got = 0, used = 0;
 	int type;
@@ -600,6 +712,10 @@ int packs_read(const struct packs *ps, const git_oid *oid, struct libdeflate_dec
 	for (i = 0; ps && i < ps->n && !p; i++)
 		if (pack_find(&ps->v[i], oid, &at) == 0)
 			p = &ps->v[i];
+	if (!p && (damage = packs_damage(ps, oid))) {
+		*why = damage;
+		return -1;
+	}
 	if (!p && ps && ps->failed) {
 		*why = ps->failed == ENOMEM ? "may be in a pack that could not be opened: out of memory"
 					    : "may be in a pack that could not be opened: too many open files";

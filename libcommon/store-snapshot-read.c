@@ -32,6 +32,7 @@ struct reader {
 	const unsigned char *want;	/* the chunks to read, or NULL: all */
 	int stop;
 	struct store_work *work;
+	struct packs *packs;	/* opened once, read by every decoder */
 	struct decoder own;	/* the reader's own, for chunks read out of order */
 	unsigned char *zero, *extra;	/* chunk 0, kept; a chunk read out of order */
 	size_t extra_index;
@@ -40,10 +41,10 @@ struct reader {
 
 static void *decoder_new(void *data)
 {
+	struct reader *r = data;
 	struct decoder *dc = mig_xmalloc(sizeof(*dc));
 
-	(void)data;
-	decoder_init(dc);	/* without a decompressor, each chunk fails with why */
+	decoder_init(dc, r->packs);	/* without a decompressor, each chunk fails with why */
 	return dc;
 }
 
@@ -111,6 +112,7 @@ int reader_start(struct reader **out, const struct manifest *m, struct mig_store
 	r->m = m;
 	r->want = want;
 	r->objdir = mig_path_join(s->path, "objects");
+	r->packs = packs_open(r->objdir);
 	pthread_mutex_init(&r->mu, NULL);
 	pthread_cond_init(&r->cv, NULL);
 	if (progress)
@@ -120,7 +122,7 @@ int reader_start(struct reader **out, const struct manifest *m, struct mig_store
 	r->slots = mig_xcalloc(r->nslots, sizeof(*r->slots));
 	for (i = 0; i < r->nslots; i++)
 		r->slots[i].buf = mig_xmalloc(HDR_ROOM + m->chunk_size);
-	if (decoder_init(&r->own) < 0)
+	if (decoder_init(&r->own, r->packs) < 0)
 		rc = mig_err_set(err, MIG_EENV, "out of memory for a decompressor");
 	else
 		rc = store_work_start(&r->work, &read_ops, r, r->nslots, err);
@@ -152,6 +154,7 @@ void reader_stop(struct reader *r)
 	free(r->extra);
 	free(r->objdir);
 	decoder_release(&r->own);
+	packs_close(r->packs);
 	pthread_cond_destroy(&r->cv);
 	pthread_mutex_destroy(&r->mu);
 	free(r);
@@ -264,35 +267,56 @@ int mig_snapshot_verify(struct mig_store *s, const char *id, int progress, struc
 	return rc;
 }
 
+/*
+ * Is chunk i's object in the store? Looked for in mig's packs and loose
+ * first: libgit2 would keep a descriptor open for each pack it found
+ * one in, as long as the store is open, beside the reader's.
+ */
+static int chunk_present(const struct packs *ps, const char *objdir, git_odb *odb, const struct manifest *m,
+			 size_t i, struct mig_err *err)
+{
+	const git_oid *oid = &m->c[i].oid;
+	const char *why;
+
+	if (packs_has(ps, oid) || store_loose_exists(objdir, oid))
+		return 0;
+	if ((why = packs_damage(ps, oid)))
+		return damaged(err, m, i, why);
+	return git_odb_exists(odb, oid) ? 0 : damaged(err, m, i, "is missing");
+}
+
 int mig_snapshot_check(struct mig_store *s, const char *id, struct mig_err *err)
 {
 	struct manifest m;
 	git_odb *odb = NULL;
+	struct packs *ps = NULL;
+	char *objdir;
 	size_t i;
 	int rc;
 
 	if ((rc = manifest_load(&m, s, id, err)) < 0)
 		return rc;
+	objdir = mig_path_join(s->path, "objects");
+	ps = packs_open(objdir);
 	if (git_repository_odb(&odb, s->repo) < 0)
 		rc = mig_err_git(err, MIG_EENV, "cannot open the store's objects");
 	for (i = 0; i < m.n && rc == 0; i++)
-		if (!git_odb_exists(odb, &m.c[i].oid))
-			rc = damaged(err, &m, i, "is missing");
+		rc = chunk_present(ps, objdir, odb, &m, i, err);
 	/* the first chunk's header says how long the image must be */
 	if (rc == 0 && m.n) {
-		char *objdir = mig_path_join(s->path, "objects");
 		unsigned char *buf = mig_xmalloc(HDR_ROOM + m.chunk_size);
 		struct decoder dc;
 
-		if (decoder_init(&dc) < 0)
+		if (decoder_init(&dc, ps) < 0)
 			rc = mig_err_set(err, MIG_EENV, "out of memory for a decompressor");
 		else if ((rc = decode(&dc, objdir, &m, 0, buf, err)) == 0)
 			rc = image_whole(&m, buf + HDR_ROOM, err);
 		decoder_release(&dc);
 		free(buf);
-		free(objdir);
 	}
 	git_odb_free(odb);
+	packs_close(ps);
+	free(objdir);
 	manifest_release(&m);
 	return rc;
 }
@@ -375,6 +399,7 @@ static int first_differs(const unsigned char *a, const unsigned char *b, size_t 
 
 struct same {
 	const struct manifest *m;
+	struct packs *packs;
 	struct decoder dc;
 	char *objdir;
 	unsigned char *first;	/* HDR_ROOM, then the snapshot's chunk 0 */
@@ -415,7 +440,8 @@ int mig_snapshot_is_image(struct mig_store *s, const char *id, const char *path,
 	sm.m = &m;
 	sm.objdir = mig_path_join(s->path, "objects");
 	sm.first = mig_xmalloc(HDR_ROOM + m.chunk_size);
-	if (decoder_init(&sm.dc) < 0) {
+	sm.packs = packs_open(sm.objdir);
+	if (decoder_init(&sm.dc, sm.packs) < 0) {
 		rc = mig_err_set(err, MIG_EENV, "out of memory for a decompressor");
 		goto out;
 	}
@@ -433,6 +459,7 @@ int mig_snapshot_is_image(struct mig_store *s, const char *id, const char *path,
 	}
 out:
 	decoder_release(&sm.dc);
+	packs_close(sm.packs);
 	free(sm.first);
 	free(sm.objdir);
 	manifest_release(&m);

@@ -75,7 +75,7 @@ struct worker {
 	unsigned char *frame, *loose;	/* a zstd frame; the loose object or pack entry of a blob */
 	size_t framecap;
 	unsigned char *delta, *base;	/* a delta; the chunk it is made against */
-	struct decoder dc;		/* to read base chunks */
+	struct decoder dc;		/* to read base chunks, from the taker's packs */
 	int ok;
 };
 
@@ -219,7 +219,7 @@ static void *worker_init(void *data)
 	struct worker *w = mig_xcalloc(1, sizeof(*w));
 
 	w->c = ZSTD_createCCtx();
-	w->ok = w->c && decoder_init(&w->dc) == 0 &&
+	w->ok = w->c && decoder_init(&w->dc, t->packs) == 0 &&
 		!ZSTD_isError(ZSTD_CCtx_setParameter(w->c, ZSTD_c_compressionLevel, ZLEVEL)) &&
 		!ZSTD_isError(ZSTD_CCtx_setParameter(w->c, ZSTD_c_strategy, ZSTD_fast)) &&
 		!ZSTD_isError(ZSTD_CCtx_setParameter(w->c, ZSTD_c_hashLog, ZHASHLOG)) &&

@@ -1024,6 +1024,27 @@ fsck_clean() {
 	[ "$(sqlite3 app.db 'PRAGMA integrity_check')" = ok ]
 }
 
+@test "verify and restore hold a descriptor a pack, however many threads read the packs" {
+	export MIG_CHUNK_SIZE=64 MIG_PACK_AFTER=0
+	rows 3000
+	# sixteen snapshots, a pack each: their deltas, and the first's chunks
+	for i in $(seq 1 16); do
+		sqlite3 app.db "UPDATE r SET v = randomblob(1000) WHERE id % 97 = $i"
+		run -0 mig -d app.db backup -q
+	done
+	last=$output
+	[ "$(packs)" = 16 ]
+	before=$(dump)
+	# they need 16 and about 8 more; a set a thread would be 128 with 8 threads
+	for threads in 1 8; do
+		run -0 env MIG_THREADS=$threads bash -c "ulimit -n 40 && mig -d app.db backup --verify $last"
+		[ "$output" = "$last ok" ]
+		sqlite3 app.db "DELETE FROM r"
+		run -0 env MIG_THREADS=$threads bash -c "ulimit -n 40 && mig -d app.db restore -q --no-backup $last"
+		[ "$(dump)" = "$before" ]
+	done
+}
+
 @test "prune removes a pack whose objects all go, writes anew one that loses half, leaves one that loses less" {
 	export MIG_CHUNK_SIZE=64 MIG_PACK_AFTER=0
 	rows 3000

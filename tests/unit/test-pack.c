@@ -3,8 +3,9 @@
  * back by its id, whatever the size its entry header has to say (one,
  * two or three bytes of it), an object given twice is stored once, an
  * empty pack leaves nothing behind, an index that names a gap no entry
- * can fill is damage, not a read of all of it, and a pack that cannot
- * be opened for want of files is said so.
+ * can fill is damage, not a read of all of it, a pack that cannot
+ * be opened for want of files is said so, and a pack that disagrees
+ * with its index is damage that names it.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -236,6 +237,107 @@ static void test_damaged_index_gap(void **state)
 	remove_scratch(obj);
 }
 
+/* The descriptors this process has open. */
+static size_t open_fds(void)
+{
+	size_t n = files_in("/proc/self/fd");
+
+	return n ? n - 1 : 0;	/* less opendir's own */
+}
+
+/* Write bytes at off of path, over what is there. */
+static void overwrite(const char *path, long off, const void *bytes, size_t n)
+{
+	FILE *f = fopen(path, "r+b");
+
+	assert_non_null(f);
+	assert_int_equal(fseek(f, off, off < 0 ? SEEK_END : SEEK_SET), 0);
+	assert_int_equal(fwrite(bytes, 1, n, f), n);
+	assert_int_equal(fclose(f), 0);
+}
+
+/*
+ * A pack that disagrees with its index (the count in its header, its
+ * trailing checksum, its header itself): none of it is read, not even
+ * the entries that are whole, and what it holds is said to be in that
+ * damaged pack, by name. It keeps no descriptor open.
+ */
+static void test_pack_disagrees_with_index(void **state)
+{
+	static const struct {
+		long off;
+		const char *bytes;
+		const char *fault;
+	} cases[] = {
+		{ 8, "\0\0\0\3", "its header counts 3 objects, its index 2" },
+		{ -1, "\1", "its checksum is not the one its index records" },
+		{ 0, "KCAP", "it does not start with a pack header of version 2" },
+		{ 4, "\0\0\0\4", "it does not start with a pack header of version 2" },
+	};
+	struct mig_err err = MIG_ERR_INIT;
+	struct libdeflate_decompressor *d = libdeflate_alloc_decompressor();
+	struct mig_buf in = MIG_BUF_INIT;
+	unsigned char entry[64], out[8];
+	size_t c;
+
+	(void)state;
+	for (c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		char *obj = scratch(), *packdir = mig_path_join(obj, "pack"), *pack, *want;
+		struct packw *w = NULL;
+		struct packs *ps;
+		git_oid oid[2];
+		size_t i, n, fds;
+		int added;
+		unsigned char last;
+		const char *why = NULL;
+		FILE *f;
+
+		assert_int_equal(packw_start(&w, obj, &err), 0);
+		for (i = 0; i < 2; i++) {
+			blob_oid(&oid[i], i ? "b" : "a", 1);
+			n = pack_entry_make(entry, (const unsigned char *)(i ? "b" : "a"), 1);
+			assert_int_equal(packw_add(w, &oid[i], entry, n, &added, &err), 0);
+		}
+		assert_int_equal(packw_finish(w, &err), 0);
+		packw_free(w);
+		pack = file_ending(packdir, ".pack");
+		ps = packs_open(obj);
+		assert_int_equal(packs_count(ps), 1);
+		assert_int_equal(packs_read(ps, &oid[0], d, &in, out, sizeof(out), &n, &why), 1);
+		packs_close(ps);
+
+		if (cases[c].off < 0) {
+			/* the trailer's last byte, changed */
+			assert_non_null(f = fopen(pack, "rb"));
+			assert_int_equal(fseek(f, -1, SEEK_END), 0);
+			assert_int_equal(fread(&last, 1, 1, f), 1);
+			assert_int_equal(fclose(f), 0);
+			last ^= 1;
+			overwrite(pack, -1, &last, 1);
+		} else {
+			overwrite(pack, cases[c].off, cases[c].bytes, 4);
+		}
+		fds = open_fds();
+		ps = packs_open(obj);
+		assert_int_equal(open_fds(), fds);
+		assert_int_equal(packs_count(ps), 0);
+		want = mig_xasprintf("is in a damaged pack, '%s': %s", pack, cases[c].fault);
+		for (i = 0; i < 2; i++) {
+			assert_false(packs_has(ps, &oid[i]));
+			assert_int_equal(packs_read(ps, &oid[i], d, &in, out, sizeof(out), &n, &why), -1);
+			assert_string_equal(why, want);
+			assert_string_equal(packs_damage(ps, &oid[i]), want);
+		}
+		packs_close(ps);
+		free(want);
+		free(pack);
+		free(packdir);
+		remove_scratch(obj);
+	}
+	libdeflate_free_decompressor(d);
+	mig_buf_release(&in);
+}
+
 /*
  * Packs that cannot be opened for want of file descriptors: what they
  * hold is not called missing, and the message says why.
@@ -266,12 +368,15 @@ static void test_packs_beyond_open_files(void **state)
 		assert_int_equal(packw_finish(w, &err), 0);
 		packw_free(w);
 	}
-	/* room for the directory, one pack and its index at a time: the second pack has none */
+	/*
+	 * room for the directory and one file more: the first pack takes it
+	 * (its index is closed once mapped), the second has none
+	 */
 	assert_true((fd = open("/dev/null", O_RDONLY)) >= 0);
 	close(fd);
 	assert_int_equal(getrlimit(RLIMIT_NOFILE, &was), 0);
 	low = was;
-	low.rlim_cur = (rlim_t)fd + 3;
+	low.rlim_cur = (rlim_t)fd + 2;
 	assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
 	ps = packs_open(obj);
 	assert_int_equal(setrlimit(RLIMIT_NOFILE, &was), 0);
@@ -307,6 +412,7 @@ int main(void)
 		cmocka_unit_test(test_empty_pack_leaves_nothing),
 		cmocka_unit_test(test_damaged_index_gap),
 		cmocka_unit_test(test_packs_beyond_open_files),
+		cmocka_unit_test(test_pack_disagrees_with_index),
 	};
 
 	if (mig_git_need(&err) < 0) {
