@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared by bench/pg-snapshot.sh and bench/pg-parallel.sh (sourced, not
 # run): the database they measure, about 500 MB at 950000 rows.
 

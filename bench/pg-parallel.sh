@@ -55,27 +55,27 @@ unhold() {
 # pg_dump of the held snapshot, in the background: the schema, or tables' data
 part() {
 	pg_dump -d "$DB" --snapshot="$S" "$@" >/dev/null &
-	PARTS+=" $!"
+	PARTS+=("$!")
 }
 anchor() { pg_dump -d "$DB" | gzip -6 >"$W/x.sql.gz"; }
 floor() { pg_dump -d "$DB" >/dev/null; }
 par2() {
 	hold
-	PARTS=
+	PARTS=()
 	part --schema-only
 	part --data-only -t orders
 	part --data-only -t customer -t events
-	wait $PARTS
+	wait "${PARTS[@]}"
 	unhold
 }
 par3() {
 	hold
-	PARTS=
+	PARTS=()
 	part --schema-only
 	part --data-only -t orders
 	part --data-only -t customer
 	part --data-only -t events
-	wait $PARTS
+	wait "${PARTS[@]}"
 	unhold
 }
 mig() { "$MIG" -d "$DB" --store "$W/s.mig" backup -q >/dev/null; }
