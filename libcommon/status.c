@@ -160,11 +160,17 @@ static void drift_lines(struct mig_buf *o, const struct mig_ctx *ctx, const char
 	const char *a, *b, *aend, *bend;
 
 	if (!recorded || !mig_path_exists(ctx->set->store) ||
-	    mig_store_open(&store, ctx->set->store, 0, &err) < 0 ||
-	    mig_store_get(store, recorded, &old, &err) < 0) {
+	    mig_store_open(&store, ctx->set->store, 0, &err) < 0) {
 		mig_buf_addf(o, "%s(the recorded schema is not in the store: ", indent);
 		text(o, err.msg[0] ? err.msg : "no store");
 		mig_buf_adds(o, ")\n");
+		goto out;
+	}
+	/* mig_store_get's message speaks of a revision body */
+	if (mig_store_get(store, recorded, &old, &err) < 0) {
+		mig_buf_addf(o, "%s(the recorded schema %.12s is not in the store '", indent, recorded);
+		text(o, ctx->set->store);
+		mig_buf_adds(o, "')\n");
 		goto out;
 	}
 	a = old.buf ? old.buf : "";
