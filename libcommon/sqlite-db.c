@@ -656,6 +656,112 @@ out:
 	mig_buf_release(&seen);
 }
 
+/* Column values as SQL writes them: text quoted, numbers as they are; "(a, b)" when several. */
+static void add_values(struct mig_buf *out, sqlite3_stmt *st, int from, int n)
+{
+	int j;
+
+	if (n > 1)
+		mig_buf_addc(out, '(');
+	for (j = from; j < from + n; j++) {
+		char *v = sqlite3_column_type(st, j) == SQLITE_TEXT ? sqlite3_mprintf("%Q", sqlite3_column_text(st, j)) :
+								      sqlite3_mprintf("%s", sqlite3_column_text(st, j));
+
+		mig_buf_addf(out, "%s%s", j > from ? ", " : "", v ? v : "");
+		sqlite3_free(v);
+	}
+	if (n > 1)
+		mig_buf_addc(out, ')');
+}
+
+/*
+ * A table without rowids (WITHOUT ROWID) names its rows by primary key:
+ * "with k 'a', 'b'" into sample, found as SQLite's check finds them (every
+ * column of the key set, no parent row with those values), and the
+ * parent keys they lack, each once, into keys.
+ */
+static size_t fk_sample_by_key(struct mig_db *db, const char *child, const char *parent, long long fkid,
+			       struct mig_buf *sample, struct mig_buf *keys)
+{
+	struct mig_buf pk = MIG_BUF_INIT, pkname = MIG_BUF_INIT, from = MIG_BUF_INIT, set = MIG_BUF_INIT;
+	struct mig_buf match = MIG_BUF_INIT, seen = MIG_BUF_INIT, key = MIG_BUF_INIT;
+	sqlite3_stmt *st = NULL;
+	char *q;
+	int npk = 0, nfrom = 0;
+	size_t rows = 0;
+
+	q = sqlite3_mprintf("SELECT name FROM pragma_table_info(%Q) WHERE pk > 0 ORDER BY pk", child);
+	if (!q || sqlite3_prepare_v2(H(db), q, -1, &st, NULL) != SQLITE_OK)
+		goto out;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		char *w = sqlite3_mprintf("%s\"mig_c\".\"%w\"", npk ? ", " : "", sqlite3_column_text(st, 0));
+
+		mig_buf_adds(&pk, w ? w : "");
+		mig_buf_addf(&pkname, "%s%s", npk++ ? ", " : "", sqlite3_column_text(st, 0));
+		sqlite3_free(w);
+	}
+	sqlite3_finalize(st);
+	sqlite3_free(q);
+	st = NULL;
+	/* the key's columns, and the parent's they name (its primary key when none are) */
+	q = sqlite3_mprintf("SELECT f.\"from\", coalesce(f.\"to\", (SELECT name FROM pragma_table_info(%Q) WHERE pk = f.seq + 1))"
+			    " FROM pragma_foreign_key_list(%Q) AS f WHERE f.id = %lld ORDER BY f.seq", parent, child, fkid);
+	if (!npk || !q || sqlite3_prepare_v2(H(db), q, -1, &st, NULL) != SQLITE_OK)
+		goto out;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *f = (const char *)sqlite3_column_text(st, 0), *t = (const char *)sqlite3_column_text(st, 1);
+		char *w = sqlite3_mprintf("%s\"mig_c\".\"%w\"", nfrom ? ", " : "", f ? f : "");
+		char *n = sqlite3_mprintf("%s\"mig_c\".\"%w\" IS NOT NULL", nfrom ? " AND " : "", f ? f : "");
+		char *m = sqlite3_mprintf("%s\"mig_p\".\"%w\" = \"mig_c\".\"%w\"", nfrom ? " AND " : "", t ? t : "",
+					  f ? f : "");
+
+		mig_buf_adds(&from, w ? w : "");
+		mig_buf_adds(&set, n ? n : "");
+		mig_buf_adds(&match, m ? m : "");
+		sqlite3_free(w);
+		sqlite3_free(n);
+		sqlite3_free(m);
+		nfrom++;
+	}
+	sqlite3_finalize(st);
+	sqlite3_free(q);
+	st = NULL;
+	q = nfrom ? sqlite3_mprintf("SELECT %s, %s FROM \"%w\" AS \"mig_c\" WHERE %s AND NOT EXISTS"
+				    " (SELECT 1 FROM \"%w\" AS \"mig_p\" WHERE %s) LIMIT 5",
+				    pk.buf, from.buf, child, set.buf, parent, match.buf) : NULL;
+	if (!q || sqlite3_prepare_v2(H(db), q, -1, &st, NULL) != SQLITE_OK)
+		goto out;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		char *framed;
+
+		if (!rows++)
+			mig_buf_addf(sample, npk > 1 ? "with (%s) " : "with %s ", pkname.buf);
+		else
+			mig_buf_adds(sample, ", ");
+		add_values(sample, st, 0, npk);
+		mig_buf_release(&key);
+		add_values(&key, st, npk, nfrom);
+		/* each key once: seen holds them framed by newlines */
+		framed = mig_xasprintf("\n%s\n", key.buf);
+		if (!seen.buf || !strstr(seen.buf, framed)) {
+			mig_buf_adds(&seen, framed + (seen.len ? 1 : 0));
+			mig_buf_addf(keys, "%s%s", keys->len ? ", " : "", key.buf);
+		}
+		free(framed);
+	}
+out:
+	sqlite3_finalize(st);
+	sqlite3_free(q);
+	mig_buf_release(&pk);
+	mig_buf_release(&pkname);
+	mig_buf_release(&from);
+	mig_buf_release(&set);
+	mig_buf_release(&match);
+	mig_buf_release(&seen);
+	mig_buf_release(&key);
+	return rows;
+}
+
 static int sqlite_fk_check(struct mig_db *db, const char *where, struct mig_err *err)
 {
 	struct mig_buf sample = MIG_BUF_INIT, keys = MIG_BUF_INIT, hint = MIG_BUF_INIT;
@@ -695,9 +801,11 @@ static int sqlite_fk_check(struct mig_db *db, const char *where, struct mig_err 
 	} else if (count) {
 		rc = mig_err_set(err, MIG_ESQL, "%s: FOREIGN KEY constraint failed: %lld row%s violate%s it",
 				 where, count, count == 1 ? "" : "s", count == 1 ? "s" : "");
-		/* the children are named by rowid, the parents by the keys they lack */
-		if (fk_columns(db, first_table, first_parent, fkid, &cols) == 0)
+		/* the children are named by rowid (or primary key, without one), the parents by the keys they lack */
+		if (fk_columns(db, first_table, first_parent, fkid, &cols) == 0 && nrowids)
 			fk_missing_keys(db, first_table, &cols, rowids, nrowids, &keys);
+		else if (!nrowids)
+			nrowids = fk_sample_by_key(db, first_table, first_parent, fkid, &sample, &keys);
 		mig_buf_addf(&hint, "%s row%s%s%s%s refer%s to %s that do not exist", first_table,
 			     first == 1 ? "" : "s", sample.len ? " " : "", sample.buf ? sample.buf : "",
 			     first > 5 ? ", ..." : "", first == 1 ? "s" : "", first_parent);

@@ -49,12 +49,16 @@ load helper
 	[ "${stderr_lines[2]}" = "hint: c row 1 refers to q that do not exist (q.id 6)" ]
 	[ "${stderr_lines[3]}" = "hint: and 1 row of c through other foreign keys" ]
 	[ "$(q app.db .dump)" = "$before" ]
-	# a table WITHOUT ROWID has no rowids to name
-	rev 0002_c $'-- mig:up\nCREATE TABLE w(k TEXT PRIMARY KEY, p INTEGER REFERENCES p) WITHOUT ROWID;\nINSERT INTO w VALUES (\'a\', 9), (\'b\', 9);\n'
+	# a table WITHOUT ROWID has no rowids: its rows are named by primary key
+	rev 0002_c $'-- mig:up\nCREATE TABLE w(k TEXT PRIMARY KEY, p INTEGER REFERENCES p) WITHOUT ROWID;\nINSERT INTO w VALUES (\'a\', 9), (\'b\', 9), (\'c\', NULL);\n'
 	run -4 --separate-stderr mig -d app.db up --no-backup
 	[ "${stderr_lines[1]}" = "mig-up: error: 0002_c: migrations/0002_c.sql: FOREIGN KEY constraint failed: 2 rows violate it" ]
-	[ "${stderr_lines[2]}" = "hint: w rows refer to p that do not exist" ]
+	[ "${stderr_lines[2]}" = "hint: w rows with k 'a', 'b' refer to p that do not exist (p.id 9)" ]
 	[ "${#stderr_lines[@]}" -eq 3 ]
+	[ "$(q app.db .dump)" = "$before" ]
+	rev 0002_c $'-- mig:up\nCREATE TABLE w("a b" INT, b TEXT, p INT, PRIMARY KEY (b, "a b"), FOREIGN KEY (p) REFERENCES q) WITHOUT ROWID;\nINSERT INTO w VALUES (1, \'it\'\'s\', 3), (2, \'x\', 4), (3, \'y\', 3);\n'
+	run -4 --separate-stderr mig -d app.db up --no-backup
+	[ "${stderr_lines[2]}" = "hint: w rows with (b, a b) ('it''s', 1), ('x', 2), ('y', 3) refer to q that do not exist (q.id 3, 4)" ]
 	[ "$(q app.db .dump)" = "$before" ]
 	rev 0002_c $'-- mig:up\nCREATE TABLE w(k TEXT PRIMARY KEY, p INTEGER REFERENCES p) WITHOUT ROWID;\nINSERT INTO w VALUES (\'a\', 9);\nCREATE TABLE c(id INTEGER PRIMARY KEY, p INTEGER REFERENCES p);\nINSERT INTO c VALUES (1, 5);\n'
 	run -4 --separate-stderr mig -d app.db up --no-backup
