@@ -633,6 +633,14 @@ static int redo_plan(struct mig_run *run, struct mig_err *err)
 		return mig_err_set(err, MIG_EUSAGE, "'%s' names no single revision", r->spec);
 	if (t.rec < 0)
 		return mig_err_set(err, MIG_EUSAGE, "%s is not applied: there is nothing to redo", t.name);
+	/* what descends from it is known from the files: one applied after it without one may, unseen */
+	for (rec = t.rec + 1; rec < (long)st->applied.nr; rec++)
+		if (st->rev[rec] < 0) {
+			mig_err_set(err, MIG_EUSAGE, "%s: %s was applied after it and its file is missing, so whether "
+				    "it depends on %s is unknown", t.name, st->applied.v[rec].name, t.name);
+			mig_err_hint(err, "put its file back, or revert it first with 'mig down'");
+			return MIG_EUSAGE;
+		}
 	below = mig_xcalloc(g->nr + 1, 1);
 	if (t.rev >= 0)
 		below[t.rev] = 1;

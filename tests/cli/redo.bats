@@ -89,6 +89,23 @@ id() {
 	[ "$(git --git-dir=app.db.mig rev-parse refs/mig/journal)" = "$log" ]
 }
 
+@test "redo refuses, exit 2, when a revision applied after it has lost its file: what depends on it is unknown" {
+	chain
+	mig -d app.db up -q
+	before=$(q app.db .dump)
+	log=$(git --git-dir=app.db.mig rev-parse refs/mig/journal)
+	mv migrations/0003_c.sql elsewhere.sql
+	run -2 mig -d app.db redo 0001_a
+	[ "${lines[0]}" = "mig-redo: error: 0001_a: 0003_c was applied after it and its file is missing, so whether it depends on 0001_a is unknown" ]
+	[ "${lines[1]}" = "hint: put its file back, or revert it first with 'mig down'" ]
+	[ "$(q app.db .dump)" = "$before" ]
+	[ "$(git --git-dir=app.db.mig rev-parse refs/mig/journal)" = "$log" ]
+	# reverted (from the store), it is no matter
+	run -0 mig -d app.db down -q 0002_b
+	run -0 mig -d app.db redo -q 0001_a
+	[ "$(applied)" = "0001_a=$(id 0001_a) 0002_b=$(id 0002_b)" ]
+}
+
 @test "a redo that fails half-way names the snapshot that undoes it" {
 	chain
 	mig -d app.db up -q
