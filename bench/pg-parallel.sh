@@ -20,10 +20,9 @@ ROWS=${1:-950000}
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 MIG=$TOP/bin/mig
 . "$TOP/bench/pg-bigdb.sh"
-W=$(mktemp -d)
-chmod 755 "$W"
-trap 'sh "$TOP/tools/pg-cluster.sh" stop "$W/pg"; rm -rf "$W"' EXIT
-BASE=$(sh "$TOP/tools/pg-cluster.sh" start "$W/pg")
+# shellcheck source=bench/lib.sh
+. "$TOP/bench/lib.sh"
+pg_scratch
 DB=${BASE/\/postgres\?//big?}
 psql -X -q "$BASE" -c "CREATE DATABASE big"
 big_db "$DB" "$ROWS"
