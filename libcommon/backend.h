@@ -77,9 +77,10 @@ struct mig_backend {
 	int (*exists)(const char *addr);
 	/*
 	 * Is there anything at addr a snapshot would keep (no error: 1 when
-	 * that cannot be told)? A run takes no snapshot of nothing.
+	 * that cannot be told)? A run takes no snapshot of nothing. db, when
+	 * not NULL, is a connection to it open already, to ask on.
 	 */
-	int (*has_content)(const char *addr);
+	int (*has_content)(const char *addr, struct mig_db *db);
 
 	/* --- a connection --- */
 

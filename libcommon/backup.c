@@ -482,7 +482,7 @@ static int take_plan(struct mig_run *run, struct mig_err *err)
 		mig_db_close(db);
 	}
 	/* nothing to keep: said before a store is made for it */
-	if (!mig_db_has_content(dbpath)) {
+	if (!mig_db_has_content(dbpath, NULL)) {
 		char *shown = mig_db_display_name(dbpath);
 
 		mig_err_set(err, MIG_EENV, "database '%s' is empty: there is nothing to snapshot", shown);

@@ -203,12 +203,12 @@ char *mig_db_store_name(const char *addr)
 	return mig_buf_detach(&b);
 }
 
-int mig_db_has_content(const char *addr)
+int mig_db_has_content(const char *addr, struct mig_db *db)
 {
 	const struct mig_backend *b;
 	struct mig_err ignored = MIG_ERR_INIT;
 
-	return find(addr, &b, &ignored) < 0 || b->has_content(addr);
+	return find(addr, &b, &ignored) < 0 || b->has_content(addr, db);
 }
 
 int mig_db_is_url(const char *addr)

@@ -50,9 +50,11 @@ int mig_db_exists(const char *addr);
 
 /*
  * Is there a database at addr with something in it to snapshot? A
- * file's is when it is not empty; a server's always is.
+ * file's is when it is not empty; a server's when anything is there
+ * outside its own schemas, asked on db when that is a connection to it
+ * open already (else on one of its own), and when that cannot be told.
  */
-int mig_db_has_content(const char *addr);
+int mig_db_has_content(const char *addr, struct mig_db *db);
 
 /* Does addr name its database by URL (SCHEME://...), not by a path? */
 int mig_db_is_url(const char *addr);

@@ -1244,20 +1244,21 @@ static const char content_query[] =
 	" OR EXISTS (SELECT 1 FROM ns WHERE nspname <> 'public')"
 	" OR EXISTS (SELECT 1 FROM pg_extension WHERE extname <> 'plpgsql')";
 
-static int pg_has_content(const char *addr)
+static int pg_has_content(const char *addr, struct mig_db *open)
 {
-	struct mig_db *db = NULL;
+	struct mig_db *db = open;
 	struct mig_err ignored = MIG_ERR_INIT;
 	PGresult *r;
 	int content = 1;
 
-	if (pg_open(&db, addr, MIG_DB_READONLY, 0, &ignored) < 0)
+	if (!db && pg_open(&db, addr, MIG_DB_READONLY, 0, &ignored) < 0)
 		return 1;
 	r = exec_sql(db, content_query);
 	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
 		content = strcmp(PQgetvalue(r, 0, 0), "f") != 0;
 	PQclear(r);
-	pg_close(db);
+	if (!open)
+		pg_close(db);
 	return content;
 }
 

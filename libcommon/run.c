@@ -361,7 +361,9 @@ int mig_run_do(const struct mig_run_kind *kind, void *arg, const struct mig_sett
 		rc = nothing_to_do(&run, err);
 		goto out;
 	}
-	had_content = set->database && mig_db_has_content(set->database);
+	/* asked on the plan's connection, and only of a run that would snapshot */
+	had_content = kind->snapshot && !o->dry_run && !o->no_backup && set->backup && set->database &&
+		      mig_db_has_content(set->database, run.ctx ? run.ctx->db : NULL);
 	release_plan(&run);
 	mig_ctx_close(run.ctx);
 	run.ctx = NULL;
