@@ -463,26 +463,33 @@ static int open_out(struct take *t, const struct mig_settings *set, struct mig_e
 	return rc;
 }
 
+/*
+ * A server's database is there when it answers: asked before a store is
+ * made for it. *db gets the connection (NULL for a file's).
+ */
+static int server_answers(struct mig_run *run, const char *dbpath, struct mig_db **db, struct mig_err *err)
+{
+	*db = NULL;
+	return mig_db_is_url(dbpath) ? mig_db_open(db, dbpath, MIG_DB_READONLY, run->set->lock_timeout, err) : 0;
+}
+
 static int take_plan(struct mig_run *run, struct mig_err *err)
 {
 	struct take *t = run->arg;
+	struct mig_db *db;
 	const char *dbpath;
-	int rc;
+	int rc, empty;
 
 	if ((rc = mig_settings_database(run->set, &dbpath, err)) < 0 || (rc = mig_image_check(dbpath, err)) < 0)
 		return rc;
 	if (!mig_db_exists(dbpath))
 		return mig_err_set(err, MIG_EENV, "database '%s' does not exist", dbpath);
-	/* a server's database is there when it answers: asked before the store is made */
-	if (mig_db_is_url(dbpath)) {
-		struct mig_db *db = NULL;
-
-		if ((rc = mig_db_open(&db, dbpath, MIG_DB_READONLY, run->set->lock_timeout, err)) < 0)
-			return rc;
-		mig_db_close(db);
-	}
+	if ((rc = server_answers(run, dbpath, &db, err)) < 0)
+		return rc;
 	/* nothing to keep: said before a store is made for it */
-	if (!mig_db_has_content(dbpath, NULL)) {
+	empty = !mig_db_has_content(dbpath, db);
+	mig_db_close(db);
+	if (empty) {
 		char *shown = mig_db_display_name(dbpath);
 
 		mig_err_set(err, MIG_EENV, "database '%s' is empty: there is nothing to snapshot", shown);
@@ -557,11 +564,14 @@ struct restore {
 static int restore_plan(struct mig_run *run, struct mig_err *err)
 {
 	struct restore *r = run->arg;
+	struct mig_db *db;
 	const char *dbpath, *in = r->o->input;
 	int rc;
 
-	if ((rc = mig_settings_database(run->set, &dbpath, err)) < 0 || (rc = mig_image_check(dbpath, err)) < 0)
+	if ((rc = mig_settings_database(run->set, &dbpath, err)) < 0 || (rc = mig_image_check(dbpath, err)) < 0 ||
+	    (rc = server_answers(run, dbpath, &db, err)) < 0)
 		return rc;
+	mig_db_close(db);
 	if (in && strcmp(in, "-") && r->fd < 0 && (r->fd = open(in, O_RDONLY | O_CLOEXEC)) < 0)
 		return mig_err_errno(err, MIG_EENV, "cannot open '%s'", in);
 	if (!in && !mig_path_exists(run->set->store)) {

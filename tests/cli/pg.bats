@@ -859,6 +859,10 @@ each_pg_fault() {
 	[ "$(pg_dump --no-owner "$URL" | grep -v '^\\\(un\)\?restrict ')" = "$before" ]
 	run -0 mig backup --list --porcelain
 	[[ "$output" = *"	import fails.gz"* ]]
+	# into a database the server does not have: said before a store is made for it
+	run -6 mig -d "${URL/$DB/nosuch_$DB}" --store nosuch.mig restore -i fails.gz
+	[[ "${lines[0]}" = "mig-restore: error: cannot connect to database '${URL/$DB/nosuch_$DB}': "*"\"nosuch_$DB\" does not exist" ]]
+	[ ! -e nosuch.mig ]
 }
 
 @test "fake --adopt on PostgreSQL of a tool with no table, exit 2" {
