@@ -1045,6 +1045,33 @@ fsck_clean() {
 	done
 }
 
+@test "prune writes no damaged entry into the pack it writes anew: exit 6 naming the pack, no pack removed" {
+	export MIG_CHUNK_SIZE=64 MIG_PACK_AFTER=0
+	rows 3000
+	run -0 mig -d app.db backup -q
+	p1=$(ls app.db.mig/objects/pack/*.idx)
+	# three quarters of the rows change: the first pack loses more than half, and would be written anew
+	sqlite3 app.db "UPDATE r SET v = randomblob(1000) WHERE id <= 2250"
+	run -0 mig -d app.db backup -q
+	second=$output
+	# a byte in the middle of an entry of the first pack that the second snapshot uses
+	oid=$(comm -12 <(git --git-dir=app.db.mig ls-tree -r "$second" | awk '{ print $3 }' | sort) \
+		<(git --git-dir=app.db.mig verify-pack -v "$p1" | awk '$2 == "blob" { print $1 }' | sort) | head -n 1)
+	[ -n "$oid" ]
+	read -r _ _ _ len off < <(git --git-dir=app.db.mig verify-pack -v "$p1" | grep "^$oid ")
+	chmod u+w "${p1%.idx}.pack"
+	printf '\377' | dd of="${p1%.idx}.pack" bs=1 seek=$((off + len / 2)) conv=notrunc status=none
+	sums=$(cd app.db.mig/objects/pack && cksum ./* | sort)
+	run -6 mig -d app.db backup --prune 1
+	[ "${lines[0]}" = "mig-backup: error: pack '${p1%.idx}.pack' is damaged: the entry of object $oid does not match its CRC-32" ]
+	[ "${lines[1]}" = "hint: no pack was removed or written anew; 'mig backup --verify' names the snapshots that use the object" ]
+	[ "${#lines[@]}" = 2 ]
+	# every pack as it was, nothing half written beside them
+	[ "$(cd app.db.mig/objects/pack && cksum ./* | sort)" = "$sums" ]
+	run -6 mig -d app.db backup --verify "$second"
+	[[ "$output" == *"(object $oid) does not inflate to a blob of the right size" ]]
+}
+
 @test "prune removes a pack whose objects all go, writes anew one that loses half, leaves one that loses less" {
 	export MIG_CHUNK_SIZE=64 MIG_PACK_AFTER=0
 	rows 3000
