@@ -249,6 +249,13 @@ void packs_oid(const struct packs *ps, size_t k, uint32_t at, git_oid *oid);
  */
 int packs_plain(const struct packs *ps, size_t k);
 /*
+ * Did mig write pack k, as packw writes them: a snapshot's chunks, or
+ * what prune kept of such packs? Not a pack of revision bodies libgit2
+ * wrote (mig_store_put_all), nor one git wrote: their entries are
+ * compressed, packw's never are.
+ */
+int packs_own(const struct packs *ps, size_t k);
+/*
  * Copy entry at of pack k, as it is, into w: MIG_EENV naming the pack
  * when the entry does not match the CRC-32 its index records.
  */

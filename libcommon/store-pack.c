@@ -814,6 +814,38 @@ int packs_plain(const struct packs *ps, size_t k)
 	return plain;
 }
 
+/*
+ * Was entry at of p written by packw: a blob, zlib with no compression
+ * (0x78 0x01) of stored blocks (BTYPE 00), as pack_entry_make makes
+ * them? libgit2 and git compress what they pack (0x78 0x9c).
+ */
+static int entry_own(const struct pack *p, uint32_t at)
+{
+	uint64_t off = entry_offset(p, at), end = entry_end(p, off);
+	unsigned char b[16];
+	size_t n, i = 0;
+
+	if (end <= off)
+		return 0;
+	n = end - off < sizeof(b) ? (size_t)(end - off) : sizeof(b);
+	if (pread(p->fd, b, n, (off_t)off) != (ssize_t)n || (b[0] >> 4 & 7) != OBJ_BLOB)
+		return 0;
+	while (i < n && b[i] & 0x80)
+		i++;
+	return i + 3 < n && b[i + 1] == 0x78 && b[i + 2] == 0x01 && (b[i + 3] & 6) == 0;
+}
+
+int packs_own(const struct packs *ps, size_t k)
+{
+	const struct pack *p = &ps->v[k];
+	uint32_t i;
+	int own = p->n > 0;
+
+	for (i = 0; i < p->n && own; i++)
+		own = entry_own(p, i);
+	return own;
+}
+
 int packs_copy(const struct packs *ps, size_t k, uint32_t at, struct packw *w, struct mig_buf *in,
 	       struct mig_err *err)
 {
