@@ -1,7 +1,7 @@
 /*
  * Pruning snapshots: the newest are kept, the refs of the others go,
- * then the objects only they used, loose or packed. Revision bodies and
- * the journal are never touched.
+ * then the objects only they used, loose or packed. Revision bodies,
+ * the journal and what other refs reach are never touched.
  *
  * Packs mig wrote (whole objects only, no git deltas; a snapshot's new
  * chunks): one whose objects all go is removed; one in which half its
@@ -11,6 +11,15 @@
  * packs it shrinks, never a rewrite of every pack. Objects in a pack
  * git gc wrote (commits, trees, git deltas) make prune write every
  * pack anew, as before.
+ *
+ * What goes is what no ref reaches: kept is walked from the snapshots
+ * that stay, the journal and every other ref. In a pack mig wrote
+ * itself (chunks only: never libgit2's pack of revision bodies, written
+ * before their journal entry), every object kept does not hold counts
+ * as gone, so what an earlier prune left there is counted again. When a
+ * ref cannot be walked, only what this prune drops counts. Each entry
+ * copied is checked against its CRC-32 first: damage stops the prune
+ * before any pack goes, and is never carried into a new pack.
  */
 #include <dirent.h>
 #include <errno.h>
