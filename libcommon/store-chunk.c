@@ -251,100 +251,204 @@ size_t loose_stored(unsigned char *out, const unsigned char *data, size_t len)
 }
 
 /*
- * Read object id into dc->obj and check it against its id: *body gets
- * its bytes, *n their count, at most max. -1 with *why when it is
- * missing, no blob, too long or damaged; errno set when the file could
- * not be read.
+ * Where the copies of an object are looked for, in turn: its loose
+ * file, each of mig's packs that holds it, then libgit2 (git's deltas,
+ * packs mig does not read). One damaged copy does not end the search:
+ * a pack written later, or a loose file, may hold the object whole.
  */
-static int load_object(struct decoder *dc, const char *objdir, const git_oid *id, int check_id, size_t max,
-		       const unsigned char **body, size_t *n, const char **why)
+enum copy_at { AT_LOOSE, AT_PACKS, AT_GIT, AT_END };
+struct copies {
+	enum copy_at at;
+	size_t pack;		/* packs_read's cursor */
+};
+
+/* The loose copy of id: 1, 0 when there is none, -1 as next_copy. */
+static int read_loose(struct decoder *dc, const char *objdir, const git_oid *id, const unsigned char **body,
+		      size_t *n, const char **why)
 {
 	char *path = store_loose_path(objdir, id);
-	git_oid oid;
-	int rc = 0;
+	const unsigned char *nul;
+	unsigned long long size;
+	size_t got = 0;
+	int rc = 1;
 
+	mig_buf_reset(&dc->in);
 	errno = 0;
+	if (mig_read_file(&dc->in, path, NULL) < 0) {
+		rc = errno == ENOENT ? 0 : -1;
+		*why = NULL;
+	} else if (libdeflate_zlib_decompress(dc->d, dc->in.buf, dc->in.len, dc->obj, dc->objcap, &got) !=
+			   LIBDEFLATE_SUCCESS ||
+		   !(nul = memchr(dc->obj, '\0', got < HDR_ROOM ? got : HDR_ROOM)) || memcmp(dc->obj, "blob ", 5) ||
+		   sscanf((const char *)dc->obj + 5, "%llu", &size) != 1 ||
+		   size != got - (size_t)(nul + 1 - dc->obj)) {
+		/* "blob N\0" and at most max bytes */
+		*why = "does not inflate to a blob of the right size";
+		rc = -1;
+	} else {
+		*body = nul + 1;
+		*n = (size_t)size;
+	}
+	free(path);
+	return rc;
+}
+
+/* The copy libgit2 reads of id: 1, 0 when it has none, -1 as next_copy. */
+static int read_git(struct decoder *dc, const char *objdir, const git_oid *id, size_t max,
+		    const unsigned char **body, size_t *n, const char **why)
+{
+	git_odb_object *o = NULL;
+	int rc = 1;
+
+	if ((!dc->odb && git_odb_open(&dc->odb, objdir) < 0) || git_odb_read(&o, dc->odb, id) < 0) {
+		git_error_clear();
+		rc = 0;
+	} else if (git_odb_object_type(o) != GIT_OBJECT_BLOB || git_odb_object_size(o) > max) {
+		*why = "is not a blob of the right size";
+		rc = -1;
+	} else {
+		*n = git_odb_object_size(o);
+		memcpy(dc->obj, git_odb_object_data(o), *n);
+		*body = dc->obj;
+	}
+	git_odb_object_free(o);
+	return rc;
+}
+
+/*
+ * The next copy of object id, at most max bytes, into dc->obj: 1 with
+ * *body and *n; 0 when there is none at c; -1 when it is damaged
+ * (*why), or could not be read (*why NULL, errno set).
+ */
+static int next_copy(struct decoder *dc, const char *objdir, const git_oid *id, size_t max, struct copies *c,
+		     const unsigned char **body, size_t *n, const char **why)
+{
+	int rc;
+
+	switch (c->at) {
+	case AT_LOOSE:
+		c->at = AT_PACKS;
+		return read_loose(dc, objdir, id, body, n, why);
+	case AT_PACKS:
+		rc = dc->packs ? packs_read(dc->packs, id, &c->pack, dc->d, &dc->in, dc->obj, max, n, why) : 0;
+		if (rc > 0)
+			*body = dc->obj;
+		else if (rc == 0)
+			c->at = AT_GIT;
+		return rc;
+	case AT_GIT:
+		c->at = AT_END;
+		return read_git(dc, objdir, id, max, body, n, why);
+	default:
+		return 0;
+	}
+}
+
+/* Is this copy of object id what its id says? */
+static int id_ok(const git_oid *id, const unsigned char *body, size_t n, const char **why)
+{
+	git_oid oid;
+
+	blob_oid(&oid, body, n);
+	if (!git_oid_cmp(&oid, id))
+		return 1;
+	*why = "does not match its id";
+	return 0;
+}
+
+/* What a copy must be to be taken: ok says, with *why when it is not. */
+struct want {
+	int (*ok)(struct decoder *dc, const git_oid *id, const unsigned char *body, size_t n, void *arg,
+		  const char **why);
+	void *arg;
+};
+
+/*
+ * Read object id, at most max bytes, copy after copy until one is as
+ * w wants: *body gets its bytes, *n their count. -1 when none is: *why
+ * says what was wrong with the first (NULL: errno says why it could not
+ * be read), or that there is none.
+ */
+static int load_object(struct decoder *dc, const char *objdir, const git_oid *id, size_t max,
+		       const struct want *w, const unsigned char **body, size_t *n, const char **why)
+{
+	struct copies c = { AT_LOOSE, 0 };
+	const char *first = "is missing";
+	int failed = 0, e = 0, rc;
+
 	if (dc->objcap < HDR_ROOM + max) {
 		dc->objcap = HDR_ROOM + max;
 		dc->obj = mig_xrealloc(dc->obj, dc->objcap);
 	}
-	mig_buf_reset(&dc->in);
-	if (mig_read_file(&dc->in, path, NULL) == 0) {
-		size_t got = 0;
-		const unsigned char *nul;
-		unsigned long long size;
-
-		/* "blob N\0" and at most max bytes */
-		if (libdeflate_zlib_decompress(dc->d, dc->in.buf, dc->in.len, dc->obj, dc->objcap, &got) !=
-			    LIBDEFLATE_SUCCESS ||
-		    !(nul = memchr(dc->obj, '\0', got < HDR_ROOM ? got : HDR_ROOM)) || memcmp(dc->obj, "blob ", 5) ||
-		    sscanf((const char *)dc->obj + 5, "%llu", &size) != 1 || size != got - (size_t)(nul + 1 - dc->obj)) {
-			*why = "does not inflate to a blob of the right size";
-			rc = -1;
-		} else {
-			*body = nul + 1;
-			*n = (size_t)size;
+	while (c.at != AT_END) {
+		if ((rc = next_copy(dc, objdir, id, max, &c, body, n, why)) == 0)
+			continue;
+		if (rc > 0 && w->ok(dc, id, *body, *n, w->arg, why)) {
+			errno = 0;
+			return 0;
 		}
-	} else if (errno != ENOENT) {
-		rc = -1;
-		*why = NULL;
-	} else if (dc->packs &&
-		   (rc = packs_read(dc->packs, id, dc->d, &dc->in, dc->obj, max, n, why)) != 0) {
-		/* in a pack mig reads: 1, or -1 with why */
-		if (rc > 0) {
-			*body = dc->obj;
-			rc = 0;
-		}
-	} else {
-		git_odb_object *o = NULL;
-
-		if ((!dc->odb && git_odb_open(&dc->odb, objdir) < 0) || git_odb_read(&o, dc->odb, id) < 0) {
-			*why = "is missing";
-			rc = -1;
-		} else if (git_odb_object_type(o) != GIT_OBJECT_BLOB || git_odb_object_size(o) > max) {
-			*why = "is not a blob of the right size";
-			rc = -1;
-		} else {
-			*n = git_odb_object_size(o);
-			memcpy(dc->obj, git_odb_object_data(o), *n);
-			*body = dc->obj;
-		}
-		git_odb_object_free(o);
-	}
-	free(path);
-	if (rc == 0 && check_id) {
-		blob_oid(&oid, *body, *n);
-		if (git_oid_cmp(&oid, id)) {
-			*why = "does not match its id";
-			rc = -1;
+		if (!failed++) {
+			first = *why;
+			e = errno;
 		}
 	}
-	if (rc == 0)
-		errno = 0;
-	return rc;
+	*why = first;
+	errno = e;
+	return -1;
+}
+
+/* A copy that matches its id. */
+static int object_ok(struct decoder *dc, const git_oid *id, const unsigned char *body, size_t n, void *arg,
+		     const char **why)
+{
+	(void)dc;
+	(void)arg;
+	return id_ok(id, body, n, why);
+}
+
+/* What load_chunk wants of a copy. */
+struct chunk_want {
+	int version;
+	const XXH128_hash_t *h;
+	unsigned char *data;
+	size_t len;
+};
+
+/*
+ * A copy that is its chunk (decompressed into data), and matches its
+ * id, or the hash when one is given.
+ */
+static int chunk_ok(struct decoder *dc, const git_oid *id, const unsigned char *body, size_t n, void *arg,
+		    const char **why)
+{
+	struct chunk_want *c = arg;
+
+	if (!c->h && !id_ok(id, body, n, why))
+		return 0;
+	if (n == c->len) {
+		memcpy(c->data, body, n);
+	} else if (c->version < 2 || ZSTD_getFrameContentSize(body, n) != c->len ||
+		   ZSTD_decompressDCtx(dc->z, c->data, c->len, body, n) != c->len) {
+		/* shorter than its chunk: a zstd frame of exactly len bytes */
+		*why = c->version < 2 ? "is not a blob of the right size" : "does not decompress to its chunk";
+		return 0;
+	}
+	if (c->h && hash_cmp(XXH3_128bits(c->data, c->len), *c->h)) {
+		*why = "does not match the manifest";
+		return 0;
+	}
+	return 1;
 }
 
 int load_chunk(struct decoder *dc, const char *objdir, int version, const git_oid *id, const XXH128_hash_t *h,
 	       unsigned char *data, size_t len, const char **why)
 {
+	struct chunk_want c = { version, h, data, len };
+	const struct want w = { chunk_ok, &c };
 	const unsigned char *body;
 	size_t n;
 
-	if (load_object(dc, objdir, id, !h, len, &body, &n, why) < 0)
-		return -1;
-	if (n == len) {
-		memcpy(data, body, len);
-	} else if (version < 2 || ZSTD_getFrameContentSize(body, n) != len ||
-		   ZSTD_decompressDCtx(dc->z, data, len, body, n) != len) {
-		/* shorter than its chunk: a zstd frame of exactly len bytes */
-		*why = version < 2 ? "is not a blob of the right size" : "does not decompress to its chunk";
-		return -1;
-	}
-	if (h && hash_cmp(XXH3_128bits(data, len), *h)) {
-		*why = "does not match the manifest";
-		return -1;
-	}
-	return 0;
+	return load_object(dc, objdir, id, len, &w, &body, &n, why);
 }
 
 /* Read blob id, len bytes, into data, checked against its id. */
@@ -388,6 +492,8 @@ int apply_delta(unsigned char *data, size_t len, const unsigned char *d, size_t 
 	return 0;
 }
 
+static const struct want object_only = { object_ok, NULL };
+
 /*
  * Read chunk i into buf + HDR_ROOM: its blob, or its base with its delta
  * applied, checked against their ids and the manifest's hash.
@@ -407,7 +513,7 @@ int decode(struct decoder *dc, const char *objdir, const struct manifest *m, siz
 		size_t n;
 		const char *why = NULL;
 
-		if (load_object(dc, objdir, &c->oid, 1, len, &d, &n, &why) < 0) {
+		if (load_object(dc, objdir, &c->oid, len, &object_only, &d, &n, &why) < 0) {
 			rc = why ? damaged(err, m, i, why) :
 				   mig_err_errno(err, MIG_EENV, "cannot read a chunk of snapshot %.12s", m->id);
 		} else if (m->version >= 2 &&

@@ -78,6 +78,11 @@ MIG_GIT_FN(int, git_odb_write_pack,
 	   (git_odb_writepack **out, git_odb *db, git_indexer_progress_cb progress_cb,
 	    void *progress_payload),
 	   (out, db, progress_cb, progress_payload))
+MIG_GIT_VOID(git_object_free, (git_object *object), (object))
+MIG_GIT_FN(int, git_object_lookup,
+	   (git_object **object, git_repository *repo, const git_oid *id, git_object_t type),
+	   (object, repo, id, type))
+MIG_GIT_FN(git_object_t, git_object_type, (const git_object *obj), (obj))
 MIG_GIT_FN(int, git_oid_cmp, (const git_oid *a, const git_oid *b), (a, b))
 MIG_GIT_FN(int, git_oid_fromstr, (git_oid *out, const char *str), (out, str))
 MIG_GIT_FN(char *, git_oid_tostr, (char *out, size_t n, const git_oid *id), (out, n, id))
@@ -99,6 +104,9 @@ MIG_GIT_FN(int, git_reference_create,
 	   (git_reference **out, git_repository *repo, const char *name, const git_oid *id,
 	    int force, const char *log_message),
 	   (out, repo, name, id, force, log_message))
+MIG_GIT_FN(int, git_reference_foreach_name,
+	   (git_repository *repo, git_reference_foreach_name_cb callback, void *payload),
+	   (repo, callback, payload))
 MIG_GIT_FN(int, git_reference_foreach_glob,
 	   (git_repository *repo, const char *glob, git_reference_foreach_name_cb callback,
 	    void *payload),
@@ -122,6 +130,7 @@ MIG_GIT_FN(int, git_repository_open_bare,
 	   (out, bare_path))
 MIG_GIT_FN(int, git_repository_wrap_odb, (git_repository **out, git_odb *odb), (out, odb))
 MIG_GIT_VOID(git_revwalk_free, (git_revwalk *walk), (walk))
+MIG_GIT_FN(int, git_revwalk_hide, (git_revwalk *walk, const git_oid *commit_id), (walk, commit_id))
 MIG_GIT_FN(int, git_revwalk_new, (git_revwalk **out, git_repository *repo), (out, repo))
 MIG_GIT_FN(int, git_revwalk_next, (git_oid *out, git_revwalk *walk), (out, walk))
 MIG_GIT_FN(int, git_revwalk_push, (git_revwalk *walk, const git_oid *id), (walk, id))
@@ -131,6 +140,7 @@ MIG_GIT_VOID(git_signature_free, (git_signature *sig), (sig))
 MIG_GIT_FN(int, git_signature_now,
 	   (git_signature **out, const char *name, const char *email),
 	   (out, name, email))
+MIG_GIT_FN(const git_oid *, git_tag_target_id, (const git_tag *tag), (tag))
 MIG_GIT_FN(const git_tree_entry *, git_tree_entry_byindex,
 	   (const git_tree *tree, size_t idx),
 	   (tree, idx))

@@ -218,10 +218,13 @@ void packw_free(struct packw *p);
  * however many threads read. One mig cannot read is left out (libgit2
  * reads it); one that disagrees with its index (its header's count,
  * its trailing checksum) is damaged: only its index is kept, to say so.
- * packs_read reads blob oid into out: 1, 0 when no pack has it or it
- * is a git delta (libgit2's to read), -1 with *why when it is damaged,
- * in a damaged pack or maybe in one that could not be opened (*why
- * lives as long as ps; NULL: errno says why). packs_has and the
+ * packs_read reads blob oid into out from the first pack, from *from
+ * on, that holds it, and moves *from past that pack: 1; -1 with *why
+ * when that copy is damaged (call again: another pack may hold it
+ * whole); 0 when no pack left holds a copy mig reads (git's deltas are
+ * libgit2's). Called first with *from 0, it also says -1 when no pack
+ * mig reads holds oid but a damaged one does, or one that could not be
+ * opened may (*why lives as long as ps). packs_has and the
  * functions for prune see only the packs mig reads (libgit2 does not
  * read a damaged one either); packs_damage says why oid is in a
  * damaged pack, or NULL when it is in none.
@@ -232,8 +235,8 @@ struct packs *packs_open(const char *objdir);
 void packs_close(struct packs *ps);
 int packs_has(const struct packs *ps, const git_oid *oid);
 const char *packs_damage(const struct packs *ps, const git_oid *oid);
-int packs_read(const struct packs *ps, const git_oid *oid, struct libdeflate_decompressor *d, struct mig_buf *in,
-	       unsigned char *out, size_t max, size_t *n, const char **why);
+int packs_read(const struct packs *ps, const git_oid *oid, size_t *from, struct libdeflate_decompressor *d,
+	       struct mig_buf *in, unsigned char *out, size_t max, size_t *n, const char **why);
 /* For prune: pack k's name ("pack-HEX"), its object count, which pack and entry holds oid. */
 size_t packs_count(const struct packs *ps);
 const char *packs_name(const struct packs *ps, size_t k);
@@ -245,7 +248,17 @@ void packs_oid(const struct packs *ps, size_t k, uint32_t at, git_oid *oid);
  * wrote: that holds commits and trees too, and git deltas.
  */
 int packs_plain(const struct packs *ps, size_t k);
-/* Copy entry at of pack k, as it is, into w. */
+/*
+ * Did mig write pack k, as packw writes them: a snapshot's chunks, or
+ * what prune kept of such packs? Not a pack of revision bodies libgit2
+ * wrote (mig_store_put_all), nor one git wrote: their entries are
+ * compressed, packw's never are.
+ */
+int packs_own(const struct packs *ps, size_t k);
+/*
+ * Copy entry at of pack k, as it is, into w: MIG_EENV naming the pack
+ * when the entry does not match the CRC-32 its index records.
+ */
 int packs_copy(const struct packs *ps, size_t k, uint32_t at, struct packw *w, struct mig_buf *in,
 	       struct mig_err *err);
 

@@ -372,7 +372,7 @@ struct pack {
 	unsigned char *map;	/* the index */
 	size_t maplen;
 	uint32_t n;
-	const unsigned char *fanout, *oids, *off32, *off64;
+	const unsigned char *fanout, *oids, *crcs, *off32, *off64;
 	size_t n64;
 	uint64_t *ends;		/* the entries' offsets, sorted, then where they end */
 	uint64_t size;		/* of the pack, trailer included */
@@ -380,6 +380,7 @@ struct pack {
 };
 
 struct packs {
+	char *dir;		/* objects/pack, to name a pack in a message */
 	struct pack *v;		/* those mig reads */
 	size_t n;
 	struct pack *bad;	/* damaged: their indexes only */
@@ -439,7 +440,8 @@ static int index_map(struct pack *p, int dfd, const char *idx)
 	p->fanout = p->map + IDX_HDR;
 	p->n = get_be32(p->fanout + 255 * 4);
 	p->oids = p->fanout + 256 * 4;
-	p->off32 = p->oids + (size_t)p->n * (GIT_OID_RAWSZ + 4);
+	p->crcs = p->oids + (size_t)p->n * GIT_OID_RAWSZ;
+	p->off32 = p->crcs + (size_t)p->n * 4;
 	p->off64 = p->off32 + (size_t)p->n * 4;
 	if (p->maplen < (size_t)(p->off64 - p->map) + 2 * GIT_OID_RAWSZ)
 		goto out;
@@ -573,7 +575,7 @@ struct packs *packs_open(const char *objdir)
 	}
 	if (d)
 		closedir(d);
-	free(dir);
+	ps->dir = dir;
 	return ps;
 }
 
@@ -589,6 +591,7 @@ void packs_close(struct packs *ps)
 		pack_close(&ps->bad[i]);
 	free(ps->v);
 	free(ps->bad);
+	free(ps->dir);
 	free(ps);
 }
 
@@ -700,29 +703,16 @@ static int entry_read(const struct pack *p, uint32_t at, struct mig_buf *in, int
 	return 0;
 }
 
-int packs_read(const struct packs *ps, const git_oid *oid, struct libdeflate_decompressor *d, struct mig_buf *in,
-	       unsigned char *out, size_t max, size_t *n, const char **why)
+/*
+ * Inflate the blob at entry at of p into out (at most max bytes): 1, -1
+ * with *why when the entry is damaged, 0 when it is a git delta.
+ */
+static int entry_inflate(const struct pack *p, uint32_t at, struct libdeflate_decompressor *d, struct mig_buf *in,
+			 unsigned char *out, size_t max, size_t *n, const char **why)
 {
-	const struct pack *p = NULL;
-	const char *damage;
-	uint32_t at = 0;
-	size_t i, size, hlen, len, got = 0, used = 0;
+	size_t size, hlen, len, got = 0, used = 0;
 	int type;
 
-	for (i = 0; ps && i < ps->n && !p; i++)
-		if (pack_find(&ps->v[i], oid, &at) == 0)
-			p = &ps->v[i];
-	if (!p && (damage = packs_damage(ps, oid))) {
-		*why = damage;
-		return -1;
-	}
-	if (!p && ps && ps->failed) {
-		*why = ps->failed == ENOMEM ? "may be in a pack that could not be opened: out of memory"
-					    : "may be in a pack that could not be opened: too many open files";
-		return -1;
-	}
-	if (!p)
-		return 0;
 	if (entry_head(p, at, &type, &size, &hlen, &len) < 0) {
 		*why = "cannot be read from its pack";
 		return -1;
@@ -744,6 +734,36 @@ int packs_read(const struct packs *ps, const git_oid *oid, struct libdeflate_dec
 	}
 	*n = size;
 	return 1;
+}
+
+int packs_read(const struct packs *ps, const git_oid *oid, size_t *from, struct libdeflate_decompressor *d,
+	       struct mig_buf *in, unsigned char *out, size_t max, size_t *n, const char **why)
+{
+	const char *damage;
+	size_t i = *from;
+	uint32_t at = 0;
+	int rc, first = *from == 0;
+
+	*from = SIZE_MAX;	/* no pack left to look in */
+	for (; ps && i < ps->n; i++) {
+		if (pack_find(&ps->v[i], oid, &at) < 0)
+			continue;
+		first = 0;
+		if ((rc = entry_inflate(&ps->v[i], at, d, in, out, max, n, why)) != 0) {
+			*from = i + 1;
+			return rc;
+		}
+	}
+	if (first && (damage = packs_damage(ps, oid))) {
+		*why = damage;
+		return -1;
+	}
+	if (first && ps && ps->failed) {
+		*why = ps->failed == ENOMEM ? "may be in a pack that could not be opened: out of memory"
+					    : "may be in a pack that could not be opened: too many open files";
+		return -1;
+	}
+	return 0;
 }
 
 /* ---- what prune asks ---- */
@@ -794,6 +814,38 @@ int packs_plain(const struct packs *ps, size_t k)
 	return plain;
 }
 
+/*
+ * Was entry at of p written by packw: a blob, zlib with no compression
+ * (0x78 0x01) of stored blocks (BTYPE 00), as pack_entry_make makes
+ * them? libgit2 and git compress what they pack (0x78 0x9c).
+ */
+static int entry_own(const struct pack *p, uint32_t at)
+{
+	uint64_t off = entry_offset(p, at), end = entry_end(p, off);
+	unsigned char b[16];
+	size_t n, i = 0;
+
+	if (end <= off)
+		return 0;
+	n = end - off < sizeof(b) ? (size_t)(end - off) : sizeof(b);
+	if (pread(p->fd, b, n, (off_t)off) != (ssize_t)n || (b[0] >> 4 & 7) != OBJ_BLOB)
+		return 0;
+	while (i < n && b[i] & 0x80)
+		i++;
+	return i + 3 < n && b[i + 1] == 0x78 && b[i + 2] == 0x01 && (b[i + 3] & 6) == 0;
+}
+
+int packs_own(const struct packs *ps, size_t k)
+{
+	const struct pack *p = &ps->v[k];
+	uint32_t i;
+	int own = p->n > 0;
+
+	for (i = 0; i < p->n && own; i++)
+		own = entry_own(p, i);
+	return own;
+}
+
 int packs_copy(const struct packs *ps, size_t k, uint32_t at, struct packw *w, struct mig_buf *in,
 	       struct mig_err *err)
 {
@@ -804,6 +856,17 @@ int packs_copy(const struct packs *ps, size_t k, uint32_t at, struct packw *w, s
 
 	packs_oid(ps, k, at, &oid);
 	if (entry_read(p, at, in, &type, &size, &hlen) < 0)
-		return mig_err_errno(err, MIG_EENV, "cannot read '%s.pack'", p->name);
+		return mig_err_errno(err, MIG_EENV, "cannot read '%s/%s.pack'", ps->dir, p->name);
+	/* the CRC-32 the index records of each entry: damage is not carried into a new pack */
+	if (libdeflate_crc32(0, in->buf, in->len) != get_be32(p->crcs + 4 * (size_t)at)) {
+		char hex[GIT_OID_HEXSZ + 1];
+
+		git_oid_tostr(hex, sizeof(hex), &oid);
+		mig_err_set(err, MIG_EENV, "pack '%s/%s.pack' is damaged: the entry of object %s does not match its CRC-32",
+			    ps->dir, p->name, hex);
+		mig_err_hint(err, "no pack was removed or written anew; 'mig backup --verify' names the snapshots "
+				  "that use the object");
+		return MIG_EENV;
+	}
 	return packw_add(w, &oid, (const unsigned char *)in->buf, in->len, &added, err);
 }

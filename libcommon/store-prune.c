@@ -1,7 +1,7 @@
 /*
  * Pruning snapshots: the newest are kept, the refs of the others go,
- * then the objects only they used, loose or packed. Revision bodies and
- * the journal are never touched.
+ * then the objects only they used, loose or packed. Revision bodies,
+ * the journal and what other refs reach are never touched.
  *
  * Packs mig wrote (whole objects only, no git deltas; a snapshot's new
  * chunks): one whose objects all go is removed; one in which half its
@@ -11,6 +11,15 @@
  * packs it shrinks, never a rewrite of every pack. Objects in a pack
  * git gc wrote (commits, trees, git deltas) make prune write every
  * pack anew, as before.
+ *
+ * What goes is what no ref reaches: kept is walked from the snapshots
+ * that stay, the journal and every other ref. In a pack mig wrote
+ * itself (chunks only: never libgit2's pack of revision bodies, written
+ * before their journal entry), every object kept does not hold counts
+ * as gone, so what an earlier prune left there is counted again. When a
+ * ref cannot be walked, only what this prune drops counts. Each entry
+ * copied is checked against its CRC-32 first: damage stops the prune
+ * before any pack goes, and is never carried into a new pack.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -101,6 +110,96 @@ static int add_journal(git_repository *repo, struct oidset *set)
 			rc = add_reachable_commit(repo, &oid, set);
 	git_revwalk_free(w);
 	return rc == GIT_ITEROVER ? 0 : rc;
+}
+
+/* Is ref name that of a snapshot mig lists: walked already, or going? */
+static int listed(const struct mig_snapshot_list *l, const char *name)
+{
+	size_t i, n = strlen(SNAP_REFS);
+
+	if (strncmp(name, SNAP_REFS, n))
+		return 0;
+	for (i = 0; i < l->nr; i++)
+		if (!strcmp(name + n, l->v[i].id))
+			return 1;
+	return 0;
+}
+
+/* What oid reaches into set: a commit goes to w, to be walked. */
+static int add_target(git_repository *repo, const git_oid *oid, git_revwalk *w, struct oidset *set)
+{
+	git_object *o = NULL;
+	int rc;
+
+	if (git_object_lookup(&o, repo, oid, GIT_OBJECT_ANY) < 0)
+		return -1;
+	switch (git_object_type(o)) {
+	case GIT_OBJECT_TAG:
+		oidset_add(set, oid);
+		rc = add_target(repo, git_tag_target_id((const git_tag *)o), w, set);
+		break;
+	case GIT_OBJECT_COMMIT:
+		rc = git_revwalk_push(w, oid);
+		break;
+	case GIT_OBJECT_TREE:
+		rc = add_reachable_tree(repo, oid, set);
+		break;
+	default:
+		oidset_add(set, oid);
+		rc = 0;
+	}
+	git_object_free(o);
+	return rc;
+}
+
+struct ref_walk {
+	git_repository *repo;
+	const struct mig_snapshot_list *l;
+	git_revwalk *w;
+	struct oidset *set;
+};
+
+/* git_reference_foreach_name's callback: a ref neither the journal nor a snapshot mig lists. */
+static int add_ref(const char *name, void *data)
+{
+	struct ref_walk *r = data;
+	git_oid oid;
+
+	if (listed(r->l, name) || !strcmp(name, JOURNAL_REF))
+		return 0;
+	if (git_reference_name_to_id(&oid, r->repo, name) < 0 || add_target(r->repo, &oid, r->w, r->set) < 0)
+		return -1;
+	return 0;
+}
+
+/*
+ * Everything the other refs reach (HEAD, the journal's branch, a stray
+ * snapshot ref, anyone's branch or tag), less what the journal does,
+ * walked already: 0, or -1 when one cannot be walked whole.
+ */
+static int add_other_refs(git_repository *repo, const struct mig_snapshot_list *l, struct oidset *set)
+{
+	struct ref_walk r = { repo, l, NULL, set };
+	git_oid oid;
+	int rc;
+
+	if (git_revwalk_new(&r.w, repo) < 0)
+		return -1;
+	if ((rc = git_reference_name_to_id(&oid, repo, JOURNAL_REF)) == 0)
+		rc = git_revwalk_hide(r.w, &oid);
+	if (rc == 0 || rc == GIT_ENOTFOUND)
+		rc = git_reference_foreach_name(repo, add_ref, &r);
+	if (rc == 0 && (rc = git_reference_name_to_id(&oid, repo, "HEAD")) == 0)
+		rc = add_target(repo, &oid, r.w, set);
+	if (rc == 0 || rc == GIT_ENOTFOUND)
+		while ((rc = git_revwalk_next(&oid, r.w)) == 0 && (rc = add_reachable_commit(repo, &oid, set)) == 0)
+			;
+	git_revwalk_free(r.w);
+	if (rc != GIT_ITEROVER) {
+		git_error_clear();
+		return -1;
+	}
+	return 0;
 }
 
 /* ---- packed objects: after a git gc, what prune removes is in packs ---- */
@@ -231,15 +330,13 @@ out:
 	return rc;
 }
 
-/* Is there a pack git was told to keep? Then *left gets every packed object that goes. */
-static int keeps(const char *objdir, const struct oidset *drop, size_t *left, struct mig_err *err)
+/* Is there a pack git was told to keep? Then every pack is git's to prune. */
+static int keeps(const char *objdir, int *keep, struct mig_err *err)
 {
 	char *packdir = mig_path_join(objdir, "pack"), **names = NULL;
 	size_t n = 0, i;
-	int keep = 0, rc = list_packs(packdir, &names, &n, &keep, err);
+	int rc = list_packs(packdir, &names, &n, keep, err);
 
-	if (rc == 0 && keep)
-		*left = drop->nr;
 	for (i = 0; i < n; i++)
 		free(names[i]);
 	free(names);
@@ -264,11 +361,11 @@ static void remove_pack(const char *packdir, const char *name, uint64_t *freed)
 }
 
 /*
- * Copy the entries of pack k that stay (not in drop) into *w, started
- * when first needed.
+ * Copy the entries of pack k that stay into *w, started when first
+ * needed: those in kept when it is given, else those not in drop.
  */
-static int copy_live(const struct packs *ps, size_t k, struct oidset *drop, const char *objdir, struct packw **w,
-		     struct mig_err *err)
+static int copy_live(const struct packs *ps, size_t k, struct oidset *drop, struct oidset *kept, const char *objdir,
+		     struct packw **w, struct mig_err *err)
 {
 	struct mig_buf in = MIG_BUF_INIT;
 	uint32_t at, n = packs_objects(ps, k);
@@ -279,7 +376,7 @@ static int copy_live(const struct packs *ps, size_t k, struct oidset *drop, cons
 		return rc;
 	for (at = 0; at < n && rc == 0; at++) {
 		packs_oid(ps, k, at, &oid);
-		if (!oidset_has(drop, &oid))
+		if (kept ? oidset_has(kept, &oid) : !oidset_has(drop, &oid))
 			rc = packs_copy(ps, k, at, *w, &in, err);
 	}
 	mig_buf_release(&in);
@@ -287,18 +384,45 @@ static int copy_live(const struct packs *ps, size_t k, struct oidset *drop, cons
 }
 
 /*
- * Packed objects that go (drop), pack by pack, as mig writes packs: see
- * the top of this file. *left gets how many stay in packs left as they
- * are; *whole is set, and nothing done, when a pack that holds some is
- * not one mig wrote: repack's to do.
+ * How many objects of pack k are dead: with kept (everything every ref
+ * reaches), in a pack mig wrote, each that is not in kept, so what an
+ * earlier prune left in it counts too; else goes, those that go now.
+ * *own is set when kept is what tells.
  */
-static int prune_packs(struct mig_store *s, const char *objdir, struct oidset *drop, size_t *removed,
-		       uint64_t *freed, size_t *left, int *whole, struct mig_err *err)
+static size_t dead_in(const struct packs *ps, size_t k, size_t goes, struct oidset *kept, int *own)
+{
+	uint32_t at, n = packs_objects(ps, k);
+	size_t dead = 0;
+	git_oid oid;
+
+	*own = 0;
+	for (at = 0; kept && at < n; at++) {
+		packs_oid(ps, k, at, &oid);
+		dead += !oidset_has(kept, &oid);
+	}
+	/* the entries' headers are read only when it counts */
+	if (dead <= goes || !packs_own(ps, k))
+		return goes;
+	*own = 1;
+	return dead;
+}
+
+/*
+ * Packed objects that go (drop), pack by pack, as mig writes packs: see
+ * the top of this file. kept, when given, is everything every ref
+ * reaches: then an object of a pack mig wrote is dead when kept does not
+ * hold it, however long ago it went. *left gets how many of drop stay in
+ * packs left as they are; *whole is set, and nothing done, when a pack
+ * that holds some is not one mig reads whole: repack's to do.
+ */
+static int prune_packs(struct mig_store *s, const char *objdir, struct oidset *drop, struct oidset *kept,
+		       size_t *removed, uint64_t *freed, size_t *left, int *whole, struct mig_err *err)
 {
 	char *packdir = mig_path_join(objdir, "pack");
 	struct packs *ps = packs_open(objdir);
-	size_t np = packs_count(ps), *goes = mig_xcalloc(np + 1, sizeof(*goes)), i, k;
+	size_t np = packs_count(ps), *goes = mig_xcalloc(np + 1, sizeof(*goes)), i, k, dead;
 	unsigned char *out = mig_xcalloc(np + 1, 1);	/* out[k]: pack k is removed */
+	int own;
 	struct packw *w = NULL;
 	uint64_t before = 0, after = 0;
 	mode_t mask = umask(077);
@@ -317,15 +441,16 @@ static int prune_packs(struct mig_store *s, const char *objdir, struct oidset *d
 		if (goes[k] && !packs_plain(ps, k))
 			*whole = 1;
 	for (k = 0; k < np && !*whole && rc == 0; k++) {
-		if (!goes[k])
+		if (!(dead = dead_in(ps, k, goes[k], kept, &own)))
 			continue;
-		if (goes[k] * 2 < packs_objects(ps, k)) {
+		if (dead * 2 < packs_objects(ps, k)) {
 			*left += goes[k];
 			continue;
 		}
 		out[k] = 1;
-		if (goes[k] < packs_objects(ps, k))
-			rc = copy_live(ps, k, drop, objdir, &w, err);
+		goes[k] = dead;
+		if (dead < packs_objects(ps, k))
+			rc = copy_live(ps, k, drop, own ? kept : NULL, objdir, &w, err);
 	}
 	if (*whole || rc < 0)
 		goto out;
@@ -374,7 +499,7 @@ int mig_snapshot_prune(struct mig_store *s, size_t keep, mig_snapshot_pick *pick
 	git_odb *odb = NULL;
 	char *goes = NULL;	/* goes[i]: snapshot i is pruned */
 	size_t i, picked = 0;
-	int rc;
+	int rc, walked;
 
 	*pruned = *removed = *left = 0;
 	*freed = 0;
@@ -403,6 +528,8 @@ int mig_snapshot_prune(struct mig_store *s, size_t keep, mig_snapshot_pick *pick
 		rc = mig_err_git(err, MIG_EENV, "cannot walk the journal");
 		goto out;
 	}
+	/* only with everything every ref reaches is what is not in kept dead */
+	walked = add_other_refs(repo, &l, &kept) == 0;
 	/* the refs first: a prune cut short leaves unlisted objects, never a broken snapshot */
 	for (i = 0; i < l.nr; i++) {
 		char *ref;
@@ -440,12 +567,14 @@ int mig_snapshot_prune(struct mig_store *s, size_t keep, mig_snapshot_pick *pick
 		}
 		free(p);
 	}
-	if (packed.nr) {
-		int whole = 0;
+	if (packed.nr || (walked && *pruned)) {
+		int whole = 0, keep = 0;
 
-		rc = keeps(objdir, &packed, left, err);
-		if (rc == 0 && !*left)
-			rc = prune_packs(s, objdir, &packed, removed, freed, left, &whole, err);
+		rc = keeps(objdir, &keep, err);
+		if (rc == 0 && keep)
+			*left = packed.nr;
+		else if (rc == 0)
+			rc = prune_packs(s, objdir, &packed, walked ? &kept : NULL, removed, freed, left, &whole, err);
 		/* libgit2 reads the packs as they are now, in this process too */
 		git_odb_refresh(odb);
 		if (rc == 0 && whole)

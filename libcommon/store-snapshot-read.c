@@ -270,7 +270,9 @@ int mig_snapshot_verify(struct mig_store *s, const char *id, int progress, struc
 /*
  * Is chunk i's object in the store? Looked for in mig's packs and loose
  * first: libgit2 would keep a descriptor open for each pack it found
- * one in, as long as the store is open, beside the reader's.
+ * one in, as long as the store is open, beside the reader's. One in a
+ * damaged pack is damaged only when libgit2 has no other copy (it
+ * reads no damaged pack either).
  */
 static int chunk_present(const struct packs *ps, const char *objdir, git_odb *odb, const struct manifest *m,
 			 size_t i, struct mig_err *err)
@@ -278,11 +280,10 @@ static int chunk_present(const struct packs *ps, const char *objdir, git_odb *od
 	const git_oid *oid = &m->c[i].oid;
 	const char *why;
 
-	if (packs_has(ps, oid) || store_loose_exists(objdir, oid))
+	if (packs_has(ps, oid) || store_loose_exists(objdir, oid) || git_odb_exists(odb, oid))
 		return 0;
-	if ((why = packs_damage(ps, oid)))
-		return damaged(err, m, i, why);
-	return git_odb_exists(odb, oid) ? 0 : damaged(err, m, i, "is missing");
+	why = packs_damage(ps, oid);
+	return damaged(err, m, i, why ? why : "is missing");
 }
 
 int mig_snapshot_check(struct mig_store *s, const char *id, struct mig_err *err)

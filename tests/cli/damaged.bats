@@ -332,3 +332,32 @@ with open(sys.argv[1], "r+b") as f:
 	[[ "$output" =~ ^mig-backup:\ error:\ snapshot\ ${id:0:12}\ is\ damaged:\ chunk\ [0-9]+\ \(object\ [0-9a-f]{40}\)\ is\ missing$ ]]
 	[ "$(sqlite3 app.db .dump)" = "$before" ]
 }
+
+@test "a chunk damaged where it is read first, whole in another copy: verify and restore read the whole one" {
+	q app.db "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT);
+		INSERT INTO t(v) SELECT printf('row %d %s', value, hex(randomblob(40))) FROM generate_series(1, 4000);"
+	# chunks 0 to 3 loose, the rest in mig's pack
+	id=$(MIG_CHUNK_SIZE=64 MIG_PACK_AFTER=4 mig -d app.db backup)
+	oid=$(git --git-dir=app.db.mig rev-parse "$id:chunks/00000001")
+	loose=app.db.mig/objects/${oid:0:2}/${oid:2}
+	[ -e "$loose" ]
+	before=$(sqlite3 app.db .dump)
+	# a copy in a pack of git's, then a byte in the middle of the loose one, which is read first
+	gp=$(echo "$oid" | git --git-dir=app.db.mig pack-objects -q app.db.mig/objects/pack/pack)
+	chmod u+w "$loose"
+	printf '\377' | dd of="$loose" bs=1 seek=$(($(stat -c %s "$loose") / 2)) conv=notrunc status=none
+	run -0 mig -d app.db backup --verify "$id"
+	[ "$output" = "$id ok" ]
+	q app.db "DELETE FROM t"
+	run -0 mig -d app.db restore -q --no-backup "$id"
+	[ "$(sqlite3 app.db .dump)" = "$before" ]
+	# the other copy gone, the damaged one is all there is: damage, and the database stays
+	rm "app.db.mig/objects/pack/pack-$gp.idx" "app.db.mig/objects/pack/pack-$gp.pack"
+	q app.db "DELETE FROM t WHERE id % 2 = 0"
+	changed=$(sqlite3 app.db .dump)
+	run -6 mig -d app.db backup --verify "$id"
+	[ "$output" = "mig-backup: error: snapshot ${id:0:12} is damaged: chunk 1 (object $oid) does not inflate to a blob of the right size" ]
+	run -6 mig -d app.db restore -q --no-backup "$id"
+	[ "$output" = "mig-restore: error: snapshot ${id:0:12} is damaged: chunk 1 (object $oid) does not inflate to a blob of the right size" ]
+	[ "$(sqlite3 app.db .dump)" = "$changed" ]
+}

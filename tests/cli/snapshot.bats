@@ -1045,6 +1045,75 @@ fsck_clean() {
 	done
 }
 
+@test "prune counts what an earlier prune left in a pack: a pack a third dead, then two thirds, is written anew" {
+	export MIG_CHUNK_SIZE=64 MIG_PACK_AFTER=0
+	rows 3000
+	run -0 mig -d app.db backup -q
+	p1=$(ls app.db.mig/objects/pack/*.idx)
+	# the first third of the rows changes: the first pack loses a third, and stays as it is
+	sqlite3 app.db "UPDATE r SET v = randomblob(1000) WHERE id <= 1000"
+	run -0 mig -d app.db backup -q
+	run -0 mig -d app.db backup --prune 1
+	[[ "${lines[1]}" =~ ^mig-backup:\ [0-9]+\ objects\ only\ they\ used\ stay\ packed ]]
+	[ -e "$p1" ]
+	# the second third changes: that third and the one left before make two thirds of it dead
+	sqlite3 app.db "UPDATE r SET v = randomblob(1000) WHERE id > 1000 AND id <= 2000"
+	before=$(dump)
+	run -0 mig -d app.db backup -q
+	last=$output
+	run -0 mig -d app.db backup --prune 1
+	[[ "${lines[0]}" =~ ^mig-backup:\ pruned\ 1\ snapshot\;\ removed\ [0-9]+\ objects ]]
+	[ ! -e "$p1" ]
+	[ ! -e "${p1%.idx}.pack" ]
+	fsck_clean
+	run -0 mig -d app.db backup --verify
+	sqlite3 app.db "DELETE FROM r"
+	run -0 mig -d app.db restore -q --no-backup "$last"
+	[ "$(dump)" = "$before" ]
+}
+
+@test "prune keeps what any other ref reaches: a tag on a pruned snapshot keeps its chunks, packed or loose" {
+	export MIG_CHUNK_SIZE=64 MIG_PACK_AFTER=8
+	rows 3000
+	run -0 mig -d app.db backup -q
+	first=$output
+	git --git-dir=app.db.mig tag keep "$first"
+	sqlite3 app.db "UPDATE r SET v = randomblob(1000)"
+	run -0 mig -d app.db backup -q
+	run -0 mig -d app.db backup --prune 1
+	[[ "$output" =~ ^mig-backup:\ pruned\ 1\ snapshot\;\ removed\ 0\ objects ]]
+	fsck_clean
+	run -0 git --git-dir=app.db.mig cat-file -e "$first:chunks/00000000"
+	run -0 git --git-dir=app.db.mig cat-file -e "$first:chunks/00000040"
+}
+
+@test "prune writes no damaged entry into the pack it writes anew: exit 6 naming the pack, no pack removed" {
+	export MIG_CHUNK_SIZE=64 MIG_PACK_AFTER=0
+	rows 3000
+	run -0 mig -d app.db backup -q
+	p1=$(ls app.db.mig/objects/pack/*.idx)
+	# three quarters of the rows change: the first pack loses more than half, and would be written anew
+	sqlite3 app.db "UPDATE r SET v = randomblob(1000) WHERE id <= 2250"
+	run -0 mig -d app.db backup -q
+	second=$output
+	# a byte in the middle of an entry of the first pack that the second snapshot uses
+	oid=$(comm -12 <(git --git-dir=app.db.mig ls-tree -r "$second" | awk '{ print $3 }' | sort) \
+		<(git --git-dir=app.db.mig verify-pack -v "$p1" | awk '$2 == "blob" { print $1 }' | sort) | head -n 1)
+	[ -n "$oid" ]
+	read -r _ _ _ len off < <(git --git-dir=app.db.mig verify-pack -v "$p1" | grep "^$oid ")
+	chmod u+w "${p1%.idx}.pack"
+	printf '\377' | dd of="${p1%.idx}.pack" bs=1 seek=$((off + len / 2)) conv=notrunc status=none
+	sums=$(cd app.db.mig/objects/pack && cksum ./* | sort)
+	run -6 mig -d app.db backup --prune 1
+	[ "${lines[0]}" = "mig-backup: error: pack '${p1%.idx}.pack' is damaged: the entry of object $oid does not match its CRC-32" ]
+	[ "${lines[1]}" = "hint: no pack was removed or written anew; 'mig backup --verify' names the snapshots that use the object" ]
+	[ "${#lines[@]}" = 2 ]
+	# every pack as it was, nothing half written beside them
+	[ "$(cd app.db.mig/objects/pack && cksum ./* | sort)" = "$sums" ]
+	run -6 mig -d app.db backup --verify "$second"
+	[[ "$output" == *"(object $oid) does not inflate to a blob of the right size" ]]
+}
+
 @test "prune removes a pack whose objects all go, writes anew one that loses half, leaves one that loses less" {
 	export MIG_CHUNK_SIZE=64 MIG_PACK_AFTER=0
 	rows 3000

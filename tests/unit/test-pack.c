@@ -55,6 +55,15 @@ static void remove_scratch(char *obj)
 	free(obj);
 }
 
+/* packs_read from the first pack on. */
+static int read_first(const struct packs *ps, const git_oid *oid, struct libdeflate_decompressor *d,
+		      struct mig_buf *in, unsigned char *out, size_t max, size_t *n, const char **why)
+{
+	size_t from = 0;
+
+	return packs_read(ps, oid, &from, d, in, out, max, n, why);
+}
+
 static size_t files_in(const char *dir)
 {
 	DIR *d = opendir(dir);
@@ -113,16 +122,16 @@ static void test_round_trip(void **state)
 	assert_true(packs_plain(ps, 0));
 	for (i = 0; i < N; i++) {
 		assert_true(packs_has(ps, &oid[i]));
-		assert_int_equal(packs_read(ps, &oid[i], d, &in, out, 300000, &n, &why), 1);
+		assert_int_equal(read_first(ps, &oid[i], d, &in, out, 300000, &n, &why), 1);
 		assert_int_equal(n, sizes[i]);
 		assert_memory_equal(out, data, n);
 	}
 	/* too long for the room given: damaged, not an overrun */
-	assert_int_equal(packs_read(ps, &oid[N - 1], d, &in, out, 1000, &n, &why), -1);
+	assert_int_equal(read_first(ps, &oid[N - 1], d, &in, out, 1000, &n, &why), -1);
 	assert_string_equal(why, "is not a blob of the right size");
 	blob_oid(&other, "x", 1);
 	assert_false(packs_has(ps, &other));
-	assert_int_equal(packs_read(ps, &other, d, &in, out, 300000, &n, &why), 0);
+	assert_int_equal(read_first(ps, &other, d, &in, out, 300000, &n, &why), 0);
 	packs_close(ps);
 
 	libdeflate_free_decompressor(d);
@@ -222,7 +231,7 @@ static void test_damaged_index_gap(void **state)
 
 	ps = packs_open(obj);
 	assert_int_equal(packs_count(ps), 1);
-	assert_int_equal(packs_read(ps, &oid[0], d, &in, out, 300000, &n, &why), -1);
+	assert_int_equal(read_first(ps, &oid[0], d, &in, out, 300000, &n, &why), -1);
 	assert_string_equal(why, "cannot be read from its pack");
 	assert_true(in.alloc < 300000);
 	packs_close(ps);
@@ -303,7 +312,7 @@ static void test_pack_disagrees_with_index(void **state)
 		pack = file_ending(packdir, ".pack");
 		ps = packs_open(obj);
 		assert_int_equal(packs_count(ps), 1);
-		assert_int_equal(packs_read(ps, &oid[0], d, &in, out, sizeof(out), &n, &why), 1);
+		assert_int_equal(read_first(ps, &oid[0], d, &in, out, sizeof(out), &n, &why), 1);
 		packs_close(ps);
 
 		if (cases[c].off < 0) {
@@ -324,7 +333,7 @@ static void test_pack_disagrees_with_index(void **state)
 		want = mig_xasprintf("is in a damaged pack, '%s': %s", pack, cases[c].fault);
 		for (i = 0; i < 2; i++) {
 			assert_false(packs_has(ps, &oid[i]));
-			assert_int_equal(packs_read(ps, &oid[i], d, &in, out, sizeof(out), &n, &why), -1);
+			assert_int_equal(read_first(ps, &oid[i], d, &in, out, sizeof(out), &n, &why), -1);
 			assert_string_equal(why, want);
 			assert_string_equal(packs_damage(ps, &oid[i]), want);
 		}
@@ -382,7 +391,7 @@ static void test_packs_beyond_open_files(void **state)
 	assert_int_equal(setrlimit(RLIMIT_NOFILE, &was), 0);
 	assert_int_equal(packs_count(ps), 1);
 	for (i = 0; i < 3; i++) {
-		int rc = packs_read(ps, &oid[i], d, &in, out, sizeof(out), &n, &why);
+		int rc = read_first(ps, &oid[i], d, &in, out, sizeof(out), &n, &why);
 
 		if (rc == 1) {
 			read_ok++;
@@ -404,6 +413,169 @@ static void test_packs_beyond_open_files(void **state)
 	remove_scratch(obj);
 }
 
+/* A pack of its own holding blob data (len bytes), and the blob extra when given. */
+static void pack_of(const char *obj, const unsigned char *data, size_t len, git_oid *oid, const char *extra)
+{
+	struct mig_err err = MIG_ERR_INIT;
+	unsigned char *entry = mig_xmalloc(pack_entry_bound(len));
+	struct packw *w = NULL;
+	git_oid other;
+	int added;
+
+	blob_oid(oid, data, len);
+	assert_int_equal(packw_start(&w, obj, &err), 0);
+	assert_int_equal(packw_add(w, oid, entry, pack_entry_make(entry, data, len), &added, &err), 0);
+	if (extra) {
+		blob_oid(&other, extra, strlen(extra));
+		assert_int_equal(packw_add(w, &other, entry,
+					   pack_entry_make(entry, (const unsigned char *)extra, strlen(extra)), &added,
+					   &err),
+				 0);
+	}
+	assert_int_equal(packw_finish(w, &err), 0);
+	packw_free(w);
+	free(entry);
+}
+
+/* Flip a byte in the middle of pack name: in its first blob, when that is most of it. */
+static void damage_entry(const char *obj, const char *name)
+{
+	char *pack = mig_xasprintf("%s/pack/%s.pack", obj, name);
+	struct stat st;
+	unsigned char b;
+	FILE *f;
+
+	assert_int_equal(stat(pack, &st), 0);
+	assert_non_null(f = fopen(pack, "r+b"));
+	assert_int_equal(fseek(f, (long)st.st_size / 2, SEEK_SET), 0);
+	assert_int_equal(fread(&b, 1, 1, f), 1);
+	b ^= 0x40;
+	assert_int_equal(fseek(f, (long)st.st_size / 2, SEEK_SET), 0);
+	assert_int_equal(fwrite(&b, 1, 1, f), 1);
+	assert_int_equal(fclose(f), 0);
+	free(pack);
+}
+
+/*
+ * An object in two packs, its entry damaged in the one read first: the
+ * other pack's copy is read, by packs_read going on and by load_chunk;
+ * a damaged loose copy does not hide a packed one either. Only when
+ * every copy is damaged is it damage, and what was wrong with the first
+ * is said.
+ */
+static void test_damaged_copy_not_the_last(void **state)
+{
+	enum { LEN = 8192 };
+	struct libdeflate_decompressor *d = libdeflate_alloc_decompressor();
+	struct mig_err err = MIG_ERR_INIT;
+	struct mig_buf in = MIG_BUF_INIT;
+	char *obj = scratch(), *path;
+	unsigned char *data = mig_xmalloc(LEN), *out = mig_xmalloc(LEN), junk[64];
+	struct decoder dc;
+	struct packs *ps;
+	git_oid oid;
+	size_t i, k, from = 0, n;
+	uint32_t at;
+	const char *why = NULL;
+
+	(void)state;
+	for (i = 0; i < LEN; i++)
+		data[i] = (unsigned char)(i * 2654435761u >> 11);
+	pack_of(obj, data, LEN, &oid, NULL);
+	pack_of(obj, data, LEN, &oid, "another");	/* two packs that both hold it */
+	ps = packs_open(obj);
+	assert_int_equal(packs_count(ps), 2);
+	assert_int_equal(packs_which(ps, &oid, &k, &at), 0);
+	damage_entry(obj, packs_name(ps, k));
+	packs_close(ps);
+
+	ps = packs_open(obj);
+	assert_int_equal(packs_count(ps), 2);
+	assert_int_equal(packs_read(ps, &oid, &from, d, &in, out, LEN, &n, &why), -1);
+	assert_string_equal(why, "does not inflate to a blob of the right size");
+	assert_int_equal(packs_read(ps, &oid, &from, d, &in, out, LEN, &n, &why), 1);
+	assert_int_equal(n, LEN);
+	assert_memory_equal(out, data, LEN);
+	assert_int_equal(packs_read(ps, &oid, &from, d, &in, out, LEN, &n, &why), 0);
+	assert_int_equal(decoder_init(&dc, ps), 0);
+	memset(out, 0, LEN);
+	assert_int_equal(load_chunk(&dc, obj, MANIFEST_VERSION, &oid, NULL, out, LEN, &why), 0);
+	assert_memory_equal(out, data, LEN);
+
+	/* a damaged loose copy is read first, and passed over */
+	memset(junk, 'x', sizeof(junk));
+	assert_int_equal(write_loose(obj, &oid, junk, sizeof(junk), &err), 0);
+	memset(out, 0, LEN);
+	assert_int_equal(load_chunk(&dc, obj, MANIFEST_VERSION, &oid, NULL, out, LEN, &why), 0);
+	assert_memory_equal(out, data, LEN);
+	decoder_release(&dc);
+	packs_close(ps);
+
+	/* every copy damaged: the first's fault is the one said */
+	path = store_loose_path(obj, &oid);
+	assert_int_equal(unlink(path), 0);
+	free(path);
+	ps = packs_open(obj);
+	assert_int_equal(packs_which(ps, &oid, &k, &at), 0);
+	for (i = 0; i < packs_count(ps); i++)
+		if (i != k)
+			damage_entry(obj, packs_name(ps, i));
+	assert_int_equal(decoder_init(&dc, ps), 0);
+	assert_int_equal(load_chunk(&dc, obj, MANIFEST_VERSION, &oid, NULL, out, LEN, &why), -1);
+	assert_string_equal(why, "does not inflate to a blob of the right size");
+	decoder_release(&dc);
+	packs_close(ps);
+
+	libdeflate_free_decompressor(d);
+	mig_buf_release(&in);
+	free(data);
+	free(out);
+	remove_scratch(obj);
+}
+
+/*
+ * Copying an entry for prune checks it against the CRC-32 the index
+ * records: a damaged one is not carried into the new pack, and the
+ * message names the pack and the object.
+ */
+static void test_copy_checks_crc(void **state)
+{
+	enum { LEN = 4096 };
+	struct mig_err err = MIG_ERR_INIT;
+	struct mig_buf in = MIG_BUF_INIT;
+	char *obj = scratch(), *want, hex[GIT_OID_HEXSZ + 1];
+	unsigned char *data = mig_xmalloc(LEN);
+	struct packw *w = NULL;
+	struct packs *ps;
+	git_oid oid;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < LEN; i++)
+		data[i] = (unsigned char)(i * 40503u >> 7);
+	pack_of(obj, data, LEN, &oid, NULL);
+	ps = packs_open(obj);
+	assert_int_equal(packw_start(&w, obj, &err), 0);
+	assert_int_equal(packs_copy(ps, 0, 0, w, &in, &err), 0);
+	assert_int_equal(packw_count(w), 1);
+	packw_free(w);
+	damage_entry(obj, packs_name(ps, 0));
+	assert_int_equal(packw_start(&w, obj, &err), 0);
+	assert_int_equal(packs_copy(ps, 0, 0, w, &in, &err), MIG_EENV);
+	assert_int_equal(packw_count(w), 0);
+	git_oid_tostr(hex, sizeof(hex), &oid);
+	want = mig_xasprintf("pack '%s/pack/%s.pack' is damaged: the entry of object %s does not match its CRC-32",
+			     obj, packs_name(ps, 0), hex);
+	assert_string_equal(err.msg, want);
+	packw_free(w);
+	packs_close(ps);
+
+	free(want);
+	free(data);
+	mig_buf_release(&in);
+	remove_scratch(obj);
+}
+
 int main(void)
 {
 	struct mig_err err = MIG_ERR_INIT;
@@ -413,6 +585,8 @@ int main(void)
 		cmocka_unit_test(test_damaged_index_gap),
 		cmocka_unit_test(test_packs_beyond_open_files),
 		cmocka_unit_test(test_pack_disagrees_with_index),
+		cmocka_unit_test(test_damaged_copy_not_the_last),
+		cmocka_unit_test(test_copy_checks_crc),
 	};
 
 	if (mig_git_need(&err) < 0) {
