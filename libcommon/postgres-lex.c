@@ -316,7 +316,14 @@ char *mig_pg_bk_sql(const char *tmpl, const char *name)
 	char *ident = mig_pg_quote_ident(name), *seq;
 	const char *p;
 
+	/* the text between placeholders goes in whole: this runs for each revision's bookkeeping */
 	for (p = tmpl; *p; p++) {
+		const char *brace = p + strcspn(p, "{");
+
+		mig_buf_add(&b, p, (size_t)(brace - p));
+		p = brace;
+		if (!*p)
+			break;
 		if (mig_starts_with(p, "{S}")) {
 			mig_buf_adds(&b, ident);
 			p += 2;

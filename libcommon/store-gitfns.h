@@ -58,6 +58,7 @@ MIG_GIT_FN(int, git_odb_add_backend,
 	   (git_odb *odb, git_odb_backend *backend, int priority),
 	   (odb, backend, priority))
 MIG_GIT_FN(int, git_odb_exists, (git_odb *db, const git_oid *id), (db, id))
+MIG_GIT_FN(int, git_odb_exists_ext, (git_odb *db, const git_oid *id, unsigned int flags), (db, id, flags))
 MIG_GIT_VOID(git_odb_free, (git_odb *db), (db))
 MIG_GIT_FN(int, git_odb_foreach, (git_odb *db, git_odb_foreach_cb cb, void *payload), (db, cb, payload))
 MIG_GIT_FN(int, git_odb_hash,

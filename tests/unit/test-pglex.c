@@ -151,6 +151,13 @@ static void test_schema_name(void **state)
 	assert_string_equal(s, "SELECT \"it's \"\"q\"\"\".x, hashtext('it''s \"q\"'), "
 			       "nextval('\"it''s \"\"q\"\"\".revisions_seq_seq'), '{}'");
 	free(s);
+	/* placeholders at either end, and a brace that ends the text */
+	s = mig_pg_bk_sql("{S}.x = {N}", "m");
+	assert_string_equal(s, "\"m\".x = 'm'");
+	free(s);
+	s = mig_pg_bk_sql("{", "m");
+	assert_string_equal(s, "{");
+	free(s);
 	/* mig's own revisions call it mig: renamed, but not in strings, comments, quoted names or longer words */
 	s = "CREATE SCHEMA IF NOT EXISTS mig; CREATE TABLE mig.t (c text DEFAULT 'mig'); -- mig\nSELECT \"mig\", mig_x";
 	mig_pg_rename_schema(&b, s, s + strlen(s), "x\"y");
