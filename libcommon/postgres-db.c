@@ -49,11 +49,12 @@ struct pg_db {
 	 */
 	int begin_pending;
 	/*
-	 * The run's journal row, not sent yet: it goes in one round trip
-	 * with the COMMIT that follows it, or on its own before anything
-	 * else is sent. NULL when there is none.
+	 * Bookkeeping rows of a revision's transaction not sent yet (its
+	 * revisions row, the run's journal row): they go in one round trip
+	 * with the COMMIT that follows them, or before anything else is
+	 * sent. NULL when there are none.
 	 */
-	char *journal_pending;
+	char *pending;
 };
 
 #define H(db) (((struct pg_db *)(db))->h)
@@ -112,16 +113,16 @@ static int ok(PGresult *r)
 	return s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK || s == PGRES_EMPTY_QUERY;
 }
 
-/* Send what waits to ride with something else (BEGIN, the journal row) when what comes next cannot carry it. */
+/* Send what waits to ride with something else (BEGIN, bookkeeping rows) when what comes next cannot carry it. */
 static PGresult *flush_begin(struct mig_db *db)
 {
 	struct pg_db *s = (struct pg_db *)db;
-	char *sql = s->journal_pending;
+	char *sql = s->pending;
 	PGresult *r;
 
 	if (!s->begin_pending && !sql)
 		return NULL;
-	s->journal_pending = NULL;
+	s->pending = NULL;
 	r = PQexec(s->h, s->begin_pending ? "BEGIN" : sql);
 	s->begin_pending = 0;
 	free(sql);
@@ -130,6 +131,31 @@ static PGresult *flush_begin(struct mig_db *db)
 		return NULL;
 	}
 	return r;
+}
+
+/*
+ * Can a bookkeeping row wait for the COMMIT? In a revision's transaction
+ * begun on the server, not in a dry run (whose rows are read back).
+ */
+static int can_defer(struct mig_db *db)
+{
+	return !db->dry && !((struct pg_db *)db)->begin_pending && PQtransactionStatus(H(db)) == PQTRANS_INTRANS;
+}
+
+/* sql (one statement, no ';') to send with what comes next; taken over */
+static void defer(struct mig_db *db, char *sql)
+{
+	struct pg_db *s = (struct pg_db *)db;
+	char *all;
+
+	if (!s->pending) {
+		s->pending = sql;
+		return;
+	}
+	all = mig_xasprintf("%s; %s", s->pending, sql);
+	free(s->pending);
+	free(sql);
+	s->pending = all;
 }
 
 static PGresult *exec_sql(struct mig_db *db, const char *sql)
@@ -293,7 +319,7 @@ static void pg_close(struct mig_db *db)
 		free(s->scratch);
 	}
 	free(s->addr);
-	free(s->journal_pending);
+	free(s->pending);
 	free(db->name);
 	free((struct pg_db *)db);
 }
@@ -464,6 +490,14 @@ static int pg_exec(struct mig_db *db, const char *where, const char *sql, size_t
 	struct pg_db *s = (struct pg_db *)db;
 	const char *p = sql, *end = sql + len;
 	int line = first_line, ret = 0, in_tx = s->begin_pending || PQtransactionStatus(H(db)) != PQTRANS_IDLE;
+	PGresult *f;
+
+	/* rows waiting for a COMMIT go before a statement of SQL's own */
+	if (s->pending && (f = flush_begin(db))) {
+		ret = result_error(db, f, "cannot record in", err);
+		PQclear(f);
+		return ret;
+	}
 
 	while (p < end && !ret) {
 		const char *start = mig_pg_skip_space(p, end), *stop, *tx;
@@ -642,16 +676,16 @@ static int pg_commit(struct mig_db *db, struct mig_err *err)
 	/* a transaction nothing was sent in has nothing to commit */
 	if (s->begin_pending) {
 		s->begin_pending = 0;
-		free(s->journal_pending);
-		s->journal_pending = NULL;
+		free(s->pending);
+		s->pending = NULL;
 		return 0;
 	}
-	if (s->journal_pending && !db->dry) {
+	if (s->pending && !db->dry) {
 		/* the journal row and the COMMIT in one round trip; a failed row commits nothing */
-		char *sql = mig_xasprintf("%s; COMMIT", s->journal_pending);
+		char *sql = mig_xasprintf("%s; COMMIT", s->pending);
 
-		free(s->journal_pending);
-		s->journal_pending = NULL;
+		free(s->pending);
+		s->pending = NULL;
 		r = PQexec(H(db), sql);
 		free(sql);
 	} else {
@@ -679,8 +713,8 @@ static int pg_commit(struct mig_db *db, struct mig_err *err)
 static void pg_rollback(struct mig_db *db)
 {
 	((struct pg_db *)db)->begin_pending = 0;
-	free(((struct pg_db *)db)->journal_pending);
-	((struct pg_db *)db)->journal_pending = NULL;
+	free(((struct pg_db *)db)->pending);
+	((struct pg_db *)db)->pending = NULL;
 	if (db->dry)
 		PQclear(exec_sql(db, "ROLLBACK TO SAVEPOINT mig_revision; RELEASE SAVEPOINT mig_revision"));
 	else if (PQtransactionStatus(H(db)) != PQTRANS_IDLE)
@@ -772,8 +806,16 @@ static int pg_record(struct mig_db *db, const char *scope, const char *name, con
 		     long long duration_ms, int dirty, struct mig_err *err)
 {
 	struct mig_db_row v = { scope, name, id, duration_ms, dirty, NULL, NULL };
+	struct mig_buf b = MIG_BUF_INIT;
 
-	return run_step(db, MIG_STEP_RECORD, &v, err);
+	if (!can_defer(db))
+		return run_step(db, MIG_STEP_RECORD, &v, err);
+	/* with the COMMIT, as sqlshow prints it: one round trip fewer a revision */
+	pg_step_sql(&b, MIG_STEP_RECORD, &v);
+	while (b.len && (b.buf[b.len - 1] == '\n' || b.buf[b.len - 1] == ';'))
+		b.buf[--b.len] = '\0';
+	defer(db, mig_buf_detach(&b));
+	return 0;
 }
 
 static int pg_update(struct mig_db *db, const char *scope, const char *name, const char *id, int dirty,
@@ -816,7 +858,7 @@ static int pg_journal_add(struct mig_db *db, const char *run, const char *op, co
 
 	snprintf(num, sizeof(num), "%lld", ms);
 	/* in a revision's transaction, the row goes with its COMMIT: one round trip fewer */
-	if (!db->dry && PQtransactionStatus(H(db)) == PQTRANS_INTRANS && !((struct pg_db *)db)->journal_pending) {
+	if (can_defer(db)) {
 		struct mig_buf b = MIG_BUF_INIT;
 		int i;
 
@@ -835,7 +877,7 @@ static int pg_journal_add(struct mig_db *db, const char *run, const char *op, co
 				mig_sql_add_literal(&b, values[i]);
 		}
 		mig_buf_adds(&b, ")");
-		((struct pg_db *)db)->journal_pending = mig_buf_detach(&b);
+		defer(db, mig_buf_detach(&b));
 		return 0;
 	}
 	r = exec_params_bk(db, "INSERT INTO " SCHEMA ".journal (run, op, name, id, duration_ms, snapshot)"
