@@ -553,3 +553,53 @@ int mig_pg_scan_meta(const struct mig_pg_scan *s)
 {
 	return s->state == SC_META;
 }
+
+int mig_pg_scan_code(const struct mig_pg_scan *s)
+{
+	return s->state == SC_CODE;
+}
+
+int mig_pg_scan_comment(const struct mig_pg_scan *s)
+{
+	return s->state == SC_COMMENT || s->state == SC_LINE_COMMENT;
+}
+
+int mig_pg_scan_plain_string(const struct mig_pg_scan *s)
+{
+	return s->state == SC_QUOTED && s->quote == '\'' && !s->esc;
+}
+
+int mig_pg_copy_from_stdin(const char *p, const char *end)
+{
+	const char *stmt = p, *q;
+	int depth = 0;
+
+	if (!word_is(p, end, "copy"))
+		return 0;
+	for (p += 4; p < end;) {
+		if ((q = skip_quoted(p, end, stmt)) != p) {
+			p = q;
+		} else if (*p == '(') {
+			depth++;
+			p++;
+		} else if (*p == ')') {
+			depth -= depth > 0;
+			p++;
+		} else if (*p == ';') {
+			return 0;
+		} else if (!depth && ident_start(*p) && !ident_char(p[-1]) && word_is(p, end, "from")) {
+			q = mig_pg_skip_space(p + 4, end);
+			if (!word_is(q, end, "stdin"))
+				return 0;
+			q = mig_pg_skip_space(q + 5, end);
+			if (q == end || *q != ';')
+				return 0;
+			for (q++; q < end && (*q == ' ' || *q == '\t' || *q == '\r' || *q == '\n'); q++)
+				;
+			return q == end;
+		} else {
+			p++;
+		}
+	}
+	return 0;
+}
