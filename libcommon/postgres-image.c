@@ -534,15 +534,26 @@ static void check_sql(struct dump *d, const char *p, size_t n)
 	size_t i;
 
 	for (i = 0; i < n && !c->failed; i++) {
-		int plain = mig_pg_scan_plain_string(&c->scan), was_comment = mig_pg_scan_comment(&c->scan);
-		char prev = c->scan.prev;
+		int string = mig_pg_scan_string(&c->scan), was_comment = mig_pg_scan_comment(&c->scan);
+		unsigned char prev = (unsigned char)c->scan.prev;
 
 		mig_pg_scan(&c->scan, p + i, 1);
-		if (plain && p[i] == '\'' && prev == '\\') {
+		if (string == 1 && p[i] == '\'' && prev == '\\') {
 			/* with standard_conforming_strings off (SET, set_config), psql's string goes on past it */
 			c->head_line = d->line + 1;
 			check_fail(c, "a quote after a backslash in a string ends it or not as standard_conforming_strings "
 				      "says; write it E'...'");
+		} else if ((string == 2 && p[i] == '\\' && prev >= 0x80) ||
+			   ((unsigned char)p[i] >= 0x80 && mig_pg_scan_code(&c->scan))) {
+			/*
+			 * A client encoding a script can SET (SJIS, BIG5, GBK, UHC,
+			 * GB18030) makes psql read the byte after one of these as
+			 * part of its character: a backslash, or a letter that joins
+			 * a name (pg_dump quotes every name that is not ASCII)
+			 */
+			c->head_line = d->line + 1;
+			check_fail(c, "a byte that is not ASCII %s reads otherwise in client encodings such as SJIS",
+				   string ? "before a backslash in an E'...' string" : "outside quotes");
 		} else if (p[i] == '\\' && mig_pg_scan_code(&c->scan)) {
 			/* not at a line's start between statements: psql runs it all the same (\gexec, \;, \!) */
 			c->head_line = d->line + 1;

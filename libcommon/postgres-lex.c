@@ -556,7 +556,7 @@ int mig_pg_scan_meta(const struct mig_pg_scan *s)
 
 int mig_pg_scan_code(const struct mig_pg_scan *s)
 {
-	return s->state == SC_CODE;
+	return s->state == SC_CODE || s->state == SC_DOLLAR_OPEN;
 }
 
 int mig_pg_scan_comment(const struct mig_pg_scan *s)
@@ -564,9 +564,11 @@ int mig_pg_scan_comment(const struct mig_pg_scan *s)
 	return s->state == SC_COMMENT || s->state == SC_LINE_COMMENT;
 }
 
-int mig_pg_scan_plain_string(const struct mig_pg_scan *s)
+int mig_pg_scan_string(const struct mig_pg_scan *s)
 {
-	return s->state == SC_QUOTED && s->quote == '\'' && !s->esc;
+	if ((s->state != SC_QUOTED && s->state != SC_QUOTED_ESC) || s->quote != '\'')
+		return 0;
+	return s->esc ? 2 : 1;
 }
 
 int mig_pg_copy_from_stdin(const char *p, const char *end)

@@ -102,12 +102,15 @@ void mig_pg_scan(struct mig_pg_scan *s, const char *p, size_t n);
 int mig_pg_scan_between(const struct mig_pg_scan *s);
 /* In the line of a psql meta-command, from its backslash to before its newline? */
 int mig_pg_scan_meta(const struct mig_pg_scan *s);
-/* In code: outside strings, quoted names, dollar quotes, comments and meta-commands? */
+/* In code (a dollar quote's opening tag too): outside strings, quoted names, dollar quotes, comments and meta-commands? */
 int mig_pg_scan_code(const struct mig_pg_scan *s);
 /* In a comment? */
 int mig_pg_scan_comment(const struct mig_pg_scan *s);
-/* In a '...' string that takes no backslash escapes (not E'...') while standard_conforming_strings is on? */
-int mig_pg_scan_plain_string(const struct mig_pg_scan *s);
+/*
+ * In a '...' string: 1 when it takes no backslash escapes while
+ * standard_conforming_strings is on, 2 for an E'...' string; else 0.
+ */
+int mig_pg_scan_string(const struct mig_pg_scan *s);
 
 /*
  * Is [p, end) one line "COPY name [(columns)] FROM stdin;" as pg_dump

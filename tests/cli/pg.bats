@@ -903,6 +903,11 @@ each_pg_fault() {
 	# standard_conforming_strings off (SET, set_config) makes \' a quote inside the string
 	printf "SET standard_conforming_strings = off;\nSELECT 'a\\\\'';\nCOMMIT;\nSELECT '';\n" | gzip >std.gz
 	refuse std.gz 2 "a quote after a backslash in a string ends it or not as standard_conforming_strings says; write it E'...'"
+	# SET client_encoding = 'SJIS' makes psql read a backslash, or a letter, after such a byte as part of its character
+	printf "SET client_encoding = 'SJIS';\nSELECT E'\x95\x5c';COMMIT;--';\n" | gzip >sjis.gz
+	refuse sjis.gz 2 "a byte that is not ASCII before a backslash in an E'...' string reads otherwise in client encodings such as SJIS"
+	printf "SET client_encoding = 'SJIS';\nCREATE FUNCTION \x95|begin() RETURNS int LANGUAGE sql RETURN 1;\nCOMMIT;\n" | gzip >sjis2.gz
+	refuse sjis2.gz 2 "a byte that is not ASCII outside quotes reads otherwise in client encodings such as SJIS"
 	# the words of a statement's head past a comment longer than the head
 	{ printf 'PREPARE /*'; printf '%070d' 0; printf '*/ TRANSACTION $$x$$;\n'; } | gzip >prepare.gz
 	refuse prepare.gz 1 "PREPARE TRANSACTION would end or nest the transaction the restore replays the file in"
@@ -918,6 +923,10 @@ each_pg_fault() {
 	run -0 mig restore -q -i copy.gz
 	[ "$(q "SELECT a FROM w")" = "COMMIT;" ]
 	[ "$(q 'SELECT a FROM "w x"')" = x ]
+	# UTF-8 in quoted names and strings is no client encoding's trap
+	printf 'CREATE TABLE "caf\xc3\xa9" (a text);\nINSERT INTO "caf\xc3\xa9" VALUES (%s), (%s);\n' "'\xe6\x97\xa5A\\x'" "E'\xc3\xa9\\n'" | gzip >utf8.gz
+	run -0 mig restore -q -i utf8.gz
+	[ "$(q $'SELECT count(*) FROM "caf\xc3\xa9"')" = 2 ]
 }
 
 @test "fake --adopt on PostgreSQL of a tool with no table, exit 2" {
