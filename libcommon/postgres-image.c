@@ -559,6 +559,11 @@ static void check_sql(struct dump *d, const char *p, size_t n)
 			c->head_line = d->line + 1;
 			check_fail(c, "a backslash outside quotes is a psql command, which would run outside the "
 				      "restore's transaction; only SQL is replayed");
+		} else if (p[i] == ';' && !c->len && !c->meta && c->scan.between && mig_pg_scan_code(&c->scan)) {
+			/* psql (15) reads the lines after an empty query that follows a COPY as data, up to a \. */
+			c->head_line = d->line + 1;
+			check_fail(c, "an empty statement (a ';' with nothing before it) makes psql read the lines after "
+				      "it as a COPY's data");
 		} else if (mig_pg_scan_meta(&c->scan)) {
 			/* a psql command's line, from its backslash */
 			if (!c->meta) {
@@ -769,6 +774,10 @@ int mig_pg_image_import(const struct mig_image_stream *in, const struct mig_imag
 		/* psql would read the restore's COMMIT as a row, and end without it */
 		c.head_line = d.line + 1;
 		check_fail(&c, "the script ends in a table's data, with no line \\. after it");
+	} else if (!c.failed && (!c.scan.between || (c.len && !c.meta) || mig_pg_scan_open(&c.scan))) {
+		/* ... or as part of a statement (SELECT 1 AS), and end without it, nothing restored */
+		c.head_line = d.line + 1;
+		check_fail(&c, "the script ends inside a statement (with no ';'), a string or a comment");
 	}
 	if (c.failed) {
 		*err = c.err;

@@ -564,6 +564,12 @@ int mig_pg_scan_comment(const struct mig_pg_scan *s)
 	return s->state == SC_COMMENT || s->state == SC_LINE_COMMENT;
 }
 
+int mig_pg_scan_open(const struct mig_pg_scan *s)
+{
+	return s->state != SC_CODE && s->state != SC_LINE_COMMENT && s->state != SC_META &&
+	       s->state != SC_DOLLAR_OPEN && s->state != SC_QUOTE_END;
+}
+
 int mig_pg_scan_string(const struct mig_pg_scan *s)
 {
 	if ((s->state != SC_QUOTED && s->state != SC_QUOTED_ESC) || s->quote != '\'')

@@ -106,6 +106,8 @@ int mig_pg_scan_meta(const struct mig_pg_scan *s);
 int mig_pg_scan_code(const struct mig_pg_scan *s);
 /* In a comment? */
 int mig_pg_scan_comment(const struct mig_pg_scan *s);
+/* In a string, quoted name, dollar quote or block comment, which a newline does not end? */
+int mig_pg_scan_open(const struct mig_pg_scan *s);
 /*
  * In a '...' string: 1 when it takes no backslash escapes while
  * standard_conforming_strings is on, 2 for an E'...' string; else 0.

@@ -900,6 +900,9 @@ each_pg_fault() {
 	refuse crlf.gz 5 "COMMIT would end or nest the transaction the restore replays the file in"
 	printf 'CREATE TABLE w (a text);\nCOPY w FROM stdin;\nx\n' | gzip >nodot.gz
 	refuse nodot.gz 4 'the script ends in a table'"'"'s data, with no line \. after it'
+	# after a COPY, psql reads the lines after an empty query as data up to a \.
+	printf "CREATE TABLE w (a text);\nCOPY w FROM stdin;\nx\n\\\\.\n-- nothing\n;\n'\n\\\\.\nCOMMIT;\nSELECT '';\n" | gzip >empty.gz
+	refuse empty.gz 6 "an empty statement (a ';' with nothing before it) makes psql read the lines after it as a COPY's data"
 	# standard_conforming_strings off (SET, set_config) makes \' a quote inside the string
 	printf "SET standard_conforming_strings = off;\nSELECT 'a\\\\'';\nCOMMIT;\nSELECT '';\n" | gzip >std.gz
 	refuse std.gz 2 "a quote after a backslash in a string ends it or not as standard_conforming_strings says; write it E'...'"
@@ -923,6 +926,11 @@ each_pg_fault() {
 	run -0 mig restore -q -i copy.gz
 	[ "$(q "SELECT a FROM w")" = "COMMIT;" ]
 	[ "$(q 'SELECT a FROM "w x"')" = x ]
+	# one that ends in a statement: the restore's COMMIT is no name in it
+	printf 'CREATE TABLE u (a int);\nSELECT 1 AS' | gzip >as.gz
+	run -6 mig restore -q -i as.gz
+	[ "$output" = "mig-restore: error: 'as.gz' line 2: the script ends inside a statement (with no ';'), a string or a comment" ]
+	[ "$(q "SELECT count(*) FROM pg_tables WHERE tablename = 'u'")" = 0 ]
 	# UTF-8 in quoted names and strings is no client encoding's trap
 	printf 'CREATE TABLE "caf\xc3\xa9" (a text);\nINSERT INTO "caf\xc3\xa9" VALUES (%s), (%s);\n' "'\xe6\x97\xa5A\\x'" "E'\xc3\xa9\\n'" | gzip >utf8.gz
 	run -0 mig restore -q -i utf8.gz
