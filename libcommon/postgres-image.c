@@ -564,6 +564,10 @@ static void check_sql(struct dump *d, const char *p, size_t n)
 			c->head_line = d->line + 1;
 			check_fail(c, "an empty statement (a ';' with nothing before it) makes psql read the lines after "
 				      "it as a COPY's data");
+		} else if (c->scan.stray_begins) {
+			c->head_line = d->line + 1;
+			check_fail(c, "a word begin in CREATE FUNCTION or PROCEDURE that opens no BEGIN ATOMIC body makes psql "
+				      "send the statements after it, up to an END, as one");
 		} else if (mig_pg_scan_meta(&c->scan)) {
 			/* a psql command's line, from its backslash */
 			if (!c->meta) {

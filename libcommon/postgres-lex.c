@@ -396,16 +396,21 @@ static void scan_word_end(struct mig_pg_scan *s)
 		if (scan_word_is(s, *f) && s->words < (int)sizeof(s->firsts))
 			s->firsts[s->words] = **f;
 	s->words++;
+	if (s->after_begin && !scan_word_is(s, "atomic"))
+		s->stray_begins++;
+	s->after_begin = 0;
 	if (s->firsts[0] == 'c' &&
 	    (s->firsts[1] == 'f' || s->firsts[1] == 'p' ||
 	     (s->firsts[1] == 'o' && s->firsts[2] == 'r' && (s->firsts[3] == 'f' || s->firsts[3] == 'p'))) &&
 	    !s->parens) {
-		if (scan_word_is(s, "begin"))
+		if (scan_word_is(s, "begin")) {
 			s->begins++;
-		else if (scan_word_is(s, "case") && s->begins)
+			s->after_begin = 1;
+		} else if (scan_word_is(s, "case") && s->begins) {
 			s->begins++;
-		else if (scan_word_is(s, "end") && s->begins)
+		} else if (scan_word_is(s, "end") && s->begins) {
 			s->begins--;
+		}
 	}
 	s->wlen = 0;
 }

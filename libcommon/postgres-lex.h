@@ -85,6 +85,13 @@ struct mig_pg_scan {
 	 * a ';' ends the statement only outside both.
 	 */
 	int parens, begins, words;
+	/*
+	 * A BEGIN that counted and is no BEGIN ATOMIC (a function named
+	 * begin, a column): psql joins what follows, up to an END, into one
+	 * query, whatever statements the server finds in it. after_begin: the
+	 * next word is due; stray_begins: how many there were.
+	 */
+	int after_begin, stray_begins;
 	char firsts[4];			/* the first letters of its first words, of those that count */
 	char word[12];			/* the word being read, lowercased, its first bytes */
 	size_t wlen;			/* its length; 0 outside one */

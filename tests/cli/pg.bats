@@ -903,6 +903,9 @@ each_pg_fault() {
 	# after a COPY, psql reads the lines after an empty query as data up to a \.
 	printf "CREATE TABLE w (a text);\nCOPY w FROM stdin;\nx\n\\\\.\n-- nothing\n;\n'\n\\\\.\nCOMMIT;\nSELECT '';\n" | gzip >empty.gz
 	refuse empty.gz 6 "an empty statement (a ';' with nothing before it) makes psql read the lines after it as a COPY's data"
+	# psql counts any word begin in CREATE FUNCTION as a body's: END; then ran in the same query, outside the check
+	printf 'CREATE FUNCTION begin() RETURNS int LANGUAGE sql RETURN 1;\nEND;\n' | gzip >begin.gz
+	refuse begin.gz 1 "a word begin in CREATE FUNCTION or PROCEDURE that opens no BEGIN ATOMIC body makes psql send the statements after it, up to an END, as one"
 	# standard_conforming_strings off (SET, set_config) makes \' a quote inside the string
 	printf "SET standard_conforming_strings = off;\nSELECT 'a\\\\'';\nCOMMIT;\nSELECT '';\n" | gzip >std.gz
 	refuse std.gz 2 "a quote after a backslash in a string ends it or not as standard_conforming_strings says; write it E'...'"
