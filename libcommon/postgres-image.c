@@ -732,16 +732,31 @@ out:
 struct text_in {
 	const struct mig_image_stream *in;
 	uint64_t off;
+	uint64_t nul;		/* where a NUL is, from 1, once read; 0: none yet */
 };
 
 static ssize_t text_read(void *data, void *buf, size_t len, struct mig_err *err)
 {
 	struct text_in *t = data;
 	const char *nul;
-	ssize_t n = t->in->read(t->in->data, buf, len, err);
+	ssize_t n;
 
-	if (n <= 0)
+	/* psql would end the line at it, and read on: what follows in that line is lost */
+	if (t->nul)
+		return mig_err_set(err, MIG_EENV, "'%s' is not an SQL script: byte %llu is NUL", t->in->name,
+				   (unsigned long long)t->nul);
+	if ((n = t->in->read(t->in->data, buf, len, err)) <= 0)
 		return n;
+	/* the file's first 16 bytes whole, to tell what it is, however it comes */
+	while (!t->off && n < 16 && (size_t)n < len) {
+		ssize_t more = t->in->read(t->in->data, (char *)buf + n, len - (size_t)n, err);
+
+		if (more < 0)
+			return more;
+		if (!more)
+			break;
+		n += more;
+	}
 	if (!t->off && n >= 16 && !memcmp(buf, "SQLite format 3", 16))
 		return mig_err_set(err, MIG_EENV, "'%s' holds an SQLite database, not SQL for PostgreSQL", t->in->name);
 	if (!t->off && n >= 5 && !memcmp(buf, "PGDMP", 5)) {
@@ -749,10 +764,13 @@ static ssize_t text_read(void *data, void *buf, size_t len, struct mig_err *err)
 		mig_err_hint(err, "make it one with: pg_restore -f - FILE | gzip");
 		return MIG_EENV;
 	}
-	/* psql would end the line at it, and read on: what follows in that line is lost */
-	if ((nul = memchr(buf, '\0', (size_t)n)))
-		return mig_err_set(err, MIG_EENV, "'%s' is not an SQL script: byte %llu is NUL", t->in->name,
-				   (unsigned long long)(t->off + (uint64_t)(nul - (const char *)buf) + 1));
+	/* the bytes before it are read first, so that what is wrong first is said whatever the reads' size */
+	if ((nul = memchr(buf, '\0', (size_t)n))) {
+		n = nul - (const char *)buf;
+		t->nul = t->off + (uint64_t)n + 1;
+		if (!n)
+			return text_read(data, buf, len, err);
+	}
 	t->off += (uint64_t)n;
 	return n;
 }
@@ -760,7 +778,7 @@ static ssize_t text_read(void *data, void *buf, size_t len, struct mig_err *err)
 int mig_pg_image_import(const struct mig_image_stream *in, const struct mig_image_sink *sink, uint32_t *page_size,
 			uint64_t *size, struct mig_err *err)
 {
-	struct text_in t = { in, 0 };
+	struct text_in t = { in, 0, 0 };
 	struct mig_image_stream text = { text_read, &t, in->name };
 	struct sql_check c = { .name = in->name };
 	struct lines l = { .in = &text };
