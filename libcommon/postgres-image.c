@@ -291,9 +291,11 @@ static ssize_t next_piece(struct lines *l, const char **p, int *eol, struct mig_
 struct sql_check {
 	const char *name;	/* the file's, for messages */
 	struct mig_pg_scan scan;
-	char head[HEAD_MAX];	/* the first bytes of a statement or psql command */
+	char head[HEAD_MAX];	/* the first bytes of a statement (its code, blanks as one) or psql command */
 	size_t len;
 	int meta, done;		/* a psql command's; seen already */
+	int args;		/* past the psql command's name */
+	int copy_line;		/* the statement starts a line that starts "COPY " */
 	uint64_t head_line;	/* where it starts */
 	int failed;
 	struct mig_err err;
@@ -362,7 +364,8 @@ static void line_start(struct dump *d, const char *p, size_t n)
 		d->in_head = 1;
 		d->data_len = 0;
 		mig_buf_reset(&d->copy);
-	} else if (d->in_copy && n == 3 && !memcmp(p, "\\.\n", 3)) {
+	} else if (d->in_copy && ((n == 3 && !memcmp(p, "\\.\n", 3)) || (n == 4 && !memcmp(p, "\\.\r\n", 4)))) {
+		/* psql's end of the data, \r\n too */
 		d->in_copy = d->cut = 0;
 		d->ended = 1;
 	} else if (d->in_copy) {
@@ -375,6 +378,8 @@ static void line_start(struct dump *d, const char *p, size_t n)
 		d->in_row = 1;
 	}
 }
+
+static void copy_refused(struct sql_check *c);
 
 /*
  * The end of a line: is a COPY line one of pg_dump's, whose data
@@ -389,6 +394,13 @@ static void line_end(struct dump *d, const char *p, size_t n)
 	if (d->in_head) {
 		d->in_copy = d->copy.len >= t && !memcmp(d->copy.buf + d->copy.len - t, tail, t) &&
 			     mig_pg_scan_between(&d->scan);
+		/* an import's COPY ... FROM stdin; whose data psql would not read, or that is not pg_dump's */
+		if (d->check && !d->check->failed &&
+		    !(d->in_copy && mig_pg_copy_from_stdin(d->copy.buf, d->copy.buf + d->copy.len))) {
+			d->in_copy = 0;
+			d->check->head_line = d->line + 1;
+			copy_refused(d->check);
+		}
 		d->copies += d->in_copy;
 	}
 	if (d->in_row && !d->holding) {
@@ -424,29 +436,95 @@ static int check_fail(struct sql_check *c, const char *fmt, ...)
 	return mig_err_set(&c->err, MIG_EENV, "'%s' line %llu: %s", c->name, (unsigned long long)c->head_line, msg);
 }
 
+/*
+ * psql reads the lines after a COPY FROM stdin as its data, up to a
+ * line \. (or \.\r\n), whatever the statement looks like: only
+ * pg_dump's form, whose data is seen as psql sees it, is replayed.
+ */
+static void copy_refused(struct sql_check *c)
+{
+	check_fail(c, "only pg_dump's COPY name (columns) FROM stdin; on a line of its own is replayed");
+}
+
 /* The statement or psql command that started at c->head_line, as far as its first bytes tell. */
 static void check_head(struct sql_check *c)
 {
 	const char *what, *end = c->head + c->len;
+	char word[8];
 
 	if (c->meta) {
-		size_t n = strcspn(c->head + 1, " \t\r\n");
+		size_t n = 0;
 
+		while (1 + n < c->len && c->head[1 + n] != ' ' && c->head[1 + n] != '\t' && c->head[1 + n] != '\r')
+			n++;
 		if ((n == 8 && !memcmp(c->head + 1, "restrict", 8)) || (n == 10 && !memcmp(c->head + 1, "unrestrict", 10)))
 			return;
 		check_fail(c, "the psql command \\%.*s would run outside the restore's transaction; only SQL is replayed",
 			   (int)(n < 32 ? n : 32), c->head + 1);
 		return;
 	}
+	if (mig_pg_word(c->head, end, word, sizeof(word)) == 4 && !strcmp(word, "copy") && !c->copy_line) {
+		copy_refused(c);
+		return;
+	}
 	what = mig_pg_transaction_control(c->head, end);
 	if (what && strcmp(what, "savepoint") && strcmp(what, "release")) {
-		char word[32];
+		char upper[32];
 		size_t i;
 
-		for (i = 0; what[i] && i + 1 < sizeof(word); i++)
-			word[i] = (char)toupper((unsigned char)what[i]);
-		word[i] = '\0';
-		check_fail(c, "%s would end or nest the transaction the restore replays the file in", word);
+		for (i = 0; what[i] && i + 1 < sizeof(upper); i++)
+			upper[i] = (char)toupper((unsigned char)what[i]);
+		upper[i] = '\0';
+		check_fail(c, "%s would end or nest the transaction the restore replays the file in", upper);
+	}
+}
+
+/*
+ * A byte of a psql command's line. Past its name, \restrict and
+ * \unrestrict take pg_dump's key, letters and digits: psql would expand
+ * a `command` (run by the shell) or a :variable there, and go on past
+ * \\ with SQL of the line's.
+ */
+static void check_meta(struct sql_check *c, char ch)
+{
+	if (c->args) {
+		if (!isalnum((unsigned char)ch) && ch != ' ' && ch != '\t' && ch != '\r')
+			check_fail(c, "\\%s takes a key of letters and digits, as pg_dump writes it",
+				   c->head[1] == 'u' ? "unrestrict" : "restrict");
+	} else if ((ch == ' ' || ch == '\t' || ch == '\r') && c->len > 1) {
+		check_head(c);
+		c->args = c->done = 1;
+	} else if (c->len < HEAD_MAX) {
+		c->head[c->len++] = ch;
+	}
+}
+
+/* A byte of a statement's head: its code, comments and runs of blanks as one blank. */
+static void check_code(struct sql_check *c, struct dump *d, char ch, int was_comment)
+{
+	int blank = ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n' || ch == '\f';
+
+	if (mig_pg_scan_comment(&c->scan)) {
+		/* the comment's opening '/' or '-' came as code */
+		if (!was_comment && c->len)
+			c->head[c->len - 1] = ' ';
+		return;
+	}
+	if (was_comment || blank) {
+		/* a blank, or the end of a comment ('/' or a newline) */
+		if (c->len && c->head[c->len - 1] != ' ' && c->len < HEAD_MAX)
+			c->head[c->len++] = ' ';
+		return;
+	}
+	if (c->len < HEAD_MAX) {
+		if (!c->len && !c->done) {
+			c->head_line = d->line + 1;
+			c->copy_line = d->in_head;
+		}
+		c->head[c->len++] = ch;
+	} else if (!c->done) {
+		check_head(c);
+		c->done = 1;
 	}
 }
 
@@ -456,28 +534,55 @@ static void check_sql(struct dump *d, const char *p, size_t n)
 	size_t i;
 
 	for (i = 0; i < n && !c->failed; i++) {
+		int string = mig_pg_scan_string(&c->scan), was_comment = mig_pg_scan_comment(&c->scan);
+		unsigned char prev = (unsigned char)c->scan.prev;
+
 		mig_pg_scan(&c->scan, p + i, 1);
-		if (mig_pg_scan_meta(&c->scan)) {
+		if (string == 1 && p[i] == '\'' && prev == '\\') {
+			/* with standard_conforming_strings off (SET, set_config), psql's string goes on past it */
+			c->head_line = d->line + 1;
+			check_fail(c, "a quote after a backslash in a string ends it or not as standard_conforming_strings "
+				      "says; write it E'...'");
+		} else if ((string == 2 && p[i] == '\\' && prev >= 0x80) ||
+			   ((unsigned char)p[i] >= 0x80 && mig_pg_scan_code(&c->scan))) {
+			/*
+			 * A client encoding a script can SET (SJIS, BIG5, GBK, UHC,
+			 * GB18030) makes psql read the byte after one of these as
+			 * part of its character: a backslash, or a letter that joins
+			 * a name (pg_dump quotes every name that is not ASCII)
+			 */
+			c->head_line = d->line + 1;
+			check_fail(c, "a byte that is not ASCII %s reads otherwise in client encodings such as SJIS",
+				   string ? "before a backslash in an E'...' string" : "outside quotes");
+		} else if (p[i] == '\\' && mig_pg_scan_code(&c->scan)) {
+			/* not at a line's start between statements: psql runs it all the same (\gexec, \;, \!) */
+			c->head_line = d->line + 1;
+			check_fail(c, "a backslash outside quotes is a psql command, which would run outside the "
+				      "restore's transaction; only SQL is replayed");
+		} else if (p[i] == ';' && !c->len && !c->meta && c->scan.between && mig_pg_scan_code(&c->scan)) {
+			/* psql (15) reads the lines after an empty query that follows a COPY as data, up to a \. */
+			c->head_line = d->line + 1;
+			check_fail(c, "an empty statement (a ';' with nothing before it) makes psql read the lines after "
+				      "it as a COPY's data");
+		} else if (c->scan.stray_begins) {
+			c->head_line = d->line + 1;
+			check_fail(c, "a word begin in CREATE FUNCTION or PROCEDURE that opens no BEGIN ATOMIC body makes psql "
+				      "send the statements after it, up to an END, as one");
+		} else if (mig_pg_scan_meta(&c->scan)) {
 			/* a psql command's line, from its backslash */
 			if (!c->meta) {
 				c->meta = 1;
-				c->len = c->done = 0;
+				c->len = c->done = c->args = 0;
 				c->head_line = d->line + 1;
 			}
-			if (c->len < HEAD_MAX)
-				c->head[c->len++] = p[i];
+			check_meta(c, p[i]);
 		} else if (c->meta || c->scan.between) {
 			/* a psql command's line or a statement ended, or what starts none (blanks, comments) */
 			if (c->len && !c->done)
 				check_head(c);
 			c->len = c->done = c->meta = 0;
-		} else if (c->len < HEAD_MAX) {
-			if (!c->len && !c->done)
-				c->head_line = d->line + 1;
-			c->head[c->len++] = p[i];
-		} else if (!c->done) {
-			check_head(c);
-			c->done = 1;
+		} else {
+			check_code(c, d, p[i], was_comment);
 		}
 	}
 }
@@ -627,16 +732,31 @@ out:
 struct text_in {
 	const struct mig_image_stream *in;
 	uint64_t off;
+	uint64_t nul;		/* where a NUL is, from 1, once read; 0: none yet */
 };
 
 static ssize_t text_read(void *data, void *buf, size_t len, struct mig_err *err)
 {
 	struct text_in *t = data;
 	const char *nul;
-	ssize_t n = t->in->read(t->in->data, buf, len, err);
+	ssize_t n;
 
-	if (n <= 0)
+	/* psql would end the line at it, and read on: what follows in that line is lost */
+	if (t->nul)
+		return mig_err_set(err, MIG_EENV, "'%s' is not an SQL script: byte %llu is NUL", t->in->name,
+				   (unsigned long long)t->nul);
+	if ((n = t->in->read(t->in->data, buf, len, err)) <= 0)
 		return n;
+	/* the file's first 16 bytes whole, to tell what it is, however it comes */
+	while (!t->off && n < 16 && (size_t)n < len) {
+		ssize_t more = t->in->read(t->in->data, (char *)buf + n, len - (size_t)n, err);
+
+		if (more < 0)
+			return more;
+		if (!more)
+			break;
+		n += more;
+	}
 	if (!t->off && n >= 16 && !memcmp(buf, "SQLite format 3", 16))
 		return mig_err_set(err, MIG_EENV, "'%s' holds an SQLite database, not SQL for PostgreSQL", t->in->name);
 	if (!t->off && n >= 5 && !memcmp(buf, "PGDMP", 5)) {
@@ -644,10 +764,13 @@ static ssize_t text_read(void *data, void *buf, size_t len, struct mig_err *err)
 		mig_err_hint(err, "make it one with: pg_restore -f - FILE | gzip");
 		return MIG_EENV;
 	}
-	/* psql would end the line at it, and read on: what follows in that line is lost */
-	if ((nul = memchr(buf, '\0', (size_t)n)))
-		return mig_err_set(err, MIG_EENV, "'%s' is not an SQL script: byte %llu is NUL", t->in->name,
-				   (unsigned long long)(t->off + (uint64_t)(nul - (const char *)buf) + 1));
+	/* the bytes before it are read first, so that what is wrong first is said whatever the reads' size */
+	if ((nul = memchr(buf, '\0', (size_t)n))) {
+		n = nul - (const char *)buf;
+		t->nul = t->off + (uint64_t)n + 1;
+		if (!n)
+			return text_read(data, buf, len, err);
+	}
 	t->off += (uint64_t)n;
 	return n;
 }
@@ -655,7 +778,7 @@ static ssize_t text_read(void *data, void *buf, size_t len, struct mig_err *err)
 int mig_pg_image_import(const struct mig_image_stream *in, const struct mig_image_sink *sink, uint32_t *page_size,
 			uint64_t *size, struct mig_err *err)
 {
-	struct text_in t = { in, 0 };
+	struct text_in t = { in, 0, 0 };
 	struct mig_image_stream text = { text_read, &t, in->name };
 	struct sql_check c = { .name = in->name };
 	struct lines l = { .in = &text };
@@ -669,6 +792,15 @@ int mig_pg_image_import(const struct mig_image_stream *in, const struct mig_imag
 	if ((rc = dump_lines(&d, &l, err)) < 0)
 		goto out;
 	check_end(&c);
+	if (!c.failed && d.in_copy) {
+		/* psql would read the restore's COMMIT as a row, and end without it */
+		c.head_line = d.line + 1;
+		check_fail(&c, "the script ends in a table's data, with no line \\. after it");
+	} else if (!c.failed && (!c.scan.between || (c.len && !c.meta) || mig_pg_scan_open(&c.scan))) {
+		/* ... or as part of a statement (SELECT 1 AS), and end without it, nothing restored */
+		c.head_line = d.line + 1;
+		check_fail(&c, "the script ends inside a statement (with no ';'), a string or a comment");
+	}
 	if (c.failed) {
 		*err = c.err;
 		rc = err->code;
@@ -764,7 +896,8 @@ int mig_pg_image_write(const char *url, int timeout_ms, const struct mig_image_s
 			rc = mig_err_errno(err, MIG_EENV, "cannot write to psql");
 	}
 	/* only a whole image commits: without this line, psql's transaction dies with it */
-	if (rc == 0 && write_all(c.in, "COMMIT;\n", 8) < 0)
+	/* after a newline: an image cut short in a line (a -- comment) would hide it, and psql end without it */
+	if (rc == 0 && write_all(c.in, "\nCOMMIT;\n", 9) < 0)
 		rc = mig_err_errno(err, MIG_EENV, "cannot write to psql");
 	close(c.in);
 	c.in = -1;

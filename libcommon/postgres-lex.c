@@ -403,16 +403,21 @@ static void scan_word_end(struct mig_pg_scan *s)
 		if (scan_word_is(s, *f) && s->words < (int)sizeof(s->firsts))
 			s->firsts[s->words] = **f;
 	s->words++;
+	if (s->after_begin && !scan_word_is(s, "atomic"))
+		s->stray_begins++;
+	s->after_begin = 0;
 	if (s->firsts[0] == 'c' &&
 	    (s->firsts[1] == 'f' || s->firsts[1] == 'p' ||
 	     (s->firsts[1] == 'o' && s->firsts[2] == 'r' && (s->firsts[3] == 'f' || s->firsts[3] == 'p'))) &&
 	    !s->parens) {
-		if (scan_word_is(s, "begin"))
+		if (scan_word_is(s, "begin")) {
 			s->begins++;
-		else if (scan_word_is(s, "case") && s->begins)
+			s->after_begin = 1;
+		} else if (scan_word_is(s, "case") && s->begins) {
 			s->begins++;
-		else if (scan_word_is(s, "end") && s->begins)
+		} else if (scan_word_is(s, "end") && s->begins) {
 			s->begins--;
+		}
 	}
 	s->wlen = 0;
 }
@@ -559,4 +564,62 @@ int mig_pg_scan_between(const struct mig_pg_scan *s)
 int mig_pg_scan_meta(const struct mig_pg_scan *s)
 {
 	return s->state == SC_META;
+}
+
+int mig_pg_scan_code(const struct mig_pg_scan *s)
+{
+	return s->state == SC_CODE || s->state == SC_DOLLAR_OPEN;
+}
+
+int mig_pg_scan_comment(const struct mig_pg_scan *s)
+{
+	return s->state == SC_COMMENT || s->state == SC_LINE_COMMENT;
+}
+
+int mig_pg_scan_open(const struct mig_pg_scan *s)
+{
+	return s->state != SC_CODE && s->state != SC_LINE_COMMENT && s->state != SC_META &&
+	       s->state != SC_DOLLAR_OPEN && s->state != SC_QUOTE_END;
+}
+
+int mig_pg_scan_string(const struct mig_pg_scan *s)
+{
+	if ((s->state != SC_QUOTED && s->state != SC_QUOTED_ESC) || s->quote != '\'')
+		return 0;
+	return s->esc ? 2 : 1;
+}
+
+int mig_pg_copy_from_stdin(const char *p, const char *end)
+{
+	const char *stmt = p, *q;
+	int depth = 0;
+
+	if (!word_is(p, end, "copy"))
+		return 0;
+	for (p += 4; p < end;) {
+		if ((q = skip_quoted(p, end, stmt)) != p) {
+			p = q;
+		} else if (*p == '(') {
+			depth++;
+			p++;
+		} else if (*p == ')') {
+			depth -= depth > 0;
+			p++;
+		} else if (*p == ';') {
+			return 0;
+		} else if (!depth && ident_start(*p) && !ident_char(p[-1]) && word_is(p, end, "from")) {
+			q = mig_pg_skip_space(p + 4, end);
+			if (!word_is(q, end, "stdin"))
+				return 0;
+			q = mig_pg_skip_space(q + 5, end);
+			if (q == end || *q != ';')
+				return 0;
+			for (q++; q < end && (*q == ' ' || *q == '\t' || *q == '\r' || *q == '\n'); q++)
+				;
+			return q == end;
+		} else {
+			p++;
+		}
+	}
+	return 0;
 }

@@ -85,6 +85,13 @@ struct mig_pg_scan {
 	 * a ';' ends the statement only outside both.
 	 */
 	int parens, begins, words;
+	/*
+	 * A BEGIN that counted and is no BEGIN ATOMIC (a function named
+	 * begin, a column): psql joins what follows, up to an END, into one
+	 * query, whatever statements the server finds in it. after_begin: the
+	 * next word is due; stray_begins: how many there were.
+	 */
+	int after_begin, stray_begins;
 	char firsts[4];			/* the first letters of its first words, of those that count */
 	char word[12];			/* the word being read, lowercased, its first bytes */
 	size_t wlen;			/* its length; 0 outside one */
@@ -102,5 +109,24 @@ void mig_pg_scan(struct mig_pg_scan *s, const char *p, size_t n);
 int mig_pg_scan_between(const struct mig_pg_scan *s);
 /* In the line of a psql meta-command, from its backslash to before its newline? */
 int mig_pg_scan_meta(const struct mig_pg_scan *s);
+/* In code (a dollar quote's opening tag too): outside strings, quoted names, dollar quotes, comments and meta-commands? */
+int mig_pg_scan_code(const struct mig_pg_scan *s);
+/* In a comment? */
+int mig_pg_scan_comment(const struct mig_pg_scan *s);
+/* In a string, quoted name, dollar quote or block comment, which a newline does not end? */
+int mig_pg_scan_open(const struct mig_pg_scan *s);
+/*
+ * In a '...' string: 1 when it takes no backslash escapes while
+ * standard_conforming_strings is on, 2 for an E'...' string; else 0.
+ */
+int mig_pg_scan_string(const struct mig_pg_scan *s);
+
+/*
+ * Is [p, end) one line "COPY name [(columns)] FROM stdin;" as pg_dump
+ * writes it, a statement of its own: its first FROM outside quotes and
+ * parentheses followed by stdin, ';' and blanks only? (COPY t FROM
+ * 'file' WHERE a IS DISTINCT FROM stdin; ends so too, and reads no data.)
+ */
+int mig_pg_copy_from_stdin(const char *p, const char *end);
 
 #endif

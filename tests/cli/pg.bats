@@ -865,6 +865,85 @@ each_pg_fault() {
 	[ ! -e nosuch.mig ]
 }
 
+@test "restore -i into PostgreSQL refuses what psql would read otherwise than mig: psql commands mid-line, COPY not pg_dump's, backslash-quote strings" {
+	two_revisions
+	run -0 mig up -q
+	run -0 mig backup -q
+	before=$(pg_dump --no-owner "$URL" | grep -v '^\\\(un\)\?restrict ')
+	snapshots=$(mig backup --list --porcelain)
+	refuse() {	# FILE LINE MESSAGE: restore -i FILE exits 6 naming LINE, and nothing changed
+		run -6 mig restore -i "$1"
+		[ "$output" = "mig-restore: error: '$1' line $2: $3" ]
+		[ "$(pg_dump --no-owner "$URL" | grep -v '^\\\(un\)\?restrict ')" = "$before" ]
+		[ "$(mig backup --list --porcelain)" = "$snapshots" ]
+	}
+	psqlcmd="a backslash outside quotes is a psql command, which would run outside the restore's transaction; only SQL is replayed"
+	# \gexec runs the rows as SQL: a COMMIT mid-line, or on a line of its own in the statement
+	printf "SELECT 'COMMIT' \\\\gexec\nSELECT * FROM nothere;\n" | gzip >gexec.gz
+	refuse gexec.gz 1 "$psqlcmd"
+	printf "DROP TABLE posts;\nSELECT 'COMMIT'\n\\\\gexec\nSELECT * FROM nothere;\n" | gzip >gexec2.gz
+	refuse gexec2.gz 3 "$psqlcmd"
+	printf 'SELECT 1 \\! touch pwned\n;\n' | gzip >shell.gz
+	refuse shell.gz 1 "$psqlcmd"
+	[ ! -e pwned ]
+	# past \\ psql reads SQL; a `command` runs in the shell
+	printf '\\restrict abc \\\\ COMMIT;\nSELECT * FROM nothere;\n' | gzip >sep.gz
+	refuse sep.gz 1 '\restrict takes a key of letters and digits, as pg_dump writes it'
+	printf '\\unrestrict `touch pwned`\n' | gzip >bq.gz
+	refuse bq.gz 1 '\unrestrict takes a key of letters and digits, as pg_dump writes it'
+	[ ! -e pwned ]
+	# what follows a COPY FROM stdin psql reads as data up to \. (\.\r\n too), whatever mig makes of it
+	copy="only pg_dump's COPY name (columns) FROM stdin; on a line of its own is replayed"
+	printf 'COPY (SELECT 1) TO stdout; -- FROM stdin;\nCOMMIT;\nSELECT * FROM nothere;\n' | gzip >copyto.gz
+	refuse copyto.gz 1 "$copy"
+	printf "CREATE TABLE w (stdin int);\nCOPY w FROM '/dev/null' WHERE 1 IS DISTINCT FROM stdin;\nCOMMIT;\n" | gzip >copyfile.gz
+	refuse copyfile.gz 2 "$copy"
+	printf "CREATE TABLE w (a text);\ncopy w from stdin;\n'\n\\\\.\nCOMMIT;\n'\n" | gzip >lower.gz
+	refuse lower.gz 2 "$copy"
+	printf 'CREATE TABLE w (a text);\nCOPY w FROM stdin;\nx\r\n\\.\r\nCOMMIT;\nSELECT * FROM nothere;\n' | gzip >crlf.gz
+	refuse crlf.gz 5 "COMMIT would end or nest the transaction the restore replays the file in"
+	printf 'CREATE TABLE w (a text);\nCOPY w FROM stdin;\nx\n' | gzip >nodot.gz
+	refuse nodot.gz 4 'the script ends in a table'"'"'s data, with no line \. after it'
+	# after a COPY, psql reads the lines after an empty query as data up to a \.
+	printf "CREATE TABLE w (a text);\nCOPY w FROM stdin;\nx\n\\\\.\n-- nothing\n;\n'\n\\\\.\nCOMMIT;\nSELECT '';\n" | gzip >empty.gz
+	refuse empty.gz 6 "an empty statement (a ';' with nothing before it) makes psql read the lines after it as a COPY's data"
+	# psql counts any word begin in CREATE FUNCTION as a body's: END; then ran in the same query, outside the check
+	printf 'CREATE FUNCTION begin() RETURNS int LANGUAGE sql RETURN 1;\nEND;\n' | gzip >begin.gz
+	refuse begin.gz 1 "a word begin in CREATE FUNCTION or PROCEDURE that opens no BEGIN ATOMIC body makes psql send the statements after it, up to an END, as one"
+	# standard_conforming_strings off (SET, set_config) makes \' a quote inside the string
+	printf "SET standard_conforming_strings = off;\nSELECT 'a\\\\'';\nCOMMIT;\nSELECT '';\n" | gzip >std.gz
+	refuse std.gz 2 "a quote after a backslash in a string ends it or not as standard_conforming_strings says; write it E'...'"
+	# SET client_encoding = 'SJIS' makes psql read a backslash, or a letter, after such a byte as part of its character
+	printf "SET client_encoding = 'SJIS';\nSELECT E'\x95\x5c';COMMIT;--';\n" | gzip >sjis.gz
+	refuse sjis.gz 2 "a byte that is not ASCII before a backslash in an E'...' string reads otherwise in client encodings such as SJIS"
+	printf "SET client_encoding = 'SJIS';\nCREATE FUNCTION \x95|begin() RETURNS int LANGUAGE sql RETURN 1;\nCOMMIT;\n" | gzip >sjis2.gz
+	refuse sjis2.gz 2 "a byte that is not ASCII outside quotes reads otherwise in client encodings such as SJIS"
+	# the words of a statement's head past a comment longer than the head
+	{ printf 'PREPARE /*'; printf '%070d' 0; printf '*/ TRANSACTION $$x$$;\n'; } | gzip >prepare.gz
+	refuse prepare.gz 1 "PREPARE TRANSACTION would end or nest the transaction the restore replays the file in"
+}
+
+@test "restore -i into PostgreSQL: a script that ends in a comment at a page's end, CRLF data and pg_dump's COPY forms are restored" {
+	# 512 bytes, the last line a comment with no newline: the restore's COMMIT is on a line of its own
+	{ printf 'CREATE TABLE t (a int);\n'; printf '%*s-- x' 484 ''; } | gzip >page.gz
+	[ "$(gzip -dc page.gz | wc -c)" = 512 ]
+	run -0 mig restore -q -i page.gz
+	[ "$(q "SELECT count(*) FROM pg_tables WHERE tablename = 't'")" = 1 ]
+	printf 'CREATE TABLE w (a text);\nCREATE TABLE "w x" (a text);\nCOPY w  FROM stdin;\nCOMMIT;\r\n\\.\r\nCOPY public."w x" (a) FROM stdin;\nx\n\\.\n' | gzip >copy.gz
+	run -0 mig restore -q -i copy.gz
+	[ "$(q "SELECT a FROM w")" = "COMMIT;" ]
+	[ "$(q 'SELECT a FROM "w x"')" = x ]
+	# one that ends in a statement: the restore's COMMIT is no name in it
+	printf 'CREATE TABLE u (a int);\nSELECT 1 AS' | gzip >as.gz
+	run -6 mig restore -q -i as.gz
+	[ "$output" = "mig-restore: error: 'as.gz' line 2: the script ends inside a statement (with no ';'), a string or a comment" ]
+	[ "$(q "SELECT count(*) FROM pg_tables WHERE tablename = 'u'")" = 0 ]
+	# UTF-8 in quoted names and strings is no client encoding's trap
+	printf 'CREATE TABLE "caf\xc3\xa9" (a text);\nINSERT INTO "caf\xc3\xa9" VALUES (%s), (%s);\n' "'\xe6\x97\xa5A\\x'" "E'\xc3\xa9\\n'" | gzip >utf8.gz
+	run -0 mig restore -q -i utf8.gz
+	[ "$(q $'SELECT count(*) FROM "caf\xc3\xa9"')" = 2 ]
+}
+
 @test "fake --adopt on PostgreSQL of a tool with no table, exit 2" {
 	# another tool's bookkeeping that is not there
 	mkdir -p db/migrations

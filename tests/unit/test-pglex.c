@@ -250,6 +250,27 @@ static void test_scan_copy_lines(void **state)
 	copy_lines_are("CREATE FUNCTION beginner() RETURNS int AS 'x';\nCOPY a FROM stdin;\n", "COPY a FROM stdin;");
 }
 
+static int copy_line(const char *line)
+{
+	return mig_pg_copy_from_stdin(line, line + strlen(line));
+}
+
+/* pg_dump's COPY lines, and what only ends like one */
+static void test_copy_from_stdin(void **state)
+{
+	(void)state;
+	assert_true(copy_line("COPY public.t (a, b) FROM stdin;\n"));
+	assert_true(copy_line("COPY t  FROM stdin;\n"));
+	assert_true(copy_line("COPY \"we ird\".\"from x\" (\"from\") FROM stdin;\r\n"));
+	assert_false(copy_line("COPY (SELECT 1) TO stdout; -- FROM stdin;\n"));
+	assert_false(copy_line("COPY t FROM '/dev/null' WHERE a IS DISTINCT FROM stdin;\n"));
+	assert_false(copy_line("COPY t FROM stdin; SELECT 1;\n"));
+	assert_false(copy_line("COPY t FROM stdin /* x */ ; -- y\n"));
+	assert_false(copy_line("COPY t FROM stdin\n"));
+	assert_false(copy_line("COPY t FROM stdout;\n"));
+	assert_false(copy_line("COPYt FROM stdin;\n"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -259,6 +280,7 @@ int main(void)
 		cmocka_unit_test(test_blank_word),
 		cmocka_unit_test(test_schema_name),
 		cmocka_unit_test(test_scan_copy_lines),
+		cmocka_unit_test(test_copy_from_stdin),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
