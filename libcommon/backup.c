@@ -568,10 +568,8 @@ static int restore_plan(struct mig_run *run, struct mig_err *err)
 	const char *dbpath, *in = r->o->input;
 	int rc;
 
-	if ((rc = mig_settings_database(run->set, &dbpath, err)) < 0 || (rc = mig_image_check(dbpath, err)) < 0 ||
-	    (rc = server_answers(run, dbpath, &db, err)) < 0)
+	if ((rc = mig_settings_database(run->set, &dbpath, err)) < 0 || (rc = mig_image_check(dbpath, err)) < 0)
 		return rc;
-	mig_db_close(db);
 	if (in && strcmp(in, "-") && r->fd < 0 && (r->fd = open(in, O_RDONLY | O_CLOEXEC)) < 0)
 		return mig_err_errno(err, MIG_EENV, "cannot open '%s'", in);
 	if (!in && !mig_path_exists(run->set->store)) {
@@ -579,6 +577,10 @@ static int restore_plan(struct mig_run *run, struct mig_err *err)
 		mig_err_hint(err, "take one with 'mig backup'");
 		return MIG_EENV;
 	}
+	/* an import makes a store: not for a server that does not answer */
+	if ((rc = server_answers(run, dbpath, &db, err)) < 0)
+		return rc;
+	mig_db_close(db);
 	run->n = 1;
 	return 0;
 }
