@@ -625,7 +625,7 @@ static int dump_lines(struct dump *d, struct lines *l, struct mig_err *err)
 {
 	const struct mig_image_sink *sink = d->k.sink;
 	const char *p;
-	ssize_t n;
+	ssize_t n = 0;
 	int eol;
 
 	while (!d->k.failed && !(d->check && d->check->failed) && (n = next_piece(l, &p, &eol, err)) > 0) {
