@@ -475,7 +475,7 @@ static char *pack_disagrees(const struct pack *p, int *rc)
 	}
 	version = get_be32(hdr + 4);
 	if (memcmp(hdr, "PACK", 4) || (version != 2 && version != 3))
-		return mig_xstrdup("it does not start with a pack header of version 2");
+		return mig_xstrdup("it does not start with a pack header of version 2 or 3");
 	if (get_be32(hdr + 8) != p->n)
 		return mig_xasprintf("its header counts %u objects, its index %u", get_be32(hdr + 8), p->n);
 	if (memcmp(sum, p->map + p->maplen - 2 * GIT_OID_RAWSZ, GIT_OID_RAWSZ))

@@ -280,8 +280,8 @@ static void test_pack_disagrees_with_index(void **state)
 	} cases[] = {
 		{ 8, "\0\0\0\3", "its header counts 3 objects, its index 2" },
 		{ -1, "\1", "its checksum is not the one its index records" },
-		{ 0, "KCAP", "it does not start with a pack header of version 2" },
-		{ 4, "\0\0\0\4", "it does not start with a pack header of version 2" },
+		{ 0, "KCAP", "it does not start with a pack header of version 2 or 3" },
+		{ 4, "\0\0\0\4", "it does not start with a pack header of version 2 or 3" },
 	};
 	struct mig_err err = MIG_ERR_INIT;
 	struct libdeflate_decompressor *d = libdeflate_alloc_decompressor();
