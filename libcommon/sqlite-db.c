@@ -605,57 +605,6 @@ static int fk_columns(struct mig_db *db, const char *child, const char *parent, 
 	return rc == SQLITE_DONE && c->n ? 0 : -1;
 }
 
-/*
- * The missing parent keys the sample rows of child hold, each once:
- * "7, 9", or "(1, 'a'), (2, 'b')" for a key of several columns.
- */
-static void fk_missing_keys(struct mig_db *db, const char *child, const struct fk_cols *c,
-			    const long long *rowids, size_t n, struct mig_buf *out)
-{
-	char *q = sqlite3_mprintf("SELECT %s FROM \"%w\" WHERE rowid = ?", c->from.buf, child);
-	sqlite3_stmt *st = NULL;
-	struct mig_buf key = MIG_BUF_INIT, seen = MIG_BUF_INIT;
-	char *framed;
-	size_t i;
-	int j, dup;
-
-	if (!q || sqlite3_prepare_v2(H(db), q, -1, &st, NULL) != SQLITE_OK)
-		goto out;
-	for (i = 0; i < n; i++) {
-		sqlite3_reset(st);
-		sqlite3_bind_int64(st, 1, rowids[i]);
-		if (sqlite3_step(st) != SQLITE_ROW)
-			continue;
-		mig_buf_release(&key);
-		/* text quoted as SQL would, numbers as they are */
-		for (j = 0; j < sqlite3_column_count(st); j++) {
-			char *v = sqlite3_column_type(st, j) == SQLITE_TEXT ?
-					  sqlite3_mprintf("%Q", sqlite3_column_text(st, j)) :
-					  sqlite3_mprintf("%s", sqlite3_column_text(st, j));
-
-			mig_buf_addf(&key, "%s%s", j ? ", " : "", v ? v : "");
-			sqlite3_free(v);
-		}
-		/* each key once: seen holds them framed by newlines */
-		framed = mig_xasprintf("\n%s\n", key.buf);
-		dup = seen.buf && strstr(seen.buf, framed);
-		if (!dup)
-			mig_buf_adds(&seen, framed + (seen.len ? 1 : 0));
-		free(framed);
-		if (dup)
-			continue;
-		if (c->n > 1)
-			mig_buf_addf(out, "%s(%s)", out->len ? ", " : "", key.buf);
-		else
-			mig_buf_addf(out, "%s%s", out->len ? ", " : "", key.buf);
-	}
-out:
-	sqlite3_finalize(st);
-	sqlite3_free(q);
-	mig_buf_release(&key);
-	mig_buf_release(&seen);
-}
-
 /* Column values as SQL writes them: text quoted, numbers as they are; "(a, b)" when several. */
 static void add_values(struct mig_buf *out, sqlite3_stmt *st, int from, int n)
 {
@@ -672,6 +621,48 @@ static void add_values(struct mig_buf *out, sqlite3_stmt *st, int from, int n)
 	}
 	if (n > 1)
 		mig_buf_addc(out, ')');
+}
+
+/* key into out, after a comma, unless seen holds it (framed by newlines) already */
+static void add_key_once(struct mig_buf *out, struct mig_buf *seen, const char *key)
+{
+	char *framed = mig_xasprintf("\n%s\n", key);
+
+	if (!seen->buf || !strstr(seen->buf, framed)) {
+		mig_buf_adds(seen, framed + (seen->len ? 1 : 0));
+		mig_buf_addf(out, "%s%s", out->len ? ", " : "", key);
+	}
+	free(framed);
+}
+
+/*
+ * The missing parent keys the sample rows of child hold, each once:
+ * "7, 9", or "(1, 'a'), (2, 'b')" for a key of several columns.
+ */
+static void fk_missing_keys(struct mig_db *db, const char *child, const struct fk_cols *c,
+			    const long long *rowids, size_t n, struct mig_buf *out)
+{
+	char *q = sqlite3_mprintf("SELECT %s FROM \"%w\" WHERE rowid = ?", c->from.buf, child);
+	sqlite3_stmt *st = NULL;
+	struct mig_buf key = MIG_BUF_INIT, seen = MIG_BUF_INIT;
+	size_t i;
+
+	if (!q || sqlite3_prepare_v2(H(db), q, -1, &st, NULL) != SQLITE_OK)
+		goto out;
+	for (i = 0; i < n; i++) {
+		sqlite3_reset(st);
+		sqlite3_bind_int64(st, 1, rowids[i]);
+		if (sqlite3_step(st) != SQLITE_ROW)
+			continue;
+		mig_buf_release(&key);
+		add_values(&key, st, 0, (int)c->n);
+		add_key_once(out, &seen, key.buf);
+	}
+out:
+	sqlite3_finalize(st);
+	sqlite3_free(q);
+	mig_buf_release(&key);
+	mig_buf_release(&seen);
 }
 
 /*
@@ -732,8 +723,6 @@ static size_t fk_sample_by_key(struct mig_db *db, const char *child, const char 
 	if (!q || sqlite3_prepare_v2(H(db), q, -1, &st, NULL) != SQLITE_OK)
 		goto out;
 	while (sqlite3_step(st) == SQLITE_ROW) {
-		char *framed;
-
 		if (!rows++)
 			mig_buf_addf(sample, npk > 1 ? "with (%s) " : "with %s ", pkname.buf);
 		else
@@ -741,13 +730,7 @@ static size_t fk_sample_by_key(struct mig_db *db, const char *child, const char 
 		add_values(sample, st, 0, npk);
 		mig_buf_release(&key);
 		add_values(&key, st, npk, nfrom);
-		/* each key once: seen holds them framed by newlines */
-		framed = mig_xasprintf("\n%s\n", key.buf);
-		if (!seen.buf || !strstr(seen.buf, framed)) {
-			mig_buf_adds(&seen, framed + (seen.len ? 1 : 0));
-			mig_buf_addf(keys, "%s%s", keys->len ? ", " : "", key.buf);
-		}
-		free(framed);
+		add_key_once(keys, &seen, key.buf);
 	}
 out:
 	sqlite3_finalize(st);
