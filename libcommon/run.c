@@ -351,7 +351,7 @@ int mig_run_do(const struct mig_run_kind *kind, void *arg, const struct mig_sett
 {
 	struct mig_run run = { .kind = kind, .env = env ? env : &mig_run_store, .set = set, .o = o, .arg = arg };
 	struct mig_err ignored = MIG_ERR_INIT;
-	int rc, had_content, snapshot = 0, ctx_mode = MIG_CTX_WRITE | (o->dry_run ? MIG_CTX_DRYRUN : 0);
+	int rc, wants_snapshot, snapshot = 0, ctx_mode = MIG_CTX_WRITE | (o->dry_run ? MIG_CTX_DRYRUN : 0);
 
 	mig_run_token(run.token);
 	/* plan on a read-only look first: a bad request must not create anything */
@@ -361,8 +361,8 @@ int mig_run_do(const struct mig_run_kind *kind, void *arg, const struct mig_sett
 		rc = nothing_to_do(&run, err);
 		goto out;
 	}
-	/* asked on the plan's connection, and only of a run that would snapshot */
-	had_content = kind->snapshot && !o->dry_run && !o->no_backup && set->backup && set->database &&
+	/* a run that snapshots, of a database with something in it: asked on the plan's connection */
+	wants_snapshot = kind->snapshot && !o->dry_run && !o->no_backup && set->backup && set->database &&
 		      mig_db_has_content(set->database, run.ctx ? run.ctx->db : NULL);
 	release_plan(&run);
 	mig_ctx_close(run.ctx);
@@ -378,7 +378,7 @@ int mig_run_do(const struct mig_run_kind *kind, void *arg, const struct mig_sett
 	steps_alloc(&run);
 	if (kind->prepare && (rc = kind->prepare(&run, err)) < 0)
 		goto out;
-	if (kind->snapshot && had_content && !o->dry_run && !o->no_backup && set->backup) {
+	if (wants_snapshot) {
 		char subject[64];
 
 		snprintf(subject, sizeof(subject), "before %s", kind->op);
