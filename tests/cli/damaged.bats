@@ -318,7 +318,7 @@ with open(sys.argv[1], "r+b") as f:
 	# a byte in the middle of chunk 3's entry
 	read -r _ _ _ len off < <(git --git-dir=app.db.mig verify-pack -v "$idx" | grep "^$oid ")
 	chmod u+w "${idx%.idx}.pack"
-	printf '\377' | dd of="${idx%.idx}.pack" bs=1 seek=$((off + len / 2)) conv=notrunc status=none
+	flip "${idx%.idx}.pack" $((off + len / 2))
 	sqlite3 app.db "DELETE FROM t WHERE id % 2 = 0"
 	before=$(sqlite3 app.db .dump)
 	run -6 mig -d app.db backup --verify "$id"
@@ -336,16 +336,20 @@ with open(sys.argv[1], "r+b") as f:
 @test "a chunk damaged where it is read first, whole in another copy: verify and restore read the whole one" {
 	q app.db "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT);
 		INSERT INTO t(v) SELECT printf('row %d %s', value, hex(randomblob(40))) FROM generate_series(1, 4000);"
-	# chunks 0 to 3 loose, the rest in mig's pack
+	# four chunks loose, the rest in mig's pack: which four is the order
+	# the workers finished in; the first loose one is damaged
 	id=$(MIG_CHUNK_SIZE=64 MIG_PACK_AFTER=4 mig -d app.db backup)
-	oid=$(git --git-dir=app.db.mig rev-parse "$id:chunks/00000001")
-	loose=app.db.mig/objects/${oid:0:2}/${oid:2}
+	for chunk in 0 1 2 3 4 5 6 7; do
+		oid=$(git --git-dir=app.db.mig rev-parse "$id:chunks/0000000$chunk")
+		loose=app.db.mig/objects/${oid:0:2}/${oid:2}
+		[ ! -e "$loose" ] || break
+	done
 	[ -e "$loose" ]
 	before=$(sqlite3 app.db .dump)
 	# a copy in a pack of git's, then a byte in the middle of the loose one, which is read first
 	gp=$(echo "$oid" | git --git-dir=app.db.mig pack-objects -q app.db.mig/objects/pack/pack)
 	chmod u+w "$loose"
-	printf '\377' | dd of="$loose" bs=1 seek=$(($(stat -c %s "$loose") / 2)) conv=notrunc status=none
+	flip "$loose" $(($(stat -c %s "$loose") / 2))
 	run -0 mig -d app.db backup --verify "$id"
 	[ "$output" = "$id ok" ]
 	q app.db "DELETE FROM t"
@@ -356,8 +360,8 @@ with open(sys.argv[1], "r+b") as f:
 	q app.db "DELETE FROM t WHERE id % 2 = 0"
 	changed=$(sqlite3 app.db .dump)
 	run -6 mig -d app.db backup --verify "$id"
-	[ "$output" = "mig-backup: error: snapshot ${id:0:12} is damaged: chunk 1 (object $oid) does not inflate to a blob of the right size" ]
+	[ "$output" = "mig-backup: error: snapshot ${id:0:12} is damaged: chunk $chunk (object $oid) does not inflate to a blob of the right size" ]
 	run -6 mig -d app.db restore -q --no-backup "$id"
-	[ "$output" = "mig-restore: error: snapshot ${id:0:12} is damaged: chunk 1 (object $oid) does not inflate to a blob of the right size" ]
+	[ "$output" = "mig-restore: error: snapshot ${id:0:12} is damaged: chunk $chunk (object $oid) does not inflate to a blob of the right size" ]
 	[ "$(sqlite3 app.db .dump)" = "$changed" ]
 }

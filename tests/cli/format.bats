@@ -129,7 +129,7 @@ PY
 	oid=$(git --git-dir=app.db.mig rev-parse "$id:chunks/00000001")
 	f=app.db.mig/objects/${oid:0:2}/${oid:2}
 	chmod u+w "$f"
-	printf '\377' | dd of="$f" bs=1 seek=200 conv=notrunc status=none
+	flip "$f" 200
 	run -6 --separate-stderr mig -d app.db restore --no-backup "$id"
 	[ "$stderr" = "mig-restore: error: snapshot ${id:0:12} is damaged: chunk 1 (object $oid) does not inflate to a blob of the right size" ]
 	[ "$(cksum <app.db)" = "$sum" ]

@@ -177,3 +177,15 @@ has() {
 	printf '%s\n' "$output" >&2
 	return 1
 }
+
+# flip FILE OFFSET: damage the byte at OFFSET of FILE, whatever it was
+# (writing a fixed byte over it changes nothing when it was that byte)
+flip() {
+	python3 -c 'import sys
+with open(sys.argv[1], "r+b") as f:
+    f.seek(int(sys.argv[2]))
+    b = f.read(1)
+    assert len(b) == 1, "no byte at that offset"
+    f.seek(int(sys.argv[2]))
+    f.write(bytes([b[0] ^ 0xff]))' "$@"
+}

@@ -1102,7 +1102,7 @@ fsck_clean() {
 	[ -n "$oid" ]
 	read -r _ _ _ len off < <(git --git-dir=app.db.mig verify-pack -v "$p1" | grep "^$oid ")
 	chmod u+w "${p1%.idx}.pack"
-	printf '\377' | dd of="${p1%.idx}.pack" bs=1 seek=$((off + len / 2)) conv=notrunc status=none
+	flip "${p1%.idx}.pack" $((off + len / 2))
 	sums=$(cd app.db.mig/objects/pack && cksum ./* | sort)
 	run -6 mig -d app.db backup --prune 1
 	[ "${lines[0]}" = "mig-backup: error: pack '${p1%.idx}.pack' is damaged: the entry of object $oid does not match its CRC-32" ]
