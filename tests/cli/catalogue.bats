@@ -360,10 +360,9 @@ check_error() {
 
 @test "catalogue: another run holds the lock" {
 	project
-	flock db.mig/mig.lock sleep 5 &
-	sleep 0.3
+	hold_lock db.mig/mig.lock 5
 	expect 6 "*lock*" mig -d db up --lock-timeout 100
-	kill %1 || true
+	kill "$holder" || true
 }
 
 @test "catalogue: another program holds the database" {

@@ -72,9 +72,7 @@ subjects() {
 @test "a temporary revision file a live writer holds is left alone" {
 	two
 	: >migrations/.0003_c.sql.tmp-abcdef
-	flock migrations/.0003_c.sql.tmp-abcdef sleep 30 &
-	holder=$!
-	sleep 0.2
+	hold_lock migrations/.0003_c.sql.tmp-abcdef 30
 	run -0 mig new c
 	kill "$holder"
 	[ -e migrations/.0003_c.sql.tmp-abcdef ]
@@ -145,9 +143,7 @@ subjects() {
 	two
 	mig -d db up -q 0001
 	mkdir db.mig.tmp-abcdef
-	flock db.mig.tmp-abcdef sleep 30 &
-	holder=$!
-	sleep 0.2
+	hold_lock db.mig.tmp-abcdef 30
 	run -0 mig -d db up -q
 	kill "$holder"
 	[ -d db.mig.tmp-abcdef ]

@@ -189,3 +189,18 @@ with open(sys.argv[1], "r+b") as f:
     f.seek(int(sys.argv[2]))
     f.write(bytes([b[0] ^ 0xff]))' "$@"
 }
+
+# hold_lock FILE SECONDS: flock FILE in the background for SECONDS, and
+# return once it is held (a fixed sleep is too short on a loaded
+# machine); $holder is its pid
+hold_lock() {
+	rm -f "$BATS_TEST_TMPDIR/held"
+	flock "$1" sh -c ': >"$1"; exec sleep "$2"' sh "$BATS_TEST_TMPDIR/held" "$2" &
+	holder=$!
+	for _ in $(seq 200); do
+		[ ! -e "$BATS_TEST_TMPDIR/held" ] || return 0
+		sleep 0.05
+	done
+	echo "hold_lock: '$1' not held after 10 s" >&2
+	return 1
+}

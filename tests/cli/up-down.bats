@@ -328,8 +328,7 @@ hot_journal() {
 @test "a held lock makes a second run wait, then exit 6 naming the holder" {
 	users
 	mig -d app.db up 0001 -q
-	flock app.db.mig/mig.lock sleep 3 &
-	sleep 0.3
+	hold_lock app.db.mig/mig.lock 3
 	run -6 mig -d app.db up --lock-timeout 100
 	[[ "${lines[0]}" == "mig-up: error: database is locked by another mig run ("*") after 100 ms" ]]
 	wait
