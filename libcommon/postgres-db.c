@@ -55,6 +55,15 @@ struct pg_db {
 	 * sent. NULL when there are none.
 	 */
 	char *pending;
+	/*
+	 * mig.guard, on while a revision's own SQL runs: the triggers of
+	 * bookkeeping revision 0003_guard then refuse every write to the
+	 * bookkeeping tables, whatever the text hides (a DO block's
+	 * EXECUTE). GUARD_LOCAL: SET LOCAL, gone when its transaction
+	 * ends; GUARD_SESSION: a no-transaction revision's, turned off
+	 * when its statements are done. mig's own rows go in with it off.
+	 */
+	enum { GUARD_OFF, GUARD_LOCAL, GUARD_SESSION } guard;
 };
 
 #define H(db) (((struct pg_db *)(db))->h)
@@ -113,16 +122,47 @@ static int ok(PGresult *r)
 	return s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK || s == PGRES_EMPTY_QUERY;
 }
 
+/*
+ * What turns the guard off before mig writes its own rows, to send first
+ * or ahead of them in one query; NULL when it is off. The state becomes
+ * off: a caller sends it.
+ */
+static const char *guard_off(struct pg_db *s)
+{
+	int was = s->guard;
+
+	s->guard = GUARD_OFF;
+	if (was == GUARD_LOCAL && PQtransactionStatus(s->h) != PQTRANS_IDLE)
+		return "SET LOCAL mig.guard = off";
+	return was == GUARD_SESSION ? "SET mig.guard = off" : NULL;
+}
+
+/* Turn the guard off now (a failure shows in what follows, which the guard would have refused). */
+static void unguard(struct mig_db *db)
+{
+	const char *off = guard_off((struct pg_db *)db);
+
+	if (off)
+		PQclear(PQexec(H(db), off));
+}
+
 /* Send what waits to ride with something else (BEGIN, bookkeeping rows) when what comes next cannot carry it. */
 static PGresult *flush_begin(struct mig_db *db)
 {
 	struct pg_db *s = (struct pg_db *)db;
 	char *sql = s->pending;
+	const char *off;
 	PGresult *r;
 
 	if (!s->begin_pending && !sql)
 		return NULL;
 	s->pending = NULL;
+	if (sql && !s->begin_pending && (off = guard_off(s))) {
+		char *all = mig_xasprintf("%s; %s", off, sql);
+
+		free(sql);
+		sql = all;
+	}
 	r = PQexec(s->h, s->begin_pending ? "BEGIN" : sql);
 	s->begin_pending = 0;
 	free(sql);
@@ -185,7 +225,10 @@ static int simple(struct mig_db *db, const char *sql, struct mig_err *err)
 static PGresult *exec_bk(struct mig_db *db, const char *tmpl)
 {
 	char *sql = bk(tmpl);
-	PGresult *r = exec_sql(db, sql);
+	PGresult *r;
+
+	unguard(db);
+	r = exec_sql(db, sql);
 
 	free(sql);
 	return r;
@@ -194,7 +237,10 @@ static PGresult *exec_bk(struct mig_db *db, const char *tmpl)
 static PGresult *exec_params_bk(struct mig_db *db, const char *tmpl, int n, const char *const *values)
 {
 	char *sql = bk(tmpl);
-	PGresult *r = exec_params(db, sql, n, values);
+	PGresult *r;
+
+	unguard(db);
+	r = exec_params(db, sql, n, values);
 
 	free(sql);
 	return r;
@@ -203,7 +249,10 @@ static PGresult *exec_params_bk(struct mig_db *db, const char *tmpl, int n, cons
 static int simple_bk(struct mig_db *db, const char *tmpl, struct mig_err *err)
 {
 	char *sql = bk(tmpl);
-	int rc = simple(db, sql, err);
+	int rc;
+
+	unguard(db);
+	rc = simple(db, sql, err);
 
 	free(sql);
 	return rc;
@@ -484,11 +533,33 @@ static PGresult *dry_exec(struct mig_db *db, char *text)
 	return r;
 }
 
+/*
+ * Turn the guard on for a revision's own SQL: *ride is what goes ahead
+ * of its first statement, in the one query that sends the revision's
+ * BEGIN; otherwise it is sent now, for the transaction, or for the
+ * session when there is none (a no-transaction revision's).
+ */
+static int guard_on(struct mig_db *db, const char **ride, struct mig_err *err)
+{
+	struct pg_db *s = (struct pg_db *)db;
+	int in_tx = PQtransactionStatus(H(db)) != PQTRANS_IDLE;
+
+	*ride = "";
+	if (s->guard == GUARD_SESSION || (s->guard == GUARD_LOCAL && in_tx))
+		return 0;
+	if (s->begin_pending && !db->dry) {
+		*ride = "SET LOCAL mig.guard = on;";
+		return 0;
+	}
+	s->guard = s->begin_pending || in_tx ? GUARD_LOCAL : GUARD_SESSION;
+	return simple(db, s->guard == GUARD_LOCAL ? "SET LOCAL mig.guard = on" : "SET mig.guard = on", err);
+}
+
 static int pg_exec(struct mig_db *db, const char *where, const char *sql, size_t len, int first_line,
 		   unsigned flags, struct mig_err *err)
 {
 	struct pg_db *s = (struct pg_db *)db;
-	const char *p = sql, *end = sql + len;
+	const char *p = sql, *end = sql + len, *ride = "";
 	int line = first_line, ret = 0, in_tx = s->begin_pending || PQtransactionStatus(H(db)) != PQTRANS_IDLE;
 	PGresult *f;
 
@@ -498,6 +569,10 @@ static int pg_exec(struct mig_db *db, const char *where, const char *sql, size_t
 		PQclear(f);
 		return ret;
 	}
+	if (flags & MIG_EXEC_BOOKKEEPING)
+		unguard(db);
+	else if ((ret = guard_on(db, &ride, err)) < 0)
+		return ret;
 
 	while (p < end && !ret) {
 		const char *start = mig_pg_skip_space(p, end), *stop, *tx;
@@ -515,8 +590,10 @@ static int pg_exec(struct mig_db *db, const char *where, const char *sql, size_t
 			return refused(err, where, line, NULL);
 		/* the revision's BEGIN rides with its first statement: a line of its own it is not */
 		if (s->begin_pending) {
-			text = mig_xasprintf("BEGIN;%.*s", (int)(stop - start), start);
+			text = mig_xasprintf("BEGIN;%s%.*s", ride, (int)(stop - start), start);
 			s->begin_pending = 0;
+			if (*ride)
+				s->guard = GUARD_LOCAL;
 		} else {
 			text = mig_xstrndup(start, (size_t)(stop - start));
 		}
@@ -559,6 +636,9 @@ static int pg_exec(struct mig_db *db, const char *where, const char *sql, size_t
 		ret = mig_err_set(err, MIG_ESQL, "%s: the revision left a transaction open; it was rolled back", where);
 		mig_err_hint(err, "end what the revision begins with COMMIT");
 	}
+	/* a no-transaction revision's guard ends with its statements (or with the rollback of what they left) */
+	if (s->guard == GUARD_SESSION && PQtransactionStatus(H(db)) == PQTRANS_IDLE)
+		unguard(db);
 	return ret;
 }
 
@@ -682,7 +762,8 @@ static int pg_commit(struct mig_db *db, struct mig_err *err)
 	}
 	if (s->pending && !db->dry) {
 		/* the journal row and the COMMIT in one round trip; a failed row commits nothing */
-		char *sql = mig_xasprintf("%s; COMMIT", s->pending);
+		const char *off = guard_off(s);
+		char *sql = mig_xasprintf("%s%s%s; COMMIT", off ? off : "", off ? "; " : "", s->pending);
 
 		free(s->pending);
 		s->pending = NULL;
@@ -691,6 +772,9 @@ static int pg_commit(struct mig_db *db, struct mig_err *err)
 	} else {
 		r = exec_sql(db, db->dry ? "RELEASE SAVEPOINT mig_revision" : "COMMIT");
 	}
+	/* SET LOCAL ends with the transaction (a dry run's goes on: its guard is turned off when next it matters) */
+	if (!db->dry && s->guard == GUARD_LOCAL)
+		s->guard = GUARD_OFF;
 
 	/* deferred constraints are checked now: their failure is the revision's, said as its statements' are */
 	if (!ok(r) && classify(H(db), PQresultErrorField(r, PG_DIAG_SQLSTATE)) == MIG_ESQL) {
@@ -719,6 +803,7 @@ static void pg_rollback(struct mig_db *db)
 		PQclear(exec_sql(db, "ROLLBACK TO SAVEPOINT mig_revision; RELEASE SAVEPOINT mig_revision"));
 	else if (PQtransactionStatus(H(db)) != PQTRANS_IDLE)
 		PQclear(exec_sql(db, "ROLLBACK"));
+	unguard(db);
 }
 
 static int pg_in_transaction(struct mig_db *db)

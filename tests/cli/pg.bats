@@ -89,7 +89,7 @@ EOF
 	run -0 mig down base
 	has "reverting 0002_posts"
 	has "reverting 0001_users"
-	[ "$(state)" = "$(printf 'mig.journal mig.revisions\nmig:0001_revisions:0 mig:0002_journal:0')" ]
+	[ "$(state)" = "$(printf 'mig.journal mig.revisions\nmig:0001_revisions:0 mig:0002_journal:0 mig:0003_guard:0')" ]
 }
 
 @test "a revision that fails on PostgreSQL names its file and line, exit 4, and changes nothing" {
@@ -159,6 +159,60 @@ $stmt;"
 		has "mig-up: error: 0002_b: migrations/0002_b.sql:3: schema mig is mig's bookkeeping: a revision may read it, not change it"
 		[ "$(state)" = "$before" ]
 	done
+}
+
+@test "what a revision's text hides from the guard the server refuses: a DO block, a function, no transaction; exit 4" {
+	rev 0001_a 'CREATE TABLE a (x int);
+CREATE FUNCTION wipe() RETURNS void LANGUAGE sql AS $$ DELETE FROM mig.journal; DELETE FROM mig.revisions $$;'
+	run -0 mig up -q
+	# a "truncate every table" loop, the bookkeeping's among them
+	rev 0002_b "-- mig:parents 0001_a
+-- mig:up
+INSERT INTO a VALUES (1);
+DO \$\$ DECLARE r record; BEGIN
+FOR r IN SELECT schemaname, tablename FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema') LOOP
+EXECUTE format('TRUNCATE %I.%I', r.schemaname, r.tablename);
+END LOOP; END \$\$;"
+	before=$(state)
+	for how in '' --dry-run; do
+		run -4 mig up $how
+		has "mig-up: error: 0002_b: migrations/0002_b.sql:4: schema mig is mig's bookkeeping: a revision may read it, not change it"
+		has "hint: to change what is recorded as applied, use 'mig fake'"
+		[ "$(state)" = "$before" ]
+		[ "$(q "SELECT count(*) FROM a")" = 0 ]
+	done
+	# a function that writes it, and an UPDATE through EXECUTE
+	for stmt in 'SELECT wipe()' "DO \$\$ BEGIN EXECUTE 'UPDATE ' || 'mig.revisions SET dirty = 1'; END \$\$"; do
+		rm -f migrations/0002_b.sql
+		rev 0002_b "-- mig:parents 0001_a
+-- mig:up
+$stmt;"
+		run -4 mig up
+		has "mig-up: error: 0002_b: migrations/0002_b.sql:3: schema mig is mig's bookkeeping: a revision may read it, not change it"
+		[ "$(state)" = "$before" ]
+	done
+	# a no-transaction revision: recorded dirty, as any of its failures, and the rest as it was
+	rm -f migrations/0002_b.sql
+	rev 0002_b '-- mig:parents 0001_a
+-- mig:no-transaction
+-- mig:up
+CREATE TABLE c (x int);
+SELECT wipe();
+-- mig:down
+DROP TABLE c;'
+	run -4 mig up
+	has "mig-up: error: 0002_b: migrations/0002_b.sql:5: schema mig is mig's bookkeeping: a revision may read it, not change it"
+	[ "$(q "SELECT string_agg(name || ':' || dirty, ' ' ORDER BY seq) FROM mig.revisions WHERE scope = 'app'")" = "0001_a:0 0002_b:1" ]
+	[ "$(q "SELECT count(*) FROM mig.revisions WHERE scope = 'mig'")" = 3 ]
+	# mig's own rows still go in, the guard off: the dirty mark resolved, the next revision applied
+	run -0 mig fake --resolve applied
+	rev 0003_c '-- mig:parents 0002_b
+CREATE TABLE d (x int);'
+	run -0 mig up -q
+	[ "$(q "SELECT string_agg(name || ':' || dirty, ' ' ORDER BY seq) FROM mig.revisions WHERE scope = 'app'")" = "0001_a:0 0002_b:0 0003_c:0" ]
+	# outside a mig run the tables are the owner's, as any other
+	q "UPDATE mig.revisions SET duration_ms = 7 WHERE name = '0003_c'"
+	[ "$(q "SELECT duration_ms FROM mig.revisions WHERE name = '0003_c'")" = 7 ]
 }
 
 @test "a no-transaction revision runs CREATE INDEX CONCURRENTLY on PostgreSQL" {
