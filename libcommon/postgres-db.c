@@ -286,6 +286,14 @@ static int pg_open(struct mig_db **out, const char *addr, int flags, int busy_ms
 	if ((rc = simple_bk(db, "SELECT set_config('search_path', regexp_replace(current_setting('search_path'),"
 			    " '\"\\$user\"\\s*,?\\s*', ''), false) WHERE current_user = {N}", err)) < 0)
 		goto out;
+	/*
+	 * A server notices a client gone (killed, interrupted) only when it
+	 * next talks to it: until then a long statement of a dead run goes
+	 * on, holding its locks and the run lock. PostgreSQL 14 can look
+	 * while a statement runs.
+	 */
+	if (PQserverVersion(s->h) >= 140000 && (rc = simple(db, "SET client_connection_check_interval = 1000", err)) < 0)
+		goto out;
 	if (db->readonly && (rc = simple(db, "SET default_transaction_read_only = on", err)) < 0)
 		goto out;
 	if (db->dry)

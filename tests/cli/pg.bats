@@ -190,6 +190,25 @@ DROP INDEX CONCURRENTLY a_x;
 	[ "$(q "SELECT count(*) FROM pg_tables WHERE tablename = 'a'")" = 1 ]
 }
 
+@test "a run on PostgreSQL killed mid-statement leaves no session running it, holding its locks: the next run goes on" {
+	rev 0001_a 'CREATE TABLE a (x int);'
+	rev 0002_slow 'CREATE TABLE b (x int); SELECT pg_sleep(60);'
+	mig up -q 2>/dev/null &
+	pid=$!
+	for _ in $(seq 200); do
+		[ "$(q "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'mig' AND query LIKE '%pg_sleep(60)%'")" = 1 ] && break
+		sleep 0.05
+	done
+	kill -9 "$pid"
+	wait "$pid" || true
+	# the server sees mig gone within a second or two, not after the statement
+	rev 0002_slow 'CREATE TABLE b (x int);'
+	run -0 mig up -q --lock-timeout 5000
+	[ "$(q "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(60)%' AND pid <> pg_backend_pid()")" = 0 ]
+	[ "$(q "SELECT string_agg(name, ' ' ORDER BY seq) FROM mig.revisions WHERE scope = 'app'")" = "0001_a 0002_slow" ]
+	[ "$(q "SELECT count(*) FROM pg_tables WHERE tablename = 'b'")" = 1 ]
+}
+
 @test "drift on PostgreSQL: status names the object, up refuses (exit 5) unless --accept-drift" {
 	two_revisions
 	run -0 mig up -q 0001_users
