@@ -162,6 +162,15 @@ char *mig_db_display_name(const char *addr)
 	return mig_buf_detach(&b);
 }
 
+int mig_db_has_password(const char *addr)
+{
+	char *shown = mig_db_display_name(addr);
+	int has = strcmp(shown, addr) != 0;
+
+	free(shown);
+	return has;
+}
+
 char *mig_db_store_name(const char *addr)
 {
 	size_t n = scheme_len(addr);

@@ -73,6 +73,9 @@ char *mig_db_store_name(const char *addr);
  */
 char *mig_db_display_name(const char *addr);
 
+/* Whether addr is a URL that holds a password, which is never shown. */
+int mig_db_has_password(const char *addr);
+
 /*
  * mig.schema: the schema of mig's bookkeeping in a server's database,
  * for every database this process opens (NULL: the default, "mig").
