@@ -282,6 +282,23 @@ DROP TABLE a;
 	run -1 grep -qa Sekr1t objects
 }
 
+@test "a password a user wrote in mig.conf is read from there each time, never copied into mig's cache" {
+	rev 0001_a 'CREATE TABLE a (x int);'
+	unset MIG_DATABASE
+	printf '[mig]\n\tdatabase = %s\n' "$URL" >mig.conf
+	sleep 2.1
+	run -0 mig status
+	# what a mig.conf without one says is remembered
+	grep -qxF "database	$URL" "$XDG_CACHE_HOME"/mig/conf-*
+	printf '[mig]\n\tdatabase = %s\n' "${URL/tester@/tester:Sekr1t@}" >mig.conf
+	sleep 2.1
+	run -0 mig up -q
+	run -0 mig status
+	has "database: ${URL/tester@/tester:***@}"
+	has "applied: 1 of 1"
+	run -1 grep -rqa Sekr1t "$XDG_CACHE_HOME"
+}
+
 @test "mig fake --adopt takes over dbmate's bookkeeping on PostgreSQL" {
 	mkdir -p db/migrations
 	printf -- '-- migrate:up\nCREATE TABLE a (x int);\n-- migrate:down\nDROP TABLE a;\n' >db/migrations/20240101000000_a.sql
