@@ -31,14 +31,22 @@ _mig_snapshots()
 _mig()
 {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}
-	local i cmd= IFS=$'\n'
+	local i cmd= value IFS=$'\n'
 
 	_mig_globals=()
 	for ((i = 1; i < COMP_CWORD; i++)); do
 		case ${COMP_WORDS[i]} in
 		-C | -d | --database | -m | --migrations | --store)
-			_mig_globals+=("${COMP_WORDS[i]}" "${COMP_WORDS[i+1]}")
-			((i++))
+			_mig_globals+=("${COMP_WORDS[i]}")
+			# --database=VALUE arrives as --database, =, VALUE
+			[[ ${COMP_WORDS[i+1]} == = ]] && ((i++))
+			value=${COMP_WORDS[++i]}
+			# and a URL in pieces cut at ':' and '=': postgres, :, //u@/db?host, =, /tmp
+			while ((i + 2 < COMP_CWORD)) && [[ ${COMP_WORDS[i+1]} == [:=] ]]; do
+				value+=${COMP_WORDS[i+1]}${COMP_WORDS[i+2]}
+				((i += 2))
+			done
+			_mig_globals+=("$value")
 			;;
 		-*) _mig_globals+=("${COMP_WORDS[i]}") ;;
 		*)

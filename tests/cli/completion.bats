@@ -73,6 +73,19 @@ project() {
 	[ "$output" = 0002_email ]
 }
 
+@test "bash: after -d URL or --database=URL, which bash cuts at ':' and '=', the command and its options complete" {
+	# bash hands 'mig -d postgres://u@/db?host=/x up --dr' over in these pieces
+	run -0 comp mig -d postgres : //u@/db?host = /nonexistent up --dr
+	[ "$output" = "--dry-run" ]
+	run -0 comp mig -d postgres : //u@/db?host = /nonexistent st
+	[ "$output" = status ]
+	run -0 comp mig --database = postgresql : //u@/db?host = /nonexistent -q backup --li
+	[ "$output" = "--list" ]
+	run -0 comp mig --database = app.db fake --resolve r
+	[ "$output" = rolled-back ]
+	[ ! -e app.db ]
+}
+
 @test "bash: a name with a colon, a blank, a quote or a \$ is offered quoted, not split or expanded" {
 	rev '0001_a:b c' 'SELECT 1;'
 	rev "0002_\$HOME 'q'" 'SELECT 1;'
