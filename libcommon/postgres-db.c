@@ -1255,16 +1255,17 @@ static int pg_sql_complete(const char *sql, size_t len)
 /* A URL libpq cannot read is refused before anything is created for it. */
 static int pg_check(const char *addr, struct mig_err *err)
 {
-	char *msg = NULL, line[MIG_ERR_MSG], *shown, *url = libpq_url(addr);
+	char *msg = NULL, line[MIG_ERR_MSG], *shown, *why, *url = libpq_url(addr);
 	PQconninfoOption *o = PQconninfoParse(url, &msg);
 	int rc = 0;
 
 	free(url);
 	if (!o) {
 		shown = mig_db_display_name(addr);
-		rc = mig_err_set(err, MIG_EENV, "database '%s': %s", shown,
-				 msg ? one_line(msg, line, sizeof(line)) : "out of memory");
+		why = mig_db_hide_password(addr, msg ? one_line(msg, line, sizeof(line)) : "out of memory");
+		rc = mig_err_set(err, MIG_EENV, "database '%s': %s", shown, why);
 		free(shown);
+		free(why);
 	}
 	PQfreemem(msg);
 	PQconninfoFree(o);

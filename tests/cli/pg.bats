@@ -282,6 +282,20 @@ DROP TABLE a;
 	run -1 grep -qa Sekr1t objects
 }
 
+@test "a PostgreSQL URL libpq cannot read: its message shown without the password it quotes, exit 6" {
+	base=${URL%%\?*}
+	run -6 mig -d "${base/tester@/tester:Se%zzkr1t@}?host=/tmp" status
+	[ "$output" = "mig-status: error: database '${base/tester@/tester:***@}?host=/tmp': invalid percent-encoded token: \"***\"" ]
+	run -6 mig -d "$base?host=/tmp&password=Sekr1t%00" status
+	[ "$output" = "mig-status: error: database '$base?host=/tmp&password=***': forbidden value %00 in percent-encoded value: \"***\"" ]
+	# the whole URL quoted back
+	run -6 mig -d "postgres://tester:Sekr1t@[::1/db" status
+	[ "$output" = "mig-status: error: database 'postgres://tester:***@[::1/db': end of string reached when looking for matching \"]\" in IPv6 host address in URI: \"postgres://tester:***@[::1/db\"" ]
+	# what holds no password is shown as libpq says it
+	run -6 mig -d "$base?host=/tmp&application_name=a%zz" status
+	[ "$output" = "mig-status: error: database '$base?host=/tmp&application_name=a%zz': invalid percent-encoded token: \"a%zz\"" ]
+}
+
 @test "a password a user wrote in mig.conf is read from there each time, never copied into mig's cache" {
 	rev 0001_a 'CREATE TABLE a (x int);'
 	unset MIG_DATABASE
