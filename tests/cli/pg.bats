@@ -275,6 +275,12 @@ DROP TABLE a;
 	[[ "$output" != *Sekr1t* ]]
 	run -0 mig -d "$url" sqlshow --down base
 	[[ "$output" != *Sekr1t* ]]
+	run -0 mig -d "$url" backup -o a.sql.gz
+	run -0 mig -d "$url" restore
+	[[ "$output" = "mig-restore: restored snapshot "*" into '${URL/tester@/tester:***@}&password=***'; what was there is snapshot "* ]]
+	[[ "$output" != *Sekr1t* ]]
+	run -0 mig -d "$url" restore --no-backup -i a.sql.gz
+	[[ "$output" = "mig-restore: restored snapshot "*" into '${URL/tester@/tester:***@}&password=***'" ]]
 	# nor any file: the store (its objects unpacked) and the settings cache
 	run -1 grep -rqa Sekr1t .
 	git --git-dir="$DB.mig" cat-file --batch-all-objects --batch >objects
