@@ -637,6 +637,44 @@ ALTER TABLE nope ADD COLUMN x int;'
 	[ "$(scratch)" = "$had" ]
 }
 
+@test "sqlshow --schema killed on PostgreSQL: its scratch database, no one on it, goes with a later one" {
+	rev 0001_slow 'CREATE TABLE t (x int); SELECT pg_sleep(60);'
+	had=$(scratch)
+	mig sqlshow --schema >/dev/null 2>&1 &
+	pid=$!
+	for _ in $(seq 200); do
+		[ "$(q "SELECT count(*) FROM pg_stat_activity WHERE datname LIKE 'mig\_scratch\_%' AND query LIKE '%pg_sleep(60)%'")" = 1 ] && break
+		sleep 0.05
+	done
+	kill -9 "$pid"
+	wait "$pid" || true
+	[ "$(scratch)" = $((had + 1)) ]
+	left=$(q "SELECT datname FROM pg_database WHERE datname LIKE 'mig\_scratch\_%' ORDER BY oid DESC LIMIT 1")
+	# the server ends its session within a second or two
+	for _ in $(seq 100); do
+		[ "$(q "SELECT count(*) FROM pg_stat_activity WHERE datname = '$left'")" = 0 ] && break
+		sleep 0.05
+	done
+	[ "$(q "SELECT count(*) FROM pg_stat_activity WHERE datname = '$left'")" = 0 ]
+	# made long ago, as its name says; another one a run is using stays
+	q "ALTER DATABASE \"$left\" RENAME TO mig_scratch_1000_1_0000beef"
+	q "CREATE DATABASE mig_scratch_1000_2_0000cafe"
+	psql -qAtX "${URL/$DB/mig_scratch_1000_2_0000cafe}" -c "SELECT pg_sleep(60)" >/dev/null 2>&1 &
+	busy=$!
+	for _ in $(seq 100); do
+		[ "$(q "SELECT count(*) FROM pg_stat_activity WHERE datname = 'mig_scratch_1000_2_0000cafe'")" = 1 ] && break
+		sleep 0.05
+	done
+	rev 0001_slow 'CREATE TABLE t (x int);'
+	run -0 mig sqlshow --schema
+	has "CREATE TABLE public.t ("
+	[ "$(q "SELECT string_agg(datname, ' ') FROM pg_database WHERE datname LIKE 'mig\_scratch\_1000\_%'")" = mig_scratch_1000_2_0000cafe ]
+	kill "$busy"
+	wait "$busy" || true
+	q "DROP DATABASE mig_scratch_1000_2_0000cafe WITH (FORCE)"
+	[ "$(scratch)" = "$had" ]
+}
+
 @test "a restore into PostgreSQL waits for a run on another host, then gives up, exit 6, nothing changed" {
 	rev 0001_a 'CREATE TABLE a (x int); INSERT INTO a VALUES (1);'
 	run -0 mig up -q
