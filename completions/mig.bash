@@ -20,6 +20,21 @@ _mig_revisions()
 		done
 }
 
+# _mig_unquote WORD: WORD as the shell passes it, when it is quoted whole
+# ('...', or "..." without $, ` or \, which would take the shell to read):
+# a URL's ? and &, or a blank in a path, need quotes
+_mig_unquote()
+{
+	local inner=${1:1}
+
+	inner=${inner%?}
+	case $1 in
+	\'*\') [[ $inner != *\'* ]] && printf '%s' "$inner" && return ;;
+	\"*\") [[ $inner != *[\"\$\`\\]* ]] && printf '%s' "$inner" && return ;;
+	esac
+	printf '%s' "$1"
+}
+
 _mig_snapshots()
 {
 	mig "${_mig_globals[@]}" backup --list --porcelain 2>/dev/null |
@@ -46,7 +61,7 @@ _mig()
 				value+=${COMP_WORDS[i+1]}${COMP_WORDS[i+2]}
 				((i += 2))
 			done
-			_mig_globals+=("$value")
+			_mig_globals+=("$(_mig_unquote "$value")")
 			;;
 		-*) _mig_globals+=("${COMP_WORDS[i]}") ;;
 		*)

@@ -86,6 +86,23 @@ project() {
 	[ ! -e app.db ]
 }
 
+@test "bash: after -d and -C quoted whole, as a URL's ? and & or a blank need, mig is asked about what the shell passes" {
+	project
+	mkdir "my dir"
+	mv migrations "my dir"/
+	mig -C "my dir" -d "my app.db" up -q
+	id=$(mig -C "my dir" -d "my app.db" backup)
+	run -0 comp mig -C "'my dir'" -d "'my app.db'" restore ""
+	[ "$output" = "${id:0:12}" ]
+	run -0 comp mig -C '"my dir"' --database = '"my app.db"' restore ""
+	[ "$output" = "${id:0:12}" ]
+	# what the shell would expand is left as it is, not run
+	run -0 comp mig -C '"my dir"' -d '"$(touch ran)"' restore ""
+	[ -z "$output" ]
+	[ ! -e ran ]
+	[ ! -e "my dir/\$(touch ran)" ]
+}
+
 @test "bash: a name with a colon, a blank, a quote or a \$ is offered quoted, not split or expanded" {
 	rev '0001_a:b c' 'SELECT 1;'
 	rev "0002_\$HOME 'q'" 'SELECT 1;'
