@@ -374,6 +374,17 @@ zsh_start() {
 	screen_has 'applying 0002_tab\tx\y (dry run)'
 }
 
+@test "zsh: after -d quoted whole, as a URL's ? and & or a blank need, TAB lists that database's snapshots" {
+	command -v zsh >/dev/null || skip "zsh is not installed"
+	command -v tmux >/dev/null || skip "tmux is not installed"
+	project
+	mig -d "my app.db" up -q
+	id=$(mig -d "my app.db" backup --message 'the one')
+	zsh_start
+	keys C-l "mig -d 'my app.db' restore " Tab
+	screen_has "% mig -d 'my app.db' restore ${id:0:12}"
+}
+
 @test "zsh: TAB lists snapshot ids, each with when it was taken and its message" {
 	command -v zsh >/dev/null || skip "zsh is not installed"
 	command -v tmux >/dev/null || skip "tmux is not installed"
