@@ -510,7 +510,13 @@ static int apply_bookkeeping(struct mig_db *db, struct mig_rev *rev, struct mig_
 	    (rc = mig_db_commit(db, err)) < 0) {
 		mig_db_rollback(db);
 		mig_buf_release(&sql);
-		return rc == MIG_ESQL ? MIG_EENV : rc;
+		/* mig's own SQL does not fail: what the database lets it do does */
+		if (rc == MIG_ESQL) {
+			err->code = rc = MIG_EENV;
+			if (!err->hint[0])
+				mig_err_hint(err, "mig keeps its own records in the database: the role must be allowed to make them there");
+		}
+		return rc;
 	}
 	mig_buf_release(&sql);
 	return 0;

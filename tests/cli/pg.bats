@@ -177,6 +177,21 @@ DROP INDEX CONCURRENTLY a_x;
 	[ "$(q "SELECT count(*) FROM pg_indexes WHERE tablename = 'a'")" = 0 ]
 }
 
+@test "a PostgreSQL role that may not make mig's bookkeeping: exit 6 (environment), with a hint, nothing made" {
+	rev 0001_a 'CREATE TABLE a (x int);'
+	role=t$$_${BATS_TEST_NUMBER}_nocreate
+	q "CREATE ROLE $role LOGIN"
+	run -6 mig -d "${URL/tester@/$role@}" up
+	[ "${lines[0]}" = "mig-up: error: (built in)/0001_revisions.sql:7: permission denied for database $DB" ]
+	[ "${lines[1]}" = "hint: mig keeps its own records in the database: the role must be allowed to make them there" ]
+	[ "${#lines[@]}" -eq 2 ]
+	[ "$(q "SELECT count(*) FROM pg_namespace WHERE nspname = 'mig'")" = 0 ]
+	q "GRANT CREATE ON DATABASE \"$DB\" TO $role; GRANT CREATE ON SCHEMA public TO $role"
+	run -0 mig -d "${URL/tester@/$role@}" up -q
+	[ "$(q "SELECT count(*) FROM pg_tables WHERE tablename = 'a'")" = 1 ]
+	q "REASSIGN OWNED BY $role TO tester; DROP OWNED BY $role; DROP ROLE $role"
+}
+
 @test "runs on PostgreSQL wait on an advisory lock, then exit 6 naming its holder" {
 	rev 0001_a 'CREATE TABLE a (x int);'
 	# another session holds the run lock, as a run on another host would
