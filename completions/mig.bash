@@ -20,6 +20,21 @@ _mig_revisions()
 		done
 }
 
+# _mig_unquote WORD: WORD as the shell passes it, when it is quoted whole
+# ('...', or "..." without $, ` or \, which would take the shell to read):
+# a URL's ? and &, or a blank in a path, need quotes
+_mig_unquote()
+{
+	local inner=${1:1}
+
+	inner=${inner%?}
+	case $1 in
+	\'*\') [[ $inner != *\'* ]] && printf '%s' "$inner" && return ;;
+	\"*\") [[ $inner != *[\"\$\`\\]* ]] && printf '%s' "$inner" && return ;;
+	esac
+	printf '%s' "$1"
+}
+
 _mig_snapshots()
 {
 	mig "${_mig_globals[@]}" backup --list --porcelain 2>/dev/null |
@@ -31,14 +46,22 @@ _mig_snapshots()
 _mig()
 {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}
-	local i cmd= IFS=$'\n'
+	local i cmd= value IFS=$'\n'
 
 	_mig_globals=()
 	for ((i = 1; i < COMP_CWORD; i++)); do
 		case ${COMP_WORDS[i]} in
 		-C | -d | --database | -m | --migrations | --store)
-			_mig_globals+=("${COMP_WORDS[i]}" "${COMP_WORDS[i+1]}")
-			((i++))
+			_mig_globals+=("${COMP_WORDS[i]}")
+			# --database=VALUE arrives as --database, =, VALUE
+			[[ ${COMP_WORDS[i+1]} == = ]] && ((i++))
+			value=${COMP_WORDS[++i]}
+			# and a URL in pieces cut at ':' and '=': postgres, :, //u@/db?host, =, /tmp
+			while ((i + 2 < COMP_CWORD)) && [[ ${COMP_WORDS[i+1]} == [:=] ]]; do
+				value+=${COMP_WORDS[i+1]}${COMP_WORDS[i+2]}
+				((i += 2))
+			done
+			_mig_globals+=("$(_mig_unquote "$value")")
 			;;
 		-*) _mig_globals+=("${COMP_WORDS[i]}") ;;
 		*)

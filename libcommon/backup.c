@@ -617,16 +617,19 @@ static int restore_prepare(struct mig_run *run, struct mig_err *err)
 static int restore_execute(struct mig_run *run, struct mig_err *err)
 {
 	struct restore *r = run->arg;
+	char *shown;
 	int rc;
 
 	if ((rc = mig_backup_restore(run->store, r->id, run->snapshot, run->set->database, run->set->lock_timeout,
 				     mig_backup_progress(), err)) < 0)
 		return rc;
+	shown = mig_db_display_name(run->set->database);
 	if (*run->snapshot)
 		mig_say(MIG_SAY_NOTE, "restored snapshot %.12s into '%s'; what was there is snapshot %.12s", r->id,
-			run->set->database, run->snapshot);
+			shown, run->snapshot);
 	else
-		mig_say(MIG_SAY_NOTE, "restored snapshot %.12s into '%s'", r->id, run->set->database);
+		mig_say(MIG_SAY_NOTE, "restored snapshot %.12s into '%s'", r->id, shown);
+	free(shown);
 	return 0;
 }
 

@@ -204,7 +204,8 @@ static int read_conf(struct mig_settings *s, const char *prefix, struct mig_err 
 	if (!known || mig_confcache_get(s->conf, &st, &v) < 0) {
 		if ((rc = read_git(s->conf, &v, &includes, err)) < 0)
 			goto out;
-		if (known && !includes)
+		/* a password a user wrote there is theirs to keep, not to copy */
+		if (known && !includes && !(v.database && mig_db_has_password(v.database)))
 			mig_confcache_put(s->conf, &st, &now, &v);
 	}
 	/* a URL is no path, relative to mig.conf or to anything */

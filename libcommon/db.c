@@ -110,56 +110,118 @@ static void add_decoded(struct mig_buf *b, const char *s, size_t n)
 		}
 }
 
+/* Where a URL holds a password: offset and length. */
+struct span {
+	size_t off, len;
+};
+
 /*
- * Append the parameter s[0..n) ("key=value"), its value hidden when the
- * parameter mentions a password anywhere: the key may be "password",
- * and libpq reads a whole connection string from dbname's value.
+ * Whether the parameter s[0..n) ("key=value") mentions a password
+ * anywhere: the key may be "password", and libpq reads a whole
+ * connection string from dbname's value.
  */
-static void add_param(struct mig_buf *b, const char *s, size_t n)
+static int secret_param(const char *s, size_t n)
 {
-	const char *eq = memchr(s, '=', n);
 	struct mig_buf plain = MIG_BUF_INIT;
+	int secret;
 
 	add_decoded(&plain, s, n);
-	if (eq && plain.buf && strcasestr(plain.buf, "password")) {
-		mig_buf_add(b, s, (size_t)(eq - s) + 1);
-		mig_buf_adds(b, "***");
-	} else {
-		mig_buf_add(b, s, n);
-	}
+	secret = memchr(s, '=', n) && plain.buf && strcasestr(plain.buf, "password");
 	mig_buf_release(&plain);
+	return secret;
 }
 
-char *mig_db_display_name(const char *addr)
+/*
+ * The passwords in addr, in order: the user info's after its ':', the
+ * value of each parameter that mentions one. *n: how many.
+ */
+static struct span *passwords(const char *addr, size_t *n)
 {
-	struct mig_buf b = MIG_BUF_INIT;
-	size_t n = scheme_len(addr);
+	size_t len = scheme_len(addr), alloc = 0;
 	const char *auth, *end, *at, *colon, *p;
+	struct span *sp = NULL;
 
-	if (!n)
-		return mig_xstrdup(addr);
-	auth = addr + n + 3;
+	*n = 0;
+	if (!len)
+		return NULL;
+	auth = addr + len + 3;
 	end = auth + strcspn(auth, "/?#");
 	/* the last '@' of the authority ends the user info, "user:password" */
 	for (at = NULL, p = auth; p < end; p++)
 		if (*p == '@')
 			at = p;
 	colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
-	mig_buf_add(&b, addr, (size_t)((colon ? colon : auth) - addr));
-	if (colon)
-		mig_buf_adds(&b, ":***");
-	mig_buf_add(&b, colon ? at : auth, (size_t)(end - (colon ? at : auth)));
-	p = end + strcspn(end, "?#");
-	mig_buf_add(&b, end, (size_t)(p - end));
-	while (*p == '?' || *p == '&') {
-		size_t len = strcspn(p + 1, "&#");
-
-		mig_buf_addc(&b, *p);
-		add_param(&b, p + 1, len);
-		p += 1 + len;
+	if (colon) {
+		MIG_GROW(sp, *n + 1, alloc);
+		sp[(*n)++] = (struct span){ (size_t)(colon + 1 - addr), (size_t)(at - colon - 1) };
 	}
-	mig_buf_adds(&b, p);
+	p = end + strcspn(end, "?#");
+	while (*p == '?' || *p == '&') {
+		size_t plen = strcspn(p + 1, "&#");
+		const char *eq = memchr(p + 1, '=', plen);
+
+		if (secret_param(p + 1, plen)) {
+			MIG_GROW(sp, *n + 1, alloc);
+			sp[(*n)++] = (struct span){ (size_t)(eq + 1 - addr), (size_t)(p + 1 + plen - eq - 1) };
+		}
+		p += 1 + plen;
+	}
+	return sp;
+}
+
+char *mig_db_display_name(const char *addr)
+{
+	struct mig_buf b = MIG_BUF_INIT;
+	size_t n, i, done = 0;
+	struct span *sp = passwords(addr, &n);
+
+	for (i = 0; i < n; i++) {
+		mig_buf_add(&b, addr + done, sp[i].off - done);
+		mig_buf_adds(&b, "***");
+		done = sp[i].off + sp[i].len;
+	}
+	mig_buf_adds(&b, addr + done);
+	free(sp);
 	return mig_buf_detach(&b);
+}
+
+char *mig_db_hide_password(const char *addr, const char *text)
+{
+	size_t n, i;
+	struct span *sp = passwords(addr, &n);
+	char *out = mig_xstrdup(text);
+
+	for (i = 0; i < n; i++) {
+		struct mig_buf b = MIG_BUF_INIT;
+		const char *p = out, *hit;
+		char *secret = mig_xstrndup(addr + sp[i].off, sp[i].len);
+
+		/* as a token ("SECRET") or in the URL (:SECRET@, =SECRET&): not a short one inside a word */
+		for (hit = out; *secret && (hit = strstr(hit, secret));) {
+			if (hit > out && strchr(":=\"", hit[-1]) && strchr("@&#\"", hit[sp[i].len])) {
+				mig_buf_add(&b, p, (size_t)(hit - p));
+				mig_buf_adds(&b, "***");
+				hit = p = hit + sp[i].len;
+			} else {
+				hit++;
+			}
+		}
+		mig_buf_adds(&b, p);
+		free(secret);
+		free(out);
+		out = mig_buf_detach(&b);
+	}
+	free(sp);
+	return out;
+}
+
+int mig_db_has_password(const char *addr)
+{
+	char *shown = mig_db_display_name(addr);
+	int has = strcmp(shown, addr) != 0;
+
+	free(shown);
+	return has;
 }
 
 char *mig_db_store_name(const char *addr)
@@ -448,7 +510,13 @@ static int apply_bookkeeping(struct mig_db *db, struct mig_rev *rev, struct mig_
 	    (rc = mig_db_commit(db, err)) < 0) {
 		mig_db_rollback(db);
 		mig_buf_release(&sql);
-		return rc == MIG_ESQL ? MIG_EENV : rc;
+		/* mig's own SQL does not fail: what the database lets it do does */
+		if (rc == MIG_ESQL) {
+			err->code = rc = MIG_EENV;
+			if (!err->hint[0])
+				mig_err_hint(err, "mig keeps its own records in the database: the role must be allowed to make them there");
+		}
+		return rc;
 	}
 	mig_buf_release(&sql);
 	return 0;

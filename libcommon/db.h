@@ -73,6 +73,16 @@ char *mig_db_store_name(const char *addr);
  */
 char *mig_db_display_name(const char *addr);
 
+/* Whether addr is a URL that holds a password, which is never shown. */
+int mig_db_has_password(const char *addr);
+
+/*
+ * text, a message about addr, with every password addr holds, as
+ * written there, shown as ***: libpq quotes a token it cannot read
+ * ("SECRET"), or the whole URL (:SECRET@, =SECRET&). The caller frees it.
+ */
+char *mig_db_hide_password(const char *addr, const char *text);
+
 /*
  * mig.schema: the schema of mig's bookkeeping in a server's database,
  * for every database this process opens (NULL: the default, "mig").

@@ -6,6 +6,7 @@
 
 #include "cache.h"
 #include "config.h"
+#include "db.h"
 #include "init.h"
 #include "report.h"
 #include "util.h"
@@ -91,6 +92,36 @@ static int write_conf(const char *body, int replace, mode_t mode, struct mig_err
 	return rc;
 }
 
+/* mig.conf names another value than the one named: shown as a database is */
+static int refuse_other(const struct key *k, struct mig_err *err)
+{
+	char *conf = mig_db_display_name(k->conf), *named = mig_db_display_name(k->named);
+
+	mig_err_set(err, MIG_EUNSAFE, "%s sets mig.%s to '%s', not '%s'", CONF, k->name, conf, named);
+	mig_err_hint(err, "mig init never changes what %s says: edit it, or name the same %s", CONF, k->what);
+	free(conf);
+	free(named);
+	return MIG_EUNSAFE;
+}
+
+/*
+ * mig.conf is shared, often committed, and readable by all: a password
+ * belongs in ~/.pgpass or the environment, where libpq finds it.
+ */
+static int refuse_password(const char *database, struct mig_err *err)
+{
+	char *shown;
+
+	if (!database || !mig_db_has_password(database))
+		return 0;
+	shown = mig_db_display_name(database);
+	mig_err_set(err, MIG_EUNSAFE, "the database URL '%s' holds a password: mig init does not write it to %s",
+		    shown, CONF);
+	mig_err_hint(err, "name the database without it, and give the password in ~/.pgpass or PGPASSWORD");
+	free(shown);
+	return MIG_EUNSAFE;
+}
+
 /* mkdir -p dir; *made: whether anything was made. */
 static int make_dir(const char *dir, int *made, struct mig_err *err)
 {
@@ -159,14 +190,13 @@ int mig_init(const struct mig_globals *g, struct mig_err *err)
 		struct key *k = &keys[i];
 
 		if (k->conf && k->named && strcmp(k->conf, k->named)) {
-			rc = mig_err_set(err, MIG_EUNSAFE, "%s sets mig.%s to '%s', not '%s'", CONF, k->name, k->conf,
-					 k->named);
-			mig_err_hint(err, "mig init never changes what %s says: edit it, or name the same %s", CONF,
-				     k->what);
+			rc = refuse_other(k, err);
 			goto out;
 		}
 		if (k->conf || (exists && !k->named))
 			continue;
+		if (k == &keys[0] && (rc = refuse_password(k->named, err)) < 0)
+			goto out;
 		if (!added.len)
 			mig_buf_adds(&added, "[mig]\n");
 		if ((rc = add_value(&added, k, err)) < 0)

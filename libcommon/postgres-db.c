@@ -299,6 +299,19 @@ static void quiet(void *arg, const char *message)
 	(void)message;
 }
 
+/*
+ * A server notices a client gone (killed, interrupted) only when it
+ * next talks to it: until then a long statement of a dead run goes on,
+ * holding its locks and the run lock. PostgreSQL 14 can look while a
+ * statement runs.
+ */
+static int watch_client(struct mig_db *db, struct mig_err *err)
+{
+	if (PQserverVersion(H(db)) < 140000)
+		return 0;
+	return simple(db, "SET client_connection_check_interval = 1000", err);
+}
+
 static int pg_open(struct mig_db **out, const char *addr, int flags, int busy_ms, struct mig_err *err)
 {
 	static const char *const keys[] = { "dbname", "fallback_application_name", NULL };
@@ -334,6 +347,8 @@ static int pg_open(struct mig_db **out, const char *addr, int flags, int busy_ms
 	 */
 	if ((rc = simple_bk(db, "SELECT set_config('search_path', regexp_replace(current_setting('search_path'),"
 			    " '\"\\$user\"\\s*,?\\s*', ''), false) WHERE current_user = {N}", err)) < 0)
+		goto out;
+	if ((rc = watch_client(db, err)) < 0)
 		goto out;
 	if (db->readonly && (rc = simple(db, "SET default_transaction_read_only = on", err)) < 0)
 		goto out;
@@ -1260,6 +1275,28 @@ static int replay_beside(struct mig_db **out, struct mig_db *src, struct mig_err
 }
 
 /*
+ * Drop what runs killed before they could drop left: scratch databases
+ * no one is on, made more than a minute ago (as their names say), so
+ * not one a run has just made and is about to connect to. One that
+ * cannot be dropped (another role's, or someone just came) stays.
+ */
+static void sweep_scratch(struct mig_db *admin)
+{
+	PGresult *r = exec_sql(admin, "SELECT d.datname FROM pg_database AS d"
+				      " WHERE d.datname ~ '^mig_scratch_[0-9]+_[0-9]+_[0-9a-f]{8}$'"
+				      " AND split_part(d.datname, '_', 3)::numeric < extract(epoch FROM now()) - 60"
+				      " AND NOT EXISTS (SELECT FROM pg_stat_activity AS a WHERE a.datid = d.oid)");
+	char sql[128];
+	int i;
+
+	for (i = 0; ok(r) && i < PQntuples(r); i++) {
+		snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %s", PQgetvalue(r, i, 0));
+		PQclear(exec_sql(admin, sql));
+	}
+	PQclear(r);
+}
+
+/*
  * An empty database for sqlshow --schema: made on the server addr names
  * (CREATE DATABASE needs the CREATEDB privilege, and says so when it is
  * missing), from template0, under a name no one else uses; close drops
@@ -1278,9 +1315,11 @@ static int replay_empty(struct mig_db **out, const char *addr, struct mig_err *e
 	*out = NULL;
 	if (getentropy(&r, sizeof(r)) < 0)
 		r = (unsigned)time(NULL);
-	snprintf(name, sizeof(name), "mig_scratch_%ld_%08x", (long)getpid(), r);
+	snprintf(name, sizeof(name), "mig_scratch_%lld_%ld_%08x", (long long)time(NULL), (long)getpid(), r);
 	snprintf(sql, sizeof(sql), "CREATE DATABASE %s TEMPLATE template0", name);
-	if ((rc = pg_open(&admin, addr, 0, 0, err)) < 0 || (rc = simple(admin, sql, err)) < 0) {
+	if ((rc = pg_open(&admin, addr, 0, 0, err)) == 0)
+		sweep_scratch(admin);
+	if (rc < 0 || (rc = simple(admin, sql, err)) < 0) {
 		if (admin)
 			pg_close(admin);
 		free(url);
@@ -1302,7 +1341,11 @@ static int replay_empty(struct mig_db **out, const char *addr, struct mig_err *e
 		return rc;
 	}
 	PQsetNoticeProcessor(s->h, quiet, NULL);
-	return 0;
+	if ((rc = watch_client(*out, err)) < 0) {
+		pg_close(*out);
+		*out = NULL;
+	}
+	return rc;
 }
 
 static int pg_open_replay(struct mig_db **out, struct mig_db *src, const char *addr, struct mig_err *err)
@@ -1332,16 +1375,17 @@ static int pg_sql_complete(const char *sql, size_t len)
 /* A URL libpq cannot read is refused before anything is created for it. */
 static int pg_check(const char *addr, struct mig_err *err)
 {
-	char *msg = NULL, line[MIG_ERR_MSG], *shown, *url = libpq_url(addr);
+	char *msg = NULL, line[MIG_ERR_MSG], *shown, *why, *url = libpq_url(addr);
 	PQconninfoOption *o = PQconninfoParse(url, &msg);
 	int rc = 0;
 
 	free(url);
 	if (!o) {
 		shown = mig_db_display_name(addr);
-		rc = mig_err_set(err, MIG_EENV, "database '%s': %s", shown,
-				 msg ? one_line(msg, line, sizeof(line)) : "out of memory");
+		why = mig_db_hide_password(addr, msg ? one_line(msg, line, sizeof(line)) : "out of memory");
+		rc = mig_err_set(err, MIG_EENV, "database '%s': %s", shown, why);
 		free(shown);
+		free(why);
 	}
 	PQfreemem(msg);
 	PQconninfoFree(o);

@@ -73,6 +73,36 @@ project() {
 	[ "$output" = 0002_email ]
 }
 
+@test "bash: after -d URL or --database=URL, which bash cuts at ':' and '=', the command and its options complete" {
+	# bash hands 'mig -d postgres://u@/db?host=/x up --dr' over in these pieces
+	run -0 comp mig -d postgres : //u@/db?host = /nonexistent up --dr
+	[ "$output" = "--dry-run" ]
+	run -0 comp mig -d postgres : //u@/db?host = /nonexistent st
+	[ "$output" = status ]
+	run -0 comp mig --database = postgresql : //u@/db?host = /nonexistent -q backup --li
+	[ "$output" = "--list" ]
+	run -0 comp mig --database = app.db fake --resolve r
+	[ "$output" = rolled-back ]
+	[ ! -e app.db ]
+}
+
+@test "bash: after -d and -C quoted whole, as a URL's ? and & or a blank need, mig is asked about what the shell passes" {
+	project
+	mkdir "my dir"
+	mv migrations "my dir"/
+	mig -C "my dir" -d "my app.db" up -q
+	id=$(mig -C "my dir" -d "my app.db" backup)
+	run -0 comp mig -C "'my dir'" -d "'my app.db'" restore ""
+	[ "$output" = "${id:0:12}" ]
+	run -0 comp mig -C '"my dir"' --database = '"my app.db"' restore ""
+	[ "$output" = "${id:0:12}" ]
+	# what the shell would expand is left as it is, not run
+	run -0 comp mig -C '"my dir"' -d '"$(touch ran)"' restore ""
+	[ -z "$output" ]
+	[ ! -e ran ]
+	[ ! -e "my dir/\$(touch ran)" ]
+}
+
 @test "bash: a name with a colon, a blank, a quote or a \$ is offered quoted, not split or expanded" {
 	rev '0001_a:b c' 'SELECT 1;'
 	rev "0002_\$HOME 'q'" 'SELECT 1;'
@@ -342,6 +372,17 @@ zsh_start() {
 	screen_has "% mig -d app.db up 0002_tab\$'\\t'x\\\\y"
 	keys " --dry-run" Enter
 	screen_has 'applying 0002_tab\tx\y (dry run)'
+}
+
+@test "zsh: after -d quoted whole, as a URL's ? and & or a blank need, TAB lists that database's snapshots" {
+	command -v zsh >/dev/null || skip "zsh is not installed"
+	command -v tmux >/dev/null || skip "tmux is not installed"
+	project
+	mig -d "my app.db" up -q
+	id=$(mig -d "my app.db" backup --message 'the one')
+	zsh_start
+	keys C-l "mig -d 'my app.db' restore " Tab
+	screen_has "% mig -d 'my app.db' restore ${id:0:12}"
 }
 
 @test "zsh: TAB lists snapshot ids, each with when it was taken and its message" {

@@ -77,6 +77,23 @@ tree() {
 	[ "$(tree)" = "$before" ]
 }
 
+@test "init refuses a database URL that holds a password: exit 5, the password never shown, nothing written" {
+	run -5 mig init --database 'postgres://alice:Sekr1t@/app?host=/tmp'
+	[ "${lines[0]}" = "mig-init: error: the database URL 'postgres://alice:***@/app?host=/tmp' holds a password: mig init does not write it to mig.conf" ]
+	[ "${lines[1]}" = "hint: name the database without it, and give the password in ~/.pgpass or PGPASSWORD" ]
+	[ "${#lines[@]}" -eq 2 ]
+	[ -z "$(ls -A)" ]
+	MIG_DATABASE='postgresql://alice@/app?password=Sekr1t' run -5 mig init
+	[ "${lines[0]}" = "mig-init: error: the database URL 'postgresql://alice@/app?password=***' holds a password: mig init does not write it to mig.conf" ]
+	[ -z "$(ls -A)" ]
+	# one a user wrote in mig.conf is theirs, and is not shown either
+	printf '[mig]\n\tdatabase = postgres://alice:Sekr1t@/app\n' >mig.conf
+	run -5 mig init --database postgres://alice@/other
+	[ "${lines[0]}" = "mig-init: error: mig.conf sets mig.database to 'postgres://alice:***@/app', not 'postgres://alice@/other'" ]
+	[[ "$output" != *Sekr1t* ]]
+	[ "$(ls -A)" = mig.conf ]
+}
+
 @test "init refuses another migrations directory before it makes it" {
 	mig init 2>/dev/null
 	before=$(tree)

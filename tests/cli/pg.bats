@@ -231,6 +231,21 @@ DROP INDEX CONCURRENTLY a_x;
 	[ "$(q "SELECT count(*) FROM pg_indexes WHERE tablename = 'a'")" = 0 ]
 }
 
+@test "a PostgreSQL role that may not make mig's bookkeeping: exit 6 (environment), with a hint, nothing made" {
+	rev 0001_a 'CREATE TABLE a (x int);'
+	role=t$$_${BATS_TEST_NUMBER}_nocreate
+	q "CREATE ROLE $role LOGIN"
+	run -6 mig -d "${URL/tester@/$role@}" up
+	[ "${lines[0]}" = "mig-up: error: (built in)/0001_revisions.sql:7: permission denied for database $DB" ]
+	[ "${lines[1]}" = "hint: mig keeps its own records in the database: the role must be allowed to make them there" ]
+	[ "${#lines[@]}" -eq 2 ]
+	[ "$(q "SELECT count(*) FROM pg_namespace WHERE nspname = 'mig'")" = 0 ]
+	q "GRANT CREATE ON DATABASE \"$DB\" TO $role; GRANT CREATE ON SCHEMA public TO $role"
+	run -0 mig -d "${URL/tester@/$role@}" up -q
+	[ "$(q "SELECT count(*) FROM pg_tables WHERE tablename = 'a'")" = 1 ]
+	q "REASSIGN OWNED BY $role TO tester; DROP OWNED BY $role; DROP ROLE $role"
+}
+
 @test "runs on PostgreSQL wait on an advisory lock, then exit 6 naming its holder" {
 	rev 0001_a 'CREATE TABLE a (x int);'
 	# another session holds the run lock, as a run on another host would
@@ -242,6 +257,25 @@ DROP INDEX CONCURRENTLY a_x;
 	[ "$(q "SELECT count(*) FROM pg_tables WHERE tablename = 'a'")" = 0 ]
 	run -0 mig up -q
 	[ "$(q "SELECT count(*) FROM pg_tables WHERE tablename = 'a'")" = 1 ]
+}
+
+@test "a run on PostgreSQL killed mid-statement leaves no session running it, holding its locks: the next run goes on" {
+	rev 0001_a 'CREATE TABLE a (x int);'
+	rev 0002_slow 'CREATE TABLE b (x int); SELECT pg_sleep(60);'
+	mig up -q 2>/dev/null &
+	pid=$!
+	for _ in $(seq 200); do
+		[ "$(q "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'mig' AND query LIKE '%pg_sleep(60)%'")" = 1 ] && break
+		sleep 0.05
+	done
+	kill -9 "$pid"
+	wait "$pid" || true
+	# the server sees mig gone within a second or two, not after the statement
+	rev 0002_slow 'CREATE TABLE b (x int);'
+	run -0 mig up -q --lock-timeout 5000
+	[ "$(q "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(60)%' AND pid <> pg_backend_pid()")" = 0 ]
+	[ "$(q "SELECT string_agg(name, ' ' ORDER BY seq) FROM mig.revisions WHERE scope = 'app'")" = "0001_a 0002_slow" ]
+	[ "$(q "SELECT count(*) FROM pg_tables WHERE tablename = 'b'")" = 1 ]
 }
 
 @test "drift on PostgreSQL: status names the object, up refuses (exit 5) unless --accept-drift" {
@@ -310,11 +344,48 @@ DROP TABLE a;
 	[[ "$output" != *Sekr1t* ]]
 	run -0 mig -d "$url" sqlshow --down base
 	[[ "$output" != *Sekr1t* ]]
+	run -0 mig -d "$url" backup -o a.sql.gz
+	run -0 mig -d "$url" restore
+	[[ "$output" = "mig-restore: restored snapshot "*" into '${URL/tester@/tester:***@}&password=***'; what was there is snapshot "* ]]
+	[[ "$output" != *Sekr1t* ]]
+	run -0 mig -d "$url" restore --no-backup -i a.sql.gz
+	[[ "$output" = "mig-restore: restored snapshot "*" into '${URL/tester@/tester:***@}&password=***'" ]]
 	# nor any file: the store (its objects unpacked) and the settings cache
 	run -1 grep -rqa Sekr1t .
 	git --git-dir="$DB.mig" cat-file --batch-all-objects --batch >objects
 	[ -s objects ]
 	run -1 grep -qa Sekr1t objects
+}
+
+@test "a PostgreSQL URL libpq cannot read: its message shown without the password it quotes, exit 6" {
+	base=${URL%%\?*}
+	run -6 mig -d "${base/tester@/tester:Se%zzkr1t@}?host=/tmp" status
+	[ "$output" = "mig-status: error: database '${base/tester@/tester:***@}?host=/tmp': invalid percent-encoded token: \"***\"" ]
+	run -6 mig -d "$base?host=/tmp&password=Sekr1t%00" status
+	[ "$output" = "mig-status: error: database '$base?host=/tmp&password=***': forbidden value %00 in percent-encoded value: \"***\"" ]
+	# the whole URL quoted back
+	run -6 mig -d "postgres://tester:Sekr1t@[::1/db" status
+	[ "$output" = "mig-status: error: database 'postgres://tester:***@[::1/db': end of string reached when looking for matching \"]\" in IPv6 host address in URI: \"postgres://tester:***@[::1/db\"" ]
+	# what holds no password is shown as libpq says it
+	run -6 mig -d "$base?host=/tmp&application_name=a%zz" status
+	[ "$output" = "mig-status: error: database '$base?host=/tmp&application_name=a%zz': invalid percent-encoded token: \"a%zz\"" ]
+}
+
+@test "a password a user wrote in mig.conf is read from there each time, never copied into mig's cache" {
+	rev 0001_a 'CREATE TABLE a (x int);'
+	unset MIG_DATABASE
+	printf '[mig]\n\tdatabase = %s\n' "$URL" >mig.conf
+	sleep 2.1
+	run -0 mig status
+	# what a mig.conf without one says is remembered
+	grep -qxF "database	$URL" "$XDG_CACHE_HOME"/mig/conf-*
+	printf '[mig]\n\tdatabase = %s\n' "${URL/tester@/tester:Sekr1t@}" >mig.conf
+	sleep 2.1
+	run -0 mig up -q
+	run -0 mig status
+	has "database: ${URL/tester@/tester:***@}"
+	has "applied: 1 of 1"
+	run -1 grep -rqa Sekr1t "$XDG_CACHE_HOME"
 }
 
 @test "mig fake --adopt takes over dbmate's bookkeeping on PostgreSQL" {
@@ -632,6 +703,44 @@ scratch() {
 ALTER TABLE nope ADD COLUMN x int;'
 	run -4 mig sqlshow --schema
 	has "mig-sqlshow: error: 0003_bad: migrations/0003_bad.sql:3: relation \"nope\" does not exist"
+	[ "$(scratch)" = "$had" ]
+}
+
+@test "sqlshow --schema killed on PostgreSQL: its scratch database, no one on it, goes with a later one" {
+	rev 0001_slow 'CREATE TABLE t (x int); SELECT pg_sleep(60);'
+	had=$(scratch)
+	mig sqlshow --schema >/dev/null 2>&1 &
+	pid=$!
+	for _ in $(seq 200); do
+		[ "$(q "SELECT count(*) FROM pg_stat_activity WHERE datname LIKE 'mig\_scratch\_%' AND query LIKE '%pg_sleep(60)%'")" = 1 ] && break
+		sleep 0.05
+	done
+	kill -9 "$pid"
+	wait "$pid" || true
+	[ "$(scratch)" = $((had + 1)) ]
+	left=$(q "SELECT datname FROM pg_database WHERE datname LIKE 'mig\_scratch\_%' ORDER BY oid DESC LIMIT 1")
+	# the server ends its session within a second or two
+	for _ in $(seq 100); do
+		[ "$(q "SELECT count(*) FROM pg_stat_activity WHERE datname = '$left'")" = 0 ] && break
+		sleep 0.05
+	done
+	[ "$(q "SELECT count(*) FROM pg_stat_activity WHERE datname = '$left'")" = 0 ]
+	# made long ago, as its name says; another one a run is using stays
+	q "ALTER DATABASE \"$left\" RENAME TO mig_scratch_1000_1_0000beef"
+	q "CREATE DATABASE mig_scratch_1000_2_0000cafe"
+	psql -qAtX "${URL/$DB/mig_scratch_1000_2_0000cafe}" -c "SELECT pg_sleep(60)" >/dev/null 2>&1 &
+	busy=$!
+	for _ in $(seq 100); do
+		[ "$(q "SELECT count(*) FROM pg_stat_activity WHERE datname = 'mig_scratch_1000_2_0000cafe'")" = 1 ] && break
+		sleep 0.05
+	done
+	rev 0001_slow 'CREATE TABLE t (x int);'
+	run -0 mig sqlshow --schema
+	has "CREATE TABLE public.t ("
+	[ "$(q "SELECT string_agg(datname, ' ') FROM pg_database WHERE datname LIKE 'mig\_scratch\_1000\_%'")" = mig_scratch_1000_2_0000cafe ]
+	kill "$busy"
+	wait "$busy" || true
+	q "DROP DATABASE mig_scratch_1000_2_0000cafe WITH (FORCE)"
 	[ "$(scratch)" = "$had" ]
 }
 
