@@ -116,9 +116,9 @@ crash: all $(CRASH_SHIM)
 # a line "# backend: ..." runs once, in the first pass.
 PG_BATS = $(shell grep -L '^\# backend:' tests/cli/*.bats)
 check: all $(UNIT_BINS) build/inject.so build/faultfs.so $(CRASH_SHIM) lint-man lint-tests
-	sh tools/with-pg.sh sh -c 'prove -j2 --exec tests/run-one $(UNIT_BINS) tests/cli/*.bats && \
+	sh tools/with-pg.sh sh -c 'prove -j2 -f -o --exec tests/run-one $(UNIT_BINS) tests/cli/*.bats && \
 		echo "# the CLI suite on PostgreSQL" && \
-		MIG_TEST_BACKEND=postgres prove -j2 --exec tests/run-one $(PG_BATS)'
+		MIG_TEST_BACKEND=postgres prove -j2 -f -o --exec tests/run-one $(PG_BATS)'
 
 # every manual page, checked by mandoc: warnings fail
 lint-man:
@@ -173,7 +173,7 @@ coverage:
 VALGRIND_SUITES ?= tests/cli/guard.bats tests/cli/recovery.bats
 valgrind: all
 	sh tools/vg-wrap.sh bin build/vg
-	MIG_TEST_BIN=$(CURDIR)/build/vg prove -j2 --exec tests/run-one $(VALGRIND_SUITES)
+	MIG_TEST_BIN=$(CURDIR)/build/vg prove -j2 -f -o --exec tests/run-one $(VALGRIND_SUITES)
 
 # libFuzzer targets: libcommon built again with clang, coverage and the
 # sanitizers, into build-fuzz/ (the gcc build in build/ stays as it is)

@@ -1,3 +1,4 @@
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -353,6 +354,12 @@ int mig_run_do(const struct mig_run_kind *kind, void *arg, const struct mig_sett
 	struct mig_err ignored = MIG_ERR_INIT;
 	int rc, wants_snapshot, snapshot = 0, ctx_mode = MIG_CTX_WRITE | (o->dry_run ? MIG_CTX_DRYRUN : 0);
 
+	/*
+	 * A reader of the run's output that goes away (mig up 2>&1 | head
+	 * -1) must not end it between two revisions: a write to the pipe
+	 * fails, and the run goes on (pg_dump and psql get the default back).
+	 */
+	signal(SIGPIPE, SIG_IGN);
 	mig_run_token(run.token);
 	/* plan on a read-only look first: a bad request must not create anything */
 	if ((rc = plan(&run, MIG_CTX_READ, err)) < 0)

@@ -25,6 +25,18 @@ users() {
 	has "revision	applied	0001_users	$(git hash-object migrations/0001_users.sql)	migrations/0001_users.sql"
 }
 
+@test "a reader of up's output that goes away does not end the run between revisions" {
+	users
+	rev 0003_more $'-- mig:up\nCREATE TABLE more(x INT);\n-- mig:down\nDROP TABLE more;\n'
+	# true reads nothing: it is gone before mig writes its first line
+	mig -d app.db up 2>&1 | true
+	[ "${PIPESTATUS[0]}" = 0 ]
+	[ "$(q app.db 'SELECT name FROM mig_revisions WHERE scope = "app" ORDER BY seq' | tr '\n' ' ')" = "0001_users 0002_email 0003_more " ]
+	mig -d app.db down base 2>&1 | true
+	[ "${PIPESTATUS[0]}" = 0 ]
+	[ -z "$(q app.db 'SELECT name FROM mig_revisions WHERE scope = "app"')" ]
+}
+
 @test "a second up has nothing to do: exit 0, nothing on stdout" {
 	users
 	mig -d app.db up -q
