@@ -213,7 +213,7 @@ static int run_section(struct mig_run *run, const struct mig_rev *r, const struc
 			rc = mig_err_set(err, MIG_ESQL, "%s: the revision left a transaction open", where);
 		}
 		if (rc < 0) {
-			mig_err_hint(err, "%s runs outside a transaction: it is recorded as dirty; check the "
+			mig_err_hint_add(err, "%s runs outside a transaction: it is recorded as dirty; check the "
 				     "database, then 'mig fake --resolve applied|rolled-back'", r->name);
 			goto out;
 		}

@@ -570,6 +570,44 @@ static int guard_on(struct mig_db *db, const char **ride, struct mig_err *err)
 	return simple(db, s->guard == GUARD_LOCAL ? "SET LOCAL mig.guard = on" : "SET mig.guard = on", err);
 }
 
+/* The INVALID indexes there are, by oid, space-separated: what a failed concurrent build would add to. */
+static char *invalid_indexes(struct mig_db *db)
+{
+	PGresult *r = exec_sql(db, "SELECT string_agg(indexrelid::text, ' ') FROM pg_index WHERE NOT indisvalid");
+	char *oids = ok(r) && PQntuples(r) == 1 ? mig_xstrdup(PQgetvalue(r, 0, 0)) : NULL;
+
+	PQclear(r);
+	return oids;
+}
+
+/*
+ * A concurrent index build failed (r): name the INVALID index it left,
+ * which is not among before, and the one an earlier failed build left
+ * that the message says is in the way ("relation "x" already exists").
+ */
+static void invalid_index_hint(struct mig_db *db, PGresult *r, const char *before, struct mig_err *err)
+{
+	const char *m = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
+	const char *values[] = { before ? before : "", m ? m : "" };
+	PGresult *q = exec_params(db, "SELECT c.oid::regclass::text, c.oid::text <> ALL (string_to_array($1, ' '))"
+				      " FROM pg_index AS i JOIN pg_class AS c ON c.oid = i.indexrelid"
+				      " WHERE NOT i.indisvalid AND (c.oid::text <> ALL (string_to_array($1, ' '))"
+				      " OR strpos($2, '\"' || c.relname || '\"') > 0) ORDER BY 1", 2, values);
+	int i;
+
+	for (i = 0; ok(q) && i < PQntuples(q); i++) {
+		const char *name = PQgetvalue(q, i, 0);
+
+		if (!strcmp(PQgetvalue(q, i, 1), "t"))
+			mig_err_hint_add(err, "the failed build left index %s INVALID: drop it (DROP INDEX CONCURRENTLY"
+					 " %s) before the revision runs again", name, name);
+		else
+			mig_err_hint_add(err, "index %s is INVALID, left by a build that failed before: drop it"
+					 " (DROP INDEX CONCURRENTLY %s), then run again", name, name);
+	}
+	PQclear(q);
+}
+
 static int pg_exec(struct mig_db *db, const char *where, const char *sql, size_t len, int first_line,
 		   unsigned flags, struct mig_err *err)
 {
@@ -591,7 +629,7 @@ static int pg_exec(struct mig_db *db, const char *where, const char *sql, size_t
 
 	while (p < end && !ret) {
 		const char *start = mig_pg_skip_space(p, end), *stop, *tx;
-		char *text;
+		char *text, *invalid;
 		PGresult *r;
 
 		line += mig_count_lines(p, start);
@@ -612,6 +650,9 @@ static int pg_exec(struct mig_db *db, const char *where, const char *sql, size_t
 		} else {
 			text = mig_xstrndup(start, (size_t)(stop - start));
 		}
+		/* a concurrent index build that fails leaves an INVALID index: which is said */
+		invalid = (flags & MIG_EXEC_OWN_TX) && !db->dry && mig_pg_concurrently(start, stop) ?
+				  invalid_indexes(db) : NULL;
 		r = db->dry && (flags & MIG_EXEC_OWN_TX) ? dry_exec(db, text) : PQexec(H(db), text);
 		switch (PQresultStatus(r)) {
 		case PGRES_COMMAND_OK: case PGRES_TUPLES_OK: case PGRES_EMPTY_QUERY:
@@ -636,7 +677,10 @@ static int pg_exec(struct mig_db *db, const char *where, const char *sql, size_t
 		}
 		default:
 			ret = statement_error(db, r, where, text, strlen(text), line, err);
+			if (invalid)
+				invalid_index_hint(db, r, invalid, err);
 		}
+		free(invalid);
 		PQclear(r);
 		free(text);
 		/* the guard stops every way out of the transaction it knows; this is the proof */

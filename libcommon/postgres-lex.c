@@ -178,6 +178,36 @@ static const char *next_word(const char *p, const char *end)
 	return mig_pg_skip_space(p, end);
 }
 
+int mig_pg_concurrently(const char *p, const char *end)
+{
+	/* the words that may come between the first and CONCURRENTLY */
+	static const char *const create[] = { "unique", "index", NULL };
+	static const char *const reindex[] = { "index", "table", "schema", "database", "system", NULL };
+	const char *const *between;
+	char w[16];
+	size_t i;
+	int n;
+
+	mig_pg_word(p, end, w, sizeof(w));
+	if (!strcmp(w, "create"))
+		between = create;
+	else if (!strcmp(w, "reindex"))
+		between = reindex;
+	else
+		return 0;
+	for (n = 0; n < 3; n++) {
+		p = next_word(p, end);
+		mig_pg_word(p, end, w, sizeof(w));
+		if (!strcmp(w, "concurrently"))
+			return 1;
+		for (i = 0; between[i] && strcmp(w, between[i]); i++)
+			;
+		if (!between[i])
+			return 0;
+	}
+	return 0;
+}
+
 const char *mig_pg_transaction_control(const char *p, const char *end)
 {
 	static const char *const words[] = { "begin", "start", "commit", "end", "rollback", "abort",

@@ -30,6 +30,13 @@ size_t mig_pg_word(const char *p, const char *end, char *out, size_t size);
 const char *mig_pg_transaction_control(const char *p, const char *end);
 
 /*
+ * Is the statement at p an index built concurrently (CREATE [UNIQUE]
+ * INDEX CONCURRENTLY, REINDEX ... CONCURRENTLY), which leaves an
+ * INVALID index behind when it fails?
+ */
+int mig_pg_concurrently(const char *p, const char *end);
+
+/*
  * Does the statement [p, end) write to, make, change or drop something
  * in schema (its name, as mig.schema says it: quoted in the statement,
  * or bare when it is all lower case), or the schema itself, as far as its words tell

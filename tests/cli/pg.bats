@@ -231,6 +231,45 @@ DROP INDEX CONCURRENTLY a_x;
 	[ "$(q "SELECT count(*) FROM pg_indexes WHERE tablename = 'a'")" = 0 ]
 }
 
+@test "a concurrent index build that fails names the INVALID index it leaves, and again when it is in the way" {
+	rev 0001_a 'CREATE TABLE a (id int PRIMARY KEY, x int); INSERT INTO a VALUES (1, 7), (2, 7), (3, 8);'
+	rev 0002_idx '-- mig:parents 0001_a
+-- mig:no-transaction
+-- mig:up
+CREATE UNIQUE INDEX CONCURRENTLY a_x ON a (x);
+-- mig:down
+DROP INDEX CONCURRENTLY a_x;
+'
+	run -0 mig up -q 0001_a
+	run -4 mig up
+	has "mig-up: error: 0002_idx: migrations/0002_idx.sql:4: could not create unique index \"a_x\""
+	has "hint: Key (x)=(7) is duplicated."
+	has "hint: the failed build left index a_x INVALID: drop it (DROP INDEX CONCURRENTLY a_x) before the revision runs again"
+	has "hint: 0002_idx runs outside a transaction: it is recorded as dirty; check the database, then 'mig fake --resolve applied|rolled-back'"
+	[ "$(q "SELECT indisvalid FROM pg_index WHERE indexrelid = 'a_x'::regclass")" = f ]
+	# the rows mended and the run resolved, but the index left in the way
+	q "UPDATE a SET x = 9 WHERE id = 2"
+	run -0 mig fake --resolve rolled-back
+	run -4 mig up
+	has "mig-up: error: 0002_idx: migrations/0002_idx.sql:4: relation \"a_x\" already exists"
+	has "hint: index a_x is INVALID, left by a build that failed before: drop it (DROP INDEX CONCURRENTLY a_x), then run again"
+	[[ "$output" != *"the failed build left"* ]]
+	# as the hint says
+	q "DROP INDEX CONCURRENTLY a_x"
+	run -0 mig fake --resolve rolled-back
+	run -0 mig up -q
+	[ "$(q "SELECT indisvalid FROM pg_index WHERE indexrelid = 'a_x'::regclass")" = t ]
+	# a build that fails on its own leaves nothing to name
+	rev 0003_b '-- mig:parents 0002_idx
+-- mig:no-transaction
+-- mig:up
+CREATE INDEX CONCURRENTLY b_x ON nosuch (x);
+'
+	run -4 mig up
+	has "mig-up: error: 0003_b: migrations/0003_b.sql:4: relation \"nosuch\" does not exist"
+	[[ "$output" != *INVALID* ]]
+}
+
 @test "a PostgreSQL role that may not make mig's bookkeeping: exit 6 (environment), with a hint, nothing made" {
 	rev 0001_a 'CREATE TABLE a (x int);'
 	role=t$$_${BATS_TEST_NUMBER}_nocreate

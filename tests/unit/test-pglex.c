@@ -87,6 +87,27 @@ static void test_transaction_control(void **state)
 	tx_is("endless", NULL);
 }
 
+static void concurrently_is(const char *sql, int want)
+{
+	assert_int_equal(mig_pg_concurrently(sql, sql + strlen(sql)), want);
+}
+
+static void test_concurrently(void **state)
+{
+	(void)state;
+	concurrently_is("CREATE INDEX CONCURRENTLY a_x ON a (x)", 1);
+	concurrently_is("create unique index concurrently on a (x)", 1);
+	concurrently_is("/* c */ CREATE -- i\n INDEX\tCONCURRENTLY IF NOT EXISTS i ON a (x)", 1);
+	concurrently_is("REINDEX INDEX CONCURRENTLY a_x", 1);
+	concurrently_is("REINDEX TABLE CONCURRENTLY a", 1);
+	concurrently_is("CREATE INDEX a_x ON a (x)", 0);
+	concurrently_is("CREATE INDEX concurrently ON a (x)", 1);
+	concurrently_is("CREATE TABLE concurrently (x int)", 0);
+	concurrently_is("DROP INDEX CONCURRENTLY a_x", 0);
+	concurrently_is("SELECT 'CREATE INDEX CONCURRENTLY'", 0);
+	concurrently_is("", 0);
+}
+
 static void writes_is(const char *sql, int want)
 {
 	assert_int_equal(mig_pg_writes_schema(sql, sql + strlen(sql), "mig"), want);
@@ -276,6 +297,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_statements),
 		cmocka_unit_test(test_transaction_control),
+		cmocka_unit_test(test_concurrently),
 		cmocka_unit_test(test_bookkeeping_guard),
 		cmocka_unit_test(test_blank_word),
 		cmocka_unit_test(test_schema_name),
