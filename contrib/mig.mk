@@ -6,6 +6,11 @@
 # pending or wrong: the target to put before tests or a deploy),
 # db-backup and db-schema. Set MIG to the mig command and MIG_FLAGS to
 # its global options (say -d app.db) when mig.conf does not name them.
+# MIG_FLAGS goes through the shell: quote a PostgreSQL URL, whose ? and
+# & the shell reads (MIG_FLAGS = -d 'postgres://app@db/app?sslmode=require'),
+# and keep its password out of it (make prints the command; ~/.pgpass
+# or PGPASSWORD hold it, as for psql). MIG_DATABASE in the environment
+# needs neither.
 #
 # Included before a Makefile's own targets, it does not make db-up the
 # default goal: a plain 'make' builds what it built before.

@@ -104,6 +104,25 @@ static int conn_error(struct mig_db *db, const char *what, struct mig_err *err)
 			   one_line(PQerrorMessage(H(db)), line, sizeof(line)));
 }
 
+/*
+ * A server's database is not made by connecting to it, as a SQLite file
+ * is by opening it: when the server says there is none, say how to make
+ * it (the server's words, in English; in another language no hint).
+ */
+static void no_such_database(struct mig_db *db, struct mig_err *err)
+{
+	const char *name = PQdb(H(db));
+	char *says;
+
+	if (!name || !*name)
+		return;
+	says = mig_xasprintf("database \"%s\" does not exist", name);
+	if (strstr(PQerrorMessage(H(db)), says))
+		mig_err_hint(err, "make it first (createdb %s, or CREATE DATABASE in psql), or name one that exists",
+			     name);
+	free(says);
+}
+
 /* The failure a result reports, as "what 'db': message"; the result is the caller's to clear. */
 static int result_error(struct mig_db *db, PGresult *r, const char *what, struct mig_err *err)
 {
@@ -336,6 +355,7 @@ static int pg_open(struct mig_db **out, const char *addr, int flags, int busy_ms
 	}
 	if (PQstatus(s->h) != CONNECTION_OK) {
 		rc = conn_error(db, "cannot connect to database", err);
+		no_such_database(db, err);
 		goto out;
 	}
 	PQsetNoticeProcessor(s->h, quiet, NULL);

@@ -1064,7 +1064,23 @@ each_pg_fault() {
 	# into a database the server does not have: said before a store is made for it
 	run -6 mig -d "${URL/$DB/nosuch_$DB}" --store nosuch.mig restore -i fails.gz
 	[[ "${lines[0]}" = "mig-restore: error: cannot connect to database '${URL/$DB/nosuch_$DB}': "*"\"nosuch_$DB\" does not exist" ]]
+	[ "${lines[1]}" = "hint: make it first (createdb nosuch_$DB, or CREATE DATABASE in psql), or name one that exists" ]
 	[ ! -e nosuch.mig ]
+}
+
+@test "a database the server does not have: exit 6, how to make it, nothing made" {
+	two_revisions
+	for cmd in status up backup; do
+		run -6 mig -d "${URL/$DB/nosuch_$DB}" --store nosuch.mig $cmd
+		[[ "${lines[0]}" = "mig-$cmd: error: cannot connect to database '${URL/$DB/nosuch_$DB}': "*"\"nosuch_$DB\" does not exist" ]]
+		[ "${lines[1]}" = "hint: make it first (createdb nosuch_$DB, or CREATE DATABASE in psql), or name one that exists" ]
+		[ ! -e nosuch.mig ]
+	done
+	[ "$(q "SELECT count(*) FROM pg_database WHERE datname = 'nosuch_$DB'")" = 0 ]
+	# any other failure to connect gets no such hint
+	run -6 mig -d "${URL/tester@/nosuchrole@}" status
+	[[ "${lines[0]}" = "mig-status: error: cannot connect to database '${URL/tester@/nosuchrole@}': "*"role \"nosuchrole\" does not exist" ]]
+	[ "${#lines[@]}" = 1 ]
 }
 
 @test "restore -i into PostgreSQL refuses what psql would read otherwise than mig: psql commands mid-line, COPY not pg_dump's, backslash-quote strings" {
