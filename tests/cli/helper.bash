@@ -42,6 +42,8 @@ backend_setup() {
 
 backend_teardown() {
 	local db
+	# a failed test shows what its last command said (run -N says only the status)
+	[ -n "${BATS_TEST_COMPLETED-}" ] || printf 'the last output (status %s):\n%s\n' "${status-}" "${output-}" >&2
 	[ -n "${PGDB_MADE:-}" ] && [ -s "$PGDB_MADE" ] || return 0
 	while read -r db; do
 		psql -qX "$MIG_TEST_PG" -c "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null 2>&1 || true
