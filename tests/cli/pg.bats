@@ -812,6 +812,33 @@ CREATE TABLE b (x int);
 	[ "$(q "SELECT dirty FROM mig.revisions WHERE name = '0001_a'")" = 1 ]
 }
 
+@test "a no-transaction revision on PostgreSQL that fails inside its own BEGIN: rolled back, its journal entry written, exit 4" {
+	rev 0001_a 'CREATE TABLE a (x int);'
+	rev 0002_b '-- mig:parents 0001_a
+-- mig:no-transaction
+-- mig:up
+CREATE TABLE b (x int);
+BEGIN;
+CREATE TABLE c (x int);
+SELECT 1/0;
+COMMIT;
+'
+	run -4 mig up --no-backup
+	# the failed transaction is over before mig's own rows: no warning that they could not go in
+	[ "${lines[0]}" = "applying 0001_a" ]
+	[ "${lines[1]}" = "applying 0002_b" ]
+	[ "${lines[2]}" = "mig-up: error: 0002_b: migrations/0002_b.sql:7: division by zero" ]
+	[[ ${lines[3]} == "hint: 0002_b runs outside a transaction"* ]]
+	[ "${#lines[@]}" = 4 ]
+	# the run's journal entry reached the store: its rows in the database are gone
+	[ "$(q "SELECT count(*) FROM mig.journal")" = 0 ]
+	[ "$(q "SELECT string_agg(tablename, ' ' ORDER BY tablename) FROM pg_tables WHERE schemaname = 'public'")" = "a b" ]
+	[ "$(q "SELECT string_agg(name || ':' || dirty, ' ' ORDER BY seq) FROM mig.revisions WHERE scope = 'app'")" = "0001_a:0 0002_b:1" ]
+	# and the guard is off for mig's own rows
+	run -0 mig fake --resolve applied
+	[ "$(q "SELECT string_agg(name || ':' || dirty, ' ' ORDER BY seq) FROM mig.revisions WHERE scope = 'app'")" = "0001_a:0 0002_b:0" ]
+}
+
 @test "a table in schema mig that is not mig's bookkeeping: every command exit 6, nothing changed" {
 	rev 0001_a 'CREATE TABLE a (x int);'
 	q "CREATE SCHEMA mig; CREATE TABLE mig.revisions (id int)"
