@@ -709,11 +709,17 @@ static int pg_exec(struct mig_db *db, const char *where, const char *sql, size_t
 		line += mig_count_lines(start, stop);
 		p = stop;
 	}
-	/* a revision that runs its own transactions ends them: mig's bookkeeping must not commit one */
-	if (!ret && (flags & MIG_EXEC_OWN_TX) && !in_tx && PQtransactionStatus(H(db)) != PQTRANS_IDLE) {
+	/*
+	 * a revision that runs its own transactions ends them: mig's bookkeeping
+	 * must not commit one, nor go into one a failed statement aborted
+	 */
+	if ((flags & MIG_EXEC_OWN_TX) && !in_tx && PQtransactionStatus(H(db)) != PQTRANS_IDLE) {
 		PQclear(exec_sql(db, "ROLLBACK"));
-		ret = mig_err_set(err, MIG_ESQL, "%s: the revision left a transaction open; it was rolled back", where);
-		mig_err_hint(err, "end what the revision begins with COMMIT");
+		if (!ret) {
+			ret = mig_err_set(err, MIG_ESQL, "%s: the revision left a transaction open; it was rolled back",
+					  where);
+			mig_err_hint(err, "end what the revision begins with COMMIT");
+		}
 	}
 	/* a no-transaction revision's guard ends with its statements (or with the rollback of what they left) */
 	if (s->guard == GUARD_SESSION && PQtransactionStatus(H(db)) == PQTRANS_IDLE)
