@@ -839,6 +839,28 @@ COMMIT;
 	[ "$(q "SELECT string_agg(name || ':' || dirty, ' ' ORDER BY seq) FROM mig.revisions WHERE scope = 'app'")" = "0001_a:0 0002_b:0" ]
 }
 
+@test "a no-transaction revision on PostgreSQL refused mid-way inside its own BEGIN: rolled back, its journal entry written, exit 4" {
+	rev 0001_a 'CREATE TABLE a (x int);'
+	rev 0002_b '-- mig:parents 0001_a
+-- mig:no-transaction
+-- mig:up
+CREATE TABLE b (x int);
+BEGIN;
+CREATE TABLE c (x int);
+DELETE FROM mig.journal;
+COMMIT;
+'
+	run -4 mig up --no-backup
+	[ "${lines[0]}" = "applying 0001_a" ]
+	[ "${lines[1]}" = "applying 0002_b" ]
+	[ "${lines[2]}" = "mig-up: error: 0002_b: migrations/0002_b.sql:7: schema mig is mig's bookkeeping: a revision may read it, not change it" ]
+	[ "${#lines[@]}" = 5 ]
+	# the open transaction is not mig's: its rows went in on their own, and the revision's CREATE TABLE c is gone
+	[ "$(q "SELECT count(*) FROM mig.journal")" = 0 ]
+	[ "$(q "SELECT string_agg(tablename, ' ' ORDER BY tablename) FROM pg_tables WHERE schemaname = 'public'")" = "a b" ]
+	[ "$(q "SELECT string_agg(name || ':' || dirty, ' ' ORDER BY seq) FROM mig.revisions WHERE scope = 'app'")" = "0001_a:0 0002_b:1" ]
+}
+
 @test "a table in schema mig that is not mig's bookkeeping: every command exit 6, nothing changed" {
 	rev 0001_a 'CREATE TABLE a (x int);'
 	q "CREATE SCHEMA mig; CREATE TABLE mig.revisions (id int)"
