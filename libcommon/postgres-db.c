@@ -657,10 +657,15 @@ static int pg_exec(struct mig_db *db, const char *where, const char *sql, size_t
 			break;
 		stop = mig_pg_statement_end(start, end);
 		/* the guards work on the text: PostgreSQL has no authorizer to ask */
-		if (!(flags & MIG_EXEC_OWN_TX) && (tx = mig_pg_transaction_control(start, stop)))
-			return refused(err, where, line, tx);
-		if (!(flags & MIG_EXEC_BOOKKEEPING) && mig_pg_writes_schema(start, stop, mig_db_schema_name()))
-			return refused(err, where, line, NULL);
+		if (!(flags & MIG_EXEC_OWN_TX) && (tx = mig_pg_transaction_control(start, stop))) {
+			ret = refused(err, where, line, tx);
+			break;
+		}
+		/* what it refused is ended below as a failed statement's is: a no-transaction one's BEGIN */
+		if (!(flags & MIG_EXEC_BOOKKEEPING) && mig_pg_writes_schema(start, stop, mig_db_schema_name())) {
+			ret = refused(err, where, line, NULL);
+			break;
+		}
 		/* the revision's BEGIN rides with its first statement: a line of its own it is not */
 		if (s->begin_pending) {
 			text = mig_xasprintf("BEGIN;%s%.*s", ride, (int)(stop - start), start);
