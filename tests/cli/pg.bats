@@ -745,6 +745,17 @@ ALTER TABLE nope ADD COLUMN x int;'
 	[ "$(scratch)" = "$had" ]
 }
 
+@test "sqlshow --schema on PostgreSQL sets no mig.guard on its scratch database, which has no bookkeeping: no round trips for it" {
+	# a revision that sees the guard fails: only mig's database has rows to guard
+	rev 0001_a 'CREATE TABLE a (x int);
+DO $$ BEGIN IF current_setting($g$mig.guard$g$, true) = $g$on$g$ THEN RAISE EXCEPTION $g$guarded$g$; END IF; END $$;'
+	run -0 mig sqlshow --schema
+	has "CREATE TABLE public.a ("
+	# where there are rows, the guard is on
+	run -4 mig up
+	has "mig-up: error: 0001_a: migrations/0001_a.sql:2: guarded"
+}
+
 @test "sqlshow --schema killed on PostgreSQL: its scratch database, no one on it, goes with a later one" {
 	rev 0001_slow 'CREATE TABLE t (x int); SELECT pg_sleep(60);'
 	had=$(scratch)
