@@ -580,7 +580,8 @@ static int guard_on(struct mig_db *db, const char **ride, struct mig_err *err)
 	int in_tx = PQtransactionStatus(H(db)) != PQTRANS_IDLE;
 
 	*ride = "";
-	if (s->guard == GUARD_SESSION || (s->guard == GUARD_LOCAL && in_tx))
+	/* a scratch database of mig's has no bookkeeping to guard: no round trips for it */
+	if (s->scratch || s->guard == GUARD_SESSION || (s->guard == GUARD_LOCAL && in_tx))
 		return 0;
 	if (s->begin_pending && !db->dry) {
 		*ride = "SET LOCAL mig.guard = on;";
