@@ -745,6 +745,30 @@ ALTER TABLE nope ADD COLUMN x int;'
 	[ "$(scratch)" = "$had" ]
 }
 
+# statements CMD...: the statements CMD's connections send, as the
+# server logs them (the cluster's server.log, beside its socket), one a line
+statements() {
+	local dir=${MIG_TEST_PG##*host=} log from
+	log=${dir%%&*}/server.log
+	from=$(($(wc -l <"$log") + 1))
+	PGOPTIONS='-c log_statement=all' "$@" >/dev/null 2>&1 || true
+	tail -n "+$from" "$log" | sed -n "s/.*LOG:  statement: //p; s/.*LOG:  execute [^:]*: //p"
+}
+
+@test "mig.guard rides with a revision's first statement on PostgreSQL, in a dry run as in a run: no round trip of its own" {
+	rev 0001_a 'CREATE TABLE a (x int);'
+	rev 0002_b '-- mig:parents 0001_a
+-- mig:up
+CREATE TABLE b (x int);'
+	run -0 mig up --no-backup -q 0001_a
+	for how in -n ''; do
+		run -0 statements mig up --no-backup -q $how
+		# the statement itself is there, the guard before it in the same line
+		[[ $output == *"SET LOCAL mig.guard = on;CREATE TABLE b (x int);"* ]]
+		run -1 grep -qx 'SET LOCAL mig.guard = on' <<<"$output"
+	done
+}
+
 @test "sqlshow --schema on PostgreSQL sets no mig.guard on its scratch database, which has no bookkeeping: no round trips for it" {
 	# a revision that sees the guard fails: only mig's database has rows to guard
 	rev 0001_a 'CREATE TABLE a (x int);
