@@ -570,24 +570,26 @@ static PGresult *dry_exec(struct mig_db *db, char *text)
 
 /*
  * Turn the guard on for a revision's own SQL: *ride is what goes ahead
- * of its first statement, in the one query that sends the revision's
- * BEGIN; otherwise it is sent now, for the transaction, or for the
- * session when there is none (a no-transaction revision's).
+ * of its first statement, in the one query that sends it (and the
+ * revision's BEGIN, or in a dry run follows its SAVEPOINT); otherwise it
+ * is sent now: for the session when there is no transaction (a
+ * no-transaction revision's), or when a dry run's statement goes
+ * through dry_exec, which reads its first word.
  */
-static int guard_on(struct mig_db *db, const char **ride, struct mig_err *err)
+static int guard_on(struct mig_db *db, unsigned flags, const char **ride, struct mig_err *err)
 {
 	struct pg_db *s = (struct pg_db *)db;
-	int in_tx = PQtransactionStatus(H(db)) != PQTRANS_IDLE;
+	int in_tx = s->begin_pending || PQtransactionStatus(H(db)) != PQTRANS_IDLE;
 
 	*ride = "";
 	/* a scratch database of mig's has no bookkeeping to guard: no round trips for it */
 	if (s->scratch || s->guard == GUARD_SESSION || (s->guard == GUARD_LOCAL && in_tx))
 		return 0;
-	if (s->begin_pending && !db->dry) {
+	if (in_tx && !(db->dry && (flags & MIG_EXEC_OWN_TX))) {
 		*ride = "SET LOCAL mig.guard = on;";
 		return 0;
 	}
-	s->guard = s->begin_pending || in_tx ? GUARD_LOCAL : GUARD_SESSION;
+	s->guard = in_tx ? GUARD_LOCAL : GUARD_SESSION;
 	return simple(db, s->guard == GUARD_LOCAL ? "SET LOCAL mig.guard = on" : "SET mig.guard = on", err);
 }
 
@@ -645,7 +647,7 @@ static int pg_exec(struct mig_db *db, const char *where, const char *sql, size_t
 	}
 	if (flags & MIG_EXEC_BOOKKEEPING)
 		unguard(db);
-	else if ((ret = guard_on(db, &ride, err)) < 0)
+	else if ((ret = guard_on(db, flags, &ride, err)) < 0)
 		return ret;
 
 	while (p < end && !ret) {
@@ -668,13 +670,11 @@ static int pg_exec(struct mig_db *db, const char *where, const char *sql, size_t
 			break;
 		}
 		/* the revision's BEGIN rides with its first statement: a line of its own it is not */
-		if (s->begin_pending) {
-			text = mig_xasprintf("BEGIN;%s%.*s", ride, (int)(stop - start), start);
-			s->begin_pending = 0;
-			if (*ride)
-				s->guard = GUARD_LOCAL;
-		} else {
-			text = mig_xstrndup(start, (size_t)(stop - start));
+		text = mig_xasprintf("%s%s%.*s", s->begin_pending ? "BEGIN;" : "", ride, (int)(stop - start), start);
+		s->begin_pending = 0;
+		if (*ride) {
+			s->guard = GUARD_LOCAL;
+			ride = "";
 		}
 		/* a concurrent index build that fails leaves an INVALID index: which is said */
 		invalid = (flags & MIG_EXEC_OWN_TX) && !db->dry && mig_pg_concurrently(start, stop) ?
