@@ -156,12 +156,18 @@ static const char *guard_off(struct pg_db *s)
 	return was == GUARD_SESSION ? "SET mig.guard = off" : NULL;
 }
 
-/* Turn the guard off now (a failure shows in what follows, which the guard would have refused). */
+/*
+ * Turn the guard off now (a failure shows in what follows, which the
+ * guard would have refused); rows waiting to be sent carry it instead.
+ */
 static void unguard(struct mig_db *db)
 {
-	const char *off = guard_off((struct pg_db *)db);
+	struct pg_db *s = (struct pg_db *)db;
+	const char *off;
 
-	if (off)
+	if (s->pending && !s->begin_pending)
+		return;
+	if ((off = guard_off(s)))
 		PQclear(PQexec(H(db), off));
 }
 
