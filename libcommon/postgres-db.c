@@ -585,11 +585,11 @@ static PGresult *dry_exec(struct mig_db *db, char *text)
 static int guard_on(struct mig_db *db, unsigned flags, const char **ride, struct mig_err *err)
 {
 	struct pg_db *s = (struct pg_db *)db;
-	int in_tx = s->begin_pending || PQtransactionStatus(H(db)) != PQTRANS_IDLE;
+	int begun = PQtransactionStatus(H(db)) != PQTRANS_IDLE, in_tx = s->begin_pending || begun;
 
 	*ride = "";
 	/* a scratch database of mig's has no bookkeeping to guard: no round trips for it */
-	if (s->scratch || s->guard == GUARD_SESSION || (s->guard == GUARD_LOCAL && in_tx))
+	if (s->scratch || s->guard == GUARD_SESSION || (s->guard == GUARD_LOCAL && begun))
 		return 0;
 	if (in_tx && !(db->dry && (flags & MIG_EXEC_OWN_TX))) {
 		*ride = "SET LOCAL mig.guard = on;";
