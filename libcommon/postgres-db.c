@@ -156,12 +156,18 @@ static const char *guard_off(struct pg_db *s)
 	return was == GUARD_SESSION ? "SET mig.guard = off" : NULL;
 }
 
-/* Turn the guard off now (a failure shows in what follows, which the guard would have refused). */
+/*
+ * Turn the guard off now (a failure shows in what follows, which the
+ * guard would have refused); rows waiting to be sent carry it instead.
+ */
 static void unguard(struct mig_db *db)
 {
-	const char *off = guard_off((struct pg_db *)db);
+	struct pg_db *s = (struct pg_db *)db;
+	const char *off;
 
-	if (off)
+	if (s->pending && !s->begin_pending)
+		return;
+	if ((off = guard_off(s)))
 		PQclear(PQexec(H(db), off));
 }
 
@@ -570,23 +576,26 @@ static PGresult *dry_exec(struct mig_db *db, char *text)
 
 /*
  * Turn the guard on for a revision's own SQL: *ride is what goes ahead
- * of its first statement, in the one query that sends the revision's
- * BEGIN; otherwise it is sent now, for the transaction, or for the
- * session when there is none (a no-transaction revision's).
+ * of its first statement, in the one query that sends it (and the
+ * revision's BEGIN, or in a dry run follows its SAVEPOINT); otherwise it
+ * is sent now: for the session when there is no transaction (a
+ * no-transaction revision's), or when a dry run's statement goes
+ * through dry_exec, which reads its first word.
  */
-static int guard_on(struct mig_db *db, const char **ride, struct mig_err *err)
+static int guard_on(struct mig_db *db, unsigned flags, const char **ride, struct mig_err *err)
 {
 	struct pg_db *s = (struct pg_db *)db;
-	int in_tx = PQtransactionStatus(H(db)) != PQTRANS_IDLE;
+	int begun = PQtransactionStatus(H(db)) != PQTRANS_IDLE, in_tx = s->begin_pending || begun;
 
 	*ride = "";
-	if (s->guard == GUARD_SESSION || (s->guard == GUARD_LOCAL && in_tx))
+	/* a scratch database of mig's has no bookkeeping to guard: no round trips for it */
+	if (s->scratch || s->guard == GUARD_SESSION || (s->guard == GUARD_LOCAL && begun))
 		return 0;
-	if (s->begin_pending && !db->dry) {
+	if (in_tx && !(db->dry && (flags & MIG_EXEC_OWN_TX))) {
 		*ride = "SET LOCAL mig.guard = on;";
 		return 0;
 	}
-	s->guard = s->begin_pending || in_tx ? GUARD_LOCAL : GUARD_SESSION;
+	s->guard = in_tx ? GUARD_LOCAL : GUARD_SESSION;
 	return simple(db, s->guard == GUARD_LOCAL ? "SET LOCAL mig.guard = on" : "SET mig.guard = on", err);
 }
 
@@ -644,7 +653,7 @@ static int pg_exec(struct mig_db *db, const char *where, const char *sql, size_t
 	}
 	if (flags & MIG_EXEC_BOOKKEEPING)
 		unguard(db);
-	else if ((ret = guard_on(db, &ride, err)) < 0)
+	else if ((ret = guard_on(db, flags, &ride, err)) < 0)
 		return ret;
 
 	while (p < end && !ret) {
@@ -657,18 +666,21 @@ static int pg_exec(struct mig_db *db, const char *where, const char *sql, size_t
 			break;
 		stop = mig_pg_statement_end(start, end);
 		/* the guards work on the text: PostgreSQL has no authorizer to ask */
-		if (!(flags & MIG_EXEC_OWN_TX) && (tx = mig_pg_transaction_control(start, stop)))
-			return refused(err, where, line, tx);
-		if (!(flags & MIG_EXEC_BOOKKEEPING) && mig_pg_writes_schema(start, stop, mig_db_schema_name()))
-			return refused(err, where, line, NULL);
+		if (!(flags & MIG_EXEC_OWN_TX) && (tx = mig_pg_transaction_control(start, stop))) {
+			ret = refused(err, where, line, tx);
+			break;
+		}
+		/* what it refused is ended below as a failed statement's is: a no-transaction one's BEGIN */
+		if (!(flags & MIG_EXEC_BOOKKEEPING) && mig_pg_writes_schema(start, stop, mig_db_schema_name())) {
+			ret = refused(err, where, line, NULL);
+			break;
+		}
 		/* the revision's BEGIN rides with its first statement: a line of its own it is not */
-		if (s->begin_pending) {
-			text = mig_xasprintf("BEGIN;%s%.*s", ride, (int)(stop - start), start);
-			s->begin_pending = 0;
-			if (*ride)
-				s->guard = GUARD_LOCAL;
-		} else {
-			text = mig_xstrndup(start, (size_t)(stop - start));
+		text = mig_xasprintf("%s%s%.*s", s->begin_pending ? "BEGIN;" : "", ride, (int)(stop - start), start);
+		s->begin_pending = 0;
+		if (*ride) {
+			s->guard = GUARD_LOCAL;
+			ride = "";
 		}
 		/* a concurrent index build that fails leaves an INVALID index: which is said */
 		invalid = (flags & MIG_EXEC_OWN_TX) && !db->dry && mig_pg_concurrently(start, stop) ?
@@ -709,11 +721,17 @@ static int pg_exec(struct mig_db *db, const char *where, const char *sql, size_t
 		line += mig_count_lines(start, stop);
 		p = stop;
 	}
-	/* a revision that runs its own transactions ends them: mig's bookkeeping must not commit one */
-	if (!ret && (flags & MIG_EXEC_OWN_TX) && !in_tx && PQtransactionStatus(H(db)) != PQTRANS_IDLE) {
+	/*
+	 * a revision that runs its own transactions ends them: mig's bookkeeping
+	 * must not commit one, nor go into one a failed statement aborted
+	 */
+	if ((flags & MIG_EXEC_OWN_TX) && !in_tx && PQtransactionStatus(H(db)) != PQTRANS_IDLE) {
 		PQclear(exec_sql(db, "ROLLBACK"));
-		ret = mig_err_set(err, MIG_ESQL, "%s: the revision left a transaction open; it was rolled back", where);
-		mig_err_hint(err, "end what the revision begins with COMMIT");
+		if (!ret) {
+			ret = mig_err_set(err, MIG_ESQL, "%s: the revision left a transaction open; it was rolled back",
+					  where);
+			mig_err_hint(err, "end what the revision begins with COMMIT");
+		}
 	}
 	/* a no-transaction revision's guard ends with its statements (or with the rollback of what they left) */
 	if (s->guard == GUARD_SESSION && PQtransactionStatus(H(db)) == PQTRANS_IDLE)

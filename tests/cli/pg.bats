@@ -745,6 +745,45 @@ ALTER TABLE nope ADD COLUMN x int;'
 	[ "$(scratch)" = "$had" ]
 }
 
+# statements CMD...: the statements CMD's connections send, as the
+# server logs them (the cluster's server.log, beside its socket), one a line
+statements() {
+	local dir=${MIG_TEST_PG##*host=} log from
+	log=${dir%%&*}/server.log
+	from=$(($(wc -l <"$log") + 1))
+	PGOPTIONS='-c log_statement=all' "$@" >/dev/null 2>&1 || true
+	tail -n "+$from" "$log" | sed -n "s/.*LOG:  statement: //p; s/.*LOG:  execute [^:]*: //p"
+}
+
+@test "mig.guard rides with a revision's first statement on PostgreSQL, in a dry run as in a run: no round trip of its own" {
+	rev 0001_a 'CREATE TABLE a (x int);'
+	rev 0002_b '-- mig:parents 0001_a
+-- mig:up
+CREATE TABLE b (x int);'
+	run -0 mig up --no-backup -q 0001_a
+	for how in -n ''; do
+		run -0 statements mig up --no-backup -q $how
+		sent=$output
+		# the statement itself is there, the guard before it in the same line
+		[[ $sent == *"SET LOCAL mig.guard = on;CREATE TABLE b (x int);"* ]]
+		run -1 grep -qx 'SET LOCAL mig.guard = on' <<<"$sent"
+	done
+	# and off rides with mig's rows, which in a run wait for the last revision's schema hash
+	[[ $sent == *"SET LOCAL mig.guard = off; INSERT INTO mig.revisions"* ]]
+	run -1 grep -qx 'SET LOCAL mig.guard = off' <<<"$sent"
+}
+
+@test "sqlshow --schema on PostgreSQL sets no mig.guard on its scratch database, which has no bookkeeping: no round trips for it" {
+	# a revision that sees the guard fails: only mig's database has rows to guard
+	rev 0001_a 'CREATE TABLE a (x int);
+DO $$ BEGIN IF current_setting($g$mig.guard$g$, true) = $g$on$g$ THEN RAISE EXCEPTION $g$guarded$g$; END IF; END $$;'
+	run -0 mig sqlshow --schema
+	has "CREATE TABLE public.a ("
+	# where there are rows, the guard is on
+	run -4 mig up
+	has "mig-up: error: 0001_a: migrations/0001_a.sql:2: guarded"
+}
+
 @test "sqlshow --schema killed on PostgreSQL: its scratch database, no one on it, goes with a later one" {
 	rev 0001_slow 'CREATE TABLE t (x int); SELECT pg_sleep(60);'
 	had=$(scratch)
@@ -810,6 +849,55 @@ CREATE TABLE b (x int);
 	# what ran on its own stays, what was in the open transaction does not, and the revision is dirty
 	[ "$(q "SELECT string_agg(tablename, ' ') FROM pg_tables WHERE schemaname = 'public'")" = a ]
 	[ "$(q "SELECT dirty FROM mig.revisions WHERE name = '0001_a'")" = 1 ]
+}
+
+@test "a no-transaction revision on PostgreSQL that fails inside its own BEGIN: rolled back, its journal entry written, exit 4" {
+	rev 0001_a 'CREATE TABLE a (x int);'
+	rev 0002_b '-- mig:parents 0001_a
+-- mig:no-transaction
+-- mig:up
+CREATE TABLE b (x int);
+BEGIN;
+CREATE TABLE c (x int);
+SELECT 1/0;
+COMMIT;
+'
+	run -4 mig up --no-backup
+	# the failed transaction is over before mig's own rows: no warning that they could not go in
+	[ "${lines[0]}" = "applying 0001_a" ]
+	[ "${lines[1]}" = "applying 0002_b" ]
+	[ "${lines[2]}" = "mig-up: error: 0002_b: migrations/0002_b.sql:7: division by zero" ]
+	[[ ${lines[3]} == "hint: 0002_b runs outside a transaction"* ]]
+	[ "${#lines[@]}" = 4 ]
+	# the run's journal entry reached the store: its rows in the database are gone
+	[ "$(q "SELECT count(*) FROM mig.journal")" = 0 ]
+	[ "$(q "SELECT string_agg(tablename, ' ' ORDER BY tablename) FROM pg_tables WHERE schemaname = 'public'")" = "a b" ]
+	[ "$(q "SELECT string_agg(name || ':' || dirty, ' ' ORDER BY seq) FROM mig.revisions WHERE scope = 'app'")" = "0001_a:0 0002_b:1" ]
+	# and the guard is off for mig's own rows
+	run -0 mig fake --resolve applied
+	[ "$(q "SELECT string_agg(name || ':' || dirty, ' ' ORDER BY seq) FROM mig.revisions WHERE scope = 'app'")" = "0001_a:0 0002_b:0" ]
+}
+
+@test "a no-transaction revision on PostgreSQL refused mid-way inside its own BEGIN: rolled back, its journal entry written, exit 4" {
+	rev 0001_a 'CREATE TABLE a (x int);'
+	rev 0002_b '-- mig:parents 0001_a
+-- mig:no-transaction
+-- mig:up
+CREATE TABLE b (x int);
+BEGIN;
+CREATE TABLE c (x int);
+DELETE FROM mig.journal;
+COMMIT;
+'
+	run -4 mig up --no-backup
+	[ "${lines[0]}" = "applying 0001_a" ]
+	[ "${lines[1]}" = "applying 0002_b" ]
+	[ "${lines[2]}" = "mig-up: error: 0002_b: migrations/0002_b.sql:7: schema mig is mig's bookkeeping: a revision may read it, not change it" ]
+	[ "${#lines[@]}" = 5 ]
+	# the open transaction is not mig's: its rows went in on their own, and the revision's CREATE TABLE c is gone
+	[ "$(q "SELECT count(*) FROM mig.journal")" = 0 ]
+	[ "$(q "SELECT string_agg(tablename, ' ' ORDER BY tablename) FROM pg_tables WHERE schemaname = 'public'")" = "a b" ]
+	[ "$(q "SELECT string_agg(name || ':' || dirty, ' ' ORDER BY seq) FROM mig.revisions WHERE scope = 'app'")" = "0001_a:0 0002_b:1" ]
 }
 
 @test "a table in schema mig that is not mig's bookkeeping: every command exit 6, nothing changed" {
