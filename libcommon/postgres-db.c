@@ -330,11 +330,11 @@ static void quiet(void *arg, const char *message)
  * holding its locks and the run lock. PostgreSQL 14 can look while a
  * statement runs.
  */
-static int watch_client(struct mig_db *db, struct mig_err *err)
+static void watch_client(struct mig_db *db)
 {
-	if (PQserverVersion(H(db)) < 140000)
-		return 0;
-	return simple(db, "SET client_connection_check_interval = 1000", err);
+	/* a server that cannot look (it has no way to on some platforms) refuses the setting: it goes without */
+	if (PQserverVersion(H(db)) >= 140000)
+		PQclear(exec_sql(db, "SET client_connection_check_interval = 1000"));
 }
 
 static int pg_open(struct mig_db **out, const char *addr, int flags, int busy_ms, struct mig_err *err)
@@ -374,8 +374,7 @@ static int pg_open(struct mig_db **out, const char *addr, int flags, int busy_ms
 	if ((rc = simple_bk(db, "SELECT set_config('search_path', regexp_replace(current_setting('search_path'),"
 			    " '\"\\$user\"\\s*,?\\s*', ''), false) WHERE current_user = {N}", err)) < 0)
 		goto out;
-	if ((rc = watch_client(db, err)) < 0)
-		goto out;
+	watch_client(db);
 	if (db->readonly && (rc = simple(db, "SET default_transaction_read_only = on", err)) < 0)
 		goto out;
 	if (db->dry)
@@ -1423,11 +1422,8 @@ static int replay_empty(struct mig_db **out, const char *addr, struct mig_err *e
 		return rc;
 	}
 	PQsetNoticeProcessor(s->h, quiet, NULL);
-	if ((rc = watch_client(*out, err)) < 0) {
-		pg_close(*out);
-		*out = NULL;
-	}
-	return rc;
+	watch_client(*out);
+	return 0;
 }
 
 static int pg_open_replay(struct mig_db **out, struct mig_db *src, const char *addr, struct mig_err *err)
