@@ -267,6 +267,24 @@ crafted() {
 	has "mig-backup: error: --message and -o go with taking a snapshot"
 }
 
+@test "backup -o - into a pipe no one reads: exit 6 saying so, not killed; the database and the store whole" {
+	data
+	before=$(dump)
+	# the pipe's reader is gone before mig starts (with | head it is a race)
+	run -0 python3 - "$(command -v mig)" <<'PY'
+import os, subprocess, sys
+r, w = os.pipe()
+os.close(r)
+p = subprocess.run([sys.argv[1], "-d", "app.db", "backup", "-o", "-"], stdout=w, stderr=subprocess.PIPE, text=True)
+print(p.returncode)
+print(p.stderr, end="")
+PY
+	[ "${lines[0]}" = 6 ]
+	[ "${lines[-1]}" = "mig-backup: error: cannot write 'standard output': Broken pipe" ]
+	[ "$(dump)" = "$before" ]
+	run -0 mig -d app.db backup --verify
+}
+
 @test "restore -i reads a gzip image from a file or stdin, and it becomes a snapshot" {
 	data
 	mig -d app.db backup -q -o image.gz >/dev/null
